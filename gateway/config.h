@@ -1,0 +1,150 @@
+/* The configuration (libconfig is included here only).
+ *
+ * config_load() parses one file into an immutable, validated struct config.
+ * Every problem found is reported, not only the first, as
+ * "FILE:LINE: key: message". Unknown keys are errors. Secrets (*_file) are
+ * read at load time and never logged. A reload builds a new struct config and
+ * swaps it in only when it loaded without errors. */
+#ifndef HALLGW_CONFIG_H
+#define HALLGW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "topic.h"
+
+enum device_kind {
+    KIND_SEAT,
+    KIND_PEOPLE,
+    KIND_QUEUE,
+    KIND_ENV,
+    KIND_EQUIPMENT,
+    KIND_PLUG,
+    KIND_PC,
+    KIND_UNKNOWN,
+};
+#define KIND_COUNT 8
+
+enum unknown_policy { UNKNOWN_ACCEPT, UNKNOWN_IGNORE };
+
+struct config_window {
+    char *id;
+    char *name; /* UTF-8 as written; defaults to id */
+    char *seat, *pc, *plug, *queue; /* device ids, or NULL */
+    bool lunch_duty;
+};
+
+struct config_hall {
+    char *id;
+    char *name;
+    struct config_window *windows;
+    size_t n_windows;
+};
+
+struct config_device {
+    char *id;
+    char *hall;
+    char *window; /* from the device's own "window" key or from the hall's windows; NULL if none */
+    enum device_kind kind;
+    enum source_format format; /* FORMAT_NATIVE when there is no "source" */
+    char *source_name;         /* foreign name after "format:", NULL for native */
+    char *type;                /* free text, e.g. "printer"; NULL if absent */
+    int64_t service_interval_ms; /* 0 if absent */
+    int32_t last_service_days;   /* days since epoch; -1 if absent */
+    int line;
+};
+
+struct config_tls {
+    char *ca_file, *cert_file, *key_file; /* NULL if absent */
+    bool verify;                          /* default true */
+};
+
+struct config_mqtt {
+    char *uri;       /* tcp://host:port or ssl://host:port */
+    char *client_id; /* default "hallgw-<gateway.id>" */
+    char *username;  /* NULL if absent */
+    char *password;  /* read from password_file; NULL if absent */
+    char *prefix;    /* default "hall" */
+    int qos;         /* 0 or 1, default 1 */
+    int keepalive_s; /* default 30 */
+    char *command_key_file; /* NULL if absent (used by enforcement) */
+    struct config_tls tls;
+};
+
+enum influx_api { INFLUX_V1 = 1, INFLUX_V2 = 2 };
+
+struct config_influx {
+    bool enabled;   /* false when the block is absent or enabled = false */
+    char *url;      /* http://127.0.0.1:8086 */
+    enum influx_api api;
+    char *database, *retention_policy, *username, *password; /* v1; password from password_file */
+    bool create_database; /* v1, default true */
+    char *org, *bucket, *token;                               /* v2; token from token_file */
+    int batch_size;            /* points, default 5000 */
+    int64_t flush_interval_ms; /* default 1000 */
+    int64_t timeout_ms;        /* per request, default 10000 */
+    bool gzip;                 /* default true */
+    char *spool_dir;           /* default <state_dir>/spool */
+    uint64_t spool_max_bytes;  /* default 512 MiB */
+};
+
+struct config_limits {
+    size_t payload_max_bytes; /* default 65536 */
+    int json_max_depth;       /* default 8 */
+    size_t max_devices;       /* default 20000 */
+    size_t queue_capacity;    /* messages, default 8192 */
+    int64_t queue_wait_ms;    /* backpressure wait before a drop, default 2000 */
+};
+
+struct config {
+    char *path;
+    struct {
+        char *id;       /* default "gw-1" */
+        char *timezone; /* default "UTC" */
+        char *state_dir;
+        int64_t stats_interval_ms; /* default 10000 */
+    } gateway;
+    struct config_mqtt mqtt;
+    struct config_influx influx;
+    struct config_limits limits;
+    enum unknown_policy unknown_devices; /* default accept */
+    struct config_hall *halls;
+    size_t n_halls;
+    struct config_device *devices;
+    size_t n_devices;
+};
+
+struct config_error {
+    char *file;
+    int line; /* 0 when unknown (e.g. a missing key: the line of its block) */
+    char *key;
+    char *msg;
+};
+
+struct config_errors {
+    struct config_error *v;
+    size_t n;
+};
+
+/* Loads path. Returns 0 and *out on success; otherwise a negative errno,
+ * *out == NULL and errs filled (never empty on failure). */
+int config_load(const char *path, struct config **out, struct config_errors *errs);
+void config_free(struct config *c); /* NULL does nothing */
+
+void config_errors_print(const struct config_errors *errs, FILE *f);
+void config_errors_free(struct config_errors *errs);
+
+/* Lookups on a loaded config; NULL when absent. */
+const struct config_device *config_find_device(const struct config *c, const char *id);
+const struct config_device *config_find_source(const struct config *c, enum source_format f,
+                                               const char *name);
+const struct config_hall *config_find_hall(const struct config *c, const char *id);
+
+const char *config_kind_name(enum device_kind k); /* "seat", ..., "unknown" */
+int config_kind_parse(const char *s);             /* -1 when unknown */
+/* The InfluxDB measurement of a kind: seat/people -> occupancy, ... */
+const char *config_kind_measurement(enum device_kind k);
+
+#endif

@@ -1,0 +1,74 @@
+/* InfluxDB line protocol (pure): an encoder with exact escaping, and a parser
+ * used as the encoder's oracle in tests and fuzzing.
+ *
+ *   measurement,tag=v,tag=v field=1.5,flag=true,note="a \"b\"" 1764150000000000000
+ *
+ * Escaping (InfluxDB line protocol reference): measurement: comma and space;
+ * tag keys, tag values, field keys: comma, equals sign and space; string field
+ * values: double quote and backslash. Newlines (\n, \r) and other control
+ * characters can not be escaped in line protocol at all, so they are refused.
+ * Numbers are always written as floats (never "i"), so a field's type never
+ * changes between 21 and 21.5. */
+#ifndef HALLGW_LINEPROTO_H
+#define HALLGW_LINEPROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A growable text buffer with a hard cap. */
+struct lp_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t max; /* never grows beyond this; 0 = no limit */
+};
+
+void lp_buf_init(struct lp_buf *b, size_t max);
+void lp_buf_free(struct lp_buf *b);
+void lp_buf_reset(struct lp_buf *b); /* len = 0, keeps memory */
+
+enum lp_field_type { LP_FLOAT, LP_BOOL, LP_STRING };
+
+struct lp_tag {
+    const char *key;
+    const char *value;
+};
+
+struct lp_field {
+    const char *key;
+    enum lp_field_type type;
+    double f;
+    bool b;
+    const char *s; /* NUL-terminated UTF-8 */
+};
+
+/* Appends one point and its terminating '\n' to b. Tags with an empty value
+ * are left out (line protocol has no empty tag values). Returns 0, -EINVAL
+ * when a name or value can not be written (empty measurement or key, control
+ * characters, no fields, non-finite float) or -ENOSPC when b would pass max.
+ * On error b is left exactly as it was. */
+int lineproto_append(struct lp_buf *b, const char *measurement, const struct lp_tag *tags,
+                     size_t n_tags, const struct lp_field *fields, size_t n_fields, int64_t ts_ns);
+
+/* A parsed point; strings point into storage owned by the struct. */
+struct lp_point {
+    char *measurement;
+    size_t n_tags, n_fields;
+    struct lp_tag tags[32];
+    struct lp_field fields[64];
+    int64_t ts_ns;
+    bool has_ts;
+    char *storage; /* private */
+};
+
+/* Parses one line (without its '\n') of len bytes. Returns 0 or -EINVAL.
+ * Free with lineproto_point_free(). Supports the subset the encoder writes
+ * plus integer ("12i") fields, read as LP_FLOAT. */
+int lineproto_parse(const char *line, size_t len, struct lp_point *out);
+void lineproto_point_free(struct lp_point *p);
+
+/* Number of '\n'-terminated lines in buf. */
+size_t lineproto_count_lines(const char *buf, size_t len);
+
+#endif

@@ -1,0 +1,51 @@
+/* Topic routing (pure): from an MQTT topic to the source format, the device it
+ * names and the class of message, before any payload is read.
+ *
+ * Native:      <prefix>/<hall>/<device>/{telemetry,status,event,cmd/reply}
+ * Zigbee2MQTT: zigbee2mqtt/<friendly name, may contain '/'>[/availability]
+ * Tasmota:     tele/<t>/{SENSOR,STATE,LWT}, stat/<t>/{POWER,RESULT}
+ * Shelly Gen2: <id>/events/rpc, <id>/online, <id>/status/switch:<n>
+ */
+#ifndef HALLGW_TOPIC_H
+#define HALLGW_TOPIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "reading.h"
+
+#define TOPIC_ID_MAX 64    /* hall and device ids */
+#define TOPIC_NAME_MAX 192 /* foreign names (Zigbee2MQTT friendly names) */
+
+enum source_format { FORMAT_NATIVE, FORMAT_ZIGBEE2MQTT, FORMAT_TASMOTA, FORMAT_SHELLY };
+#define FORMAT_COUNT 4
+
+enum route_result {
+    ROUTE_OK = 0,
+    ROUTE_IGNORE,   /* a topic of a known format that carries nothing for us (z2m bridge/..., /set) */
+    ROUTE_BAD_ID,   /* hall or device id outside [A-Za-z0-9_.-]{1,64}, or reserved */
+    ROUTE_BAD_TOPIC /* not an input topic of any format (including <prefix>/.../cmd) */
+};
+
+struct route {
+    enum source_format format;
+    enum msg_class cls;
+    char hall[TOPIC_ID_MAX + 1];   /* native only */
+    char device[TOPIC_ID_MAX + 1]; /* native only */
+    char name[TOPIC_NAME_MAX + 1]; /* foreign only: z2m friendly name, tasmota topic, shelly id */
+    char sub[32];                  /* foreign only: "SENSOR", "POWER", "events/rpc", "online", ... */
+};
+
+/* True for [A-Za-z0-9_.-]{1,64}. */
+bool topic_id_valid(const char *s, size_t len);
+
+/* Routes topic (len bytes, not necessarily NUL-terminated; a NUL inside is
+ * ROUTE_BAD_TOPIC). prefix is the native prefix ("hall"). Reserved names:
+ * device ids "alerts" and "windows", hall id "_gateway" are ROUTE_BAD_ID. */
+enum route_result topic_route(const char *prefix, const char *topic, size_t len, struct route *out);
+
+/* "native", "zigbee2mqtt", "tasmota", "shelly"; and back (-1 when unknown). */
+const char *topic_format_name(enum source_format f);
+int topic_format_parse(const char *s, size_t len);
+
+#endif
