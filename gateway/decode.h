@@ -3,11 +3,40 @@
  * Foreign formats are mapped to native metric names (Zigbee2MQTT occupancy ->
  * presence, state -> on, power -> power_w; Tasmota CarbonDioxide -> co2,
  * ENERGY.Power -> power_w; Shelly switch:0.output -> on, apower -> power_w).
- * Numeric keys a format does not name are passed through under their
- * flattened name; keys it names are never passed through twice. */
+ * Numeric (and boolean) keys a format does not name are passed through under
+ * their flattened name; keys it names are never passed through twice.
+ *
+ * Native: telemetry, event and reply payloads are JSON objects; nested
+ *   objects flatten to outer_inner; a top-level "ts" number is reading.ts,
+ *   never a metric. Events need a "type" string that is a valid metric key
+ *   (reading.event; not a metric). Replies need "id" (string or number) and
+ *   "result" in accepted/refused/done/failed, else DECODE_BAD_VALUE. Status
+ *   is the plain text "online" or "offline".
+ * Zigbee2MQTT: occupancy, presence -> presence; state "ON"/"OFF" -> on
+ *   (state_<x> -> on_<x>); power -> power_w; energy -> energy_kwh;
+ *   illuminance_lux -> illuminance, and when both are sent the plain
+ *   illuminance (raw) -> illuminance_raw; temperature, humidity, co2, pm25,
+ *   battery, linkquality as they are. Availability: "online"/"offline" or
+ *   {"state":"online"}.
+ * Tasmota: SENSOR leaves of any sensor object: CarbonDioxide -> co2,
+ *   Temperature -> temperature (converted from TempUnit "F"), Humidity ->
+ *   humidity, Pressure -> pressure, Illuminance -> illuminance, PM2.5 ->
+ *   pm25, TVOC -> tvoc; ENERGY.Power -> power_w, ENERGY.Total -> energy_kwh.
+ *   The first sensor of a kind wins; later ones and the chip's own
+ *   ESP32/ESP8266 temperature pass through (BME280_Temperature). STATE and
+ *   RESULT: only POWER / POWER<n> -> on / on_<n> (POWER1 -> on); the rest is
+ *   housekeeping, so STATE without POWER is DECODE_EMPTY. stat POWER[<n>]:
+ *   plain ON/OFF. LWT: Online/Offline.
+ * Shelly: NotifyStatus and NotifyFullStatus params.switch:<n> and the
+ *   status/switch:<n> object: output -> on, apower -> power_w, aenergy.total
+ *   (Wh) -> energy_kwh (kWh); for n > 0 the names get "_<n>" (on_1). Other
+ *   switch numbers pass through as "switch:<n>_<path>"; other components are
+ *   ignored; params.ts -> reading.ts. NotifyEvent and other methods:
+ *   DECODE_EMPTY; no "method": DECODE_BAD_VALUE. online: true/false. */
 #ifndef HALLGW_DECODE_H
 #define HALLGW_DECODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "json.h"
@@ -23,8 +52,22 @@ enum decode_result {
     DECODE_BAD_VALUE,  /* a payload that is JSON but not what the topic carries */
 };
 
-/* Decodes payload for route r into out (which is reset first). On
- * DECODE_BAD_JSON *why says which check refused it. */
+/* Decodes payload for route r into out (which is reset first, to r->cls).
+ * On DECODE_BAD_JSON *why says which check refused it (it is JSON_OK for
+ * every other result; why may be NULL). lim may be NULL for the JSON defaults. The reading's
+ * content is unspecified unless the result is DECODE_OK or DECODE_EMPTY;
+ * out->dropped_keys is meaningful for both.
+ *
+ * What is dropped and counted in dropped_keys:
+ *   native: every key that can not be written: invalid key names, null
+ *           values, arrays, strings that are too long, not UTF-8 or hold
+ *           control characters, a "ts" that is not a plausible unix time,
+ *           metrics past READING_MAX_METRICS.
+ *   foreign: only values the gateway meant to write: a named key with an
+ *           unusable value (Zigbee2MQTT "state":"TOGGLE"), a passed-through
+ *           number or boolean with an invalid key name. The strings, nulls
+ *           and arrays a foreign format carries for itself (Tasmota "Time",
+ *           Zigbee2MQTT "presence_event") are ignored, not counted. */
 enum decode_result decode_message(const struct route *r, const char *payload, size_t len,
                                   const struct json_limits *lim, struct reading *out,
                                   enum json_reject *why);
@@ -43,6 +86,21 @@ enum decode_result decode_shelly(const struct route *r, const char *payload, siz
                                  const struct json_limits *lim, struct reading *out,
                                  enum json_reject *why);
 
+/* "ok", "empty", "bad_json", "bad_status", "bad_event", "bad_value". */
 const char *decode_result_name(enum decode_result r);
+
+/* Helpers shared by the decoders (decode.c, decode_foreign.c). */
+
+/* Flattens payload into *flat (json_flatten()). Returns DECODE_OK, or
+ * DECODE_BAD_JSON with *why set (and nothing to free). */
+enum decode_result decode_parse(const char *payload, size_t len, const struct json_limits *lim,
+                                struct json_flat *flat, enum json_reject *why);
+
+/* Adds a JSON leaf as a metric under key by its own type; a null value or a
+ * refused key or value counts one dropped key. Returns 0 or a negative errno. */
+int decode_add_field(struct reading *out, const char *key, const struct json_field *f);
+
+/* True when the payload is exactly word (no surrounding space). */
+bool decode_text_is(const char *payload, size_t len, const char *word);
 
 #endif

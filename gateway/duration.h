@@ -14,8 +14,8 @@ int duration_parse_ms(const char *s, int64_t *out_ms);
  * the end of the day, 86400) into seconds since midnight. Returns 0 or -EINVAL. */
 int timeofday_parse(const char *s, int32_t *out_s);
 
-/* Parses "YYYY-MM-DD" (a real calendar date) into days since 1970-01-01.
- * Returns 0 or -EINVAL. */
+/* Parses "YYYY-MM-DD" (a real calendar date, 1970-01-01 to 9999-12-31, so
+ * never negative) into days since 1970-01-01. Returns 0 or -EINVAL. */
 int date_parse(const char *s, int32_t *out_days);
 
 #endif

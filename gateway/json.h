@@ -3,7 +3,15 @@
  *
  * Nested objects are flattened with '_' between keys ({"a":{"b":1}} gives
  * "a_b"). Arrays are not flattened: a field whose value is an array is
- * dropped and counted in dropped. */
+ * dropped and counted in dropped. So is a field whose flattened key would be
+ * longer than JSON_KEY_MAX, and one whose flattened key repeats an earlier
+ * one ({"a_b":1,"a":{"b":2}}: the second "a_b" is dropped, never merged).
+ * Fields keep the payload's order.
+ *
+ * Duplicate keys inside one object are a syntax error (JSON_SYNTAX): which of
+ * them a reader keeps is undefined, so the message is refused. Numbers are
+ * read as doubles (integers beyond 2^53 lose precision, they are not
+ * refused); a number that overflows a double is JSON_NON_FINITE. */
 #ifndef HALLGW_JSON_H
 #define HALLGW_JSON_H
 
@@ -43,17 +51,31 @@ struct json_flat {
     void *priv;
 };
 
+#define JSON_KEY_MAX 255 /* bytes of a flattened key */
+
 struct json_limits {
     size_t max_bytes;  /* e.g. 65536 */
     int max_depth;     /* e.g. 8; the top-level object is depth 1 */
     size_t max_fields; /* e.g. 256 */
 };
 
-/* Parses and flattens payload. On JSON_OK, *out must be released with
- * json_flat_free(). On any reject, nothing needs freeing. */
+/* Defaults used when lim is NULL. */
+#define JSON_DEFAULT_MAX_BYTES 65536
+#define JSON_DEFAULT_MAX_DEPTH 8
+#define JSON_DEFAULT_MAX_FIELDS 256
+
+/* Parses and flattens payload. The checks run in this order: size
+ * (JSON_TOO_LARGE), UTF-8 (JSON_BAD_UTF8), the parse (JSON_NUL, JSON_SYNTAX,
+ * JSON_NON_FINITE; nesting beyond the parser's own limit is JSON_TOO_DEEP),
+ * then JSON_NOT_OBJECT, JSON_TOO_DEEP and JSON_TOO_MANY (leaves, counting
+ * dropped arrays); running out of memory is JSON_TOO_LARGE. lim may be NULL
+ * for the defaults. On JSON_OK, *out must be
+ * released with json_flat_free(); on any reject *out is empty and nothing
+ * needs freeing. One allocation holds the fields, keys and strings; the
+ * parser's tree is freed before returning. */
 enum json_reject json_flatten(const char *payload, size_t len, const struct json_limits *lim,
                               struct json_flat *out);
-void json_flat_free(struct json_flat *f);
+void json_flat_free(struct json_flat *f); /* NULL or an empty flat: nothing */
 
 /* The field with exactly this key, or NULL. */
 const struct json_field *json_flat_get(const struct json_flat *f, const char *key);

@@ -7,8 +7,13 @@
  * tag keys, tag values, field keys: comma, equals sign and space; string field
  * values: double quote and backslash. Newlines (\n, \r) and other control
  * characters can not be escaped in line protocol at all, so they are refused.
+ * Other backslashes are written as they are, so in names and tag values a
+ * backslash is only accepted before an ordinary character ("C:\dir"): at the
+ * end, or before a comma, space, equals sign, double quote or backslash,
+ * InfluxDB's readers disagree on it, and it is refused.
  * Numbers are always written as floats (never "i"), so a field's type never
- * changes between 21 and 21.5. */
+ * changes between 21 and 21.5: the shortest of %.15g/%.16g/%.17g that reads
+ * back as the same double. */
 #ifndef HALLGW_LINEPROTO_H
 #define HALLGW_LINEPROTO_H
 
@@ -16,7 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A growable text buffer with a hard cap. */
+/* A growable text buffer with a hard cap. data[len] is always '\0' once
+ * anything has been appended. */
 struct lp_buf {
     char *data;
     size_t len;
@@ -46,8 +52,11 @@ struct lp_field {
 /* Appends one point and its terminating '\n' to b. Tags with an empty value
  * are left out (line protocol has no empty tag values). Returns 0, -EINVAL
  * when a name or value can not be written (empty measurement or key, control
- * characters, no fields, non-finite float) or -ENOSPC when b would pass max.
- * On error b is left exactly as it was. */
+ * characters, invalid UTF-8, a backslash last or before a special character, a
+ * measurement starting with '#', a key named "time", "_field" or
+ * "_measurement", duplicate tag or field keys, no fields, non-finite float),
+ * -ENOSPC when b would pass max, or -ENOMEM. On error b's text is left
+ * exactly as it was. */
 int lineproto_append(struct lp_buf *b, const char *measurement, const struct lp_tag *tags,
                      size_t n_tags, const struct lp_field *fields, size_t n_fields, int64_t ts_ns);
 
@@ -62,9 +71,11 @@ struct lp_point {
     char *storage; /* private */
 };
 
-/* Parses one line (without its '\n') of len bytes. Returns 0 or -EINVAL.
- * Free with lineproto_point_free(). Supports the subset the encoder writes
- * plus integer ("12i") fields, read as LP_FLOAT. */
+/* Parses one line (without its '\n') of len bytes. Returns 0, -EINVAL (also
+ * for more than 32 tags or 64 fields, control characters or invalid UTF-8) or
+ * -ENOMEM. Free with lineproto_point_free(), also after an error. Supports the
+ * subset the encoder writes plus integer ("12i", "12u") fields, read as
+ * LP_FLOAT. */
 int lineproto_parse(const char *line, size_t len, struct lp_point *out);
 void lineproto_point_free(struct lp_point *p);
 

@@ -40,7 +40,11 @@ char *fixtures_read_file(const char *path, size_t *len)
 static char *hex_decode(const char *hex, size_t *len)
 {
     size_t n = strlen(hex) / 2;
+    if (strlen(hex) % 2 != 0)
+        die("bad payload_hex (odd length)", hex);
     char *out = malloc(n + 1);
+    if (!out)
+        die("out of memory", hex);
     for (size_t i = 0; i < n; i++) {
         unsigned v;
         if (sscanf(hex + 2 * i, "%2x", &v) != 1)
@@ -52,6 +56,17 @@ static char *hex_decode(const char *hex, size_t *len)
     return out;
 }
 
+static char *dup_member(json_t *obj, const char *key, const char *path)
+{
+    const char *v = json_string_value(json_object_get(obj, key));
+    if (!v)
+        die("fixture line without a string member", key);
+    char *d = strdup(v);
+    if (!d)
+        die("out of memory", path);
+    return d;
+}
+
 static void load_file(const char *dir, const char *name, struct fixture_set *out)
 {
     char path[4096];
@@ -59,34 +74,66 @@ static void load_file(const char *dir, const char *name, struct fixture_set *out
     size_t len;
     char *text = fixtures_read_file(path, &len);
     int lineno = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    /* Split by hand: strtok_r would skip blank lines and shift the numbers. */
+    for (char *line = text; line < text + len;) {
+        char *nl = memchr(line, '\n', (size_t)(text + len - line));
+        char *end = nl ? nl : text + len;
+        char *next = nl ? nl + 1 : text + len;
         lineno++;
-        if (line[0] == '\0')
+        if (end > line && end[-1] == '\r')
+            end--;
+        *end = '\0';
+        if (line[strspn(line, " \t")] == '\0') {
+            line = next;
             continue;
+        }
         json_error_t err;
-        json_t *obj = json_loads(line, 0, &err);
-        if (!obj)
-            die(err.text, path);
+        /* JSON_ALLOW_NUL: a payload or topic may hold NUL bytes on purpose. */
+        json_t *obj = json_loads(line, JSON_ALLOW_NUL, &err);
+        if (!obj) {
+            fprintf(stderr, "fixtures: %s:%d: %s\n", path, lineno, err.text);
+            abort();
+        }
         struct fixture fx = {0};
         fx.file = strdup(name);
         fx.line = lineno;
-        fx.format = strdup(json_string_value(json_object_get(obj, "format")));
-        fx.topic = strdup(json_string_value(json_object_get(obj, "topic")));
+        fx.format = dup_member(obj, "format", path);
+        json_t *t = json_object_get(obj, "topic");
+        if (!json_is_string(t))
+            die("fixture line without a string topic", path);
+        fx.topic_len = json_string_length(t);
+        fx.topic = malloc(fx.topic_len + 1);
+        if (!fx.topic)
+            die("out of memory", path);
+        memcpy(fx.topic, json_string_value(t), fx.topic_len);
+        fx.topic[fx.topic_len] = '\0';
         json_t *p = json_object_get(obj, "payload");
         if (p) {
+            if (!json_is_string(p))
+                die("payload is not a string", path);
             fx.payload_len = json_string_length(p);
             fx.payload = malloc(fx.payload_len + 1);
+            if (!fx.payload)
+                die("out of memory", path);
             memcpy(fx.payload, json_string_value(p), fx.payload_len);
             fx.payload[fx.payload_len] = '\0';
         } else {
-            fx.payload = hex_decode(json_string_value(json_object_get(obj, "payload_hex")),
-                                    &fx.payload_len);
+            const char *hex = json_string_value(json_object_get(obj, "payload_hex"));
+            if (!hex)
+                die("fixture line without payload or payload_hex", path);
+            fx.payload = hex_decode(hex, &fx.payload_len);
         }
-        fx.expect = json_incref(json_object_get(obj, "expect"));
+        json_t *expect = json_object_get(obj, "expect");
+        if (!json_is_object(expect))
+            die("fixture line without an expect object", path);
+        fx.expect = json_incref(expect);
         json_decref(obj);
-        out->v = realloc(out->v, (out->n + 1) * sizeof(*out->v));
+        struct fixture *v = realloc(out->v, (out->n + 1) * sizeof(*out->v));
+        if (!v)
+            die("out of memory", path);
+        out->v = v;
         out->v[out->n++] = fx;
+        line = next;
     }
     free(text);
 }

@@ -1,4 +1,4 @@
-/* Test support: the shared device payload fixtures (../shared/fixtures/*.jsonl).
+/* Test support: the shared device payload fixtures (../shared/fixtures/NAME.jsonl).
  * One JSON object per line: format, topic, payload or payload_hex, expect. */
 #ifndef HALLGW_TEST_FIXTURES_H
 #define HALLGW_TEST_FIXTURES_H
@@ -10,7 +10,8 @@ struct fixture {
     char *file; /* base name, e.g. "tasmota.jsonl" */
     int line;
     char *format;
-    char *topic;
+    char *topic; /* NUL-terminated for convenience; may hold NUL bytes */
+    size_t topic_len;
     char *payload; /* raw bytes, NUL-terminated for convenience */
     size_t payload_len;
     json_t *expect; /* borrowed from the fixture set */

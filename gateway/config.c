@@ -1,0 +1,401 @@
+/* The configuration: the blocks gateway, mqtt, influx and limits, loading
+ * and releasing a config. Every block is a table of keys (name, type, where it
+ * goes, its range) walked by config_parse_group() (config_parse.c), so an
+ * unknown key, a wrong type or a bad value is reported where it is written and
+ * the walk goes on. Halls and devices, and the checks across them, are in
+ * config_devices.c; they run after the whole file is read. */
+#include "config.h"
+#include "config_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "topic.h"
+
+#define DAY_MS INT64_C(86400000)
+
+/* ---- the blocks ---- */
+
+static bool check_timezone(struct config_ctx *x, const config_setting_t *s, const char *v)
+{
+    struct stat st;
+    char *p;
+    bool ok = v[0] != '/' && !strstr(v, "..") &&
+              strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklm"
+                        "nopqrstuvwxyz0123456789/_+-") == strlen(v);
+
+    if (!ok) {
+        config_err_at(x, s, NULL, "\"%s\" is not a time zone name like \"Asia/Shanghai\"", v);
+        return false;
+    }
+    if (strcmp(v, "UTC") == 0)
+        return true;
+    if (!(p = config_xprintf("/usr/share/zoneinfo/%s", v)))
+        return false;
+    ok = stat(p, &st) == 0 && S_ISREG(st.st_mode);
+    if (!ok)
+        config_err_at(x, s, NULL, "unknown time zone \"%s\" (no %s)", v, p);
+    free(p);
+    return ok;
+}
+
+/* scheme://host:port with an optional [IPv6] host and nothing after the port. */
+static bool check_hostport(struct config_ctx *x, const config_setting_t *s, const char *v,
+                           const char *const *schemes, bool port_required)
+{
+    const char *h = NULL, *colon, *end;
+    char *endp;
+    long port;
+
+    for (int i = 0; schemes[i] && !h; i++)
+        if (strncmp(v, schemes[i], strlen(schemes[i])) == 0)
+            h = v + strlen(schemes[i]);
+    if (!h) {
+        char list[64] = "";
+
+        for (int i = 0; schemes[i]; i++)
+            (void)snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+                           i == 0           ? ""
+                           : schemes[i + 1] ? ", "
+                                            : " or ",
+                           schemes[i]);
+        config_err_at(x, s, NULL, "\"%s\" must start with %s", v, list);
+        return false;
+    }
+    if (v[strcspn(v, " \t\r\n")] != '\0') {
+        config_err_at(x, s, NULL, "\"%s\" contains white space", v);
+        return false;
+    }
+    end = h + strcspn(h, "/?#");
+    if (*end && (port_required || strcmp(end, "/") != 0)) {
+        config_err_at(x, s, NULL, "\"%s\" must be just %shost:port", v, schemes[0]);
+        return false;
+    }
+    if (*h == '[') {
+        colon = strchr(h, ']');
+        colon = colon && colon > h + 1 ? colon + 1 : NULL;
+    } else {
+        colon = h + strcspn(h, ":/");
+    }
+    if (!colon || colon == h || colon > end || (colon < end && *colon != ':') ||
+        (port_required && *colon != ':')) {
+        config_err_at(x, s, NULL, "\"%s\" has no host:port", v);
+        return false;
+    }
+    if (colon < end) {
+        port = strtol(colon + 1, &endp, 10);
+        if (endp != end || colon[1] < '0' || colon[1] > '9' || port < 1 || port > 65535) {
+            config_err_at(x, s, NULL, "\"%s\" has a bad port", v);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool check_mqtt_uri(struct config_ctx *x, const config_setting_t *s, const char *v)
+{
+    static const char *const schemes[] = {"tcp://", "ssl://", "mqtt://", "mqtts://", NULL};
+
+    return check_hostport(x, s, v, schemes, true);
+}
+
+static bool check_http_url(struct config_ctx *x, const config_setting_t *s, const char *v)
+{
+    static const char *const schemes[] = {"http://", "https://", NULL};
+
+    return check_hostport(x, s, v, schemes, false);
+}
+
+static bool check_prefix(struct config_ctx *x, const config_setting_t *s, const char *v)
+{
+    static const char *const taken[] = {"zigbee2mqtt", "tele", "stat", "cmnd", NULL};
+
+    if (!topic_id_valid(v, strlen(v))) {
+        config_err_at(x, s, NULL, "\"%s\" is not a valid prefix (1 to 64 of A-Z a-z 0-9 _ . -)", v);
+        return false;
+    }
+    if (config_name_index(taken, v) >= 0) {
+        config_err_at(x, s, NULL, "\"%s\" is taken by a foreign device format's topics", v);
+        return false;
+    }
+    return true;
+}
+
+#define K CONFIG_KEY
+
+static const struct config_key gateway_keys[] = {
+    K("id", V_ID, struct config, gateway.id),
+    K("timezone", V_STR, struct config, gateway.timezone, .check = check_timezone),
+    K("state_dir", V_STR, struct config, gateway.state_dir),
+    K("stats_interval", V_DUR, struct config, gateway.stats_interval_ms, .min = 1000,
+      .max = DAY_MS),
+    {0},
+};
+
+static const struct config_key tls_keys[] = {
+    K("ca_file", V_FILE, struct config_tls, ca_file),
+    K("cert_file", V_FILE, struct config_tls, cert_file),
+    K("key_file", V_FILE, struct config_tls, key_file),
+    K("verify", V_BOOL, struct config_tls, verify),
+    {0},
+};
+
+static const struct config_key mqtt_keys[] = {
+    K("uri", V_STR, struct config_mqtt, uri, .required = true, .check = check_mqtt_uri),
+    K("client_id", V_STR, struct config_mqtt, client_id),
+    K("username", V_STR, struct config_mqtt, username),
+    K("password_file", V_SECRET, struct config_mqtt, password),
+    K("prefix", V_STR, struct config_mqtt, prefix, .check = check_prefix),
+    K("qos", V_INT, struct config_mqtt, qos, .min = 0, .max = 1),
+    K("keepalive", V_DUR_S, struct config_mqtt, keepalive_s, .min = 1000, .max = 65535000),
+    K("command_key_file", V_FILE, struct config_mqtt, command_key_file),
+    K("tls", V_GROUP, struct config_mqtt, tls, .sub = tls_keys),
+    {0},
+};
+
+static const char *const api_names[] = {"v1", "v2", NULL};
+static const char *const unknown_names[] = {"accept", "ignore", NULL};
+static const char *const v1_only[] = {"database",      "retention_policy", "username",
+                                      "password_file", "create_database",  NULL};
+static const char *const v2_only[] = {"org", "bucket", "token_file", NULL};
+
+static const struct config_key spool_keys[] = {
+    K("dir", V_STR, struct config_influx, spool_dir),
+    K("max_size_mb", V_MB, struct config_influx, spool_max_bytes, .min = 1, .max = 1048576),
+    {0},
+};
+
+static const struct config_key influx_keys[] = {
+    K("enabled", V_BOOL, struct config_influx, enabled),
+    K("url", V_STR, struct config_influx, url, .check = check_http_url),
+    K("api", V_ENUM, struct config_influx, api, .names = api_names, .min = INFLUX_V1),
+    K("database", V_STR, struct config_influx, database),
+    K("retention_policy", V_STR, struct config_influx, retention_policy),
+    K("username", V_STR, struct config_influx, username),
+    K("password_file", V_SECRET, struct config_influx, password),
+    K("create_database", V_BOOL, struct config_influx, create_database),
+    K("org", V_STR, struct config_influx, org),
+    K("bucket", V_STR, struct config_influx, bucket),
+    K("token_file", V_SECRET, struct config_influx, token),
+    K("batch_size", V_INT, struct config_influx, batch_size, .min = 1, .max = 100000),
+    K("flush_interval", V_DUR, struct config_influx, flush_interval_ms, .min = 1, .max = 3600000),
+    K("timeout", V_DUR, struct config_influx, timeout_ms, .min = 1, .max = 3600000),
+    K("gzip", V_BOOL, struct config_influx, gzip),
+    {.name = "spool", .t = V_GROUP, .off = 0, .sub = spool_keys},
+    {0},
+};
+
+static const struct config_key limits_keys[] = {
+    K("payload_max_bytes", V_SIZE, struct config_limits, payload_max_bytes, .min = 256,
+      .max = 268435456),
+    K("json_max_depth", V_INT, struct config_limits, json_max_depth, .min = 1, .max = 64),
+    K("max_devices", V_SIZE, struct config_limits, max_devices, .min = 1, .max = 1000000),
+    K("queue_capacity", V_SIZE, struct config_limits, queue_capacity, .min = 16, .max = 1048576),
+    K("queue_wait", V_DUR, struct config_limits, queue_wait_ms, .min = 0, .max = 60000),
+    {0},
+};
+
+static const struct config_key root_keys[] = {
+    {.name = "gateway", .t = V_GROUP, .off = 0, .sub = gateway_keys},
+    K("mqtt", V_GROUP, struct config, mqtt, .required = true, .sub = mqtt_keys),
+    K("influx", V_GROUP, struct config, influx, .sub = influx_keys),
+    K("limits", V_GROUP, struct config, limits, .sub = limits_keys),
+    K("unknown_devices", V_ENUM, struct config, unknown_devices, .names = unknown_names),
+    {.name = "halls", .t = V_CUSTOM, .fn = config_parse_halls},
+    {.name = "devices", .t = V_CUSTOM, .fn = config_parse_devices},
+    {0},
+};
+
+#undef K
+
+/* Defaults of everything that is not a string (strings: finish_blocks()). */
+static void set_defaults(struct config *c)
+{
+    c->gateway.stats_interval_ms = 10000;
+    c->mqtt.qos = 1;
+    c->mqtt.keepalive_s = 30;
+    c->mqtt.tls.verify = true;
+    c->influx.api = INFLUX_V1;
+    c->influx.create_database = true;
+    c->influx.batch_size = 5000;
+    c->influx.flush_interval_ms = 1000;
+    c->influx.timeout_ms = 10000;
+    c->influx.gzip = true;
+    c->influx.spool_max_bytes = UINT64_C(512) * 1024 * 1024;
+    c->limits.payload_max_bytes = 65536;
+    c->limits.json_max_depth = 8;
+    c->limits.max_devices = 20000;
+    c->limits.queue_capacity = 8192;
+    c->limits.queue_wait_ms = 2000;
+    c->unknown_devices = UNKNOWN_ACCEPT;
+}
+
+static void default_str(struct config_ctx *x, char **field, const char *v)
+{
+    if (!*field)
+        *field = config_xstrdup(x, v);
+}
+
+/* Checks between keys of one block, then string defaults. */
+static void finish_blocks(struct config_ctx *x, const config_setting_t *root)
+{
+    struct config *c = x->c;
+    const config_setting_t *mqtt = config_setting_get_member(root, "mqtt");
+    const config_setting_t *influx = config_setting_get_member(root, "influx");
+    const config_setting_t *s;
+    const char *const *wrong = c->influx.api == INFLUX_V2 ? v1_only : v2_only;
+
+    default_str(x, &c->gateway.id, "gw-1");
+    default_str(x, &c->gateway.timezone, "UTC");
+    default_str(x, &c->gateway.state_dir, "/var/lib/hallgw");
+    if (mqtt && config_setting_is_group(mqtt)) {
+        if (c->mqtt.uri && strncmp(c->mqtt.uri, "mqtt", 4) == 0) {
+            char *u = config_xprintf("%s%s", c->mqtt.uri[4] == 's' ? "ssl" : "tcp",
+                                     strstr(c->mqtt.uri, "://"));
+            free(c->mqtt.uri);
+            c->mqtt.uri = u;
+            x->nomem |= !u;
+        }
+        s = config_setting_get_member(mqtt, "tls");
+        if (s && c->mqtt.uri && strncmp(c->mqtt.uri, "tcp://", 6) == 0)
+            config_err_at(x, s, NULL, "needs an ssl:// or mqtts:// uri");
+        s = config_setting_get_member(mqtt, "password_file");
+        if (s && !config_setting_get_member(mqtt, "username"))
+            config_err_at(x, s, NULL, "needs mqtt.username");
+    }
+    if (!c->mqtt.client_id && c->gateway.id &&
+        !(c->mqtt.client_id = config_xprintf("hallgw-%s", c->gateway.id)))
+        x->nomem = true;
+    default_str(x, &c->mqtt.prefix, "hall");
+    if (influx && config_setting_is_group(influx)) {
+        for (int i = 0; wrong[i]; i++)
+            if ((s = config_setting_get_member(influx, wrong[i])))
+                config_err_at(x, s, NULL, "only for api = \"%s\"",
+                              c->influx.api == INFLUX_V2 ? "v1" : "v2");
+        for (int i = 0; c->influx.api == INFLUX_V2 && v2_only[i]; i++)
+            if (!config_setting_get_member(influx, v2_only[i]))
+                config_err_at(x, influx, v2_only[i], "required with api = \"v2\"");
+        s = config_setting_get_member(influx, "password_file");
+        if (s && !config_setting_get_member(influx, "username"))
+            config_err_at(x, s, NULL, "needs influx.username");
+    }
+    default_str(x, &c->influx.url, "http://127.0.0.1:8086");
+    if (c->influx.api == INFLUX_V1)
+        default_str(x, &c->influx.database, "hallgw");
+    if (!c->influx.spool_dir && c->gateway.state_dir &&
+        !(c->influx.spool_dir = config_xprintf("%s/spool", c->gateway.state_dir)))
+        x->nomem = true;
+}
+
+int config_load(const char *path, struct config **out, struct config_errors *errs)
+{
+    struct config_ctx x = {.errs = errs, .main_file = path};
+    struct config_priv *p = calloc(1, sizeof(*p));
+    const config_setting_t *root, *influx;
+    const char *slash = strrchr(path, '/');
+    config_t cfg;
+    FILE *f;
+    int rc = 0;
+
+    *out = NULL;
+    *errs = (struct config_errors){0};
+    if (!p)
+        return -ENOMEM;
+    x.c = &p->pub;
+    set_defaults(x.c);
+    x.c->path = config_xstrdup(&x, path);
+    if (slash)
+        x.dir = slash == path ? config_xstrdup(&x, "/") : strndup(path, (size_t)(slash - path));
+    x.nomem |= slash && !x.dir;
+    if (!(f = fopen(path, "r"))) {
+        rc = -errno;
+        config_add_error(&x, path, 0, "(file)", "cannot open: %s", strerror(errno));
+        goto out;
+    }
+    (void)fclose(f);
+    config_init(&cfg);
+    if (x.dir)
+        config_set_include_dir(&cfg, x.dir);
+    if (!config_read_file(&cfg, path)) {
+        const char *ef = config_error_file(&cfg);
+        char *file = (!ef || strcmp(ef, path) == 0 || ef[0] == '/' || !x.dir)
+                         ? config_xstrdup(&x, ef ? ef : path)
+                         : config_xprintf("%s/%s", x.dir, ef);
+
+        config_add_error(&x, file ? file : path, config_error_line(&cfg),
+                         config_error_type(&cfg) == CONFIG_ERR_PARSE ? "(syntax)" : "(file)", "%s",
+                         config_error_text(&cfg));
+        free(file);
+        goto out_destroy;
+    }
+    root = config_root_setting(&cfg);
+    influx = config_setting_get_member(root, "influx");
+    x.c->influx.enabled = influx && config_setting_is_group(influx);
+    config_parse_group(&x, root, root_keys, x.c);
+    finish_blocks(&x, root);
+    config_check_model(&x, root);
+out_destroy:
+    config_destroy(&cfg);
+out:
+    if (x.nomem) {
+        config_add_error(&x, path, 0, "(memory)", "out of memory");
+        rc = -ENOMEM;
+    }
+    free(x.dir);
+    if (rc == 0 && errs->n == 0) {
+        *out = x.c;
+        return 0;
+    }
+    config_sort_errors(errs);
+    config_free(x.c);
+    return rc < 0 ? rc : -EINVAL;
+}
+
+static void free_tls(struct config_tls *t)
+{
+    free(t->ca_file);
+    free(t->cert_file);
+    free(t->key_file);
+}
+
+/* Overwrites a secret before freeing it. */
+static void free_secret(char *s)
+{
+    if (s) {
+        volatile char *v = s;
+        while (*v)
+            *v++ = '\0';
+    }
+    free(s);
+}
+
+void config_free(struct config *c)
+{
+    if (!c)
+        return;
+    free(c->path);
+    free(c->gateway.id);
+    free(c->gateway.timezone);
+    free(c->gateway.state_dir);
+    free(c->mqtt.uri);
+    free(c->mqtt.client_id);
+    free(c->mqtt.username);
+    free_secret(c->mqtt.password);
+    free(c->mqtt.prefix);
+    free(c->mqtt.command_key_file);
+    free_tls(&c->mqtt.tls);
+    free(c->influx.url);
+    free(c->influx.database);
+    free(c->influx.retention_policy);
+    free(c->influx.username);
+    free_secret(c->influx.password);
+    free(c->influx.org);
+    free(c->influx.bucket);
+    free_secret(c->influx.token);
+    free(c->influx.spool_dir);
+    config_free_model((struct config_priv *)c);
+    free(c);
+}

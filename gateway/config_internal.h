@@ -1,0 +1,115 @@
+/* Private to the config module (config.c, config_parse.c, config_devices.c):
+ * the key-table walker over libconfig settings and the parts of a loaded
+ * config that are not public. Nothing else may include this header: it is how
+ * the config module keeps libconfig to itself. */
+#ifndef HALLGW_CONFIG_INTERNAL_H
+#define HALLGW_CONFIG_INTERNAL_H
+
+#include <libconfig.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/* A loaded config: the public part first, then the lookup indexes. */
+struct config_priv {
+    struct config pub;
+    const struct config_device **by_id; /* sorted by id */
+    size_t n_by_id;
+    const struct config_device **by_source; /* foreign devices, by (format, name) */
+    size_t n_by_source;
+    const struct config_hall **halls_by_id; /* sorted by id */
+    size_t n_halls_by_id;
+};
+
+/* One config_load() in progress. */
+struct config_ctx {
+    struct config *c;
+    struct config_errors *errs;
+    const char *main_file;
+    char *dir; /* the main file's directory (@include, relative *_file); NULL for "." */
+    bool nomem;
+};
+
+enum config_vtype {
+    V_STR,    /* char *, not empty; .check validates it */
+    V_ID,     /* char *, [A-Za-z0-9_.-]{1,64}, not one of .names (reserved) */
+    V_INT,    /* int in [min, max] */
+    V_SIZE,   /* size_t in [min, max] */
+    V_MB,     /* uint64_t bytes, written as MiB in [min, max] */
+    V_BOOL,   /* bool */
+    V_DUR,    /* int64_t ms in [min, max] */
+    V_DUR_S,  /* int s, whole seconds in [min, max] ms */
+    V_DATE,   /* int32_t days since the epoch */
+    V_ENUM,   /* int: index in .names + min */
+    V_SECRET, /* char *, the content of the named file */
+    V_FILE,   /* char *, the path of a readable, non-empty file */
+    V_GROUP,  /* a nested group of .sub keys stored from off */
+    V_CUSTOM, /* .fn parses the setting; dst is base + off */
+};
+
+/* One allowed key of a group; a table ends with {0}. */
+struct config_key {
+    const char *name;
+    enum config_vtype t;
+    size_t off;
+    bool required;
+    int64_t min, max;
+    const struct config_key *sub;
+    const char *const *names;
+    bool (*check)(struct config_ctx *x, const config_setting_t *s, const char *v);
+    void (*fn)(struct config_ctx *x, const config_setting_t *s, void *dst);
+};
+
+#define CONFIG_KEY(n, type, st, member, ...)                                                       \
+    {                                                                                              \
+        .name = n, .t = type, .off = offsetof(st, member), __VA_ARGS__                             \
+    }
+
+/* config_parse.c */
+
+/* strdup that sets x->nomem on failure (NULL stays NULL). */
+char *config_xstrdup(struct config_ctx *x, const char *s);
+/* A malloc'd formatted string, or NULL. */
+char *config_xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The index of v in the NULL-terminated names, or -1. */
+int config_name_index(const char *const *names, const char *v);
+
+/* Records an error with an explicit place ((syntax), (file) errors). */
+void config_add_error(struct config_ctx *x, const char *file, int line, const char *key,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Reports an error at setting s, or about its absent member child (then the
+ * line is s's and the key s's path + "." + child). */
+void config_err_at(struct config_ctx *x, const config_setting_t *s, const char *child,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* "line 12", or "other.conf:12" when first is in another file than s. */
+void config_where(struct config_ctx *x, const config_setting_t *first, const config_setting_t *s,
+                  char *buf, size_t n);
+
+/* The string value of s, or NULL after reporting "expected a string". */
+const char *config_str_value(struct config_ctx *x, const config_setting_t *s);
+
+/* Walks group g against keys, storing into base. */
+void config_parse_group(struct config_ctx *x, const config_setting_t *g,
+                        const struct config_key *keys, void *base);
+
+/* Parses list s of groups into a calloc'd array of elements of size sz;
+ * element i is list element i (init'ed and left so if it is not a group). */
+void *config_parse_list(struct config_ctx *x, const config_setting_t *s,
+                        const struct config_key *keys, size_t sz, size_t *n_out,
+                        void (*init)(void *elem));
+
+/* Orders errors by file (in order of first appearance), then by line. */
+void config_sort_errors(struct config_errors *errs);
+
+/* config_devices.c: the "halls" and "devices" root keys, the checks across
+ * them (run after the whole file is parsed) and their release. */
+void config_parse_halls(struct config_ctx *x, const config_setting_t *s, void *dst);
+void config_parse_devices(struct config_ctx *x, const config_setting_t *s, void *dst);
+void config_check_model(struct config_ctx *x, const config_setting_t *root);
+void config_free_model(struct config_priv *p);
+
+#endif

@@ -1,0 +1,454 @@
+#include "gateway.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "clock.h"
+#include "config.h"
+#include "hallmodel.h"
+#include "httpclient.h"
+#include "influx.h"
+#include "ingest.h"
+#include "lineproto.h"
+#include "log.h"
+#include "metrics.h"
+#include "mqtt.h"
+#include "queue.h"
+
+#define CORE_BATCH 256
+#define BATCH_MAX_BYTES (64u << 20)
+#define BATCH_FLUSH_BYTES (8u << 20)
+#define SUBMIT_WAIT_MS 5000
+#define MQTT_STOP_MS 2000
+#define WRITER_DRAIN_MS 10000
+
+struct gateway {
+    struct config *cfg;
+    struct queue *inbox;
+    struct mqtt *mqtt;
+    struct influx_writer *writer;
+    struct hallmodel *hm;
+    struct ingest ingest;
+    struct lp_buf batch;
+    size_t batch_points;
+    mono_ms batch_started;
+    mono_ms next_stats;
+    char **subs;
+    size_t n_subs;
+    char status_topic[256];
+
+    sigset_t sigs;
+    pthread_t sig_thread;
+    atomic_bool want_stop, want_reload;
+};
+
+/* ---- subscriptions ---------------------------------------------------- */
+
+static void subs_free(char **subs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(subs[i]);
+    free(subs);
+}
+
+static int subs_add(char ***subs, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int subs_add(char ***subs, size_t *n, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    char **nv = realloc(*subs, (*n + 1) * sizeof(char *));
+    if (!nv)
+        return -ENOMEM;
+    *subs = nv;
+    if (!(nv[*n] = strdup(buf)))
+        return -ENOMEM;
+    (*n)++;
+    return 0;
+}
+
+/* The topic filters for a config: native wildcards under the prefix, and
+ * each bound foreign device's own topics. */
+static int subs_build(const struct config *c, char ***out, size_t *n_out)
+{
+    char **subs = NULL;
+    size_t n = 0;
+    int r = 0;
+    const char *p = c->mqtt.prefix;
+    r |= subs_add(&subs, &n, "%s/+/+/telemetry", p);
+    r |= subs_add(&subs, &n, "%s/+/+/status", p);
+    r |= subs_add(&subs, &n, "%s/+/+/event", p);
+    r |= subs_add(&subs, &n, "%s/+/+/cmd/reply", p);
+    for (size_t i = 0; i < c->n_devices && r == 0; i++) {
+        const struct config_device *d = &c->devices[i];
+        const char *name = d->source_name;
+        switch (d->format) {
+        case FORMAT_NATIVE:
+            break;
+        case FORMAT_ZIGBEE2MQTT:
+            r |= subs_add(&subs, &n, "zigbee2mqtt/%s", name);
+            r |= subs_add(&subs, &n, "zigbee2mqtt/%s/availability", name);
+            break;
+        case FORMAT_TASMOTA:
+            r |= subs_add(&subs, &n, "tele/%s/+", name);
+            r |= subs_add(&subs, &n, "stat/%s/+", name);
+            break;
+        case FORMAT_SHELLY:
+            r |= subs_add(&subs, &n, "%s/events/rpc", name);
+            r |= subs_add(&subs, &n, "%s/online", name);
+            r |= subs_add(&subs, &n, "%s/status/+", name);
+            break;
+        }
+    }
+    if (r) {
+        subs_free(subs, n);
+        return -ENOMEM;
+    }
+    *out = subs;
+    *n_out = n;
+    return 0;
+}
+
+static bool subs_equal(char **a, size_t na, char **b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++) {
+        if (strcmp(a[i], b[i]) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* ---- MQTT and InfluxDB lifetimes -------------------------------------- */
+
+static int start_mqtt(struct gateway *g)
+{
+    const struct config_mqtt *mc = &g->cfg->mqtt;
+    snprintf(g->status_topic, sizeof(g->status_topic), "%s/_gateway/%s/status", mc->prefix,
+             g->cfg->gateway.id);
+    struct mqtt_options o = {
+        .uri = mc->uri,
+        .client_id = mc->client_id,
+        .username = mc->username,
+        .password = mc->password,
+        .keepalive_s = mc->keepalive_s,
+        .clean_session = false,
+        .ca_file = mc->tls.ca_file,
+        .cert_file = mc->tls.cert_file,
+        .key_file = mc->tls.key_file,
+        .verify = mc->tls.verify,
+        .will_topic = g->status_topic,
+        .online_payload = "online",
+        .will_payload = "offline",
+        .subscriptions = (const char *const *)g->subs,
+        .n_subscriptions = g->n_subs,
+        .qos = mc->qos,
+        .inbox = g->inbox,
+        .inbox_wait_ms = g->cfg->limits.queue_wait_ms,
+        /* Oversize payloads are counted by ingest, not copied. */
+        .max_payload = g->cfg->limits.payload_max_bytes,
+    };
+    int r = mqtt_new(&o, &g->mqtt);
+    if (r < 0)
+        return r;
+    return mqtt_start(g->mqtt);
+}
+
+static int start_writer(struct gateway *g)
+{
+    if (!g->cfg->influx.enabled)
+        return 0;
+    return influx_writer_start(&g->cfg->influx, &g->writer);
+}
+
+/* ---- the batch ---------------------------------------------------------- */
+
+static void flush_batch(struct gateway *g)
+{
+    if (g->batch_points == 0)
+        return;
+    if (g->writer) {
+        struct influx_batch b = {
+            .data = g->batch.data, .len = g->batch.len, .points = g->batch_points};
+        influx_writer_submit(g->writer, &b, SUBMIT_WAIT_MS);
+        /* The writer owns the buffer now. */
+        lp_buf_init(&g->batch, BATCH_MAX_BYTES);
+    } else {
+        lp_buf_reset(&g->batch);
+    }
+    g->batch_points = 0;
+}
+
+static void process(struct gateway *g, struct mqtt_msg *m, mono_ms now)
+{
+    if (m->retained)
+        metrics_inc(MET_RETAINED);
+    if (g->batch_points == 0)
+        g->batch_started = now;
+    if (ingest_message(&g->ingest, m->topic, m->topic_len, m->payload, m->payload_len,
+                       m->oversize, now, m->wall_ns, &g->batch, NULL) == INGEST_WRITTEN)
+        g->batch_points++;
+    if (g->batch_points >= (size_t)g->cfg->influx.batch_size || g->batch.len >= BATCH_FLUSH_BYTES)
+        flush_batch(g);
+}
+
+static void write_stats(struct gateway *g)
+{
+    struct lp_field fields[MET__COUNT];
+    size_t nf = 0;
+    metrics_set(MET_G_QUEUE_DEPTH, queue_depth(g->inbox));
+    for (int i = 0; i < MET__COUNT; i++) {
+        fields[nf++] = (struct lp_field){.key = metrics_desc(i)->field,
+                                         .type = LP_FLOAT,
+                                         .f = (double)metrics_get(i)};
+    }
+    struct lp_tag tag = {"gateway", g->cfg->gateway.id};
+    if (g->batch_points == 0)
+        g->batch_started = clock_mono_ms();
+    if (lineproto_append(&g->batch, "gateway", &tag, 1, fields, nf, clock_wall_ns()) == 0)
+        g->batch_points++;
+}
+
+/* ---- reload -------------------------------------------------------------- */
+
+static bool mqtt_settings_changed(const struct config *a, const struct config *b)
+{
+#define DIFF(x) ((a->x == NULL) != (b->x == NULL) || (a->x && strcmp(a->x, b->x) != 0))
+    return DIFF(mqtt.uri) || DIFF(mqtt.client_id) || DIFF(mqtt.username) ||
+           DIFF(mqtt.password) || DIFF(mqtt.prefix) || DIFF(mqtt.tls.ca_file) ||
+           DIFF(mqtt.tls.cert_file) || DIFF(mqtt.tls.key_file) || DIFF(gateway.id) ||
+           a->mqtt.qos != b->mqtt.qos || a->mqtt.keepalive_s != b->mqtt.keepalive_s ||
+           a->mqtt.tls.verify != b->mqtt.tls.verify;
+}
+
+static bool influx_settings_changed(const struct config *a, const struct config *b)
+{
+    return DIFF(influx.url) || DIFF(influx.database) || DIFF(influx.retention_policy) ||
+           DIFF(influx.username) || DIFF(influx.password) || DIFF(influx.org) ||
+           DIFF(influx.bucket) || DIFF(influx.token) || DIFF(influx.spool_dir) ||
+           a->influx.enabled != b->influx.enabled || a->influx.api != b->influx.api ||
+           a->influx.create_database != b->influx.create_database ||
+           a->influx.gzip != b->influx.gzip || a->influx.timeout_ms != b->influx.timeout_ms ||
+           a->influx.spool_max_bytes != b->influx.spool_max_bytes;
+#undef DIFF
+}
+
+static void reload(struct gateway *g)
+{
+    struct config *nc = NULL;
+    struct config_errors errs = {0};
+    log_notice("reloading %s", g->cfg->path);
+    if (config_load(g->cfg->path, &nc, &errs) < 0) {
+        for (size_t i = 0; i < errs.n; i++) {
+            char where[64] = "";
+            if (errs.v[i].line > 0)
+                snprintf(where, sizeof(where), "%d:", errs.v[i].line);
+            log_err("reload refused, keeping the running config: %s:%s %s: %s", errs.v[i].file,
+                    where, errs.v[i].key, errs.v[i].msg);
+        }
+        config_errors_free(&errs);
+        metrics_inc(MET_CONFIG_RELOAD_FAILURES);
+        return;
+    }
+    char **subs;
+    size_t n_subs;
+    if (subs_build(nc, &subs, &n_subs) < 0 || hallmodel_apply_config(g->hm, nc) < 0) {
+        log_err("reload refused: out of memory");
+        config_free(nc);
+        metrics_inc(MET_CONFIG_RELOAD_FAILURES);
+        return;
+    }
+    bool new_mqtt = mqtt_settings_changed(g->cfg, nc) ||
+                    !subs_equal(g->subs, g->n_subs, subs, n_subs);
+    bool new_writer = influx_settings_changed(g->cfg, nc);
+    struct config *old = g->cfg;
+
+    if (new_writer) {
+        flush_batch(g);
+        influx_writer_stop(g->writer, WRITER_DRAIN_MS);
+        g->writer = NULL;
+    }
+    if (new_mqtt) {
+        mqtt_stop(g->mqtt, MQTT_STOP_MS);
+        mqtt_free(g->mqtt);
+        g->mqtt = NULL;
+    }
+    subs_free(g->subs, g->n_subs);
+    g->subs = subs;
+    g->n_subs = n_subs;
+    g->cfg = nc;
+    ingest_set_config(&g->ingest, nc);
+    if (new_writer && start_writer(g) < 0)
+        log_err("reload: cannot start the InfluxDB writer");
+    if (new_mqtt && start_mqtt(g) < 0)
+        log_err("reload: cannot start the MQTT client");
+    config_free(old);
+    metrics_inc(MET_CONFIG_RELOADS);
+    log_notice("reloaded %s: %zu halls, %zu devices%s%s", nc->path, nc->n_halls, nc->n_devices,
+               new_mqtt ? ", MQTT reconnected" : "", new_writer ? ", InfluxDB writer restarted" : "");
+}
+
+/* ---- signals ------------------------------------------------------------- */
+
+static void *signal_main(void *arg)
+{
+    struct gateway *g = arg;
+    for (;;) {
+        int sig;
+        if (sigwait(&g->sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            atomic_store(&g->want_reload, true);
+        } else {
+            atomic_store(&g->want_stop, true);
+        }
+        queue_wake(g->inbox);
+        if (sig != SIGHUP)
+            return NULL;
+    }
+}
+
+/* ---- the core loop --------------------------------------------------------- */
+
+static void drain_inbox(struct gateway *g)
+{
+    void *items[CORE_BATCH];
+    size_t n;
+    while ((n = queue_pop_batch(g->inbox, items, CORE_BATCH, 0)) > 0) {
+        mono_ms now = clock_mono_ms();
+        for (size_t i = 0; i < n; i++) {
+            process(g, items[i], now);
+            free(items[i]);
+        }
+    }
+}
+
+static void core_loop(struct gateway *g)
+{
+    void *items[CORE_BATCH];
+    g->next_stats = clock_mono_ms() + g->cfg->gateway.stats_interval_ms;
+    while (!atomic_load(&g->want_stop)) {
+        mono_ms now = clock_mono_ms();
+        int64_t wait = mqtt_tick(g->mqtt, now);
+        if (g->batch_points) {
+            int64_t until_flush = g->batch_started + g->cfg->influx.flush_interval_ms - now;
+            if (until_flush < wait)
+                wait = until_flush;
+        }
+        if (g->next_stats - now < wait)
+            wait = g->next_stats - now;
+
+        size_t n = queue_pop_batch(g->inbox, items, CORE_BATCH, wait > 0 ? wait : 0);
+        now = clock_mono_ms();
+        for (size_t i = 0; i < n; i++) {
+            process(g, items[i], now);
+            free(items[i]);
+        }
+        if (now >= g->next_stats) {
+            write_stats(g);
+            g->next_stats = now + g->cfg->gateway.stats_interval_ms;
+        }
+        if (g->batch_points && now - g->batch_started >= g->cfg->influx.flush_interval_ms)
+            flush_batch(g);
+        if (atomic_exchange(&g->want_reload, false))
+            reload(g);
+    }
+}
+
+static void shutdown_all(struct gateway *g)
+{
+    log_notice("stopping: disconnecting from MQTT and flushing");
+    /* After the disconnect no message arrives, so what was acknowledged to
+     * the broker is all in the inbox: process it, then hand it over. */
+    mqtt_stop(g->mqtt, MQTT_STOP_MS);
+    drain_inbox(g);
+    write_stats(g);
+    flush_batch(g);
+    influx_writer_stop(g->writer, WRITER_DRAIN_MS);
+    g->writer = NULL;
+    log_notice("stopped: %llu points written, %llu spooled, %llu lost",
+               (unsigned long long)metrics_get(MET_POINTS_WRITTEN),
+               (unsigned long long)metrics_get(MET_POINTS_SPOOLED),
+               (unsigned long long)metrics_get(MET_POINTS_LOST));
+}
+
+int gateway_run(const char *config_path)
+{
+    struct gateway g = {0};
+    struct config_errors errs = {0};
+    int rc = 1;
+
+    if (config_load(config_path, &g.cfg, &errs) < 0) {
+        config_errors_print(&errs, stderr);
+        config_errors_free(&errs);
+        return 2;
+    }
+    sigemptyset(&g.sigs);
+    sigaddset(&g.sigs, SIGTERM);
+    sigaddset(&g.sigs, SIGINT);
+    sigaddset(&g.sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &g.sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (mkdir(g.cfg->gateway.state_dir, 0750) < 0 && errno != EEXIST)
+        log_warn("cannot create state directory %s: %s", g.cfg->gateway.state_dir,
+                 strerror(errno));
+    if (http_global_init() < 0) {
+        log_err("cannot initialise libcurl");
+        goto out_free_config;
+    }
+    g.inbox = queue_new(g.cfg->limits.queue_capacity);
+    lp_buf_init(&g.batch, BATCH_MAX_BYTES);
+    if (!g.inbox || hallmodel_new(g.cfg, &g.hm) < 0 || subs_build(g.cfg, &g.subs, &g.n_subs) < 0) {
+        log_err("out of memory");
+        goto out_free;
+    }
+    ingest_init(&g.ingest, g.cfg, g.hm);
+    if (pthread_create(&g.sig_thread, NULL, signal_main, &g) != 0) {
+        log_err("cannot start the signal thread");
+        goto out_free;
+    }
+    if (start_writer(&g) < 0) {
+        log_err("cannot start the InfluxDB writer");
+        goto out_stop_signals;
+    }
+    if (start_mqtt(&g) < 0)
+        goto out_stop_writer;
+    log_notice("hallgw %s running: %zu halls, %zu devices, %zu subscriptions", g.cfg->gateway.id,
+               g.cfg->n_halls, g.cfg->n_devices, g.n_subs);
+
+    core_loop(&g);
+    shutdown_all(&g);
+    rc = 0;
+    goto out_stop_signals;
+
+out_stop_writer:
+    influx_writer_stop(g.writer, WRITER_DRAIN_MS);
+out_stop_signals:
+    if (!atomic_load(&g.want_stop))
+        pthread_kill(g.sig_thread, SIGTERM);
+    pthread_join(g.sig_thread, NULL);
+out_free:
+    mqtt_free(g.mqtt);
+    subs_free(g.subs, g.n_subs);
+    hallmodel_free(g.hm);
+    lp_buf_free(&g.batch);
+    queue_free(g.inbox);
+    http_global_cleanup();
+out_free_config:
+    config_free(g.cfg);
+    return rc;
+}

@@ -1,0 +1,46 @@
+/* The HTTP client (libcurl is included here only). One http_client per
+ * thread; it keeps its connection alive between requests. */
+#ifndef HALLGW_HTTPCLIENT_H
+#define HALLGW_HTTPCLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_BODY_KEEP 1024 /* bytes of a response body kept for logs and parsing */
+
+struct http_client;
+
+struct http_request {
+    const char *method; /* "GET", "POST" */
+    const char *url;
+    const char *const *headers; /* "Name: value" */
+    size_t n_headers;
+    const void *body;
+    size_t body_len;
+    const char *userpwd; /* "user:password" for basic auth, or NULL */
+    int64_t timeout_ms;
+};
+
+struct http_response {
+    long status;                   /* 0 when no HTTP answer came */
+    char body[HTTP_BODY_KEEP + 1]; /* first bytes of the body, NUL-terminated */
+    size_t body_len;               /* bytes kept */
+    char error[256];               /* libcurl's message on a network error */
+};
+
+/* Call once, before any other thread starts. */
+int http_global_init(void);
+void http_global_cleanup(void);
+
+int http_client_new(struct http_client **out);
+void http_client_free(struct http_client *c); /* NULL does nothing */
+
+/* Performs req. Returns 0 when an HTTP status was received (any status), or
+ * -EIO on a network error or timeout (resp->error says which). */
+int http_client_do(struct http_client *c, const struct http_request *req,
+                   struct http_response *resp);
+
+/* URL-encodes s into a malloc'd string; NULL on allocation failure. */
+char *http_url_escape(struct http_client *c, const char *s);
+
+#endif

@@ -1,0 +1,189 @@
+#include "ingest.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "decode.h"
+#include "metrics.h"
+#include "topic.h"
+
+void ingest_init(struct ingest *in, const struct config *cfg, struct hallmodel *hm)
+{
+    memset(in, 0, sizeof(*in));
+    in->hm = hm;
+    ingest_set_config(in, cfg);
+}
+
+void ingest_set_config(struct ingest *in, const struct config *cfg)
+{
+    in->cfg = cfg;
+    in->limits.max_bytes = cfg->limits.payload_max_bytes;
+    in->limits.max_depth = cfg->limits.json_max_depth;
+    in->limits.max_fields = READING_MAX_METRICS * 4;
+}
+
+static const enum metric_id recv_metric[FORMAT_COUNT] = {
+    [FORMAT_NATIVE] = MET_RECV_NATIVE,
+    [FORMAT_ZIGBEE2MQTT] = MET_RECV_ZIGBEE2MQTT,
+    [FORMAT_TASMOTA] = MET_RECV_TASMOTA,
+    [FORMAT_SHELLY] = MET_RECV_SHELLY,
+};
+
+static const enum metric_id json_reject_metric[JSON_REJECT_COUNT] = {
+    [JSON_OK] = MET_REJECT_SYNTAX,
+    [JSON_TOO_LARGE] = MET_REJECT_TOO_LARGE,
+    [JSON_BAD_UTF8] = MET_REJECT_BAD_UTF8,
+    [JSON_NUL] = MET_REJECT_NUL,
+    [JSON_SYNTAX] = MET_REJECT_SYNTAX,
+    [JSON_NON_FINITE] = MET_REJECT_NON_FINITE,
+    [JSON_TOO_DEEP] = MET_REJECT_TOO_DEEP,
+    [JSON_NOT_OBJECT] = MET_REJECT_NOT_OBJECT,
+    [JSON_TOO_MANY] = MET_REJECT_TOO_MANY_FIELDS,
+};
+
+static enum metric_id decode_reject_metric(enum decode_result r, enum json_reject why)
+{
+    switch (r) {
+    case DECODE_BAD_JSON:
+        return json_reject_metric[why];
+    case DECODE_BAD_STATUS:
+        return MET_REJECT_BAD_STATUS;
+    case DECODE_BAD_EVENT:
+        return MET_REJECT_BAD_EVENT;
+    case DECODE_BAD_VALUE:
+    case DECODE_EMPTY:
+    case DECODE_OK:
+        break;
+    }
+    return MET_REJECT_BAD_VALUE;
+}
+
+int64_t ingest_timestamp_ns(double device_ts, int64_t wall_ns)
+{
+    double wall_s = (double)wall_ns / 1e9;
+    if (device_ts > 0 && isfinite(device_ts) && device_ts >= wall_s - INGEST_TS_MAX_AGE_S &&
+        device_ts <= wall_s + INGEST_TS_MAX_AHEAD_S)
+        return llround(device_ts * 1e6) * 1000; /* microseconds: what a double holds exactly */
+    return wall_ns;
+}
+
+int ingest_encode(const struct hm_device *d, const struct reading *rd, int64_t ts_ns,
+                  struct lp_buf *out)
+{
+    struct lp_tag tags[5];
+    struct lp_field fields[READING_MAX_METRICS + 1];
+    size_t nt = 0, nf = 0;
+    const char *measurement = config_kind_measurement(d->kind);
+
+    tags[nt++] = (struct lp_tag){"hall", d->hall};
+    tags[nt++] = (struct lp_tag){"window", d->window};
+    tags[nt++] = (struct lp_tag){"device", d->id};
+    tags[nt++] = (struct lp_tag){"kind", config_kind_name(d->kind)};
+
+    switch (rd->cls) {
+    case MSG_STATUS:
+        fields[nf++] = (struct lp_field){.key = "online",
+                                         .type = LP_BOOL,
+                                         .b = rd->status == AVAIL_ONLINE};
+        break;
+    case MSG_EVENT:
+    case MSG_REPLY:
+        measurement = "event";
+        fields[nf++] = (struct lp_field){.key = "type",
+                                         .type = LP_STRING,
+                                         .s = rd->cls == MSG_EVENT ? rd->event : "cmd_reply"};
+        /* The event's own fields follow. */
+        __attribute__((fallthrough));
+    case MSG_TELEMETRY:
+        for (unsigned i = 0; i < rd->n_metrics; i++) {
+            const struct metric *m = &rd->metrics[i];
+            if (rd->cls != MSG_TELEMETRY && strcmp(m->key, "type") == 0)
+                continue;
+            struct lp_field *f = &fields[nf++];
+            f->key = m->key;
+            switch (m->type) {
+            case METRIC_NUMBER:
+                f->type = LP_FLOAT;
+                f->f = m->v.num;
+                break;
+            case METRIC_BOOL:
+                f->type = LP_BOOL;
+                f->b = m->v.b;
+                break;
+            case METRIC_STRING:
+                f->type = LP_STRING;
+                f->s = m->v.str;
+                break;
+            }
+        }
+        break;
+    }
+    return lineproto_append(out, measurement, tags, nt, fields, nf, ts_ns);
+}
+
+enum ingest_outcome ingest_message(struct ingest *in, const char *topic, size_t topic_len,
+                                   const char *payload, size_t payload_len, bool oversize,
+                                   mono_ms now, int64_t wall_ns, struct lp_buf *out,
+                                   struct hm_device **dev)
+{
+    struct route r;
+    switch (topic_route(in->cfg->mqtt.prefix, topic, topic_len, &r)) {
+    case ROUTE_OK:
+        break;
+    case ROUTE_IGNORE:
+        metrics_inc(MET_IGNORED);
+        return INGEST_IGNORED;
+    case ROUTE_BAD_ID:
+        metrics_inc(MET_REJECT_BAD_ID);
+        return INGEST_REJECTED;
+    case ROUTE_BAD_TOPIC:
+        metrics_inc(MET_REJECT_BAD_TOPIC);
+        return INGEST_REJECTED;
+    }
+    metrics_inc(recv_metric[r.format]);
+    if (oversize || payload_len > in->limits.max_bytes) {
+        metrics_inc(MET_REJECT_TOO_LARGE);
+        return INGEST_REJECTED;
+    }
+
+    enum hm_resolve why;
+    struct hm_device *d = hallmodel_resolve(in->hm, &r, &why);
+    if (!d) {
+        metrics_inc(why == HM_UNKNOWN_IGNORED ? MET_UNKNOWN_IGNORED
+                    : why == HM_UNBOUND       ? MET_UNBOUND_FOREIGN
+                                              : MET_DEVICE_TABLE_FULL);
+        metrics_set(MET_G_DEVICES, hallmodel_count(in->hm));
+        return INGEST_IGNORED;
+    }
+    metrics_set(MET_G_DEVICES, hallmodel_count(in->hm));
+
+    enum json_reject jwhy = JSON_OK;
+    enum decode_result dr = decode_message(&r, payload, payload_len, &in->limits, &in->rd, &jwhy);
+    if (dr == DECODE_EMPTY) {
+        /* Good input with nothing to write (a Shelly NotifyEvent, an empty
+         * object, or every key dropped). */
+        metrics_add(MET_KEYS_DROPPED, in->rd.dropped_keys);
+        metrics_inc(MET_IGNORED);
+        return INGEST_IGNORED;
+    }
+    if (dr != DECODE_OK) {
+        metrics_inc(decode_reject_metric(dr, jwhy));
+        return INGEST_REJECTED;
+    }
+    if (in->rd.dropped_keys)
+        metrics_add(MET_KEYS_DROPPED, in->rd.dropped_keys);
+
+    int64_t ts_ns = ingest_timestamp_ns(in->rd.ts, wall_ns);
+    /* The caller flushes batches long before out reaches its cap, so a
+     * failure here is a point line protocol can not carry. */
+    if (ingest_encode(d, &in->rd, ts_ns, out) < 0) {
+        metrics_inc(MET_REJECT_ENCODE);
+        return INGEST_REJECTED;
+    }
+    hallmodel_update(in->hm, d, &in->rd, now, wall_ns);
+    metrics_inc(MET_DECODED);
+    if (dev)
+        *dev = d;
+    return INGEST_WRITTEN;
+}

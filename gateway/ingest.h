@@ -1,0 +1,56 @@
+/* Ingestion: one received MQTT message through routing, decoding and the
+ * hall model into line protocol. Counts every outcome in metrics.
+ *
+ * Runs on the core thread; does no I/O. */
+#ifndef HALLGW_INGEST_H
+#define HALLGW_INGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clock.h"
+#include "config.h"
+#include "hallmodel.h"
+#include "json.h"
+#include "lineproto.h"
+#include "reading.h"
+
+/* A device timestamp is used when it is at most this far in the past or the
+ * future of the arrival time; otherwise the arrival time is (a device whose
+ * clock was never set reports 1970). */
+#define INGEST_TS_MAX_AGE_S (7 * 86400)
+#define INGEST_TS_MAX_AHEAD_S 300
+
+enum ingest_outcome {
+    INGEST_WRITTEN,  /* decoded, applied and encoded */
+    INGEST_IGNORED,  /* not for us, unknown device ignored, unbound, table full */
+    INGEST_REJECTED, /* refused: counted by reason */
+};
+
+struct ingest {
+    const struct config *cfg;
+    struct hallmodel *hm;
+    struct json_limits limits;
+    struct reading rd; /* reused for every message */
+};
+
+/* hm must outlive in. */
+void ingest_init(struct ingest *in, const struct config *cfg, struct hallmodel *hm);
+void ingest_set_config(struct ingest *in, const struct config *cfg);
+
+/* Processes one message, appending its point (if any) to out. On INGEST_WRITTEN
+ * *dev (if not NULL) is the device it was about. */
+enum ingest_outcome ingest_message(struct ingest *in, const char *topic, size_t topic_len,
+                                   const char *payload, size_t payload_len, bool oversize,
+                                   mono_ms now, int64_t wall_ns, struct lp_buf *out,
+                                   struct hm_device **dev);
+
+/* Chooses the point's timestamp: the device's ts when sane, else wall_ns. */
+int64_t ingest_timestamp_ns(double device_ts, int64_t wall_ns);
+
+/* Encodes rd for device d as one point. Returns lineproto_append's result. */
+int ingest_encode(const struct hm_device *d, const struct reading *rd, int64_t ts_ns,
+                  struct lp_buf *out);
+
+#endif

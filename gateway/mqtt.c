@@ -1,0 +1,357 @@
+#include "mqtt.h"
+
+#include <MQTTAsync.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "queue.h"
+
+enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_UP, CONN_RETRY_WAIT };
+
+struct mqtt {
+    MQTTAsync client;
+    char *uri, *client_id, *username, *password;
+    char *ca_file, *cert_file, *key_file;
+    char *will_topic, *online_payload, *will_payload;
+    char **subs;
+    int *sub_qos;
+    size_t n_subs;
+    int keepalive_s, qos;
+    bool clean_session, verify;
+    struct queue *inbox;
+    int64_t inbox_wait_ms;
+    size_t max_payload;
+
+    _Atomic int state;          /* enum conn_state, written by callbacks */
+    atomic_bool need_subscribe; /* set by the connected callback */
+    atomic_bool disconnected;   /* set by the disconnect callback */
+    atomic_bool stopped;        /* after mqtt_stop: messages are no longer taken */
+    int retry_delay_ms;
+    mono_ms retry_at;
+    struct log_ratelimit rl_fail;
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static void wake_owner(struct mqtt *m)
+{
+    if (m->inbox)
+        queue_wake(m->inbox);
+}
+
+/* Paho thread: copy, enqueue, never call into Paho. */
+static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *pm)
+{
+    struct mqtt *m = ctx;
+    size_t tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
+    size_t plen = pm->payloadlen > 0 ? (size_t)pm->payloadlen : 0;
+    bool oversize = plen > m->max_payload;
+    size_t copy = oversize ? 0 : plen;
+
+    if (!m->inbox || atomic_load(&m->stopped))
+        goto out_free;
+    struct mqtt_msg *msg = malloc(sizeof(*msg) + tlen + 1 + copy + 1);
+    if (!msg) {
+        metrics_inc(MET_QUEUE_DROPS);
+        goto out_free;
+    }
+    msg->topic = (char *)(msg + 1);
+    memcpy(msg->topic, topic, tlen);
+    msg->topic[tlen] = '\0';
+    msg->topic_len = tlen;
+    msg->payload = msg->topic + tlen + 1;
+    if (copy)
+        memcpy(msg->payload, pm->payload, copy);
+    msg->payload[copy] = '\0';
+    msg->payload_len = plen;
+    msg->oversize = oversize;
+    msg->retained = pm->retained != 0;
+    msg->qos = pm->qos;
+    msg->wall_ns = clock_wall_ns();
+
+    int waited = 0;
+    int r = queue_push(m->inbox, msg, m->inbox_wait_ms, &waited);
+    if (waited)
+        metrics_inc(MET_QUEUE_WAITS);
+    if (r < 0) {
+        metrics_inc(MET_QUEUE_DROPS);
+        free(msg);
+    }
+
+out_free:
+    MQTTAsync_freeMessage(&pm);
+    MQTTAsync_free(topic);
+    return 1; /* handled: never 0, or Paho would buffer without bound */
+}
+
+static void on_connected(void *ctx, char *cause)
+{
+    (void)cause;
+    struct mqtt *m = ctx;
+    atomic_store(&m->state, CONN_UP);
+    atomic_store(&m->need_subscribe, true);
+    metrics_inc(MET_MQTT_CONNECTS);
+    metrics_set(MET_G_MQTT_CONNECTED, 1);
+    wake_owner(m);
+}
+
+static void on_connection_lost(void *ctx, char *cause)
+{
+    struct mqtt *m = ctx;
+    /* With automatic reconnect on, Paho reconnects by itself. */
+    atomic_store(&m->state, CONN_CONNECTING);
+    metrics_inc(MET_MQTT_CONNECTION_LOST);
+    metrics_set(MET_G_MQTT_CONNECTED, 0);
+    log_warn("mqtt: connection to %s lost%s%s; reconnecting", m->uri, cause ? ": " : "",
+             cause ? cause : "");
+    wake_owner(m);
+}
+
+static void on_connect_failure(void *ctx, MQTTAsync_failureData *resp)
+{
+    struct mqtt *m = ctx;
+    metrics_inc(MET_MQTT_CONNECT_FAILURES);
+    if (log_ratelimit_ok(&m->rl_fail, "mqtt: connect failures")) {
+        const char *why = resp && resp->message ? resp->message : NULL;
+        int code = resp ? resp->code : 0;
+        log_warn("mqtt: cannot connect to %s: %s (code %d)", m->uri,
+                 why ? why : MQTTAsync_strerror(code), code);
+    }
+    atomic_store(&m->state, CONN_RETRY_WAIT);
+    wake_owner(m);
+}
+
+static void on_subscribe_failure(void *ctx, MQTTAsync_failureData *resp)
+{
+    struct mqtt *m = ctx;
+    log_err("mqtt: subscribe failed (code %d); retrying", resp ? resp->code : 0);
+    atomic_store(&m->need_subscribe, true);
+}
+
+static void on_disconnected(void *ctx, MQTTAsync_successData *resp)
+{
+    (void)resp;
+    struct mqtt *m = ctx;
+    atomic_store(&m->disconnected, true);
+}
+
+static void on_disconnect_failure(void *ctx, MQTTAsync_failureData *resp)
+{
+    (void)resp;
+    struct mqtt *m = ctx;
+    atomic_store(&m->disconnected, true);
+}
+
+int mqtt_new(const struct mqtt_options *o, struct mqtt **out)
+{
+    struct mqtt *m = calloc(1, sizeof(*m));
+    if (!m)
+        return -ENOMEM;
+    m->uri = strdup(o->uri);
+    m->client_id = strdup(o->client_id);
+    m->username = dup_or_null(o->username);
+    m->password = dup_or_null(o->password);
+    m->ca_file = dup_or_null(o->ca_file);
+    m->cert_file = dup_or_null(o->cert_file);
+    m->key_file = dup_or_null(o->key_file);
+    m->will_topic = dup_or_null(o->will_topic);
+    m->online_payload = dup_or_null(o->online_payload ? o->online_payload : "online");
+    m->will_payload = dup_or_null(o->will_payload ? o->will_payload : "offline");
+    m->keepalive_s = o->keepalive_s > 0 ? o->keepalive_s : 30;
+    m->qos = o->qos;
+    m->clean_session = o->clean_session;
+    m->verify = o->verify;
+    m->inbox = o->inbox;
+    m->inbox_wait_ms = o->inbox_wait_ms;
+    m->max_payload = o->max_payload ? o->max_payload : 65536;
+    m->rl_fail = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 3);
+    m->n_subs = o->n_subscriptions;
+    m->subs = calloc(m->n_subs + 1, sizeof(char *));
+    m->sub_qos = calloc(m->n_subs + 1, sizeof(int));
+    for (size_t i = 0; i < m->n_subs; i++) {
+        m->subs[i] = strdup(o->subscriptions[i]);
+        m->sub_qos[i] = o->qos;
+    }
+
+    MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
+    co.MQTTVersion = MQTTVERSION_3_1_1;
+    co.sendWhileDisconnected = 0;
+    int rc = MQTTAsync_createWithOptions(&m->client, m->uri, m->client_id,
+                                         MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
+    if (rc != MQTTASYNC_SUCCESS) {
+        log_err("mqtt: cannot create client for %s: %s", m->uri, MQTTAsync_strerror(rc));
+        m->client = NULL;
+        mqtt_free(m);
+        return -EINVAL;
+    }
+    MQTTAsync_setCallbacks(m->client, m, on_connection_lost, on_message, NULL);
+    MQTTAsync_setConnected(m->client, m, on_connected);
+    *out = m;
+    return 0;
+}
+
+static int do_connect(struct mqtt *m)
+{
+    MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer;
+    MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
+    MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+
+    opts.keepAliveInterval = m->keepalive_s;
+    opts.cleansession = m->clean_session;
+    opts.automaticReconnect = 1;
+    opts.minRetryInterval = 1;
+    opts.maxRetryInterval = 30;
+    opts.connectTimeout = 10;
+    opts.username = m->username;
+    opts.password = m->password;
+    opts.onFailure = on_connect_failure;
+    opts.context = m;
+    if (m->will_topic) {
+        will.topicName = m->will_topic;
+        will.message = m->will_payload;
+        will.retained = 1;
+        will.qos = 1;
+        opts.will = &will;
+    }
+    if (strncmp(m->uri, "ssl://", 6) == 0 || strncmp(m->uri, "mqtts://", 8) == 0) {
+        ssl.trustStore = m->ca_file;
+        ssl.keyStore = m->cert_file;
+        ssl.privateKey = m->key_file;
+        ssl.enableServerCertAuth = m->verify;
+        ssl.verify = m->verify;
+        ssl.sslVersion = MQTT_SSL_VERSION_TLS_1_2;
+        opts.ssl = &ssl;
+    }
+    atomic_store(&m->state, CONN_CONNECTING);
+    int rc = MQTTAsync_connect(m->client, &opts);
+    if (rc != MQTTASYNC_SUCCESS) {
+        log_err("mqtt: cannot start connecting to %s: %s", m->uri, MQTTAsync_strerror(rc));
+        atomic_store(&m->state, CONN_RETRY_WAIT);
+        return -EIO;
+    }
+    return 0;
+}
+
+int mqtt_start(struct mqtt *m)
+{
+    m->retry_delay_ms = 500;
+    return do_connect(m);
+}
+
+static void subscribe_all(struct mqtt *m)
+{
+    if (m->n_subs == 0)
+        return;
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    ro.onFailure = on_subscribe_failure;
+    ro.context = m;
+    int rc = MQTTAsync_subscribeMany(m->client, (int)m->n_subs, m->subs, m->sub_qos, &ro);
+    if (rc != MQTTASYNC_SUCCESS) {
+        log_err("mqtt: subscribe failed: %s", MQTTAsync_strerror(rc));
+        atomic_store(&m->need_subscribe, true);
+    }
+}
+
+int64_t mqtt_tick(struct mqtt *m, mono_ms now)
+{
+    if (atomic_exchange(&m->need_subscribe, false)) {
+        log_notice("mqtt: connected to %s as %s", m->uri, m->client_id);
+        m->retry_delay_ms = 500;
+        subscribe_all(m);
+        if (m->will_topic)
+            mqtt_publish(m, m->will_topic, m->online_payload, strlen(m->online_payload), 1, true);
+    }
+    if (atomic_load(&m->state) == CONN_RETRY_WAIT) {
+        if (m->retry_at == 0) {
+            m->retry_at = now + m->retry_delay_ms;
+            m->retry_delay_ms = m->retry_delay_ms * 2 > 30000 ? 30000 : m->retry_delay_ms * 2;
+        }
+        if (now >= m->retry_at) {
+            m->retry_at = 0;
+            do_connect(m);
+        } else {
+            int64_t wait = m->retry_at - now;
+            return wait < 1000 ? wait : 1000;
+        }
+    }
+    return 1000;
+}
+
+bool mqtt_is_connected(const struct mqtt *m)
+{
+    return atomic_load(&((struct mqtt *)m)->state) == CONN_UP;
+}
+
+int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t len, int qos,
+                 bool retained)
+{
+    MQTTAsync_message msg = MQTTAsync_message_initializer;
+    msg.payload = (void *)payload;
+    msg.payloadlen = (int)len;
+    msg.qos = qos;
+    msg.retained = retained;
+    int rc = MQTTAsync_sendMessage(m->client, topic, &msg, NULL);
+    if (rc != MQTTASYNC_SUCCESS) {
+        metrics_inc(MET_MQTT_PUBLISH_FAILURES);
+        return rc == MQTTASYNC_DISCONNECTED ? -ENOTCONN : -EIO;
+    }
+    metrics_inc(MET_MQTT_PUBLISHED);
+    return 0;
+}
+
+void mqtt_stop(struct mqtt *m, int64_t timeout_ms)
+{
+    if (!m || !m->client)
+        return;
+    if (MQTTAsync_isConnected(m->client)) {
+        if (m->will_topic)
+            mqtt_publish(m, m->will_topic, m->will_payload, strlen(m->will_payload), 1, true);
+        MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+        d.timeout = (int)timeout_ms;
+        d.onSuccess = on_disconnected;
+        d.onFailure = on_disconnect_failure;
+        d.context = m;
+        atomic_store(&m->disconnected, false);
+        if (MQTTAsync_disconnect(m->client, &d) == MQTTASYNC_SUCCESS) {
+            mono_ms deadline = clock_mono_ms() + timeout_ms + 1000;
+            while (!atomic_load(&m->disconnected) && clock_mono_ms() < deadline)
+                usleep(10000);
+        }
+    }
+    atomic_store(&m->state, CONN_IDLE);
+    metrics_set(MET_G_MQTT_CONNECTED, 0);
+    atomic_store(&m->stopped, true);
+}
+
+void mqtt_free(struct mqtt *m)
+{
+    if (!m)
+        return;
+    if (m->client) {
+        mqtt_stop(m, 1000);
+        MQTTAsync_destroy(&m->client);
+    }
+    for (size_t i = 0; i < m->n_subs; i++)
+        free(m->subs[i]);
+    free(m->subs);
+    free(m->sub_qos);
+    free(m->uri);
+    free(m->client_id);
+    free(m->username);
+    free(m->password);
+    free(m->ca_file);
+    free(m->cert_file);
+    free(m->key_file);
+    free(m->will_topic);
+    free(m->online_payload);
+    free(m->will_payload);
+    free(m);
+}

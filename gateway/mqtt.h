@@ -1,0 +1,75 @@
+/* The MQTT client (Paho MQTTAsync is included here only).
+ *
+ * Paho's threads only copy messages into the inbox queue and flip state
+ * flags; every call into Paho that is not a publish is made by the owning
+ * (core) thread from mqtt_tick(): connecting, retrying with backoff after a
+ * failed first connect, and (re)subscribing after every connect. */
+#ifndef HALLGW_MQTT_H
+#define HALLGW_MQTT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clock.h"
+
+struct queue;
+
+/* One received message, one allocation; the receiver frees it with free(). */
+struct mqtt_msg {
+    char *topic; /* NUL-terminated; may hold NUL bytes before topic_len (then refused) */
+    size_t topic_len;
+    char *payload; /* NUL-terminated copy (the NUL is not part of payload_len) */
+    size_t payload_len;
+    bool oversize; /* payload over max_payload: not copied, payload_len is the real size */
+    bool retained;
+    int qos;
+    int64_t wall_ns; /* arrival, CLOCK_REALTIME */
+};
+
+struct mqtt_options {
+    const char *uri; /* tcp://, ssl://, mqtt://, mqtts:// */
+    const char *client_id;
+    const char *username; /* NULL for none */
+    const char *password; /* NULL for none */
+    int keepalive_s;
+    bool clean_session;                         /* false for the gateway: a persistent session */
+    const char *ca_file, *cert_file, *key_file; /* ssl only; NULL for none */
+    bool verify;                                /* verify the server certificate (ssl) */
+    const char *will_topic;                    /* NULL for no LWT; the will is retained "offline" */
+    const char *online_payload, *will_payload; /* published retained on will_topic */
+    const char *const *subscriptions;          /* topic filters, subscribed after every connect */
+    size_t n_subscriptions;
+    int qos;               /* subscription QoS */
+    struct queue *inbox;   /* NULL: received messages are dropped (publish-only clients) */
+    int64_t inbox_wait_ms; /* backpressure: how long a full inbox may hold the callback */
+    size_t max_payload;    /* larger payloads are not copied (oversize) */
+};
+
+struct mqtt;
+
+/* Creates the client; does not connect. Strings in opts are copied.
+ * Returns 0 or a negative errno, logging Paho's reason. */
+int mqtt_new(const struct mqtt_options *opts, struct mqtt **out);
+void mqtt_free(struct mqtt *m); /* NULL does nothing; disconnects first */
+
+/* Starts connecting. Then call mqtt_tick() from the owner's loop. */
+int mqtt_start(struct mqtt *m);
+
+/* Does the owner-thread work that callbacks asked for: subscribe after a
+ * connect, publish "online", retry a failed connect after backoff. Returns
+ * the milliseconds until it next needs to run (at most 1000). */
+int64_t mqtt_tick(struct mqtt *m, mono_ms now);
+
+bool mqtt_is_connected(const struct mqtt *m);
+
+/* Publishes; thread-safe. Returns 0, -ENOTCONN or -EIO. */
+int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t len, int qos,
+                 bool retained);
+
+/* Publishes will_payload on will_topic (a clean shutdown sends no LWT), then
+ * disconnects, waiting up to timeout_ms for in-flight work. No callbacks run
+ * after it returns. */
+void mqtt_stop(struct mqtt *m, int64_t timeout_ms);
+
+#endif

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs the Debian packages hallgw needs for a purpose: build, test or demo.
+# Installs nothing when everything is already there. Needs root (or sudo).
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config libpaho-mqtt-dev libconfig-dev
+            libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev
+            libssl-dev libsystemd-dev zlib1g-dev)
+server_pkgs=(mosquitto mosquitto-clients influxdb influxdb-client curl)
+test_pkgs=(libcmocka-dev python3 python3-paho-mqtt)
+
+case "${1:-}" in
+build) want=("${build_pkgs[@]}") ;;
+test) want=("${build_pkgs[@]}" "${server_pkgs[@]}" "${test_pkgs[@]}") ;;
+demo) want=("${build_pkgs[@]}" "${server_pkgs[@]}") ;;
+*)
+    echo "usage: scripts/deps.sh build|test|demo" >&2
+    exit 2
+    ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "deps: need root to install: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The packaged servers must not hold the ports or data the tests and the demo use.
+for svc in mosquitto influxdb; do
+    if [[ " ${missing[*]} " == *" $svc "* ]] && command -v systemctl >/dev/null &&
+        systemctl is-active --quiet "$svc" 2>/dev/null; then
+        $sudo systemctl stop "$svc" || true
+        $sudo systemctl disable "$svc" >/dev/null 2>&1 || true
+    fi
+done

@@ -1,0 +1,72 @@
+/* A simulated service hall: the devices of a hall of N windows and the
+ * messages they would publish, in the formats real halls buy (native,
+ * Zigbee2MQTT, Tasmota, Shelly). Pure: time is a parameter, randomness comes
+ * from the seed, messages go to a callback.
+ *
+ * Per window wNN: a seat sensor (odd windows Zigbee2MQTT "<hall>_seat_wNN",
+ * even windows native), a PC (native), a smart plug for its peripherals (odd
+ * windows Tasmota "<hall>_plug_wNN", even windows Shelly
+ * "shellyplusplugs-<hall>-wNN"). Per hall: a queue system and a people counter
+ * (native), an air sensor (Tasmota "<hall>_air_1"), a CO2 sensor (Zigbee2MQTT
+ * "<hall>/air_2", a friendly name with a '/') and a printer (native). Foreign
+ * names carry the hall id so several simulated halls share one broker. */
+#ifndef HALLGW_SIMHALL_H
+#define HALLGW_SIMHALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SIM_MAX_WINDOWS 99
+#define SIM_ID_MAX 64
+
+enum sim_kind { SIM_SEAT, SIM_PEOPLE, SIM_QUEUE, SIM_ENV, SIM_EQUIPMENT, SIM_PLUG, SIM_PC };
+enum sim_format { SIM_NATIVE, SIM_ZIGBEE2MQTT, SIM_TASMOTA, SIM_SHELLY };
+
+struct sim_device {
+    char id[SIM_ID_MAX + 1];
+    char source[SIM_ID_MAX * 2]; /* foreign name, "" for native */
+    enum sim_kind kind;
+    enum sim_format format;
+    int window;         /* 1-based window number, 0 for hall devices */
+    double interval_s;  /* simulated seconds between reports */
+    double next_due;    /* simulated unix time */
+    bool state_bool;    /* seat presence, plug on, PC on */
+};
+
+struct sim_hall {
+    char hall[SIM_ID_MAX + 1];
+    char prefix[SIM_ID_MAX + 1];
+    int windows;
+    size_t n;
+    struct sim_device *devs;
+    uint64_t rng;
+    double waiting;  /* people waiting */
+    double longest_wait_s;
+    double served;
+    double co2, temperature, humidity;
+    int64_t tz_offset_s; /* for the simulated opening hours */
+    double wall_now;     /* real unix time, for the "ts" of reports; set by the caller */
+};
+
+/* A message to publish. */
+typedef void (*sim_emit_fn)(void *arg, const char *topic, const char *payload, bool retained);
+
+int simhall_init(struct sim_hall *h, const char *prefix, const char *hall, int windows,
+                 uint64_t seed, double start, int64_t tz_offset_s);
+void simhall_free(struct sim_hall *h);
+
+/* The halls/devices part of a hallgw config for this hall (libconfig). */
+void simhall_print_config(const struct sim_hall *h, const char *hall_name, FILE *f);
+
+/* Announces every device as online (retained availability messages). */
+void simhall_announce(struct sim_hall *h, sim_emit_fn emit, void *arg);
+
+/* Advances the hall to simulated time t, emitting every report that is due. */
+void simhall_step(struct sim_hall *h, double t, sim_emit_fn emit, void *arg);
+
+/* Emits one report of device i at time t, whatever is due (load mode). */
+void simhall_report(struct sim_hall *h, size_t i, double t, sim_emit_fn emit, void *arg);
+
+#endif

@@ -1,0 +1,115 @@
+"""Nothing accepted is lost: an InfluxDB outage, a broker restart and a
+SIGTERM during a burst, each against the real servers."""
+
+import json
+import signal
+import threading
+import time
+
+import harness
+from harness import Stack, Publisher, wait_for
+
+DEVICES = [{"id": "env-1", "hall": "h1", "kind": "env"}]
+
+
+def burst(pub, n, start_seq=0, qos=1, device="env-1"):
+    """Publishes n readings with distinct sequence numbers and timestamps."""
+    base = time.time()
+    infos = []
+    for i in range(start_seq, start_seq + n):
+        payload = json.dumps({"ts": base + i * 1e-4, "seq": i, "temperature": 20 + (i % 100) / 10})
+        infos.append(pub.publish("hall/h1/%s/telemetry" % device, payload, qos=qos, wait=False))
+    for info in infos:
+        info.wait_for_publish(30)
+
+
+def seq_stats(influx):
+    rows = influx.rows('SELECT count("seq"), count(distinct("seq")) FROM "env" WHERE "device" = \'env-1\'')
+    if not rows:
+        return 0, 0
+    return rows[0].get("count", 0), rows[0].get("count_1", 0)
+
+
+def test_influx_outage_loses_nothing_and_writes_nothing_twice():
+    with Stack("outage") as st:
+        gw = st.hallgw(devices=DEVICES)
+        gw.start()
+        pub = Publisher(st.mqtt)
+        burst(pub, 100, 0)
+        wait_for("the first 100 points", lambda: seq_stats(st.influx)[0] == 100, timeout=20)
+
+        st.influx.kill()
+        outage_start = time.time()
+        burst(pub, 5000, 100)
+        wait_for("the gateway to spool", lambda: "will retry" in gw.log_text(), timeout=20)
+        time.sleep(max(0.0, 30 - (time.time() - outage_start)))
+        st.influx.start()
+
+        wait_for("all 5,100 points after the outage",
+                 lambda: seq_stats(st.influx)[0] >= 5100, timeout=90, interval=1)
+        time.sleep(2)
+        total, distinct = seq_stats(st.influx)
+        assert (total, distinct) == (5100, 5100), (total, distinct)
+        pub.close()
+        assert gw.stop() == 0
+
+
+def test_broker_restart_reconnects_by_itself_and_qos1_messages_land():
+    with Stack("broker-restart") as st:
+        gw = st.hallgw(devices=DEVICES)
+        gw.start()
+        pub = Publisher(st.mqtt)
+        burst(pub, 10, 0)
+        wait_for("10 points", lambda: seq_stats(st.influx)[0] == 10, timeout=20)
+        pub.close()
+
+        st.mqtt.kill()
+        wait_for("the gateway to see the broker gone", lambda: "lost" in gw.log_text(), timeout=30)
+        time.sleep(2)
+        st.mqtt.start()
+        # The gateway announces itself again on its status topic when back.
+        wait_for("the gateway to reconnect",
+                 lambda: gw.log_text().count("connected to") >= 2, timeout=60)
+        time.sleep(1)
+        pub = Publisher(st.mqtt)
+        burst(pub, 200, 10)
+        wait_for("210 points", lambda: seq_stats(st.influx)[0] == 210, timeout=30)
+        assert seq_stats(st.influx) == (210, 210)
+        pub.close()
+        assert not gw.dead()
+
+
+def test_sigterm_during_a_burst_keeps_everything_acknowledged():
+    n = 20000
+    with Stack("sigterm") as st:
+        gw = st.hallgw(devices=DEVICES)
+        gw.start()
+        # InfluxDB away: whatever the gateway took must reach the spool.
+        st.influx.kill()
+        pub = Publisher(st.mqtt)
+        t = threading.Thread(target=burst, args=(pub, n, 0))
+        t.start()
+        time.sleep(0.5)
+        gw.signal(signal.SIGTERM)
+        rc = gw.proc.wait(60)
+        assert rc == 0, "hallgw exited with %d" % rc
+        t.join(120)
+        assert not t.is_alive()
+        log = gw.log_text()
+        stopped = [line for line in log.splitlines() if "stopped:" in line]
+        assert stopped and stopped[-1].endswith(" 0 lost"), log[-2000:]
+        # The messages it did not take wait at the broker in its persistent session.
+        st.influx.start()
+        gw.start()
+        wait_for("all %d points after the restart" % n,
+                 lambda: seq_stats(st.influx)[0] >= n, timeout=120, interval=1)
+        time.sleep(2)
+        assert seq_stats(st.influx) == (n, n)
+        pub.close()
+        assert gw.stop() == 0
+
+
+if __name__ == "__main__":
+    harness.run([test_influx_outage_loses_nothing_and_writes_nothing_twice,
+                 test_broker_restart_reconnects_by_itself_and_qos1_messages_land,
+                 test_sigterm_during_a_burst_keeps_everything_acknowledged])

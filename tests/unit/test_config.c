@@ -1,0 +1,765 @@
+/* The configuration: good files load with every value right, broken files
+ * report every problem as FILE:LINE: key: message. Data: tests/unit/data/config. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+#define DATA HALLGW_TEST_DATA_DIR "/config/"
+
+struct want {
+    int line;
+    const char *key;
+    const char *msg;  /* a part of the message */
+    const char *file; /* base name when not the loaded file */
+};
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+
+    return s ? s + 1 : path;
+}
+
+static void print_errors(const struct config_errors *e)
+{
+    config_errors_print(e, stderr);
+}
+
+/* Loads DATA name, which must fail with exactly the errors in w, in order. */
+static void expect_errors(const char *name, const struct want *w, size_t n)
+{
+    char path[1024];
+    struct config *c = (struct config *)1;
+    struct config_errors e;
+    int rc;
+
+    (void)snprintf(path, sizeof(path), "%s%s", DATA, name);
+    rc = config_load(path, &c, &e);
+    if (rc != -EINVAL || c != NULL || e.n != n) {
+        print_errors(&e);
+        fail_msg("%s: rc %d, %zu errors, want -EINVAL and %zu", name, rc, e.n, n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct config_error *g = &e.v[i];
+        const char *file = w[i].file ? w[i].file : name;
+
+        if (g->line != w[i].line || strcmp(g->key, w[i].key) != 0 || !strstr(g->msg, w[i].msg) ||
+            strcmp(base_name(g->file), file) != 0 || g->file[0] != '/') {
+            print_errors(&e);
+            fail_msg("%s error %zu: got %s:%d: %s: %s, want %s:%d: %s: ...%s...", name, i, g->file,
+                     g->line, g->key, g->msg, file, w[i].line, w[i].key, w[i].msg);
+        }
+    }
+    config_errors_free(&e);
+    assert_int_equal(e.n, 0);
+}
+
+#define W(line, key, msg)                                                                          \
+    {                                                                                              \
+        line, key, msg, NULL                                                                       \
+    }
+
+#define EXPECT(name, ...)                                                                          \
+    do {                                                                                           \
+        static const struct want w_[] = {__VA_ARGS__};                                             \
+        expect_errors(name, w_, sizeof(w_) / sizeof(w_[0]));                                       \
+    } while (0)
+
+static struct config *load_ok(const char *name)
+{
+    char path[1024];
+    struct config *c = NULL;
+    struct config_errors e;
+    int rc;
+
+    (void)snprintf(path, sizeof(path), "%s%s", DATA, name);
+    rc = config_load(path, &c, &e);
+    if (rc != 0 || !c || e.n != 0) {
+        print_errors(&e);
+        fail_msg("%s: rc %d, want 0", name, rc);
+    }
+    config_errors_free(&e);
+    return c;
+}
+
+/* Writes text to a fresh temporary file and loads it; returns rc, fills *c
+ * and *e. Relative paths in text resolve against the temporary directory, so
+ * the texts use absolute DATA paths. */
+static int load_text(const char *text, struct config **c, struct config_errors *e)
+{
+    const char *tmp = getenv("TMPDIR");
+    char path[1024];
+    int fd, rc;
+
+    (void)snprintf(path, sizeof(path), "%s/hallgw-test-config-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    rc = config_load(path, c, e);
+    unlink(path);
+    return rc;
+}
+
+static void test_good_config_loads_every_value(void **state)
+{
+    struct config *c = load_ok("good.conf");
+    const struct config_hall *h;
+    const struct config_window *w;
+    const struct config_device *d;
+    (void)state;
+
+    assert_string_equal(base_name(c->path), "good.conf");
+    assert_string_equal(c->gateway.id, "gw-7");
+    assert_string_equal(c->gateway.timezone, "Asia/Shanghai");
+    assert_string_equal(c->gateway.state_dir, "/tmp/hallgw-test-state");
+    assert_int_equal(c->gateway.stats_interval_ms, 15000);
+
+    assert_string_equal(c->mqtt.uri, "ssl://broker.example:8883"); /* mqtts:// normalised */
+    assert_string_equal(c->mqtt.client_id, "hallgw-test");
+    assert_string_equal(c->mqtt.username, "hallgw");
+    assert_string_equal(c->mqtt.password, "mqtt-pass"); /* trailing newline stripped */
+    assert_string_equal(c->mqtt.prefix, "site1");
+    assert_int_equal(c->mqtt.qos, 0);
+    assert_int_equal(c->mqtt.keepalive_s, 60);
+    assert_string_equal(c->mqtt.command_key_file, DATA "secrets/command.key");
+    assert_string_equal(c->mqtt.tls.ca_file, DATA "secrets/ca.pem");
+    assert_string_equal(c->mqtt.tls.cert_file, DATA "secrets/client.pem");
+    assert_string_equal(c->mqtt.tls.key_file, DATA "secrets/client.key");
+    assert_false(c->mqtt.tls.verify);
+
+    assert_true(c->influx.enabled);
+    assert_string_equal(c->influx.url, "https://influx.example:8086");
+    assert_int_equal(c->influx.api, INFLUX_V1);
+    assert_string_equal(c->influx.database, "halls");
+    assert_string_equal(c->influx.retention_policy, "one_year");
+    assert_string_equal(c->influx.username, "writer");
+    assert_string_equal(c->influx.password, "influx-pass"); /* "\r\n" stripped */
+    assert_false(c->influx.create_database);
+    assert_null(c->influx.org);
+    assert_null(c->influx.bucket);
+    assert_null(c->influx.token);
+    assert_int_equal(c->influx.batch_size, 2000);
+    assert_int_equal(c->influx.flush_interval_ms, 500);
+    assert_int_equal(c->influx.timeout_ms, 5000);
+    assert_false(c->influx.gzip);
+    assert_string_equal(c->influx.spool_dir, "/tmp/hallgw-test-spool");
+    assert_int_equal(c->influx.spool_max_bytes, 64ull * 1024 * 1024);
+
+    assert_int_equal(c->limits.payload_max_bytes, 32768);
+    assert_int_equal(c->limits.json_max_depth, 6);
+    assert_int_equal(c->limits.max_devices, 100);
+    assert_int_equal(c->limits.queue_capacity, 1024);
+    assert_int_equal(c->limits.queue_wait_ms, 1500);
+    assert_int_equal(c->unknown_devices, UNKNOWN_IGNORE);
+
+    assert_int_equal(c->n_halls, 2);
+    h = &c->halls[0];
+    assert_string_equal(h->id, "h1");
+    assert_string_equal(h->name, "政务服务大厅一楼");
+    assert_int_equal(h->n_windows, 2);
+    w = &h->windows[0];
+    assert_string_equal(w->id, "w01");
+    assert_string_equal(w->name, "综合受理 1");
+    assert_string_equal(w->seat, "seat-w01");
+    assert_string_equal(w->pc, "pc-w01");
+    assert_string_equal(w->plug, "plug-w01");
+    assert_string_equal(w->queue, "queue-w01");
+    assert_true(w->lunch_duty);
+    w = &h->windows[1];
+    assert_string_equal(w->id, "w02");
+    assert_string_equal(w->name, "w02"); /* defaults to the id */
+    assert_string_equal(w->seat, "people-w02");
+    assert_null(w->pc);
+    assert_null(w->plug);
+    assert_null(w->queue);
+    assert_false(w->lunch_duty);
+    assert_string_equal(c->halls[1].id, "h2");
+    assert_string_equal(c->halls[1].name, "h2");
+    assert_int_equal(c->halls[1].n_windows, 0);
+
+    assert_int_equal(c->n_devices, 7);
+    d = &c->devices[0];
+    assert_string_equal(d->id, "seat-w01");
+    assert_string_equal(d->hall, "h1");
+    assert_string_equal(d->window, "w01"); /* from the window that names it */
+    assert_int_equal(d->kind, KIND_SEAT);
+    assert_int_equal(d->format, FORMAT_ZIGBEE2MQTT);
+    assert_string_equal(d->source_name, "hall 1/seat w01");
+    assert_null(d->type);
+    assert_int_equal(d->service_interval_ms, 0);
+    assert_int_equal(d->last_service_days, -1);
+    assert_int_equal(d->line, 45);
+    d = &c->devices[1];
+    assert_string_equal(d->window, "w02"); /* its own key, and the window agrees */
+    assert_int_equal(d->kind, KIND_PEOPLE);
+    assert_int_equal(d->format, FORMAT_NATIVE);
+    assert_null(d->source_name);
+    d = &c->devices[2];
+    assert_string_equal(d->id, "pc-w01");
+    assert_int_equal(d->kind, KIND_PC);
+    assert_int_equal(d->format, FORMAT_NATIVE); /* source = "native" */
+    assert_null(d->source_name);
+    assert_string_equal(d->window, "w01");
+    d = &c->devices[3];
+    assert_int_equal(d->kind, KIND_PLUG);
+    assert_int_equal(d->format, FORMAT_SHELLY);
+    assert_string_equal(d->source_name, "shellyplusplugs-a8032ab1");
+    assert_string_equal(d->window, "w01");
+    d = &c->devices[4];
+    assert_int_equal(d->kind, KIND_QUEUE);
+    assert_string_equal(d->window, "w01");
+    d = &c->devices[5];
+    assert_int_equal(d->kind, KIND_ENV);
+    assert_int_equal(d->format, FORMAT_TASMOTA);
+    assert_string_equal(d->source_name, "air_1");
+    assert_null(d->window);
+    d = &c->devices[6];
+    assert_string_equal(d->id, "printer-1");
+    assert_string_equal(d->hall, "h2");
+    assert_int_equal(d->kind, KIND_EQUIPMENT);
+    assert_string_equal(d->type, "printer");
+    assert_int_equal(d->service_interval_ms, 90ll * 86400 * 1000);
+    assert_int_equal(d->last_service_days, 20697); /* 2026-09-01 */
+    assert_int_equal(d->line, 51);
+
+    config_free(c);
+}
+
+static void test_lookups_find_devices_sources_and_halls(void **state)
+{
+    struct config *c = load_ok("good.conf");
+    (void)state;
+
+    assert_ptr_equal(config_find_device(c, "printer-1"), &c->devices[6]);
+    assert_ptr_equal(config_find_device(c, "seat-w01"), &c->devices[0]);
+    assert_null(config_find_device(c, "printer-2"));
+    assert_null(config_find_device(c, ""));
+    assert_ptr_equal(config_find_source(c, FORMAT_ZIGBEE2MQTT, "hall 1/seat w01"), &c->devices[0]);
+    assert_ptr_equal(config_find_source(c, FORMAT_TASMOTA, "air_1"), &c->devices[5]);
+    assert_ptr_equal(config_find_source(c, FORMAT_SHELLY, "shellyplusplugs-a8032ab1"),
+                     &c->devices[3]);
+    assert_null(config_find_source(c, FORMAT_SHELLY, "air_1")); /* format matters */
+    assert_null(config_find_source(c, FORMAT_ZIGBEE2MQTT, "hall 1/seat"));
+    /* Native devices are bound by their id; a foreign device is not native. */
+    assert_ptr_equal(config_find_source(c, FORMAT_NATIVE, "pc-w01"), &c->devices[2]);
+    assert_null(config_find_source(c, FORMAT_NATIVE, "seat-w01"));
+    assert_ptr_equal(config_find_hall(c, "h2"), &c->halls[1]);
+    assert_ptr_equal(config_find_hall(c, "h1"), &c->halls[0]);
+    assert_null(config_find_hall(c, "h3"));
+    assert_null(config_find_device(NULL, "x"));
+    config_free(c);
+    config_free(NULL);
+}
+
+static void test_minimal_config_gets_every_default(void **state)
+{
+    struct config *c = load_ok("minimal.conf");
+    (void)state;
+
+    assert_string_equal(c->gateway.id, "gw-1");
+    assert_string_equal(c->gateway.timezone, "UTC");
+    assert_string_equal(c->gateway.state_dir, "/var/lib/hallgw");
+    assert_int_equal(c->gateway.stats_interval_ms, 10000);
+    assert_string_equal(c->mqtt.uri, "tcp://127.0.0.1:1883");
+    assert_string_equal(c->mqtt.client_id, "hallgw-gw-1");
+    assert_null(c->mqtt.username);
+    assert_null(c->mqtt.password);
+    assert_string_equal(c->mqtt.prefix, "hall");
+    assert_int_equal(c->mqtt.qos, 1);
+    assert_int_equal(c->mqtt.keepalive_s, 30);
+    assert_null(c->mqtt.command_key_file);
+    assert_null(c->mqtt.tls.ca_file);
+    assert_true(c->mqtt.tls.verify);
+    assert_false(c->influx.enabled); /* no influx block */
+    assert_string_equal(c->influx.url, "http://127.0.0.1:8086");
+    assert_int_equal(c->influx.api, INFLUX_V1);
+    assert_string_equal(c->influx.database, "hallgw");
+    assert_null(c->influx.retention_policy);
+    assert_true(c->influx.create_database);
+    assert_int_equal(c->influx.batch_size, 5000);
+    assert_int_equal(c->influx.flush_interval_ms, 1000);
+    assert_int_equal(c->influx.timeout_ms, 10000);
+    assert_true(c->influx.gzip);
+    assert_string_equal(c->influx.spool_dir, "/var/lib/hallgw/spool");
+    assert_int_equal(c->influx.spool_max_bytes, 512ull * 1024 * 1024);
+    assert_int_equal(c->limits.payload_max_bytes, 65536);
+    assert_int_equal(c->limits.json_max_depth, 8);
+    assert_int_equal(c->limits.max_devices, 20000);
+    assert_int_equal(c->limits.queue_capacity, 8192);
+    assert_int_equal(c->limits.queue_wait_ms, 2000);
+    assert_int_equal(c->unknown_devices, UNKNOWN_ACCEPT);
+    assert_int_equal(c->n_halls, 0);
+    assert_int_equal(c->n_devices, 0);
+    assert_null(config_find_device(c, "x"));
+    assert_null(config_find_source(c, FORMAT_TASMOTA, "x"));
+    assert_null(config_find_hall(c, "x"));
+    config_free(c);
+}
+
+static void test_influx_v2_reads_token_and_spool_follows_state_dir(void **state)
+{
+    struct config *c = load_ok("influx_v2.conf");
+    (void)state;
+
+    assert_string_equal(c->mqtt.uri, "tcp://localhost:1883"); /* mqtt:// normalised */
+    assert_true(c->influx.enabled);                           /* the block is there */
+    assert_int_equal(c->influx.api, INFLUX_V2);
+    assert_string_equal(c->influx.url, "http://127.0.0.1:8086/");
+    assert_string_equal(c->influx.org, "hall-ops");
+    assert_string_equal(c->influx.bucket, "hallgw/autogen");
+    assert_string_equal(c->influx.token, "influx-token-abc");
+    assert_null(c->influx.database);
+    assert_null(c->influx.password);
+    assert_string_equal(c->influx.spool_dir, "/srv/hallgw/spool");
+    config_free(c);
+}
+
+static void test_bad_qos_prints_file_line_key_message(void **state)
+{
+    char path[1024], want[1200], got[1200] = "";
+    struct config *c;
+    struct config_errors e;
+    FILE *f = tmpfile();
+    (void)state;
+
+    EXPECT("bad_qos.conf", W(7, "mqtt.qos", "must be between 0 and 1, not 2"));
+    (void)snprintf(path, sizeof(path), "%sbad_qos.conf", DATA);
+    assert_int_equal(config_load(path, &c, &e), -EINVAL);
+    assert_non_null(f);
+    config_errors_print(&e, f);
+    rewind(f);
+    assert_int_equal(fread(got, 1, sizeof(got) - 1, f) > 0, 1);
+    (void)fclose(f);
+    (void)snprintf(want, sizeof(want), "%s:7: mqtt.qos: must be between 0 and 1, not 2\n", path);
+    assert_string_equal(got, want);
+    config_errors_free(&e);
+}
+
+static void test_every_wrong_type_is_reported_in_one_go(void **state)
+{
+    (void)state;
+    EXPECT("bad_types.conf", W(1, "gateway", "expected a group { ... }"),
+           W(4, "mqtt.qos", "expected an integer"),
+           W(5, "mqtt.keepalive", "expected a duration string such as \"30s\""),
+           W(6, "mqtt.tls.verify", "expected true or false"),
+           W(6, "mqtt.tls", "needs an ssl:// or mqtts:// uri"),
+           W(8, "influx.batch_size", "expected an integer"),
+           W(8, "influx.gzip", "expected true or false"), W(8, "influx.url", "expected a string"),
+           W(9, "limits.json_max_depth", "must be between 1 and 64, not 99999999999"),
+           W(10, "halls", "expected a list ( { ... }, ... )"),
+           W(11, "devices[0]", "expected a group { ... }"),
+           W(11, "devices[1].last_service", "expected a date string \"YYYY-MM-DD\""));
+}
+
+static void test_bad_values_are_all_reported(void **state)
+{
+    (void)state;
+    EXPECT("bad_values.conf", W(1, "gateway.id", "\"gw 1\" is not a valid id"),
+           W(1, "gateway.timezone", "unknown time zone \"Mars/Olympus_Mons\""),
+           W(2, "mqtt.uri", "must start with tcp://, ssl://, mqtt:// or mqtts://"),
+           W(2, "mqtt.prefix", "\"a/b\" is not a valid prefix"),
+           W(3, "influx.url", "must start with http:// or https://"),
+           W(3, "influx.api", "\"v3\" is not one of \"v1\", \"v2\""),
+           W(4, "unknown_devices", "\"drop\" is not one of \"accept\", \"ignore\""),
+           W(5, "halls[0].id", "\"_gateway\" is reserved"),
+           W(7, "devices[0].id", "\"alerts\" is reserved"),
+           W(8, "devices[1].kind", "\"lamp\" is not one of \"seat\""),
+           W(9, "devices[2].kind", "\"unknown\" is not one of"),
+           W(10, "devices[3].window", "\"w 1\" is not a valid id"));
+    EXPECT("bad_timezone.conf",
+           W(1, "gateway.timezone", "\"../../etc/passwd\" is not a time zone name"));
+    EXPECT("bad_uris.conf", W(2, "mqtt.uri", "\"tcp://127.0.0.1\" has no host:port"),
+           W(3, "mqtt.password_file", "needs mqtt.username"),
+           W(6, "influx.url", "\"http://:8086\" has no host:port"));
+}
+
+static void test_unknown_keys_are_errors_at_every_level(void **state)
+{
+    (void)state;
+    EXPECT("unknown_key.conf", W(3, "mqtt.host", "unknown key"), W(4, "mqtt.tls.ca", "unknown key"),
+           W(4, "mqtt.tls", "needs an ssl:// or mqtts:// uri"),
+           W(6, "influx.spool.size", "unknown key"), W(7, "schedule", "unknown key"),
+           W(8, "halls[0].floor", "unknown key"), W(8, "halls[0].windows[0].desk", "unknown key"),
+           W(11, "devices[1].location", "unknown key"));
+}
+
+static void test_missing_required_keys_use_the_block_line(void **state)
+{
+    (void)state;
+    EXPECT("missing.conf", W(0, "mqtt", "missing required key"),
+           W(3, "halls[0].windows[0].id", "missing required key"),
+           W(3, "halls[0].id", "missing required key"),
+           W(6, "devices[0].id", "missing required key"),
+           W(6, "devices[0].hall", "no hall \"h1\" in halls"),
+           W(7, "devices[1].hall", "missing required key"));
+    EXPECT("missing_uri.conf", W(2, "mqtt.uri", "missing required key"));
+}
+
+static void test_duplicate_ids_name_both_lines(void **state)
+{
+    (void)state;
+    EXPECT("dups.conf",
+           W(3, "halls[0].windows[2].id", "duplicate window id \"w01\" (first at line 3)"),
+           W(5, "halls[2].id", "duplicate hall id \"h1\" (first at line 3)"),
+           W(10, "devices[2].id", "duplicate device id \"env-1\" (first at line 8)"),
+           W(11, "devices[3].source",
+             "\"zigbee2mqtt:air/1\" is already the source of device \"env-1\" (line 8)"),
+           W(13, "devices[5].source",
+             "\"zigbee2mqtt:air/1\" is already the source of device \"env-1\" (line 8)"));
+}
+
+static void test_bad_durations_and_ranges(void **state)
+{
+    (void)state;
+    EXPECT("bad_durations.conf", W(1, "gateway.stats_interval", "\"5\" is not a duration"),
+           W(4, "mqtt.keepalive", "\"1m1h\" is not a duration"),
+           W(7, "influx.flush_interval", "must not be empty"),
+           W(8, "influx.timeout", "\"-1s\" is not a duration"),
+           W(10, "limits.queue_wait", "\"99999999999d\" is too long"),
+           W(13, "devices[0].service_interval", "\"m5\" is not a duration"),
+           W(14, "devices[1].service_interval", "\" 5s\" is not a duration"),
+           W(14, "devices[1].last_service", "\"2026-02-30\" is not a date"));
+    EXPECT("bad_ranges.conf",
+           W(1, "gateway.stats_interval", "must be between 1s and 1d, not \"500ms\""),
+           W(2, "mqtt.keepalive", "must be whole seconds, not \"1500ms\""),
+           W(3, "influx.batch_size", "must be between 1 and 100000, not 0"),
+           W(3, "influx.spool.max_size_mb", "must be between 1 and 1048576, not 2000000"),
+           W(4, "limits.queue_wait", "must be between 0s and 1m, not \"2m\""),
+           W(4, "limits.json_max_depth", "must be between 1 and 64, not 0"),
+           W(4, "limits.payload_max_bytes", "must be between 256 and 268435456, not 100"));
+}
+
+static void test_unreadable_or_empty_secret_files(void **state)
+{
+    (void)state;
+    EXPECT("bad_secrets.conf",
+           W(4, "mqtt.password_file", "/config/secrets/missing.secret: No such file or directory"),
+           W(5, "mqtt.command_key_file", "/config/secrets is not a regular file"),
+           W(6, "mqtt.tls.ca_file", "cannot read /nonexistent/ca.pem: No such file or directory"),
+           W(12, "influx.token_file", "/config/secrets/newline_only.secret is empty"));
+    EXPECT("empty_secret.conf", W(1, "mqtt.password_file", "secrets/empty.secret is empty"));
+}
+
+static void test_secret_never_appears_in_errors(void **state)
+{
+    struct config *c;
+    struct config_errors e;
+    (void)state;
+
+    /* A good secret next to a bad key: the error list must not carry the secret. */
+    assert_int_equal(load_text("mqtt = { uri = \"tcp://h:1\"; username = \"u\";\n"
+                               "  password_file = \"" DATA "secrets/mqtt.secret\"; qos = 3; };\n",
+                               &c, &e),
+                     -EINVAL);
+    assert_int_equal(e.n, 1);
+    assert_null(strstr(e.v[0].msg, "mqtt-pass"));
+    config_errors_free(&e);
+}
+
+static void test_influx_api_keys_must_match_the_api(void **state)
+{
+    (void)state;
+    EXPECT("bad_influx_v2.conf", W(2, "influx.org", "required with api = \"v2\""),
+           W(2, "influx.bucket", "required with api = \"v2\""),
+           W(2, "influx.token_file", "required with api = \"v2\""),
+           W(4, "influx.database", "only for api = \"v1\""),
+           W(5, "influx.username", "only for api = \"v1\""));
+    EXPECT("bad_influx_v1.conf", W(3, "influx.org", "only for api = \"v2\""),
+           W(4, "influx.password_file", "needs influx.username"));
+}
+
+static void test_bad_sources(void **state)
+{
+    (void)state;
+    EXPECT("bad_sources.conf",
+           W(4, "devices[0].source", "\"native:pc-1\": a native device has no name"),
+           W(5, "devices[1].source", "\"zigbee:air\": unknown format"),
+           W(6, "devices[2].source", "\"tasmota\": expected \"tasmota:<name>\""),
+           W(7, "devices[3].source", "\"tasmota:air/1\" has a name that is not one topic level"),
+           W(8, "devices[4].source", "\"zigbee2mqtt:\" has an empty name"),
+           W(9, "devices[5].source", "has '+', '#' or a control character"),
+           W(10, "devices[6].source", "names Zigbee2MQTT's own bridge topics"),
+           W(11, "devices[7].source", "\"shelly:plug 1\" has a name that is not one topic level"),
+           W(12, "devices[8].source", "ending in /availability, /set or /get"),
+           W(13, "devices[9].source", "expected a string"),
+           W(14, "devices[10].source", "has an empty topic level"));
+}
+
+static void test_window_references_resolve_in_the_same_hall(void **state)
+{
+    (void)state;
+    EXPECT(
+        "bad_windows.conf", W(4, "halls[0].windows[0].seat", "no device \"seat-9\" in devices"),
+        W(4, "halls[0].windows[0].plug", "device \"pc-1\" is of kind \"pc\", expected plug"),
+        W(5, "halls[0].windows[1].pc", "device \"pc-2\" is in hall \"h2\", not \"h1\""),
+        W(6, "halls[0].windows[2].seat", "device \"seat-1\" is already in window \"w02\" (line 5)"),
+        W(6, "halls[0].windows[2].queue",
+          "device \"queue-1\" is already in window \"w01\" (line 14)"),
+        W(15, "devices[4].window", "no window \"w09\" in hall \"h1\""),
+        W(16, "devices[5].hall", "no hall \"h3\" in halls"));
+    EXPECT("max_devices.conf", W(4, "devices", "3 devices, more than limits.max_devices (2)"));
+}
+
+static void test_include_reads_a_file_beside_the_config(void **state)
+{
+    struct config *c = load_ok("include.conf");
+    (void)state;
+
+    assert_int_equal(c->n_devices, 2);
+    assert_string_equal(c->devices[0].id, "seat-w01");
+    assert_string_equal(c->devices[0].window, "w01");
+    assert_int_equal(c->devices[0].line, 3); /* in inc/devices.inc */
+    assert_string_equal(c->devices[1].id, "env-1");
+    config_free(c);
+    /* Errors in an included file name that file. */
+    EXPECT(
+        "include_bad.conf", {3, "devices[1].hall", "no hall \"h9\" in halls", "bad_devices.inc"},
+        {4, "devices[2].id", "duplicate device id \"env-1\" (first at line 2)", "bad_devices.inc"});
+    EXPECT("include_missing.conf", W(2, "(syntax)", "cannot open include file"));
+}
+
+static void test_syntax_error_names_file_and_line(void **state)
+{
+    (void)state;
+    EXPECT("syntax.conf", W(4, "(syntax)", "syntax error"));
+}
+
+static void test_missing_file_is_an_error_without_a_line(void **state)
+{
+    struct config *c = (struct config *)1;
+    struct config_errors e;
+    char got[512] = "";
+    FILE *f = tmpfile();
+    (void)state;
+
+    assert_int_equal(config_load(DATA "nonexistent.conf", &c, &e), -ENOENT);
+    assert_null(c);
+    assert_int_equal(e.n, 1);
+    assert_int_equal(e.v[0].line, 0);
+    assert_string_equal(e.v[0].key, "(file)");
+    assert_non_null(f);
+    config_errors_print(&e, f);
+    rewind(f);
+    assert_true(fread(got, 1, sizeof(got) - 1, f) > 0);
+    (void)fclose(f);
+    assert_string_equal(got,
+                        DATA "nonexistent.conf: (file): cannot open: No such file or directory\n");
+    config_errors_free(&e);
+}
+
+static void test_uri_and_url_forms(void **state)
+{
+    static const struct {
+        const char *uri;
+        const char *want; /* stored form, or NULL when it must be refused */
+    } mqtt[] = {
+        {"tcp://127.0.0.1:1883", "tcp://127.0.0.1:1883"},
+        {"ssl://broker:8883", "ssl://broker:8883"},
+        {"mqtt://broker:1883", "tcp://broker:1883"},
+        {"mqtts://broker:8883", "ssl://broker:8883"},
+        {"tcp://[::1]:1883", "tcp://[::1]:1883"},
+        {"tcp://broker", NULL},
+        {"tcp://broker:", NULL},
+        {"tcp://:1883", NULL},
+        {"tcp://broker:0", NULL},
+        {"tcp://broker:65536", NULL},
+        {"tcp://broker:+1883", NULL},
+        {"tcp://broker:1883/", NULL},
+        {"tcp://my broker:1883", NULL},
+        {"tcp://[::1:1883", NULL},
+        {"ws://broker:80", NULL},
+        {"TCP://broker:1883", NULL},
+    };
+    static const struct {
+        const char *url;
+        bool ok;
+    } http[] = {
+        {"http://127.0.0.1:8086", true}, {"https://influx.example", true},
+        {"http://[::1]:8086/", true},    {"http://influx:8086/api", false},
+        {"http://influx:99999", false},  {"influx:8086", false},
+    };
+    char text[512];
+    struct config *c;
+    struct config_errors e;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(mqtt) / sizeof(mqtt[0]); i++) {
+        (void)snprintf(text, sizeof(text), "mqtt = { uri = \"%s\"; };\n", mqtt[i].uri);
+        int rc = load_text(text, &c, &e);
+
+        if (mqtt[i].want && (rc != 0 || strcmp(c->mqtt.uri, mqtt[i].want) != 0))
+            fail_msg("%s: rc %d", mqtt[i].uri, rc);
+        if (!mqtt[i].want && (rc != -EINVAL || e.n != 1 || strcmp(e.v[0].key, "mqtt.uri") != 0))
+            fail_msg("%s accepted", mqtt[i].uri);
+        config_free(c);
+        config_errors_free(&e);
+    }
+    for (size_t i = 0; i < sizeof(http) / sizeof(http[0]); i++) {
+        (void)snprintf(text, sizeof(text),
+                       "mqtt = { uri = \"tcp://h:1\"; };\ninflux = { url = \"%s\"; };\n",
+                       http[i].url);
+        int rc = load_text(text, &c, &e);
+
+        if ((rc == 0) != http[i].ok || (!http[i].ok && strcmp(e.v[0].key, "influx.url") != 0))
+            fail_msg("%s: rc %d", http[i].url, rc);
+        config_free(c);
+        config_errors_free(&e);
+    }
+}
+
+static void test_timezones_must_exist(void **state)
+{
+    static const struct {
+        const char *tz;
+        bool ok;
+    } tz[] = {
+        {"UTC", true},          {"Asia/Shanghai", true},  {"Europe/Berlin", true},
+        {"Asia", false},        {"Asia/Nowhere", false},  {"/etc/localtime", false},
+        {"Asia/../UTC", false}, {"Asia Shanghai", false},
+    };
+    char text[256];
+    struct config *c;
+    struct config_errors e;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(tz) / sizeof(tz[0]); i++) {
+        (void)snprintf(text, sizeof(text),
+                       "gateway = { timezone = \"%s\"; };\nmqtt = { uri = \"tcp://h:1\"; };\n",
+                       tz[i].tz);
+        int rc = load_text(text, &c, &e);
+
+        if ((rc == 0) != tz[i].ok || (rc == 0 && strcmp(c->gateway.timezone, tz[i].tz) != 0) ||
+            (rc != 0 && strcmp(e.v[0].key, "gateway.timezone") != 0))
+            fail_msg("%s: rc %d", tz[i].tz, rc);
+        config_free(c);
+        config_errors_free(&e);
+    }
+}
+
+/* 20,000 devices in 2,000 windows: loads, and every lookup finds its device. */
+static void test_twenty_thousand_devices(void **state)
+{
+    enum { N_WIN = 2000, PER_WIN = 10, N = N_WIN * PER_WIN };
+    size_t cap = (size_t)N * 160 + 4096, len = 0;
+    char *text = malloc(cap);
+    struct config *c;
+    struct config_errors e;
+    char id[64], name[64];
+    (void)state;
+
+    assert_non_null(text);
+    len += (size_t)snprintf(
+        text + len, cap - len,
+        "mqtt = { uri = \"tcp://h:1\"; };\nhalls = ( { id = \"h1\"; windows = (\n");
+    for (int w = 0; w < N_WIN; w++)
+        len += (size_t)snprintf(text + len, cap - len,
+                                "{ id = \"w%d\"; seat = \"d%d\"; pc = \"d%d\"; }%s\n", w,
+                                w * PER_WIN, w * PER_WIN + 1, w + 1 < N_WIN ? "," : "");
+    len += (size_t)snprintf(text + len, cap - len, "); } );\ndevices = (\n");
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(text + len, cap - len,
+                                "{ id = \"d%d\"; hall = \"h1\"; kind = \"%s\"; source = "
+                                "\"zigbee2mqtt:room/dev %d\"; }%s\n",
+                                i,
+                                i % PER_WIN == 0   ? "seat"
+                                : i % PER_WIN == 1 ? "pc"
+                                                   : "env",
+                                i, i + 1 < N ? "," : "");
+    (void)snprintf(text + len, cap - len, ");\n");
+    assert_int_equal(load_text(text, &c, &e), 0);
+    assert_int_equal(c->n_devices, N);
+    for (int i = 0; i < N; i++) {
+        const struct config_device *d;
+
+        (void)snprintf(id, sizeof(id), "d%d", i);
+        (void)snprintf(name, sizeof(name), "room/dev %d", i);
+        d = config_find_device(c, id);
+        if (d != &c->devices[i] || config_find_source(c, FORMAT_ZIGBEE2MQTT, name) != d)
+            fail_msg("device %s not found", id);
+        if (i % PER_WIN < 2 && (!d->window || atoi(d->window + 1) != i / PER_WIN))
+            fail_msg("device %s not in its window", id);
+    }
+    config_free(c);
+
+    /* One more device, repeating an id: over limits.max_devices (20,000 by
+     * default) and a duplicate, both reported. */
+    len = strlen(text) - 3;
+    (void)snprintf(text + len, cap - len, ",{ id = \"d77\"; hall = \"h1\"; kind = \"env\"; });\n");
+    assert_int_equal(load_text(text, &c, &e), -EINVAL);
+    assert_int_equal(e.n, 2);
+    assert_string_equal(e.v[0].key, "devices");
+    assert_string_equal(e.v[0].msg, "20001 devices, more than limits.max_devices (20000)");
+    assert_string_equal(e.v[1].key, "devices[20000].id");
+    config_errors_free(&e);
+    free(text);
+}
+
+static void test_kind_names_parse_and_measurements(void **state)
+{
+    static const struct {
+        enum device_kind k;
+        const char *name, *measurement;
+    } kinds[] = {
+        {KIND_SEAT, "seat", "occupancy"},
+        {KIND_PEOPLE, "people", "occupancy"},
+        {KIND_QUEUE, "queue", "queue"},
+        {KIND_ENV, "env", "env"},
+        {KIND_EQUIPMENT, "equipment", "equipment"},
+        {KIND_PLUG, "plug", "plug"},
+        {KIND_PC, "pc", "pc"},
+        {KIND_UNKNOWN, "unknown", "unknown"},
+    };
+    (void)state;
+
+    assert_int_equal(sizeof(kinds) / sizeof(kinds[0]), KIND_COUNT);
+    for (size_t i = 0; i < KIND_COUNT; i++) {
+        assert_string_equal(config_kind_name(kinds[i].k), kinds[i].name);
+        assert_int_equal(config_kind_parse(kinds[i].name), (int)kinds[i].k);
+        assert_string_equal(config_kind_measurement(kinds[i].k), kinds[i].measurement);
+    }
+    assert_int_equal(config_kind_parse("lamp"), -1);
+    assert_int_equal(config_kind_parse("Seat"), -1);
+    assert_int_equal(config_kind_parse(""), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good_config_loads_every_value),
+        cmocka_unit_test(test_lookups_find_devices_sources_and_halls),
+        cmocka_unit_test(test_minimal_config_gets_every_default),
+        cmocka_unit_test(test_influx_v2_reads_token_and_spool_follows_state_dir),
+        cmocka_unit_test(test_bad_qos_prints_file_line_key_message),
+        cmocka_unit_test(test_every_wrong_type_is_reported_in_one_go),
+        cmocka_unit_test(test_bad_values_are_all_reported),
+        cmocka_unit_test(test_unknown_keys_are_errors_at_every_level),
+        cmocka_unit_test(test_missing_required_keys_use_the_block_line),
+        cmocka_unit_test(test_duplicate_ids_name_both_lines),
+        cmocka_unit_test(test_bad_durations_and_ranges),
+        cmocka_unit_test(test_unreadable_or_empty_secret_files),
+        cmocka_unit_test(test_secret_never_appears_in_errors),
+        cmocka_unit_test(test_influx_api_keys_must_match_the_api),
+        cmocka_unit_test(test_bad_sources),
+        cmocka_unit_test(test_window_references_resolve_in_the_same_hall),
+        cmocka_unit_test(test_include_reads_a_file_beside_the_config),
+        cmocka_unit_test(test_syntax_error_names_file_and_line),
+        cmocka_unit_test(test_missing_file_is_an_error_without_a_line),
+        cmocka_unit_test(test_uri_and_url_forms),
+        cmocka_unit_test(test_timezones_must_exist),
+        cmocka_unit_test(test_twenty_thousand_devices),
+        cmocka_unit_test(test_kind_names_parse_and_measurements),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

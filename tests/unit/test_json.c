@@ -1,0 +1,329 @@
+/* json: the size, UTF-8, syntax, depth and field checks, and the flattening. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct reject_case {
+    const char *payload;
+    size_t len; /* 0: strlen(payload) */
+    enum json_reject want;
+};
+
+static const struct reject_case reject_cases[] = {
+    {"{}", 0, JSON_OK},
+    {"{\"a\":1}", 0, JSON_OK},
+    {" \t\n{\"a\":1}\n", 0, JSON_OK},
+    {"", 0, JSON_SYNTAX},
+    {"{", 0, JSON_SYNTAX},
+    {"{\"a\":1} x", 0, JSON_SYNTAX},
+    {"{\"a\":1}{}", 0, JSON_SYNTAX},
+    {"{'a':1}", 0, JSON_SYNTAX},
+    {"{\"a\":NaN}", 0, JSON_SYNTAX},
+    {"{\"a\":Infinity}", 0, JSON_SYNTAX},
+    {"{\"a\":-Infinity}", 0, JSON_SYNTAX},
+    {"{\"a\":01}", 0, JSON_SYNTAX},
+    {"{\"a\":1,}", 0, JSON_SYNTAX},
+    {"{\"a\":\"x\ny\"}", 0, JSON_SYNTAX},          /* raw control character in a string */
+    {"{\"a\":\"\\ud800\"}", 0, JSON_SYNTAX},       /* escaped lone surrogate */
+    {"{\"a\":1,\"a\":2}", 0, JSON_SYNTAX},         /* duplicate key */
+    {"{\"a\":{\"b\":1,\"b\":1}}", 0, JSON_SYNTAX}, /* duplicate key, nested */
+    {"{\"a\":1e999}", 0, JSON_NON_FINITE},
+    {"{\"a\":-1e999}", 0, JSON_NON_FINITE},
+    {"{\"a\":1e-999}", 0, JSON_OK}, /* underflow is 0, not an error */
+    {"{\"a\":\"\\u0000\"}", 0, JSON_NUL},
+    {"{\"a\\u0000b\":1}", 0, JSON_NUL},
+    {"{\"a\":{\"x\\u0000\":1}}", 0, JSON_NUL},
+    {"{\"a\":1}\0", 8, JSON_SYNTAX}, /* a raw NUL after the object */
+    {"\xff\xfe{\"a\":1}", 0, JSON_BAD_UTF8},
+    {"{\"a\":\"\xc3\x28\"}", 0, JSON_BAD_UTF8},
+    {"{\"a\":\"\xc0\xaf\"}", 0, JSON_BAD_UTF8},     /* overlong '/' */
+    {"{\"a\":\"\xed\xa0\x80\"}", 0, JSON_BAD_UTF8}, /* raw surrogate */
+    {"{\"\xf4\x90\x80\x80\":1}", 0, JSON_BAD_UTF8}, /* beyond U+10FFFF */
+    {"[1,2,3]", 0, JSON_NOT_OBJECT},
+    {"42", 0, JSON_NOT_OBJECT},
+    {"\"online\"", 0, JSON_NOT_OBJECT},
+    {"null", 0, JSON_NOT_OBJECT},
+    {"true", 0, JSON_NOT_OBJECT},
+    {"online", 0, JSON_SYNTAX},
+    /* depth: the top-level object is 1, the default cap is 8 */
+    {"{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":1}}}}}}}}", 0, JSON_OK},
+    {"{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":1}}}}}}}}}", 0, JSON_TOO_DEEP},
+    {"{\"a\":[[[[[[[1]]]]]]]}", 0, JSON_OK},
+    {"{\"a\":[[[[[[[[1]]]]]]]]}", 0, JSON_TOO_DEEP}, /* arrays count too */
+    {"{\"a\":[{\"b\":[{\"c\":[{\"d\":[{}]}]}]}]}", 0, JSON_TOO_DEEP},
+};
+
+static void test_rejects_each_kind_of_bad_payload_with_its_reason(void **state)
+{
+    (void)state;
+    int bad = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(reject_cases); i++) {
+        const struct reject_case *c = &reject_cases[i];
+        size_t len = c->len ? c->len : strlen(c->payload);
+        struct json_flat f;
+        enum json_reject got = json_flatten(c->payload, len, NULL, &f);
+        if (got != c->want) {
+            print_error("case %zu (%s): got %s, want %s\n", i, c->payload, json_reject_name(got),
+                        json_reject_name(c->want));
+            bad++;
+        }
+        if (got != JSON_OK && (f.n != 0 || f.fields || f.priv)) {
+            print_error("case %zu: a rejected flat is not empty\n", i);
+            bad++;
+        }
+        json_flat_free(&f);
+    }
+    assert_int_equal(bad, 0);
+}
+
+static void test_a_very_deep_payload_is_too_deep_not_a_crash(void **state)
+{
+    (void)state;
+    static char payload[60000];
+    size_t n = 0;
+    for (int i = 0; i < 5000; i++)
+        n += (size_t)snprintf(payload + n, sizeof(payload) - n, "{\"a\":");
+    payload[n++] = '1';
+    for (int i = 0; i < 5000; i++)
+        payload[n++] = '}';
+    struct json_flat f;
+    assert_int_equal(json_flatten(payload, n, NULL, &f), JSON_TOO_DEEP);
+    memset(payload, '[', 20000);
+    assert_int_equal(json_flatten(payload, 20000, NULL, &f), JSON_TOO_DEEP);
+}
+
+static void test_size_cap_is_checked_before_parsing(void **state)
+{
+    (void)state;
+    struct json_limits lim = {.max_bytes = 7, .max_depth = 8, .max_fields = 16};
+    struct json_flat f;
+    assert_int_equal(json_flatten("{\"a\":1}", 7, &lim, &f), JSON_OK);
+    json_flat_free(&f);
+    assert_int_equal(json_flatten("{\"a\":12}", 8, &lim, &f), JSON_TOO_LARGE);
+    /* Too large wins over broken: nothing past the cap is even read. */
+    assert_int_equal(json_flatten("\xff\xff\xff\xff\xff\xff\xff\xff", 8, &lim, &f), JSON_TOO_LARGE);
+}
+
+static void test_more_leaves_than_max_fields_is_too_many(void **state)
+{
+    (void)state;
+    struct json_limits lim = {.max_bytes = 1024, .max_depth = 8, .max_fields = 3};
+    struct json_flat f;
+    const char *three = "{\"a\":1,\"b\":{\"c\":2},\"d\":null}";
+    assert_int_equal(json_flatten(three, strlen(three), &lim, &f), JSON_OK);
+    assert_int_equal(f.n, 3);
+    json_flat_free(&f);
+    const char *four = "{\"a\":1,\"b\":{\"c\":2},\"d\":null,\"e\":[1]}";
+    assert_int_equal(json_flatten(four, strlen(four), &lim, &f), JSON_TOO_MANY);
+}
+
+static void test_nested_objects_flatten_with_underscores_in_payload_order(void **state)
+{
+    (void)state;
+    const char *p =
+        "{\"z\":1,\"env\":{\"air\":{\"co2\":612.5},\"ok\":true},\"note\":\"a\\\"b\\\\c\","
+        "\"gone\":null,\"list\":[1,2],\"empty\":{}}";
+    struct json_flat f;
+    assert_int_equal(json_flatten(p, strlen(p), NULL, &f), JSON_OK);
+    assert_int_equal(f.n, 5);
+    assert_int_equal(f.dropped, 1); /* the array */
+    const char *keys[] = {"z", "env_air_co2", "env_ok", "note", "gone"};
+    const enum json_type types[] = {JSON_T_NUMBER, JSON_T_NUMBER, JSON_T_BOOL, JSON_T_STRING,
+                                    JSON_T_NULL};
+    for (size_t i = 0; i < 5; i++) {
+        assert_string_equal(f.fields[i].key, keys[i]);
+        assert_int_equal(f.fields[i].key_len, strlen(keys[i]));
+        assert_int_equal(f.fields[i].type, types[i]);
+    }
+    assert_true(f.fields[1].num == 612.5);
+    assert_true(f.fields[2].b);
+    assert_string_equal(f.fields[3].str, "a\"b\\c");
+    assert_int_equal(f.fields[3].str_len, 5);
+    assert_ptr_equal(json_flat_get(&f, "env_ok"), &f.fields[2]);
+    assert_null(json_flat_get(&f, "env"));
+    assert_null(json_flat_get(&f, "list"));
+    json_flat_free(&f);
+    assert_null(f.fields);
+    assert_int_equal(f.n, 0);
+    json_flat_free(&f); /* twice is harmless */
+    json_flat_free(NULL);
+}
+
+static void test_numbers_are_doubles_including_big_integers(void **state)
+{
+    (void)state;
+    const char *p = "{\"i\":21,\"neg\":-3.5,\"exp\":1.5e3,\"big\":18446744073709551616,"
+                    "\"huge\":123456789012345678901234567890}";
+    struct json_flat f;
+    assert_int_equal(json_flatten(p, strlen(p), NULL, &f), JSON_OK);
+    assert_true(json_flat_get(&f, "i")->num == 21.0);
+    assert_true(json_flat_get(&f, "neg")->num == -3.5);
+    assert_true(json_flat_get(&f, "exp")->num == 1500.0);
+    assert_true(json_flat_get(&f, "big")->num == 18446744073709551616.0);
+    assert_true(json_flat_get(&f, "huge")->num == 123456789012345678901234567890.0);
+    json_flat_free(&f);
+}
+
+static void test_unicode_escapes_become_utf8(void **state)
+{
+    (void)state;
+    const char *p = "{\"w\":\"\\u7a97\\u53e3 \\ud83d\\ude00\"}";
+    struct json_flat f;
+    assert_int_equal(json_flatten(p, strlen(p), NULL, &f), JSON_OK);
+    assert_string_equal(f.fields[0].str, "\xe7\xaa\x97\xe5\x8f\xa3 \xf0\x9f\x98\x80");
+    json_flat_free(&f);
+}
+
+static void test_flattened_key_repeating_an_earlier_one_is_dropped(void **state)
+{
+    (void)state;
+    const char *p = "{\"a_b\":1,\"a\":{\"b\":2,\"c\":3}}";
+    struct json_flat f;
+    assert_int_equal(json_flatten(p, strlen(p), NULL, &f), JSON_OK);
+    assert_int_equal(f.n, 2);
+    assert_int_equal(f.dropped, 1);
+    assert_true(json_flat_get(&f, "a_b")->num == 1);
+    assert_true(json_flat_get(&f, "a_c")->num == 3);
+    json_flat_free(&f);
+}
+
+static void test_flattened_keys_longer_than_the_cap_are_dropped(void **state)
+{
+    (void)state;
+    char k[JSON_KEY_MAX + 2], p[2 * JSON_KEY_MAX + 100];
+    /* exactly JSON_KEY_MAX: kept */
+    memset(k, 'k', JSON_KEY_MAX);
+    k[JSON_KEY_MAX] = '\0';
+    snprintf(p, sizeof(p), "{\"%s\":1}", k);
+    struct json_flat f;
+    assert_int_equal(json_flatten(p, strlen(p), NULL, &f), JSON_OK);
+    assert_int_equal(f.n, 1);
+    assert_int_equal(f.fields[0].key_len, JSON_KEY_MAX);
+    json_flat_free(&f);
+    /* one more: dropped */
+    memset(k, 'k', JSON_KEY_MAX + 1);
+    k[JSON_KEY_MAX + 1] = '\0';
+    snprintf(p, sizeof(p), "{\"%s\":1,\"ok\":2}", k);
+    assert_int_equal(json_flatten(p, strlen(p), NULL, &f), JSON_OK);
+    assert_int_equal(f.n, 1);
+    assert_int_equal(f.dropped, 1);
+    json_flat_free(&f);
+    /* a prefix that fits, leaves that do not: every leaf below counted */
+    memset(k, 'k', JSON_KEY_MAX - 1);
+    k[JSON_KEY_MAX - 1] = '\0';
+    snprintf(p, sizeof(p), "{\"%s\":{\"x\":1,\"y\":{\"z\":2}},\"ok\":3}", k);
+    assert_int_equal(json_flatten(p, strlen(p), NULL, &f), JSON_OK);
+    assert_int_equal(f.n, 1);
+    assert_int_equal(f.dropped, 2);
+    assert_string_equal(f.fields[0].key, "ok");
+    json_flat_free(&f);
+}
+
+static void test_empty_keys_are_flattened_as_they_are(void **state)
+{
+    (void)state;
+    const char *p = "{\"\":1,\"a\":{\"\":2}}";
+    struct json_flat f;
+    assert_int_equal(json_flatten(p, strlen(p), NULL, &f), JSON_OK);
+    assert_int_equal(f.n, 2);
+    assert_int_equal(f.fields[0].key_len, 0);
+    assert_string_equal(f.fields[1].key, "a_");
+    json_flat_free(&f);
+}
+
+static void test_an_object_without_leaves_is_ok_and_empty(void **state)
+{
+    (void)state;
+    struct json_flat f;
+    assert_int_equal(json_flatten("{\"a\":{\"b\":{}}}", 14, NULL, &f), JSON_OK);
+    assert_int_equal(f.n, 0);
+    assert_int_equal(f.dropped, 0);
+    json_flat_free(&f);
+}
+
+struct utf8_case {
+    const char *s;
+    size_t len;
+    bool valid;
+};
+
+static const struct utf8_case utf8_cases[] = {
+    {"", 0, true},
+    {"plain ascii", 11, true},
+    {"a\0b", 3, true}, /* NUL is valid UTF-8; JSON and readings refuse it elsewhere */
+    {"\xc2\x80", 2, true},
+    {"\xdf\xbf", 2, true},
+    {"\xe0\xa0\x80", 3, true},
+    {"\xed\x9f\xbf", 3, true}, /* U+D7FF */
+    {"\xee\x80\x80", 3, true}, /* U+E000 */
+    {"\xef\xbf\xbf", 3, true},
+    {"\xf0\x90\x80\x80", 4, true},
+    {"\xf4\x8f\xbf\xbf", 4, true}, /* U+10FFFF */
+    {"\x80", 1, false},            /* lone continuation */
+    {"\xc0\x80", 2, false},        /* overlong NUL */
+    {"\xc1\xbf", 2, false},
+    {"\xe0\x9f\xbf", 3, false},     /* overlong */
+    {"\xed\xa0\x80", 3, false},     /* U+D800 */
+    {"\xed\xbf\xbf", 3, false},     /* U+DFFF */
+    {"\xf0\x8f\xbf\xbf", 4, false}, /* overlong */
+    {"\xf4\x90\x80\x80", 4, false}, /* U+110000 */
+    {"\xf5\x80\x80\x80", 4, false},
+    {"\xff", 1, false},
+    {"\xe2\x82", 2, false},     /* truncated */
+    {"\xe2\x28\xa1", 3, false}, /* bad second byte */
+    {"\xe2\x82\x28", 3, false}, /* bad third byte */
+    {"\xf0\x90\x80", 3, false}, /* truncated at the end */
+    {"ok\xc3", 3, false},
+};
+
+static void test_utf8_validator_refuses_overlongs_surrogates_and_truncation(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(utf8_cases); i++) {
+        if (json_utf8_valid(utf8_cases[i].s, utf8_cases[i].len) != utf8_cases[i].valid)
+            fail_msg("utf8 case %zu: want %d", i, utf8_cases[i].valid);
+    }
+}
+
+static void test_reject_names_are_distinct(void **state)
+{
+    (void)state;
+    for (int i = 0; i < JSON_REJECT_COUNT; i++) {
+        assert_string_not_equal(json_reject_name((enum json_reject)i), "unknown");
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(json_reject_name((enum json_reject)i),
+                                    json_reject_name((enum json_reject)j));
+    }
+    assert_string_equal(json_reject_name(JSON_TOO_LARGE), "too_large");
+    assert_string_equal(json_reject_name(JSON_BAD_UTF8), "bad_utf8");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rejects_each_kind_of_bad_payload_with_its_reason),
+        cmocka_unit_test(test_a_very_deep_payload_is_too_deep_not_a_crash),
+        cmocka_unit_test(test_size_cap_is_checked_before_parsing),
+        cmocka_unit_test(test_more_leaves_than_max_fields_is_too_many),
+        cmocka_unit_test(test_nested_objects_flatten_with_underscores_in_payload_order),
+        cmocka_unit_test(test_numbers_are_doubles_including_big_integers),
+        cmocka_unit_test(test_unicode_escapes_become_utf8),
+        cmocka_unit_test(test_flattened_key_repeating_an_earlier_one_is_dropped),
+        cmocka_unit_test(test_flattened_keys_longer_than_the_cap_are_dropped),
+        cmocka_unit_test(test_empty_keys_are_flattened_as_they_are),
+        cmocka_unit_test(test_an_object_without_leaves_is_ok_and_empty),
+        cmocka_unit_test(test_utf8_validator_refuses_overlongs_surrogates_and_truncation),
+        cmocka_unit_test(test_reject_names_are_distinct),
+    };
+    return cmocka_run_group_tests_name("json", tests, NULL, NULL);
+}
