@@ -139,7 +139,12 @@ static int start_mqtt(struct gateway *g)
     const struct config_mqtt *mc = &g->cfg->mqtt;
     snprintf(g->status_topic, sizeof(g->status_topic), "%s/_gateway/%s/status", mc->prefix,
              g->cfg->gateway.id);
+    char persist[1024];
+    snprintf(persist, sizeof(persist), "%s/mqtt", g->cfg->gateway.state_dir);
+    if (mkdir(persist, 0700) < 0 && errno != EEXIST)
+        log_warn("cannot create %s: %s", persist, strerror(errno));
     struct mqtt_options o = {
+        .persistence_dir = persist,
         .uri = mc->uri,
         .client_id = mc->client_id,
         .username = mc->username,
@@ -323,22 +328,22 @@ static void *signal_main(void *arg)
 
 /* ---- the core loop --------------------------------------------------------- */
 
-static void drain_inbox(struct gateway *g)
+/* Takes what is in the inbox (waiting up to wait_ms for the first message)
+ * and processes it. Returns how many messages it took. */
+static size_t take(struct gateway *g, int64_t wait_ms)
 {
     void *items[CORE_BATCH];
-    size_t n;
-    while ((n = queue_pop_batch(g->inbox, items, CORE_BATCH, 0)) > 0) {
-        mono_ms now = clock_mono_ms();
-        for (size_t i = 0; i < n; i++) {
-            process(g, items[i], now);
-            free(items[i]);
-        }
+    size_t n = queue_pop_batch(g->inbox, items, CORE_BATCH, wait_ms > 0 ? wait_ms : 0);
+    mono_ms now = clock_mono_ms();
+    for (size_t i = 0; i < n; i++) {
+        process(g, items[i], now);
+        free(items[i]);
     }
+    return n;
 }
 
 static void core_loop(struct gateway *g)
 {
-    void *items[CORE_BATCH];
     g->next_stats = clock_mono_ms() + g->cfg->gateway.stats_interval_ms;
     while (!atomic_load(&g->want_stop)) {
         mono_ms now = clock_mono_ms();
@@ -351,12 +356,8 @@ static void core_loop(struct gateway *g)
         if (g->next_stats - now < wait)
             wait = g->next_stats - now;
 
-        size_t n = queue_pop_batch(g->inbox, items, CORE_BATCH, wait > 0 ? wait : 0);
+        take(g, wait);
         now = clock_mono_ms();
-        for (size_t i = 0; i < n; i++) {
-            process(g, items[i], now);
-            free(items[i]);
-        }
         if (now >= g->next_stats) {
             write_stats(g);
             g->next_stats = now + g->cfg->gateway.stats_interval_ms;
@@ -371,15 +372,22 @@ static void core_loop(struct gateway *g)
 static void shutdown_all(struct gateway *g)
 {
     log_notice("stopping: disconnecting from MQTT and flushing");
-    /* After the disconnect no message arrives, so what was acknowledged to
-     * the broker is all in the inbox: process it, then hand it over. */
-    mqtt_stop(g->mqtt, MQTT_STOP_MS);
-    drain_inbox(g);
+    /* Keep emptying the inbox while disconnecting, so the callback never
+     * waits on a full queue; after the disconnect no message is taken, so
+     * what was acknowledged to the broker is all in the inbox (or kept by
+     * Paho's persistence for the next start). */
+    mqtt_stop_begin(g->mqtt, MQTT_STOP_MS);
+    while (!mqtt_stop_done(g->mqtt))
+        take(g, 10);
+    while (take(g, 0) > 0)
+        ;
     write_stats(g);
     flush_batch(g);
     influx_writer_stop(g->writer, WRITER_DRAIN_MS);
     g->writer = NULL;
-    log_notice("stopped: %llu points written, %llu spooled, %llu lost",
+    log_notice("stopped: %llu messages dropped at a full queue, %llu points written, "
+               "%llu spooled, %llu lost",
+               (unsigned long long)metrics_get(MET_QUEUE_DROPS),
                (unsigned long long)metrics_get(MET_POINTS_WRITTEN),
                (unsigned long long)metrics_get(MET_POINTS_SPOOLED),
                (unsigned long long)metrics_get(MET_POINTS_LOST));

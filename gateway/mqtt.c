@@ -31,6 +31,7 @@ struct mqtt {
     atomic_bool need_subscribe; /* set by the connected callback */
     atomic_bool disconnected;   /* set by the disconnect callback */
     atomic_bool stopped;        /* after mqtt_stop: messages are no longer taken */
+    mono_ms stop_deadline;
     int retry_delay_ms;
     mono_ms retry_at;
     struct log_ratelimit rl_fail;
@@ -56,7 +57,9 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
     bool oversize = plen > m->max_payload;
     size_t copy = oversize ? 0 : plen;
 
-    if (!m->inbox || atomic_load(&m->stopped))
+    if (atomic_load(&m->stopped))
+        return 0; /* Paho keeps it (persisted) for the next start */
+    if (!m->inbox)
         goto out_free;
     struct mqtt_msg *msg = malloc(sizeof(*msg) + tlen + 1 + copy + 1);
     if (!msg) {
@@ -184,8 +187,10 @@ int mqtt_new(const struct mqtt_options *o, struct mqtt **out)
     MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
     co.MQTTVersion = MQTTVERSION_3_1_1;
     co.sendWhileDisconnected = 0;
-    int rc = MQTTAsync_createWithOptions(&m->client, m->uri, m->client_id,
-                                         MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
+    int rc = MQTTAsync_createWithOptions(
+        &m->client, m->uri, m->client_id,
+        o->persistence_dir ? MQTTCLIENT_PERSISTENCE_DEFAULT : MQTTCLIENT_PERSISTENCE_NONE,
+        (void *)o->persistence_dir, &co);
     if (rc != MQTTASYNC_SUCCESS) {
         log_err("mqtt: cannot create client for %s: %s", m->uri, MQTTAsync_strerror(rc));
         m->client = NULL;
@@ -307,10 +312,11 @@ int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t 
     return 0;
 }
 
-void mqtt_stop(struct mqtt *m, int64_t timeout_ms)
+void mqtt_stop_begin(struct mqtt *m, int64_t timeout_ms)
 {
     if (!m || !m->client)
         return;
+    atomic_store(&m->disconnected, true);
     if (MQTTAsync_isConnected(m->client)) {
         if (m->will_topic)
             mqtt_publish(m, m->will_topic, m->will_payload, strlen(m->will_payload), 1, true);
@@ -320,15 +326,29 @@ void mqtt_stop(struct mqtt *m, int64_t timeout_ms)
         d.onFailure = on_disconnect_failure;
         d.context = m;
         atomic_store(&m->disconnected, false);
-        if (MQTTAsync_disconnect(m->client, &d) == MQTTASYNC_SUCCESS) {
-            mono_ms deadline = clock_mono_ms() + timeout_ms + 1000;
-            while (!atomic_load(&m->disconnected) && clock_mono_ms() < deadline)
-                usleep(10000);
-        }
+        if (MQTTAsync_disconnect(m->client, &d) != MQTTASYNC_SUCCESS)
+            atomic_store(&m->disconnected, true);
     }
+    m->stop_deadline = clock_mono_ms() + timeout_ms + 1000;
+}
+
+bool mqtt_stop_done(struct mqtt *m)
+{
+    if (!m || !m->client)
+        return true;
+    if (!atomic_load(&m->disconnected) && clock_mono_ms() < m->stop_deadline)
+        return false;
     atomic_store(&m->state, CONN_IDLE);
-    metrics_set(MET_G_MQTT_CONNECTED, 0);
     atomic_store(&m->stopped, true);
+    metrics_set(MET_G_MQTT_CONNECTED, 0);
+    return true;
+}
+
+void mqtt_stop(struct mqtt *m, int64_t timeout_ms)
+{
+    mqtt_stop_begin(m, timeout_ms);
+    while (!mqtt_stop_done(m))
+        usleep(10000);
 }
 
 void mqtt_free(struct mqtt *m)
@@ -336,7 +356,8 @@ void mqtt_free(struct mqtt *m)
     if (!m)
         return;
     if (m->client) {
-        mqtt_stop(m, 1000);
+        if (!atomic_load(&m->stopped))
+            mqtt_stop(m, 1000);
         MQTTAsync_destroy(&m->client);
     }
     for (size_t i = 0; i < m->n_subs; i++)

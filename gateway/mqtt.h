@@ -44,6 +44,11 @@ struct mqtt_options {
     struct queue *inbox;   /* NULL: received messages are dropped (publish-only clients) */
     int64_t inbox_wait_ms; /* backpressure: how long a full inbox may hold the callback */
     size_t max_payload;    /* larger payloads are not copied (oversize) */
+    /* Directory for Paho's file persistence, or NULL for none. Paho
+     * acknowledges a QoS 1 message as soon as it reads it; with persistence
+     * a message it has read but not yet handed over (at a disconnect) is kept
+     * on disk and handed over after the next start, instead of lost. */
+    const char *persistence_dir;
 };
 
 struct mqtt;
@@ -67,9 +72,16 @@ bool mqtt_is_connected(const struct mqtt *m);
 int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t len, int qos,
                  bool retained);
 
-/* Publishes will_payload on will_topic (a clean shutdown sends no LWT), then
- * disconnects, waiting up to timeout_ms for in-flight work. No callbacks run
- * after it returns. */
+/* Publishes will_payload on will_topic (a clean shutdown sends no LWT) and
+ * starts disconnecting, allowing timeout_ms for in-flight work. The owner
+ * keeps emptying the inbox until mqtt_stop_done() says the connection is
+ * closed: from then on no message is taken (Paho keeps any it still holds
+ * for the next start). */
+void mqtt_stop_begin(struct mqtt *m, int64_t timeout_ms);
+bool mqtt_stop_done(struct mqtt *m);
+
+/* mqtt_stop_begin() and a wait for mqtt_stop_done(), for owners without an
+ * inbox to empty. */
 void mqtt_stop(struct mqtt *m, int64_t timeout_ms);
 
 #endif
