@@ -182,17 +182,19 @@ struct hm_device *hallmodel_resolve(struct hallmodel *hm, const struct route *r,
     return d;
 }
 
-static int cmp_intern(const void *key, const void *elem)
-{
-    return strcmp(key, *(char *const *)elem);
-}
-
 /* The interned copy of key, adding it while there is room; NULL when full. */
 static const char *intern(struct hallmodel *hm, const char *key)
 {
-    char **hit = bsearch(key, hm->interned, hm->n_interned, sizeof(char *), cmp_intern);
-    if (hit)
-        return *hit;
+    size_t lo = 0, hi = hm->n_interned; /* lower bound of key */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(hm->interned[mid], key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < hm->n_interned && strcmp(hm->interned[lo], key) == 0)
+        return hm->interned[lo];
     if (hm->n_interned >= INTERN_MAX)
         return NULL;
     if (hm->n_interned % 64 == 0) {
@@ -204,12 +206,8 @@ static const char *intern(struct hallmodel *hm, const char *key)
     char *copy = strdup(key);
     if (!copy)
         return NULL;
-    size_t pos = 0;
-    while (pos < hm->n_interned && strcmp(hm->interned[pos], key) < 0)
-        pos++;
-    memmove(&hm->interned[pos + 1], &hm->interned[pos],
-            (hm->n_interned - pos) * sizeof(char *));
-    hm->interned[pos] = copy;
+    memmove(&hm->interned[lo + 1], &hm->interned[lo], (hm->n_interned - lo) * sizeof(char *));
+    hm->interned[lo] = copy;
     hm->n_interned++;
     return copy;
 }

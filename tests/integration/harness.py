@@ -232,9 +232,10 @@ class Hallgw:
                     % (self.gateway_id, conf_str(self.state_dir), self.gateway_extra))
             f.write('mqtt = { uri = "%s"; client_id = "hallgw-test-%d"; prefix = "hall"; qos = 1; };\n'
                     % (self.mqtt.uri, os.getpid()))
-            f.write('influx = { url = "%s"; api = "v1"; database = "hallgw"; batch_size = 500; '
+            api = "" if "api =" in self.influx_extra else 'api = "v1"; database = "hallgw"; '
+            f.write('influx = { url = "%s"; %sbatch_size = 500; '
                     'flush_interval = "200ms"; timeout = "2s"; %s };\n'
-                    % (self.influx.url, self.influx_extra))
+                    % (self.influx.url, api, self.influx_extra))
             f.write("halls = (\n")
             for i, h in enumerate(halls):
                 f.write('  { id = "%s"; name = %s; windows = (' % (h["id"], conf_str(h.get("name", h["id"]))))
