@@ -257,6 +257,10 @@ void simhall_report(struct sim_hall *h, size_t i, double t, sim_emit_fn emit, vo
         d->state_bool = true;
         double watts = open ? 30 + rng_unit(h) * 20 : 2 + rng_unit(h);
         if (d->format == SIM_TASMOTA) {
+            /* Tasmota reports the relay in STATE and the meter in SENSOR. */
+            snprintf(topic, sizeof(topic), "tele/%s/STATE", d->source);
+            emit(arg, topic, "{\"Time\":\"sim\",\"POWER\":\"ON\",\"Wifi\":{\"RSSI\":60}}",
+                 false);
             snprintf(topic, sizeof(topic), "tele/%s/SENSOR", d->source);
             snprintf(p, sizeof(p),
                      "{\"Time\":\"sim\",\"ENERGY\":{\"Total\":%.3f,\"Power\":%d,"

@@ -88,14 +88,15 @@ class Mosquitto:
                     "max_queued_messages 200000\n"
                     "max_inflight_messages 100\n"
                     "set_tcp_nodelay true\n"
-                    "log_dest file %s/mosquitto.log\n"
-                    "%s\n" % (self.port, self.dir, extra))
+                    "log_dest stderr\n"
+                    "%s\n" % (self.port, extra))
         self.proc = None
         self.start()
 
     def start(self):
+        self.log = open(os.path.join(self.dir, "mosquitto.log"), "ab")
         self.proc = subprocess.Popen(["mosquitto", "-c", self.conf],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=self.log, stderr=self.log)
         wait_port(self.port, proc=self.proc)
 
     def kill(self, sig=signal.SIGKILL):
