@@ -98,6 +98,98 @@ struct config_limits {
     int64_t queue_wait_ms;    /* backpressure wait before a drop, default 2000 */
 };
 
+
+/* ---- schedule, rules, notification routes, alert policy ---------------- */
+
+struct config_break {
+    int32_t from_s, to_s; /* seconds since local midnight, from < to */
+};
+
+struct config_schedule {
+    uint8_t weekdays;         /* bit (1 << tm_wday), Sunday = bit 0; default mon-fri */
+    int32_t open_s, close_s;  /* default 09:00 and 17:00 */
+    struct config_break *breaks; /* sorted, not overlapping, inside open..close */
+    size_t n_breaks;
+    int32_t *holidays;        /* days since 1970-01-01 (local dates), sorted: closed */
+    size_t n_holidays;
+    int32_t *workdays;        /* make-up working days (调休), sorted: open even on a weekend */
+    size_t n_workdays;
+    int32_t poweroff_s;       /* -1 when absent */
+    int32_t poweron_s;        /* -1 when absent */
+};
+
+enum rule_type {
+    RULE_THRESHOLD,
+    RULE_STALE,
+    RULE_UNSTAFFED,
+    RULE_WAIT_TIME,
+    RULE_MAX_AGE,
+    RULE_EVENT,
+    RULE_BASELINE,
+    RULE_MAINTENANCE,
+    RULE_EQUIPMENT_STATUS,
+};
+#define RULE_TYPE_COUNT 9
+
+enum severity { SEV_INFO, SEV_WARNING, SEV_MAJOR, SEV_CRITICAL };
+#define SEV_COUNT 4
+
+enum rule_when { WHEN_ALWAYS, WHEN_OPEN, WHEN_CLOSED };
+
+struct config_rule {
+    char *name;               /* unique; [A-Za-z0-9_.-]{1,64} */
+    enum rule_type type;
+    enum severity severity;   /* default warning */
+    enum rule_when when;      /* default always (unstaffed: open) */
+    int kind;                 /* enum device_kind, or -1 for any kind */
+    char *hall;               /* fnmatch glob on the hall id, or NULL for all */
+    char *devices;            /* fnmatch glob on the device id, or NULL for all */
+    char *metric;             /* threshold, max_age, baseline; NULL otherwise */
+    bool has_above, has_below, has_clear_at;
+    double above, below, clear_at;
+    int64_t for_ms;              /* threshold, stale, unstaffed, equipment_status; 0 = at once */
+    int64_t for_when_waiting_ms; /* unstaffed; -1 when absent */
+    int64_t max_ms;              /* wait_time: longest_wait_s over this */
+    int64_t max_age_ms;          /* max_age */
+    char *action;             /* max_age: "scan" or NULL */
+    char *event;              /* event: the event type */
+    bool enabled;             /* default true */
+    bool from_defaults;       /* came from default_rules and was not replaced */
+    int line;
+};
+
+enum notify_type { NOTIFY_WEBHOOK, NOTIFY_EMAIL };
+
+struct config_notify {
+    char *name;
+    enum notify_type type;
+    unsigned severities; /* bit (1 << enum severity); all bits when absent */
+    unsigned kinds;      /* bit (1 << enum device_kind); all bits when absent */
+    char **halls;        /* hall ids; NULL (all halls) when absent */
+    size_t n_halls;
+    /* webhook */
+    char *url;           /* http:// or https:// */
+    char *template_text; /* the body template, read from template_file; NULL: the alert JSON */
+    char *content_type;  /* default "application/json" */
+    /* email */
+    char *smtp_url;      /* smtp://host:587 (STARTTLS) or smtps://host:465 */
+    char *from;
+    char **to;
+    size_t n_to;
+    char *username, *password; /* password from password_file */
+    bool starttls;       /* smtp:// only: require STARTTLS; default true */
+    /* both */
+    int64_t timeout_ms;  /* default 10s */
+    int retries;         /* attempts after the first, default 5 */
+    int line;
+};
+
+struct config_alert_policy {
+    int64_t renotify_ms;       /* 0 = never; default 1h */
+    int64_t escalate_after_ms; /* 0 = never */
+    char *escalate_to;         /* a notify route name, or NULL */
+};
+
 struct config {
     char *path;
     struct {
@@ -114,6 +206,12 @@ struct config {
     size_t n_halls;
     struct config_device *devices;
     size_t n_devices;
+    struct config_schedule schedule; /* defaults when the block is absent */
+    struct config_rule *rules;       /* default_rules merged with rules, by name */
+    size_t n_rules;
+    struct config_notify *notify;
+    size_t n_notify;
+    struct config_alert_policy alerts;
 };
 
 struct config_error {
@@ -143,6 +241,10 @@ const struct config_device *config_find_source(const struct config *c, enum sour
 const struct config_hall *config_find_hall(const struct config *c, const char *id);
 
 const char *config_kind_name(enum device_kind k); /* "seat", ..., "unknown" */
+const char *config_severity_name(enum severity s);  /* "info", ..., "critical" */
+int config_severity_parse(const char *s);           /* -1 when unknown */
+const char *config_rule_type_name(enum rule_type t); /* "threshold", ... */
+const struct config_notify *config_find_notify(const struct config *c, const char *name);
 int config_kind_parse(const char *s);             /* -1 when unknown */
 /* The InfluxDB measurement of a kind: seat/people -> occupancy, ... */
 const char *config_kind_measurement(enum device_kind k);

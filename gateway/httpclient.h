@@ -3,6 +3,7 @@
 #ifndef HALLGW_HTTPCLIENT_H
 #define HALLGW_HTTPCLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,25 @@ void http_client_free(struct http_client *c); /* NULL does nothing */
  * -EIO on a network error or timeout (resp->error says which). */
 int http_client_do(struct http_client *c, const struct http_request *req,
                    struct http_response *resp);
+
+/* An e-mail to send over SMTP. */
+struct smtp_message {
+    const char *url;      /* smtp://host:port or smtps://host:port */
+    const char *from;
+    const char *const *to;
+    size_t n_to;
+    const char *username; /* NULL: no AUTH */
+    const char *password;
+    bool require_tls;     /* smtp://: STARTTLS or fail */
+    const char *data;     /* the whole message, headers and body, CRLF line ends */
+    size_t len;
+    int64_t timeout_ms;
+};
+
+/* Sends m. Returns 0, or -EIO with resp->error set (resp->status is the SMTP
+ * reply code when one came). */
+int http_client_smtp(struct http_client *c, const struct smtp_message *m,
+                     struct http_response *resp);
 
 /* URL-encodes s into a malloc'd string; NULL on allocation failure. */
 char *http_url_escape(struct http_client *c, const char *s);

@@ -58,6 +58,16 @@ enum metric_id {
     MET_MQTT_CONNECT_FAILURES,
     MET_MQTT_PUBLISHED,
     MET_MQTT_PUBLISH_FAILURES,
+    /* alerts and notifications */
+    MET_ALERTS_FIRED,
+    MET_ALERTS_ACKNOWLEDGED,
+    MET_ALERTS_RESOLVED,
+    MET_ACKS_REJECTED,     /* acks for unknown alerts or malformed */
+    MET_NOTIFY_SENT,
+    MET_NOTIFY_RETRIES,
+    MET_NOTIFY_FAILED,     /* gave up after the retries */
+    MET_NOTIFY_DROPPED,    /* the notifier's queue was full */
+    MET_STORE_ERRORS,
     MET_CONFIG_RELOADS,
     MET_CONFIG_RELOAD_FAILURES,
     /* gauges */
@@ -66,6 +76,7 @@ enum metric_id {
     MET_G_SPOOL_BYTES,
     MET_G_SPOOL_RECORDS,
     MET_G_MQTT_CONNECTED,
+    MET_G_ALERTS_ACTIVE,
     MET__COUNT
 };
 

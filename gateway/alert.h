@@ -1,0 +1,87 @@
+/* The alert lifecycle (pure): pending -> firing -> acknowledged -> resolved.
+ *
+ * An alert is keyed "<rule>:<subject>" (subject: a device id, or a window id
+ * for window rules). A condition that becomes true makes it pending; when it
+ * has stayed true for the rule's `for`, it fires (at once when `for` is 0). A
+ * condition that clears while pending cancels it silently; while firing or
+ * acknowledged, it resolves. Event alerts never clear by themselves: they are
+ * resolved by hand, with a handling note. Acknowledging records who and the
+ * note. Times: mono_ms for `for` timing, wall seconds for the record. */
+#ifndef HALLGW_ALERT_H
+#define HALLGW_ALERT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clock.h"
+#include "config.h"
+
+#define ALERT_ID_MAX 130 /* rule (64) + ':' + subject (64) + NUL */
+#define ALERT_TEXT_MAX 256
+
+enum alert_state { ALERT_INACTIVE, ALERT_PENDING, ALERT_FIRING, ALERT_ACKNOWLEDGED, ALERT_RESOLVED };
+
+struct alert {
+    char id[ALERT_ID_MAX + 1];
+    char rule[65];
+    char subject[65]; /* device or window id */
+    char hall[65];
+    char device[65];  /* the device the condition was seen on ("" for none) */
+    char window[65];  /* "" when none */
+    enum device_kind kind;
+    enum severity severity;
+    enum rule_type type;
+    enum alert_state state;
+    bool manual_resolve; /* event alerts */
+    mono_ms pending_since_mono;
+    double pending_since; /* wall, unix seconds */
+    double firing_since;
+    double acked_at, resolved_at, changed_at;
+    char acked_by[65];
+    char note[ALERT_TEXT_MAX];    /* ack or handling note */
+    char summary[ALERT_TEXT_MAX]; /* human text: "co2 1350 > 1000 ppm" */
+    double value;                 /* the value that triggered or last updated it */
+    bool has_value;
+    /* notification bookkeeping */
+    double last_notified;
+    bool escalated;
+};
+
+enum alert_transition {
+    AT_NONE,
+    AT_PENDING,   /* inactive -> pending (not announced) */
+    AT_CANCELLED, /* pending -> inactive: the condition cleared before `for` */
+    AT_FIRING,
+    AT_ACKNOWLEDGED,
+    AT_RESOLVED,
+};
+
+/* Starts a from a rule and a subject; state ALERT_INACTIVE. */
+void alert_init(struct alert *a, const struct config_rule *rule, const char *subject,
+                const char *hall, const char *device, const char *window, enum device_kind kind);
+
+/* Feeds the current condition. for_ms is the delay this time (unstaffed uses
+ * a shorter one when people wait). Returns the transition it made. */
+enum alert_transition alert_update(struct alert *a, bool condition, int64_t for_ms, mono_ms now,
+                                   double wall);
+
+/* Acknowledges a firing alert. Returns AT_ACKNOWLEDGED, or AT_NONE when the
+ * alert is not firing (an ack of an acknowledged alert updates the note). */
+enum alert_transition alert_ack(struct alert *a, const char *by, const char *note, double wall);
+
+/* Resolves a firing or acknowledged alert by hand (events), with a handling
+ * note. Returns AT_RESOLVED or AT_NONE. */
+enum alert_transition alert_resolve(struct alert *a, const char *by, const char *note,
+                                    double wall);
+
+/* True for pending, firing and acknowledged. */
+bool alert_is_active(const struct alert *a);
+
+const char *alert_state_name(enum alert_state s);       /* "pending", ... */
+int alert_state_parse(const char *s);                   /* -1 when unknown */
+const char *alert_transition_name(enum alert_transition t);
+
+/* The alert as JSON (one line, UTF-8) into buf. Returns the length, or -ENOSPC. */
+int alert_to_json(const struct alert *a, const char *gateway_id, char *buf, size_t size);
+
+#endif
