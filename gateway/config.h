@@ -141,7 +141,7 @@ struct config_rule {
     enum rule_type type;
     enum severity severity;   /* default warning */
     enum rule_when when;      /* default always (unstaffed: open) */
-    int kind;                 /* enum device_kind, or -1 for any kind */
+    unsigned kinds;           /* bit (1 << enum device_kind); 0 = any kind */
     char *hall;               /* fnmatch glob on the hall id, or NULL for all */
     char *devices;            /* fnmatch glob on the device id, or NULL for all */
     char *metric;             /* threshold, max_age, baseline; NULL otherwise */
