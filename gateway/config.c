@@ -3,7 +3,9 @@
  * goes, its range) walked by config_parse_group() (config_parse.c), so an
  * unknown key, a wrong type or a bad value is reported where it is written and
  * the walk goes on. Halls and devices, and the checks across them, are in
- * config_devices.c; they run after the whole file is read. */
+ * config_devices.c; the schedule and rules in config_rules.c; notification
+ * routes and the alert policy in config_notify.c. The checks across blocks
+ * run after the whole file is read. */
 #include "config.h"
 #include "config_internal.h"
 
@@ -206,6 +208,11 @@ static const struct config_key root_keys[] = {
     K("unknown_devices", V_ENUM, struct config, unknown_devices, .names = unknown_names),
     {.name = "halls", .t = V_CUSTOM, .fn = config_parse_halls},
     {.name = "devices", .t = V_CUSTOM, .fn = config_parse_devices},
+    {.name = "schedule", .t = V_CUSTOM, .fn = config_parse_schedule},
+    {.name = "default_rules", .t = V_CUSTOM, .fn = config_parse_default_rules},
+    {.name = "rules", .t = V_CUSTOM, .fn = config_parse_rules},
+    {.name = "notify", .t = V_CUSTOM, .fn = config_parse_notify},
+    {.name = "alerts", .t = V_CUSTOM, .fn = config_parse_alerts},
     {0},
 };
 
@@ -231,6 +238,12 @@ static void set_defaults(struct config *c)
     c->limits.queue_capacity = 8192;
     c->limits.queue_wait_ms = 2000;
     c->unknown_devices = UNKNOWN_ACCEPT;
+    c->schedule.weekdays = 0x3e; /* mon-fri: bits 1 to 5 (tm_wday) */
+    c->schedule.open_s = 9 * 3600;
+    c->schedule.close_s = 17 * 3600;
+    c->schedule.poweroff_s = -1;
+    c->schedule.poweron_s = -1;
+    c->alerts.renotify_ms = 3600000;
 }
 
 static void default_str(struct config_ctx *x, char **field, const char *v)
@@ -337,6 +350,8 @@ int config_load(const char *path, struct config **out, struct config_errors *err
     config_parse_group(&x, root, root_keys, x.c);
     finish_blocks(&x, root);
     config_check_model(&x, root);
+    config_check_rules(&x, root);
+    config_check_notify(&x, root);
 out_destroy:
     config_destroy(&cfg);
 out:
@@ -361,8 +376,7 @@ static void free_tls(struct config_tls *t)
     free(t->key_file);
 }
 
-/* Overwrites a secret before freeing it. */
-static void free_secret(char *s)
+void config_free_secret(char *s)
 {
     if (s) {
         volatile char *v = s;
@@ -383,7 +397,7 @@ void config_free(struct config *c)
     free(c->mqtt.uri);
     free(c->mqtt.client_id);
     free(c->mqtt.username);
-    free_secret(c->mqtt.password);
+    config_free_secret(c->mqtt.password);
     free(c->mqtt.prefix);
     free(c->mqtt.command_key_file);
     free_tls(&c->mqtt.tls);
@@ -391,11 +405,13 @@ void config_free(struct config *c)
     free(c->influx.database);
     free(c->influx.retention_policy);
     free(c->influx.username);
-    free_secret(c->influx.password);
+    config_free_secret(c->influx.password);
     free(c->influx.org);
     free(c->influx.bucket);
-    free_secret(c->influx.token);
+    config_free_secret(c->influx.token);
     free(c->influx.spool_dir);
     config_free_model((struct config_priv *)c);
+    config_free_rules((struct config_priv *)c);
+    config_free_notify(c);
     free(c);
 }

@@ -12,7 +12,7 @@
 #define K CONFIG_KEY
 #define TEN_YEARS_MS (INT64_C(3652) * 86400000)
 
-static const char *const kind_names[KIND_COUNT + 1] = {
+const char *const config_kind_names[KIND_COUNT + 1] = {
     "seat", "people", "queue", "env", "equipment", "plug", "pc", "unknown", NULL};
 /* A configured device may not be of kind "unknown". */
 static const char *const device_kind_names[KIND_COUNT] = {"seat",      "people", "queue", "env",
@@ -550,13 +550,13 @@ const struct config_hall *config_find_hall(const struct config *c, const char *i
 
 const char *config_kind_name(enum device_kind k)
 {
-    return (unsigned)k < KIND_COUNT ? kind_names[k] : "unknown";
+    return (unsigned)k < KIND_COUNT ? config_kind_names[k] : "unknown";
 }
 
 int config_kind_parse(const char *s)
 {
     for (int i = 0; s && i < KIND_COUNT; i++)
-        if (strcmp(kind_names[i], s) == 0)
+        if (strcmp(config_kind_names[i], s) == 0)
             return i;
     return -1;
 }

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "duration.h"
+#include "json.h"
 #include "topic.h"
 
 #define SECRET_MAX_BYTES 65536
@@ -225,8 +227,11 @@ static int open_file(struct config_ctx *x, const config_setting_t *s, const char
     return -1;
 }
 
-/* The content of a secret file, one trailing newline ("\n" or "\r\n") removed. */
-static char *read_secret(struct config_ctx *x, const config_setting_t *s, const char *path)
+/* The content of a file: a secret (one trailing newline, "\n" or "\r\n",
+ * removed; then not empty) or a text (UTF-8, kept as it is). Neither may hold
+ * a NUL byte. */
+static char *read_content(struct config_ctx *x, const config_setting_t *s, const char *path,
+                          bool secret)
 {
     off_t size;
     ssize_t n = 0;
@@ -246,9 +251,9 @@ static char *read_secret(struct config_ctx *x, const config_setting_t *s, const 
         goto out_free;
     }
     buf[n] = '\0';
-    if (n > 0 && buf[n - 1] == '\n')
+    if (secret && n > 0 && buf[n - 1] == '\n')
         buf[--n] = '\0';
-    if (n > 0 && buf[n - 1] == '\r')
+    if (secret && n > 0 && buf[n - 1] == '\r')
         buf[--n] = '\0';
     if (n == 0) {
         config_err_at(x, s, NULL, "%s is empty", path);
@@ -256,6 +261,10 @@ static char *read_secret(struct config_ctx *x, const config_setting_t *s, const 
     }
     if (strlen(buf) != (size_t)n) {
         config_err_at(x, s, NULL, "%s contains a NUL byte", path);
+        goto out_free;
+    }
+    if (!secret && !json_utf8_valid(buf, (size_t)n)) {
+        config_err_at(x, s, NULL, "%s is not valid UTF-8", path);
         goto out_free;
     }
     close(fd);
@@ -275,14 +284,15 @@ int config_name_index(const char *const *names, const char *v)
     return -1;
 }
 
+/* "v" is not one of the first max names (all when max is 0). */
 static void err_enum(struct config_ctx *x, const config_setting_t *s, const char *const *names,
-                     const char *v)
+                     int max, const char *v)
 {
     char list[256];
     size_t len = 0;
 
     list[0] = '\0';
-    for (int i = 0; names[i] && len < sizeof(list); i++)
+    for (int i = 0; names[i] && (max <= 0 || i < max) && len < sizeof(list); i++)
         len +=
             (size_t)snprintf(list + len, sizeof(list) - len, "%s\"%s\"", i ? ", " : "", names[i]);
     config_err_at(x, s, NULL, "\"%s\" is not one of %s", v, list);
@@ -340,6 +350,28 @@ static void parse_duration(struct config_ctx *x, const config_setting_t *s,
     }
 }
 
+static void parse_float(struct config_ctx *x, const config_setting_t *s, void *dst)
+{
+    double v;
+
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64:
+        v = (double)config_setting_get_int64(s);
+        break;
+    case CONFIG_TYPE_FLOAT:
+        v = config_setting_get_float(s);
+        break;
+    default:
+        config_err_at(x, s, NULL, "expected a number");
+        return;
+    }
+    if (!isfinite(v))
+        config_err_at(x, s, NULL, "must be a finite number");
+    else
+        *(double *)dst = v;
+}
+
 /* Parses one setting s described by k into dst. */
 static void parse_value(struct config_ctx *x, const config_setting_t *s, const struct config_key *k,
                         void *dst)
@@ -369,6 +401,9 @@ static void parse_value(struct config_ctx *x, const config_setting_t *s, const s
     case V_CUSTOM:
         k->fn(x, s, dst);
         return;
+    case V_FLOAT:
+        parse_float(x, s, dst);
+        return;
     default:
         break;
     }
@@ -378,6 +413,10 @@ static void parse_value(struct config_ctx *x, const config_setting_t *s, const s
     }
     if (config_setting_type(s) != CONFIG_TYPE_STRING && k->t == V_DATE) {
         config_err_at(x, s, NULL, "expected a date string \"YYYY-MM-DD\"");
+        return;
+    }
+    if (config_setting_type(s) != CONFIG_TYPE_STRING && k->t == V_TOD) {
+        config_err_at(x, s, NULL, "expected a time of day string \"HH:MM\"");
         return;
     }
     if (!(v = config_str_value(x, s)))
@@ -395,9 +434,14 @@ static void parse_value(struct config_ctx *x, const config_setting_t *s, const s
         if (date_parse(v, dst) < 0)
             config_err_at(x, s, NULL, "\"%s\" is not a date (YYYY-MM-DD, 1970 or later)", v);
         break;
+    case V_TOD:
+        if (timeofday_parse(v, dst) < 0)
+            config_err_at(x, s, NULL,
+                          "\"%s\" is not a time of day (HH:MM or HH:MM:SS, 00:00 to 24:00)", v);
+        break;
     case V_ENUM:
         if ((i = config_name_index(k->names, v)) < 0)
-            err_enum(x, s, k->names, v);
+            err_enum(x, s, k->names, 0, v);
         else
             *(int *)dst = i + (int)k->min;
         break;
@@ -411,10 +455,11 @@ static void parse_value(struct config_ctx *x, const config_setting_t *s, const s
         break;
     case V_SECRET:
     case V_FILE:
+    case V_TEXT:
         if (!(path = resolve_path(x, v)))
             return;
-        if (k->t == V_SECRET) {
-            *(char **)dst = read_secret(x, s, path);
+        if (k->t != V_FILE) {
+            *(char **)dst = read_content(x, s, path, k->t == V_SECRET);
             free(path);
         } else if ((i = open_file(x, s, path, NULL)) >= 0) {
             close(i);
@@ -491,6 +536,86 @@ void *config_parse_list(struct config_ctx *x, const config_setting_t *s,
     }
     *n_out = (size_t)n;
     return v;
+}
+
+const config_setting_t **config_str_elems(struct config_ctx *x, const config_setting_t *s,
+                                          size_t *n)
+{
+    const config_setting_t **v;
+    int len;
+
+    *n = 0;
+    if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+        len = 1;
+    } else if (config_setting_is_array(s) || config_setting_is_list(s)) {
+        len = config_setting_length(s);
+    } else {
+        config_err_at(x, s, NULL, "expected a string or a list [ \"...\", ... ]");
+        return NULL;
+    }
+    if (len == 0) {
+        config_err_at(x, s, NULL, "must not be an empty list (leave the key out)");
+        return NULL;
+    }
+    if (!(v = calloc((size_t)len, sizeof(*v)))) {
+        x->nomem = true;
+        return NULL;
+    }
+    for (int i = 0; i < len; i++) {
+        const config_setting_t *e = config_setting_type(s) == CONFIG_TYPE_STRING
+                                        ? s
+                                        : config_setting_get_elem(s, (unsigned)i);
+        const char *str = config_str_value(x, e);
+
+        if (str && !*str)
+            config_err_at(x, e, NULL, "must not be empty");
+        else if (str)
+            v[(*n)++] = e;
+    }
+    if (*n == 0) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+int config_str_count(const config_setting_t *s)
+{
+    if (config_setting_type(s) == CONFIG_TYPE_STRING)
+        return 1;
+    return config_setting_is_array(s) || config_setting_is_list(s) ? config_setting_length(s) : 0;
+}
+
+const config_setting_t *config_str_elem(const config_setting_t *s, int i)
+{
+    return config_setting_type(s) == CONFIG_TYPE_STRING ? s
+                                                        : config_setting_get_elem(s, (unsigned)i);
+}
+
+void config_parse_name_set(struct config_ctx *x, const config_setting_t *s,
+                           const char *const *names, int fold, unsigned *mask)
+{
+    size_t n;
+    const config_setting_t **v = config_str_elems(x, s, &n);
+    unsigned m = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *name = config_setting_get_string(v[i]);
+        int k = config_name_index(names, name);
+        unsigned bit;
+
+        if (k < 0) {
+            err_enum(x, v[i], names, fold, name);
+            continue;
+        }
+        bit = 1u << (fold > 0 ? k % fold : k);
+        if (m & bit)
+            config_err_at(x, v[i], NULL, "\"%s\" is already in the list", name);
+        m |= bit;
+    }
+    if (v)
+        *mask = m;
+    free(v);
 }
 
 /* Orders errors by file (in order of first appearance) and line, keeping the

@@ -10,18 +10,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
+#include "alerting.h"
 #include "clock.h"
 #include "config.h"
 #include "hallmodel.h"
 #include "httpclient.h"
 #include "influx.h"
 #include "ingest.h"
+#include "json.h"
 #include "lineproto.h"
 #include "log.h"
 #include "metrics.h"
 #include "mqtt.h"
+#include "notifier.h"
 #include "queue.h"
+#include "store.h"
 
 #define CORE_BATCH 256
 #define BATCH_MAX_BYTES (64u << 20)
@@ -29,6 +34,8 @@
 #define SUBMIT_WAIT_MS 5000
 #define MQTT_STOP_MS 2000
 #define WRITER_DRAIN_MS 10000
+#define NOTIFIER_DRAIN_MS 3000
+#define TICK_MS 1000
 
 struct gateway {
     struct config *cfg;
@@ -36,11 +43,15 @@ struct gateway {
     struct mqtt *mqtt;
     struct influx_writer *writer;
     struct hallmodel *hm;
+    struct store *store;
+    struct notifier *notifier;
+    struct alerting *alerting;
     struct ingest ingest;
     struct lp_buf batch;
     size_t batch_points;
     mono_ms batch_started;
-    mono_ms next_stats;
+    mono_ms next_stats, next_tick;
+    struct log_ratelimit rl_ack;
     char **subs;
     size_t n_subs;
     char status_topic[256];
@@ -91,6 +102,7 @@ static int subs_build(const struct config *c, char ***out, size_t *n_out)
     r |= subs_add(&subs, &n, "%s/+/+/status", p);
     r |= subs_add(&subs, &n, "%s/+/+/event", p);
     r |= subs_add(&subs, &n, "%s/+/+/cmd/reply", p);
+    r |= subs_add(&subs, &n, "%s/+/alerts/+/ack", p);
     for (size_t i = 0; i < c->n_devices && r == 0; i++) {
         const struct config_device *d = &c->devices[i];
         const char *name = d->source_name;
@@ -197,15 +209,56 @@ static void flush_batch(struct gateway *g)
     g->batch_points = 0;
 }
 
+/* hall/<hall>/alerts/<id>/ack with {"by": "...", "note": "...", "resolve": true}. */
+static void process_ack(struct gateway *g, struct mqtt_msg *m, const char *hall, const char *id)
+{
+    struct json_flat f;
+    struct json_limits lim = {.max_bytes = 4096, .max_depth = 2, .max_fields = 16};
+    if (m->retained || m->oversize ||
+        json_flatten(m->payload, m->payload_len, &lim, &f) != JSON_OK) {
+        metrics_inc(MET_ACKS_REJECTED);
+        return;
+    }
+    const struct json_field *by = json_flat_get(&f, "by");
+    const struct json_field *note = json_flat_get(&f, "note");
+    const struct json_field *resolve = json_flat_get(&f, "resolve");
+    int r = -EINVAL;
+    if (by && by->type == JSON_T_STRING && by->str_len > 0 &&
+        (!note || note->type == JSON_T_STRING) && (!resolve || resolve->type == JSON_T_BOOL))
+        r = alerting_ack(g->alerting, hall, id, by->str, note ? note->str : "",
+                         resolve && resolve->b, (time_t)(m->wall_ns / 1000000000));
+    if (r < 0) {
+        metrics_inc(MET_ACKS_REJECTED);
+        if (log_ratelimit_ok(&g->rl_ack, "acks refused"))
+            log_warn("ack of %s/%s refused: %s", hall, id,
+                     r == -ENOENT ? "no such active alert"
+                                  : "expected {\"by\": name, \"note\": text} (resolve only "
+                                    "for alerts that need it)");
+    }
+    json_flat_free(&f);
+}
+
 static void process(struct gateway *g, struct mqtt_msg *m, mono_ms now)
 {
+    char hall[TOPIC_ID_MAX + 1], id[ALERT_ID_MAX + 1];
     if (m->retained)
         metrics_inc(MET_RETAINED);
+    if (alerting_parse_ack_topic(g->cfg->mqtt.prefix, m->topic, m->topic_len, hall, sizeof(hall),
+                                 id, sizeof(id))) {
+        process_ack(g, m, hall, id);
+        return;
+    }
     if (g->batch_points == 0)
         g->batch_started = now;
+    struct hm_device *dev = NULL;
     if (ingest_message(&g->ingest, m->topic, m->topic_len, m->payload, m->payload_len,
-                       m->oversize, now, m->wall_ns, &g->batch, NULL) == INGEST_WRITTEN)
+                       m->oversize, now, m->wall_ns, &g->batch, &dev) == INGEST_WRITTEN) {
         g->batch_points++;
+        /* Retained messages never trigger anything by themselves. */
+        if (!m->retained)
+            alerting_on_reading(g->alerting, dev, &g->ingest.rd,
+                                (time_t)(m->wall_ns / 1000000000), now);
+    }
     if (g->batch_points >= (size_t)g->cfg->influx.batch_size || g->batch.len >= BATCH_FLUSH_BYTES)
         flush_batch(g);
 }
@@ -225,6 +278,95 @@ static void write_stats(struct gateway *g)
         g->batch_started = clock_mono_ms();
     if (lineproto_append(&g->batch, "gateway", &tag, 1, fields, nf, clock_wall_ns()) == 0)
         g->batch_points++;
+}
+
+/* ---- what alerting does to the outside ---------------------------------- */
+
+static void io_publish(void *ctx, const char *topic, const char *payload, size_t len,
+                       bool retained)
+{
+    struct gateway *g = ctx;
+    if (g->mqtt)
+        mqtt_publish(g->mqtt, topic, payload, len, 1, retained);
+}
+
+static void add_point(struct gateway *g, const char *measurement, const struct lp_tag *tags,
+                      size_t nt, const struct lp_field *fields, size_t nf, double wall)
+{
+    if (g->batch_points == 0)
+        g->batch_started = clock_mono_ms();
+    if (lineproto_append(&g->batch, measurement, tags, nt, fields, nf,
+                         (int64_t)(wall * 1e9)) == 0)
+        g->batch_points++;
+    else
+        metrics_inc(MET_REJECT_ENCODE);
+}
+
+static void io_alert_point(void *ctx, const struct alert *a, enum alert_transition t, double wall)
+{
+    struct gateway *g = ctx;
+    struct lp_tag tags[] = {{"hall", a->hall},
+                            {"window", a->window},
+                            {"device", a->device},
+                            {"kind", config_kind_name(a->kind)},
+                            {"rule", a->rule},
+                            {"severity", config_severity_name(a->severity)}};
+    struct lp_field fields[8];
+    size_t nf = 0;
+    fields[nf++] = (struct lp_field){.key = "alert_id", .type = LP_STRING, .s = a->id};
+    fields[nf++] = (struct lp_field){.key = "state", .type = LP_STRING,
+                                     .s = alert_state_name(a->state)};
+    fields[nf++] = (struct lp_field){.key = "transition", .type = LP_STRING,
+                                     .s = alert_transition_name(t)};
+    fields[nf++] = (struct lp_field){.key = "summary", .type = LP_STRING, .s = a->summary};
+    fields[nf++] = (struct lp_field){.key = "active", .type = LP_BOOL, .b = alert_is_active(a)};
+    if (a->has_value)
+        fields[nf++] = (struct lp_field){.key = "value", .type = LP_FLOAT, .f = a->value};
+    if (a->acked_by[0])
+        fields[nf++] = (struct lp_field){.key = "by", .type = LP_STRING, .s = a->acked_by};
+    if (a->note[0])
+        fields[nf++] = (struct lp_field){.key = "note", .type = LP_STRING, .s = a->note};
+    add_point(g, "alert", tags, sizeof(tags) / sizeof(tags[0]), fields, nf, wall);
+}
+
+static void io_window_point(void *ctx, const struct config_hall *h, const struct config_window *w,
+                            bool open, int presence, double waiting, double wall)
+{
+    struct gateway *g = ctx;
+    struct lp_tag tags[] = {{"hall", h->id}, {"window", w->id}};
+    struct lp_field fields[4];
+    size_t nf = 0;
+    fields[nf++] = (struct lp_field){.key = "open", .type = LP_BOOL, .b = open};
+    if (presence >= 0) {
+        fields[nf++] = (struct lp_field){.key = "staffed", .type = LP_BOOL, .b = presence == 1};
+        /* 1 while open and staffed, 0 while open and empty: mean() is the staffed ratio. */
+        if (open)
+            fields[nf++] = (struct lp_field){.key = "staffed_open", .type = LP_FLOAT,
+                                             .f = presence == 1 ? 1.0 : 0.0};
+    }
+    if (waiting >= 0)
+        fields[nf++] = (struct lp_field){.key = "waiting", .type = LP_FLOAT, .f = waiting};
+    add_point(g, "window", tags, 2, fields, nf, wall);
+}
+
+static int start_alerting(struct gateway *g)
+{
+    if (g->cfg->n_notify > 0 && notifier_start(g->cfg, &g->notifier) < 0)
+        log_err("cannot start the notification routes");
+    struct alerting_io io = {.ctx = g,
+                             .publish = io_publish,
+                             .alert_point = io_alert_point,
+                             .window_point = io_window_point,
+                             .store = g->store,
+                             .notifier = g->notifier};
+    return alerting_new(g->cfg, g->hm, &io, clock_mono_ms(), &g->alerting);
+}
+
+static void set_timezone(const char *tz)
+{
+    /* The schedule is wall-clock time in the hall's zone. */
+    setenv("TZ", tz, 1);
+    tzset();
 }
 
 /* ---- reload -------------------------------------------------------------- */
@@ -295,7 +437,13 @@ static void reload(struct gateway *g)
     g->subs = subs;
     g->n_subs = n_subs;
     g->cfg = nc;
+    set_timezone(nc->gateway.timezone);
     ingest_set_config(&g->ingest, nc);
+    notifier_stop(g->notifier, NOTIFIER_DRAIN_MS);
+    g->notifier = NULL;
+    if (nc->n_notify > 0 && notifier_start(nc, &g->notifier) < 0)
+        log_err("reload: cannot start the notification routes");
+    alerting_set_config(g->alerting, nc, g->notifier, (double)clock_wall_ns() / 1e9);
     if (new_writer && start_writer(g) < 0)
         log_err("reload: cannot start the InfluxDB writer");
     if (new_mqtt && start_mqtt(g) < 0)
@@ -345,6 +493,7 @@ static size_t take(struct gateway *g, int64_t wait_ms)
 static void core_loop(struct gateway *g)
 {
     g->next_stats = clock_mono_ms() + g->cfg->gateway.stats_interval_ms;
+    g->next_tick = clock_mono_ms() + TICK_MS;
     while (!atomic_load(&g->want_stop)) {
         mono_ms now = clock_mono_ms();
         int64_t wait = mqtt_tick(g->mqtt, now);
@@ -355,9 +504,15 @@ static void core_loop(struct gateway *g)
         }
         if (g->next_stats - now < wait)
             wait = g->next_stats - now;
+        if (g->next_tick - now < wait)
+            wait = g->next_tick - now;
 
         take(g, wait);
         now = clock_mono_ms();
+        if (now >= g->next_tick) {
+            alerting_tick(g->alerting, time(NULL), now);
+            g->next_tick = now + TICK_MS;
+        }
         if (now >= g->next_stats) {
             write_stats(g);
             g->next_stats = now + g->cfg->gateway.stats_interval_ms;
@@ -385,6 +540,8 @@ static void shutdown_all(struct gateway *g)
     flush_batch(g);
     influx_writer_stop(g->writer, WRITER_DRAIN_MS);
     g->writer = NULL;
+    notifier_stop(g->notifier, NOTIFIER_DRAIN_MS);
+    g->notifier = NULL;
     log_notice("stopped: %llu messages dropped at a full queue, %llu points written, "
                "%llu spooled, %llu lost",
                (unsigned long long)metrics_get(MET_QUEUE_DROPS),
@@ -425,6 +582,19 @@ int gateway_run(const char *config_path)
         goto out_free;
     }
     ingest_init(&g.ingest, g.cfg, g.hm);
+    set_timezone(g.cfg->gateway.timezone);
+    g.rl_ack = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 5);
+    char db[1024];
+    const char *why = NULL;
+    snprintf(db, sizeof(db), "%s/hallgw.db", g.cfg->gateway.state_dir);
+    if (store_open(db, false, &g.store, &why) < 0) {
+        log_err("cannot open the state store %s: %s", db, why ? why : "unknown error");
+        goto out_free;
+    }
+    if (start_alerting(&g) < 0) {
+        log_err("cannot start alerting");
+        goto out_free;
+    }
     if (pthread_create(&g.sig_thread, NULL, signal_main, &g) != 0) {
         log_err("cannot start the signal thread");
         goto out_free;
@@ -451,6 +621,9 @@ out_stop_signals:
     pthread_join(g.sig_thread, NULL);
 out_free:
     mqtt_free(g.mqtt);
+    notifier_stop(g.notifier, 0);
+    alerting_free(g.alerting);
+    store_close(g.store);
     subs_free(g.subs, g.n_subs);
     hallmodel_free(g.hm);
     lp_buf_free(&g.batch);

@@ -270,6 +270,15 @@ void hallmodel_update(struct hallmodel *hm, struct hm_device *d, const struct re
     }
 }
 
+struct hm_device *hallmodel_lookup(struct hallmodel *hm, const struct route *r)
+{
+    if (r->format != FORMAT_NATIVE) {
+        const struct config_device *cd = config_find_source(hm->cfg, r->format, r->name);
+        return cd ? *find_slot(hm, cd->hall, cd->id) : NULL;
+    }
+    return *find_slot(hm, r->hall, r->device);
+}
+
 const struct hm_value *hallmodel_value(const struct hm_device *d, const char *key)
 {
     for (unsigned i = 0; i < d->n_values; i++) {

@@ -69,6 +69,9 @@ struct hm_device *hallmodel_resolve(struct hallmodel *hm, const struct route *r,
 void hallmodel_update(struct hallmodel *hm, struct hm_device *d, const struct reading *rd,
                       mono_ms now, int64_t wall_ns);
 
+/* The device a route names, without creating it; NULL when unknown. */
+struct hm_device *hallmodel_lookup(struct hallmodel *hm, const struct route *r);
+
 const struct hm_value *hallmodel_value(const struct hm_device *d, const char *key);
 
 size_t hallmodel_count(const struct hallmodel *hm);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+
 struct http_client {
     CURL *curl;
     char errbuf[CURL_ERROR_SIZE];
@@ -43,6 +45,25 @@ void http_client_free(struct http_client *c)
     free(c);
 }
 
+/* CURLOPT_XFERINFOFUNCTION: nonzero abandons the transfer. */
+static int check_abort(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    const _Atomic int64_t *abort_at_ms = userdata;
+    int64_t at = atomic_load(abort_at_ms);
+    return at != 0 && clock_mono_ms() >= at;
+}
+
+static void set_abort(CURL *h, const _Atomic int64_t *abort_at_ms)
+{
+    if (!abort_at_ms)
+        return;
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, check_abort);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)abort_at_ms);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+}
+
 static size_t keep_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     struct http_response *resp = userdata;
@@ -74,6 +95,7 @@ int http_client_do(struct http_client *c, const struct http_request *req,
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "hallgw");
+    set_abort(h, req->abort_at_ms);
     if (req->userpwd) {
         curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(h, CURLOPT_USERPWD, req->userpwd);
@@ -102,6 +124,77 @@ int http_client_do(struct http_client *c, const struct http_request *req,
 
 out_free_headers:
     curl_slist_free_all(hdrs);
+    return r;
+}
+
+struct upload {
+    const char *data;
+    size_t len, off;
+};
+
+static size_t read_upload(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    struct upload *u = userdata;
+    size_t room = size * nitems;
+    size_t left = u->len - u->off;
+    size_t take = left < room ? left : room;
+    memcpy(buf, u->data + u->off, take);
+    u->off += take;
+    return take;
+}
+
+int http_client_smtp(struct http_client *c, const struct smtp_message *m,
+                     struct http_response *resp)
+{
+    CURL *h = c->curl;
+    struct curl_slist *rcpt = NULL;
+    struct upload up = {m->data, m->len, 0};
+    int r = 0;
+
+    memset(resp, 0, sizeof(*resp));
+    for (size_t i = 0; i < m->n_to; i++) {
+        struct curl_slist *next = curl_slist_append(rcpt, m->to[i]);
+        if (!next) {
+            snprintf(resp->error, sizeof(resp->error), "out of memory");
+            r = -ENOMEM;
+            goto out_free_rcpt;
+        }
+        rcpt = next;
+    }
+    curl_easy_reset(h);
+    c->errbuf[0] = '\0';
+    curl_easy_setopt(h, CURLOPT_URL, m->url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)m->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)(m->timeout_ms < 5000 ? m->timeout_ms : 5000));
+    set_abort(h, m->abort_at_ms);
+    curl_easy_setopt(h, CURLOPT_MAIL_FROM, m->from);
+    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
+    if (m->username) {
+        curl_easy_setopt(h, CURLOPT_USERNAME, m->username);
+        curl_easy_setopt(h, CURLOPT_PASSWORD, m->password ? m->password : "");
+    }
+    if (m->require_tls)
+        curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+    /* libcurl converts a lone "." line of the upload (dot-stuffing). */
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_upload);
+    curl_easy_setopt(h, CURLOPT_READDATA, &up);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)m->len);
+
+    CURLcode rc = curl_easy_perform(h);
+    /* The last SMTP reply, also on failure (e.g. 535 or 550). */
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    if (rc != CURLE_OK) {
+        snprintf(resp->error, sizeof(resp->error), "%s",
+                 c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+        r = -EIO;
+    }
+
+out_free_rcpt:
+    curl_slist_free_all(rcpt);
     return r;
 }
 

@@ -3,6 +3,7 @@
 #ifndef HALLGW_HTTPCLIENT_H
 #define HALLGW_HTTPCLIENT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +21,10 @@ struct http_request {
     size_t body_len;
     const char *userpwd; /* "user:password" for basic auth, or NULL */
     int64_t timeout_ms;
+    /* NULL, or a CLOCK_MONOTONIC deadline in ms (0: none yet) that another
+     * thread may set: the transfer is abandoned within about a second of it
+     * passing, as a network error. For a bounded shutdown. */
+    const _Atomic int64_t *abort_at_ms;
 };
 
 struct http_response {
@@ -43,20 +48,24 @@ int http_client_do(struct http_client *c, const struct http_request *req,
 
 /* An e-mail to send over SMTP. */
 struct smtp_message {
-    const char *url;      /* smtp://host:port or smtps://host:port */
+    const char *url; /* smtp://host:port or smtps://host:port */
     const char *from;
     const char *const *to;
     size_t n_to;
     const char *username; /* NULL: no AUTH */
     const char *password;
-    bool require_tls;     /* smtp://: STARTTLS or fail */
-    const char *data;     /* the whole message, headers and body, CRLF line ends */
+    bool require_tls; /* smtp://: STARTTLS or fail */
+    const char *data; /* the whole message, headers and body, CRLF line ends */
     size_t len;
     int64_t timeout_ms;
+    const _Atomic int64_t *abort_at_ms; /* as in struct http_request */
 };
 
-/* Sends m. Returns 0, or -EIO with resp->error set (resp->status is the SMTP
- * reply code when one came). */
+/* Sends m (the whole message is uploaded; libcurl does the dot-stuffing).
+ * from and to are addresses ("a@example" or "<a@example>"), not display
+ * names. Returns 0, or -EIO with resp->error set (resp->status is the last
+ * SMTP reply code when one came, e.g. 451, 535, 550), or -ENOMEM. resp->body
+ * stays empty. */
 int http_client_smtp(struct http_client *c, const struct smtp_message *m,
                      struct http_response *resp);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "config.h"
 #include "gateway.h"
 #include "log.h"
@@ -14,6 +15,8 @@ static void usage(FILE *f)
 {
     fputs("Usage: hallgw [-c FILE] [-v]\n"
           "       hallgw --check-config FILE\n"
+          "       hallgw alerts [-c FILE] [--active] [--hall H] [--date YYYY-MM-DD]\n"
+          "       hallgw ack ALERT_ID --by NAME [--note TEXT] [--resolve] [-c FILE]\n"
           "\n"
           "hallgw turns the MQTT traffic of a public service hall (seat sensors, queue\n"
           "systems, environment sensors, printers, smart plugs, PC agents) into a live\n"
@@ -27,6 +30,10 @@ static void usage(FILE *f)
           "  -v, --verbose            log debug messages too\n"
           "  -V, --version            print the version and exit\n"
           "  -h, --help               print this help and exit\n"
+          "\n"
+          "Commands (each has its own --help):\n"
+          "  alerts   list active alerts or the day's alert history (the patrol record)\n"
+          "  ack      acknowledge or resolve an alert, with who and a handling note\n"
           "\n"
           "Signals:\n"
           "  SIGHUP          reload the configuration; a bad new one keeps the old running\n"
@@ -67,6 +74,10 @@ int main(int argc, char **argv)
     };
     const char *config_path = DEFAULT_CONFIG;
     int c;
+    if (argc > 1 && strcmp(argv[1], "alerts") == 0)
+        return cli_alerts(argc - 1, argv + 1, DEFAULT_CONFIG);
+    if (argc > 1 && strcmp(argv[1], "ack") == 0)
+        return cli_ack(argc - 1, argv + 1, DEFAULT_CONFIG);
     while ((c = getopt_long(argc, argv, "c:vVh", opts, NULL)) != -1) {
         switch (c) {
         case 'c':

@@ -16,19 +16,45 @@
 
 struct store;
 
-/* Opens (creating and migrating the schema as needed) path. readonly for the
- * CLI's listings. Returns 0 or a negative errno; *why (if not NULL) gets
- * SQLite's message in a static buffer. */
+/* Errors, here and below: 0 or a negative errno: -EBUSY when another
+ * connection holds the database past the busy timeout (SQLITE_BUSY/LOCKED),
+ * -EROFS when it cannot be written (SQLITE_READONLY, or a write through a
+ * readonly handle), -ENOSPC when the disk is full, -ENOMEM, -EPROTO for a
+ * schema this build does not know (newer, or not yet created when readonly),
+ * the system's errno when the file cannot be opened or created (-ENOENT,
+ * -EACCES, ...), -EIO for anything else SQLite reports. */
+
+/* Opens (creating and migrating the schema as needed) path: WAL, foreign
+ * keys, synchronous=FULL on every write of this handle, busy timeout 5 s.
+ * readonly for the CLI's listings: the file must exist and already carry the
+ * current schema; nothing is created or migrated. On failure *out is NULL and
+ * *why (if not NULL) gets the reason, SQLite's message with the system's
+ * (without the path: "cannot open PATH: " + why reads well), in a
+ * thread-local buffer valid until the next store_open of this thread. */
 int store_open(const char *path, bool readonly, struct store **out, const char **why);
 void store_close(struct store *st); /* NULL does nothing */
 
-/* Records a transition of a: updates the alert's current row (deleting it
- * when resolved) and appends a history row with who and the note, in one
- * transaction. Returns 0 or a negative errno. */
+/* The message of the last failure on st ("" when none): what was being done
+ * and SQLite's own message. Valid until the next call on st. */
+const char *store_last_error(const struct store *st);
+
+/* How long a statement waits for another connection's lock before -EBUSY
+ * (default 5000 ms; 0 fails at once). */
+void store_set_busy_timeout(struct store *st, int timeout_ms);
+
+/* Records a transition of a, in one transaction: the alert's current row is
+ * written from a (upserted while a is firing or acknowledged, deleted
+ * otherwise), and AT_FIRING, AT_ACKNOWLEDGED and AT_RESOLVED append a history
+ * row with who (acked_by, resolved_by) and the note. AT_PENDING and
+ * AT_CANCELLED are not recorded (nothing is written); AT_NONE only updates the
+ * current row (a changed note, summary or value, the notification
+ * bookkeeping). Returns 0 or a negative errno; nothing is written then. */
 int store_record(struct store *st, const struct alert *a, enum alert_transition t);
 
 /* Loads every active alert (firing or acknowledged; pending ones are not
- * stored) into a malloc'd array. */
+ * stored) into a malloc'd array (free() it; NULL when *n is 0), oldest
+ * firing first. pending_since_mono is 0: the monotonic clock of another run
+ * means nothing. */
 int store_load_active(struct store *st, struct alert **out, size_t *n);
 
 /* One history row. */
@@ -40,17 +66,23 @@ struct store_history {
     char by[65];
     char note[ALERT_TEXT_MAX];
     char summary[ALERT_TEXT_MAX];
+    double value; /* when has_value */
+    bool has_value;
 };
 
 /* History rows with at in [from, to) (0 = unbounded), optionally one hall
- * (NULL = all), oldest first, at most limit rows (0 = no limit). */
+ * (NULL = all), oldest first, at most limit rows (0 = no limit), into a
+ * malloc'd array (free() it; NULL when *n is 0). */
 int store_history(struct store *st, double from, double to, const char *hall, size_t limit,
                   struct store_history **out, size_t *n);
 
 /* Approved baseline values (e.g. net_fp per PC). */
+/* 0, -ENOENT when none is approved, -ENOSPC when it does not fit in size
+ * (value is then ""), or a negative errno. */
 int store_baseline_get(struct store *st, const char *device, const char *metric, char *value,
-                       size_t size); /* 0, -ENOENT, or a negative errno */
-int store_baseline_set(struct store *st, const char *device, const char *metric,
-                       const char *value, const char *by, double at);
+                       size_t size);
+/* Approves value (replacing any earlier one), by whom and when. */
+int store_baseline_set(struct store *st, const char *device, const char *metric, const char *value,
+                       const char *by, double at);
 
 #endif

@@ -204,6 +204,35 @@ def conf_str(s):
     return json.dumps(s, ensure_ascii=False)
 
 
+def noon_zone():
+    """An Etc/GMT zone in which it is now between 11:00 and 13:00, so a test
+    can put opening hours around now without crossing midnight."""
+    h = time.gmtime().tm_hour
+    offset = (12 - h + 12) % 24 - 12  # local = UTC + offset, in -12..11
+    if offset == 0:
+        return "Etc/UTC", 0
+    # Etc/GMT-8 is UTC+8: the sign is inverted.
+    return "Etc/GMT%+d" % (-offset), offset
+
+
+def local_hms(offset_h, delta_s=0):
+    """HH:MM:SS in a zone offset_h hours from UTC, delta_s from now."""
+    t = time.gmtime(time.time() + offset_h * 3600 + delta_s)
+    return "%02d:%02d:%02d" % (t.tm_hour, t.tm_min, t.tm_sec)
+
+
+def schedule_around_now(offset_h, open_s=-3600, close_s=3600, breaks=(), lunch=None):
+    """A schedule block open every day from now+open_s to now+close_s (local)."""
+    parts = ['weekdays = ["mon","tue","wed","thu","fri","sat","sun"];',
+             'open = "%s";' % local_hms(offset_h, open_s),
+             'close = "%s";' % local_hms(offset_h, close_s)]
+    if breaks:
+        parts.append("breaks = (%s);" % ", ".join(
+            '{ from = "%s"; to = "%s"; }' % (local_hms(offset_h, a), local_hms(offset_h, b))
+            for a, b in breaks))
+    return "schedule = { %s };\n" % " ".join(parts)
+
+
 class Hallgw:
     """The gateway under test, with a config written from parts."""
 
@@ -215,6 +244,7 @@ class Hallgw:
         self.conf = os.path.join(self.dir, "hallgw.conf")
         self.log_path = os.path.join(self.dir, "hallgw.log")
         self.gateway_id = "gw-test"
+        self.timezone = "Asia/Shanghai"
         self.mqtt = mqtt
         self.influx = influx
         self.devices = list(devices)
@@ -228,9 +258,9 @@ class Hallgw:
     def write_config(self):
         halls = self.halls or [{"id": "h1", "name": "测试大厅", "windows": []}]
         with open(self.conf, "w", encoding="utf-8") as f:
-            f.write('gateway = { id = "%s"; timezone = "Asia/Shanghai"; state_dir = %s; '
+            f.write('gateway = { id = "%s"; timezone = "%s"; state_dir = %s; '
                     'stats_interval = "1s"; %s };\n'
-                    % (self.gateway_id, conf_str(self.state_dir), self.gateway_extra))
+                    % (self.gateway_id, self.timezone, conf_str(self.state_dir), self.gateway_extra))
             f.write('mqtt = { uri = "%s"; client_id = "hallgw-test-%d"; prefix = "hall"; qos = 1; };\n'
                     % (self.mqtt.uri, os.getpid()))
             api = "" if "api =" in self.influx_extra else 'api = "v1"; database = "hallgw"; '
@@ -311,6 +341,41 @@ class Publisher:
         if wait and qos > 0:
             info.wait_for_publish(10)
         return info
+
+    def close(self):
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+class Subscriber:
+    """Collects the messages of some topic filters, with a condition wait."""
+
+    def __init__(self, mqtt, *filters):
+        import paho.mqtt.client as paho
+        import threading
+        self.messages = []
+        self.lock = threading.Lock()
+        self.client = paho.Client(client_id="test-sub-%d-%f" % (os.getpid(), time.time()))
+        self.client.on_message = self._on_message
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda *a: subscribed.set()
+        self.client.connect("127.0.0.1", mqtt.port, keepalive=30)
+        self.client.loop_start()
+        self.client.subscribe([(f, 1) for f in filters])
+        subscribed.wait(10)
+
+    def _on_message(self, client, userdata, msg):
+        with self.lock:
+            self.messages.append((msg.topic, msg.payload, msg.retain))
+
+    def json_on(self, topic):
+        """Decoded JSON payloads received on exactly this topic."""
+        with self.lock:
+            return [json.loads(p) for t, p, r in self.messages if t == topic and p]
+
+    def payloads(self, topic):
+        with self.lock:
+            return [(p, r) for t, p, r in self.messages if t == topic]
 
     def close(self):
         self.client.loop_stop()

@@ -45,7 +45,7 @@ class InfluxStub:
                 with stub.lock:
                     stub.requests.append(req)
                     status, reply = stub.answer(req)
-                    if status == 204:
+                    if 200 <= status < 300:
                         stub.accepted.extend(req.lines)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

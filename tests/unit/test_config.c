@@ -389,7 +389,7 @@ static void test_unknown_keys_are_errors_at_every_level(void **state)
     (void)state;
     EXPECT("unknown_key.conf", W(3, "mqtt.host", "unknown key"), W(4, "mqtt.tls.ca", "unknown key"),
            W(4, "mqtt.tls", "needs an ssl:// or mqtts:// uri"),
-           W(6, "influx.spool.size", "unknown key"), W(7, "schedule", "unknown key"),
+           W(6, "influx.spool.size", "unknown key"), W(7, "scheduel", "unknown key"),
            W(8, "halls[0].floor", "unknown key"), W(8, "halls[0].windows[0].desk", "unknown key"),
            W(11, "devices[1].location", "unknown key"));
 }

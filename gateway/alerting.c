@@ -1,0 +1,605 @@
+#include "alerting.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "notifier.h"
+#include "rules.h"
+#include "schedule.h"
+#include "store.h"
+#include "strmap.h"
+#include "windows.h"
+
+#define WINDOW_POINT_EVERY_S 60
+
+struct window_memo {
+    bool known, open;
+    int presence;
+    double waiting, longest_wait_s;
+    double since, last_point;
+};
+
+struct alerting {
+    const struct config *cfg;
+    struct hallmodel *hm;
+    struct alerting_io io;
+    struct strmap *alerts;    /* "<hall>/<alert id>" -> struct alert * */
+    struct strmap *baselines; /* "<device>/<metric>" -> char * (approved value) */
+    struct strmap *windows;   /* "<hall>/<window>" -> struct window_memo * */
+    mono_ms started;
+    struct log_ratelimit rl_store;
+};
+
+static void key_of(char *buf, size_t size, const char *hall, const char *id)
+{
+    snprintf(buf, size, "%s/%s", hall, id);
+}
+
+/* ---- announcing transitions ------------------------------------------ */
+
+static void publish_alert(struct alerting *al, const struct alert *a, enum alert_transition t)
+{
+    char json[ALERT_JSON_MAX], topic[512];
+    int n = alert_to_json(a, al->cfg->gateway.id, json, sizeof(json));
+    if (n < 0)
+        return;
+    const char *prefix = al->cfg->mqtt.prefix;
+    snprintf(topic, sizeof(topic), "%s/%s/alerts", prefix, a->hall);
+    al->io.publish(al->io.ctx, topic, json, (size_t)n, false);
+    snprintf(topic, sizeof(topic), "%s/%s/alerts/%s", prefix, a->hall, a->id);
+    if (t == AT_RESOLVED)
+        al->io.publish(al->io.ctx, topic, "", 0, true); /* clears the retained state */
+    else
+        al->io.publish(al->io.ctx, topic, json, (size_t)n, true);
+}
+
+static void announce(struct alerting *al, struct alert *a, enum alert_transition t, double wall)
+{
+    switch (t) {
+    case AT_FIRING:
+        metrics_inc(MET_ALERTS_FIRED);
+        break;
+    case AT_ACKNOWLEDGED:
+        metrics_inc(MET_ALERTS_ACKNOWLEDGED);
+        break;
+    case AT_RESOLVED:
+        metrics_inc(MET_ALERTS_RESOLVED);
+        break;
+    case AT_NONE:
+    case AT_PENDING:
+    case AT_CANCELLED:
+        return; /* pending alerts are not announced */
+    }
+    log_notice("alert %s %s: %s", a->id, alert_transition_name(t), a->summary);
+    if (al->io.store && store_record(al->io.store, a, t) < 0) {
+        metrics_inc(MET_STORE_ERRORS);
+        if (log_ratelimit_ok(&al->rl_store, "alerting: store errors"))
+            log_err("alerting: cannot store the transition of %s", a->id);
+    }
+    publish_alert(al, a, t);
+    if (al->io.alert_point)
+        al->io.alert_point(al->io.ctx, a, t, wall);
+    if (al->io.notifier) {
+        notifier_send(al->io.notifier, a, t, al->cfg->gateway.id, NULL);
+        a->last_notified = wall;
+    }
+    metrics_set(MET_G_ALERTS_ACTIVE, alerting_active_count(al));
+}
+
+/* ---- the alert map ------------------------------------------------------- */
+
+static struct alert *find_alert(struct alerting *al, const char *hall, const char *id)
+{
+    char key[256];
+    key_of(key, sizeof(key), hall, id);
+    return strmap_get(al->alerts, key);
+}
+
+static void drop_alert(struct alerting *al, struct alert *a)
+{
+    char key[256];
+    key_of(key, sizeof(key), a->hall, a->id);
+    strmap_remove(al->alerts, key);
+    free(a);
+}
+
+/* Feeds a verdict for (rule, subject) into its alert, creating the alert
+ * only when the condition is true. */
+static void apply(struct alerting *al, const struct config_rule *r, const char *subject,
+                  const struct hm_device *d, const char *hall, const char *window,
+                  const struct rule_verdict *v, mono_ms now, double wall)
+{
+    char id[ALERT_ID_MAX + 1];
+    snprintf(id, sizeof(id), "%s:%s", r->name, subject);
+    struct alert *a = find_alert(al, hall, id);
+    if (!a) {
+        if (!v->condition)
+            return;
+        a = malloc(sizeof(*a));
+        if (!a)
+            return;
+        alert_init(a, r, subject, hall, d ? d->id : "", window ? window : "",
+                   d ? d->kind : KIND_SEAT);
+        char key[256];
+        key_of(key, sizeof(key), hall, a->id);
+        if (strmap_put(al->alerts, key, a) < 0) {
+            free(a);
+            return;
+        }
+    }
+    if (v->condition) {
+        snprintf(a->summary, sizeof(a->summary), "%s", v->summary);
+        a->has_value = v->has_value;
+        a->value = v->value;
+    }
+    enum alert_transition t = alert_update(a, v->condition, v->for_ms, now, wall);
+    announce(al, a, t, wall);
+    if (a->state == ALERT_INACTIVE || a->state == ALERT_RESOLVED)
+        drop_alert(al, a);
+}
+
+/* ---- baselines ------------------------------------------------------------- */
+
+static void free_value(const char *key, void *value, void *arg)
+{
+    (void)key;
+    (void)arg;
+    free(value);
+}
+
+/* The approved value of d's metric; the first value seen is approved as the
+ * baseline (by "auto") when none is stored. NULL while nothing is known. */
+static const char *baseline_of(struct alerting *al, const struct hm_device *d, const char *metric)
+{
+    char key[256];
+    key_of(key, sizeof(key), d->id, metric);
+    const char *b = strmap_get(al->baselines, key);
+    if (b)
+        return b;
+    char value[READING_STRING_MAX + 1];
+    if (al->io.store && store_baseline_get(al->io.store, d->id, metric, value, sizeof(value)) == 0)
+        goto out_cache;
+    const struct hm_value *v = hallmodel_value(d, metric);
+    if (!v || v->type != METRIC_STRING)
+        return NULL;
+    snprintf(value, sizeof(value), "%s", v->str);
+    if (al->io.store)
+        store_baseline_set(al->io.store, d->id, metric, value, "auto",
+                           (double)clock_wall_ns() / 1e9);
+    log_notice("baseline %s of %s learnt: %s", metric, d->id, value);
+out_cache: {
+    char *copy = strdup(value);
+    if (copy && strmap_put(al->baselines, key, copy) < 0) {
+        free(copy);
+        return NULL;
+    }
+    return copy;
+}
+}
+
+static int approve_baseline(struct alerting *al, const struct alert *a, const char *by,
+                            double wall)
+{
+    const struct config_rule *r = NULL;
+    for (size_t i = 0; i < al->cfg->n_rules; i++) {
+        if (strcmp(al->cfg->rules[i].name, a->rule) == 0)
+            r = &al->cfg->rules[i];
+    }
+    struct route rt = {.format = FORMAT_NATIVE};
+    snprintf(rt.hall, sizeof(rt.hall), "%s", a->hall);
+    snprintf(rt.device, sizeof(rt.device), "%s", a->device);
+    struct hm_device *d = hallmodel_lookup(al->hm, &rt);
+    const struct hm_value *v = r && d ? hallmodel_value(d, r->metric) : NULL;
+    if (!v || v->type != METRIC_STRING)
+        return -ENOENT;
+    char key[256];
+    key_of(key, sizeof(key), d->id, r->metric);
+    char *copy = strdup(v->str);
+    if (!copy)
+        return -ENOMEM;
+    free(strmap_remove(al->baselines, key));
+    if (strmap_put(al->baselines, key, copy) < 0) {
+        free(copy);
+        return -ENOMEM;
+    }
+    if (al->io.store)
+        store_baseline_set(al->io.store, d->id, r->metric, copy, by, wall);
+    log_notice("baseline %s of %s approved by %s: %s", r->metric, d->id, by, copy);
+    return 0;
+}
+
+/* ---- evaluation ------------------------------------------------------------ */
+
+static bool alert_active(struct alerting *al, const struct config_rule *r, const char *hall,
+                         const char *subject)
+{
+    char id[ALERT_ID_MAX + 1];
+    snprintf(id, sizeof(id), "%s:%s", r->name, subject);
+    struct alert *a = find_alert(al, hall, id);
+    return a && alert_is_active(a);
+}
+
+static void eval_device(struct alerting *al, struct hm_device *d, time_t wall, mono_ms now)
+{
+    const struct config *cfg = al->cfg;
+    const struct config_device *cd = NULL;
+    bool cd_looked_up = false;
+    for (size_t i = 0; i < cfg->n_rules; i++) {
+        const struct config_rule *r = &cfg->rules[i];
+        if (!r->enabled || !rules_is_device_rule(r->type) || !rules_scope_matches(r, d))
+            continue;
+        if (!cd_looked_up && d->registered) {
+            cd = config_find_device(cfg, d->id);
+            cd_looked_up = true;
+        }
+        struct rules_device_input in = {
+            .cd = cd,
+            .was_active = alert_active(al, r, d->hall, d->id),
+            .baseline = r->type == RULE_BASELINE ? baseline_of(al, d, r->metric) : NULL,
+            .wall = wall,
+            .now = now,
+            .started = al->started,
+        };
+        struct rule_verdict v;
+        rules_eval_device(r, &cfg->schedule, d, &in, &v);
+        apply(al, r, d->id, d, d->hall, d->window[0] ? d->window : NULL, &v, now, (double)wall);
+    }
+}
+
+static void window_point(struct alerting *al, const struct config_hall *h,
+                         const struct config_window *w, const struct window_state *st,
+                         struct window_memo *m, double wall)
+{
+    bool changed = !m->known || m->open != st->open || m->presence != st->presence ||
+                   m->waiting != st->waiting;
+    if (changed) {
+        m->since = wall;
+        char json[1024], topic[512];
+        int n = windows_to_json(h, w, st, wall, json, sizeof(json));
+        if (n > 0) {
+            snprintf(topic, sizeof(topic), "%s/%s/windows/%s", al->cfg->mqtt.prefix, h->id,
+                     w->id);
+            al->io.publish(al->io.ctx, topic, json, (size_t)n, true);
+        }
+    }
+    if ((changed || wall - m->last_point >= WINDOW_POINT_EVERY_S) && al->io.window_point) {
+        al->io.window_point(al->io.ctx, h, w, st->open, st->presence, st->waiting, wall);
+        m->last_point = wall;
+    }
+    m->known = true;
+    m->open = st->open;
+    m->presence = st->presence;
+    m->waiting = st->waiting;
+    m->longest_wait_s = st->longest_wait_s;
+}
+
+static void eval_window(struct alerting *al, const struct config_hall *h,
+                        const struct config_window *w, time_t wall, mono_ms now)
+{
+    const struct config *cfg = al->cfg;
+    struct window_state st;
+    windows_state(cfg, al->hm, h, w, wall, &st);
+
+    char key[256];
+    key_of(key, sizeof(key), h->id, w->id);
+    struct window_memo *m = strmap_get(al->windows, key);
+    if (!m) {
+        m = calloc(1, sizeof(*m));
+        if (!m || strmap_put(al->windows, key, m) < 0) {
+            free(m);
+            return;
+        }
+    }
+    window_point(al, h, w, &st, m, (double)wall);
+
+    struct route rt = {.format = FORMAT_NATIVE};
+    snprintf(rt.hall, sizeof(rt.hall), "%s", h->id);
+    snprintf(rt.device, sizeof(rt.device), "%s", w->seat ? w->seat : "");
+    struct hm_device *seat = w->seat ? hallmodel_lookup(al->hm, &rt) : NULL;
+    for (size_t i = 0; i < cfg->n_rules; i++) {
+        const struct config_rule *r = &cfg->rules[i];
+        if (!r->enabled || r->type != RULE_UNSTAFFED || !w->seat)
+            continue;
+        if (r->hall && fnmatch(r->hall, h->id, 0) != 0)
+            continue;
+        struct rule_verdict v;
+        rules_eval_unstaffed(r, st.open, st.presence, st.waiting, w->name ? w->name : w->id, &v);
+        apply(al, r, w->id, seat, h->id, w->id, &v, now, (double)wall);
+    }
+}
+
+static void eval_windows_of(struct alerting *al, const struct hm_device *d, time_t wall,
+                            mono_ms now)
+{
+    const struct config_hall *h = config_find_hall(al->cfg, d->hall);
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->n_windows; i++) {
+        const struct config_window *w = &h->windows[i];
+        /* A seat concerns its window; a hall queue concerns all of them. */
+        if (d->kind == KIND_QUEUE ? (!d->window[0] || strcmp(d->window, w->id) == 0)
+                                  : strcmp(d->window, w->id) == 0)
+            eval_window(al, h, w, wall, now);
+    }
+}
+
+void alerting_on_reading(struct alerting *al, struct hm_device *d, const struct reading *rd,
+                         time_t wall, mono_ms now)
+{
+    if (rd->cls == MSG_EVENT) {
+        for (size_t i = 0; i < al->cfg->n_rules; i++) {
+            const struct config_rule *r = &al->cfg->rules[i];
+            struct rule_verdict v;
+            if (!r->enabled || r->type != RULE_EVENT || !rules_scope_matches(r, d) ||
+                !rules_when_matches(r, &al->cfg->schedule, wall) ||
+                !rules_event_matches(r, rd, &v))
+                continue;
+            v.for_ms = 0;
+            apply(al, r, d->id, d, d->hall, d->window[0] ? d->window : NULL, &v, now,
+                  (double)wall);
+        }
+        return;
+    }
+    eval_device(al, d, wall, now);
+    if (d->kind == KIND_SEAT || d->kind == KIND_PEOPLE || d->kind == KIND_QUEUE)
+        eval_windows_of(al, d, wall, now);
+}
+
+static void eval_one_device(struct hm_device *d, void *arg)
+{
+    struct alerting *al = ((void **)arg)[0];
+    const time_t *wall = ((void **)arg)[1];
+    const mono_ms *now = ((void **)arg)[2];
+    eval_device(al, d, *wall, *now);
+}
+
+struct renotify_ctx {
+    struct alerting *al;
+    double wall;
+};
+
+static void renotify_one(const char *key, void *value, void *arg)
+{
+    (void)key;
+    struct renotify_ctx *c = arg;
+    struct alerting *al = c->al;
+    struct alert *a = value;
+    const struct config_alert_policy *p = &al->cfg->alerts;
+    if (a->state != ALERT_FIRING || !al->io.notifier)
+        return;
+    if (p->renotify_ms > 0 && c->wall - a->last_notified >= (double)p->renotify_ms / 1000.0) {
+        notifier_send(al->io.notifier, a, AT_FIRING, al->cfg->gateway.id, NULL);
+        a->last_notified = c->wall;
+    }
+    if (!a->escalated && p->escalate_after_ms > 0 && p->escalate_to &&
+        c->wall - a->firing_since >= (double)p->escalate_after_ms / 1000.0) {
+        notifier_send(al->io.notifier, a, AT_FIRING, al->cfg->gateway.id, p->escalate_to);
+        a->escalated = true;
+        log_notice("alert %s escalated to %s", a->id, p->escalate_to);
+    }
+}
+
+void alerting_tick(struct alerting *al, time_t wall, mono_ms now)
+{
+    void *args[3] = {al, &wall, &now};
+    hallmodel_foreach(al->hm, eval_one_device, args);
+    for (size_t i = 0; i < al->cfg->n_halls; i++) {
+        const struct config_hall *h = &al->cfg->halls[i];
+        for (size_t j = 0; j < h->n_windows; j++)
+            eval_window(al, h, &h->windows[j], wall, now);
+    }
+    struct renotify_ctx c = {al, (double)wall};
+    strmap_foreach(al->alerts, renotify_one, &c);
+}
+
+/* ---- acknowledgements ------------------------------------------------------- */
+
+int alerting_ack(struct alerting *al, const char *hall, const char *alert_id, const char *by,
+                 const char *note, bool resolve, time_t wall)
+{
+    struct alert *a = find_alert(al, hall, alert_id);
+    if (!a || !alert_is_active(a) || a->state == ALERT_PENDING)
+        return -ENOENT;
+    if (!resolve) {
+        enum alert_transition t = alert_ack(a, by, note, (double)wall);
+        if (t == AT_NONE && al->io.store) /* a second ack updates the note */
+            store_record(al->io.store, a, AT_ACKNOWLEDGED);
+        announce(al, a, t, (double)wall);
+        return 0;
+    }
+    if (a->type == RULE_BASELINE) {
+        int r = approve_baseline(al, a, by, (double)wall);
+        if (r < 0)
+            return r;
+    } else if (!a->manual_resolve) {
+        return -EINVAL; /* it resolves by itself when its condition clears */
+    }
+    enum alert_transition t = alert_resolve(a, by, note, (double)wall);
+    announce(al, a, t, (double)wall);
+    if (a->state == ALERT_RESOLVED)
+        drop_alert(al, a);
+    return 0;
+}
+
+bool alerting_parse_ack_topic(const char *prefix, const char *topic, size_t len, char *hall,
+                              size_t hall_size, char *id, size_t id_size)
+{
+    size_t pl = strlen(prefix);
+    if (len <= pl + 1 || memcmp(topic, prefix, pl) != 0 || topic[pl] != '/')
+        return false;
+    const char *p = topic + pl + 1, *end = topic + len;
+    const char *slash = memchr(p, '/', (size_t)(end - p));
+    if (!slash || (size_t)(slash - p) >= hall_size || !topic_id_valid(p, (size_t)(slash - p)))
+        return false;
+    memcpy(hall, p, (size_t)(slash - p));
+    hall[slash - p] = '\0';
+    p = slash + 1;
+    if ((size_t)(end - p) < 8 || memcmp(p, "alerts/", 7) != 0)
+        return false;
+    p += 7;
+    if ((size_t)(end - p) < 5 || memcmp(end - 4, "/ack", 4) != 0)
+        return false;
+    size_t idl = (size_t)(end - 4 - p);
+    if (idl == 0 || idl >= id_size || memchr(p, '/', idl) || memchr(p, '\0', idl))
+        return false;
+    memcpy(id, p, idl);
+    id[idl] = '\0';
+    return true;
+}
+
+/* ---- life ------------------------------------------------------------------- */
+
+static void count_active(const char *key, void *value, void *arg)
+{
+    (void)key;
+    if (alert_is_active(value) && ((struct alert *)value)->state != ALERT_PENDING)
+        (*(size_t *)arg)++;
+}
+
+size_t alerting_active_count(const struct alerting *al)
+{
+    size_t n = 0;
+    strmap_foreach(al->alerts, count_active, &n);
+    return n;
+}
+
+struct foreach_ctx {
+    void (*fn)(const struct alert *a, void *arg);
+    void *arg;
+};
+
+static void foreach_one(const char *key, void *value, void *arg)
+{
+    (void)key;
+    struct foreach_ctx *c = arg;
+    c->fn(value, c->arg);
+}
+
+void alerting_foreach(struct alerting *al, void (*fn)(const struct alert *a, void *arg),
+                      void *arg)
+{
+    struct foreach_ctx c = {fn, arg};
+    strmap_foreach(al->alerts, foreach_one, &c);
+}
+
+static void resolve_orphans(struct alerting *al, double wall);
+
+int alerting_new(const struct config *cfg, struct hallmodel *hm, const struct alerting_io *io,
+                 mono_ms now, struct alerting **out)
+{
+    struct alerting *al = calloc(1, sizeof(*al));
+    if (!al)
+        return -ENOMEM;
+    al->cfg = cfg;
+    al->hm = hm;
+    al->io = *io;
+    al->started = now;
+    al->rl_store = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 3);
+    al->alerts = strmap_new();
+    al->baselines = strmap_new();
+    al->windows = strmap_new();
+    if (!al->alerts || !al->baselines || !al->windows) {
+        alerting_free(al);
+        return -ENOMEM;
+    }
+    if (io->store) {
+        struct alert *v = NULL;
+        size_t n = 0;
+        if (store_load_active(io->store, &v, &n) == 0) {
+            for (size_t i = 0; i < n; i++) {
+                struct alert *a = malloc(sizeof(*a));
+                if (!a)
+                    break;
+                *a = v[i];
+                /* A restored alert's `for` has long elapsed. */
+                a->pending_since_mono = now;
+                char key[256];
+                key_of(key, sizeof(key), a->hall, a->id);
+                if (strmap_put(al->alerts, key, a) < 0)
+                    free(a);
+            }
+            if (n)
+                log_notice("alerting: %zu active alerts restored", n);
+        }
+        free(v);
+        resolve_orphans(al, (double)clock_wall_ns() / 1e9);
+    }
+    metrics_set(MET_G_ALERTS_ACTIVE, alerting_active_count(al));
+    *out = al;
+    return 0;
+}
+
+struct orphans {
+    struct alerting *al;
+    struct alert **v;
+    size_t n, cap;
+};
+
+static void collect_orphan(const char *key, void *value, void *arg)
+{
+    (void)key;
+    struct orphans *o = arg;
+    struct alert *a = value;
+    for (size_t i = 0; i < o->al->cfg->n_rules; i++) {
+        const struct config_rule *r = &o->al->cfg->rules[i];
+        if (r->enabled && strcmp(r->name, a->rule) == 0)
+            return;
+    }
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 16;
+        struct alert **nv = realloc(o->v, cap * sizeof(*nv));
+        if (!nv)
+            return;
+        o->v = nv;
+        o->cap = cap;
+    }
+    o->v[o->n++] = a;
+}
+
+/* Resolves the alerts whose rule is gone or disabled. */
+static void resolve_orphans(struct alerting *al, double wall)
+{
+    struct orphans o = {.al = al};
+    strmap_foreach(al->alerts, collect_orphan, &o);
+    for (size_t i = 0; i < o.n; i++) {
+        struct alert *a = o.v[i];
+        enum alert_transition t = AT_CANCELLED;
+        if (a->state == ALERT_FIRING || a->state == ALERT_ACKNOWLEDGED)
+            t = alert_resolve(a, "hallgw", "rule removed or disabled", wall);
+        announce(al, a, t, wall);
+        drop_alert(al, a);
+    }
+    free(o.v);
+}
+
+void alerting_set_config(struct alerting *al, const struct config *cfg, struct notifier *nt,
+                         double wall)
+{
+    al->cfg = cfg;
+    al->io.notifier = nt;
+    resolve_orphans(al, wall);
+}
+
+void alerting_free(struct alerting *al)
+{
+    if (!al)
+        return;
+    if (al->alerts) {
+        strmap_foreach(al->alerts, free_value, NULL);
+        strmap_free(al->alerts);
+    }
+    if (al->baselines) {
+        strmap_foreach(al->baselines, free_value, NULL);
+        strmap_free(al->baselines);
+    }
+    if (al->windows) {
+        strmap_foreach(al->windows, free_value, NULL);
+        strmap_free(al->windows);
+    }
+    free(al);
+}

@@ -1,0 +1,78 @@
+/* Alerting: the rules applied to the hall model, the alerts they raise, and
+ * every transition announced — stored in SQLite, published on MQTT
+ * (hall/<hall>/alerts, and retained on hall/<hall>/alerts/<id>), written to
+ * InfluxDB (measurement "alert") and sent to the matching notification
+ * routes. Also acknowledgements and manual resolves, re-notification and
+ * escalation, and the derived window state.
+ *
+ * Owned by the core thread. Side effects go through struct alerting_io, so
+ * the logic runs in tests without a broker. */
+#ifndef HALLGW_ALERTING_H
+#define HALLGW_ALERTING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "alert.h"
+#include "clock.h"
+#include "config.h"
+#include "hallmodel.h"
+#include "reading.h"
+
+struct store;
+struct notifier;
+
+struct alerting_io {
+    void *ctx;
+    /* Publishes an MQTT message (QoS 1). */
+    void (*publish)(void *ctx, const char *topic, const char *payload, size_t len, bool retained);
+    /* Writes an alert transition to InfluxDB. */
+    void (*alert_point)(void *ctx, const struct alert *a, enum alert_transition t, double wall);
+    /* Writes a window state to InfluxDB. */
+    void (*window_point)(void *ctx, const struct config_hall *h, const struct config_window *w,
+                         bool open, int presence, double waiting, double wall);
+    struct store *store;       /* may be NULL (no persistence) */
+    struct notifier *notifier; /* may be NULL (no routes) */
+};
+
+struct alerting;
+
+/* Loads the active alerts from io->store: they come back active, and are not
+ * announced again. */
+int alerting_new(const struct config *cfg, struct hallmodel *hm, const struct alerting_io *io,
+                 mono_ms now, struct alerting **out);
+void alerting_free(struct alerting *al);
+
+/* A new config (reload); alerts of rules that no longer exist are resolved. */
+void alerting_set_config(struct alerting *al, const struct config *cfg, struct notifier *nt,
+                         double wall);
+
+/* Evaluates what a fresh reading of d may change: its device rules, its event
+ * rules, and its window's state. Retained messages must not be passed here:
+ * they never trigger anything by themselves. */
+void alerting_on_reading(struct alerting *al, struct hm_device *d, const struct reading *rd,
+                         time_t wall, mono_ms now);
+
+/* Evaluates every rule on every device and window (time passing: `for`,
+ * silence, ages, the schedule), publishes window state changes, re-notifies
+ * and escalates. Call about once a second. */
+void alerting_tick(struct alerting *al, time_t wall, mono_ms now);
+
+/* An acknowledgement (or, with resolve, a manual resolve; for baseline rules
+ * this approves the current value). Returns 0, -ENOENT (no such active alert)
+ * or -EINVAL (resolve of an alert that clears by itself). */
+int alerting_ack(struct alerting *al, const char *hall, const char *alert_id, const char *by,
+                 const char *note, bool resolve, time_t wall);
+
+/* Parses <prefix>/<hall>/alerts/<id>/ack. Returns true and fills hall and id. */
+bool alerting_parse_ack_topic(const char *prefix, const char *topic, size_t len, char *hall,
+                              size_t hall_size, char *id, size_t id_size);
+
+size_t alerting_active_count(const struct alerting *al);
+
+/* Calls fn for every pending, firing or acknowledged alert. */
+void alerting_foreach(struct alerting *al, void (*fn)(const struct alert *a, void *arg),
+                      void *arg);
+
+#endif

@@ -1,0 +1,364 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "clock.h"
+#include "config.h"
+#include "duration.h"
+#include "mqtt.h"
+#include "store.h"
+
+static struct config *load_config(const char *path)
+{
+    struct config *cfg = NULL;
+    struct config_errors errs = {0};
+    if (config_load(path, &cfg, &errs) < 0) {
+        config_errors_print(&errs, stderr);
+        config_errors_free(&errs);
+        return NULL;
+    }
+    return cfg;
+}
+
+static struct store *open_store(const struct config *cfg, bool readonly)
+{
+    char db[1024];
+    const char *why = NULL;
+    struct store *st = NULL;
+    snprintf(db, sizeof(db), "%s/hallgw.db", cfg->gateway.state_dir);
+    if (store_open(db, readonly, &st, &why) < 0) {
+        fprintf(stderr, "hallgw: cannot open %s: %s\n", db, why ? why : "unknown error");
+        return NULL;
+    }
+    return st;
+}
+
+static void fmt_time(double t, char *buf, size_t size)
+{
+    if (t <= 0) {
+        snprintf(buf, size, "-");
+        return;
+    }
+    time_t tt = (time_t)t;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static void alerts_usage(FILE *f)
+{
+    fputs("Usage: hallgw alerts [-c FILE] [--active] [--hall H] [--date YYYY-MM-DD]\n"
+          "\n"
+          "Lists alerts from the gateway's state directory. With --active, the alerts\n"
+          "firing or acknowledged now; otherwise the history of transitions (who\n"
+          "acknowledged or resolved, when, and the handling note), newest last,\n"
+          "for one day with --date (default: today).\n"
+          "\n"
+          "  -c, --config FILE  the gateway's configuration (default /etc/hallgw/hallgw.conf)\n"
+          "      --active       only alerts active now\n"
+          "      --hall H       only hall H\n"
+          "      --date D       the day to list (local time of gateway.timezone)\n"
+          "  -h, --help         this help\n",
+          f);
+}
+
+int cli_alerts(int argc, char **argv, const char *default_config)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"active", no_argument, NULL, 'a'},
+        {"hall", required_argument, NULL, 'H'},   {"date", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    const char *path = default_config, *hall = NULL, *date = NULL;
+    bool active = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            path = optarg;
+            break;
+        case 'a':
+            active = true;
+            break;
+        case 'H':
+            hall = optarg;
+            break;
+        case 'd':
+            date = optarg;
+            break;
+        case 'h':
+            alerts_usage(stdout);
+            return 0;
+        default:
+            alerts_usage(stderr);
+            return 2;
+        }
+    }
+    struct config *cfg = load_config(path);
+    if (!cfg)
+        return 2;
+    setenv("TZ", cfg->gateway.timezone, 1);
+    tzset();
+    struct store *st = open_store(cfg, true);
+    int rc = 1;
+    if (!st)
+        goto out_free_config;
+
+    char t1[32], t2[32];
+    if (active) {
+        struct alert *v = NULL;
+        size_t n = 0;
+        if (store_load_active(st, &v, &n) < 0) {
+            fprintf(stderr, "hallgw: cannot read the active alerts\n");
+            goto out_close;
+        }
+        printf("%-40s %-12s %-8s %-19s %-12s %s\n", "ALERT", "STATE", "SEVERITY", "SINCE", "BY",
+               "SUMMARY / NOTE");
+        for (size_t i = 0; i < n; i++) {
+            const struct alert *a = &v[i];
+            if (hall && strcmp(hall, a->hall) != 0)
+                continue;
+            fmt_time(a->firing_since, t1, sizeof(t1));
+            printf("%-40s %-12s %-8s %-19s %-12s %s%s%s\n", a->id, alert_state_name(a->state),
+                   config_severity_name(a->severity), t1, a->acked_by[0] ? a->acked_by : "-",
+                   a->summary, a->note[0] ? " / " : "", a->note);
+        }
+        free(v);
+        rc = 0;
+        goto out_close;
+    }
+
+    int32_t day;
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    if (date) {
+        if (date_parse(date, &day) < 0) {
+            fprintf(stderr, "hallgw: --date: expected YYYY-MM-DD, got '%s'\n", date);
+            rc = 2;
+            goto out_close;
+        }
+        time_t d = (time_t)day * 86400;
+        gmtime_r(&d, &tm);
+    }
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_isdst = -1;
+    double from = (double)mktime(&tm);
+    tm.tm_mday++;
+    tm.tm_isdst = -1;
+    double to = (double)mktime(&tm);
+
+    struct store_history *h = NULL;
+    size_t n = 0;
+    if (store_history(st, from, to, hall, 0, &h, &n) < 0) {
+        fprintf(stderr, "hallgw: cannot read the alert history\n");
+        goto out_close;
+    }
+    printf("%-19s %-40s %-12s %-8s %-12s %s\n", "TIME", "ALERT", "TRANSITION", "SEVERITY", "BY",
+           "SUMMARY / NOTE");
+    for (size_t i = 0; i < n; i++) {
+        fmt_time(h[i].at, t2, sizeof(t2));
+        printf("%-19s %-40s %-12s %-8s %-12s %s%s%s\n", t2, h[i].alert_id, h[i].transition,
+               h[i].severity, h[i].by[0] ? h[i].by : "-", h[i].summary, h[i].note[0] ? " / " : "",
+               h[i].note);
+    }
+    free(h);
+    rc = 0;
+
+out_close:
+    store_close(st);
+out_free_config:
+    config_free(cfg);
+    return rc;
+}
+
+static void ack_usage(FILE *f)
+{
+    fputs("Usage: hallgw ack ALERT_ID --by NAME [--note TEXT] [--resolve] [--hall H] [-c FILE]\n"
+          "\n"
+          "Acknowledges an active alert: the running gateway records who and the note\n"
+          "(the patrol record) and announces the acknowledgement. With --resolve, closes\n"
+          "an alert that does not clear by itself (events such as threat_detected; for a\n"
+          "changed network baseline, approves the new value), with the note as the\n"
+          "handling record. The request goes to the gateway over MQTT, so it works\n"
+          "wherever the broker is reachable; the command waits up to 10 s to see it\n"
+          "recorded.\n"
+          "\n"
+          "  -c, --config FILE  the gateway's configuration (default /etc/hallgw/hallgw.conf)\n"
+          "      --by NAME      who acknowledges (required)\n"
+          "      --note TEXT    what was done\n"
+          "      --resolve      resolve the alert (events, baselines)\n"
+          "      --hall H       the alert's hall (default: looked up among active alerts)\n"
+          "  -h, --help         this help\n"
+          "\n"
+          "Exit status: 0 when recorded, 1 when the gateway did not record it in time,\n"
+          "2 on a usage error or an unknown alert.\n",
+          f);
+}
+
+/* Appends s to a JSON string body (quotes, backslashes, control characters). */
+static size_t json_str(char *out, size_t size, const char *s)
+{
+    size_t o = 0;
+    for (; *s && o + 7 < size; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)ch;
+        } else if (ch < 0x20) {
+            o += (size_t)snprintf(out + o, size - o, "\\u%04x", ch);
+        } else {
+            out[o++] = (char)ch;
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
+static bool recorded(struct store *st, const char *id, const char *by, bool resolve, double since)
+{
+    struct store_history *h = NULL;
+    size_t n = 0;
+    bool found = false;
+    if (store_history(st, since - 1, 0, NULL, 0, &h, &n) < 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(h[i].alert_id, id) == 0 && strcmp(h[i].by, by) == 0 &&
+            strcmp(h[i].transition, resolve ? "resolved" : "acknowledged") == 0)
+            found = true;
+    }
+    free(h);
+    return found;
+}
+
+int cli_ack(int argc, char **argv, const char *default_config)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"by", required_argument, NULL, 'b'},
+        {"note", required_argument, NULL, 'n'},   {"resolve", no_argument, NULL, 'r'},
+        {"hall", required_argument, NULL, 'H'},   {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *path = default_config, *by = NULL, *note = "", *hall = NULL;
+    bool resolve = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            path = optarg;
+            break;
+        case 'b':
+            by = optarg;
+            break;
+        case 'n':
+            note = optarg;
+            break;
+        case 'r':
+            resolve = true;
+            break;
+        case 'H':
+            hall = optarg;
+            break;
+        case 'h':
+            ack_usage(stdout);
+            return 0;
+        default:
+            ack_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind + 1 != argc || !by || !*by) {
+        fprintf(stderr, "hallgw ack: need exactly one ALERT_ID and --by NAME\n");
+        ack_usage(stderr);
+        return 2;
+    }
+    const char *id = argv[optind];
+    struct config *cfg = load_config(path);
+    if (!cfg)
+        return 2;
+    int rc = 2;
+    struct store *st = open_store(cfg, true);
+    char hall_buf[TOPIC_ID_MAX + 1] = "";
+    if (!hall && st) {
+        struct alert *v = NULL;
+        size_t n = 0;
+        if (store_load_active(st, &v, &n) == 0) {
+            for (size_t i = 0; i < n; i++) {
+                if (strcmp(v[i].id, id) == 0)
+                    snprintf(hall_buf, sizeof(hall_buf), "%s", v[i].hall);
+            }
+        }
+        free(v);
+        if (!hall_buf[0]) {
+            fprintf(stderr, "hallgw ack: no active alert %s (see hallgw alerts --active)\n", id);
+            goto out_close;
+        }
+        hall = hall_buf;
+    }
+    if (!hall) {
+        fprintf(stderr, "hallgw ack: give --hall: the state directory cannot be read\n");
+        goto out_close;
+    }
+
+    char topic[512], payload[2048], e_by[256], e_note[1200];
+    json_str(e_by, sizeof(e_by), by);
+    json_str(e_note, sizeof(e_note), note);
+    snprintf(topic, sizeof(topic), "%s/%s/alerts/%s/ack", cfg->mqtt.prefix, hall, id);
+    snprintf(payload, sizeof(payload), "{\"by\":\"%s\",\"note\":\"%s\"%s}", e_by, e_note,
+             resolve ? ",\"resolve\":true" : "");
+
+    char client_id[96];
+    snprintf(client_id, sizeof(client_id), "hallgw-cli-%d", (int)getpid());
+    struct mqtt_options mo = {.uri = cfg->mqtt.uri,
+                              .client_id = client_id,
+                              .username = cfg->mqtt.username,
+                              .password = cfg->mqtt.password,
+                              .keepalive_s = 30,
+                              .clean_session = true,
+                              .ca_file = cfg->mqtt.tls.ca_file,
+                              .cert_file = cfg->mqtt.tls.cert_file,
+                              .key_file = cfg->mqtt.tls.key_file,
+                              .verify = cfg->mqtt.tls.verify};
+    struct mqtt *m = NULL;
+    rc = 1;
+    if (mqtt_new(&mo, &m) < 0 || mqtt_start(m) < 0)
+        goto out_close;
+    mono_ms deadline = clock_mono_ms() + 10000;
+    while (!mqtt_is_connected(m) && clock_mono_ms() < deadline) {
+        mqtt_tick(m, clock_mono_ms());
+        usleep(20000);
+    }
+    double sent_at = (double)clock_wall_ns() / 1e9;
+    if (!mqtt_is_connected(m) || mqtt_publish(m, topic, payload, strlen(payload), 1, false) < 0) {
+        fprintf(stderr, "hallgw ack: cannot reach the broker at %s\n", cfg->mqtt.uri);
+        goto out_free_mqtt;
+    }
+    while (clock_mono_ms() < deadline) {
+        if (st && recorded(st, id, by, resolve, sent_at)) {
+            printf("%s %s by %s\n", id, resolve ? "resolved" : "acknowledged", by);
+            rc = 0;
+            goto out_free_mqtt;
+        }
+        usleep(100000);
+    }
+    fprintf(stderr,
+            "hallgw ack: sent, but the gateway has not recorded it within 10 s (is it "
+            "running? see its log)\n");
+
+out_free_mqtt:
+    mqtt_stop(m, 2000);
+    mqtt_free(m);
+out_close:
+    store_close(st);
+    config_free(cfg);
+    return rc;
+}

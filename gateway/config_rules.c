@@ -1,0 +1,627 @@
+/* The config's hall schedule and rules: the root keys "schedule",
+ * "default_rules" and "rules", the merge of the two rule lists and their
+ * release. Part of the config module (routes and alert policy:
+ * config_notify.c).
+ *
+ * The rules in effect (config->rules) are default_rules, each one replaced by
+ * the "rules" entry of the same name, followed by the rules only "rules" has.
+ * A "rules" entry { name = "x"; enabled = false; } with no type turns the
+ * default rule "x" off and keeps its definition. */
+#include "config.h"
+#include "config_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+#include "topic.h"
+
+#define K CONFIG_KEY
+#define MIN_MS INT64_C(60000)
+#define HOUR_MS (60 * MIN_MS)
+#define DAY_MS (24 * HOUR_MS)
+#define TYPE_BIT(t) (1u << (t))
+
+const char *const config_severity_names[SEV_COUNT + 1] = {"info", "warning", "major", "critical",
+                                                          NULL};
+static const char *const rule_type_names[RULE_TYPE_COUNT + 1] = {
+    "threshold", "stale",    "unstaffed",   "wait_time",        "max_age",
+    "event",     "baseline", "maintenance", "equipment_status", NULL};
+static const char *const when_names[] = {"always", "open", "closed", NULL};
+/* Index % 7 is tm_wday. */
+static const char *const day_names[] = {"sun",       "mon",      "tue",    "wed",      "thu",
+                                        "fri",       "sat",      "sunday", "monday",   "tuesday",
+                                        "wednesday", "thursday", "friday", "saturday", NULL};
+
+static const config_setting_t *member(const config_setting_t *g, const char *name)
+{
+    return g && config_setting_is_group(g) ? config_setting_get_member(g, name) : NULL;
+}
+
+/* ---- names unique within a list ---- */
+
+/* The member name of element i of list, if that is a group. */
+static const config_setting_t *elem_member(const config_setting_t *list, size_t i, const char *name)
+{
+    return list ? member(config_setting_get_elem(list, (unsigned)i), name) : NULL;
+}
+
+void config_check_unique_names(struct config_ctx *x, const config_setting_t *list, const void *v,
+                               size_t n, size_t sz, size_t off, const char *what)
+{
+    char where[300];
+
+    for (size_t i = 1; i < n; i++) {
+        const char *a = *(char *const *)((const char *)v + i * sz + off);
+
+        for (size_t j = 0; a && j < i; j++) {
+            const char *b = *(char *const *)((const char *)v + j * sz + off);
+            const config_setting_t *first = elem_member(list, j, "name");
+            const config_setting_t *s = elem_member(list, i, "name");
+
+            if (!b || strcmp(a, b) != 0 || !first || !s)
+                continue;
+            config_where(x, first, s, where, sizeof(where));
+            config_err_at(x, s, NULL, "duplicate %s name \"%s\" (first at %s)", what, a, where);
+            break;
+        }
+    }
+}
+
+/* ---- schedule ---- */
+
+static void fmt_tod(int32_t s, char *buf, size_t n)
+{
+    if (s % 60)
+        (void)snprintf(buf, n, "%02d:%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60),
+                       (int)(s % 60));
+    else
+        (void)snprintf(buf, n, "%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60));
+}
+
+static void parse_weekdays(struct config_ctx *x, const config_setting_t *s, void *dst)
+{
+    struct config_schedule *sc = dst;
+    unsigned m = sc->weekdays;
+
+    config_parse_name_set(x, s, day_names, 7, &m);
+    sc->weekdays = (uint8_t)m;
+}
+
+static const struct config_key break_keys[] = {
+    K("from", V_TOD, struct config_break, from_s, .required = true),
+    K("to", V_TOD, struct config_break, to_s, .required = true),
+    {0},
+};
+
+static void break_init(void *elem)
+{
+    struct config_break *b = elem;
+
+    b->from_s = b->to_s = -1;
+}
+
+static void parse_breaks(struct config_ctx *x, const config_setting_t *s, void *dst)
+{
+    struct config_schedule *sc = dst;
+
+    sc->breaks =
+        config_parse_list(x, s, break_keys, sizeof(*sc->breaks), &sc->n_breaks, break_init);
+}
+
+struct dated {
+    int32_t day;
+    int index;
+    const config_setting_t *s;
+};
+
+static int cmp_dated(const void *a, const void *b)
+{
+    const struct dated *x = a, *y = b;
+
+    if (x->day != y->day)
+        return x->day < y->day ? -1 : 1;
+    return x->index - y->index;
+}
+
+static int cmp_int32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* A list of dates into a sorted array without repeats. */
+static void parse_dates(struct config_ctx *x, const config_setting_t *s, int32_t **out,
+                        size_t *n_out)
+{
+    size_t n, k = 0, m = 0;
+    const config_setting_t **v = config_str_elems(x, s, &n), *first = NULL;
+    struct dated *d = calloc(n + 1, sizeof(*d));
+    int32_t *days = calloc(n + 1, sizeof(*days));
+    char where[300];
+
+    if (!d || !days) {
+        x->nomem = true;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *str = config_setting_get_string(v[i]);
+
+        if (date_parse(str, &d[k].day) < 0) {
+            config_err_at(x, v[i], NULL, "\"%s\" is not a date (YYYY-MM-DD, 1970 or later)", str);
+            continue;
+        }
+        d[k].index = (int)i;
+        d[k++].s = v[i];
+    }
+    qsort(d, k, sizeof(*d), cmp_dated);
+    for (size_t i = 0; i < k; i++) {
+        if (m && d[i].day == days[m - 1]) {
+            config_where(x, first, d[i].s, where, sizeof(where));
+            config_err_at(x, d[i].s, NULL, "\"%s\" is already in the list (%s)",
+                          config_setting_get_string(d[i].s), where);
+            continue;
+        }
+        days[m++] = d[i].day;
+        first = d[i].s;
+    }
+    if (m) {
+        *out = days;
+        *n_out = m;
+        days = NULL;
+    }
+out:
+    free(v);
+    free(d);
+    free(days);
+}
+
+static void parse_holidays(struct config_ctx *x, const config_setting_t *s, void *dst)
+{
+    struct config_schedule *sc = dst;
+
+    parse_dates(x, s, &sc->holidays, &sc->n_holidays);
+}
+
+static void parse_workdays(struct config_ctx *x, const config_setting_t *s, void *dst)
+{
+    struct config_schedule *sc = dst;
+
+    parse_dates(x, s, &sc->workdays, &sc->n_workdays);
+}
+
+static const struct config_key schedule_keys[] = {
+    {.name = "weekdays", .t = V_CUSTOM, .fn = parse_weekdays},
+    K("open", V_TOD, struct config_schedule, open_s),
+    K("close", V_TOD, struct config_schedule, close_s),
+    {.name = "breaks", .t = V_CUSTOM, .fn = parse_breaks},
+    {.name = "holidays", .t = V_CUSTOM, .fn = parse_holidays},
+    {.name = "workdays", .t = V_CUSTOM, .fn = parse_workdays},
+    K("poweroff_at", V_TOD, struct config_schedule, poweroff_s),
+    K("poweron_at", V_TOD, struct config_schedule, poweron_s),
+    {0},
+};
+
+struct break_ref {
+    struct config_break b;
+    int index;
+    const config_setting_t *s;
+};
+
+static int cmp_break(const void *a, const void *b)
+{
+    const struct break_ref *x = a, *y = b;
+
+    if (x->b.from_s != y->b.from_s)
+        return x->b.from_s < y->b.from_s ? -1 : 1;
+    return x->index - y->index;
+}
+
+/* Each break inside the opening hours, from < to; sorted, none overlapping. */
+static void check_breaks(struct config_ctx *x, const config_setting_t *g,
+                         struct config_schedule *sc)
+{
+    const config_setting_t *list = config_setting_get_member(g, "breaks");
+    struct break_ref *v = calloc(sc->n_breaks + 1, sizeof(*v));
+    char a[32], b[32], c[32], d[32], where[300];
+    size_t k = 0, m = 0;
+
+    if (!v) {
+        x->nomem = true;
+        return;
+    }
+    fmt_tod(sc->open_s, c, sizeof(c));
+    fmt_tod(sc->close_s, d, sizeof(d));
+    for (size_t i = 0; i < sc->n_breaks; i++) {
+        const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+        struct config_break br = sc->breaks[i];
+
+        if (br.from_s < 0 || br.to_s < 0)
+            continue; /* reported */
+        fmt_tod(br.from_s, a, sizeof(a));
+        fmt_tod(br.to_s, b, sizeof(b));
+        if (br.from_s >= br.to_s)
+            config_err_at(x, member(e, "to"), NULL, "must be after from (%s)", a);
+        else if (br.from_s < sc->open_s || br.to_s > sc->close_s)
+            config_err_at(x, e, NULL, "%s-%s is not within the opening hours %s-%s", a, b, c, d);
+        else
+            v[k++] = (struct break_ref){br, (int)i, e};
+    }
+    qsort(v, k, sizeof(*v), cmp_break);
+    for (size_t i = 0; i < k; i++) {
+        if (m && v[i].b.from_s < sc->breaks[m - 1].to_s) {
+            fmt_tod(v[i].b.from_s, a, sizeof(a));
+            fmt_tod(v[i].b.to_s, b, sizeof(b));
+            fmt_tod(sc->breaks[m - 1].from_s, c, sizeof(c));
+            fmt_tod(sc->breaks[m - 1].to_s, d, sizeof(d));
+            config_where(x, v[m - 1].s, v[i].s, where, sizeof(where));
+            config_err_at(x, v[i].s, NULL, "%s-%s overlaps the break %s-%s (%s)", a, b, c, d,
+                          where);
+            continue;
+        }
+        v[m] = v[i]; /* v[m - 1] stays the last kept break */
+        sc->breaks[m++] = v[i].b;
+    }
+    sc->n_breaks = m;
+    free(v);
+}
+
+static void check_schedule(struct config_ctx *x, const config_setting_t *g,
+                           struct config_schedule *sc)
+{
+    const config_setting_t *s = member(g, "workdays");
+    char a[32], b[32], c[32];
+    int32_t day;
+
+    fmt_tod(sc->open_s, a, sizeof(a));
+    fmt_tod(sc->close_s, b, sizeof(b));
+    if (sc->open_s >= sc->close_s) {
+        s = member(g, "close") ? member(g, "close") : member(g, "open");
+        config_err_at(x, s, NULL, "close (%s) must be after open (%s)", b, a);
+        return;
+    }
+    check_breaks(x, g, sc);
+    for (int i = 0; s && i < config_str_count(s); i++) {
+        const config_setting_t *e = config_str_elem(s, i);
+        const char *v = config_setting_get_string(e);
+
+        if (v && date_parse(v, &day) == 0 &&
+            bsearch(&day, sc->holidays, sc->n_holidays, sizeof(day), cmp_int32))
+            config_err_at(x, e, NULL, "\"%s\" is also in holidays", v);
+    }
+    s = member(g, "poweroff_at");
+    if (s && sc->poweroff_s >= sc->open_s && sc->poweroff_s < sc->close_s) {
+        fmt_tod(sc->poweroff_s, c, sizeof(c));
+        config_err_at(x, s, NULL, "%s is within the opening hours %s-%s", c, a, b);
+    }
+}
+
+void config_parse_schedule(struct config_ctx *x, const config_setting_t *s, void *dst)
+{
+    struct config *c = dst;
+
+    if (!config_setting_is_group(s)) {
+        config_err_at(x, s, NULL, "expected a group { ... }");
+        return;
+    }
+    config_parse_group(x, s, schedule_keys, &c->schedule);
+    check_schedule(x, s, &c->schedule);
+}
+
+/* ---- rules ---- */
+
+static bool check_glob(struct config_ctx *x, const config_setting_t *s, const char *v)
+{
+    static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                             "_.-*?[]!";
+
+    if (strlen(v) > 255 || strspn(v, ok) != strlen(v)) {
+        config_err_at(x, s, NULL,
+                      "\"%s\" is not a pattern of ids (A-Z a-z 0-9 _ . - and * ? [...])", v);
+        return false;
+    }
+    return true;
+}
+
+static bool check_action(struct config_ctx *x, const config_setting_t *s, const char *v)
+{
+    if (strcmp(v, "scan") != 0) {
+        config_err_at(x, s, NULL, "\"%s\" is not one of \"scan\"", v);
+        return false;
+    }
+    return true;
+}
+
+static void parse_kinds(struct config_ctx *x, const config_setting_t *s, void *dst)
+{
+    config_parse_name_set(x, s, config_kind_names, 0, dst);
+}
+
+static const struct config_key rule_keys[] = {
+    K("name", V_ID, struct config_rule, name, .required = true),
+    K("type", V_ENUM, struct config_rule, type, .names = rule_type_names),
+    K("severity", V_ENUM, struct config_rule, severity, .names = config_severity_names),
+    K("when", V_ENUM, struct config_rule, when, .names = when_names),
+    K("kind", V_CUSTOM, struct config_rule, kinds, .fn = parse_kinds),
+    K("hall", V_STR, struct config_rule, hall, .check = check_glob),
+    K("devices", V_STR, struct config_rule, devices, .check = check_glob),
+    K("metric", V_ID, struct config_rule, metric),
+    K("above", V_FLOAT, struct config_rule, above),
+    K("below", V_FLOAT, struct config_rule, below),
+    K("clear_at", V_FLOAT, struct config_rule, clear_at),
+    K("for", V_DUR, struct config_rule, for_ms, .min = 0, .max = 30 * DAY_MS),
+    K("for_when_waiting", V_DUR, struct config_rule, for_when_waiting_ms, .min = 0,
+      .max = 30 * DAY_MS),
+    K("max", V_DUR, struct config_rule, max_ms, .min = 1000, .max = DAY_MS),
+    K("max_age", V_DUR, struct config_rule, max_age_ms, .min = MIN_MS, .max = 365 * DAY_MS),
+    K("action", V_STR, struct config_rule, action, .check = check_action),
+    K("event", V_ID, struct config_rule, event),
+    K("enabled", V_BOOL, struct config_rule, enabled),
+    {0},
+};
+
+/* The keys only some types use, and the types that need them. */
+static const struct {
+    const char *key;
+    unsigned used_by, needed_by;
+} type_keys[] = {
+    {"metric", TYPE_BIT(RULE_THRESHOLD) | TYPE_BIT(RULE_MAX_AGE) | TYPE_BIT(RULE_BASELINE),
+     TYPE_BIT(RULE_THRESHOLD) | TYPE_BIT(RULE_MAX_AGE) | TYPE_BIT(RULE_BASELINE)},
+    {"above", TYPE_BIT(RULE_THRESHOLD), 0},
+    {"below", TYPE_BIT(RULE_THRESHOLD), 0},
+    {"clear_at", TYPE_BIT(RULE_THRESHOLD), 0},
+    {"for",
+     TYPE_BIT(RULE_THRESHOLD) | TYPE_BIT(RULE_STALE) | TYPE_BIT(RULE_UNSTAFFED) |
+         TYPE_BIT(RULE_EQUIPMENT_STATUS),
+     TYPE_BIT(RULE_STALE)},
+    {"for_when_waiting", TYPE_BIT(RULE_UNSTAFFED), 0},
+    {"max", TYPE_BIT(RULE_WAIT_TIME), TYPE_BIT(RULE_WAIT_TIME)},
+    {"max_age", TYPE_BIT(RULE_MAX_AGE), TYPE_BIT(RULE_MAX_AGE)},
+    {"action", TYPE_BIT(RULE_MAX_AGE), 0},
+    {"event", TYPE_BIT(RULE_EVENT), TYPE_BIT(RULE_EVENT)},
+};
+
+static void rule_init(void *elem)
+{
+    struct config_rule *r = elem;
+
+    r->severity = SEV_WARNING;
+    r->when = WHEN_ALWAYS;
+    r->for_when_waiting_ms = -1;
+    r->enabled = true;
+}
+
+/* { name = "x"; enabled = false; }: turns the default rule "x" off. */
+static bool is_disable_entry(const config_setting_t *g, const struct config_rule *r)
+{
+    return g && config_setting_is_group(g) && !config_setting_get_member(g, "type") && r->name &&
+           !r->enabled && config_setting_length(g) == 2;
+}
+
+static bool is_number(const config_setting_t *s)
+{
+    int t = config_setting_type(s);
+
+    return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 || t == CONFIG_TYPE_FLOAT;
+}
+
+static void check_threshold(struct config_ctx *x, const config_setting_t *g, struct config_rule *r)
+{
+    const config_setting_t *above = member(g, "above"), *below = member(g, "below");
+    const config_setting_t *clear = member(g, "clear_at");
+
+    r->has_above = above != NULL;
+    r->has_below = below != NULL;
+    r->has_clear_at = clear != NULL;
+    if (above && below) {
+        config_err_at(x, below, NULL, "a threshold rule has above or below, not both");
+    } else if (!above && !below) {
+        config_err_at(x, g, "above", "required by type \"threshold\" (or below)");
+    } else if (!clear) {
+        r->clear_at = above ? r->above : r->below;
+    } else if (!is_number(clear) || !is_number(above ? above : below)) {
+        return; /* reported */
+    } else if (above && r->clear_at > r->above) {
+        config_err_at(x, clear, NULL, "must be at most above (%g) for the alert to clear",
+                      r->above);
+    } else if (below && r->clear_at < r->below) {
+        config_err_at(x, clear, NULL, "must be at least below (%g) for the alert to clear",
+                      r->below);
+    }
+}
+
+/* The checks of one rule that depend on its type, and the defaults that do. */
+static void check_rule(struct config_ctx *x, const config_setting_t *g, struct config_rule *r,
+                       bool user)
+{
+    const config_setting_t *t = member(g, "type"), *s;
+    const char *tname, *fs;
+    unsigned bit;
+    int64_t ms;
+
+    if (!t) {
+        if (!user || !is_disable_entry(g, r))
+            config_err_at(x, g, "type", "missing required key");
+        return;
+    }
+    if (config_setting_type(t) != CONFIG_TYPE_STRING ||
+        config_name_index(rule_type_names, config_setting_get_string(t)) < 0)
+        return; /* reported */
+    tname = rule_type_names[r->type];
+    bit = TYPE_BIT(r->type);
+    for (size_t i = 0; i < sizeof(type_keys) / sizeof(type_keys[0]); i++) {
+        s = member(g, type_keys[i].key);
+        if (s && !(type_keys[i].used_by & bit))
+            config_err_at(x, s, NULL, "not used by type \"%s\"", tname);
+        else if (!s && (type_keys[i].needed_by & bit))
+            config_err_at(x, g, type_keys[i].key, "required by type \"%s\"", tname);
+    }
+    switch (r->type) {
+    case RULE_THRESHOLD:
+        check_threshold(x, g, r);
+        break;
+    case RULE_STALE:
+        s = member(g, "for");
+        fs = s ? config_setting_get_string(s) : NULL;
+        if (fs && duration_parse_ms(fs, &ms) == 0 && ms == 0)
+            config_err_at(x, s, NULL, "must be more than 0s for type \"stale\"");
+        break;
+    case RULE_UNSTAFFED:
+        if (!member(g, "for"))
+            r->for_ms = 10 * MIN_MS;
+        /* Compared only with a `for` that was stored (no error of its own). */
+        fs = member(g, "for") ? config_setting_get_string(member(g, "for")) : "10m, the default";
+        s = member(g, "for_when_waiting");
+        if (s && fs && r->for_when_waiting_ms > r->for_ms &&
+            (!member(g, "for") || (duration_parse_ms(fs, &ms) == 0 && ms == r->for_ms)))
+            config_err_at(x, s, NULL, "must not be longer than for (%s)", fs);
+        break;
+    default:
+        break;
+    }
+    if (!member(g, "when") && (r->type == RULE_UNSTAFFED || r->type == RULE_WAIT_TIME))
+        r->when = WHEN_OPEN;
+}
+
+/* which: 0 for default_rules, 1 for rules. */
+static void parse_rule_list(struct config_ctx *x, const config_setting_t *s, int which)
+{
+    struct config_priv *p = (struct config_priv *)x->c;
+    size_t n = 0;
+    struct config_rule *v = config_parse_list(x, s, rule_keys, sizeof(*v), &n, rule_init);
+
+    p->rule_lists[which] = v;
+    p->n_rule_lists[which] = n;
+    for (size_t i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+
+        v[i].line = (int)config_setting_source_line(e);
+        if (config_setting_is_group(e))
+            check_rule(x, e, &v[i], which == 1);
+    }
+    config_check_unique_names(x, s, v, n, sizeof(*v), offsetof(struct config_rule, name), "rule");
+}
+
+void config_parse_default_rules(struct config_ctx *x, const config_setting_t *s, void *dst)
+{
+    (void)dst;
+    parse_rule_list(x, s, 0);
+}
+
+void config_parse_rules(struct config_ctx *x, const config_setting_t *s, void *dst)
+{
+    (void)dst;
+    parse_rule_list(x, s, 1);
+}
+
+static void free_rule(struct config_rule *r)
+{
+    free(r->name);
+    free(r->hall);
+    free(r->devices);
+    free(r->metric);
+    free(r->action);
+    free(r->event);
+}
+
+static void free_rules(struct config_rule *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free_rule(&v[i]);
+    free(v);
+}
+
+/* config->rules: the default rules, each replaced by the user's rule of the
+ * same name, then the user's other rules. */
+static void merge_rules(struct config_ctx *x, const config_setting_t *root)
+{
+    struct config_priv *p = (struct config_priv *)x->c;
+    struct config_rule *d = p->rule_lists[0], *u = p->rule_lists[1], *out;
+    size_t nd = p->n_rule_lists[0], nu = p->n_rule_lists[1], n = 0, j;
+    const config_setting_t *ulist = config_setting_get_member(root, "rules");
+    bool *used;
+
+    if (!nd && !nu)
+        return;
+    out = calloc(nd + nu, sizeof(*out));
+    used = calloc(nu + 1, sizeof(*used));
+    if (!out || !used) {
+        x->nomem = true;
+        free(out);
+        free(used);
+        return; /* the lists stay where config_free_rules() finds them */
+    }
+    for (size_t i = 0; i < nd; i++) {
+        for (j = 0; j < nu; j++)
+            if (!used[j] && d[i].name && u[j].name && strcmp(d[i].name, u[j].name) == 0)
+                break;
+        if (j == nu) {
+            out[n] = d[i];
+            out[n++].from_defaults = true;
+            continue;
+        }
+        used[j] = true;
+        if (is_disable_entry(config_setting_get_elem(ulist, (unsigned)j), &u[j])) {
+            out[n] = d[i];
+            out[n].enabled = false;
+            out[n++].line = u[j].line;
+            free_rule(&u[j]);
+        } else {
+            out[n++] = u[j];
+            free_rule(&d[i]);
+        }
+    }
+    for (j = 0; j < nu; j++) {
+        const config_setting_t *e = ulist ? config_setting_get_elem(ulist, (unsigned)j) : NULL;
+
+        if (used[j])
+            continue;
+        if (is_disable_entry(e, &u[j]))
+            config_err_at(x, e, "type", "missing required key (no default rule \"%s\" to turn off)",
+                          u[j].name);
+        out[n++] = u[j];
+    }
+    free(d);
+    free(u);
+    free(used);
+    p->rule_lists[0] = p->rule_lists[1] = NULL;
+    p->n_rule_lists[0] = p->n_rule_lists[1] = 0;
+    x->c->rules = out;
+    x->c->n_rules = n;
+}
+
+void config_check_rules(struct config_ctx *x, const config_setting_t *root)
+{
+    merge_rules(x, root);
+}
+
+void config_free_rules(struct config_priv *p)
+{
+    struct config *c = &p->pub;
+
+    free(c->schedule.breaks);
+    free(c->schedule.holidays);
+    free(c->schedule.workdays);
+    free_rules(c->rules, c->n_rules);
+    for (int i = 0; i < 2; i++)
+        free_rules(p->rule_lists[i], p->n_rule_lists[i]);
+}
+
+/* ---- names ---- */
+
+const char *config_severity_name(enum severity s)
+{
+    return (unsigned)s < SEV_COUNT ? config_severity_names[s] : "unknown";
+}
+
+int config_severity_parse(const char *s)
+{
+    return s ? config_name_index(config_severity_names, s) : -1;
+}
+
+const char *config_rule_type_name(enum rule_type t)
+{
+    return (unsigned)t < RULE_TYPE_COUNT ? rule_type_names[t] : "unknown";
+}

@@ -1,0 +1,66 @@
+/* Rule evaluation (pure): given a rule, what the hall model knows and the
+ * time, is the rule's condition true now, after how long may it fire, and
+ * what should a person read about it.
+ *
+ * Device rules (threshold, stale, wait_time, max_age, baseline, maintenance,
+ * equipment_status) are evaluated per device in the rule's scope; unstaffed
+ * per window; event rules when an event of their type arrives. The alert
+ * lifecycle (pending, `for`, firing, resolving) is alert.c's. */
+#ifndef HALLGW_RULES_H
+#define HALLGW_RULES_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "alert.h"
+#include "clock.h"
+#include "config.h"
+#include "hallmodel.h"
+#include "reading.h"
+
+struct rule_verdict {
+    bool condition;
+    int64_t for_ms; /* how long the condition must hold before firing */
+    bool has_value;
+    double value;
+    char summary[ALERT_TEXT_MAX];
+};
+
+/* True when the rule's kinds, hall glob and device glob cover the device. */
+bool rules_scope_matches(const struct config_rule *r, const struct hm_device *d);
+
+/* True when the rule is in force at t: always, while the hall is open, or
+ * while it is closed. */
+bool rules_when_matches(const struct config_rule *r, const struct config_schedule *s, time_t t);
+
+/* True for the types evaluated per device. */
+bool rules_is_device_rule(enum rule_type t);
+
+/* Inputs of a device rule besides the device itself. */
+struct rules_device_input {
+    const struct config_device *cd; /* the device's config, or NULL (unknown device) */
+    bool was_active;                /* the rule's alert for this device is active (hysteresis) */
+    const char *baseline;           /* approved value for baseline rules, or NULL */
+    time_t wall;
+    mono_ms now;
+    mono_ms started; /* when the gateway started: silence is counted from here at most */
+};
+
+/* Evaluates a device rule (rules_is_device_rule) on d, whose scope the
+ * caller has checked. A rule not in force (`when`) has a false condition. */
+void rules_eval_device(const struct config_rule *r, const struct config_schedule *s,
+                       const struct hm_device *d, const struct rules_device_input *in,
+                       struct rule_verdict *out);
+
+/* Evaluates an unstaffed rule on a window: expected staffed (schedule and
+ * lunch duty), the seat's presence (-1 unknown, 0 empty, 1 staffed) and the
+ * people waiting for it (-1 unknown). The delay is for_when_waiting while
+ * people wait (when the rule has one), else for. */
+void rules_eval_unstaffed(const struct config_rule *r, bool expected_staffed, int presence,
+                          double waiting, const char *window_name, struct rule_verdict *out);
+
+/* True when reading rd (an event) triggers event rule r; fills the summary. */
+bool rules_event_matches(const struct config_rule *r, const struct reading *rd,
+                         struct rule_verdict *out);
+
+#endif

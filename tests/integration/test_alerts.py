@@ -1,0 +1,263 @@
+"""Rules and alerts end to end, with a real broker and InfluxDB: what a hall
+supervisor sees on hall/<hall>/alerts, in InfluxDB and in `hallgw alerts`."""
+
+import json
+import os
+import subprocess
+import time
+
+import harness
+from harness import (BUILD_DIR, Publisher, Stack, Subscriber, local_hms, noon_zone,
+                     schedule_around_now, wait_for)
+
+DEVICES = [
+    {"id": "env-1", "hall": "h1", "kind": "env"},
+    {"id": "seat-w01", "hall": "h1", "kind": "seat", "source": "zigbee2mqtt:seat_w01"},
+    {"id": "seat-w02", "hall": "h1", "kind": "seat"},
+    {"id": "queue", "hall": "h1", "kind": "queue"},
+    {"id": "pc-w01", "hall": "h1", "kind": "pc"},
+]
+HALLS = [{"id": "h1", "name": "政务服务大厅", "windows": [
+    {"id": "w01", "name": "综合受理 1", "seat": "seat-w01", "pc": "pc-w01"},
+    {"id": "w02", "name": "综合受理 2", "seat": "seat-w02", "lunch_duty": True}]}]
+RULES = """
+rules = (
+  { name = "co2-high"; type = "threshold"; kind = "env"; metric = "co2"; above = 1000.0;
+    clear_at = 900.0; for = "2s"; severity = "warning"; when = "open"; },
+  { name = "unstaffed"; type = "unstaffed"; for = "6s"; for_when_waiting = "2s"; severity = "warning"; },
+  { name = "av-scan-overdue"; type = "max_age"; kind = "pc"; metric = "av_last_scan"; max_age = "7d";
+    severity = "major"; },
+  { name = "threat-detected"; type = "event"; kind = "pc"; event = "threat_detected"; severity = "critical"; }
+);
+"""
+
+
+def start(st, extra_schedule=None, extra=""):
+    zone, offset = noon_zone()
+    gw = st.hallgw(devices=DEVICES, halls=HALLS,
+                   extra=(extra_schedule or schedule_around_now(offset)) + RULES + extra)
+    gw.timezone = zone
+    gw.write_config()
+    gw.start()
+    return gw, offset
+
+
+def transitions(sub, alert_id):
+    return [(m["state"], m) for m in sub.json_on("hall/h1/alerts") if m["id"] == alert_id]
+
+
+def cli(gw, *args):
+    return subprocess.run([os.path.join(BUILD_DIR, "hallgw")] + list(args) + ["-c", gw.conf],
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_co2_fires_after_for_and_resolves_with_hysteresis():
+    with Stack("alert-co2") as st:
+        gw, _ = start(st)
+        sub = Subscriber(st.mqtt, "hall/h1/alerts", "hall/h1/alerts/+")
+        pub = Publisher(st.mqtt)
+        pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 1500}))
+        time.sleep(1)
+        assert transitions(sub, "co2-high:env-1") == [], "fired before its 2s"
+        wait_for("co2-high firing", lambda: transitions(sub, "co2-high:env-1"), timeout=10)
+        (state, msg), = transitions(sub, "co2-high:env-1")
+        assert state == "firing" and msg["severity"] == "warning" and msg["device"] == "env-1"
+        assert msg["value"] == 1500
+        # Retained current state for late subscribers.
+        late = Subscriber(st.mqtt, "hall/h1/alerts/co2-high:env-1")
+        wait_for("retained alert", lambda: late.payloads("hall/h1/alerts/co2-high:env-1"))
+        assert json.loads(late.payloads("hall/h1/alerts/co2-high:env-1")[0][0])["state"] == "firing"
+        late.close()
+        # 950 is under 1000 but over clear_at 900: still firing (hysteresis).
+        pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 950}))
+        time.sleep(2)
+        assert [s for s, _ in transitions(sub, "co2-high:env-1")] == ["firing"]
+        pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 800}))
+        wait_for("co2-high resolved",
+                 lambda: [s for s, _ in transitions(sub, "co2-high:env-1")] == ["firing", "resolved"])
+        # The retained state is cleared with an empty retained message.
+        wait_for("retained state cleared",
+                 lambda: (b"", True) in sub.payloads("hall/h1/alerts/co2-high:env-1")
+                 or (b"", False) in sub.payloads("hall/h1/alerts/co2-high:env-1"))
+        rows = wait_for("alert points", lambda: len(st.influx.rows(
+            "SELECT * FROM alert WHERE alert_id = 'co2-high:env-1'")) >= 2 and st.influx.rows(
+            "SELECT * FROM alert WHERE alert_id = 'co2-high:env-1'"))
+        assert [r["state"] for r in rows] == ["firing", "resolved"]
+        assert rows[0]["rule"] == "co2-high" and rows[0]["severity"] == "warning"
+        sub.close()
+        pub.close()
+
+
+def test_unstaffed_window_alerts_sooner_with_people_waiting_and_not_at_lunch():
+    with Stack("alert-unstaffed") as st:
+        zone, offset = noon_zone()
+        gw, _ = start(st)
+        sub = Subscriber(st.mqtt, "hall/h1/alerts", "hall/h1/windows/+")
+        pub = Publisher(st.mqtt)
+        pub.publish("hall/h1/queue/telemetry", json.dumps({"waiting": 0, "longest_wait_s": 0}))
+        pub.publish("zigbee2mqtt/seat_w01", json.dumps({"occupancy": False, "battery": 90}))
+        # No one waits: 6s.
+        t0 = time.time()
+        wait_for("unstaffed:w01", lambda: transitions(sub, "unstaffed:w01"), timeout=15)
+        assert time.time() - t0 >= 5.5
+        state, msg = transitions(sub, "unstaffed:w01")[0]
+        assert state == "firing" and msg["window"] == "w01"
+        # The window state is published, retained.
+        ws = wait_for("window state", lambda: sub.json_on("hall/h1/windows/w01"))
+        assert ws[-1]["open"] is True and ws[-1]["staffed"] is False
+        # Staff back: resolved.
+        pub.publish("zigbee2mqtt/seat_w01", json.dumps({"occupancy": True}))
+        wait_for("resolved", lambda: [s for s, _ in transitions(sub, "unstaffed:w01")][-1] == "resolved")
+        # People waiting: the shorter delay.
+        pub.publish("hall/h1/queue/telemetry", json.dumps({"waiting": 5, "longest_wait_s": 300}))
+        time.sleep(0.3)
+        t0 = time.time()
+        pub.publish("zigbee2mqtt/seat_w01", json.dumps({"occupancy": False}))
+        wait_for("unstaffed again", lambda: [s for s, _ in transitions(sub, "unstaffed:w01")].count("firing") == 2,
+                 timeout=10)
+        assert time.time() - t0 < 5.0, "did not fire sooner with people waiting"
+        # Window points for the staffed-ratio charts.
+        wait_for("window points", lambda: st.influx.rows("SELECT * FROM \"window\" WHERE \"window\" = 'w01'"))
+        sub.close()
+        pub.close()
+
+    # During the lunch break: no alert, unless the window has lunch duty.
+    with Stack("alert-lunch") as st:
+        zone, offset = noon_zone()
+        gw, _ = start(st, schedule_around_now(offset, breaks=[(-60, 600)]))
+        sub = Subscriber(st.mqtt, "hall/h1/alerts")
+        pub = Publisher(st.mqtt)
+        pub.publish("hall/h1/queue/telemetry", json.dumps({"waiting": 3}))
+        pub.publish("zigbee2mqtt/seat_w01", json.dumps({"occupancy": False}))
+        pub.publish("hall/h1/seat-w02/telemetry", json.dumps({"presence": False}))
+        wait_for("w02 (lunch duty) unstaffed", lambda: transitions(sub, "unstaffed:w02"), timeout=10)
+        time.sleep(3)
+        assert transitions(sub, "unstaffed:w01") == [], "alerted during the lunch break"
+        sub.close()
+        pub.close()
+
+
+def test_pc_scan_overdue_and_threat_needs_a_manual_resolve():
+    with Stack("alert-pc") as st:
+        gw, _ = start(st)
+        sub = Subscriber(st.mqtt, "hall/h1/alerts")
+        pub = Publisher(st.mqtt)
+        now = time.time()
+        pub.publish("hall/h1/pc-w01/telemetry", json.dumps(
+            {"power": "on", "av_last_scan": now - 10 * 86400, "av_sig_updated": now - 3600}))
+        wait_for("av-scan-overdue", lambda: transitions(sub, "av-scan-overdue:pc-w01"), timeout=10)
+        assert transitions(sub, "av-scan-overdue:pc-w01")[0][1]["severity"] == "major"
+        pub.publish("hall/h1/pc-w01/event", json.dumps(
+            {"type": "threat_detected", "signature": "Eicar-Test-Signature", "path": "/tmp/eicar.com"}))
+        wait_for("threat", lambda: transitions(sub, "threat-detected:pc-w01"), timeout=10)
+        state, msg = transitions(sub, "threat-detected:pc-w01")[0]
+        assert state == "firing" and msg["severity"] == "critical"
+        assert "Eicar-Test-Signature" in msg["summary"]
+        # Nothing clears it by itself.
+        time.sleep(3)
+        assert [s for s, _ in transitions(sub, "threat-detected:pc-w01")] == ["firing"]
+        # An ack is not a resolve...
+        r = cli(gw, "ack", "threat-detected:pc-w01", "--by", "王工", "--note", "隔离文件，全盘扫描中")
+        assert r.returncode == 0, r.stderr
+        wait_for("acknowledged", lambda: [s for s, _ in transitions(sub, "threat-detected:pc-w01")][-1]
+                 == "acknowledged")
+        # ...the handling note resolves it.
+        r = cli(gw, "ack", "threat-detected:pc-w01", "--by", "王工", "--note", "已清除，扫描无威胁",
+                "--resolve")
+        assert r.returncode == 0, r.stderr
+        wait_for("resolved", lambda: [s for s, _ in transitions(sub, "threat-detected:pc-w01")][-1]
+                 == "resolved")
+        hist = cli(gw, "alerts")
+        assert "threat-detected:pc-w01" in hist.stdout and "已清除，扫描无威胁" in hist.stdout, hist.stdout
+        # A resolve of an alert that clears by itself is refused.
+        pub.publish("hall/h1/alerts/av-scan-overdue:pc-w01/ack",
+                    json.dumps({"by": "x", "note": "y", "resolve": True}))
+        wait_for("the refusal counted", lambda: (gw.counter("acks_rejected") or 0) >= 1, timeout=10)
+        sub.close()
+        pub.close()
+
+
+def test_restart_keeps_active_alerts_without_a_second_firing():
+    with Stack("alert-restart") as st:
+        gw, _ = start(st)
+        sub = Subscriber(st.mqtt, "hall/h1/alerts")
+        pub = Publisher(st.mqtt)
+        pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 1600}))
+        pub.publish("hall/h1/pc-w01/event", json.dumps({"type": "threat_detected", "signature": "X"}))
+        wait_for("two alerts firing", lambda: transitions(sub, "co2-high:env-1")
+                 and transitions(sub, "threat-detected:pc-w01"), timeout=10)
+        assert gw.stop() == 0
+        gw.start()
+        pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 1700}))
+        time.sleep(4)
+        assert [s for s, _ in transitions(sub, "co2-high:env-1")] == ["firing"]
+        assert [s for s, _ in transitions(sub, "threat-detected:pc-w01")] == ["firing"]
+        active = cli(gw, "alerts", "--active")
+        assert "co2-high:env-1" in active.stdout and "threat-detected:pc-w01" in active.stdout, active.stdout
+        # And it still resolves normally afterwards.
+        pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 700}))
+        wait_for("resolved after restart",
+                 lambda: [s for s, _ in transitions(sub, "co2-high:env-1")] == ["firing", "resolved"])
+        sub.close()
+        pub.close()
+
+
+def test_ack_over_mqtt_records_name_and_note():
+    with Stack("alert-ack") as st:
+        gw, _ = start(st)
+        sub = Subscriber(st.mqtt, "hall/h1/alerts")
+        pub = Publisher(st.mqtt)
+        pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 1500}))
+        wait_for("firing", lambda: transitions(sub, "co2-high:env-1"), timeout=10)
+        pub.publish("hall/h1/alerts/co2-high:env-1/ack",
+                    json.dumps({"by": "李师傅", "note": "已开窗通风"}, ensure_ascii=False))
+        wait_for("acknowledged", lambda: [s for s, _ in transitions(sub, "co2-high:env-1")][-1]
+                 == "acknowledged")
+        msg = transitions(sub, "co2-high:env-1")[-1][1]
+        assert msg["acked_by"] == "李师傅" and msg["note"] == "已开窗通风"
+        active = cli(gw, "alerts", "--active")
+        assert "acknowledged" in active.stdout and "李师傅" in active.stdout, active.stdout
+        hist = cli(gw, "alerts")
+        assert "已开窗通风" in hist.stdout, hist.stdout
+        # An ack for an alert that does not exist is counted, nothing else.
+        pub.publish("hall/h1/alerts/nope:env-1/ack", json.dumps({"by": "x", "note": "y"}))
+        wait_for("refused ack counted", lambda: (gw.counter("acks_rejected") or 0) >= 1, timeout=10)
+        sub.close()
+        pub.close()
+
+
+def test_webhook_route_gets_the_alert_and_retries_while_the_listener_is_down():
+    from influx_stub import InfluxStub  # a recording HTTP listener
+    hook = InfluxStub()
+    state = {"down": True}
+    hook.answer = lambda req: (503, b"down") if state["down"] else (200, b"ok")
+    try:
+        with Stack("alert-webhook") as st:
+            notify = ('notify = ( { name = "it"; type = "webhook"; url = "%s/hook"; '
+                      'severity = ["warning", "critical"]; retries = 10; timeout = "2s"; } );\n' % hook.url)
+            gw, _ = start(st, extra=notify)
+            pub = Publisher(st.mqtt)
+            pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 1500}))
+            wait_for("a first (failing) attempt", lambda: hook.requests, timeout=15)
+            # The gateway keeps working while the route fails.
+            pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 1501, "temperature": 22.5}))
+            wait_for("telemetry still written",
+                     lambda: st.influx.rows("SELECT * FROM env WHERE temperature = 22.5"), timeout=10)
+            state["down"] = False
+            ok = wait_for("the webhook delivered", lambda: [r for r in hook.requests if r.path == "/hook"
+                          and hook.accepted] and hook.accepted, timeout=30)
+            body = json.loads(b"\n".join(l.encode() for l in ok))
+            assert body["id"] == "co2-high:env-1" and body["state"] == "firing", body
+            wait_for("retries counted", lambda: (gw.counter("notify_retries") or 0) >= 1, timeout=10)
+            pub.close()
+    finally:
+        hook.stop()
+
+
+if __name__ == "__main__":
+    harness.run([test_co2_fires_after_for_and_resolves_with_hysteresis,
+                 test_unstaffed_window_alerts_sooner_with_people_waiting_and_not_at_lunch,
+                 test_pc_scan_overdue_and_threat_needs_a_manual_resolve,
+                 test_restart_keeps_active_alerts_without_a_second_firing,
+                 test_ack_over_mqtt_records_name_and_note,
+                 test_webhook_route_gets_the_alert_and_retries_while_the_listener_is_down])
