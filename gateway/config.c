@@ -190,6 +190,31 @@ static const struct config_key influx_keys[] = {
     {0},
 };
 
+static bool check_listen(struct config_ctx *x, const config_setting_t *s, const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    char *end;
+    long port = colon ? strtol(colon + 1, &end, 10) : 0;
+    if (!colon || colon == v || !colon[1] || *end || port < 1 || port > 65535) {
+        config_err_at(x, s, NULL, "expected HOST:PORT, e.g. \"127.0.0.1:8080\"");
+        return false;
+    }
+    return true;
+}
+
+static const struct config_key http_keys[] = {
+    K("enabled", V_BOOL, struct config_http, enabled),
+    K("listen", V_STR, struct config_http, listen, .check = check_listen),
+    K("token_file", V_SECRET, struct config_http, token),
+    K("web_dir", V_STR, struct config_http, web_dir),
+    K("cert_file", V_FILE, struct config_http, cert_file),
+    K("key_file", V_FILE, struct config_http, key_file),
+    K("max_body_bytes", V_SIZE, struct config_http, max_body_bytes, .min = 1024,
+      .max = 1048576),
+    K("open_reads", V_BOOL, struct config_http, open_reads),
+    {0},
+};
+
 static const struct config_key limits_keys[] = {
     K("payload_max_bytes", V_SIZE, struct config_limits, payload_max_bytes, .min = 256,
       .max = 268435456),
@@ -204,6 +229,7 @@ static const struct config_key root_keys[] = {
     {.name = "gateway", .t = V_GROUP, .off = 0, .sub = gateway_keys},
     K("mqtt", V_GROUP, struct config, mqtt, .required = true, .sub = mqtt_keys),
     K("influx", V_GROUP, struct config, influx, .sub = influx_keys),
+    K("http", V_GROUP, struct config, http, .sub = http_keys),
     K("limits", V_GROUP, struct config, limits, .sub = limits_keys),
     K("unknown_devices", V_ENUM, struct config, unknown_devices, .names = unknown_names),
     {.name = "halls", .t = V_CUSTOM, .fn = config_parse_halls},
@@ -232,6 +258,8 @@ static void set_defaults(struct config *c)
     c->influx.timeout_ms = 10000;
     c->influx.gzip = true;
     c->influx.spool_max_bytes = UINT64_C(512) * 1024 * 1024;
+    c->http.max_body_bytes = 16384;
+    c->http.open_reads = true;
     c->limits.payload_max_bytes = 65536;
     c->limits.json_max_depth = 8;
     c->limits.max_devices = 20000;
@@ -295,6 +323,14 @@ static void finish_blocks(struct config_ctx *x, const config_setting_t *root)
         if (s && !config_setting_get_member(influx, "username"))
             config_err_at(x, s, NULL, "needs influx.username");
     }
+    const config_setting_t *http = config_setting_get_member(root, "http");
+    if (http && config_setting_is_group(http)) {
+        if (!c->http.cert_file != !c->http.key_file)
+            config_err_at(x, http, c->http.cert_file ? "key_file" : "cert_file",
+                          "HTTPS needs both cert_file and key_file");
+    }
+    default_str(x, &c->http.listen, "127.0.0.1:8080");
+    default_str(x, &c->http.web_dir, "/usr/share/hallgw/web");
     default_str(x, &c->influx.url, "http://127.0.0.1:8086");
     if (c->influx.api == INFLUX_V1)
         default_str(x, &c->influx.database, "hallgw");
@@ -347,6 +383,8 @@ int config_load(const char *path, struct config **out, struct config_errors *err
     root = config_root_setting(&cfg);
     influx = config_setting_get_member(root, "influx");
     x.c->influx.enabled = influx && config_setting_is_group(influx);
+    const config_setting_t *http = config_setting_get_member(root, "http");
+    x.c->http.enabled = http && config_setting_is_group(http);
     config_parse_group(&x, root, root_keys, x.c);
     finish_blocks(&x, root);
     config_check_model(&x, root);
@@ -410,6 +448,11 @@ void config_free(struct config *c)
     free(c->influx.bucket);
     config_free_secret(c->influx.token);
     free(c->influx.spool_dir);
+    free(c->http.listen);
+    config_free_secret(c->http.token);
+    free(c->http.web_dir);
+    free(c->http.cert_file);
+    free(c->http.key_file);
     config_free_model((struct config_priv *)c);
     config_free_rules((struct config_priv *)c);
     config_free_notify(c);

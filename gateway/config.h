@@ -90,6 +90,16 @@ struct config_influx {
     uint64_t spool_max_bytes;  /* default 512 MiB */
 };
 
+struct config_http {
+    bool enabled;          /* the block is present and enabled is not false */
+    char *listen;          /* "host:port", default "127.0.0.1:8080" */
+    char *token;           /* from token_file: the bearer token for changes; NULL: changes refused */
+    char *web_dir;         /* the live hall page's files; default /usr/share/hallgw/web */
+    char *cert_file, *key_file; /* HTTPS when both are set */
+    size_t max_body_bytes; /* request bodies, default 16384 */
+    bool open_reads;       /* GETs without the token; default true */
+};
+
 struct config_limits {
     size_t payload_max_bytes; /* default 65536 */
     int json_max_depth;       /* default 8 */
@@ -200,6 +210,7 @@ struct config {
     } gateway;
     struct config_mqtt mqtt;
     struct config_influx influx;
+    struct config_http http;
     struct config_limits limits;
     enum unknown_policy unknown_devices; /* default accept */
     struct config_hall *halls;

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,8 +24,10 @@
 #include "metrics.h"
 #include "mqtt.h"
 #include "notifier.h"
+#include "points.h"
 #include "queue.h"
 #include "store.h"
+#include "subscriptions.h"
 
 #define CORE_BATCH 256
 #define BATCH_MAX_BYTES (64u << 20)
@@ -60,89 +61,6 @@ struct gateway {
     pthread_t sig_thread;
     atomic_bool want_stop, want_reload;
 };
-
-/* ---- subscriptions ---------------------------------------------------- */
-
-static void subs_free(char **subs, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(subs[i]);
-    free(subs);
-}
-
-static int subs_add(char ***subs, size_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int subs_add(char ***subs, size_t *n, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    char **nv = realloc(*subs, (*n + 1) * sizeof(char *));
-    if (!nv)
-        return -ENOMEM;
-    *subs = nv;
-    if (!(nv[*n] = strdup(buf)))
-        return -ENOMEM;
-    (*n)++;
-    return 0;
-}
-
-/* The topic filters for a config: native wildcards under the prefix, and
- * each bound foreign device's own topics. */
-static int subs_build(const struct config *c, char ***out, size_t *n_out)
-{
-    char **subs = NULL;
-    size_t n = 0;
-    int r = 0;
-    const char *p = c->mqtt.prefix;
-    r |= subs_add(&subs, &n, "%s/+/+/telemetry", p);
-    r |= subs_add(&subs, &n, "%s/+/+/status", p);
-    r |= subs_add(&subs, &n, "%s/+/+/event", p);
-    r |= subs_add(&subs, &n, "%s/+/+/cmd/reply", p);
-    r |= subs_add(&subs, &n, "%s/+/alerts/+/ack", p);
-    for (size_t i = 0; i < c->n_devices && r == 0; i++) {
-        const struct config_device *d = &c->devices[i];
-        const char *name = d->source_name;
-        switch (d->format) {
-        case FORMAT_NATIVE:
-            break;
-        case FORMAT_ZIGBEE2MQTT:
-            r |= subs_add(&subs, &n, "zigbee2mqtt/%s", name);
-            r |= subs_add(&subs, &n, "zigbee2mqtt/%s/availability", name);
-            break;
-        case FORMAT_TASMOTA:
-            r |= subs_add(&subs, &n, "tele/%s/+", name);
-            r |= subs_add(&subs, &n, "stat/%s/+", name);
-            break;
-        case FORMAT_SHELLY:
-            r |= subs_add(&subs, &n, "%s/events/rpc", name);
-            r |= subs_add(&subs, &n, "%s/online", name);
-            r |= subs_add(&subs, &n, "%s/status/+", name);
-            break;
-        }
-    }
-    if (r) {
-        subs_free(subs, n);
-        return -ENOMEM;
-    }
-    *out = subs;
-    *n_out = n;
-    return 0;
-}
-
-static bool subs_equal(char **a, size_t na, char **b, size_t nb)
-{
-    if (na != nb)
-        return false;
-    for (size_t i = 0; i < na; i++) {
-        if (strcmp(a[i], b[i]) != 0)
-            return false;
-    }
-    return true;
-}
 
 /* ---- MQTT and InfluxDB lifetimes -------------------------------------- */
 
@@ -263,21 +181,21 @@ static void process(struct gateway *g, struct mqtt_msg *m, mono_ms now)
         flush_batch(g);
 }
 
-static void write_stats(struct gateway *g)
+/* Counts a point into the batch after a points_* encoder appended it. */
+static void add_point(struct gateway *g, int r)
 {
-    struct lp_field fields[MET__COUNT];
-    size_t nf = 0;
-    metrics_set(MET_G_QUEUE_DEPTH, queue_depth(g->inbox));
-    for (int i = 0; i < MET__COUNT; i++) {
-        fields[nf++] = (struct lp_field){.key = metrics_desc(i)->field,
-                                         .type = LP_FLOAT,
-                                         .f = (double)metrics_get(i)};
-    }
-    struct lp_tag tag = {"gateway", g->cfg->gateway.id};
     if (g->batch_points == 0)
         g->batch_started = clock_mono_ms();
-    if (lineproto_append(&g->batch, "gateway", &tag, 1, fields, nf, clock_wall_ns()) == 0)
+    if (r == 0)
         g->batch_points++;
+    else
+        metrics_inc(MET_REJECT_ENCODE);
+}
+
+static void write_stats(struct gateway *g)
+{
+    metrics_set(MET_G_QUEUE_DEPTH, queue_depth(g->inbox));
+    add_point(g, points_gateway(&g->batch, g->cfg->gateway.id, clock_wall_ns()));
 }
 
 /* ---- what alerting does to the outside ---------------------------------- */
@@ -290,63 +208,17 @@ static void io_publish(void *ctx, const char *topic, const char *payload, size_t
         mqtt_publish(g->mqtt, topic, payload, len, 1, retained);
 }
 
-static void add_point(struct gateway *g, const char *measurement, const struct lp_tag *tags,
-                      size_t nt, const struct lp_field *fields, size_t nf, double wall)
-{
-    if (g->batch_points == 0)
-        g->batch_started = clock_mono_ms();
-    if (lineproto_append(&g->batch, measurement, tags, nt, fields, nf,
-                         (int64_t)(wall * 1e9)) == 0)
-        g->batch_points++;
-    else
-        metrics_inc(MET_REJECT_ENCODE);
-}
-
 static void io_alert_point(void *ctx, const struct alert *a, enum alert_transition t, double wall)
 {
     struct gateway *g = ctx;
-    struct lp_tag tags[] = {{"hall", a->hall},
-                            {"window", a->window},
-                            {"device", a->device},
-                            {"kind", config_kind_name(a->kind)},
-                            {"rule", a->rule},
-                            {"severity", config_severity_name(a->severity)}};
-    struct lp_field fields[8];
-    size_t nf = 0;
-    fields[nf++] = (struct lp_field){.key = "alert_id", .type = LP_STRING, .s = a->id};
-    fields[nf++] = (struct lp_field){.key = "state", .type = LP_STRING,
-                                     .s = alert_state_name(a->state)};
-    fields[nf++] = (struct lp_field){.key = "transition", .type = LP_STRING,
-                                     .s = alert_transition_name(t)};
-    fields[nf++] = (struct lp_field){.key = "summary", .type = LP_STRING, .s = a->summary};
-    fields[nf++] = (struct lp_field){.key = "active", .type = LP_BOOL, .b = alert_is_active(a)};
-    if (a->has_value)
-        fields[nf++] = (struct lp_field){.key = "value", .type = LP_FLOAT, .f = a->value};
-    if (a->acked_by[0])
-        fields[nf++] = (struct lp_field){.key = "by", .type = LP_STRING, .s = a->acked_by};
-    if (a->note[0])
-        fields[nf++] = (struct lp_field){.key = "note", .type = LP_STRING, .s = a->note};
-    add_point(g, "alert", tags, sizeof(tags) / sizeof(tags[0]), fields, nf, wall);
+    add_point(g, points_alert(&g->batch, a, t, wall));
 }
 
 static void io_window_point(void *ctx, const struct config_hall *h, const struct config_window *w,
                             bool open, int presence, double waiting, double wall)
 {
     struct gateway *g = ctx;
-    struct lp_tag tags[] = {{"hall", h->id}, {"window", w->id}};
-    struct lp_field fields[4];
-    size_t nf = 0;
-    fields[nf++] = (struct lp_field){.key = "open", .type = LP_BOOL, .b = open};
-    if (presence >= 0) {
-        fields[nf++] = (struct lp_field){.key = "staffed", .type = LP_BOOL, .b = presence == 1};
-        /* 1 while open and staffed, 0 while open and empty: mean() is the staffed ratio. */
-        if (open)
-            fields[nf++] = (struct lp_field){.key = "staffed_open", .type = LP_FLOAT,
-                                             .f = presence == 1 ? 1.0 : 0.0};
-    }
-    if (waiting >= 0)
-        fields[nf++] = (struct lp_field){.key = "waiting", .type = LP_FLOAT, .f = waiting};
-    add_point(g, "window", tags, 2, fields, nf, wall);
+    add_point(g, points_window(&g->batch, h, w, open, presence, waiting, wall));
 }
 
 static int start_alerting(struct gateway *g)
@@ -412,14 +284,14 @@ static void reload(struct gateway *g)
     }
     char **subs;
     size_t n_subs;
-    if (subs_build(nc, &subs, &n_subs) < 0 || hallmodel_apply_config(g->hm, nc) < 0) {
+    if (subscriptions_build(nc, &subs, &n_subs) < 0 || hallmodel_apply_config(g->hm, nc) < 0) {
         log_err("reload refused: out of memory");
         config_free(nc);
         metrics_inc(MET_CONFIG_RELOAD_FAILURES);
         return;
     }
     bool new_mqtt = mqtt_settings_changed(g->cfg, nc) ||
-                    !subs_equal(g->subs, g->n_subs, subs, n_subs);
+                    !subscriptions_equal(g->subs, g->n_subs, subs, n_subs);
     bool new_writer = influx_settings_changed(g->cfg, nc);
     struct config *old = g->cfg;
 
@@ -433,7 +305,7 @@ static void reload(struct gateway *g)
         mqtt_free(g->mqtt);
         g->mqtt = NULL;
     }
-    subs_free(g->subs, g->n_subs);
+    subscriptions_free(g->subs, g->n_subs);
     g->subs = subs;
     g->n_subs = n_subs;
     g->cfg = nc;
@@ -577,7 +449,7 @@ int gateway_run(const char *config_path)
     }
     g.inbox = queue_new(g.cfg->limits.queue_capacity);
     lp_buf_init(&g.batch, BATCH_MAX_BYTES);
-    if (!g.inbox || hallmodel_new(g.cfg, &g.hm) < 0 || subs_build(g.cfg, &g.subs, &g.n_subs) < 0) {
+    if (!g.inbox || hallmodel_new(g.cfg, &g.hm) < 0 || subscriptions_build(g.cfg, &g.subs, &g.n_subs) < 0) {
         log_err("out of memory");
         goto out_free;
     }
@@ -624,7 +496,7 @@ out_free:
     notifier_stop(g.notifier, 0);
     alerting_free(g.alerting);
     store_close(g.store);
-    subs_free(g.subs, g.n_subs);
+    subscriptions_free(g.subs, g.n_subs);
     hallmodel_free(g.hm);
     lp_buf_free(&g.batch);
     queue_free(g.inbox);

@@ -5,6 +5,7 @@
  * server answering 503 then 200, nothing listening at all, a server that
  * never answers, and a tiny SMTP server (plus aiosmtpd when installed). */
 #include "notifier.h"
+#include "notify_message.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -66,7 +67,7 @@ static void make_alert(struct alert *a)
 
 static char *expand(const char *tmpl, const struct alert *a, enum alert_transition t)
 {
-    return notifier_expand(tmpl, a, t, "gw-1");
+    return notify_message_expand(tmpl, a, t, "gw-1");
 }
 
 /* The string field key of a JSON object text, or NULL (the text must parse). */
@@ -614,7 +615,7 @@ static void test_email_has_the_headers_and_crlf_lines(void **state)
     a.value = 3;
     snprintf(a.note, sizeof(a.note), "line1\nline2\r\nline3\rline4");
     size_t len = 0;
-    char *m = notifier_build_email(&r, &a, AT_FIRING, "gw-1", T0, 0x2a, &len);
+    char *m = notify_message_email(&r, &a, AT_FIRING, "gw-1", T0, 0x2a, &len);
     assert_non_null(m);
     assert_int_equal(len, strlen(m));
     assert_crlf_only(m, len);
@@ -699,7 +700,7 @@ static void test_email_utf8_subject_is_rfc2047_encoded(void **state)
     snprintf(a.subject, sizeof(a.subject), "综合受理窗口一号二号三号四号五号");
     snprintf(a.id, sizeof(a.id), "threat:%s", a.subject);
     size_t len;
-    char *m = notifier_build_email(&r, &a, AT_FIRING, "gw-1", T0, 1, &len);
+    char *m = notify_message_email(&r, &a, AT_FIRING, "gw-1", T0, 1, &len);
     assert_non_null(m);
     assert_crlf_only(m, len);
     /* Header lines stay within 76 characters. */
@@ -734,7 +735,7 @@ static void test_email_headers_never_take_line_breaks_from_the_alert(void **stat
     snprintf(a.subject, sizeof(a.subject), "x\r\nBcc: evil@example.org");
     snprintf(a.id, sizeof(a.id), "threat:x\nBcc: evil2@example.org");
     size_t len;
-    char *m = notifier_build_email(&r, &a, AT_FIRING, "gw-1", T0, 1, &len);
+    char *m = notify_message_email(&r, &a, AT_FIRING, "gw-1", T0, 1, &len);
     assert_non_null(m);
     assert_crlf_only(m, len);
     assert_null(strstr(m, "\r\nBcc:"));

@@ -1,0 +1,20 @@
+/* The points hallgw derives itself, beside the devices' readings: alert
+ * transitions (measurement "alert"), window state ("window") and the
+ * gateway's own counters ("gateway"). Each appends one line to a batch and
+ * returns lineproto_append()'s result. */
+#ifndef HALLGW_POINTS_H
+#define HALLGW_POINTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alert.h"
+#include "config.h"
+#include "lineproto.h"
+
+int points_alert(struct lp_buf *b, const struct alert *a, enum alert_transition t, double wall);
+int points_window(struct lp_buf *b, const struct config_hall *h, const struct config_window *w,
+                  bool open, int presence, double waiting, double wall);
+int points_gateway(struct lp_buf *b, const char *gateway_id, int64_t wall_ns);
+
+#endif
