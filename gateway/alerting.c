@@ -452,6 +452,28 @@ bool alerting_parse_ack_topic(const char *prefix, const char *topic, size_t len,
     return true;
 }
 
+struct find_ctx {
+    const char *id;
+    const struct alert *found;
+};
+
+static void find_any_hall(const char *key, void *value, void *arg)
+{
+    (void)key;
+    struct find_ctx *f = arg;
+    if (!f->found && strcmp(((struct alert *)value)->id, f->id) == 0)
+        f->found = value;
+}
+
+const struct alert *alerting_find(struct alerting *al, const char *hall, const char *alert_id)
+{
+    if (hall)
+        return find_alert(al, hall, alert_id);
+    struct find_ctx f = {alert_id, NULL};
+    strmap_foreach(al->alerts, find_any_hall, &f);
+    return f.found;
+}
+
 /* ---- life ------------------------------------------------------------------- */
 
 static void count_active(const char *key, void *value, void *arg)

@@ -69,6 +69,10 @@ int alerting_ack(struct alerting *al, const char *hall, const char *alert_id, co
 bool alerting_parse_ack_topic(const char *prefix, const char *topic, size_t len, char *hall,
                               size_t hall_size, char *id, size_t id_size);
 
+/* The pending, firing or acknowledged alert id of hall, or NULL. With hall
+ * NULL, the first such alert of any hall. */
+const struct alert *alerting_find(struct alerting *al, const char *hall, const char *alert_id);
+
 size_t alerting_active_count(const struct alerting *al);
 
 /* Calls fn for every pending, firing or acknowledged alert. */

@@ -12,10 +12,12 @@
 #include <time.h>
 
 #include "alerting.h"
+#include "api.h"
 #include "clock.h"
 #include "config.h"
 #include "hallmodel.h"
 #include "httpclient.h"
+#include "httpserver.h"
 #include "influx.h"
 #include "ingest.h"
 #include "json.h"
@@ -26,6 +28,7 @@
 #include "notifier.h"
 #include "points.h"
 #include "queue.h"
+#include "snapshot.h"
 #include "store.h"
 #include "subscriptions.h"
 
@@ -47,6 +50,9 @@ struct gateway {
     struct store *store;
     struct notifier *notifier;
     struct alerting *alerting;
+    struct api *api;
+    struct httpserver *http;
+    mono_ms snapshot_at;
     struct ingest ingest;
     struct lp_buf batch;
     size_t batch_points;
@@ -234,6 +240,53 @@ static int start_alerting(struct gateway *g)
     return alerting_new(g->cfg, g->hm, &io, clock_mono_ms(), &g->alerting);
 }
 
+/* ---- the HTTP API's view of the core --------------------------------------- */
+
+static int start_http(struct gateway *g)
+{
+    if (!g->cfg->http.enabled)
+        return 0;
+    if (!g->api && !(g->api = api_new(g->inbox)))
+        return -ENOMEM;
+    return httpserver_start(g->cfg, g->api, &g->http);
+}
+
+static void publish_snapshots(struct gateway *g, mono_ms now, bool alerts_only)
+{
+    char *state = alerts_only ? NULL
+                              : snapshot_state(g->cfg, g->hm, time(NULL), now,
+                                               g->mqtt && mqtt_is_connected(g->mqtt));
+    api_publish(g->api, state, snapshot_alerts(g->cfg, g->alerting));
+    if (!alerts_only)
+        g->snapshot_at = now;
+}
+
+static void serve_api(struct gateway *g, mono_ms now)
+{
+    if (!g->api)
+        return;
+    api_heartbeat(g->api, now, g->mqtt && mqtt_is_connected(g->mqtt));
+    struct api_request *r;
+    bool changed = false;
+    while ((r = api_next_request(g->api))) {
+        const struct alert *a = alerting_find(g->alerting, r->hall[0] ? r->hall : NULL, r->id);
+        r->result = a ? alerting_ack(g->alerting, a->hall, r->id, r->by, r->note, r->resolve,
+                                     time(NULL))
+                      : -ENOENT;
+        if (r->result == 0) {
+            a = alerting_find(g->alerting, r->hall[0] ? r->hall : NULL, r->id);
+            snprintf(r->state, sizeof(r->state), "%s",
+                     a ? alert_state_name(a->state) : "resolved");
+            changed = true;
+        }
+        api_complete(g->api, r);
+    }
+    if (api_wanted(g->api, now) && now - g->snapshot_at >= TICK_MS)
+        publish_snapshots(g, now, false);
+    else if (changed)
+        publish_snapshots(g, now, true);
+}
+
 static void set_timezone(const char *tz)
 {
     /* The schedule is wall-clock time in the hall's zone. */
@@ -265,6 +318,16 @@ static bool influx_settings_changed(const struct config *a, const struct config 
 #undef DIFF
 }
 
+static bool http_settings_changed(const struct config *a, const struct config *b)
+{
+#define DIFF(x) ((a->x == NULL) != (b->x == NULL) || (a->x && strcmp(a->x, b->x) != 0))
+    return a->http.enabled != b->http.enabled || DIFF(http.listen) || DIFF(http.token) ||
+           DIFF(http.web_dir) || DIFF(http.cert_file) || DIFF(http.key_file) ||
+           a->http.max_body_bytes != b->http.max_body_bytes ||
+           a->http.open_reads != b->http.open_reads || DIFF(gateway.state_dir);
+#undef DIFF
+}
+
 static void reload(struct gateway *g)
 {
     struct config *nc = NULL;
@@ -293,12 +356,17 @@ static void reload(struct gateway *g)
     bool new_mqtt = mqtt_settings_changed(g->cfg, nc) ||
                     !subscriptions_equal(g->subs, g->n_subs, subs, n_subs);
     bool new_writer = influx_settings_changed(g->cfg, nc);
+    bool new_http = http_settings_changed(g->cfg, nc);
     struct config *old = g->cfg;
 
     if (new_writer) {
         flush_batch(g);
         influx_writer_stop(g->writer, WRITER_DRAIN_MS);
         g->writer = NULL;
+    }
+    if (new_http) {
+        httpserver_stop(g->http);
+        g->http = NULL;
     }
     if (new_mqtt) {
         mqtt_stop(g->mqtt, MQTT_STOP_MS);
@@ -320,6 +388,8 @@ static void reload(struct gateway *g)
         log_err("reload: cannot start the InfluxDB writer");
     if (new_mqtt && start_mqtt(g) < 0)
         log_err("reload: cannot start the MQTT client");
+    if (new_http && start_http(g) < 0)
+        log_err("reload: cannot start the HTTP server");
     config_free(old);
     metrics_inc(MET_CONFIG_RELOADS);
     log_notice("reloaded %s: %zu halls, %zu devices%s%s", nc->path, nc->n_halls, nc->n_devices,
@@ -381,6 +451,7 @@ static void core_loop(struct gateway *g)
 
         take(g, wait);
         now = clock_mono_ms();
+        serve_api(g, now);
         if (now >= g->next_tick) {
             alerting_tick(g->alerting, time(NULL), now);
             g->next_tick = now + TICK_MS;
@@ -477,6 +548,8 @@ int gateway_run(const char *config_path)
     }
     if (start_mqtt(&g) < 0)
         goto out_stop_writer;
+    if (start_http(&g) < 0)
+        log_err("cannot start the HTTP server; running without it");
     log_notice("hallgw %s running: %zu halls, %zu devices, %zu subscriptions", g.cfg->gateway.id,
                g.cfg->n_halls, g.cfg->n_devices, g.n_subs);
 
@@ -492,6 +565,8 @@ out_stop_signals:
         pthread_kill(g.sig_thread, SIGTERM);
     pthread_join(g.sig_thread, NULL);
 out_free:
+    httpserver_stop(g.http);
+    api_free(g.api);
     mqtt_free(g.mqtt);
     notifier_stop(g.notifier, 0);
     alerting_free(g.alerting);

@@ -1,6 +1,10 @@
 #include "metrics.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static _Atomic uint64_t values[MET__COUNT];
 
@@ -152,4 +156,37 @@ void metrics_reset(void)
 {
     for (int i = 0; i < MET__COUNT; i++)
         atomic_store_explicit(&values[i], 0, memory_order_relaxed);
+}
+
+char *metrics_prometheus(void)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (!f)
+        return NULL;
+    for (int i = 0; i < MET__COUNT; i++) {
+        const struct metric_desc *d = &descs[i];
+        bool first = true;
+        for (int j = 0; j < i; j++) {
+            if (strcmp(descs[j].family, d->family) == 0)
+                first = false;
+        }
+        if (first)
+            fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", d->family, d->help, d->family,
+                    d->gauge ? "gauge" : "counter");
+        /* Every series of a family, right after its header. */
+        for (int j = i; first && j < MET__COUNT; j++) {
+            const struct metric_desc *e = &descs[j];
+            if (strcmp(e->family, d->family) != 0)
+                continue;
+            fprintf(f, "%s%s%s%s %llu\n", e->family, e->labels[0] ? "{" : "", e->labels,
+                    e->labels[0] ? "}" : "", (unsigned long long)metrics_get(j));
+        }
+    }
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
 }

@@ -98,6 +98,10 @@ static inline void metrics_inc(enum metric_id id)
 void metrics_set(enum metric_id id, uint64_t v); /* gauges */
 uint64_t metrics_get(enum metric_id id);
 
+/* The Prometheus text exposition (version 0.0.4) of every metric, malloc'd;
+ * NULL when out of memory. */
+char *metrics_prometheus(void);
+
 /* Sets every value to zero (tests). */
 void metrics_reset(void);
 

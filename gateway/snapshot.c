@@ -1,0 +1,231 @@
+#include "snapshot.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alert.h"
+#include "schedule.h"
+#include "store.h"
+#include "windows.h"
+
+static const char *const avail_names[] = {"unknown", "online", "offline"};
+static const char *const state_names[] = {"closed", "open", "break"};
+
+static json_t *str_or_null(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *device_json(const struct hm_device *d, mono_ms now)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(d->id));
+    json_object_set_new(o, "kind", json_string(config_kind_name(d->kind)));
+    json_object_set_new(o, "window", str_or_null(d->window));
+    json_object_set_new(o, "registered", json_boolean(d->registered));
+    json_object_set_new(o, "format", json_string(topic_format_name(d->format)));
+    json_object_set_new(o, "availability", json_string(avail_names[d->avail]));
+    json_object_set_new(o, "last_seen_age_s",
+                        d->last_seen ? json_real((double)(now - d->last_seen) / 1000.0)
+                                     : json_null());
+    json_t *values = json_object();
+    for (unsigned i = 0; i < d->n_values; i++) {
+        const struct hm_value *v = &d->values[i];
+        json_t *j = v->type == METRIC_NUMBER ? json_real(v->num)
+                    : v->type == METRIC_BOOL ? json_boolean(v->b)
+                                             : json_string(v->str);
+        json_object_set_new(values, v->key, j ? j : json_null());
+    }
+    json_object_set_new(o, "values", values);
+    return o;
+}
+
+struct hall_devices {
+    const char *hall;
+    json_t *arr;
+    mono_ms now;
+};
+
+static void add_device(struct hm_device *d, void *arg)
+{
+    struct hall_devices *hd = arg;
+    if (strcmp(d->hall, hd->hall) == 0)
+        json_array_append_new(hd->arr, device_json(d, hd->now));
+}
+
+static json_t *num_or_null(double v)
+{
+    return v >= 0 ? json_real(v) : json_null();
+}
+
+static json_t *window_json(const struct config *cfg, struct hallmodel *hm,
+                           const struct config_hall *h, const struct config_window *w,
+                           time_t wall)
+{
+    struct window_state st;
+    windows_state(cfg, hm, h, w, wall, &st);
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(w->id));
+    json_object_set_new(o, "name", json_string(w->name ? w->name : w->id));
+    json_object_set_new(o, "open", json_boolean(st.open));
+    json_object_set_new(o, "staffed", st.presence < 0 ? json_null() : json_boolean(st.presence));
+    json_object_set_new(o, "waiting", num_or_null(st.waiting));
+    json_object_set_new(o, "longest_wait_s", num_or_null(st.longest_wait_s));
+    json_object_set_new(o, "lunch_duty", json_boolean(w->lunch_duty));
+    json_object_set_new(o, "seat", str_or_null(w->seat));
+    json_object_set_new(o, "pc", str_or_null(w->pc));
+    json_object_set_new(o, "plug", str_or_null(w->plug));
+    json_object_set_new(o, "queue", str_or_null(w->queue));
+    return o;
+}
+
+static json_t *thresholds_json(const struct config *cfg, json_t **max_ages)
+{
+    json_t *arr = json_array();
+    *max_ages = json_array();
+    for (size_t i = 0; i < cfg->n_rules; i++) {
+        const struct config_rule *r = &cfg->rules[i];
+        if (!r->enabled)
+            continue;
+        json_t *o = json_object();
+        json_object_set_new(o, "rule", json_string(r->name));
+        json_object_set_new(o, "metric", str_or_null(r->metric));
+        json_object_set_new(o, "severity", json_string(config_severity_name(r->severity)));
+        json_t *kinds = json_array();
+        for (int k = 0; k < KIND_COUNT; k++) {
+            if (!r->kinds || (r->kinds & (1u << k)))
+                json_array_append_new(kinds, json_string(config_kind_name(k)));
+        }
+        json_object_set_new(o, "kinds", kinds);
+        if (r->type == RULE_THRESHOLD) {
+            json_object_set_new(o, r->has_above ? "above" : "below",
+                                json_real(r->has_above ? r->above : r->below));
+            json_object_set_new(o, "clear_at", json_real(r->clear_at));
+            json_array_append_new(arr, o);
+        } else if (r->type == RULE_MAX_AGE) {
+            json_object_set_new(o, "max_age_s", json_real((double)r->max_age_ms / 1000.0));
+            json_array_append_new(*max_ages, o);
+        } else {
+            json_decref(o);
+        }
+    }
+    return arr;
+}
+
+char *snapshot_state(const struct config *cfg, struct hallmodel *hm, time_t wall, mono_ms now,
+                     bool mqtt_connected)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "gateway", json_string(cfg->gateway.id));
+    json_object_set_new(root, "time", json_real((double)clock_wall_ns() / 1e9));
+    json_object_set_new(root, "timezone", json_string(cfg->gateway.timezone));
+    json_object_set_new(root, "mqtt_connected", json_boolean(mqtt_connected));
+    json_t *sched = json_object();
+    json_object_set_new(sched, "state",
+                        json_string(state_names[schedule_state(&cfg->schedule, wall)]));
+    time_t next = schedule_next_transition(&cfg->schedule, wall, false);
+    json_object_set_new(sched, "next_transition", next ? json_integer(next) : json_null());
+    json_object_set_new(root, "schedule", sched);
+
+    json_t *halls = json_array();
+    for (size_t i = 0; i < cfg->n_halls; i++) {
+        const struct config_hall *h = &cfg->halls[i];
+        json_t *ho = json_object();
+        json_object_set_new(ho, "id", json_string(h->id));
+        json_object_set_new(ho, "name", json_string(h->name ? h->name : h->id));
+        json_t *windows = json_array();
+        for (size_t j = 0; j < h->n_windows; j++)
+            json_array_append_new(windows, window_json(cfg, hm, h, &h->windows[j], wall));
+        json_object_set_new(ho, "windows", windows);
+        struct hall_devices hd = {h->id, json_array(), now};
+        hallmodel_foreach(hm, add_device, &hd);
+        json_object_set_new(ho, "devices", hd.arr);
+        json_array_append_new(halls, ho);
+    }
+    json_object_set_new(root, "halls", halls);
+    json_t *max_ages;
+    json_object_set_new(root, "thresholds", thresholds_json(cfg, &max_ages));
+    json_object_set_new(root, "max_ages", max_ages);
+    json_object_set_new(root, "poweroff", json_null());
+    char *out = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    return out;
+}
+
+struct alerts_acc {
+    char *buf;
+    size_t len, cap;
+    const char *gateway_id;
+    bool failed;
+};
+
+static void append_alert(const struct alert *a, void *arg)
+{
+    struct alerts_acc *acc = arg;
+    if (acc->failed || a->state == ALERT_PENDING)
+        return;
+    if (acc->cap - acc->len < ALERT_JSON_MAX + 2) {
+        size_t cap = acc->cap * 2 + ALERT_JSON_MAX + 2;
+        char *nb = realloc(acc->buf, cap);
+        if (!nb) {
+            acc->failed = true;
+            return;
+        }
+        acc->buf = nb;
+        acc->cap = cap;
+    }
+    if (acc->buf[acc->len - 1] != '[')
+        acc->buf[acc->len++] = ',';
+    int n = alert_to_json(a, acc->gateway_id, acc->buf + acc->len, acc->cap - acc->len);
+    if (n > 0)
+        acc->len += (size_t)n;
+    else if (acc->buf[acc->len - 1] == ',')
+        acc->len--;
+}
+
+char *snapshot_alerts(const struct config *cfg, struct alerting *al)
+{
+    static const char head[] = "{\"active\":[";
+    struct alerts_acc acc = {.cap = 4096, .gateway_id = cfg->gateway.id};
+    acc.buf = malloc(acc.cap);
+    if (!acc.buf)
+        return NULL;
+    memcpy(acc.buf, head, sizeof(head) - 1);
+    acc.len = sizeof(head) - 1;
+    alerting_foreach(al, append_alert, &acc);
+    if (acc.failed || acc.cap - acc.len < 3) {
+        free(acc.buf);
+        return NULL;
+    }
+    memcpy(acc.buf + acc.len, "]}", 3);
+    return acc.buf;
+}
+
+char *snapshot_history(const struct store_history *h, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "alert_id", json_string(h[i].alert_id));
+        json_object_set_new(o, "rule", json_string(h[i].rule));
+        json_object_set_new(o, "subject", json_string(h[i].subject));
+        json_object_set_new(o, "hall", json_string(h[i].hall));
+        json_object_set_new(o, "device", json_string(h[i].device));
+        json_object_set_new(o, "window", json_string(h[i].window));
+        json_object_set_new(o, "severity", json_string(h[i].severity));
+        json_object_set_new(o, "transition", json_string(h[i].transition));
+        json_object_set_new(o, "at", json_real(h[i].at));
+        json_object_set_new(o, "by", json_string(h[i].by));
+        json_object_set_new(o, "note", json_string(h[i].note));
+        json_object_set_new(o, "summary", json_string(h[i].summary));
+        if (h[i].has_value)
+            json_object_set_new(o, "value", json_real(h[i].value));
+        json_array_append_new(arr, o);
+    }
+    json_t *root = json_object();
+    json_object_set_new(root, "history", arr);
+    char *out = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    return out;
+}
