@@ -171,7 +171,7 @@ static const char *baseline_of(struct alerting *al, const struct hm_device *d, c
     if (al->io.store)
         store_baseline_set(al->io.store, d->id, metric, value, "auto",
                            (double)clock_wall_ns() / 1e9);
-    log_notice("baseline %s of %s learnt: %s", metric, d->id, value);
+    log_info("baseline %s of %s learnt: %s", metric, d->id, value);
 out_cache: {
     char *copy = strdup(value);
     if (copy && strmap_put(al->baselines, key, copy) < 0) {
