@@ -76,13 +76,13 @@ def fixtures(name=None):
 
 
 class Mosquitto:
-    def __init__(self, workdir, port=None, extra=""):
+    def __init__(self, workdir, port=None, extra="", prelude=""):
         self.dir = os.path.join(workdir, "mosquitto")
         os.makedirs(self.dir, exist_ok=True)
         self.port = port or free_port()
         self.conf = os.path.join(self.dir, "mosquitto.conf")
         with open(self.conf, "w") as f:
-            f.write("listener %d 127.0.0.1\n"
+            f.write(prelude + "listener %d 127.0.0.1\n"
                     "allow_anonymous true\n"
                     "persistence false\n"
                     "max_queued_messages 200000\n"
