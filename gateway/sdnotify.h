@@ -1,0 +1,22 @@
+/* Talking to systemd (libsystemd's sd-daemon is included here only):
+ * READY, RELOADING, STOPPING, STATUS and the watchdog. Every call does
+ * nothing when the gateway was not started by systemd. */
+#ifndef HALLGW_SDNOTIFY_H
+#define HALLGW_SDNOTIFY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clock.h"
+
+void sdnotify_ready(const char *status);
+void sdnotify_reloading(void);
+void sdnotify_stopping(void);
+void sdnotify_status(const char *status);
+
+/* Pings the watchdog, at most every half WatchdogSec, and only while
+ * healthy is true (a stuck core or a gateway cut off from its broker stops
+ * pinging, and systemd restarts it). */
+void sdnotify_watchdog(mono_ms now, bool healthy);
+
+#endif
