@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ struct alerting {
     struct strmap *alerts;    /* "<hall>/<alert id>" -> struct alert * */
     struct strmap *baselines; /* "<device>/<metric>" -> char * (approved value) */
     struct strmap *windows;   /* "<hall>/<window>" -> struct window_memo * */
+    struct strmap *holds;     /* "<hall>/<alert id>" -> double * (wall: held until) */
     mono_ms started;
     struct log_ratelimit rl_store;
 };
@@ -83,7 +85,8 @@ static void announce(struct alerting *al, struct alert *a, enum alert_transition
     }
     publish_alert(al, a, t);
     if (al->io.alert_point)
-        al->io.alert_point(al->io.ctx, a, t, wall);
+        /* Sub-second: two transitions in one second must stay two points. */
+        al->io.alert_point(al->io.ctx, a, t, (double)clock_wall_ns() / 1e9);
     if (al->io.notifier) {
         notifier_send(al->io.notifier, a, t, al->cfg->gateway.id, NULL);
         a->last_notified = wall;
@@ -106,6 +109,21 @@ static void drop_alert(struct alerting *al, struct alert *a)
     key_of(key, sizeof(key), a->hall, a->id);
     strmap_remove(al->alerts, key);
     free(a);
+}
+
+/* The wall time until which alert id of hall is held pending, or 0. A hold
+ * that has run out is forgotten. */
+static double held_until(struct alerting *al, const char *hall, const char *id, double wall)
+{
+    char key[256];
+    key_of(key, sizeof(key), hall, id);
+    double *until = strmap_get(al->holds, key);
+    if (!until)
+        return 0;
+    if (wall < *until)
+        return *until;
+    free(strmap_remove(al->holds, key));
+    return 0;
 }
 
 /* Feeds a verdict for (rule, subject) into its alert, creating the alert
@@ -137,7 +155,12 @@ static void apply(struct alerting *al, const struct config_rule *r, const char *
         a->has_value = v->has_value;
         a->value = v->value;
     }
-    enum alert_transition t = alert_update(a, v->condition, v->for_ms, now, wall);
+    int64_t for_ms = v->for_ms;
+    /* A held alert may become pending, not fire (alerting_hold). */
+    if (v->condition && a->state != ALERT_FIRING && a->state != ALERT_ACKNOWLEDGED &&
+        held_until(al, hall, id, wall) > 0)
+        for_ms = INT64_MAX;
+    enum alert_transition t = alert_update(a, v->condition, for_ms, now, wall);
     announce(al, a, t, wall);
     if (a->state == ALERT_INACTIVE || a->state == ALERT_RESOLVED)
         drop_alert(al, a);
@@ -525,7 +548,8 @@ int alerting_new(const struct config *cfg, struct hallmodel *hm, const struct al
     al->alerts = strmap_new();
     al->baselines = strmap_new();
     al->windows = strmap_new();
-    if (!al->alerts || !al->baselines || !al->windows) {
+    al->holds = strmap_new();
+    if (!al->alerts || !al->baselines || !al->windows || !al->holds) {
         alerting_free(al);
         return -ENOMEM;
     }
@@ -567,6 +591,8 @@ static void collect_orphan(const char *key, void *value, void *arg)
     (void)key;
     struct orphans *o = arg;
     struct alert *a = value;
+    if (alerting_external_rule(a->rule))
+        return; /* not from a rule of the config */
     for (size_t i = 0; i < o->al->cfg->n_rules; i++) {
         const struct config_rule *r = &o->al->cfg->rules[i];
         if (r->enabled && strcmp(r->name, a->rule) == 0)
@@ -623,5 +649,90 @@ void alerting_free(struct alerting *al)
         strmap_foreach(al->windows, free_value, NULL);
         strmap_free(al->windows);
     }
+    if (al->holds) {
+        strmap_foreach(al->holds, free_value, NULL);
+        strmap_free(al->holds);
+    }
     free(al);
+}
+
+/* ---- alerts from outside the rule engine ------------------------------------ */
+
+static const char *const external_rules[] = {ALERTING_RULE_POWEROFF_FAILED, NULL};
+
+bool alerting_external_rule(const char *rule)
+{
+    for (size_t i = 0; rule && external_rules[i]; i++) {
+        if (strcmp(rule, external_rules[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+int alerting_raise_external(struct alerting *al, const struct alerting_external *x, time_t wall,
+                            mono_ms now)
+{
+    if (!alerting_external_rule(x->rule) || !x->subject || !x->hall)
+        return -EINVAL;
+    char id[ALERT_ID_MAX + 1];
+    snprintf(id, sizeof(id), "%s:%s", x->rule, x->subject);
+    struct alert *a = find_alert(al, x->hall, id);
+    if (!a) {
+        /* Manual resolve: it needs a person, or the gateway seeing it right. */
+        struct config_rule r = {.name = (char *)x->rule, .type = RULE_EVENT,
+                                .severity = x->severity};
+        a = malloc(sizeof(*a));
+        if (!a)
+            return -ENOMEM;
+        alert_init(a, &r, x->subject, x->hall, x->device ? x->device : "",
+                   x->window ? x->window : "", x->kind);
+        char key[256];
+        key_of(key, sizeof(key), x->hall, a->id);
+        if (strmap_put(al->alerts, key, a) < 0) {
+            free(a);
+            return -ENOMEM;
+        }
+    }
+    snprintf(a->summary, sizeof(a->summary), "%s", x->summary ? x->summary : "");
+    a->has_value = false;
+    enum alert_transition t = alert_update(a, true, 0, now, (double)wall);
+    if (t == AT_NONE && al->io.store) /* a repeat updates the summary */
+        store_record(al->io.store, a, AT_NONE);
+    announce(al, a, t, (double)wall);
+    return 0;
+}
+
+int alerting_resolve_external(struct alerting *al, const char *hall, const char *alert_id,
+                              const char *note, time_t wall)
+{
+    struct alert *a = find_alert(al, hall, alert_id);
+    if (!a || !alerting_external_rule(a->rule))
+        return -ENOENT;
+    enum alert_transition t = alert_resolve(a, "", note, (double)wall);
+    if (t == AT_NONE)
+        return -ENOENT;
+    announce(al, a, t, (double)wall);
+    drop_alert(al, a);
+    return 0;
+}
+
+int alerting_hold(struct alerting *al, const char *hall, const char *alert_id, double until)
+{
+    char key[256];
+    key_of(key, sizeof(key), hall, alert_id);
+    double *v = strmap_get(al->holds, key);
+    if (until <= 0) {
+        free(strmap_remove(al->holds, key));
+        return 0;
+    }
+    if (!v) {
+        if (!(v = malloc(sizeof(*v))))
+            return -ENOMEM;
+        if (strmap_put(al->holds, key, v) < 0) {
+            free(v);
+            return -ENOMEM;
+        }
+    }
+    *v = until;
+    return 0;
 }
