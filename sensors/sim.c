@@ -12,10 +12,13 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "cmdsign.h"
 #include "config.h"
 #include "duration.h"
 #include "log.h"
+#include "json.h"
 #include "mqtt.h"
+#include "queue.h"
 #include "simhall.h"
 
 static atomic_bool stop_requested;
@@ -37,12 +40,27 @@ struct sim_opts {
     uint64_t seed;
     const char *start; /* HH:MM[:SS] simulated time of day to start at */
     int print_config;
+    int incidents;
+    const char *refuse; /* a PC id whose user refuses power-off */
 };
 
 struct publisher {
     struct mqtt *mqtt;
     int qos;
     unsigned long long sent, failed;
+};
+
+/* Opening hours when there is no config: Monday to Friday, 09:00-17:00,
+ * lunch 12:00-13:00. */
+static struct config_break default_lunch = {12 * 3600, 13 * 3600};
+static const struct config_schedule default_schedule = {
+    .weekdays = 0x3e,
+    .open_s = 9 * 3600,
+    .close_s = 17 * 3600,
+    .breaks = &default_lunch,
+    .n_breaks = 1,
+    .poweroff_s = -1,
+    .poweron_s = -1,
 };
 
 static void usage(FILE *f)
@@ -54,8 +72,12 @@ static void usage(FILE *f)
           "Simulates a public service hall of N windows over MQTT: per window a seat\n"
           "sensor, a PC and a peripheral smart plug; per hall a queue system, a people\n"
           "counter, two air sensors and a printer, in the native, Zigbee2MQTT, Tasmota\n"
-          "and Shelly formats. Seats are staffed through opening hours (09:00-17:00,\n"
-          "lunch 12:00-13:00 in simulated local time), the queue and CO2 follow the day.\n"
+          "and Shelly formats. Seats are staffed through opening hours (the config's\n"
+          "schedule with -c, else 09:00-17:00 Monday to Friday with lunch 12:00-13:00,\n"
+          "in simulated local time); the queue and CO2 follow the day. It obeys the\n"
+          "gateway's commands as the real devices would: signed power-off and scan\n"
+          "commands to its PCs (verified with mqtt.command_key_file of the -c config),\n"
+          "Tasmota and Shelly relay commands to its plugs.\n"
           "\n"
           "Options:\n"
           "  -c, --config FILE     take the broker URI, credentials and topic prefix from\n"
@@ -76,6 +98,10 @@ static void usage(FILE *f)
           "      --seed S          random seed, for repeatable runs (default 1)\n"
           "      --qos Q           publish QoS, 0 or 1 (default 1)\n"
           "      --print-config    print the halls and devices config for this hall, exit\n"
+          "      --incidents       play scripted incidents: window w07 unstaffed for 15 min\n"
+          "                        after 1 min, a threat on pc-w03 after 2 min, the printer\n"
+          "                        out of paper from 5 to 12 min, pc-w05's scan 9 days old\n"
+          "      --refuse PC       the PC's user refuses the nightly power-off\n"
           "  -h, --help            print this help and exit\n"
           "\n"
           "A progress line goes to stderr every 10 seconds; SIGINT or SIGTERM stops.\n",
@@ -94,14 +120,24 @@ static void publish(void *arg, const char *topic, const char *payload, bool reta
 static int parse_args(int argc, char **argv, struct sim_opts *o)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},   {"uri", required_argument, NULL, 'u'},
-        {"username", required_argument, NULL, 'U'}, {"prefix", required_argument, NULL, 'P'},
-        {"hall", required_argument, NULL, 'H'},     {"hall-name", required_argument, NULL, 'N'},
-        {"windows", required_argument, NULL, 'w'},  {"speed", required_argument, NULL, 's'},
-        {"start", required_argument, NULL, 'T'},    {"rate", required_argument, NULL, 'r'},
-        {"count", required_argument, NULL, 'n'},    {"duration", required_argument, NULL, 'd'},
-        {"seed", required_argument, NULL, 'S'},     {"qos", required_argument, NULL, 'q'},
-        {"print-config", no_argument, NULL, 'p'},   {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        {"uri", required_argument, NULL, 'u'},
+        {"username", required_argument, NULL, 'U'},
+        {"prefix", required_argument, NULL, 'P'},
+        {"hall", required_argument, NULL, 'H'},
+        {"hall-name", required_argument, NULL, 'N'},
+        {"windows", required_argument, NULL, 'w'},
+        {"speed", required_argument, NULL, 's'},
+        {"start", required_argument, NULL, 'T'},
+        {"rate", required_argument, NULL, 'r'},
+        {"count", required_argument, NULL, 'n'},
+        {"duration", required_argument, NULL, 'd'},
+        {"seed", required_argument, NULL, 'S'},
+        {"qos", required_argument, NULL, 'q'},
+        {"print-config", no_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {"incidents", no_argument, NULL, 'I'},
+        {"refuse", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -137,8 +173,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
         case 's':
             o->speed = strtod(optarg, &end);
             if (*end || !(o->speed > 0) || o->speed > 100000) {
-                fprintf(stderr, "hallgw-sim: --speed: expected a number > 0, got '%s'\n",
-                        optarg);
+                fprintf(stderr, "hallgw-sim: --speed: expected a number > 0, got '%s'\n", optarg);
                 return -1;
             }
             break;
@@ -148,8 +183,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
         case 'r':
             o->rate = strtod(optarg, &end);
             if (*end || o->rate < 0) {
-                fprintf(stderr, "hallgw-sim: --rate: expected a number >= 0, got '%s'\n",
-                        optarg);
+                fprintf(stderr, "hallgw-sim: --rate: expected a number >= 0, got '%s'\n", optarg);
                 return -1;
             }
             break;
@@ -181,6 +215,12 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
             break;
         case 'p':
             o->print_config = 1;
+            break;
+        case 'I':
+            o->incidents = 1;
+            break;
+        case 'R':
+            o->refuse = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -226,6 +266,109 @@ static void progress(const struct publisher *p, double elapsed_s, double sim_t)
             p->failed ? ", some publishes failed (broker unreachable?)" : "");
 }
 
+struct commands {
+    struct sim_hall *hall;
+    struct publisher *pub;
+    uint8_t key[CMDSIGN_KEY_MAX];
+    size_t key_len;
+    struct cmdsign_replay *replay;
+};
+
+static void reply(struct commands *c, const char *device, const char *id, const char *result,
+                  const char *detail)
+{
+    char topic[256], p[512];
+    snprintf(topic, sizeof(topic), "%s/%s/%s/cmd/reply", c->hall->prefix, c->hall->hall, device);
+    snprintf(p, sizeof(p), "{\"id\":\"%s\",\"result\":\"%s\",\"detail\":\"%s\"}", id, result,
+             detail);
+    publish(c->pub, topic, p, false);
+}
+
+/* A signed command to one of the simulated PCs, obeyed as hallgw-agent
+ * --dry-run would. */
+static void pc_command(struct commands *c, struct sim_device *d, const struct mqtt_msg *m)
+{
+    struct cmdsign_cmd cmd;
+    const char *why = NULL;
+    int64_t now = clock_wall_ns() / 1000000000;
+    if (!c->key_len) {
+        fprintf(stderr,
+                "hallgw-sim: a command for %s, but no command key (-c config with "
+                "mqtt.command_key_file)\n",
+                d->id);
+        return;
+    }
+    int r = cmdsign_verify(c->key, c->key_len, m->payload, m->payload_len, now, c->hall->hall,
+                           d->id, &cmd, &why);
+    if (r == 0 && cmdsign_replay_check_and_add(c->replay, cmd.nonce, cmd.expires, now) < 0) {
+        r = -EALREADY;
+        why = "replayed command";
+    }
+    if (r < 0) {
+        if (cmd.id[0])
+            reply(c, d->id, cmd.id, "refused", why ? why : "refused");
+        return;
+    }
+    switch (cmd.action_code) {
+    case CMDSIGN_ACTION_POWEROFF:
+        if (d->refuses) {
+            reply(c, d->id, cmd.id, "refused", "the user is still working (simulated)");
+            return;
+        }
+        reply(c, d->id, cmd.id, "accepted", "shutting down");
+        reply(c, d->id, cmd.id, "done", "dry run: the PC went down");
+        simhall_set_power(c->hall, d, false, publish, c->pub);
+        fprintf(stderr, "hallgw-sim: %s powered off\n", d->id);
+        break;
+    case CMDSIGN_ACTION_SCAN: {
+        char topic[256];
+        reply(c, d->id, cmd.id, "accepted", "scanning");
+        snprintf(topic, sizeof(topic), "%s/%s/%s/event", c->hall->prefix, c->hall->hall, d->id);
+        publish(c->pub, topic,
+                "{\"type\":\"scan_finished\",\"type_of_scan\":\"quick\",\"threats\":0}", false);
+        reply(c, d->id, cmd.id, "done", "0 threats");
+        break;
+    }
+    case CMDSIGN_ACTION_NOTIFY:
+        reply(c, d->id, cmd.id, "done", "shown");
+        break;
+    case CMDSIGN_ACTION_OTHER:
+        reply(c, d->id, cmd.id, "refused", "unknown action");
+        break;
+    }
+}
+
+static void handle_command(struct commands *c, const struct mqtt_msg *m)
+{
+    char a[128], b[128];
+    struct sim_device *d;
+    if (sscanf(m->topic, "cmnd/%127[^/]/%127s", a, b) == 2 && strcmp(b, "POWER") == 0) {
+        d = simhall_find_source(c->hall, SIM_TASMOTA, a);
+        if (d)
+            simhall_set_power(c->hall, d, strcmp(m->payload, "ON") == 0, publish, c->pub);
+        return;
+    }
+    if (sscanf(m->topic, "%127[^/]/%127s", a, b) == 2 && strcmp(b, "rpc") == 0) {
+        d = simhall_find_source(c->hall, SIM_SHELLY, a);
+        struct json_flat f;
+        if (!d || json_flatten(m->payload, m->payload_len, NULL, &f) != JSON_OK)
+            return;
+        const struct json_field *method = json_flat_get(&f, "method");
+        const struct json_field *on = json_flat_get(&f, "params_on");
+        if (method && method->type == JSON_T_STRING && strcmp(method->str, "Switch.Set") == 0 &&
+            on && on->type == JSON_T_BOOL)
+            simhall_set_power(c->hall, d, on->b, publish, c->pub);
+        json_flat_free(&f);
+        return;
+    }
+    size_t pl = strlen(c->hall->prefix), hl = strlen(c->hall->hall);
+    if (strncmp(m->topic, c->hall->prefix, pl) == 0 && m->topic[pl] == '/' &&
+        strncmp(m->topic + pl + 1, c->hall->hall, hl) == 0 && m->topic[pl + 1 + hl] == '/' &&
+        sscanf(m->topic + pl + hl + 2, "%127[^/]/%127s", a, b) == 2 && strcmp(b, "cmd") == 0 &&
+        (d = simhall_find(c->hall, a)) && d->kind == SIM_PC)
+        pc_command(c, d, m);
+}
+
 int main(int argc, char **argv)
 {
     struct sim_opts o = {.uri = "tcp://127.0.0.1:1883",
@@ -260,6 +403,8 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    if (cfg)
+        setenv("TZ", cfg->gateway.timezone, 1);
     tzset();
     time_t now_t = time(NULL);
     struct tm lt;
@@ -270,7 +415,8 @@ int main(int argc, char **argv)
         return 2;
 
     struct sim_hall hall;
-    if (simhall_init(&hall, o.prefix, o.hall, o.windows, o.seed, sim0, tz_offset) < 0) {
+    if (simhall_init(&hall, o.prefix, o.hall, o.windows, o.seed, sim0,
+                     cfg ? &cfg->schedule : &default_schedule, o.incidents) < 0) {
         fprintf(stderr, "hallgw-sim: cannot set up the hall\n");
         return 1;
     }
@@ -281,9 +427,36 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    hall.started = wall0;
+    if (o.refuse) {
+        struct sim_device *d = simhall_find(&hall, o.refuse);
+        if (!d || d->kind != SIM_PC) {
+            fprintf(stderr, "hallgw-sim: --refuse: no simulated PC '%s'\n", o.refuse);
+            simhall_free(&hall);
+            config_free(cfg);
+            return 2;
+        }
+        d->refuses = true;
+    }
+    struct commands cmds = {.hall = &hall, .replay = cmdsign_replay_new(1024)};
+    if (cfg && cfg->mqtt.command_key_file &&
+        cmdsign_key_load(cfg->mqtt.command_key_file, cmds.key, &cmds.key_len) < 0) {
+        fprintf(stderr, "hallgw-sim: cannot read the command key %s\n", cfg->mqtt.command_key_file);
+        return 2;
+    }
+    char cmd_filter[256];
+    snprintf(cmd_filter, sizeof(cmd_filter), "%s/%s/+/cmd", o.prefix, o.hall);
+    const char *subs[] = {cmd_filter, "cmnd/+/POWER", "+/rpc"};
+    struct queue *inbox = queue_new(1024);
+
     char client_id[128];
     snprintf(client_id, sizeof(client_id), "hallgw-sim-%s-%d", o.hall, (int)getpid());
-    struct mqtt_options mo = {.uri = o.uri,
+    struct mqtt_options mo = {.subscriptions = subs,
+                              .n_subscriptions = 3,
+                              .inbox = inbox,
+                              .inbox_wait_ms = 1000,
+                              .max_payload = CMDSIGN_PAYLOAD_MAX,
+                              .uri = o.uri,
                               .client_id = client_id,
                               .username = o.username,
                               .password = o.password,
@@ -291,6 +464,7 @@ int main(int argc, char **argv)
                               .clean_session = true,
                               .verify = true};
     struct publisher pub = {.qos = o.qos};
+    cmds.pub = &pub;
     if (mqtt_new(&mo, &pub.mqtt) < 0 || mqtt_start(pub.mqtt) < 0)
         return 1;
     signal(SIGINT, on_signal);
@@ -342,6 +516,14 @@ int main(int argc, char **argv)
             usleep(100000);
         }
         mqtt_tick(pub.mqtt, now);
+        void *items[64];
+        size_t n_cmd = queue_pop_batch(inbox, items, 64, 0);
+        for (size_t i = 0; i < n_cmd; i++) {
+            struct mqtt_msg *m = items[i];
+            if (!m->retained && !m->oversize)
+                handle_command(&cmds, m);
+            free(m);
+        }
         if (now >= next_progress) {
             progress(&pub, elapsed, o.rate >= 0 ? 0 : sim_t);
             next_progress = now + 10000;
@@ -350,6 +532,11 @@ int main(int argc, char **argv)
     progress(&pub, (double)(clock_mono_ms() - t0) / 1000.0, o.rate >= 0 ? 0 : sim_t);
     mqtt_stop(pub.mqtt, 5000);
     mqtt_free(pub.mqtt);
+    void *rest;
+    while (queue_pop_batch(inbox, &rest, 1, 0) == 1)
+        free(rest);
+    queue_free(inbox);
+    cmdsign_replay_free(cmds.replay);
     simhall_free(&hall);
     config_free(cfg);
     return pub.failed && !pub.sent ? 1 : 0;

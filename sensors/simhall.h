@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "config.h"
+
 #define SIM_MAX_WINDOWS 99
 #define SIM_ID_MAX 64
 
@@ -33,6 +35,9 @@ struct sim_device {
     double interval_s;  /* simulated seconds between reports */
     double next_due;    /* simulated unix time */
     bool state_bool;    /* seat presence, plug on, PC on */
+    bool off;           /* powered off by a command: a PC stops reporting, a plug reads off */
+    bool refuses;       /* a PC whose user refuses the power-off */
+    double absent_until; /* seat: the staff member is away until this simulated time */
 };
 
 struct sim_hall {
@@ -46,15 +51,24 @@ struct sim_hall {
     double longest_wait_s;
     double served;
     double co2, temperature, humidity;
-    int64_t tz_offset_s; /* for the simulated opening hours */
+    const struct config_schedule *sched; /* opening hours, in the process's time zone */
     double wall_now;     /* real unix time, for the "ts" of reports; set by the caller */
+    double started;      /* real unix time the simulation started */
+    bool incidents;      /* play the scripted incidents (see simhall_init) */
+    bool threat_sent;
 };
 
 /* A message to publish. */
 typedef void (*sim_emit_fn)(void *arg, const char *topic, const char *payload, bool retained);
 
+/* sched: the hall's opening hours (the simulated staff follow them). With
+ * incidents, these happen in real time from the start: window w07's staff
+ * leave for 15 minutes after 1 minute; pc-w03 reports a threat after 2
+ * minutes; the printer runs out of paper from 5 to 12 minutes; pc-w05's last
+ * virus scan is 9 days old throughout. */
 int simhall_init(struct sim_hall *h, const char *prefix, const char *hall, int windows,
-                 uint64_t seed, double start, int64_t tz_offset_s);
+                 uint64_t seed, double start, const struct config_schedule *sched,
+                 bool incidents);
 void simhall_free(struct sim_hall *h);
 
 /* The halls/devices part of a hallgw config for this hall (libconfig). */
@@ -65,6 +79,15 @@ void simhall_announce(struct sim_hall *h, sim_emit_fn emit, void *arg);
 
 /* Advances the hall to simulated time t, emitting every report that is due. */
 void simhall_step(struct sim_hall *h, double t, sim_emit_fn emit, void *arg);
+
+/* The device with this id, or whose foreign name is name; NULL when none. */
+struct sim_device *simhall_find(struct sim_hall *h, const char *id);
+struct sim_device *simhall_find_source(struct sim_hall *h, enum sim_format f, const char *name);
+
+/* Powers a plug or PC on or off and reports it as the device would: a plug
+ * its new relay state, a PC going down its shutdown event and "offline". */
+void simhall_set_power(struct sim_hall *h, struct sim_device *d, bool on, sim_emit_fn emit,
+                       void *arg);
 
 /* Emits one report of device i at time t, whatever is due (load mode). */
 void simhall_report(struct sim_hall *h, size_t i, double t, sim_emit_fn emit, void *arg);
