@@ -323,6 +323,7 @@ static void pc_command(struct commands *c, struct sim_device *d, const struct mq
     case CMDSIGN_ACTION_SCAN: {
         char topic[256];
         reply(c, d->id, cmd.id, "accepted", "scanning");
+        d->scanned_at = c->hall->wall_now;
         snprintf(topic, sizeof(topic), "%s/%s/%s/event", c->hall->prefix, c->hall->hall, d->id);
         publish(c->pub, topic,
                 "{\"type\":\"scan_finished\",\"type_of_scan\":\"quick\",\"threats\":0}", false);

@@ -307,8 +307,9 @@ void simhall_report(struct sim_hall *h, size_t i, double t, sim_emit_fn emit, vo
                  false);
             h->threat_sent = true;
         }
-        double last_scan =
-            h->incidents && d->window == 5 ? h->wall_now - 86400 * 9 : h->wall_now - 86400 * 2;
+        double last_scan = d->scanned_at > 0                ? d->scanned_at
+                           : h->incidents && d->window == 5 ? h->wall_now - 86400 * 9
+                                                            : h->wall_now - 86400 * 2;
         snprintf(p, sizeof(p),
                  "{\"ts\":%.3f,\"power\":\"on\",\"cpu_pct\":%.1f,\"mem_pct\":%.1f,"
                  "\"disk_free_pct\":%d,\"uptime_s\":%d,\"users\":1,\"av_engine\":\"clamav\","

@@ -31,13 +31,14 @@ struct sim_device {
     char source[SIM_ID_MAX * 2]; /* foreign name, "" for native */
     enum sim_kind kind;
     enum sim_format format;
-    int window;         /* 1-based window number, 0 for hall devices */
-    double interval_s;  /* simulated seconds between reports */
-    double next_due;    /* simulated unix time */
-    bool state_bool;    /* seat presence, plug on, PC on */
-    bool off;           /* powered off by a command: a PC stops reporting, a plug reads off */
-    bool refuses;       /* a PC whose user refuses the power-off */
+    int window;          /* 1-based window number, 0 for hall devices */
+    double interval_s;   /* simulated seconds between reports */
+    double next_due;     /* simulated unix time */
+    bool state_bool;     /* seat presence, plug on, PC on */
+    bool off;            /* powered off by a command: a PC stops reporting, a plug reads off */
+    bool refuses;        /* a PC whose user refuses the power-off */
     double absent_until; /* seat: the staff member is away until this simulated time */
+    double scanned_at;   /* PC: real time of the last virus scan it was ordered to run */
 };
 
 struct sim_hall {
@@ -47,14 +48,14 @@ struct sim_hall {
     size_t n;
     struct sim_device *devs;
     uint64_t rng;
-    double waiting;  /* people waiting */
+    double waiting; /* people waiting */
     double longest_wait_s;
     double served;
     double co2, temperature, humidity;
     const struct config_schedule *sched; /* opening hours, in the process's time zone */
-    double wall_now;     /* real unix time, for the "ts" of reports; set by the caller */
-    double started;      /* real unix time the simulation started */
-    bool incidents;      /* play the scripted incidents (see simhall_init) */
+    double wall_now; /* real unix time, for the "ts" of reports; set by the caller */
+    double started;  /* real unix time the simulation started */
+    bool incidents;  /* play the scripted incidents (see simhall_init) */
     bool threat_sent;
 };
 
@@ -67,8 +68,7 @@ typedef void (*sim_emit_fn)(void *arg, const char *topic, const char *payload, b
  * minutes; the printer runs out of paper from 5 to 12 minutes; pc-w05's last
  * virus scan is 9 days old throughout. */
 int simhall_init(struct sim_hall *h, const char *prefix, const char *hall, int windows,
-                 uint64_t seed, double start, const struct config_schedule *sched,
-                 bool incidents);
+                 uint64_t seed, double start, const struct config_schedule *sched, bool incidents);
 void simhall_free(struct sim_hall *h);
 
 /* The halls/devices part of a hallgw config for this hall (libconfig). */
