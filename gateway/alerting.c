@@ -679,8 +679,8 @@ int alerting_raise_external(struct alerting *al, const struct alerting_external 
     struct alert *a = find_alert(al, x->hall, id);
     if (!a) {
         /* Manual resolve: it needs a person, or the gateway seeing it right. */
-        struct config_rule r = {.name = (char *)x->rule, .type = RULE_EVENT,
-                                .severity = x->severity};
+        struct config_rule r = {
+            .name = (char *)x->rule, .type = RULE_EVENT, .severity = x->severity};
         a = malloc(sizeof(*a));
         if (!a)
             return -ENOMEM;

@@ -79,4 +79,46 @@ size_t alerting_active_count(const struct alerting *al);
 void alerting_foreach(struct alerting *al, void (*fn)(const struct alert *a, void *arg),
                       void *arg);
 
+/* ---- alerts raised outside the rule engine ------------------------------ */
+
+/* Power-off enforcement: a PC that refused, never answered or is still on
+ * after verify_within, or a plug still on (enforce.h). Subject: the device. */
+#define ALERTING_RULE_POWEROFF_FAILED "poweroff-failed"
+
+/* True for the rule names of alerts raised by alerting_raise_external():
+ * config refuses rules of these names, and their alerts are kept across
+ * restarts and reloads although no configured rule has the name. */
+bool alerting_external_rule(const char *rule);
+
+struct alerting_external {
+    const char *rule;    /* an alerting_external_rule() name */
+    const char *subject; /* the alert id is "<rule>:<subject>" */
+    const char *hall;
+    const char *device, *window; /* NULL for none */
+    enum device_kind kind;
+    enum severity severity;
+    const char *summary;
+};
+
+/* Raises (fires at once) the alert "<rule>:<subject>" of hall; a repeat while
+ * it is active updates its summary, never duplicates it. Such an alert has
+ * type "event": a person resolves it with a handling note (alerting_ack with
+ * resolve), or alerting_resolve_external() does when the cause is gone.
+ * Returns 0, -EINVAL (not an external rule) or -ENOMEM. */
+int alerting_raise_external(struct alerting *al, const struct alerting_external *x, time_t wall,
+                            mono_ms now);
+
+/* Resolves an active external alert by itself (resolved_by ""), with note
+ * as the record of why. Returns 0, or -ENOENT when it is not active. */
+int alerting_resolve_external(struct alerting *al, const char *hall, const char *alert_id,
+                              const char *note, time_t wall);
+
+/* Holds the alert alert_id of hall (a rule's "<rule>:<device>") until the
+ * wall time until: while held, a true condition keeps it pending (quiet)
+ * instead of firing; after, it fires as the rule says if the condition is
+ * still true. An alert already firing is not affected. until <= 0 removes
+ * the hold. For enforcement: a scan was ordered, give it time. Returns 0 or
+ * -ENOMEM. */
+int alerting_hold(struct alerting *al, const char *hall, const char *alert_id, double until);
+
 #endif

@@ -3,7 +3,8 @@
  * The core owns all state; the HTTP threads never touch it. Instead the core
  * publishes JSON snapshots (the hall state and the active alerts) while
  * someone is asking for them, and serves requests that change something
- * (acknowledgements) from its own loop, answering each one. */
+ * (acknowledgements, power-off overrides) from its own loop, answering each
+ * one. */
 #ifndef HALLGW_API_H
 #define HALLGW_API_H
 
@@ -15,7 +16,11 @@
 
 struct queue;
 
-enum api_request_kind { API_ACK };
+enum api_request_kind {
+    API_ACK,             /* hall, id (the alert), by, note, resolve */
+    API_OVERRIDE_ADD,    /* id (the device), until, note (the reason), by */
+    API_OVERRIDE_REMOVE, /* id (the device), by */
+};
 
 struct api_request {
     enum api_request_kind kind;
@@ -24,9 +29,11 @@ struct api_request {
     char by[65];
     char note[256];
     bool resolve;
+    double until; /* unix seconds */
     /* the answer */
     int result;       /* 0 or a negative errno */
     char state[16];   /* the alert's state afterwards */
+    char why[128];    /* overrides: why it was refused */
     /* private */
     bool done;
     int refs;

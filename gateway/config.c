@@ -239,6 +239,8 @@ static const struct config_key root_keys[] = {
     {.name = "rules", .t = V_CUSTOM, .fn = config_parse_rules},
     {.name = "notify", .t = V_CUSTOM, .fn = config_parse_notify},
     {.name = "alerts", .t = V_CUSTOM, .fn = config_parse_alerts},
+    {.name = "poweroff", .t = V_CUSTOM, .fn = config_parse_poweroff},
+    {.name = "scans", .t = V_CUSTOM, .fn = config_parse_scans},
     {0},
 };
 
@@ -390,6 +392,7 @@ int config_load(const char *path, struct config **out, struct config_errors *err
     config_check_model(&x, root);
     config_check_rules(&x, root);
     config_check_notify(&x, root);
+    config_check_enforce(&x, root);
 out_destroy:
     config_destroy(&cfg);
 out:
@@ -456,5 +459,6 @@ void config_free(struct config *c)
     config_free_model((struct config_priv *)c);
     config_free_rules((struct config_priv *)c);
     config_free_notify(c);
+    config_free_enforce(c);
     free(c);
 }

@@ -200,6 +200,31 @@ struct config_alert_policy {
     char *escalate_to;         /* a notify route name, or NULL */
 };
 
+/* ---- enforcement: nightly power-off and virus scans (config_enforce.c) -- */
+
+struct config_poweroff {
+    bool enabled;             /* the block is present and enabled is not false */
+    int64_t grace_ms;         /* what the agent waits before shutting down; default 5m */
+    int64_t verify_within_ms; /* the PC (and then its plug) must be off by then; default 15m */
+    int64_t closed_grace_ms;  /* a PC seen on while the hall is closed: poweroff after; 10m */
+    int64_t plug_delay_ms;    /* between a PC verified off and its plug cut; default 1m */
+    bool plugs_after_pcs;     /* switch the windows' plugs off after their PCs; default true */
+    bool dry_run;             /* log and record what would be done, send nothing */
+    char **exempt;            /* fnmatch globs on device ids, never powered off */
+    size_t n_exempt;
+};
+
+enum scans_when { SCANS_BREAK, SCANS_BEFORE_POWEROFF };
+enum scans_type { SCANS_QUICK, SCANS_FULL };
+
+struct config_scans {
+    bool enabled;                   /* the block is present and enabled is not false */
+    enum scans_when when;           /* default SCANS_BREAK */
+    enum scans_type type;           /* default SCANS_QUICK */
+    int64_t before_poweroff_ms;     /* the window before schedule.poweroff_at; default 30m */
+    int64_t still_overdue_after_ms; /* the scan alert stays quiet this long; default 2h */
+};
+
 struct config {
     char *path;
     struct {
@@ -223,6 +248,8 @@ struct config {
     struct config_notify *notify;
     size_t n_notify;
     struct config_alert_policy alerts;
+    struct config_poweroff poweroff; /* disabled when the block is absent */
+    struct config_scans scans;       /* disabled when the block is absent */
 };
 
 struct config_error {
@@ -259,5 +286,9 @@ const struct config_notify *config_find_notify(const struct config *c, const cha
 int config_kind_parse(const char *s);             /* -1 when unknown */
 /* The InfluxDB measurement of a kind: seat/people -> occupancy, ... */
 const char *config_kind_measurement(enum device_kind k);
+
+/* "break", "before_poweroff"; "quick", "full". */
+const char *config_scans_when_name(enum scans_when w);
+const char *config_scans_type_name(enum scans_type t);
 
 #endif

@@ -1,5 +1,5 @@
 /* Private to the config module (config.c, config_parse.c, config_devices.c,
- * config_rules.c, config_notify.c):
+ * config_rules.c, config_notify.c, config_enforce.c):
  * the key-table walker over libconfig settings and the parts of a loaded
  * config that are not public. Nothing else may include this header: it is how
  * the config module keeps libconfig to itself. */
@@ -172,5 +172,12 @@ void config_parse_notify(struct config_ctx *x, const config_setting_t *s, void *
 void config_parse_alerts(struct config_ctx *x, const config_setting_t *s, void *dst);
 void config_check_notify(struct config_ctx *x, const config_setting_t *root);
 void config_free_notify(struct config *c);
+
+/* config_enforce.c: the "poweroff" and "scans" root keys, the checks against
+ * mqtt, schedule and rules (after config_check_rules()) and their release. */
+void config_parse_poweroff(struct config_ctx *x, const config_setting_t *s, void *dst);
+void config_parse_scans(struct config_ctx *x, const config_setting_t *s, void *dst);
+void config_check_enforce(struct config_ctx *x, const config_setting_t *root);
+void config_free_enforce(struct config *c);
 
 #endif

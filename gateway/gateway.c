@@ -15,6 +15,7 @@
 #include "api.h"
 #include "clock.h"
 #include "config.h"
+#include "enforce.h"
 #include "hallmodel.h"
 #include "httpclient.h"
 #include "httpserver.h"
@@ -50,6 +51,7 @@ struct gateway {
     struct store *store;
     struct notifier *notifier;
     struct alerting *alerting;
+    struct enforce *enforce;
     struct api *api;
     struct httpserver *http;
     mono_ms snapshot_at;
@@ -178,10 +180,13 @@ static void process(struct gateway *g, struct mqtt_msg *m, mono_ms now)
     if (ingest_message(&g->ingest, m->topic, m->topic_len, m->payload, m->payload_len,
                        m->oversize, now, m->wall_ns, &g->batch, &dev) == INGEST_WRITTEN) {
         g->batch_points++;
+        time_t wall = (time_t)(m->wall_ns / 1000000000);
+        /* Before alerting: a scan ordered holds the scan alert. Enforcement
+         * sees retained messages as state, never as a trigger. */
+        enforce_on_reading(g->enforce, dev, &g->ingest.rd, m->retained, wall, now);
         /* Retained messages never trigger anything by themselves. */
         if (!m->retained)
-            alerting_on_reading(g->alerting, dev, &g->ingest.rd,
-                                (time_t)(m->wall_ns / 1000000000), now);
+            alerting_on_reading(g->alerting, dev, &g->ingest.rd, wall, now);
     }
     if (g->batch_points >= (size_t)g->cfg->influx.batch_size || g->batch.len >= BATCH_FLUSH_BYTES)
         flush_batch(g);
@@ -227,6 +232,33 @@ static void io_window_point(void *ctx, const struct config_hall *h, const struct
     add_point(g, points_window(&g->batch, h, w, open, presence, waiting, wall));
 }
 
+/* ---- what enforcement does to the outside ---------------------------------- */
+
+static int io_command(void *ctx, const char *topic, const char *payload, size_t len, bool retained)
+{
+    struct gateway *g = ctx;
+    if (!g->mqtt || !mqtt_is_connected(g->mqtt))
+        return -ENOTCONN;
+    return mqtt_publish(g->mqtt, topic, payload, len, 1, retained);
+}
+
+static void io_step_point(void *ctx, const struct store_poweroff_step *s, int64_t ts_ns)
+{
+    struct gateway *g = ctx;
+    add_point(g, points_poweroff(&g->batch, s->hall, s->window, s->device, s->kind, s->step, s->ok,
+                                 s->detail, ts_ns));
+}
+
+static int start_enforce(struct gateway *g)
+{
+    struct enforce_io io = {.ctx = g,
+                            .publish = io_command,
+                            .step_point = io_step_point,
+                            .store = g->store,
+                            .alerting = g->alerting};
+    return enforce_new(g->cfg, g->hm, &io, time(NULL), &g->enforce);
+}
+
 static int start_alerting(struct gateway *g)
 {
     if (g->cfg->n_notify > 0 && notifier_start(g->cfg, &g->notifier) < 0)
@@ -254,11 +286,25 @@ static int start_http(struct gateway *g)
 static void publish_snapshots(struct gateway *g, mono_ms now, bool alerts_only)
 {
     char *state = alerts_only ? NULL
-                              : snapshot_state(g->cfg, g->hm, time(NULL), now,
+                              : snapshot_state(g->cfg, g->hm, g->enforce, time(NULL), now,
                                                g->mqtt && mqtt_is_connected(g->mqtt));
     api_publish(g->api, state, snapshot_alerts(g->cfg, g->alerting));
     if (!alerts_only)
         g->snapshot_at = now;
+}
+
+/* POST and DELETE /api/v1/overrides: the store and enforcement's view of it
+ * change together, and the device is checked against the running config. */
+static void serve_override(struct gateway *g, struct api_request *r)
+{
+    const char *why = "";
+    double wall = (double)clock_wall_ns() / 1e9;
+    if (r->kind == API_OVERRIDE_ADD)
+        r->result = enforce_override_add(g->enforce, r->id, r->until, r->note, r->by, wall, &why);
+    else
+        r->result = enforce_override_remove(g->enforce, r->id, r->by, wall);
+    snprintf(r->why, sizeof(r->why), "%s", why);
+    api_complete(g->api, r);
 }
 
 static void serve_api(struct gateway *g, mono_ms now)
@@ -267,8 +313,13 @@ static void serve_api(struct gateway *g, mono_ms now)
         return;
     api_heartbeat(g->api, now, g->mqtt && mqtt_is_connected(g->mqtt));
     struct api_request *r;
-    bool changed = false;
+    bool changed = false, overrides = false;
     while ((r = api_next_request(g->api))) {
+        if (r->kind == API_OVERRIDE_ADD || r->kind == API_OVERRIDE_REMOVE) {
+            serve_override(g, r);
+            overrides = true;
+            continue;
+        }
         const struct alert *a = alerting_find(g->alerting, r->hall[0] ? r->hall : NULL, r->id);
         r->result = a ? alerting_ack(g->alerting, a->hall, r->id, r->by, r->note, r->resolve,
                                      time(NULL))
@@ -281,7 +332,7 @@ static void serve_api(struct gateway *g, mono_ms now)
         }
         api_complete(g->api, r);
     }
-    if (api_wanted(g->api, now) && now - g->snapshot_at >= TICK_MS)
+    if (overrides || (api_wanted(g->api, now) && now - g->snapshot_at >= TICK_MS))
         publish_snapshots(g, now, false);
     else if (changed)
         publish_snapshots(g, now, true);
@@ -384,6 +435,7 @@ static void reload(struct gateway *g)
     if (nc->n_notify > 0 && notifier_start(nc, &g->notifier) < 0)
         log_err("reload: cannot start the notification routes");
     alerting_set_config(g->alerting, nc, g->notifier, (double)clock_wall_ns() / 1e9);
+    enforce_set_config(g->enforce, nc);
     if (new_writer && start_writer(g) < 0)
         log_err("reload: cannot start the InfluxDB writer");
     if (new_mqtt && start_mqtt(g) < 0)
@@ -453,6 +505,7 @@ static void core_loop(struct gateway *g)
         now = clock_mono_ms();
         serve_api(g, now);
         if (now >= g->next_tick) {
+            enforce_tick(g->enforce, time(NULL), now);
             alerting_tick(g->alerting, time(NULL), now);
             g->next_tick = now + TICK_MS;
         }
@@ -538,6 +591,10 @@ int gateway_run(const char *config_path)
         log_err("cannot start alerting");
         goto out_free;
     }
+    if (start_enforce(&g) < 0) {
+        log_err("cannot start enforcement");
+        goto out_free;
+    }
     if (pthread_create(&g.sig_thread, NULL, signal_main, &g) != 0) {
         log_err("cannot start the signal thread");
         goto out_free;
@@ -569,6 +626,7 @@ out_free:
     api_free(g.api);
     mqtt_free(g.mqtt);
     notifier_stop(g.notifier, 0);
+    enforce_free(g.enforce);
     alerting_free(g.alerting);
     store_close(g.store);
     subscriptions_free(g.subs, g.n_subs);

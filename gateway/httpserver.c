@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "duration.h"
+#include "enforce_time.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
@@ -222,6 +223,27 @@ static enum MHD_Result serve_history(struct httpserver *s, struct MHD_Connection
     return reply_json(c, MHD_HTTP_OK, json);
 }
 
+int httpserver_ack_body(const char *body, size_t len, size_t max_body, struct api_request *req)
+{
+    struct json_flat f;
+    struct json_limits lim = {.max_bytes = max_body, .max_depth = 2, .max_fields = 16};
+    if (json_flatten(body, len, &lim, &f) != JSON_OK)
+        return -EBADMSG;
+    const struct json_field *by = json_flat_get(&f, "by");
+    const struct json_field *note = json_flat_get(&f, "note");
+    const struct json_field *resolve = json_flat_get(&f, "resolve");
+    bool ok = by && by->type == JSON_T_STRING && by->str_len > 0 && by->str_len <= 64 &&
+              (!note || (note->type == JSON_T_STRING && note->str_len < 256)) &&
+              (!resolve || resolve->type == JSON_T_BOOL);
+    if (ok) {
+        snprintf(req->by, sizeof(req->by), "%s", by->str);
+        snprintf(req->note, sizeof(req->note), "%s", note ? note->str : "");
+        req->resolve = resolve && resolve->b;
+    }
+    json_flat_free(&f);
+    return ok ? 0 : -EINVAL;
+}
+
 static enum MHD_Result serve_ack(struct httpserver *s, struct MHD_Connection *c, const char *id,
                                  const struct request_ctx *rc)
 {
@@ -232,33 +254,24 @@ static enum MHD_Result serve_ack(struct httpserver *s, struct MHD_Connection *c,
     if (rc->too_large)
         return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
 
-    struct json_flat f;
-    struct json_limits lim = {.max_bytes = s->max_body, .max_depth = 2, .max_fields = 16};
-    if (json_flatten(rc->body ? rc->body : "", rc->len, &lim, &f) != JSON_OK)
+    struct api_request parsed = {0};
+    int pr = httpserver_ack_body(rc->body ? rc->body : "", rc->len, s->max_body, &parsed);
+    if (pr == -EBADMSG)
         return reply_error(c, MHD_HTTP_BAD_REQUEST, "the body must be a JSON object");
-    const struct json_field *by = json_flat_get(&f, "by");
-    const struct json_field *note = json_flat_get(&f, "note");
-    const struct json_field *resolve = json_flat_get(&f, "resolve");
-    bool ok = by && by->type == JSON_T_STRING && by->str_len > 0 && by->str_len <= 64 &&
-              (!note || (note->type == JSON_T_STRING && note->str_len < 256)) &&
-              (!resolve || resolve->type == JSON_T_BOOL);
-    struct api_request *req = ok ? calloc(1, sizeof(*req)) : NULL;
-    if (req) {
-        req->kind = API_ACK;
-        snprintf(req->id, sizeof(req->id), "%s", id);
-        const char *hall = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "hall");
-        snprintf(req->hall, sizeof(req->hall), "%s", hall ? hall : "");
-        snprintf(req->by, sizeof(req->by), "%s", by->str);
-        snprintf(req->note, sizeof(req->note), "%s", note ? note->str : "");
-        req->resolve = resolve && resolve->b;
-    }
-    json_flat_free(&f);
-    if (!ok)
+    if (pr < 0)
         return reply_error(c, MHD_HTTP_BAD_REQUEST,
                            "expected {\"by\": name (1-64 bytes), \"note\": text, \"resolve\": "
                            "true|false}");
+    struct api_request *req = calloc(1, sizeof(*req));
     if (!req)
         return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    req->kind = API_ACK;
+    snprintf(req->id, sizeof(req->id), "%s", id);
+    const char *hall = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "hall");
+    snprintf(req->hall, sizeof(req->hall), "%s", hall ? hall : "");
+    snprintf(req->by, sizeof(req->by), "%s", parsed.by);
+    snprintf(req->note, sizeof(req->note), "%s", parsed.note);
+    req->resolve = parsed.resolve;
     struct api_request answer;
     if (api_submit(s->api, req, ACK_WAIT_MS, &answer) < 0)
         return reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the gateway core is not answering");
@@ -273,6 +286,165 @@ static enum MHD_Result serve_ack(struct httpserver *s, struct MHD_Connection *c,
     if (asprintf(&body, "{\"id\":\"%s\",\"state\":\"%s\"}", answer.id, answer.state) < 0)
         body = NULL;
     return reply_json(c, MHD_HTTP_OK, body);
+}
+
+/* ---- overrides -------------------------------------------------------------- */
+
+static bool change_allowed(struct httpserver *s, struct MHD_Connection *c, enum MHD_Result *ret)
+{
+    if (!s->token) {
+        *ret = reply_error(c, MHD_HTTP_FORBIDDEN, "changes are disabled: no http.token_file");
+        return false;
+    }
+    if (!token_ok(s, c)) {
+        *ret = reply_error(c, MHD_HTTP_UNAUTHORIZED, "a valid bearer token is required");
+        return false;
+    }
+    return true;
+}
+
+/* GET /api/v1/overrides[?log=1&from=&to=]: read from the store, like the
+ * alert history. */
+static enum MHD_Result serve_overrides(struct httpserver *s, struct MHD_Connection *c)
+{
+    double from = 0, to = 0;
+    const char *log = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "log");
+    bool with_log = log && strcmp(log, "0") != 0;
+    if (!arg_double(c, "from", &from) || !arg_double(c, "to", &to))
+        return reply_error(c, MHD_HTTP_BAD_REQUEST, "from and to are unix seconds");
+    struct store *st = NULL;
+    const char *why = NULL;
+    if (store_open(s->db_path, true, &st, &why) < 0)
+        return reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the overrides cannot be read");
+    struct store_override *v = NULL;
+    struct store_override_event *ev = NULL, none;
+    size_t n = 0, n_ev = 0;
+    int r = store_overrides(st, (double)clock_wall_ns() / 1e9, &v, &n);
+    if (r == 0 && with_log)
+        r = store_override_log(st, from, to, &ev, &n_ev);
+    store_close(st);
+    char *json = NULL;
+    if (r == 0)
+        json = snapshot_overrides(v, n, with_log ? (ev ? ev : &none) : NULL, n_ev);
+    free(v);
+    free(ev);
+    if (r < 0)
+        return reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the overrides cannot be read");
+    return reply_json(c, MHD_HTTP_OK, json);
+}
+
+/* The core's answer to an override request as an HTTP reply. a->why is one
+ * of enforcement's static reasons (no quotes to escape). */
+static enum MHD_Result override_answer(struct MHD_Connection *c, const struct api_request *a)
+{
+    char *body = NULL;
+    const char *why = a->why[0] ? a->why : NULL;
+    switch (a->result) {
+    case 0:
+        break;
+    case -ENOENT:
+        return reply_error(c, MHD_HTTP_NOT_FOUND,
+                           a->kind == API_OVERRIDE_ADD ? "no such PC or plug in the configuration"
+                                                       : "no override for this device");
+    case -EINVAL:
+    case -ERANGE:
+        return reply_error(c, MHD_HTTP_BAD_REQUEST, why ? why : "bad override");
+    default:
+        return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                           why ? why : "the override cannot be stored");
+    }
+    if (a->kind == API_OVERRIDE_REMOVE) {
+        if (asprintf(&body, "{\"device\":\"%s\",\"removed\":true}", a->id) < 0)
+            body = NULL;
+        return reply_json(c, MHD_HTTP_OK, body);
+    }
+    struct store_override o = {.until = a->until, .created = (double)clock_wall_ns() / 1e9};
+    snprintf(o.device, sizeof(o.device), "%.64s", a->id);
+    snprintf(o.reason, sizeof(o.reason), "%s", a->note);
+    snprintf(o.by, sizeof(o.by), "%s", a->by);
+    return reply_json(c, MHD_HTTP_CREATED, snapshot_overrides(&o, 1, NULL, 0));
+}
+
+/* POST /api/v1/overrides {"device","until","reason","by"}: until is unix
+ * seconds, "HH:MM" (the next one) or "YYYY-MM-DDTHH:MM" (local time). */
+static enum MHD_Result serve_override_add(struct httpserver *s, struct MHD_Connection *c,
+                                          const struct request_ctx *rc)
+{
+    enum MHD_Result ret;
+    if (!change_allowed(s, c, &ret))
+        return ret;
+    if (rc->too_large)
+        return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+    struct json_flat f;
+    struct json_limits lim = {.max_bytes = s->max_body, .max_depth = 1, .max_fields = 16};
+    if (json_flatten(rc->body ? rc->body : "", rc->len, &lim, &f) != JSON_OK)
+        return reply_error(c, MHD_HTTP_BAD_REQUEST, "the body must be a JSON object");
+    const struct json_field *device = json_flat_get(&f, "device");
+    const struct json_field *until = json_flat_get(&f, "until");
+    const struct json_field *reason = json_flat_get(&f, "reason");
+    const struct json_field *by = json_flat_get(&f, "by");
+    time_t now = time(NULL), t = 0;
+    int ur = -EINVAL;
+    if (until && until->type == JSON_T_NUMBER && until->num > 0 && until->num < 1e12) {
+        t = (time_t)until->num;
+        ur = t > now && t - now <= ENFORCE_OVERRIDE_MAX_S ? 0 : -ERANGE;
+    } else if (until && until->type == JSON_T_STRING) {
+        ur = enforce_parse_until(until->str, now, &t);
+    }
+    bool ok = device && device->type == JSON_T_STRING &&
+              topic_id_valid(device->str, device->str_len) && by && by->type == JSON_T_STRING &&
+              by->str_len > 0 && by->str_len <= 64 && reason && reason->type == JSON_T_STRING &&
+              reason->str_len > 0 && reason->str_len < 256;
+    struct api_request *req = ok && ur == 0 ? calloc(1, sizeof(*req)) : NULL;
+    if (req) {
+        req->kind = API_OVERRIDE_ADD;
+        snprintf(req->id, sizeof(req->id), "%s", device->str);
+        snprintf(req->by, sizeof(req->by), "%s", by->str);
+        snprintf(req->note, sizeof(req->note), "%s", reason->str);
+        req->until = (double)t;
+    }
+    json_flat_free(&f);
+    if (!ok)
+        return reply_error(
+            c, MHD_HTTP_BAD_REQUEST,
+            "expected {\\\"device\\\": id, \\\"until\\\": unix seconds, \\\"HH:MM\\\" "
+            "or \\\"YYYY-MM-DDTHH:MM\\\", \\\"reason\\\": text (1-255 bytes), "
+            "\\\"by\\\": name (1-64 bytes)}");
+    if (ur < 0)
+        return reply_error(c, MHD_HTTP_BAD_REQUEST,
+                           ur == -ERANGE ? "until must be in the future, at most 31 days ahead"
+                                         : "until must be unix seconds, \\\"HH:MM\\\" or "
+                                           "\\\"YYYY-MM-DDTHH:MM\\\"");
+    if (!req)
+        return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    struct api_request answer;
+    if (api_submit(s->api, req, ACK_WAIT_MS, &answer) < 0)
+        return reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the gateway core is not answering");
+    return override_answer(c, &answer);
+}
+
+/* DELETE /api/v1/overrides/<device>?by=NAME */
+static enum MHD_Result serve_override_remove(struct httpserver *s, struct MHD_Connection *c,
+                                             const char *device)
+{
+    enum MHD_Result ret;
+    if (!change_allowed(s, c, &ret))
+        return ret;
+    const char *by = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "by");
+    if (!by || !*by || strlen(by) > 64)
+        return reply_error(c, MHD_HTTP_BAD_REQUEST, "?by=NAME (who removes it) is required");
+    if (!topic_id_valid(device, strlen(device)))
+        return reply_error(c, MHD_HTTP_NOT_FOUND, "no override for this device");
+    struct api_request *req = calloc(1, sizeof(*req));
+    if (!req)
+        return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    req->kind = API_OVERRIDE_REMOVE;
+    snprintf(req->id, sizeof(req->id), "%s", device);
+    snprintf(req->by, sizeof(req->by), "%s", by);
+    struct api_request answer;
+    if (api_submit(s->api, req, ACK_WAIT_MS, &answer) < 0)
+        return reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the gateway core is not answering");
+    return override_answer(c, &answer);
 }
 
 static enum MHD_Result serve_health(struct httpserver *s, struct MHD_Connection *c)
@@ -300,6 +472,11 @@ static bool ack_path(const char *url, char *id, size_t size)
     memcpy(id, p, len - 4);
     id[len - 4] = '\0';
     return !strchr(id, '/');
+}
+
+bool httpserver_ack_path(const char *url, char *id, size_t size)
+{
+    return ack_path(url, id, size);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -333,6 +510,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
 
+    static const char ov_pre[] = "/api/v1/overrides/";
+    bool del = strcmp(method, MHD_HTTP_METHOD_DELETE) == 0;
+    if (strcmp(url, "/api/v1/overrides") == 0 && post)
+        return serve_override_add(s, c, rc);
+    if (strncmp(url, ov_pre, sizeof(ov_pre) - 1) == 0) {
+        if (!del)
+            return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use DELETE");
+        return serve_override_remove(s, c, url + sizeof(ov_pre) - 1);
+    }
+    if (del)
+        return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+                           "DELETE only for /api/v1/overrides/<device>");
+
     char id[sizeof(((struct api_request *)0)->id)];
     if (ack_path(url, id, sizeof(id))) {
         if (!post)
@@ -360,6 +550,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         const char *h = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "history");
         return h && strcmp(h, "0") != 0 ? serve_history(s, c) : serve_snapshot(s, c, true);
     }
+    if (strcmp(url, "/api/v1/overrides") == 0)
+        return serve_overrides(s, c);
     if (api)
         return reply_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint");
     return serve_file(s, c, strcmp(url, "/") == 0 ? "index.html" : url + 1);

@@ -6,6 +6,12 @@
  *   GET  /api/v1/alerts              active alerts; ?history=1 with date=YYYY-MM-DD
  *                                    or from=/to= (unix s), hall=, limit=
  *   POST /api/v1/alerts/<id>/ack     {"by","note","resolve"}, ?hall=H
+ *   GET  /api/v1/overrides           the power-off overrides in force; ?log=1 (with
+ *                                    from=/to=, unix s) adds the log of adds,
+ *                                    removes and expiries
+ *   POST /api/v1/overrides           {"device","until","reason","by"}: until is unix s,
+ *                                    "HH:MM" or "YYYY-MM-DDTHH:MM" (local time)
+ *   DELETE /api/v1/overrides/<device>?by=NAME
  *   GET  /metrics, /healthz
  *
  * Changes need "Authorization: Bearer <http.token_file>"; reads too unless
@@ -22,5 +28,19 @@ struct httpserver;
  * negative errno (logged). */
 int httpserver_start(const struct config *cfg, struct api *api, struct httpserver **out);
 void httpserver_stop(struct httpserver *s); /* NULL does nothing */
+
+/* The pure parts of POST /api/v1/alerts/<id>/ack, as the server uses them
+ * (exposed for tests/fuzz/fuzz_http_ack.c).
+ * httpserver_ack_path: true when url (URL-decoded) is /api/v1/alerts/<id>/ack
+ * with an <id> without '/' shorter than size bytes, copied NUL-terminated
+ * into id.
+ * httpserver_ack_body: reads a body of len bytes, a JSON object of at most
+ * max_body bytes, depth 2 and 16 leaves, into req->by ("by": 1-64 bytes),
+ * req->note ("note": under 256 bytes, optional) and req->resolve
+ * ("resolve": a bool, optional); nothing else of req is touched. Returns 0,
+ * -EBADMSG when the body is not such a JSON object, -EINVAL when its members
+ * are not as above. */
+bool httpserver_ack_path(const char *url, char *id, size_t size);
+int httpserver_ack_body(const char *body, size_t len, size_t max_body, struct api_request *req);
 
 #endif

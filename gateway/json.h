@@ -86,4 +86,72 @@ bool json_utf8_valid(const char *s, size_t len);
 /* A short name for each reject reason: "too_large", "bad_utf8", ... */
 const char *json_reject_name(enum json_reject r);
 
+/* ---- InfluxDB /query answers ----------------------------------------------
+ *
+ * InfluxDB 1.x (and 2.x's /query compatibility endpoint) answers a query with
+ *   {"results":[{"statement_id":0,"series":[{"name":"env","tags":{"device":"e1"},
+ *     "columns":["time","max"],"values":[[1700000000000,1300]]}]},
+ *    {"statement_id":1,"error":"..."}]}
+ * or, for a query that does not parse, {"error":"..."}. json_influx_table()
+ * turns such an answer into a flat list of series, whatever statement they
+ * came from, in the answer's order. */
+
+/* One value of a row: a number (always a double: integers beyond 2^53, such
+ * as epoch=ns times, lose precision; ask for epoch=ms), a bool, a string or
+ * null (the column has no value in this row). */
+struct json_cell {
+    enum json_type type;
+    double num;
+    bool b;
+    const char *str; /* JSON_T_STRING: NUL-terminated UTF-8, no NUL inside */
+};
+
+struct json_series {
+    size_t statement_id; /* of the result it came from */
+    const char *name;    /* the measurement; "" when the answer has none */
+    size_t n_tags;       /* the GROUP BY tags, in the answer's order */
+    const char **tag_keys, **tag_values;
+    size_t n_columns;
+    const char **columns;
+    size_t n_rows;
+    const struct json_cell *cells; /* n_rows * n_columns, row by row */
+};
+
+struct json_table {
+    size_t n_results; /* statements answered */
+    size_t n_series;
+    struct json_series *series;
+    /* The answer's top-level "error" (the query did not parse, bad auth), or
+     * else the first statement's "error" ("database not found: x"); NULL
+     * when none. A statement's error is not a parse failure: the other
+     * statements' series are still there. */
+    const char *error;
+    long error_statement; /* statement_id of error; -1 for the top level */
+    /* private */
+    void *priv;
+};
+
+#define JSON_INFLUX_MAX_BYTES (64u << 20) /* answers larger than this are refused */
+
+/* Parses an InfluxDB /query answer of len bytes. Returns 0 and fills *out
+ * (release it with json_table_free()); or -EMSGSIZE over
+ * JSON_INFLUX_MAX_BYTES, -EBADMSG when it is not valid UTF-8 JSON (a body
+ * cut short included), -EPROTO when it is JSON but not an answer of that
+ * shape (no "results" and no "error", a row of another width than its
+ * columns, a nested value in a row), -ENOMEM. On failure *out is empty and
+ * needs no freeing. Every string of *out lives in *out's own storage. */
+int json_influx_table(const char *body, size_t len, struct json_table *out);
+void json_table_free(struct json_table *t); /* NULL or an empty table: nothing */
+
+/* The first series of statement statement_id, or NULL when it has none
+ * (an aggregate over no points answers with no series at all). */
+const struct json_series *json_table_find(const struct json_table *t, size_t statement_id);
+
+/* The index of column name in s, or -1. */
+int json_series_column(const struct json_series *s, const char *name);
+
+/* The cell of row and column name, or NULL when there is no such row or
+ * column. */
+const struct json_cell *json_series_cell(const struct json_series *s, size_t row, const char *name);
+
 #endif

@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_override.h"
 #include "config.h"
 #include "gateway.h"
 #include "log.h"
+#include "report.h"
 
 #define DEFAULT_CONFIG "/etc/hallgw/hallgw.conf"
 
@@ -17,6 +19,7 @@ static void usage(FILE *f)
           "       hallgw --check-config FILE\n"
           "       hallgw alerts [-c FILE] [--active] [--hall H] [--date YYYY-MM-DD]\n"
           "       hallgw ack ALERT_ID --by NAME [--note TEXT] [--resolve] [-c FILE]\n"
+          "       hallgw override add|list|remove [DEVICE] [...] [-c FILE]\n"
           "\n"
           "hallgw turns the MQTT traffic of a public service hall (seat sensors, queue\n"
           "systems, environment sensors, printers, smart plugs, PC agents) into a live\n"
@@ -34,6 +37,8 @@ static void usage(FILE *f)
           "Commands (each has its own --help):\n"
           "  alerts   list active alerts or the day's alert history (the patrol record)\n"
           "  ack      acknowledge or resolve an alert, with who and a handling note\n"
+          "  override keep a PC on past the nightly power-off, until a time, with a reason\n"
+          "  report   the daily inspection record (巡查记录) as Markdown, HTML or CSV\n"
           "\n"
           "Signals:\n"
           "  SIGHUP          reload the configuration; a bad new one keeps the old running\n"
@@ -78,6 +83,10 @@ int main(int argc, char **argv)
         return cli_alerts(argc - 1, argv + 1, DEFAULT_CONFIG);
     if (argc > 1 && strcmp(argv[1], "ack") == 0)
         return cli_ack(argc - 1, argv + 1, DEFAULT_CONFIG);
+    if (argc > 1 && strcmp(argv[1], "override") == 0)
+        return cli_override(argc - 1, argv + 1, DEFAULT_CONFIG);
+    if (argc > 1 && strcmp(argv[1], "report") == 0)
+        return report_cli(argc - 1, argv + 1, DEFAULT_CONFIG);
     while ((c = getopt_long(argc, argv, "c:vVh", opts, NULL)) != -1) {
         switch (c) {
         case 'c':

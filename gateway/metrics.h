@@ -62,14 +62,20 @@ enum metric_id {
     MET_ALERTS_FIRED,
     MET_ALERTS_ACKNOWLEDGED,
     MET_ALERTS_RESOLVED,
-    MET_ACKS_REJECTED,     /* acks for unknown alerts or malformed */
+    MET_ACKS_REJECTED, /* acks for unknown alerts or malformed */
     MET_NOTIFY_SENT,
     MET_NOTIFY_RETRIES,
-    MET_NOTIFY_FAILED,     /* gave up after the retries */
-    MET_NOTIFY_DROPPED,    /* the notifier's queue was full */
+    MET_NOTIFY_FAILED,  /* gave up after the retries */
+    MET_NOTIFY_DROPPED, /* the notifier's queue was full */
     MET_STORE_ERRORS,
     MET_CONFIG_RELOADS,
     MET_CONFIG_RELOAD_FAILURES,
+    /* enforcement: power-off runs and scans (enforce.c) */
+    MET_COMMANDS_SENT,     /* signed commands and plug commands published */
+    MET_COMMAND_REPLIES,   /* replies to our commands on .../cmd/reply */
+    MET_PCS_VERIFIED_OFF,  /* PCs seen off after a power-off command (or already off) */
+    MET_PLUGS_OFF,         /* plugs that reported off after our command */
+    MET_POWEROFF_FAILURES, /* PCs or plugs refused, silent or still on after verify_within */
     /* gauges */
     MET_G_QUEUE_DEPTH,
     MET_G_DEVICES,

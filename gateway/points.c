@@ -58,3 +58,15 @@ int points_gateway(struct lp_buf *b, const char *gateway_id, int64_t wall_ns)
     struct lp_tag tag = {"gateway", gateway_id};
     return lineproto_append(b, "gateway", &tag, 1, fields, MET__COUNT, wall_ns);
 }
+
+int points_poweroff(struct lp_buf *b, const char *hall, const char *window, const char *device,
+                    const char *kind, const char *step, bool ok, const char *detail, int64_t ts_ns)
+{
+    struct lp_tag tags[] = {{"hall", hall}, {"window", window}, {"device", device}, {"kind", kind}};
+    struct lp_field fields[] = {
+        {.key = "step", .type = LP_STRING, .s = step},
+        {.key = "ok", .type = LP_BOOL, .b = ok},
+        {.key = "detail", .type = LP_STRING, .s = detail},
+    };
+    return lineproto_append(b, "poweroff", tags, 4, fields, 3, ts_ns);
+}

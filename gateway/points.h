@@ -1,7 +1,7 @@
 /* The points hallgw derives itself, beside the devices' readings: alert
- * transitions (measurement "alert"), window state ("window") and the
- * gateway's own counters ("gateway"). Each appends one line to a batch and
- * returns lineproto_append()'s result. */
+ * transitions (measurement "alert"), window state ("window"), power-off
+ * enforcement steps ("poweroff") and the gateway's own counters ("gateway"). Each appends one line
+ * to a batch and returns lineproto_append()'s result. */
 #ifndef HALLGW_POINTS_H
 #define HALLGW_POINTS_H
 
@@ -16,5 +16,10 @@ int points_alert(struct lp_buf *b, const struct alert *a, enum alert_transition 
 int points_window(struct lp_buf *b, const struct config_hall *h, const struct config_window *w,
                   bool open, int presence, double waiting, double wall);
 int points_gateway(struct lp_buf *b, const char *gateway_id, int64_t wall_ns);
+
+/* One step of power-off enforcement: tags hall, window, device, kind; fields
+ * step (string), ok (bool), detail (string). window may be "" (no tag). */
+int points_poweroff(struct lp_buf *b, const char *hall, const char *window, const char *device,
+                    const char *kind, const char *step, bool ok, const char *detail, int64_t ts_ns);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alert.h"
+#include "enforce.h"
 #include "schedule.h"
 #include "store.h"
 #include "windows.h"
@@ -113,8 +114,98 @@ static json_t *thresholds_json(const struct config *cfg, json_t **max_ages)
     return arr;
 }
 
-char *snapshot_state(const struct config *cfg, struct hallmodel *hm, time_t wall, mono_ms now,
-                     bool mqtt_connected)
+static json_t *ok_json(int ok)
+{
+    return ok < 0 ? json_null() : json_boolean(ok);
+}
+
+static json_t *item_json(const char *device, const char *hall, const char *window,
+                         const char *state, int ok, const char *detail)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "device", json_string(device));
+    json_object_set_new(o, "hall", json_string(hall));
+    json_object_set_new(o, "window", str_or_null(window));
+    json_object_set_new(o, "state", json_string(state));
+    json_object_set_new(o, "ok", ok_json(ok));
+    json_object_set_new(o, "detail", json_string(detail));
+    return o;
+}
+
+static json_t *poweroff_json(const struct config *cfg, const struct enforce *ef)
+{
+    static const char *const triggers[] = {"nightly", "closed", "poweron"};
+    const struct enforce_run *r = ef ? enforce_last_run(ef) : NULL;
+    if (!r)
+        return json_null();
+    json_t *o = json_object();
+    json_object_set_new(o, "date", json_string(r->date));
+    json_object_set_new(o, "trigger", json_string(triggers[r->trigger]));
+    json_object_set_new(o, "started", json_real(r->started));
+    json_object_set_new(o, "running", json_boolean(enforce_running(ef)));
+    json_object_set_new(o, "dry_run", json_boolean(cfg->poweroff.dry_run));
+    json_t *pcs = json_array(), *plugs = json_array();
+    for (size_t i = 0; i < r->n_pcs; i++) {
+        const struct enforce_pc *pc = &r->pcs[i];
+        json_array_append_new(pcs, item_json(pc->id, pc->hall, pc->window,
+                                             enforce_pc_state_name(pc->state), enforce_pc_ok(pc),
+                                             pc->detail));
+    }
+    for (size_t i = 0; i < r->n_plugs; i++) {
+        const struct enforce_plug *pl = &r->plugs[i];
+        json_array_append_new(plugs,
+                              item_json(pl->id, pl->hall, pl->window, enforce_plug_state_name(pl),
+                                        enforce_plug_ok(pl), pl->detail));
+    }
+    json_object_set_new(o, "pcs", pcs);
+    json_object_set_new(o, "plugs", plugs);
+    return o;
+}
+
+/* The overrides of v still in force at wall (all of them when wall is 0). */
+static json_t *override_list(const struct store_override *v, size_t n, double wall)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (wall > 0 && v[i].until <= wall)
+            continue;
+        json_t *o = json_object();
+        json_object_set_new(o, "device", json_string(v[i].device));
+        json_object_set_new(o, "until", json_real(v[i].until));
+        json_object_set_new(o, "reason", json_string(v[i].reason));
+        json_object_set_new(o, "by", json_string(v[i].by));
+        json_object_set_new(o, "created", json_real(v[i].created));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+char *snapshot_overrides(const struct store_override *v, size_t n,
+                         const struct store_override_event *log, size_t n_log)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "overrides", override_list(v, n, 0));
+    if (log) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n_log; i++) {
+            json_t *o = json_object();
+            json_object_set_new(o, "device", json_string(log[i].device));
+            json_object_set_new(o, "action", json_string(log[i].action));
+            json_object_set_new(o, "until", json_real(log[i].until));
+            json_object_set_new(o, "reason", json_string(log[i].reason));
+            json_object_set_new(o, "by", json_string(log[i].by));
+            json_object_set_new(o, "at", json_real(log[i].at));
+            json_array_append_new(arr, o);
+        }
+        json_object_set_new(root, "log", arr);
+    }
+    char *out = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    return out;
+}
+
+char *snapshot_state(const struct config *cfg, struct hallmodel *hm, const struct enforce *ef,
+                     time_t wall, mono_ms now, bool mqtt_connected)
 {
     json_t *root = json_object();
     json_object_set_new(root, "gateway", json_string(cfg->gateway.id));
@@ -147,7 +238,12 @@ char *snapshot_state(const struct config *cfg, struct hallmodel *hm, time_t wall
     json_t *max_ages;
     json_object_set_new(root, "thresholds", thresholds_json(cfg, &max_ages));
     json_object_set_new(root, "max_ages", max_ages);
-    json_object_set_new(root, "poweroff", json_null());
+    json_object_set_new(root, "poweroff", poweroff_json(cfg, ef));
+    const struct store_override *ov = NULL;
+    size_t n_ov = 0;
+    if (ef)
+        enforce_overrides(ef, &ov, &n_ov);
+    json_object_set_new(root, "overrides", override_list(ov, n_ov, (double)wall));
     char *out = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     return out;

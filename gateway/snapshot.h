@@ -13,13 +13,29 @@
 #include "config.h"
 #include "hallmodel.h"
 
-char *snapshot_state(const struct config *cfg, struct hallmodel *hm, time_t wall, mono_ms now,
-                     bool mqtt_connected);
+struct enforce;
+
+/* The state: gateway, schedule, halls (windows, devices), thresholds,
+ * max_ages, "poweroff" (the last power-off run, null when none:
+ * {"date","trigger","started","running","dry_run","pcs":[{"device","hall",
+ * "window","state","ok","detail"}],"plugs":[...]}) and "overrides" (those in
+ * force: [{"device","until","reason","by","created"}]). ef may be NULL. */
+char *snapshot_state(const struct config *cfg, struct hallmodel *hm, const struct enforce *ef,
+                     time_t wall, mono_ms now, bool mqtt_connected);
 char *snapshot_alerts(const struct config *cfg, struct alerting *al);
 
 struct store_history;
 
 /* {"history":[...]} of n history rows. */
 char *snapshot_history(const struct store_history *h, size_t n);
+
+struct store_override;
+struct store_override_event;
+
+/* {"overrides":[{"device","until","reason","by","created"}]}, with
+ * "log":[{"device","action","until","reason","by","at"}] when log is not
+ * NULL. */
+char *snapshot_overrides(const struct store_override *v, size_t n,
+                         const struct store_override_event *log, size_t n_log);
 
 #endif

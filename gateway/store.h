@@ -1,8 +1,8 @@
 /* The state store (SQLite is included here only): active alerts and the full
  * history of their transitions (the patrol record, 巡查记录), approved
- * baselines. One file, <state_dir>/hallgw.db, WAL mode; alert transitions are
- * written with synchronous=FULL, so an acknowledged transition survives a
- * power loss.
+ * baselines, power-off overrides with their log, and the power-off log. One file,
+ * <state_dir>/hallgw.db, WAL mode; alert transitions are written with synchronous=FULL, so an
+ * acknowledged transition survives a power loss.
  *
  * Owned by one thread at a time (the core); the CLI opens its own read-only
  * or read-write handle. */
@@ -84,5 +84,72 @@ int store_baseline_get(struct store *st, const char *device, const char *metric,
 /* Approves value (replacing any earlier one), by whom and when. */
 int store_baseline_set(struct store *st, const char *device, const char *metric, const char *value,
                        const char *by, double at);
+
+/* ---- Power-off overrides ("keep pc-w03 on until 21:00, reason: overtime") */
+
+struct store_override {
+    char device[65];
+    double until; /* unix seconds: the override ends then */
+    char reason[ALERT_TEXT_MAX];
+    char by[65];
+    double created; /* unix seconds */
+};
+
+/* One entry of the override log: "add", "remove" or "expire". */
+struct store_override_event {
+    char device[65];
+    char action[8];
+    double until;
+    char reason[ALERT_TEXT_MAX];
+    char by[65]; /* who added it; for "remove", who removed it */
+    double at;   /* for "expire", the until it ran out at */
+};
+
+/* Sets the override of o->device (one per device: replaces an earlier one)
+ * and logs "add" (by o->by, at o->created), in one transaction. */
+int store_override_set(struct store *st, const struct store_override *o);
+
+/* Removes device's override and logs "remove" by whom, at; the removed one
+ * into *removed when not NULL. -ENOENT when there is none. */
+int store_override_remove(struct store *st, const char *device, const char *by, double at,
+                          struct store_override *removed);
+
+/* The overrides still in force at now (until > now), by device, into a
+ * malloc'd array (free() it; NULL when *n is 0). Expired ones that are still
+ * stored are left out. */
+int store_overrides(struct store *st, double now, struct store_override **out, size_t *n);
+
+/* Deletes the overrides that ran out by now (until <= now), logging each as
+ * "expire" at its until, and returns them (malloc'd, free() it; NULL when *n
+ * is 0). Writes nothing when none ran out. */
+int store_overrides_expire(struct store *st, double now, struct store_override **expired,
+                           size_t *n);
+
+/* Override log entries with at in [from, to) (0 = unbounded), oldest first
+ * (malloc'd; NULL when *n is 0). */
+int store_override_log(struct store *st, double from, double to, struct store_override_event **out,
+                       size_t *n);
+
+/* ---- The power-off log: every step of power-off enforcement ------------- */
+
+struct store_poweroff_step {
+    char date[11]; /* the run's local date, YYYY-MM-DD */
+    double at;     /* unix seconds */
+    char hall[65], window[65], device[65];
+    char kind[16]; /* "pc" or "plug" */
+    char step[32]; /* "command", "reply", "verified_off", "plug_command", "plug_off",
+                    * "failure", "skipped", "poweron_command", "plug_on" */
+    bool ok;
+    char detail[ALERT_TEXT_MAX];
+};
+
+/* Appends one step. */
+int store_poweroff_add(struct store *st, const struct store_poweroff_step *p);
+
+/* Steps of one run date (NULL: any), one hall (NULL: all) and with at in
+ * [from, to) (0 = unbounded), in the order they were written (malloc'd;
+ * NULL when *n is 0). */
+int store_poweroff_log(struct store *st, const char *date, const char *hall, double from, double to,
+                       struct store_poweroff_step **out, size_t *n);
 
 #endif

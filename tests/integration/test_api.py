@@ -99,7 +99,8 @@ def test_state_alerts_and_acks_over_http():
             assert code == 200
             state = json.loads(body)
             devs = {d["id"]: d for d in state["halls"][0]["devices"]}
-            return devs.get("env-1", {}).get("values", {}).get("co2") == 1450 and state
+            staffed = state["halls"][0]["windows"][0]["staffed"]
+            return devs.get("env-1", {}).get("values", {}).get("co2") == 1450 and staffed is True and state
         state = wait_for("the state to show the telemetry", env_values, timeout=10)
         assert state["halls"][0]["name"] == "政务服务大厅"
         w = state["halls"][0]["windows"][0]

@@ -6,7 +6,9 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
@@ -308,6 +310,165 @@ static void test_reject_names_are_distinct(void **state)
     assert_string_equal(json_reject_name(JSON_BAD_UTF8), "bad_utf8");
 }
 
+/* ---- InfluxDB /query answers ------------------------------------------------ */
+
+static void test_influx_table_gives_series_tags_columns_and_typed_rows(void **state)
+{
+    (void)state;
+    const char *body =
+        "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"env\",\"tags\":{\"device\":"
+        "\"env-1\",\"hall\":\"h1\"},\"columns\":[\"time\",\"co2\",\"ok\",\"status\",\"x\"],"
+        "\"values\":[[1700000040000,812.5,true,\"paper_out\",null],[1700000100000,1300,false,"
+        "\"\\u4e00\\u697c\",null]]}]}]}";
+    struct json_table t;
+    assert_int_equal(json_influx_table(body, strlen(body), &t), 0);
+    assert_null(t.error);
+    assert_int_equal(t.n_results, 1);
+    assert_int_equal(t.n_series, 1);
+    const struct json_series *s = json_table_find(&t, 0);
+    assert_non_null(s);
+    assert_string_equal(s->name, "env");
+    assert_int_equal(s->n_tags, 2);
+    assert_string_equal(s->tag_keys[0], "device");
+    assert_string_equal(s->tag_values[0], "env-1");
+    assert_string_equal(s->tag_keys[1], "hall");
+    assert_int_equal(s->n_columns, 5);
+    assert_int_equal(s->n_rows, 2);
+    assert_int_equal(json_series_column(s, "status"), 3);
+    assert_int_equal(json_series_column(s, "nope"), -1);
+    const struct json_cell *c = json_series_cell(s, 0, "time");
+    assert_int_equal(c->type, JSON_T_NUMBER);
+    assert_true(c->num == 1700000040000.0); /* epoch=ms is exact in a double */
+    assert_true(json_series_cell(s, 0, "co2")->num == 812.5);
+    assert_true(json_series_cell(s, 1, "co2")->num == 1300.0);
+    assert_int_equal(json_series_cell(s, 0, "ok")->type, JSON_T_BOOL);
+    assert_true(json_series_cell(s, 0, "ok")->b);
+    assert_false(json_series_cell(s, 1, "ok")->b);
+    assert_int_equal(json_series_cell(s, 0, "status")->type, JSON_T_STRING);
+    assert_string_equal(json_series_cell(s, 0, "status")->str, "paper_out");
+    assert_string_equal(json_series_cell(s, 1, "status")->str, "\xe4\xb8\x80\xe6\xa5\xbc");
+    assert_int_equal(json_series_cell(s, 1, "x")->type, JSON_T_NULL);
+    assert_null(json_series_cell(s, 2, "co2")); /* no such row */
+    assert_null(json_series_cell(s, 0, "nope"));
+    json_table_free(&t);
+    assert_null(t.priv);
+    json_table_free(&t); /* twice: nothing */
+    json_table_free(NULL);
+}
+
+static void test_influx_table_keeps_each_statement_and_its_error(void **state)
+{
+    (void)state;
+    /* Statement 1 has no points (no series), 2 failed, 3 has two series. */
+    const char *body =
+        "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"window\",\"columns\":[\"time\","
+        "\"count\",\"sum\"],\"values\":[[0,420,330]]}]},{\"statement_id\":1},{\"statement_id\":2,"
+        "\"error\":\"database not found: hallgw\"},{\"statement_id\":3,\"series\":[{\"name\":\"a\","
+        "\"columns\":[\"time\"],\"values\":[[1]]},{\"name\":\"b\",\"columns\":[\"time\"]}]}]}";
+    struct json_table t;
+    assert_int_equal(json_influx_table(body, strlen(body), &t), 0);
+    assert_int_equal(t.n_results, 4);
+    assert_int_equal(t.n_series, 3);
+    assert_string_equal(t.error, "database not found: hallgw");
+    assert_int_equal(t.error_statement, 2);
+    const struct json_series *s = json_table_find(&t, 0);
+    assert_true(json_series_cell(s, 0, "count")->num == 420.0);
+    assert_true(json_series_cell(s, 0, "sum")->num == 330.0);
+    assert_null(json_table_find(&t, 1));
+    assert_null(json_table_find(&t, 2));
+    s = json_table_find(&t, 3);
+    assert_string_equal(s->name, "a");
+    assert_int_equal(t.series[2].statement_id, 3);
+    assert_string_equal(t.series[2].name, "b");
+    assert_int_equal(t.series[2].n_rows, 0); /* columns without values */
+    assert_int_equal(t.series[2].n_tags, 0);
+    json_table_free(&t);
+}
+
+static void test_influx_table_top_level_error_is_kept(void **state)
+{
+    (void)state;
+    const char *body = "{\"error\":\"error parsing query: found SELEC\"}";
+    struct json_table t;
+    assert_int_equal(json_influx_table(body, strlen(body), &t), 0);
+    assert_string_equal(t.error, "error parsing query: found SELEC");
+    assert_int_equal(t.error_statement, -1);
+    assert_int_equal(t.n_results, 0);
+    assert_int_equal(t.n_series, 0);
+    json_table_free(&t);
+}
+
+struct table_reject_case {
+    const char *body;
+    int want;
+};
+
+static const struct table_reject_case table_reject_cases[] = {
+    {"", -EBADMSG},
+    {"{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"a\",\"col", -EBADMSG}, /* cut */
+    {"{\"results\":[]}\xff", -EBADMSG},
+    {"[]", -EPROTO},
+    {"{}", -EPROTO},
+    {"{\"results\":{}}", -EPROTO},
+    {"{\"error\":42}", -EPROTO},
+    {"{\"results\":[42]}", -EPROTO},
+    {"{\"results\":[{\"series\":{}}]}", -EPROTO},
+    {"{\"results\":[{\"statement_id\":\"0\"}]}", -EPROTO},
+    {"{\"results\":[{\"statement_id\":-1}]}", -EPROTO},
+    {"{\"results\":[{\"series\":[{\"name\":1}]}]}", -EPROTO},
+    {"{\"results\":[{\"series\":[{\"tags\":{\"a\":1}}]}]}", -EPROTO},
+    {"{\"results\":[{\"series\":[{\"values\":[[1]]}]}]}", -EPROTO}, /* rows without columns */
+    {"{\"results\":[{\"series\":[{\"columns\":[\"a\",\"b\"],\"values\":[[1]]}]}]}", -EPROTO},
+    {"{\"results\":[{\"series\":[{\"columns\":[\"a\"],\"values\":[[[1]]]}]}]}", -EPROTO},
+    {"{\"results\":[{\"series\":[{\"columns\":[\"a\"],\"values\":[{\"a\":1}]}]}]}", -EPROTO},
+    {"{\"results\":[{\"series\":[{\"columns\":[1],\"values\":[]}]}]}", -EPROTO},
+    {"{\"results\":[]}", 0},
+    {"{\"results\":[{}]}", 0},
+};
+
+static void test_influx_table_refuses_what_is_not_an_answer(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(table_reject_cases); i++) {
+        const struct table_reject_case *c = &table_reject_cases[i];
+        struct json_table t;
+        int got = json_influx_table(c->body, strlen(c->body), &t);
+        if (got != c->want)
+            fail_msg("table case %zu (%s): got %d, want %d", i, c->body, got, c->want);
+        if (got < 0 && (t.n_series || t.series || t.priv || t.error))
+            fail_msg("table case %zu: a refused answer left something in *out", i);
+        json_table_free(&t);
+    }
+    struct json_table t;
+    assert_int_equal(json_influx_table("{}", (size_t)JSON_INFLUX_MAX_BYTES + 1, &t), -EMSGSIZE);
+    assert_int_equal(json_influx_table(NULL, 0, &t), -EBADMSG);
+}
+
+static void test_influx_table_rows_of_a_long_answer_are_all_kept(void **state)
+{
+    (void)state;
+    /* 2000 rows, as a day of per-minute buckets would give. */
+    size_t cap = 64 + 2000 * 32, n = 0;
+    char *body = malloc(cap);
+    assert_non_null(body);
+    n += (size_t)snprintf(body + n, cap - n,
+                          "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"equipment\","
+                          "\"columns\":[\"time\",\"last\"],\"values\":[");
+    for (int i = 0; i < 2000; i++)
+        n += (size_t)snprintf(body + n, cap - n, "%s[%d,\"%s\"]", i ? "," : "", i * 60,
+                              i % 2 ? "ok" : "jam");
+    n += (size_t)snprintf(body + n, cap - n, "]}]}]}");
+    struct json_table t;
+    assert_int_equal(json_influx_table(body, n, &t), 0);
+    const struct json_series *s = json_table_find(&t, 0);
+    assert_int_equal(s->n_rows, 2000);
+    assert_true(json_series_cell(s, 1999, "time")->num == 1999 * 60.0);
+    assert_string_equal(json_series_cell(s, 1999, "last")->str, "ok");
+    assert_string_equal(json_series_cell(s, 1998, "last")->str, "jam");
+    json_table_free(&t);
+    free(body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +485,11 @@ int main(void)
         cmocka_unit_test(test_an_object_without_leaves_is_ok_and_empty),
         cmocka_unit_test(test_utf8_validator_refuses_overlongs_surrogates_and_truncation),
         cmocka_unit_test(test_reject_names_are_distinct),
+        cmocka_unit_test(test_influx_table_gives_series_tags_columns_and_typed_rows),
+        cmocka_unit_test(test_influx_table_keeps_each_statement_and_its_error),
+        cmocka_unit_test(test_influx_table_top_level_error_is_kept),
+        cmocka_unit_test(test_influx_table_refuses_what_is_not_an_answer),
+        cmocka_unit_test(test_influx_table_rows_of_a_long_answer_are_all_kept),
     };
     return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }
