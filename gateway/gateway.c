@@ -29,6 +29,7 @@
 #include "notifier.h"
 #include "points.h"
 #include "queue.h"
+#include "sdnotify.h"
 #include "snapshot.h"
 #include "store.h"
 #include "subscriptions.h"
@@ -177,8 +178,8 @@ static void process(struct gateway *g, struct mqtt_msg *m, mono_ms now)
     if (g->batch_points == 0)
         g->batch_started = now;
     struct hm_device *dev = NULL;
-    if (ingest_message(&g->ingest, m->topic, m->topic_len, m->payload, m->payload_len,
-                       m->oversize, now, m->wall_ns, &g->batch, &dev) == INGEST_WRITTEN) {
+    if (ingest_message(&g->ingest, m->topic, m->topic_len, m->payload, m->payload_len, m->oversize,
+                       now, m->wall_ns, &g->batch, &dev) == INGEST_WRITTEN) {
         g->batch_points++;
         time_t wall = (time_t)(m->wall_ns / 1000000000);
         /* Before alerting: a scan ordered holds the scan alert. Enforcement
@@ -211,8 +212,7 @@ static void write_stats(struct gateway *g)
 
 /* ---- what alerting does to the outside ---------------------------------- */
 
-static void io_publish(void *ctx, const char *topic, const char *payload, size_t len,
-                       bool retained)
+static void io_publish(void *ctx, const char *topic, const char *payload, size_t len, bool retained)
 {
     struct gateway *g = ctx;
     if (g->mqtt)
@@ -321,13 +321,12 @@ static void serve_api(struct gateway *g, mono_ms now)
             continue;
         }
         const struct alert *a = alerting_find(g->alerting, r->hall[0] ? r->hall : NULL, r->id);
-        r->result = a ? alerting_ack(g->alerting, a->hall, r->id, r->by, r->note, r->resolve,
-                                     time(NULL))
-                      : -ENOENT;
+        r->result =
+            a ? alerting_ack(g->alerting, a->hall, r->id, r->by, r->note, r->resolve, time(NULL))
+              : -ENOENT;
         if (r->result == 0) {
             a = alerting_find(g->alerting, r->hall[0] ? r->hall : NULL, r->id);
-            snprintf(r->state, sizeof(r->state), "%s",
-                     a ? alert_state_name(a->state) : "resolved");
+            snprintf(r->state, sizeof(r->state), "%s", a ? alert_state_name(a->state) : "resolved");
             changed = true;
         }
         api_complete(g->api, r);
@@ -350,11 +349,10 @@ static void set_timezone(const char *tz)
 static bool mqtt_settings_changed(const struct config *a, const struct config *b)
 {
 #define DIFF(x) ((a->x == NULL) != (b->x == NULL) || (a->x && strcmp(a->x, b->x) != 0))
-    return DIFF(mqtt.uri) || DIFF(mqtt.client_id) || DIFF(mqtt.username) ||
-           DIFF(mqtt.password) || DIFF(mqtt.prefix) || DIFF(mqtt.tls.ca_file) ||
-           DIFF(mqtt.tls.cert_file) || DIFF(mqtt.tls.key_file) || DIFF(gateway.id) ||
-           a->mqtt.qos != b->mqtt.qos || a->mqtt.keepalive_s != b->mqtt.keepalive_s ||
-           a->mqtt.tls.verify != b->mqtt.tls.verify;
+    return DIFF(mqtt.uri) || DIFF(mqtt.client_id) || DIFF(mqtt.username) || DIFF(mqtt.password) ||
+           DIFF(mqtt.prefix) || DIFF(mqtt.tls.ca_file) || DIFF(mqtt.tls.cert_file) ||
+           DIFF(mqtt.tls.key_file) || DIFF(gateway.id) || a->mqtt.qos != b->mqtt.qos ||
+           a->mqtt.keepalive_s != b->mqtt.keepalive_s || a->mqtt.tls.verify != b->mqtt.tls.verify;
 }
 
 static bool influx_settings_changed(const struct config *a, const struct config *b)
@@ -381,6 +379,7 @@ static bool http_settings_changed(const struct config *a, const struct config *b
 
 static void reload(struct gateway *g)
 {
+    sdnotify_reloading();
     struct config *nc = NULL;
     struct config_errors errs = {0};
     log_notice("reloading %s", g->cfg->path);
@@ -394,6 +393,7 @@ static void reload(struct gateway *g)
         }
         config_errors_free(&errs);
         metrics_inc(MET_CONFIG_RELOAD_FAILURES);
+        sdnotify_ready("reload refused: the running config is kept");
         return;
     }
     char **subs;
@@ -402,10 +402,11 @@ static void reload(struct gateway *g)
         log_err("reload refused: out of memory");
         config_free(nc);
         metrics_inc(MET_CONFIG_RELOAD_FAILURES);
+        sdnotify_ready("reload refused: out of memory");
         return;
     }
-    bool new_mqtt = mqtt_settings_changed(g->cfg, nc) ||
-                    !subscriptions_equal(g->subs, g->n_subs, subs, n_subs);
+    bool new_mqtt =
+        mqtt_settings_changed(g->cfg, nc) || !subscriptions_equal(g->subs, g->n_subs, subs, n_subs);
     bool new_writer = influx_settings_changed(g->cfg, nc);
     bool new_http = http_settings_changed(g->cfg, nc);
     struct config *old = g->cfg;
@@ -445,7 +446,9 @@ static void reload(struct gateway *g)
     config_free(old);
     metrics_inc(MET_CONFIG_RELOADS);
     log_notice("reloaded %s: %zu halls, %zu devices%s%s", nc->path, nc->n_halls, nc->n_devices,
-               new_mqtt ? ", MQTT reconnected" : "", new_writer ? ", InfluxDB writer restarted" : "");
+               new_mqtt ? ", MQTT reconnected" : "",
+               new_writer ? ", InfluxDB writer restarted" : "");
+    sdnotify_ready("running, config reloaded");
 }
 
 /* ---- signals ------------------------------------------------------------- */
@@ -504,6 +507,8 @@ static void core_loop(struct gateway *g)
         take(g, wait);
         now = clock_mono_ms();
         serve_api(g, now);
+        /* The watchdog hears from a core that turns and has its broker. */
+        sdnotify_watchdog(now, g->mqtt && mqtt_is_connected(g->mqtt));
         if (now >= g->next_tick) {
             enforce_tick(g->enforce, time(NULL), now);
             alerting_tick(g->alerting, time(NULL), now);
@@ -511,6 +516,16 @@ static void core_loop(struct gateway *g)
         }
         if (now >= g->next_stats) {
             write_stats(g);
+            char status[160];
+            snprintf(
+                status, sizeof(status), "%llu messages, %llu points written, %zu alerts active%s",
+                (unsigned long long)(metrics_get(MET_RECV_NATIVE) +
+                                     metrics_get(MET_RECV_ZIGBEE2MQTT) +
+                                     metrics_get(MET_RECV_TASMOTA) + metrics_get(MET_RECV_SHELLY)),
+                (unsigned long long)metrics_get(MET_POINTS_WRITTEN),
+                alerting_active_count(g->alerting),
+                g->mqtt && mqtt_is_connected(g->mqtt) ? "" : ", MQTT disconnected");
+            sdnotify_status(status);
             g->next_stats = now + g->cfg->gateway.stats_interval_ms;
         }
         if (g->batch_points && now - g->batch_started >= g->cfg->influx.flush_interval_ms)
@@ -522,6 +537,7 @@ static void core_loop(struct gateway *g)
 
 static void shutdown_all(struct gateway *g)
 {
+    sdnotify_stopping();
     log_notice("stopping: disconnecting from MQTT and flushing");
     /* Keep emptying the inbox while disconnecting, so the callback never
      * waits on a full queue; after the disconnect no message is taken, so
@@ -565,15 +581,15 @@ int gateway_run(const char *config_path)
     signal(SIGPIPE, SIG_IGN);
 
     if (mkdir(g.cfg->gateway.state_dir, 0750) < 0 && errno != EEXIST)
-        log_warn("cannot create state directory %s: %s", g.cfg->gateway.state_dir,
-                 strerror(errno));
+        log_warn("cannot create state directory %s: %s", g.cfg->gateway.state_dir, strerror(errno));
     if (http_global_init() < 0) {
         log_err("cannot initialise libcurl");
         goto out_free_config;
     }
     g.inbox = queue_new(g.cfg->limits.queue_capacity);
     lp_buf_init(&g.batch, BATCH_MAX_BYTES);
-    if (!g.inbox || hallmodel_new(g.cfg, &g.hm) < 0 || subscriptions_build(g.cfg, &g.subs, &g.n_subs) < 0) {
+    if (!g.inbox || hallmodel_new(g.cfg, &g.hm) < 0 ||
+        subscriptions_build(g.cfg, &g.subs, &g.n_subs) < 0) {
         log_err("out of memory");
         goto out_free;
     }
@@ -607,6 +623,7 @@ int gateway_run(const char *config_path)
         goto out_stop_writer;
     if (start_http(&g) < 0)
         log_err("cannot start the HTTP server; running without it");
+    sdnotify_ready("running");
     log_notice("hallgw %s running: %zu halls, %zu devices, %zu subscriptions", g.cfg->gateway.id,
                g.cfg->n_halls, g.cfg->n_devices, g.n_subs);
 

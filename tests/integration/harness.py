@@ -282,11 +282,12 @@ class Hallgw:
             f.write(");\n")
             f.write(self.extra)
 
-    def start(self, wait_online=True):
+    def start(self, wait_online=True, env=None):
         self.logf = open(self.log_path, "ab")
         self.log_mark = self.logf.tell()
         self.proc = subprocess.Popen([os.path.join(BUILD_DIR, "hallgw"), "-c", self.conf],
-                                     stdout=self.logf, stderr=self.logf)
+                                     stdout=self.logf, stderr=self.logf,
+                                     env=dict(os.environ, **env) if env else None)
         if wait_online:
             wait_for("hallgw to connect", lambda: "connected to" in self.log_text(self.log_mark) or self.dead(),
                      timeout=20)

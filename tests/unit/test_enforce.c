@@ -67,7 +67,11 @@ static struct config *load(const char *poweroff_extra, const char *when)
     struct config *c = NULL;
     struct config_errors e;
     FILE *f;
+    /* One template for every case; its %s are filled in order. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
     snprintf(text, sizeof(text), config_text, key_path, poweroff_extra, when);
+#pragma GCC diagnostic pop
     f = fopen(conf_path, "w");
     assert_non_null(f);
     fputs(text, f);
