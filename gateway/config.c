@@ -126,6 +126,36 @@ static bool check_prefix(struct config_ctx *x, const config_setting_t *s, const 
     return true;
 }
 
+/* gateway.halls: hall ids without repeats; checked against halls in
+ * check_gateway_halls(), after the model is indexed. */
+static void parse_gateway_halls(struct config_ctx *x, const config_setting_t *s, void *dst)
+{
+    struct config *c = dst;
+    size_t n, k = 0;
+    const config_setting_t **v = config_str_elems(x, s, &n);
+    char **ids = n ? calloc(n, sizeof(*ids)) : NULL;
+
+    if (n && !ids)
+        x->nomem = true;
+    for (size_t i = 0; ids && i < n; i++) {
+        const char *id = config_setting_get_string(v[i]);
+        bool dup = false;
+
+        for (size_t j = 0; j < k && !dup; j++)
+            dup = strcmp(ids[j], id) == 0;
+        if (dup)
+            config_err_at(x, v[i], NULL, "\"%s\" is already in the list", id);
+        else if (!topic_id_valid(id, strlen(id)))
+            config_err_at(x, v[i], NULL, "\"%s\" is not a valid id (1 to 64 of A-Z a-z 0-9 _ . -)",
+                          id);
+        else if ((ids[k] = config_xstrdup(x, id)))
+            k++;
+    }
+    c->gateway.halls = ids;
+    c->gateway.n_halls = k;
+    free(v);
+}
+
 #define K CONFIG_KEY
 
 static const struct config_key gateway_keys[] = {
@@ -134,6 +164,7 @@ static const struct config_key gateway_keys[] = {
     K("state_dir", V_STR, struct config, gateway.state_dir),
     K("stats_interval", V_DUR, struct config, gateway.stats_interval_ms, .min = 1000,
       .max = DAY_MS),
+    {.name = "halls", .t = V_CUSTOM, .off = 0, .fn = parse_gateway_halls},
     {0},
 };
 
@@ -154,6 +185,7 @@ static const struct config_key mqtt_keys[] = {
     K("qos", V_INT, struct config_mqtt, qos, .min = 0, .max = 1),
     K("keepalive", V_DUR_S, struct config_mqtt, keepalive_s, .min = 1000, .max = 65535000),
     K("command_key_file", V_FILE, struct config_mqtt, command_key_file),
+    K("shared_group", V_ID, struct config_mqtt, shared_group),
     K("tls", V_GROUP, struct config_mqtt, tls, .sub = tls_keys),
     {0},
 };
@@ -341,6 +373,121 @@ static void finish_blocks(struct config_ctx *x, const config_setting_t *root)
         x->nomem = true;
 }
 
+/* Each id of gateway.halls must be a hall of halls (after config_check_model()
+ * has indexed them). */
+static void check_gateway_halls(struct config_ctx *x, const config_setting_t *root)
+{
+    const config_setting_t *g = config_setting_get_member(root, "gateway");
+    const config_setting_t *s =
+        g && config_setting_is_group(g) ? config_setting_get_member(g, "halls") : NULL;
+
+    for (int i = 0; s && i < config_str_count(s); i++) {
+        const config_setting_t *e = config_str_elem(s, i);
+        const char *h = config_setting_get_string(e);
+
+        if (h && topic_id_valid(h, strlen(h)) && !config_find_hall(x->c, h))
+            config_err_at(x, e, NULL, "no hall \"%s\" in halls", h);
+    }
+}
+
+static bool owned_hall(const struct config *c, const char *id)
+{
+    for (size_t i = 0; i < c->gateway.n_halls; i++)
+        if (strcmp(c->gateway.halls[i], id) == 0)
+            return true;
+    return false;
+}
+
+/* Index v (*n pointers into the old array base, in order) rewritten to point
+ * into the new array nbase, without the dropped elements (map[i] < 0). */
+static void remap_halls(const struct config_hall **v, size_t *n, const struct config_hall *base,
+                        const long *map, const struct config_hall *nbase)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < *n; i++)
+        if (map[v[i] - base] >= 0)
+            v[k++] = &nbase[map[v[i] - base]];
+    *n = k;
+}
+
+static void remap_devices(const struct config_device **v, size_t *n,
+                          const struct config_device *base, const long *map,
+                          const struct config_device *nbase)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < *n; i++)
+        if (map[v[i] - base] >= 0)
+            v[k++] = &nbase[map[v[i] - base]];
+    *n = k;
+}
+
+/* With gateway.halls set, keeps only the owned halls and their devices in the
+ * loaded (already validated) config, so that every module (ingest, alerting,
+ * windows, enforcement, reports) sees just this instance's share. The dropped
+ * entries are released through config_free_model() on a scratch config. */
+static bool keep_owned_halls(struct config_priv *p)
+{
+    struct config *c = &p->pub;
+    struct config_priv gone = {0};
+    struct config_hall *kh = calloc(c->n_halls + 1, sizeof(*kh));
+    struct config_hall *dh = calloc(c->n_halls + 1, sizeof(*dh));
+    struct config_device *kd = calloc(c->n_devices + 1, sizeof(*kd));
+    struct config_device *dd = calloc(c->n_devices + 1, sizeof(*dd));
+    long *hmap = calloc(c->n_halls + 1, sizeof(*hmap));
+    long *dmap = calloc(c->n_devices + 1, sizeof(*dmap));
+    size_t nkh = 0, ndh = 0, nkd = 0, ndd = 0;
+    bool ok = kh && dh && kd && dd && hmap && dmap;
+
+    if (!ok)
+        goto out;
+    for (size_t i = 0; i < c->n_halls; i++) {
+        if (owned_hall(c, c->halls[i].id)) {
+            hmap[i] = (long)nkh;
+            kh[nkh++] = c->halls[i];
+        } else {
+            hmap[i] = -1;
+            dh[ndh++] = c->halls[i];
+        }
+    }
+    for (size_t i = 0; i < c->n_devices; i++) {
+        if (owned_hall(c, c->devices[i].hall)) {
+            dmap[i] = (long)nkd;
+            kd[nkd++] = c->devices[i];
+        } else {
+            dmap[i] = -1;
+            dd[ndd++] = c->devices[i];
+        }
+    }
+    remap_halls(p->halls_by_id, &p->n_halls_by_id, c->halls, hmap, kh);
+    remap_devices(p->by_id, &p->n_by_id, c->devices, dmap, kd);
+    remap_devices(p->by_source, &p->n_by_source, c->devices, dmap, kd);
+    free(c->halls);
+    free(c->devices);
+    c->halls = kh;
+    c->n_halls = nkh;
+    c->devices = kd;
+    c->n_devices = nkd;
+    kh = NULL;
+    kd = NULL;
+    gone.pub.halls = dh;
+    gone.pub.n_halls = ndh;
+    gone.pub.devices = dd;
+    gone.pub.n_devices = ndd;
+    config_free_model(&gone); /* frees dh and dd */
+    dh = NULL;
+    dd = NULL;
+out:
+    free(kh);
+    free(dh);
+    free(kd);
+    free(dd);
+    free(hmap);
+    free(dmap);
+    return ok;
+}
+
 int config_load(const char *path, struct config **out, struct config_errors *errs)
 {
     struct config_ctx x = {.errs = errs, .main_file = path};
@@ -390,9 +537,12 @@ int config_load(const char *path, struct config **out, struct config_errors *err
     config_parse_group(&x, root, root_keys, x.c);
     finish_blocks(&x, root);
     config_check_model(&x, root);
+    check_gateway_halls(&x, root);
     config_check_rules(&x, root);
     config_check_notify(&x, root);
     config_check_enforce(&x, root);
+    if (errs->n == 0 && !x.nomem && x.c->gateway.n_halls > 0 && !keep_owned_halls(p))
+        x.nomem = true;
 out_destroy:
     config_destroy(&cfg);
 out:
@@ -435,12 +585,16 @@ void config_free(struct config *c)
     free(c->gateway.id);
     free(c->gateway.timezone);
     free(c->gateway.state_dir);
+    for (size_t i = 0; i < c->gateway.n_halls; i++)
+        free(c->gateway.halls[i]);
+    free(c->gateway.halls);
     free(c->mqtt.uri);
     free(c->mqtt.client_id);
     free(c->mqtt.username);
     config_free_secret(c->mqtt.password);
     free(c->mqtt.prefix);
     free(c->mqtt.command_key_file);
+    free(c->mqtt.shared_group);
     free_tls(&c->mqtt.tls);
     free(c->influx.url);
     free(c->influx.database);

@@ -70,6 +70,7 @@ struct config_mqtt {
     int qos;         /* 0 or 1, default 1 */
     int keepalive_s; /* default 30 */
     char *command_key_file; /* NULL if absent (used by enforcement) */
+    char *shared_group;     /* NULL if absent; else filters as $share/<group>/<filter> */
     struct config_tls tls;
 };
 
@@ -232,6 +233,11 @@ struct config {
         char *timezone; /* default "UTC" */
         char *state_dir;
         int64_t stats_interval_ms; /* default 10000 */
+        /* The halls this instance owns (ids in halls); NULL (all) when absent.
+         * When set, halls and devices below hold only these halls' entries:
+         * the whole file is validated, then the others are dropped. */
+        char **halls;
+        size_t n_halls;
     } gateway;
     struct config_mqtt mqtt;
     struct config_influx influx;

@@ -141,6 +141,13 @@ enum ingest_outcome ingest_message(struct ingest *in, const char *topic, size_t 
         metrics_inc(MET_REJECT_BAD_TOPIC);
         return INGEST_REJECTED;
     }
+    /* A hall this instance does not own (gateway.halls): another instance
+     * writes it. Such messages still arrive through a wider filter. */
+    if (r.format == FORMAT_NATIVE && in->cfg->gateway.n_halls > 0 &&
+        !config_find_hall(in->cfg, r.hall)) {
+        metrics_inc(MET_IGNORED);
+        return INGEST_IGNORED;
+    }
     metrics_inc(recv_metric[r.format]);
     if (oversize || payload_len > in->limits.max_bytes) {
         metrics_inc(MET_REJECT_TOO_LARGE);

@@ -39,11 +39,23 @@ int subscriptions_build(const struct config *c, char ***out, size_t *n_out)
     size_t n = 0;
     int r = 0;
     const char *p = c->mqtt.prefix;
-    r |= subs_add(&subs, &n, "%s/+/+/telemetry", p);
-    r |= subs_add(&subs, &n, "%s/+/+/status", p);
-    r |= subs_add(&subs, &n, "%s/+/+/event", p);
-    r |= subs_add(&subs, &n, "%s/+/+/cmd/reply", p);
-    r |= subs_add(&subs, &n, "%s/+/alerts/+/ack", p);
+    /* "$share/<group>/" in shared mode: one instance of the group gets each
+     * message. Acks stay unshared: the instance that holds the alert must see
+     * its ack (the others count it as refused). */
+    char share[96] = "";
+    const char *const *halls = (const char *const *)c->gateway.halls;
+    size_t n_halls = c->gateway.n_halls ? c->gateway.n_halls : 1;
+
+    if (c->mqtt.shared_group)
+        (void)snprintf(share, sizeof(share), "$share/%s/", c->mqtt.shared_group);
+    for (size_t i = 0; i < n_halls && r == 0; i++) {
+        const char *h = c->gateway.n_halls ? halls[i] : "+";
+        r |= subs_add(&subs, &n, "%s%s/%s/+/telemetry", share, p, h);
+        r |= subs_add(&subs, &n, "%s%s/%s/+/status", share, p, h);
+        r |= subs_add(&subs, &n, "%s%s/%s/+/event", share, p, h);
+        r |= subs_add(&subs, &n, "%s%s/%s/+/cmd/reply", share, p, h);
+        r |= subs_add(&subs, &n, "%s/%s/alerts/+/ack", p, h);
+    }
     for (size_t i = 0; i < c->n_devices && r == 0; i++) {
         const struct config_device *d = &c->devices[i];
         const char *name = d->source_name;
@@ -51,17 +63,17 @@ int subscriptions_build(const struct config *c, char ***out, size_t *n_out)
         case FORMAT_NATIVE:
             break;
         case FORMAT_ZIGBEE2MQTT:
-            r |= subs_add(&subs, &n, "zigbee2mqtt/%s", name);
-            r |= subs_add(&subs, &n, "zigbee2mqtt/%s/availability", name);
+            r |= subs_add(&subs, &n, "%szigbee2mqtt/%s", share, name);
+            r |= subs_add(&subs, &n, "%szigbee2mqtt/%s/availability", share, name);
             break;
         case FORMAT_TASMOTA:
-            r |= subs_add(&subs, &n, "tele/%s/+", name);
-            r |= subs_add(&subs, &n, "stat/%s/+", name);
+            r |= subs_add(&subs, &n, "%stele/%s/+", share, name);
+            r |= subs_add(&subs, &n, "%sstat/%s/+", share, name);
             break;
         case FORMAT_SHELLY:
-            r |= subs_add(&subs, &n, "%s/events/rpc", name);
-            r |= subs_add(&subs, &n, "%s/online", name);
-            r |= subs_add(&subs, &n, "%s/status/+", name);
+            r |= subs_add(&subs, &n, "%s%s/events/rpc", share, name);
+            r |= subs_add(&subs, &n, "%s%s/online", share, name);
+            r |= subs_add(&subs, &n, "%s%s/status/+", share, name);
             break;
         }
     }

@@ -733,6 +733,99 @@ static void test_kind_names_parse_and_measurements(void **state)
     assert_int_equal(config_kind_parse(""), -1);
 }
 
+static const char owned_text[] =
+    "gateway = { halls = [\"h2\", \"h3\"]; };\n"
+    "mqtt = { uri = \"tcp://h:1\"; shared_group = \"hallgw\"; };\n"
+    "halls = ( { id = \"h1\"; windows = ( { id = \"w1\"; seat = \"s1\"; } ); },\n"
+    "          { id = \"h2\"; windows = ( { id = \"w1\"; seat = \"s2\"; } ); },\n"
+    "          { id = \"h3\"; } );\n"
+    "devices = ( { id = \"s1\"; hall = \"h1\"; kind = \"seat\"; source = \"zigbee2mqtt:z 1\"; },\n"
+    "            { id = \"e1\"; hall = \"h1\"; kind = \"env\"; },\n"
+    "            { id = \"s2\"; hall = \"h2\"; kind = \"seat\"; source = \"zigbee2mqtt:z 2\"; },\n"
+    "            { id = \"e3\"; hall = \"h3\"; kind = \"env\"; source = \"tasmota:env3\"; },\n"
+    "            { id = \"e2\"; hall = \"h2\"; kind = \"env\"; } );\n";
+
+static void test_gateway_halls_keeps_only_the_owned_halls(void **state)
+{
+    struct config *c;
+    struct config_errors e;
+    (void)state;
+
+    if (load_text(owned_text, &c, &e) != 0) {
+        print_errors(&e);
+        fail_msg("owned_text refused");
+    }
+    assert_int_equal(c->gateway.n_halls, 2);
+    assert_string_equal(c->gateway.halls[0], "h2");
+    assert_string_equal(c->gateway.halls[1], "h3");
+    assert_string_equal(c->mqtt.shared_group, "hallgw");
+    assert_int_equal(c->n_halls, 2);
+    assert_string_equal(c->halls[0].id, "h2");
+    assert_string_equal(c->halls[1].id, "h3");
+    assert_int_equal(c->n_devices, 3);
+    assert_string_equal(c->devices[0].id, "s2");
+    assert_string_equal(c->devices[1].id, "e3");
+    assert_string_equal(c->devices[2].id, "e2");
+    /* The lookups follow: the other halls' devices and bindings are gone. */
+    assert_null(config_find_hall(c, "h1"));
+    assert_ptr_equal(config_find_hall(c, "h2"), &c->halls[0]);
+    assert_ptr_equal(config_find_hall(c, "h3"), &c->halls[1]);
+    assert_null(config_find_device(c, "s1"));
+    assert_null(config_find_device(c, "e1"));
+    assert_ptr_equal(config_find_device(c, "e2"), &c->devices[2]);
+    assert_ptr_equal(config_find_device(c, "s2"), &c->devices[0]);
+    assert_null(config_find_source(c, FORMAT_ZIGBEE2MQTT, "z 1"));
+    assert_ptr_equal(config_find_source(c, FORMAT_ZIGBEE2MQTT, "z 2"), &c->devices[0]);
+    assert_ptr_equal(config_find_source(c, FORMAT_TASMOTA, "env3"), &c->devices[1]);
+    assert_string_equal(c->devices[0].window, "w1");
+    config_free(c);
+    config_errors_free(&e);
+
+    /* Absent: every hall, no shared group. */
+    assert_int_equal(load_text("mqtt = { uri = \"tcp://h:1\"; };\n"
+                               "halls = ( { id = \"h1\"; }, { id = \"h2\"; } );\n",
+                               &c, &e),
+                     0);
+    assert_int_equal(c->gateway.n_halls, 0);
+    assert_null(c->gateway.halls);
+    assert_null(c->mqtt.shared_group);
+    assert_int_equal(c->n_halls, 2);
+    config_free(c);
+    config_errors_free(&e);
+}
+
+static void test_gateway_halls_must_name_defined_halls_once(void **state)
+{
+    struct config *c;
+    struct config_errors e;
+    (void)state;
+
+    assert_int_equal(load_text("gateway = { halls = [\"h1\", \"h9\", \"h1\", \"bad id\"]; };\n"
+                               "mqtt = { uri = \"tcp://h:1\"; shared_group = \"a/b\"; };\n"
+                               "halls = ( { id = \"h1\"; } );\n",
+                               &c, &e),
+                     -EINVAL);
+    assert_null(c);
+    if (e.n != 4)
+        print_errors(&e);
+    assert_int_equal(e.n, 4);
+    assert_string_equal(e.v[0].key, "gateway.halls[2]");
+    assert_non_null(strstr(e.v[0].msg, "\"h1\" is already in the list"));
+    assert_string_equal(e.v[1].key, "gateway.halls[3]");
+    assert_non_null(strstr(e.v[1].msg, "not a valid id"));
+    assert_string_equal(e.v[2].key, "gateway.halls[1]");
+    assert_non_null(strstr(e.v[2].msg, "no hall \"h9\" in halls"));
+    assert_string_equal(e.v[3].key, "mqtt.shared_group");
+    config_errors_free(&e);
+
+    assert_int_equal(
+        load_text("gateway = { halls = []; };\nmqtt = { uri = \"tcp://h:1\"; };\n", &c, &e),
+        -EINVAL);
+    assert_int_equal(e.n, 1);
+    assert_string_equal(e.v[0].key, "gateway.halls");
+    config_errors_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -759,6 +852,8 @@ int main(void)
         cmocka_unit_test(test_timezones_must_exist),
         cmocka_unit_test(test_twenty_thousand_devices),
         cmocka_unit_test(test_kind_names_parse_and_measurements),
+        cmocka_unit_test(test_gateway_halls_keeps_only_the_owned_halls),
+        cmocka_unit_test(test_gateway_halls_must_name_defined_halls_once),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

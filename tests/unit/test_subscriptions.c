@@ -1,0 +1,131 @@
+/* The MQTT topic filters a config needs: every hall or only the owned ones,
+ * plain or as shared subscriptions. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "subscriptions.h"
+
+static struct config *load_text(const char *text)
+{
+    const char *tmp = getenv("TMPDIR");
+    char path[1024];
+    struct config *c;
+    struct config_errors e;
+    int fd, rc;
+
+    (void)snprintf(path, sizeof(path), "%s/hallgw-test-subs-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    rc = config_load(path, &c, &e);
+    unlink(path);
+    if (rc != 0) {
+        config_errors_print(&e, stderr);
+        fail_msg("config refused");
+    }
+    config_errors_free(&e);
+    return c;
+}
+
+/* subs must be exactly want (NULL-terminated), in order. */
+static void expect_subs(const char *text, const char *const *want)
+{
+    struct config *c = load_text(text);
+    char **subs;
+    size_t n, nw = 0;
+
+    assert_int_equal(subscriptions_build(c, &subs, &n), 0);
+    while (want[nw])
+        nw++;
+    for (size_t i = 0; i < n || i < nw; i++)
+        if (i >= n || i >= nw || strcmp(subs[i], want[i]) != 0)
+            fail_msg("filter %zu: got %s, want %s", i, i < n ? subs[i] : "(none)",
+                     i < nw ? want[i] : "(none)");
+    subscriptions_free(subs, n);
+    config_free(c);
+}
+
+#define HALLS                                                                                      \
+    "halls = ( { id = \"h1\"; }, { id = \"h2\"; } );\n"                                            \
+    "devices = ( { id = \"s1\"; hall = \"h1\"; kind = \"seat\"; source = \"zigbee2mqtt:s1\"; },\n" \
+    "            { id = \"p2\"; hall = \"h2\"; kind = \"plug\"; source = \"tasmota:p2\"; } );\n"
+
+static void test_every_hall_by_default(void **state)
+{
+    static const char *const want[] = {
+        "hall/+/+/telemetry",
+        "hall/+/+/status",
+        "hall/+/+/event",
+        "hall/+/+/cmd/reply",
+        "hall/+/alerts/+/ack",
+        "zigbee2mqtt/s1",
+        "zigbee2mqtt/s1/availability",
+        "tele/p2/+",
+        "stat/p2/+",
+        NULL,
+    };
+    (void)state;
+
+    expect_subs("mqtt = { uri = \"tcp://h:1\"; };\n" HALLS, want);
+}
+
+static void test_owned_halls_only(void **state)
+{
+    static const char *const want[] = {
+        "site/h2/+/telemetry",  "site/h2/+/status", "site/h2/+/event", "site/h2/+/cmd/reply",
+        "site/h2/alerts/+/ack", "tele/p2/+",        "stat/p2/+",       NULL,
+    };
+    (void)state;
+
+    expect_subs("gateway = { halls = \"h2\"; };\n"
+                "mqtt = { uri = \"tcp://h:1\"; prefix = \"site\"; };\n" HALLS,
+                want);
+}
+
+static void test_shared_group_shares_all_but_acks(void **state)
+{
+    static const char *const want[] = {
+        "$share/g1/hall/h1/+/telemetry",
+        "$share/g1/hall/h1/+/status",
+        "$share/g1/hall/h1/+/event",
+        "$share/g1/hall/h1/+/cmd/reply",
+        "hall/h1/alerts/+/ack",
+        "$share/g1/hall/h2/+/telemetry",
+        "$share/g1/hall/h2/+/status",
+        "$share/g1/hall/h2/+/event",
+        "$share/g1/hall/h2/+/cmd/reply",
+        "hall/h2/alerts/+/ack",
+        "$share/g1/zigbee2mqtt/s1",
+        "$share/g1/zigbee2mqtt/s1/availability",
+        "$share/g1/tele/p2/+",
+        "$share/g1/stat/p2/+",
+        NULL,
+    };
+    (void)state;
+
+    expect_subs("gateway = { halls = [\"h1\", \"h2\"]; };\n"
+                "mqtt = { uri = \"tcp://h:1\"; shared_group = \"g1\"; };\n" HALLS,
+                want);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_hall_by_default),
+        cmocka_unit_test(test_owned_halls_only),
+        cmocka_unit_test(test_shared_group_shares_all_but_acks),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
