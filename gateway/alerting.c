@@ -184,25 +184,24 @@ static const char *baseline_of(struct alerting *al, const struct hm_device *d, c
     const char *b = strmap_get(al->baselines, key);
     if (b)
         return b;
-    char value[READING_STRING_MAX + 1];
-    if (al->io.store && store_baseline_get(al->io.store, d->id, metric, value, sizeof(value)) == 0)
-        goto out_cache;
+    /* Nothing to compare before the device reports the metric: no look-up. */
     const struct hm_value *v = hallmodel_value(d, metric);
     if (!v || v->type != METRIC_STRING)
         return NULL;
-    snprintf(value, sizeof(value), "%s", v->str);
-    if (al->io.store)
-        store_baseline_set(al->io.store, d->id, metric, value, "auto",
-                           (double)clock_wall_ns() / 1e9);
-    log_info("baseline %s of %s learnt: %s", metric, d->id, value);
-out_cache: {
+    char value[READING_STRING_MAX + 1];
+    if (!al->io.store || store_baseline_get(al->io.store, d->id, metric, value, sizeof(value)) != 0) {
+        snprintf(value, sizeof(value), "%s", v->str);
+        if (al->io.store)
+            store_baseline_set(al->io.store, d->id, metric, value, "auto",
+                               (double)clock_wall_ns() / 1e9);
+        log_info("baseline %s of %s learnt: %s", metric, d->id, value);
+    }
     char *copy = strdup(value);
     if (copy && strmap_put(al->baselines, key, copy) < 0) {
         free(copy);
         return NULL;
     }
     return copy;
-}
 }
 
 static int approve_baseline(struct alerting *al, const struct alert *a, const char *by,
