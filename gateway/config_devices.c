@@ -359,7 +359,8 @@ static const struct config_window *find_window(const struct model_check *m,
     struct config_window w = {.id = (char *)id};
     struct window_ref key = {h, &w};
     const struct window_ref *r =
-        bsearch(&key, m->windows, m->n_windows, sizeof(*m->windows), key_window);
+        m->n_windows ? bsearch(&key, m->windows, m->n_windows, sizeof(*m->windows), key_window)
+                     : NULL;
 
     return r ? r->w : NULL;
 }
@@ -514,7 +515,7 @@ const struct config_device *config_find_device(const struct config *c, const cha
     const struct config_priv *p = (const struct config_priv *)c;
     const struct config_device *const *d;
 
-    if (!c || !id)
+    if (!c || !id || !p->n_by_id)
         return NULL;
     d = bsearch(id, p->by_id, p->n_by_id, sizeof(*p->by_id), key_device_id);
     return d ? *d : NULL;
@@ -533,6 +534,8 @@ const struct config_device *config_find_source(const struct config *c, enum sour
         n = config_find_device(c, name);
         return n && n->format == FORMAT_NATIVE ? n : NULL;
     }
+    if (!p->n_by_source)
+        return NULL;
     d = bsearch(&key, p->by_source, p->n_by_source, sizeof(*p->by_source), key_device_source);
     return d ? *d : NULL;
 }
@@ -542,7 +545,7 @@ const struct config_hall *config_find_hall(const struct config *c, const char *i
     const struct config_priv *p = (const struct config_priv *)c;
     const struct config_hall *const *h;
 
-    if (!c || !id)
+    if (!c || !id || !p->n_halls_by_id)
         return NULL;
     h = bsearch(id, p->halls_by_id, p->n_halls_by_id, sizeof(*p->halls_by_id), key_hall_id);
     return h ? *h : NULL;

@@ -287,7 +287,7 @@ static void check_schedule(struct config_ctx *x, const config_setting_t *g,
         const config_setting_t *e = config_str_elem(s, i);
         const char *v = config_setting_get_string(e);
 
-        if (v && date_parse(v, &day) == 0 &&
+        if (v && sc->n_holidays && date_parse(v, &day) == 0 &&
             bsearch(&day, sc->holidays, sc->n_holidays, sizeof(day), cmp_int32))
             config_err_at(x, e, NULL, "\"%s\" is also in holidays", v);
     }
