@@ -189,7 +189,8 @@ static const char *baseline_of(struct alerting *al, const struct hm_device *d, c
     if (!v || v->type != METRIC_STRING)
         return NULL;
     char value[READING_STRING_MAX + 1];
-    if (!al->io.store || store_baseline_get(al->io.store, d->id, metric, value, sizeof(value)) != 0) {
+    if (!al->io.store ||
+        store_baseline_get(al->io.store, d->id, metric, value, sizeof(value)) != 0) {
         snprintf(value, sizeof(value), "%s", v->str);
         if (al->io.store)
             store_baseline_set(al->io.store, d->id, metric, value, "auto",
@@ -204,8 +205,7 @@ static const char *baseline_of(struct alerting *al, const struct hm_device *d, c
     return copy;
 }
 
-static int approve_baseline(struct alerting *al, const struct alert *a, const char *by,
-                            double wall)
+static int approve_baseline(struct alerting *al, const struct alert *a, const char *by, double wall)
 {
     const struct config_rule *r = NULL;
     for (size_t i = 0; i < al->cfg->n_rules; i++) {
@@ -284,8 +284,7 @@ static void window_point(struct alerting *al, const struct config_hall *h,
         char json[1024], topic[512];
         int n = windows_to_json(h, w, st, wall, json, sizeof(json));
         if (n > 0) {
-            snprintf(topic, sizeof(topic), "%s/%s/windows/%s", al->cfg->mqtt.prefix, h->id,
-                     w->id);
+            snprintf(topic, sizeof(topic), "%s/%s/windows/%s", al->cfg->mqtt.prefix, h->id, w->id);
             al->io.publish(al->io.ctx, topic, json, (size_t)n, true);
         }
     }
@@ -358,12 +357,10 @@ void alerting_on_reading(struct alerting *al, struct hm_device *d, const struct 
             const struct config_rule *r = &al->cfg->rules[i];
             struct rule_verdict v;
             if (!r->enabled || r->type != RULE_EVENT || !rules_scope_matches(r, d) ||
-                !rules_when_matches(r, &al->cfg->schedule, wall) ||
-                !rules_event_matches(r, rd, &v))
+                !rules_when_matches(r, &al->cfg->schedule, wall) || !rules_event_matches(r, rd, &v))
                 continue;
             v.for_ms = 0;
-            apply(al, r, d->id, d, d->hall, d->window[0] ? d->window : NULL, &v, now,
-                  (double)wall);
+            apply(al, r, d->id, d, d->hall, d->window[0] ? d->window : NULL, &v, now, (double)wall);
         }
         return;
     }
@@ -524,8 +521,7 @@ static void foreach_one(const char *key, void *value, void *arg)
     c->fn(value, c->arg);
 }
 
-void alerting_foreach(struct alerting *al, void (*fn)(const struct alert *a, void *arg),
-                      void *arg)
+void alerting_foreach(struct alerting *al, void (*fn)(const struct alert *a, void *arg), void *arg)
 {
     struct foreach_ctx c = {fn, arg};
     strmap_foreach(al->alerts, foreach_one, &c);

@@ -76,8 +76,7 @@ const struct alert *alerting_find(struct alerting *al, const char *hall, const c
 size_t alerting_active_count(const struct alerting *al);
 
 /* Calls fn for every pending, firing or acknowledged alert. */
-void alerting_foreach(struct alerting *al, void (*fn)(const struct alert *a, void *arg),
-                      void *arg);
+void alerting_foreach(struct alerting *al, void (*fn)(const struct alert *a, void *arg), void *arg);
 
 /* ---- alerts raised outside the rule engine ------------------------------ */
 

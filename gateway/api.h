@@ -31,9 +31,9 @@ struct api_request {
     bool resolve;
     double until; /* unix seconds */
     /* the answer */
-    int result;       /* 0 or a negative errno */
-    char state[16];   /* the alert's state afterwards */
-    char why[128];    /* overrides: why it was refused */
+    int result;     /* 0 or a negative errno */
+    char state[16]; /* the alert's state afterwards */
+    char why[128];  /* overrides: why it was refused */
     /* private */
     bool done;
     int refs;

@@ -242,9 +242,12 @@ static bool recorded(struct store *st, const char *id, const char *by, bool reso
 int cli_ack(int argc, char **argv, const char *default_config)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"by", required_argument, NULL, 'b'},
-        {"note", required_argument, NULL, 'n'},   {"resolve", no_argument, NULL, 'r'},
-        {"hall", required_argument, NULL, 'H'},   {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        {"by", required_argument, NULL, 'b'},
+        {"note", required_argument, NULL, 'n'},
+        {"resolve", no_argument, NULL, 'r'},
+        {"hall", required_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *path = default_config, *by = NULL, *note = "", *hall = NULL;
@@ -350,9 +353,8 @@ int cli_ack(int argc, char **argv, const char *default_config)
         }
         usleep(100000);
     }
-    fprintf(stderr,
-            "hallgw ack: sent, but the gateway has not recorded it within 10 s (is it "
-            "running? see its log)\n");
+    fprintf(stderr, "hallgw ack: sent, but the gateway has not recorded it within 10 s (is it "
+                    "running? see its log)\n");
 
 out_free_mqtt:
     mqtt_stop(m, 2000);

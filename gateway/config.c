@@ -241,8 +241,7 @@ static const struct config_key http_keys[] = {
     K("web_dir", V_STR, struct config_http, web_dir),
     K("cert_file", V_FILE, struct config_http, cert_file),
     K("key_file", V_FILE, struct config_http, key_file),
-    K("max_body_bytes", V_SIZE, struct config_http, max_body_bytes, .min = 1024,
-      .max = 1048576),
+    K("max_body_bytes", V_SIZE, struct config_http, max_body_bytes, .min = 1024, .max = 1048576),
     K("open_reads", V_BOOL, struct config_http, open_reads),
     {0},
 };

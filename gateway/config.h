@@ -31,7 +31,7 @@ enum unknown_policy { UNKNOWN_ACCEPT, UNKNOWN_IGNORE };
 
 struct config_window {
     char *id;
-    char *name; /* UTF-8 as written; defaults to id */
+    char *name;                     /* UTF-8 as written; defaults to id */
     char *seat, *pc, *plug, *queue; /* device ids, or NULL */
     bool lunch_duty;
 };
@@ -48,9 +48,9 @@ struct config_device {
     char *hall;
     char *window; /* from the device's own "window" key or from the hall's windows; NULL if none */
     enum device_kind kind;
-    enum source_format format; /* FORMAT_NATIVE when there is no "source" */
-    char *source_name;         /* foreign name after "format:", NULL for native */
-    char *type;                /* free text, e.g. "printer"; NULL if absent */
+    enum source_format format;   /* FORMAT_NATIVE when there is no "source" */
+    char *source_name;           /* foreign name after "format:", NULL for native */
+    char *type;                  /* free text, e.g. "printer"; NULL if absent */
     int64_t service_interval_ms; /* 0 if absent */
     int32_t last_service_days;   /* days since epoch; -1 if absent */
     int line;
@@ -62,13 +62,13 @@ struct config_tls {
 };
 
 struct config_mqtt {
-    char *uri;       /* tcp://host:port or ssl://host:port */
-    char *client_id; /* default "hallgw-<gateway.id>" */
-    char *username;  /* NULL if absent */
-    char *password;  /* read from password_file; NULL if absent */
-    char *prefix;    /* default "hall" */
-    int qos;         /* 0 or 1, default 1 */
-    int keepalive_s; /* default 30 */
+    char *uri;              /* tcp://host:port or ssl://host:port */
+    char *client_id;        /* default "hallgw-<gateway.id>" */
+    char *username;         /* NULL if absent */
+    char *password;         /* read from password_file; NULL if absent */
+    char *prefix;           /* default "hall" */
+    int qos;                /* 0 or 1, default 1 */
+    int keepalive_s;        /* default 30 */
     char *command_key_file; /* NULL if absent (used by enforcement) */
     char *shared_group;     /* NULL if absent; else filters as $share/<group>/<filter> */
     struct config_tls tls;
@@ -77,28 +77,28 @@ struct config_mqtt {
 enum influx_api { INFLUX_V1 = 1, INFLUX_V2 = 2 };
 
 struct config_influx {
-    bool enabled;   /* false when the block is absent or enabled = false */
-    char *url;      /* http://127.0.0.1:8086 */
+    bool enabled; /* false when the block is absent or enabled = false */
+    char *url;    /* http://127.0.0.1:8086 */
     enum influx_api api;
     char *database, *retention_policy, *username, *password; /* v1; password from password_file */
-    bool create_database; /* v1, default true */
-    char *org, *bucket, *token;                               /* v2; token from token_file */
-    int batch_size;            /* points, default 5000 */
-    int64_t flush_interval_ms; /* default 1000 */
-    int64_t timeout_ms;        /* per request, default 10000 */
-    bool gzip;                 /* default true */
-    char *spool_dir;           /* default <state_dir>/spool */
-    uint64_t spool_max_bytes;  /* default 512 MiB */
+    bool create_database;                                    /* v1, default true */
+    char *org, *bucket, *token;                              /* v2; token from token_file */
+    int batch_size;                                          /* points, default 5000 */
+    int64_t flush_interval_ms;                               /* default 1000 */
+    int64_t timeout_ms;                                      /* per request, default 10000 */
+    bool gzip;                                               /* default true */
+    char *spool_dir;                                         /* default <state_dir>/spool */
+    uint64_t spool_max_bytes;                                /* default 512 MiB */
 };
 
 struct config_http {
-    bool enabled;          /* the block is present and enabled is not false */
-    char *listen;          /* "host:port", default "127.0.0.1:8080" */
-    char *token;           /* from token_file: the bearer token for changes; NULL: changes refused */
-    char *web_dir;         /* the live hall page's files; default /usr/share/hallgw/web */
+    bool enabled;  /* the block is present and enabled is not false */
+    char *listen;  /* "host:port", default "127.0.0.1:8080" */
+    char *token;   /* from token_file: the bearer token for changes; NULL: changes refused */
+    char *web_dir; /* the live hall page's files; default /usr/share/hallgw/web */
     char *cert_file, *key_file; /* HTTPS when both are set */
-    size_t max_body_bytes; /* request bodies, default 16384 */
-    bool open_reads;       /* GETs without the token; default true */
+    size_t max_body_bytes;      /* request bodies, default 16384 */
+    bool open_reads;            /* GETs without the token; default true */
 };
 
 struct config_limits {
@@ -109,7 +109,6 @@ struct config_limits {
     int64_t queue_wait_ms;    /* backpressure wait before a drop, default 2000 */
 };
 
-
 /* ---- schedule, rules, notification routes, alert policy ---------------- */
 
 struct config_break {
@@ -117,16 +116,16 @@ struct config_break {
 };
 
 struct config_schedule {
-    uint8_t weekdays;         /* bit (1 << tm_wday), Sunday = bit 0; default mon-fri */
-    int32_t open_s, close_s;  /* default 09:00 and 17:00 */
+    uint8_t weekdays;            /* bit (1 << tm_wday), Sunday = bit 0; default mon-fri */
+    int32_t open_s, close_s;     /* default 09:00 and 17:00 */
     struct config_break *breaks; /* sorted, not overlapping, inside open..close */
     size_t n_breaks;
-    int32_t *holidays;        /* days since 1970-01-01 (local dates), sorted: closed */
+    int32_t *holidays; /* days since 1970-01-01 (local dates), sorted: closed */
     size_t n_holidays;
-    int32_t *workdays;        /* make-up working days (调休), sorted: open even on a weekend */
+    int32_t *workdays; /* make-up working days (调休), sorted: open even on a weekend */
     size_t n_workdays;
-    int32_t poweroff_s;       /* -1 when absent */
-    int32_t poweron_s;        /* -1 when absent */
+    int32_t poweroff_s; /* -1 when absent */
+    int32_t poweron_s;  /* -1 when absent */
 };
 
 enum rule_type {
@@ -148,24 +147,24 @@ enum severity { SEV_INFO, SEV_WARNING, SEV_MAJOR, SEV_CRITICAL };
 enum rule_when { WHEN_ALWAYS, WHEN_OPEN, WHEN_CLOSED };
 
 struct config_rule {
-    char *name;               /* unique; [A-Za-z0-9_.-]{1,64} */
+    char *name; /* unique; [A-Za-z0-9_.-]{1,64} */
     enum rule_type type;
-    enum severity severity;   /* default warning */
-    enum rule_when when;      /* default always (unstaffed: open) */
-    unsigned kinds;           /* bit (1 << enum device_kind); 0 = any kind */
-    char *hall;               /* fnmatch glob on the hall id, or NULL for all */
-    char *devices;            /* fnmatch glob on the device id, or NULL for all */
-    char *metric;             /* threshold, max_age, baseline; NULL otherwise */
+    enum severity severity; /* default warning */
+    enum rule_when when;    /* default always (unstaffed: open) */
+    unsigned kinds;         /* bit (1 << enum device_kind); 0 = any kind */
+    char *hall;             /* fnmatch glob on the hall id, or NULL for all */
+    char *devices;          /* fnmatch glob on the device id, or NULL for all */
+    char *metric;           /* threshold, max_age, baseline; NULL otherwise */
     bool has_above, has_below, has_clear_at;
     double above, below, clear_at;
     int64_t for_ms;              /* threshold, stale, unstaffed, equipment_status; 0 = at once */
     int64_t for_when_waiting_ms; /* unstaffed; -1 when absent */
     int64_t max_ms;              /* wait_time: longest_wait_s over this */
     int64_t max_age_ms;          /* max_age */
-    char *action;             /* max_age: "scan" or NULL */
-    char *event;              /* event: the event type */
-    bool enabled;             /* default true */
-    bool from_defaults;       /* came from default_rules and was not replaced */
+    char *action;                /* max_age: "scan" or NULL */
+    char *event;                 /* event: the event type */
+    bool enabled;                /* default true */
+    bool from_defaults;          /* came from default_rules and was not replaced */
     int line;
 };
 
@@ -183,15 +182,15 @@ struct config_notify {
     char *template_text; /* the body template, read from template_file; NULL: the alert JSON */
     char *content_type;  /* default "application/json" */
     /* email */
-    char *smtp_url;      /* smtp://host:587 (STARTTLS) or smtps://host:465 */
+    char *smtp_url; /* smtp://host:587 (STARTTLS) or smtps://host:465 */
     char *from;
     char **to;
     size_t n_to;
     char *username, *password; /* password from password_file */
-    bool starttls;       /* smtp:// only: require STARTTLS; default true */
+    bool starttls;             /* smtp:// only: require STARTTLS; default true */
     /* both */
-    int64_t timeout_ms;  /* default 10s */
-    int retries;         /* attempts after the first, default 5 */
+    int64_t timeout_ms; /* default 10s */
+    int retries;        /* attempts after the first, default 5 */
     int line;
 };
 
@@ -284,12 +283,12 @@ const struct config_device *config_find_source(const struct config *c, enum sour
                                                const char *name);
 const struct config_hall *config_find_hall(const struct config *c, const char *id);
 
-const char *config_kind_name(enum device_kind k); /* "seat", ..., "unknown" */
-const char *config_severity_name(enum severity s);  /* "info", ..., "critical" */
-int config_severity_parse(const char *s);           /* -1 when unknown */
+const char *config_kind_name(enum device_kind k);    /* "seat", ..., "unknown" */
+const char *config_severity_name(enum severity s);   /* "info", ..., "critical" */
+int config_severity_parse(const char *s);            /* -1 when unknown */
 const char *config_rule_type_name(enum rule_type t); /* "threshold", ... */
 const struct config_notify *config_find_notify(const struct config *c, const char *name);
-int config_kind_parse(const char *s);             /* -1 when unknown */
+int config_kind_parse(const char *s); /* -1 when unknown */
 /* The InfluxDB measurement of a kind: seat/people -> occupancy, ... */
 const char *config_kind_measurement(enum device_kind k);
 

@@ -293,8 +293,7 @@ size_t hallmodel_count(const struct hallmodel *hm)
     return hm->count;
 }
 
-void hallmodel_foreach(struct hallmodel *hm, void (*fn)(struct hm_device *d, void *arg),
-                       void *arg)
+void hallmodel_foreach(struct hallmodel *hm, void (*fn)(struct hm_device *d, void *arg), void *arg)
 {
     for (size_t i = 0; i < hm->n_slots; i++) {
         if (hm->slots[i])

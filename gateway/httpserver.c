@@ -49,9 +49,8 @@ struct request_ctx {
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
                              char *body, size_t len)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, body, body ? MHD_RESPMEM_MUST_FREE
-                                                        : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, body, body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!r) {
         free(body);
         return MHD_NO;
@@ -105,10 +104,14 @@ static const char *content_type(const char *name)
     static const struct {
         const char *ext, *type;
     } types[] = {
-        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-        {".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
-        {".png", "image/png"},                 {".json", "application/json; charset=utf-8"},
-        {".ico", "image/x-icon"},              {".woff2", "font/woff2"},
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".json", "application/json; charset=utf-8"},
+        {".ico", "image/x-icon"},
+        {".woff2", "font/woff2"},
     };
     for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++) {
         if (strcmp(dot, types[i].ext) == 0)
@@ -130,8 +133,7 @@ static bool file_name_ok(const char *name)
     return !strstr(name, "..");
 }
 
-static enum MHD_Result serve_file(struct httpserver *s, struct MHD_Connection *c,
-                                  const char *name)
+static enum MHD_Result serve_file(struct httpserver *s, struct MHD_Connection *c, const char *name)
 {
     if (!file_name_ok(name))
         return reply_error(c, MHD_HTTP_NOT_FOUND, "not found");
@@ -162,8 +164,7 @@ static enum MHD_Result serve_file(struct httpserver *s, struct MHD_Connection *c
 
 /* ---- the API --------------------------------------------------------------- */
 
-static enum MHD_Result serve_snapshot(struct httpserver *s, struct MHD_Connection *c,
-                                      bool alerts)
+static enum MHD_Result serve_snapshot(struct httpserver *s, struct MHD_Connection *c, bool alerts)
 {
     char *json = NULL;
     size_t len = 0;
@@ -643,8 +644,8 @@ int httpserver_start(const struct config *cfg, struct api *api, struct httpserve
         httpserver_stop(s);
         return -EINVAL;
     }
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (hc->cert_file && hc->key_file) {
@@ -658,12 +659,12 @@ int httpserver_start(const struct config *cfg, struct api *api, struct httpserve
         }
         flags |= MHD_USE_TLS;
     }
-    s->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-        MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-        s->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->cert,
-        MHD_OPTION_HTTPS_MEM_KEY, s->key, MHD_OPTION_END);
+    s->mhd =
+        MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                         MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED, completed,
+                         s, MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                         s->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->cert,
+                         MHD_OPTION_HTTPS_MEM_KEY, s->key, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->mhd) {
         log_err("http: cannot listen on %s", hc->listen);

@@ -139,11 +139,10 @@ static enum send_result post_once(struct influx_writer *w, const char *data, siz
         return SEND_RETRY;
     if (resp->status == 204 || resp->status == 200)
         return SEND_OK;
-    if (resp->status == 400 || resp->status == 422 || resp->status == 413 ||
-        resp->status == 404)
+    if (resp->status == 400 || resp->status == 422 || resp->status == 413 || resp->status == 404)
         return SEND_FINAL; /* refined by the caller */
-    if (resp->status >= 400 && resp->status < 500 && resp->status != 429 &&
-        resp->status != 401 && resp->status != 403 && resp->status != 408)
+    if (resp->status >= 400 && resp->status < 500 && resp->status != 429 && resp->status != 401 &&
+        resp->status != 403 && resp->status != 408)
         return SEND_FINAL;
     return SEND_RETRY;
 }
@@ -194,8 +193,8 @@ static enum send_result send_lines(struct influx_writer *w, const char *data, si
         metrics_add(MET_POINTS_REJECTED, bad);
         metrics_add(MET_POINTS_WRITTEN, points - bad);
         if (log_ratelimit_ok(&w->rl_reject, "influx: rejected points"))
-            log_err("influx: HTTP %ld, %zu of %zu points refused and dropped: %s", resp.status,
-                    bad, points, resp.body);
+            log_err("influx: HTTP %ld, %zu of %zu points refused and dropped: %s", resp.status, bad,
+                    points, resp.body);
         break;
     }
     case SEND_RETRY:
@@ -357,8 +356,8 @@ static char *build_write_url(struct influx_writer *w, const struct config_influx
     if (cfg->api == INFLUX_V2) {
         a = http_url_escape(w->http, cfg->org);
         b = http_url_escape(w->http, cfg->bucket);
-        snprintf(url, sizeof(url), "%.*s/api/v2/write?org=%s&bucket=%s&precision=ns", (int)bl,
-                 base, a, b);
+        snprintf(url, sizeof(url), "%.*s/api/v2/write?org=%s&bucket=%s&precision=ns", (int)bl, base,
+                 a, b);
     } else {
         a = http_url_escape(w->http, cfg->database);
         int n = snprintf(url, sizeof(url), "%.*s/write?db=%s&precision=ns", (int)bl, base, a);

@@ -83,16 +83,14 @@ int ingest_encode(const struct hm_device *d, const struct reading *rd, int64_t t
 
     switch (rd->cls) {
     case MSG_STATUS:
-        fields[nf++] = (struct lp_field){.key = "online",
-                                         .type = LP_BOOL,
-                                         .b = rd->status == AVAIL_ONLINE};
+        fields[nf++] =
+            (struct lp_field){.key = "online", .type = LP_BOOL, .b = rd->status == AVAIL_ONLINE};
         break;
     case MSG_EVENT:
     case MSG_REPLY:
         measurement = "event";
-        fields[nf++] = (struct lp_field){.key = "type",
-                                         .type = LP_STRING,
-                                         .s = rd->cls == MSG_EVENT ? rd->event : "cmd_reply"};
+        fields[nf++] = (struct lp_field){
+            .key = "type", .type = LP_STRING, .s = rd->cls == MSG_EVENT ? rd->event : "cmd_reply"};
         /* The event's own fields follow. */
         __attribute__((fallthrough));
     case MSG_TELEMETRY:

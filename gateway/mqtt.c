@@ -187,10 +187,10 @@ int mqtt_new(const struct mqtt_options *o, struct mqtt **out)
     MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
     co.MQTTVersion = MQTTVERSION_3_1_1;
     co.sendWhileDisconnected = 0;
-    int rc = MQTTAsync_createWithOptions(
-        &m->client, m->uri, m->client_id,
-        o->persistence_dir ? MQTTCLIENT_PERSISTENCE_DEFAULT : MQTTCLIENT_PERSISTENCE_NONE,
-        (void *)o->persistence_dir, &co);
+    int rc = MQTTAsync_createWithOptions(&m->client, m->uri, m->client_id,
+                                         o->persistence_dir ? MQTTCLIENT_PERSISTENCE_DEFAULT
+                                                            : MQTTCLIENT_PERSISTENCE_NONE,
+                                         (void *)o->persistence_dir, &co);
     if (rc != MQTTASYNC_SUCCESS) {
         log_err("mqtt: cannot create client for %s: %s", m->uri, MQTTAsync_strerror(rc));
         m->client = NULL;

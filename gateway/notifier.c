@@ -515,8 +515,8 @@ static struct notify_item *build_item(struct notifier *n, const struct notify_ro
         it->data = notify_message_email(&r->c, a, t, gateway_id, clock_wall_ns() / 1000000000,
                                         n->seq++, &it->len);
     } else {
-        it->data = notify_message_expand(r->c.template_text ? r->c.template_text : "{{json}}",
-                                         a, t, gateway_id);
+        it->data = notify_message_expand(r->c.template_text ? r->c.template_text : "{{json}}", a, t,
+                                         gateway_id);
         it->len = it->data ? strlen(it->data) : 0;
     }
     if (!it->data) {

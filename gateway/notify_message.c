@@ -335,7 +335,7 @@ static void expand_one(struct buf *b, const char *name, size_t len, const struct
 }
 
 char *notify_message_expand(const char *tmpl, const struct alert *a, enum alert_transition t,
-                      const char *gateway_id)
+                            const char *gateway_id)
 {
     struct buf b;
     buf_init(&b, NOTIFIER_BODY_MAX);
@@ -532,4 +532,3 @@ char *notify_message_email(const struct config_notify *r, const struct alert *a,
     put_body_line(&b, "Gateway:", gateway_id);
     return buf_finish(&b, len);
 }
-

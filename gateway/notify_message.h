@@ -10,7 +10,6 @@
 #include "config.h"
 #include "notifier.h"
 
-
 /* Expands a body template: {{name}} is replaced by the alert's field of that
  * name (id, rule, subject, hall, device, window, kind, severity, state,
  * transition, summary, value, by, note, at, gateway), escaped for JSON

@@ -4,19 +4,16 @@
 
 int points_alert(struct lp_buf *b, const struct alert *a, enum alert_transition t, double wall)
 {
-    struct lp_tag tags[] = {{"hall", a->hall},
-                            {"window", a->window},
-                            {"device", a->device},
-                            {"kind", config_kind_name(a->kind)},
-                            {"rule", a->rule},
-                            {"severity", config_severity_name(a->severity)}};
+    struct lp_tag tags[] = {{"hall", a->hall},     {"window", a->window},
+                            {"device", a->device}, {"kind", config_kind_name(a->kind)},
+                            {"rule", a->rule},     {"severity", config_severity_name(a->severity)}};
     struct lp_field fields[8];
     size_t nf = 0;
     fields[nf++] = (struct lp_field){.key = "alert_id", .type = LP_STRING, .s = a->id};
     fields[nf++] =
         (struct lp_field){.key = "state", .type = LP_STRING, .s = alert_state_name(a->state)};
-    fields[nf++] = (struct lp_field){
-        .key = "transition", .type = LP_STRING, .s = alert_transition_name(t)};
+    fields[nf++] =
+        (struct lp_field){.key = "transition", .type = LP_STRING, .s = alert_transition_name(t)};
     fields[nf++] = (struct lp_field){.key = "summary", .type = LP_STRING, .s = a->summary};
     fields[nf++] = (struct lp_field){.key = "active", .type = LP_BOOL, .b = alert_is_active(a)};
     if (a->has_value)

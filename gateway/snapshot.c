@@ -61,8 +61,7 @@ static json_t *num_or_null(double v)
 }
 
 static json_t *window_json(const struct config *cfg, struct hallmodel *hm,
-                           const struct config_hall *h, const struct config_window *w,
-                           time_t wall)
+                           const struct config_hall *h, const struct config_window *w, time_t wall)
 {
     struct window_state st;
     windows_state(cfg, hm, h, w, wall, &st);

@@ -182,8 +182,7 @@ static void close_fd(int *fd)
 
 static void segment_name(uint64_t id, char name[SPOOL_NAME_MAX])
 {
-    snprintf(name, SPOOL_NAME_MAX, "%0*" PRIu64 SPOOL_SUFFIX,
-             SPOOL_ID_DIGITS, id);
+    snprintf(name, SPOOL_NAME_MAX, "%0*" PRIu64 SPOOL_SUFFIX, SPOOL_ID_DIGITS, id);
 }
 
 static bool parse_segment_name(const char *name, uint64_t *id)

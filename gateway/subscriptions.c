@@ -96,4 +96,3 @@ bool subscriptions_equal(char **a, size_t na, char **b, size_t nb)
     }
     return true;
 }
-

@@ -81,8 +81,7 @@ static enum route_result route_native(const char *rest, size_t len, struct route
         return ROUTE_BAD_TOPIC; /* including <prefix>/<hall>/<device>/cmd, our own output */
 
     /* Gateways' own status (hall/_gateway/<id>/status) is not device input. */
-    if (n == 3 && out->cls == MSG_STATUS && slice_is(lv[0], "_gateway") &&
-        slice_id_valid(lv[1]))
+    if (n == 3 && out->cls == MSG_STATUS && slice_is(lv[0], "_gateway") && slice_id_valid(lv[1]))
         return ROUTE_IGNORE;
     if (!slice_id_valid(lv[0]) || slice_is(lv[0], "_gateway"))
         return ROUTE_BAD_ID;

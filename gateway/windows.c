@@ -81,7 +81,9 @@ int windows_to_json(const struct config_hall *h, const struct config_window *w,
                      "{\"hall\":\"%s\",\"window\":\"%s\",\"name\":\"%s\",\"open\":%s,"
                      "\"staffed\":%s,\"waiting\":%s,\"longest_wait_s\":%s,\"since\":%.3f}",
                      h->id, w->id, name, st->open ? "true" : "false",
-                     st->presence < 0 ? "null" : st->presence ? "true" : "false", waiting, longest,
-                     since);
+                     st->presence < 0 ? "null"
+                     : st->presence   ? "true"
+                                      : "false",
+                     waiting, longest, since);
     return n < 0 || (size_t)n >= size ? -ENOSPC : n;
 }

@@ -13,9 +13,9 @@
 #include "hallmodel.h"
 
 struct window_state {
-    bool open;     /* expected staffed now (schedule, breaks, lunch duty) */
-    int presence;  /* -1 unknown, 0 empty, 1 staffed */
-    double waiting; /* people waiting for it (its queue, else the hall's); -1 unknown */
+    bool open;             /* expected staffed now (schedule, breaks, lunch duty) */
+    int presence;          /* -1 unknown, 0 empty, 1 staffed */
+    double waiting;        /* people waiting for it (its queue, else the hall's); -1 unknown */
     double longest_wait_s; /* -1 unknown */
 };
 
