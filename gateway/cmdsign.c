@@ -229,7 +229,8 @@ static struct cmdsign_arg *arg_new(struct cmdsign_cmd *cmd, const char *key, int
 int cmdsign_arg_int(struct cmdsign_cmd *cmd, const char *key, long long v)
 {
     int rc;
-    if ((double)llabs(v) > MAX_SAFE_INT)
+    /* Integers only as far as a JSON number carries them exactly (2^53). */
+    if (v < -(1LL << 53) || v > (1LL << 53))
         return -EINVAL;
     struct cmdsign_arg *a = arg_new(cmd, key, &rc);
     if (!a)
@@ -439,6 +440,11 @@ int cmdsign_build(const uint8_t *key, size_t key_len, struct cmdsign_cmd *cmd, c
     if (b.nomem) {
         free(b.s);
         return -ENOMEM;
+    }
+    if (strlen(b.s) > CMDSIGN_PAYLOAD_MAX) {
+        /* It would not verify: refuse it here. */
+        free(b.s);
+        return -EINVAL;
     }
     *out = b.s;
     return 0;

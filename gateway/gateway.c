@@ -140,7 +140,7 @@ static void flush_batch(struct gateway *g)
 static void process_ack(struct gateway *g, struct mqtt_msg *m, const char *hall, const char *id)
 {
     struct json_flat f;
-    struct json_limits lim = {.max_bytes = 4096, .max_depth = 2, .max_fields = 16};
+    struct json_limits lim = {.max_bytes = 4096, .max_depth = 1, .max_fields = 16};
     if (m->retained || m->oversize ||
         json_flatten(m->payload, m->payload_len, &lim, &f) != JSON_OK) {
         metrics_inc(MET_ACKS_REJECTED);
@@ -150,7 +150,7 @@ static void process_ack(struct gateway *g, struct mqtt_msg *m, const char *hall,
     const struct json_field *note = json_flat_get(&f, "note");
     const struct json_field *resolve = json_flat_get(&f, "resolve");
     int r = -EINVAL;
-    if (by && by->type == JSON_T_STRING && by->str_len > 0 &&
+    if (f.dropped == 0 && by && by->type == JSON_T_STRING && by->str_len > 0 &&
         (!note || note->type == JSON_T_STRING) && (!resolve || resolve->type == JSON_T_BOOL))
         r = alerting_ack(g->alerting, hall, id, by->str, note ? note->str : "",
                          resolve && resolve->b, (time_t)(m->wall_ns / 1000000000));

@@ -227,13 +227,16 @@ static enum MHD_Result serve_history(struct httpserver *s, struct MHD_Connection
 int httpserver_ack_body(const char *body, size_t len, size_t max_body, struct api_request *req)
 {
     struct json_flat f;
-    struct json_limits lim = {.max_bytes = max_body, .max_depth = 2, .max_fields = 16};
+    /* A flat object: a member that is an object or array is refused, not
+     * taken as absent. */
+    struct json_limits lim = {.max_bytes = max_body, .max_depth = 1, .max_fields = 16};
     if (json_flatten(body, len, &lim, &f) != JSON_OK)
         return -EBADMSG;
     const struct json_field *by = json_flat_get(&f, "by");
     const struct json_field *note = json_flat_get(&f, "note");
     const struct json_field *resolve = json_flat_get(&f, "resolve");
-    bool ok = by && by->type == JSON_T_STRING && by->str_len > 0 && by->str_len <= 64 &&
+    bool ok = f.dropped == 0 && by && by->type == JSON_T_STRING && by->str_len > 0 &&
+              by->str_len <= 64 &&
               (!note || (note->type == JSON_T_STRING && note->str_len < 256)) &&
               (!resolve || resolve->type == JSON_T_BOOL);
     if (ok) {

@@ -65,7 +65,7 @@ struct lp_point {
     char *measurement;
     size_t n_tags, n_fields;
     struct lp_tag tags[32];
-    struct lp_field fields[64];
+    struct lp_field fields[128]; /* an event: 64 metrics and its type */
     int64_t ts_ns;
     bool has_ts;
     char *storage; /* private */

@@ -697,14 +697,14 @@ static void test_parser_limits_tags_and_fields(void **state)
         assert_int_equal(lineproto_parse(line, strlen(line), &p), n_tags == 32 ? 0 : -EINVAL);
         lineproto_point_free(&p);
     }
-    for (int n_fields = 64; n_fields <= 65; n_fields++) {
-        char line[1024] = "m ";
+    for (int n_fields = 128; n_fields <= 129; n_fields++) {
+        char line[2048] = "m ";
 
         for (int i = 0; i < n_fields; i++)
             snprintf(line + strlen(line), sizeof(line) - strlen(line), "%sf%d=1", i ? "," : "", i);
-        assert_int_equal(lineproto_parse(line, strlen(line), &p), n_fields == 64 ? 0 : -EINVAL);
-        if (n_fields == 64)
-            assert_int_equal(p.n_fields, 64);
+        assert_int_equal(lineproto_parse(line, strlen(line), &p), n_fields == 128 ? 0 : -EINVAL);
+        if (n_fields == 128)
+            assert_int_equal(p.n_fields, 128);
         lineproto_point_free(&p);
     }
     lineproto_point_free(NULL);
