@@ -150,19 +150,11 @@ void hallmodel_free(struct hallmodel *hm)
 struct hm_device *hallmodel_resolve(struct hallmodel *hm, const struct route *r,
                                     enum hm_resolve *why)
 {
-    if (r->format != FORMAT_NATIVE) {
-        const struct config_device *cd = config_find_source(hm->cfg, r->format, r->name);
-        if (!cd) {
-            *why = HM_UNBOUND;
-            return NULL;
-        }
-        *why = HM_FOUND;
-        return *find_slot(hm, cd->hall, cd->id);
-    }
-    struct hm_device **slot = find_slot(hm, r->hall, r->device);
-    if (*slot) {
-        *why = HM_FOUND;
-        return *slot;
+    struct hm_device *found = hallmodel_lookup(hm, r);
+    if (found || r->format != FORMAT_NATIVE) {
+        /* A foreign device is known only through its binding in the config. */
+        *why = found ? HM_FOUND : HM_UNBOUND;
+        return found;
     }
     if (hm->policy == UNKNOWN_IGNORE) {
         *why = HM_UNKNOWN_IGNORED;
