@@ -51,16 +51,12 @@ struct key {
 
 /* ---- errors ------------------------------------------------------------- */
 
+static char *xvprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static char *xvprintf(const char *fmt, va_list ap)
 {
-    va_list ap2;
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
-    va_end(ap2);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (s)
-        (void)vsnprintf(s, (size_t)n + 1, fmt, ap);
-    return s;
+    char *s;
+    return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
 }
 
 static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -30,19 +30,12 @@ char *config_xstrdup(struct config_ctx *x, const char *s)
     return d;
 }
 
+static char *xvprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static char *xvprintf(const char *fmt, va_list ap)
 {
-    va_list ap2;
-    int n;
     char *s;
-
-    va_copy(ap2, ap);
-    n = vsnprintf(NULL, 0, fmt, ap2);
-    va_end(ap2);
-    if (n < 0 || !(s = malloc((size_t)n + 1)))
-        return NULL;
-    (void)vsnprintf(s, (size_t)n + 1, fmt, ap);
-    return s;
+    return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
 }
 
 char *config_xprintf(const char *fmt, ...)
@@ -55,6 +48,9 @@ char *config_xprintf(const char *fmt, ...)
     va_end(ap);
     return s;
 }
+
+static void add_error_v(struct config_ctx *x, const char *file, int line, char *key,
+                        const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
 static void add_error_v(struct config_ctx *x, const char *file, int line, char *key,
                         const char *fmt, va_list ap)

@@ -29,20 +29,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
         }                                                                                          \
     } while (0)
 
-/* True when the open finding id (docs/fuzzing.md) is listed in
- * HALLGW_FUZZ_SKIP (comma-separated): its check then looks past it, so a
- * run can look for other bugs while it is being fixed. Off by default. */
-static inline bool fuzz_skip(const char *id)
-{
-    const char *list = getenv("HALLGW_FUZZ_SKIP");
-    size_t n = strlen(id);
-    for (const char *p = list; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] != '\0')) {
-        if (strncmp(p, id, n) == 0 && (p[n] == ',' || p[n] == '\0'))
-            return true;
-    }
-    return false;
-}
-
 struct fuzz_in {
     const uint8_t *p;
     size_t n;
