@@ -7,7 +7,7 @@ build_pkgs=(build-essential cmake pkg-config libpaho-mqtt-dev libconfig-dev
             libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev
             libssl-dev libsystemd-dev zlib1g-dev)
 server_pkgs=(mosquitto mosquitto-clients influxdb influxdb-client curl)
-test_pkgs=(libcmocka-dev python3 python3-paho-mqtt chromium systemd openssl clang libclang-rt-14-dev)
+test_pkgs=(libcmocka-dev python3 python3-paho-mqtt chromium systemd openssl clang libclang-rt-14-dev file dpkg-dev)
 
 case "${1:-}" in
 build) want=("${build_pkgs[@]}") ;;
