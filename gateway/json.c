@@ -2,9 +2,11 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yajl/yajl_parse.h>
 
 static const struct json_limits default_limits = {
     .max_bytes = JSON_DEFAULT_MAX_BYTES,
@@ -54,6 +56,27 @@ bool json_utf8_valid(const char *s, size_t len)
     return true;
 }
 
+/* ---- json_flatten: one pass with yajl -------------------------------------
+ *
+ * yajl's callbacks write the leaves straight into the flat's field list; no
+ * tree is built. The checks jansson makes while it reads (the reject reasons
+ * the header documents) are made in the callbacks, in the order of the text:
+ * whitespace other than space, tab, CR and LF (yajl also skips \v and \f),
+ * UTF-16 surrogates (yajl lets a lone one through), nesting beyond
+ * JSON_PARSER_DEPTH, \u0000, duplicate keys and numbers that overflow. */
+
+/* The parser's own nesting limit: any value (scalars included) nested deeper
+ * is JSON_TOO_DEEP while parsing, whatever max_depth says. */
+#define JSON_PARSER_DEPTH 2048
+
+/* Number of bytes yajl may take from the stack arena of one call. */
+#define JSON_ARENA_BYTES 8192
+#define JSON_STACK_FIELDS 16
+#define JSON_STACK_TEXT 1024
+#define JSON_STACK_KEYS 512
+#define JSON_STACK_SLOTS 64 /* duplicate-key table, a power of two */
+#define JSON_STACK_LEVELS 32
+
 static enum json_reject map_error(const json_error_t *err)
 {
     switch (json_error_code(err)) {
@@ -73,140 +96,731 @@ static enum json_reject map_error(const json_error_t *err)
     }
 }
 
-/* False when a container below v (v at depth) is deeper than max. */
-static bool depth_ok(json_t *v, int depth, int max)
+/* ---- an arena for yajl's allocations: the caller's stack, then the heap -- */
+
+struct arena {
+    unsigned char *mem;
+    size_t cap, used;
+};
+
+struct arena_hdr {
+    size_t size;
+    size_t heap; /* 1: its own malloc() block */
+};
+
+#define ARENA_HDR 16 /* sizeof(struct arena_hdr), keeps 16-byte alignment */
+
+static size_t ya_span(size_t size)
 {
-    if (!json_is_object(v) && !json_is_array(v))
-        return true;
-    if (depth > max)
-        return false;
-    if (json_is_object(v)) {
-        for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
-            if (!depth_ok(json_object_iter_value(it), depth + 1, max))
-                return false;
-        }
+    return ARENA_HDR + ((size + ARENA_HDR - 1) & ~(size_t)(ARENA_HDR - 1));
+}
+
+static struct arena_hdr ya_hdr_of(void *p)
+{
+    struct arena_hdr h;
+    memcpy(&h, (unsigned char *)p - ARENA_HDR, sizeof(h));
+    return h;
+}
+
+static void *ya_malloc(void *ctx, size_t size)
+{
+    struct arena *a = ctx;
+    struct arena_hdr h = {.size = size};
+    unsigned char *blk;
+    if (size < SIZE_MAX / 2 && ya_span(size) <= a->cap - a->used) {
+        blk = a->mem + a->used;
+        a->used += ya_span(size);
     } else {
-        for (size_t i = 0; i < json_array_size(v); i++) {
-            if (!depth_ok(json_array_get(v, i), depth + 1, max))
-                return false;
-        }
+        blk = size < SIZE_MAX - ARENA_HDR ? malloc(ARENA_HDR + size) : NULL;
+        if (!blk)
+            return NULL;
+        h.heap = 1;
     }
+    memcpy(blk, &h, sizeof(h));
+    return blk + ARENA_HDR;
+}
+
+static bool ya_is_last(const struct arena *a, void *p, size_t size)
+{
+    return (unsigned char *)p - ARENA_HDR + ya_span(size) == a->mem + a->used;
+}
+
+static void ya_free(void *ctx, void *p)
+{
+    struct arena *a = ctx;
+    if (!p)
+        return;
+    struct arena_hdr h = ya_hdr_of(p);
+    if (h.heap)
+        free((unsigned char *)p - ARENA_HDR);
+    else if (ya_is_last(a, p, h.size))
+        a->used -= ya_span(h.size);
+}
+
+static void *ya_realloc(void *ctx, void *p, size_t size)
+{
+    struct arena *a = ctx;
+    if (!p)
+        return ya_malloc(ctx, size);
+    struct arena_hdr h = ya_hdr_of(p);
+    if (h.heap) {
+        if (size >= SIZE_MAX - ARENA_HDR)
+            return NULL;
+        unsigned char *blk = realloc((unsigned char *)p - ARENA_HDR, ARENA_HDR + size);
+        if (!blk)
+            return NULL;
+        h.size = size;
+        memcpy(blk, &h, sizeof(h));
+        return blk + ARENA_HDR;
+    }
+    if (size <= h.size)
+        return p;
+    size_t base = (size_t)((unsigned char *)p - ARENA_HDR - a->mem);
+    if (ya_is_last(a, p, h.size) && size < SIZE_MAX / 2 && ya_span(size) <= a->cap - base) {
+        a->used = base + ya_span(size);
+        h.size = size;
+        memcpy((unsigned char *)p - ARENA_HDR, &h, sizeof(h));
+        return p;
+    }
+    void *q = ya_malloc(ctx, size);
+    if (q)
+        memcpy(q, p, h.size);
+    return q;
+}
+
+/* ---- growable byte buffers that start on the caller's stack -------------- */
+
+struct grow {
+    unsigned char *p;
+    size_t len, cap;
+    unsigned char *stack; /* p's first storage; not freed */
+};
+
+static void grow_init(struct grow *g, void *stack, size_t cap)
+{
+    g->p = g->stack = stack;
+    g->len = 0;
+    g->cap = cap;
+}
+
+static void grow_free(struct grow *g)
+{
+    if (g->p != g->stack)
+        free(g->p);
+}
+
+/* Room for n more bytes; false when out of memory. */
+static bool grow_reserve(struct grow *g, size_t n)
+{
+    if (n <= g->cap - g->len)
+        return true;
+    if (n > SIZE_MAX / 4 - g->len)
+        return false;
+    size_t cap = g->cap * 2;
+    while (cap < g->len + n)
+        cap *= 2;
+    unsigned char *p = g->p == g->stack ? malloc(cap) : realloc(g->p, cap);
+    if (!p)
+        return false;
+    if (g->p == g->stack && g->len)
+        memcpy(p, g->stack, g->len);
+    g->p = p;
+    g->cap = cap;
     return true;
 }
 
-/* The length of key's flattened path below a parent path of parent_len bytes
- * (top: no parent, no separator). */
-static size_t path_len_of(size_t parent_len, bool top, size_t key_len)
+/* Appends s and a NUL; returns the offset of the copy, or SIZE_MAX. */
+static size_t grow_str(struct grow *g, const char *s, size_t len)
 {
-    return top ? key_len : parent_len + 1 + key_len;
-}
-
-struct measure {
-    size_t leaves; /* every non-object value, arrays included */
-    size_t bytes;  /* keys and strings with their NULs, for the kept leaves */
-};
-
-/* Counts the leaves of obj and the bytes they need. False when there are more
- * than max_fields. */
-static bool measure(json_t *obj, size_t parent_len, bool top, size_t max_fields, struct measure *m)
-{
-    for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
-        json_t *v = json_object_iter_value(it);
-        size_t plen = path_len_of(parent_len, top, json_object_iter_key_len(it));
-        if (json_is_object(v)) {
-            if (!measure(v, plen, false, max_fields, m))
-                return false;
-            continue;
-        }
-        if (++m->leaves > max_fields)
-            return false;
-        if (json_is_array(v) || plen > JSON_KEY_MAX)
-            continue;
-        m->bytes += plen + 1;
-        if (json_is_string(v))
-            m->bytes += json_string_length(v) + 1;
-    }
-    return true;
-}
-
-struct filler {
-    struct json_flat *out;
-    char *text; /* next free byte; measure() sized the block */
-    char path[JSON_KEY_MAX + 1];
-};
-
-static char *fill_copy(struct filler *f, const char *s, size_t len)
-{
-    char *p = f->text;
+    if (len == SIZE_MAX || !grow_reserve(g, len + 1))
+        return SIZE_MAX;
+    size_t off = g->len;
     if (len)
-        memcpy(p, s, len);
-    p[len] = '\0';
-    f->text += len + 1;
-    return p;
+        memcpy(g->p + off, s, len);
+    g->p[off + len] = '\0';
+    g->len += len + 1;
+    return off;
 }
 
-static bool seen_key(const struct json_flat *out, const char *key, size_t len)
+/* ---- the parse state ------------------------------------------------------ */
+
+/* A field while parsing: text by offset, as the text buffer may move. */
+struct flat_leaf {
+    size_t key, key_len;
+    enum json_type type;
+    double num;
+    bool b;
+    size_t str, str_len; /* JSON_T_STRING: the string; JSON_T_NUMBER: its text */
+};
+
+/* An open object or array. */
+struct level {
+    uint32_t obj;  /* objects: an id for the duplicate-key table; 0 for arrays */
+    uint16_t plen; /* objects: flattened length of the path to it, capped */
+    bool root;
+};
+
+/* A key already seen in an object, in the keys buffer. */
+struct key_slot {
+    uint32_t obj; /* 0: empty */
+    uint32_t hash;
+    size_t off, len;
+};
+
+struct parser {
+    const char *payload;
+    size_t len;
+    const struct json_limits *lim;
+    yajl_handle h;
+    size_t ws_at;   /* first \v or \f in the payload; SIZE_MAX when none */
+    bool finishing; /* in yajl_complete_parse(): all the text was read */
+    enum json_reject reject;
+
+    struct grow levels; /* struct level */
+    size_t depth;       /* open containers */
+    size_t arrays;      /* open arrays among them */
+    uint32_t next_obj;
+    bool root_object, too_deep, too_many;
+
+    struct grow keys;       /* raw keys of the objects, for duplicates */
+    struct key_slot *slots; /* open addressing; the duplicate-key table */
+    size_t n_slots, used_slots;
+    struct key_slot *stack_slots;
+
+    uint16_t key_plen; /* flattened length of the current key, capped */
+    char path[JSON_KEY_MAX + 1];
+
+    size_t leaves;
+    unsigned dropped;
+    struct grow leaf; /* struct flat_leaf */
+    struct grow text; /* keys, strings and number texts of the leaves */
+};
+
+static int fail(struct parser *p, enum json_reject why)
 {
-    for (size_t i = 0; i < out->n; i++) {
-        if (out->fields[i].key_len == len && memcmp(out->fields[i].key, key, len) == 0)
+    p->reject = why;
+    return 0;
+}
+
+/* jansson stops at whitespace it does not know: a callback for a token after
+ * such a byte is a syntax error there. */
+static bool past_odd_space(const struct parser *p)
+{
+    if (p->ws_at == SIZE_MAX)
+        return false;
+    return p->finishing || p->ws_at < yajl_get_bytes_consumed(p->h);
+}
+
+static struct level *top(struct parser *p)
+{
+    return p->depth ? (struct level *)p->levels.p + p->depth - 1 : NULL;
+}
+
+/* Whether a value here is a leaf of the flat: a member of an object that is
+ * not inside an array. */
+static bool at_leaf(struct parser *p)
+{
+    struct level *l = top(p);
+    return l && l->obj && p->arrays == 0;
+}
+
+/* ---- strings -------------------------------------------------------------- */
+
+static unsigned hex4(const char *s)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = s[i];
+        v = v * 16 + (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
+/* The raw text of a string yajl has just decoded: it ends at the closing
+ * quote before the parse position; its opening quote is the first quote
+ * before that with an even number of backslashes in front of it. */
+static void raw_string(const struct parser *p, const char **s, size_t *n)
+{
+    size_t end = yajl_get_bytes_consumed(p->h) - 1;
+    size_t i = end;
+    while (i > 0) {
+        i--;
+        if (p->payload[i] != '"')
+            continue;
+        size_t bs = 0;
+        while (i > bs && p->payload[i - 1 - bs] == '\\')
+            bs++;
+        if (bs % 2 == 0)
+            break;
+    }
+    *s = p->payload + i + 1;
+    *n = end - i - 1;
+}
+
+/* False when a \u escape of the raw string s is a UTF-16 surrogate that is
+ * not half of a pair (yajl has checked the escapes' syntax). */
+static bool surrogates_ok(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (s[i] != '\\')
+            continue;
+        if (s[++i] != 'u')
+            continue;
+        unsigned cp = hex4(s + i + 1);
+        i += 4;
+        if (cp >= 0xdc00 && cp <= 0xdfff)
+            return false;
+        if (cp < 0xd800 || cp > 0xdbff)
+            continue;
+        if (i + 2 >= n || s[i + 1] != '\\' || s[i + 2] != 'u')
+            return false;
+        unsigned lo = hex4(s + i + 3);
+        if (lo < 0xdc00 || lo > 0xdfff)
+            return false;
+        i += 6;
+    }
+    return true;
+}
+
+/* Checks a string as a tree-building parser reads it. */
+static bool string_ok(struct parser *p, const char *s)
+{
+    uintptr_t at = (uintptr_t)s, from = (uintptr_t)p->payload;
+    if (at >= from && at < from + p->len)
+        return true; /* no escapes: yajl handed the payload's own bytes */
+    const char *raw;
+    size_t n;
+    raw_string(p, &raw, &n);
+    return surrogates_ok(raw, n);
+}
+
+/* ---- numbers -------------------------------------------------------------- */
+
+static double slow_number(const char *s, size_t len)
+{
+    char small[64];
+    char *buf = len < sizeof(small) ? small : malloc(len + 1);
+    if (!buf)
+        return NAN;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    double v = strtod(buf, NULL);
+    if (buf != small)
+        free(buf);
+    return v;
+}
+
+/* The double nearest to the JSON number s. Up to 15 significant digits and a
+ * power of ten up to 22 are exact doubles, so one multiplication or division
+ * gives the correctly rounded value (Clinger's fast path); anything else goes
+ * through strtod(). NAN when out of memory. */
+static double number_value(const char *s, size_t len)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    size_t i = 0;
+    bool neg = len > 0 && s[0] == '-';
+    uint64_t m = 0;
+    int sig = 0, exp10 = 0;
+    bool frac = false;
+    for (i = neg; i < len; i++) {
+        char c = s[i];
+        if (c == '.' && !frac) {
+            frac = true;
+            continue;
+        }
+        if (c < '0' || c > '9')
+            break;
+        if ((m || c != '0') && ++sig > 15)
+            return slow_number(s, len);
+        m = m * 10 + (uint64_t)(c - '0');
+        exp10 -= frac;
+    }
+    if (i < len) {
+        i++; /* 'e' or 'E' */
+        bool eneg = i < len && s[i] == '-';
+        i += i < len && (s[i] == '-' || s[i] == '+');
+        int e = 0;
+        for (; i < len && e < 1000; i++)
+            e = e * 10 + (s[i] - '0');
+        if (i < len)
+            return slow_number(s, len);
+        exp10 += eneg ? -e : e;
+    }
+    if (m == 0)
+        return neg ? -0.0 : 0.0;
+    if (exp10 < -22 || exp10 > 22)
+        return slow_number(s, len);
+    double v = exp10 < 0 ? (double)m / pow10[-exp10] : (double)m * pow10[exp10];
+    return neg ? -v : v;
+}
+
+/* ---- duplicate keys ------------------------------------------------------- */
+
+static uint32_t key_hash(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static bool slots_grow(struct parser *p)
+{
+    size_t n = p->n_slots * 2;
+    if (n > SIZE_MAX / sizeof(struct key_slot))
+        return false;
+    struct key_slot *s = calloc(n, sizeof(*s));
+    if (!s)
+        return false;
+    for (size_t i = 0; i < p->n_slots; i++) {
+        struct key_slot *o = &p->slots[i];
+        if (!o->obj)
+            continue;
+        size_t k = o->hash & (n - 1);
+        while (s[k].obj)
+            k = (k + 1) & (n - 1);
+        s[k] = *o;
+    }
+    if (p->slots != p->stack_slots)
+        free(p->slots);
+    p->slots = s;
+    p->n_slots = n;
+    return true;
+}
+
+/* Records key in object obj. Returns 1, 0 when obj already has it, -1 when
+ * out of memory. */
+static int key_add(struct parser *p, uint32_t obj, const char *key, size_t len)
+{
+    if ((p->used_slots + 1) * 2 > p->n_slots && !slots_grow(p))
+        return -1;
+    uint32_t hash = key_hash(key, len) ^ (obj * 0x9e3779b9u);
+    size_t k = hash & (p->n_slots - 1);
+    for (; p->slots[k].obj; k = (k + 1) & (p->n_slots - 1)) {
+        const struct key_slot *s = &p->slots[k];
+        if (s->obj == obj && s->hash == hash && s->len == len &&
+            memcmp(p->keys.p + s->off, key, len) == 0)
+            return 0;
+    }
+    size_t off = grow_str(&p->keys, key, len);
+    if (off == SIZE_MAX)
+        return -1;
+    p->slots[k] = (struct key_slot){.obj = obj, .hash = hash, .off = off, .len = len};
+    p->used_slots++;
+    return 1;
+}
+
+/* ---- leaves --------------------------------------------------------------- */
+
+static bool path_seen(const struct parser *p, size_t plen)
+{
+    const struct flat_leaf *l = (const struct flat_leaf *)p->leaf.p;
+    size_t n = p->leaf.len / sizeof(*l);
+    for (size_t i = 0; i < n; i++) {
+        if (l[i].key_len == plen && memcmp(p->text.p + l[i].key, p->path, plen) == 0)
             return true;
     }
     return false;
 }
 
-static void fill_leaf(struct filler *f, json_t *v, size_t plen)
+/* Counts a leaf; returns the field to fill, or NULL when it is not kept
+ * (dropped, over the limits, or out of memory: see p->reject). */
+static struct flat_leaf *leaf_new(struct parser *p, bool array)
 {
-    struct json_flat *out = f->out;
-    if (json_is_array(v) || plen > JSON_KEY_MAX || seen_key(out, f->path, plen)) {
-        out->dropped++;
-        return;
+    if (++p->leaves > p->lim->max_fields)
+        p->too_many = true;
+    if (p->too_many || p->too_deep)
+        return NULL;
+    size_t plen = p->key_plen;
+    if (array || plen > JSON_KEY_MAX || path_seen(p, plen)) {
+        p->dropped++;
+        return NULL;
     }
-    struct json_field *fl = &out->fields[out->n++];
-    memset(fl, 0, sizeof(*fl));
-    fl->key = fill_copy(f, f->path, plen);
-    fl->key_len = plen;
-    if (json_is_number(v)) {
-        fl->type = JSON_T_NUMBER;
-        fl->num = json_number_value(v);
-    } else if (json_is_boolean(v)) {
-        fl->type = JSON_T_BOOL;
-        fl->b = json_is_true(v);
-    } else if (json_is_string(v)) {
-        fl->type = JSON_T_STRING;
-        fl->str_len = json_string_length(v);
-        fl->str = fill_copy(f, json_string_value(v), fl->str_len);
-    } else {
-        fl->type = JSON_T_NULL;
+    size_t key = grow_str(&p->text, p->path, plen);
+    if (key == SIZE_MAX || !grow_reserve(&p->leaf, sizeof(struct flat_leaf))) {
+        p->reject = JSON_TOO_LARGE;
+        return NULL;
     }
+    struct flat_leaf *l = (struct flat_leaf *)(p->leaf.p + p->leaf.len);
+    p->leaf.len += sizeof(*l);
+    memset(l, 0, sizeof(*l));
+    l->key = key;
+    l->key_len = plen;
+    return l;
 }
 
-/* Appends obj's leaves below the path in f->path[0..parent_len). The path
- * buffer only holds paths that fit; longer ones are dropped at the leaves. */
-static void fill(struct filler *f, json_t *obj, size_t parent_len, bool top)
+/* Checks common to every scalar once the token is read; false to stop. */
+static bool scalar_nesting_ok(struct parser *p)
 {
-    for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
-        const char *key = json_object_iter_key(it);
-        size_t klen = json_object_iter_key_len(it);
-        json_t *v = json_object_iter_value(it);
-        size_t plen = path_len_of(parent_len, top, klen);
-        if (plen <= JSON_KEY_MAX) {
-            char *p = f->path + parent_len;
-            if (!top)
-                *p++ = '_';
-            memcpy(p, key, klen);
-            f->path[plen] = '\0';
-        }
-        if (json_is_object(v))
-            fill(f, v, plen, false);
-        else
-            fill_leaf(f, v, plen);
+    if (p->depth + 1 > JSON_PARSER_DEPTH)
+        return fail(p, JSON_TOO_DEEP);
+    return true;
+}
+
+/* Adds a scalar leaf of type t; its text (string or number) is s/len. */
+static int add_scalar(struct parser *p, enum json_type t, double num, bool b, const char *s,
+                      size_t len)
+{
+    if (!at_leaf(p))
+        return 1;
+    struct flat_leaf *l = leaf_new(p, false);
+    if (!l)
+        return p->reject == JSON_OK;
+    l->type = t;
+    l->num = num;
+    l->b = b;
+    if (s) {
+        size_t off = grow_str(&p->text, s, len);
+        if (off == SIZE_MAX)
+            return fail(p, JSON_TOO_LARGE);
+        l->str = off;
+        l->str_len = len;
     }
+    return 1;
+}
+
+/* ---- yajl callbacks ------------------------------------------------------- */
+
+static int cb_null(void *ctx)
+{
+    struct parser *p = ctx;
+    if (past_odd_space(p))
+        return fail(p, JSON_SYNTAX);
+    if (!scalar_nesting_ok(p))
+        return 0;
+    return add_scalar(p, JSON_T_NULL, 0, false, NULL, 0);
+}
+
+static int cb_boolean(void *ctx, int b)
+{
+    struct parser *p = ctx;
+    if (past_odd_space(p))
+        return fail(p, JSON_SYNTAX);
+    if (!scalar_nesting_ok(p))
+        return 0;
+    return add_scalar(p, JSON_T_BOOL, 0, b != 0, NULL, 0);
+}
+
+static int cb_number(void *ctx, const char *s, size_t len)
+{
+    struct parser *p = ctx;
+    if (past_odd_space(p))
+        return fail(p, JSON_SYNTAX);
+    double v = number_value(s, len);
+    if (isnan(v))
+        return fail(p, JSON_TOO_LARGE);
+    if (isinf(v))
+        return fail(p, JSON_NON_FINITE);
+    if (!scalar_nesting_ok(p))
+        return 0;
+    return add_scalar(p, JSON_T_NUMBER, v, false, s, len);
+}
+
+static int cb_string(void *ctx, const unsigned char *s, size_t len)
+{
+    struct parser *p = ctx;
+    if (past_odd_space(p) || !string_ok(p, (const char *)s))
+        return fail(p, JSON_SYNTAX);
+    if (!scalar_nesting_ok(p))
+        return 0;
+    if (memchr(s, '\0', len))
+        return fail(p, JSON_NUL);
+    return add_scalar(p, JSON_T_STRING, 0, false, (const char *)s, len);
+}
+
+static int cb_map_key(void *ctx, const unsigned char *key, size_t len)
+{
+    struct parser *p = ctx;
+    if (past_odd_space(p) || !string_ok(p, (const char *)key))
+        return fail(p, JSON_SYNTAX);
+    if (memchr(key, '\0', len))
+        return fail(p, JSON_NUL);
+    struct level *l = top(p);
+    int added = key_add(p, l->obj, (const char *)key, len);
+    if (added <= 0)
+        return fail(p, added < 0 ? JSON_TOO_LARGE : JSON_SYNTAX);
+    if (p->arrays)
+        return 1;
+    size_t sep = l->root ? 0 : 1;
+    size_t plen = len > JSON_KEY_MAX ? JSON_KEY_MAX + 1 : l->plen + sep + len;
+    p->key_plen = (uint16_t)(plen > JSON_KEY_MAX ? JSON_KEY_MAX + 1 : plen);
+    if (plen <= JSON_KEY_MAX) {
+        if (sep)
+            p->path[l->plen] = '_';
+        memcpy(p->path + l->plen + sep, key, len);
+    }
+    return 1;
+}
+
+/* A container starts: checks, counts the leaf it may be, pushes a level. */
+static int open_level(struct parser *p, bool array)
+{
+    if (past_odd_space(p))
+        return fail(p, JSON_SYNTAX);
+    if (p->depth + 1 > JSON_PARSER_DEPTH)
+        return fail(p, JSON_TOO_DEEP);
+    if (p->depth + 1 > (size_t)(p->lim->max_depth > 0 ? p->lim->max_depth : 0))
+        p->too_deep = true;
+    if (array && at_leaf(p)) {
+        leaf_new(p, true);
+        if (p->reject != JSON_OK)
+            return 0;
+    }
+    if (!grow_reserve(&p->levels, sizeof(struct level)))
+        return fail(p, JSON_TOO_LARGE);
+    struct level l = {.root = p->depth == 0};
+    if (l.root)
+        p->root_object = !array;
+    if (!array) {
+        l.obj = ++p->next_obj;
+        l.plen = l.root ? 0 : p->key_plen;
+    }
+    memcpy(p->levels.p + p->depth * sizeof(l), &l, sizeof(l));
+    p->levels.len += sizeof(l);
+    p->depth++;
+    p->arrays += array;
+    return 1;
+}
+
+static int close_level(struct parser *p, bool array)
+{
+    if (past_odd_space(p))
+        return fail(p, JSON_SYNTAX);
+    p->depth--;
+    p->levels.len -= sizeof(struct level);
+    p->arrays -= array;
+    return 1;
+}
+
+static int cb_start_map(void *ctx)
+{
+    return open_level(ctx, false);
+}
+
+static int cb_end_map(void *ctx)
+{
+    return close_level(ctx, false);
+}
+
+static int cb_start_array(void *ctx)
+{
+    return open_level(ctx, true);
+}
+
+static int cb_end_array(void *ctx)
+{
+    return close_level(ctx, true);
+}
+
+static const yajl_callbacks flatten_callbacks = {
+    .yajl_null = cb_null,
+    .yajl_boolean = cb_boolean,
+    .yajl_number = cb_number,
+    .yajl_string = cb_string,
+    .yajl_start_map = cb_start_map,
+    .yajl_map_key = cb_map_key,
+    .yajl_end_map = cb_end_map,
+    .yajl_start_array = cb_start_array,
+    .yajl_end_array = cb_end_array,
+};
+
+/* ---- json_flatten --------------------------------------------------------- */
+
+static size_t odd_space_at(const char *s, size_t len)
+{
+    const char *v = memchr(s, '\v', len);
+    const char *f = memchr(s, '\f', len);
+    if (!v && !f)
+        return SIZE_MAX;
+    if (!v || (f && f < v))
+        v = f;
+    return (size_t)(v - s);
+}
+
+/* The reason for a text yajl refused itself. yajl refuses every lexical and
+ * grammar error alike; a reader that reads the next token before judging its
+ * place (jansson, the documented behaviour) refuses a misplaced number that
+ * overflows a double as JSON_NON_FINITE. Such a text is read again with
+ * jansson to tell. */
+static enum json_reject syntax_reason(const char *payload, size_t len)
+{
+    json_error_t err;
+    json_t *root = json_loadb(
+        payload, len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL | JSON_REJECT_DUPLICATES, &err);
+    if (!root)
+        return map_error(&err);
+    json_decref(root);
+    return JSON_SYNTAX;
+}
+
+static enum json_reject run_parse(struct parser *p, struct arena *a)
+{
+    yajl_alloc_funcs af = {ya_malloc, ya_realloc, ya_free, a};
+    p->h = yajl_alloc(&flatten_callbacks, &af, p);
+    if (!p->h)
+        return JSON_TOO_LARGE;
+    yajl_config(p->h, yajl_dont_validate_strings, 1); /* checked whole before */
+    yajl_status st = yajl_parse(p->h, (const unsigned char *)p->payload, p->len);
+    if (st == yajl_status_ok) {
+        p->finishing = true;
+        st = yajl_complete_parse(p->h);
+    }
+    yajl_free(p->h);
+    p->h = NULL;
+    if (st == yajl_status_client_canceled)
+        return p->reject;
+    if (st != yajl_status_ok)
+        return syntax_reason(p->payload, p->len);
+    if (p->ws_at != SIZE_MAX)
+        return JSON_SYNTAX;
+    if (!p->root_object)
+        return JSON_NOT_OBJECT;
+    if (p->too_deep)
+        return JSON_TOO_DEEP;
+    if (p->too_many)
+        return JSON_TOO_MANY;
+    return JSON_OK;
+}
+
+/* Copies the leaves into one block: fields, then their text. */
+static enum json_reject flat_build(const struct parser *p, struct json_flat *out)
+{
+    const struct flat_leaf *l = (const struct flat_leaf *)p->leaf.p;
+    size_t n = p->leaf.len / sizeof(*l);
+    out->dropped = p->dropped;
+    if (n == 0)
+        return JSON_OK;
+    char *block = malloc(n * sizeof(struct json_field) + p->text.len);
+    if (!block)
+        return JSON_TOO_LARGE;
+    struct json_field *f = (struct json_field *)block;
+    char *text = block + n * sizeof(struct json_field);
+    memcpy(text, p->text.p, p->text.len);
+    for (size_t i = 0; i < n; i++) {
+        f[i] = (struct json_field){.key = text + l[i].key,
+                                   .key_len = l[i].key_len,
+                                   .type = l[i].type,
+                                   .num = l[i].num,
+                                   .b = l[i].b};
+        if (l[i].type == JSON_T_STRING) {
+            f[i].str = text + l[i].str;
+            f[i].str_len = l[i].str_len;
+        } else if (l[i].type == JSON_T_NUMBER) {
+            f[i].num_text = text + l[i].str;
+            f[i].num_len = l[i].str_len;
+        }
+    }
+    out->n = n;
+    out->fields = f;
+    out->priv = block;
+    return JSON_OK;
 }
 
 enum json_reject json_flatten(const char *payload, size_t len, const struct json_limits *lim,
                               struct json_flat *out)
 {
-    enum json_reject rc = JSON_OK;
     memset(out, 0, sizeof(*out));
     if (!lim)
         lim = &default_limits;
@@ -215,42 +829,31 @@ enum json_reject json_flatten(const char *payload, size_t len, const struct json
     if (!payload || !json_utf8_valid(payload, len))
         return payload ? JSON_BAD_UTF8 : JSON_SYNTAX;
 
-    json_error_t err;
-    json_t *root = json_loadb(
-        payload, len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL | JSON_REJECT_DUPLICATES, &err);
-    if (!root)
-        return map_error(&err);
-    if (!json_is_object(root)) {
-        rc = JSON_NOT_OBJECT;
-        goto out_decref;
-    }
-    if (!depth_ok(root, 1, lim->max_depth)) {
-        rc = JSON_TOO_DEEP;
-        goto out_decref;
-    }
-    struct measure m = {0};
-    if (!measure(root, 0, true, lim->max_fields, &m)) {
-        rc = JSON_TOO_MANY;
-        goto out_decref;
-    }
-    if (m.leaves == 0)
-        goto out_decref;
-    if (m.leaves > (SIZE_MAX - m.bytes) / sizeof(struct json_field)) {
-        rc = JSON_TOO_LARGE;
-        goto out_decref;
-    }
-    void *block = calloc(1, m.leaves * sizeof(struct json_field) + m.bytes);
-    if (!block) {
-        rc = JSON_TOO_LARGE;
-        goto out_decref;
-    }
-    /* Filled in a local, so *out only ever holds an empty or a whole flat. */
-    struct json_flat res = {.fields = block, .priv = block};
-    struct filler f = {.out = &res, .text = (char *)block + m.leaves * sizeof(struct json_field)};
-    fill(&f, root, 0, true);
-    *out = res;
-out_decref:
-    json_decref(root);
+    _Alignas(16) unsigned char arena_mem[JSON_ARENA_BYTES];
+    _Alignas(16) unsigned char leaf_mem[JSON_STACK_FIELDS * sizeof(struct flat_leaf)];
+    _Alignas(16) unsigned char level_mem[JSON_STACK_LEVELS * sizeof(struct level)];
+    unsigned char text_mem[JSON_STACK_TEXT], key_mem[JSON_STACK_KEYS];
+    struct key_slot slot_mem[JSON_STACK_SLOTS];
+    struct arena a = {.mem = arena_mem, .cap = sizeof(arena_mem)};
+    struct parser p = {.payload = payload, .len = len, .lim = lim};
+    p.ws_at = odd_space_at(payload, len);
+    grow_init(&p.levels, level_mem, sizeof(level_mem));
+    grow_init(&p.keys, key_mem, sizeof(key_mem));
+    grow_init(&p.leaf, leaf_mem, sizeof(leaf_mem));
+    grow_init(&p.text, text_mem, sizeof(text_mem));
+    memset(slot_mem, 0, sizeof(slot_mem));
+    p.slots = p.stack_slots = slot_mem;
+    p.n_slots = JSON_STACK_SLOTS;
+
+    enum json_reject rc = run_parse(&p, &a);
+    if (rc == JSON_OK)
+        rc = flat_build(&p, out);
+    grow_free(&p.levels);
+    grow_free(&p.keys);
+    grow_free(&p.leaf);
+    grow_free(&p.text);
+    if (p.slots != p.stack_slots)
+        free(p.slots);
     return rc;
 }
 
@@ -295,256 +898,4 @@ const char *json_reject_name(enum json_reject r)
         return "too_many";
     }
     return "unknown";
-}
-
-/* ---- InfluxDB /query answers ---------------------------------------------- */
-
-/* Every allocation of a json_table, freed together. */
-struct table_arena {
-    void **v;
-    size_t n, cap;
-};
-
-static void *arena_alloc(struct table_arena *a, size_t size)
-{
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
-        void **v = realloc(a->v, cap * sizeof(*v));
-        if (!v)
-            return NULL;
-        a->v = v;
-        a->cap = cap;
-    }
-    void *p = calloc(1, size ? size : 1);
-    if (p)
-        a->v[a->n++] = p;
-    return p;
-}
-
-static const char *arena_str(struct table_arena *a, const char *s, size_t len)
-{
-    char *p = arena_alloc(a, len + 1);
-    if (p && len)
-        memcpy(p, s, len);
-    return p;
-}
-
-static void arena_free(struct table_arena *a)
-{
-    if (!a)
-        return;
-    for (size_t i = 0; i < a->n; i++)
-        free(a->v[i]);
-    free(a->v);
-    free(a);
-}
-
-static int fill_cell(struct table_arena *a, json_t *v, struct json_cell *c)
-{
-    if (json_is_number(v)) {
-        c->type = JSON_T_NUMBER;
-        c->num = json_number_value(v);
-    } else if (json_is_boolean(v)) {
-        c->type = JSON_T_BOOL;
-        c->b = json_is_true(v);
-    } else if (json_is_string(v)) {
-        c->type = JSON_T_STRING;
-        c->str = arena_str(a, json_string_value(v), json_string_length(v));
-        if (!c->str)
-            return -ENOMEM;
-    } else if (json_is_null(v)) {
-        c->type = JSON_T_NULL;
-    } else {
-        return -EPROTO; /* an array or object where a value belongs */
-    }
-    return 0;
-}
-
-static int fill_series(struct table_arena *a, json_t *js, size_t statement_id,
-                       struct json_series *s)
-{
-    if (!json_is_object(js))
-        return -EPROTO;
-    s->statement_id = statement_id;
-    json_t *name = json_object_get(js, "name");
-    if (name && !json_is_string(name))
-        return -EPROTO;
-    s->name = name ? arena_str(a, json_string_value(name), json_string_length(name))
-                   : arena_str(a, "", 0);
-    if (!s->name)
-        return -ENOMEM;
-
-    json_t *tags = json_object_get(js, "tags");
-    if (tags && !json_is_object(tags))
-        return -EPROTO;
-    size_t nt = tags ? json_object_size(tags) : 0;
-    s->tag_keys = arena_alloc(a, nt * sizeof(char *));
-    s->tag_values = arena_alloc(a, nt * sizeof(char *));
-    if (!s->tag_keys || !s->tag_values)
-        return -ENOMEM;
-    for (void *it = tags ? json_object_iter(tags) : NULL; it;
-         it = json_object_iter_next(tags, it)) {
-        json_t *v = json_object_iter_value(it);
-        if (!json_is_string(v))
-            return -EPROTO;
-        const char *k = arena_str(a, json_object_iter_key(it), json_object_iter_key_len(it));
-        const char *val = arena_str(a, json_string_value(v), json_string_length(v));
-        if (!k || !val)
-            return -ENOMEM;
-        s->tag_keys[s->n_tags] = k;
-        s->tag_values[s->n_tags++] = val;
-    }
-
-    json_t *cols = json_object_get(js, "columns");
-    json_t *vals = json_object_get(js, "values");
-    if ((cols && !json_is_array(cols)) || (vals && !json_is_array(vals)) || (vals && !cols))
-        return -EPROTO;
-    size_t nc = cols ? json_array_size(cols) : 0;
-    size_t nr = vals ? json_array_size(vals) : 0;
-    s->columns = arena_alloc(a, nc * sizeof(char *));
-    if (!s->columns)
-        return -ENOMEM;
-    for (size_t i = 0; i < nc; i++) {
-        json_t *c = json_array_get(cols, i);
-        if (!json_is_string(c))
-            return -EPROTO;
-        if (!(s->columns[i] = arena_str(a, json_string_value(c), json_string_length(c))))
-            return -ENOMEM;
-    }
-    s->n_columns = nc;
-    if (nc && nr > SIZE_MAX / sizeof(struct json_cell) / nc)
-        return -ENOMEM;
-    struct json_cell *cells = arena_alloc(a, nr * nc * sizeof(struct json_cell));
-    if (!cells)
-        return -ENOMEM;
-    for (size_t r = 0; r < nr; r++) {
-        json_t *row = json_array_get(vals, r);
-        if (!json_is_array(row) || json_array_size(row) != nc)
-            return -EPROTO;
-        for (size_t c = 0; c < nc; c++) {
-            int rc = fill_cell(a, json_array_get(row, c), &cells[r * nc + c]);
-            if (rc < 0)
-                return rc;
-        }
-    }
-    s->n_rows = nr;
-    s->cells = cells;
-    return 0;
-}
-
-static int fill_table(struct table_arena *a, json_t *root, struct json_table *t)
-{
-    if (!json_is_object(root))
-        return -EPROTO;
-    json_t *err = json_object_get(root, "error");
-    json_t *results = json_object_get(root, "results");
-    if ((!err && !results) || (err && !json_is_string(err)) || (results && !json_is_array(results)))
-        return -EPROTO;
-    if (err) {
-        if (!(t->error = arena_str(a, json_string_value(err), json_string_length(err))))
-            return -ENOMEM;
-        t->error_statement = -1;
-    }
-    size_t nres = results ? json_array_size(results) : 0;
-    size_t total = 0;
-    for (size_t i = 0; i < nres; i++) {
-        json_t *res = json_array_get(results, i);
-        if (!json_is_object(res))
-            return -EPROTO;
-        json_t *series = json_object_get(res, "series");
-        if (series && !json_is_array(series))
-            return -EPROTO;
-        total += series ? json_array_size(series) : 0;
-    }
-    t->series = arena_alloc(a, total * sizeof(struct json_series));
-    if (!t->series)
-        return -ENOMEM;
-    for (size_t i = 0; i < nres; i++) {
-        json_t *res = json_array_get(results, i);
-        json_t *sid = json_object_get(res, "statement_id");
-        if (sid && (!json_is_number(sid) || json_number_value(sid) < 0))
-            return -EPROTO;
-        size_t id = sid ? (size_t)json_number_value(sid) : i;
-        json_t *e = json_object_get(res, "error");
-        if (e && !json_is_string(e))
-            return -EPROTO;
-        if (e && !t->error) {
-            if (!(t->error = arena_str(a, json_string_value(e), json_string_length(e))))
-                return -ENOMEM;
-            t->error_statement = (long)id;
-        }
-        json_t *series = json_object_get(res, "series");
-        for (size_t k = 0; series && k < json_array_size(series); k++) {
-            int rc = fill_series(a, json_array_get(series, k), id, &t->series[t->n_series]);
-            if (rc < 0)
-                return rc;
-            t->n_series++;
-        }
-    }
-    t->n_results = nres;
-    return 0;
-}
-
-int json_influx_table(const char *body, size_t len, struct json_table *out)
-{
-    memset(out, 0, sizeof(*out));
-    out->error_statement = -1;
-    if (len > JSON_INFLUX_MAX_BYTES)
-        return -EMSGSIZE;
-    if (!body || !json_utf8_valid(body, len))
-        return -EBADMSG;
-    json_error_t err;
-    json_t *root = json_loadb(body, len, JSON_DECODE_INT_AS_REAL, &err);
-    if (!root)
-        return json_error_code(&err) == json_error_out_of_memory ? -ENOMEM : -EBADMSG;
-    int rc = -ENOMEM;
-    struct table_arena *a = calloc(1, sizeof(*a));
-    if (!a)
-        goto out_decref;
-    /* Filled in a local, so *out only ever holds an empty or a whole table. */
-    struct json_table t = {.error_statement = -1, .priv = a};
-    rc = fill_table(a, root, &t);
-    if (rc < 0) {
-        arena_free(a);
-        goto out_decref;
-    }
-    *out = t;
-out_decref:
-    json_decref(root);
-    return rc;
-}
-
-void json_table_free(struct json_table *t)
-{
-    if (!t)
-        return;
-    arena_free(t->priv);
-    memset(t, 0, sizeof(*t));
-    t->error_statement = -1;
-}
-
-const struct json_series *json_table_find(const struct json_table *t, size_t statement_id)
-{
-    for (size_t i = 0; i < t->n_series; i++) {
-        if (t->series[i].statement_id == statement_id)
-            return &t->series[i];
-    }
-    return NULL;
-}
-
-int json_series_column(const struct json_series *s, const char *name)
-{
-    for (size_t i = 0; i < s->n_columns && i < INT32_MAX; i++) {
-        if (strcmp(s->columns[i], name) == 0)
-            return (int)i;
-    }
-    return -1;
-}
-
-const struct json_cell *json_series_cell(const struct json_series *s, size_t row, const char *name)
-{
-    int c = json_series_column(s, name);
-    if (c < 0 || row >= s->n_rows)
-        return NULL;
-    return &s->cells[row * s->n_columns + (size_t)c];
 }

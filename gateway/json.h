@@ -1,5 +1,6 @@
-/* The one module that parses JSON (jansson). It turns a payload into a flat
- * list of leaf fields, so decoders never see the JSON library.
+/* The one module that parses JSON: device payloads in one pass with yajl,
+ * everything else with jansson. It turns a payload into a flat list of leaf
+ * fields, so decoders never see a JSON library.
  *
  * Nested objects are flattened with '_' between keys ({"a":{"b":1}} gives
  * "a_b"). Arrays are not flattened: a field whose value is an array is
@@ -41,6 +42,11 @@ struct json_field {
     bool b;
     const char *str; /* for JSON_T_STRING: UTF-8, no NUL inside */
     size_t str_len;
+    /* For JSON_T_NUMBER: the number as the payload wrote it (JSON number
+     * syntax, NUL-terminated), num_len bytes; num is the double nearest to
+     * it. NULL for other types. */
+    const char *num_text;
+    size_t num_len;
 };
 
 struct json_flat {
@@ -66,13 +72,14 @@ struct json_limits {
 
 /* Parses and flattens payload. The checks run in this order: size
  * (JSON_TOO_LARGE), UTF-8 (JSON_BAD_UTF8), the parse (JSON_NUL, JSON_SYNTAX,
- * JSON_NON_FINITE; nesting beyond the parser's own limit is JSON_TOO_DEEP),
+ * JSON_NON_FINITE, whichever comes first in the text; nesting beyond the
+ * parser's own limit of 2048 levels is JSON_TOO_DEEP there too),
  * then JSON_NOT_OBJECT, JSON_TOO_DEEP and JSON_TOO_MANY (leaves, counting
  * dropped arrays); running out of memory is JSON_TOO_LARGE. lim may be NULL
  * for the defaults. On JSON_OK, *out must be
  * released with json_flat_free(); on any reject *out is empty and nothing
- * needs freeing. One allocation holds the fields, keys and strings; the
- * parser's tree is freed before returning. */
+ * needs freeing. One allocation holds the fields, keys, strings and number
+ * texts; no tree is built. */
 enum json_reject json_flatten(const char *payload, size_t len, const struct json_limits *lim,
                               struct json_flat *out);
 void json_flat_free(struct json_flat *f); /* NULL or an empty flat: nothing */

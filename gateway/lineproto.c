@@ -102,10 +102,12 @@ static int buf_putc(struct lp_buf *b, char c)
 /* Appends s with every character of escapes preceded by a backslash. */
 static int buf_put_escaped(struct lp_buf *b, const char *s, const char *escapes)
 {
-    size_t n = 0, extra = 0;
+    size_t n = strcspn(s, escapes), extra = 0;
     char *d;
     int rc;
 
+    if (s[n] == '\0')
+        return buf_put(b, s, n); /* the usual name: nothing to escape */
     for (; s[n]; n++)
         if (strchr(escapes, s[n]))
             extra++;
@@ -191,10 +193,66 @@ static bool is_writable_key(const char *s)
 {
     if (!is_writable_name(s))
         return false;
+    if (s[0] != 't' && s[0] != '_')
+        return true; /* no reserved key starts otherwise */
     for (size_t i = 0; i < sizeof(reserved_keys) / sizeof(reserved_keys[0]); i++)
         if (strcmp(s, reserved_keys[i]) == 0)
             return false;
     return true;
+}
+
+#define LP_FIXED_DECIMALS 8
+#define LP_FIXED_MAX 1e15 /* below it %.15g writes every digit, no exponent */
+
+/* Writes the decimal digits of m (< 10^15) with a point before the last
+ * decimals ones; returns the length. */
+static int put_fixed(char *out, bool neg, uint64_t m, int decimals)
+{
+    char digits[24];
+    int n = 0, len = 0;
+
+    do {
+        digits[n++] = (char)('0' + m % 10);
+        m /= 10;
+    } while (m || n <= decimals);
+    if (neg)
+        out[len++] = '-';
+    while (n > 0) {
+        if (n == decimals)
+            out[len++] = '.';
+        out[len++] = digits[--n];
+    }
+    out[len] = '\0';
+    return len;
+}
+
+/* The common case without printf: d with at most LP_FIXED_DECIMALS decimals
+ * and 15 significant digits, in [1e-4, 1e15) (where %.15g uses no exponent).
+ * m / 10^k == d holds exactly in doubles only when m/10^k is the decimal
+ * that reads back as d (IEEE division is correctly rounded and 10^k is
+ * exact), and the smallest such k gives what %.15g writes. Returns the
+ * length, or 0 when d is not such a number. */
+static int format_fixed(double d, char out[LP_FLOAT_MAX])
+{
+    static const double pow10[LP_FIXED_DECIMALS + 1] = {1e0, 1e1, 1e2, 1e3, 1e4,
+                                                        1e5, 1e6, 1e7, 1e8};
+    double a = fabs(d);
+
+    if (d == 0)
+        return put_fixed(out, signbit(d), 0, 0);
+    if (!(a < LP_FIXED_MAX) || a < 1e-4)
+        return 0;
+    for (int k = 0; k <= LP_FIXED_DECIMALS; k++) {
+        double scaled = a * pow10[k];
+
+        if (scaled >= LP_FIXED_MAX)
+            return 0;
+        double m = nearbyint(scaled);
+
+        if (m / pow10[k] == a)
+            return put_fixed(out, d < 0, (uint64_t)m, k);
+    }
+    return 0;
 }
 
 /* Writes the shortest of %.15g, %.16g and %.17g that reads back as exactly d.
@@ -207,6 +265,9 @@ static int format_float(double d, char out[LP_FLOAT_MAX])
 
     if (!isfinite(d))
         return -EINVAL;
+    n = format_fixed(d, out);
+    if (n > 0)
+        return n;
     for (size_t i = 0; i < sizeof(precisions) / sizeof(precisions[0]); i++) {
         n = snprintf(out, LP_FLOAT_MAX, "%.*g", precisions[i], d);
         if (n <= 0 || n >= LP_FLOAT_MAX)
@@ -245,7 +306,7 @@ static int check_fields(const struct lp_field *fields, size_t n_fields)
             return -EINVAL;
         }
         for (size_t j = 0; j < i; j++)
-            if (strcmp(fields[j].key, f->key) == 0)
+            if (fields[j].key[0] == f->key[0] && strcmp(fields[j].key, f->key) == 0)
                 return -EINVAL;
     }
     return 0;
@@ -269,7 +330,8 @@ static int check_tags(const struct lp_tag *tags, size_t n_tags)
             return -EINVAL;
         /* InfluxDB refuses a point with duplicate tags. */
         for (size_t j = 0; j < i; j++)
-            if (tag_is_written(&tags[j]) && strcmp(tags[j].key, tags[i].key) == 0)
+            if (tag_is_written(&tags[j]) && tags[j].key[0] == tags[i].key[0] &&
+                strcmp(tags[j].key, tags[i].key) == 0)
                 return -EINVAL;
     }
     return 0;
@@ -297,6 +359,26 @@ static int put_field_value(struct lp_buf *b, const struct lp_field *f)
         return rc;
     }
     return -EINVAL;
+}
+
+/* Writes " <ts_ns>\n" into out; returns the length. */
+static int format_timestamp(int64_t ts_ns, char out[24])
+{
+    char digits[20];
+    uint64_t v = ts_ns < 0 ? 0 - (uint64_t)ts_ns : (uint64_t)ts_ns;
+    int n = 0, len = 0;
+
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    out[len++] = ' ';
+    if (ts_ns < 0)
+        out[len++] = '-';
+    while (n > 0)
+        out[len++] = digits[--n];
+    out[len++] = '\n';
+    return len;
 }
 
 static int put_point(struct lp_buf *b, const char *measurement, const struct lp_tag *tags,
@@ -328,9 +410,7 @@ static int put_point(struct lp_buf *b, const char *measurement, const struct lp_
     }
     if (rc < 0)
         return rc;
-    n = snprintf(ts, sizeof(ts), " %" PRId64 "\n", ts_ns);
-    if (n <= 0 || (size_t)n >= sizeof(ts))
-        return -EINVAL;
+    n = format_timestamp(ts_ns, ts);
     return buf_put(b, ts, (size_t)n);
 }
 

@@ -72,7 +72,7 @@ struct lp_point {
 };
 
 /* Parses one line (without its '\n') of len bytes. Returns 0, -EINVAL (also
- * for more than 32 tags or 64 fields, control characters or invalid UTF-8) or
+ * for more than 32 tags or 128 fields, control characters or invalid UTF-8) or
  * -ENOMEM. Free with lineproto_point_free(), also after an error. Supports the
  * subset the encoder writes plus integer ("12i", "12u") fields, read as
  * LP_FLOAT. */

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libpaho-mqtt-dev libconfig-dev
-            libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev
+            libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libyajl-dev
             libssl-dev libsystemd-dev zlib1g-dev)
 server_pkgs=(mosquitto mosquitto-clients influxdb influxdb-client curl)
 test_pkgs=(libcmocka-dev python3 python3-paho-mqtt chromium systemd openssl clang libclang-rt-14-dev file dpkg-dev)

@@ -6,7 +6,8 @@
  * Oracle for json_flatten(): on JSON_OK at most max_fields fields, and fields
  * plus dropped leaves at most max_fields; every key NUL-terminated at
  * key_len <= JSON_KEY_MAX and distinct; strings NUL-terminated at str_len
- * (no NUL inside) and valid UTF-8; numbers finite; json_flat_get() finds
+ * (no NUL inside) and valid UTF-8; numbers finite and equal to strtod() of
+ * their kept text; json_flat_get() finds
  * each key. On a reject *out is empty. Raising the limits never turns an
  * accepted payload into a refused one or changes its fields.
  * For json_influx_table(): on 0, every series has n_rows * n_columns cells
@@ -51,6 +52,9 @@ static void check_flat(const struct json_flat *f, const struct json_limits *lim)
         switch (x->type) {
         case JSON_T_NUMBER:
             FUZZ_CHECK(isfinite(x->num), "\"%s\" is not finite", x->key);
+            FUZZ_CHECK(x->num_text && strlen(x->num_text) == x->num_len, "text of \"%s\"", x->key);
+            FUZZ_CHECK(strtod(x->num_text, NULL) == x->num, "\"%s\": %s read as %.17g", x->key,
+                       x->num_text, x->num);
             break;
         case JSON_T_STRING:
             FUZZ_CHECK(x->str && strlen(x->str) == x->str_len, "string of \"%s\"", x->key);

@@ -185,7 +185,8 @@ static void parse_raw(const uint8_t *data, size_t size)
     int rc = lineproto_parse(line, size, &p);
     FUZZ_CHECK(rc == 0 || rc == -EINVAL || rc == -ENOMEM, "parse result %d", rc);
     if (rc == 0) {
-        FUZZ_CHECK(p.measurement && p.n_tags <= 32 && p.n_fields >= 1 && p.n_fields <= 64,
+        FUZZ_CHECK(p.measurement && p.n_tags <= 32 && p.n_fields >= 1 &&
+                       p.n_fields <= sizeof(p.fields) / sizeof(p.fields[0]),
                    "parsed point shape");
         lp_buf_init(&b, 0);
         if (lineproto_append(&b, p.measurement, p.tags, p.n_tags, p.fields, p.n_fields,

@@ -35,10 +35,27 @@ static const struct reject_case reject_cases[] = {
     {"{\"a\":-Infinity}", 0, JSON_SYNTAX},
     {"{\"a\":01}", 0, JSON_SYNTAX},
     {"{\"a\":1,}", 0, JSON_SYNTAX},
-    {"{\"a\":\"x\ny\"}", 0, JSON_SYNTAX},          /* raw control character in a string */
-    {"{\"a\":\"\\ud800\"}", 0, JSON_SYNTAX},       /* escaped lone surrogate */
-    {"{\"a\":1,\"a\":2}", 0, JSON_SYNTAX},         /* duplicate key */
-    {"{\"a\":{\"b\":1,\"b\":1}}", 0, JSON_SYNTAX}, /* duplicate key, nested */
+    {"{\"a\":\"x\ny\"}", 0, JSON_SYNTAX},                  /* raw control character in a string */
+    {"{\"a\":\"\\ud800\"}", 0, JSON_SYNTAX},               /* escaped lone surrogate */
+    {"{\"a\":1,\"a\":2}", 0, JSON_SYNTAX},                 /* duplicate key */
+    {"{\"a\":{\"b\":1,\"b\":1}}", 0, JSON_SYNTAX},         /* duplicate key, nested */
+    {"{\"a\":[{\"x\":1,\"x\":2}]}", 0, JSON_SYNTAX},       /* duplicate key inside an array */
+    {"{\"a\":{\"b\":1},\"c\":{\"b\":1}}", 0, JSON_OK},     /* same key, other objects */
+    {"{\"a\":\"\\u0061\",\"\\u0061\":1}", 0, JSON_SYNTAX}, /* escaped duplicate */
+    {"{\"a\":\"\\udc00\"}", 0, JSON_SYNTAX},               /* lone low surrogate */
+    {"{\"a\":\"\\ud83d\\u0041\"}", 0, JSON_SYNTAX},        /* high surrogate, no low one */
+    {"{\"a\":\"\\ud83d\"}", 0, JSON_SYNTAX},               /* high surrogate at the end */
+    {"{\"a\":1}\f", 0, JSON_SYNTAX},                       /* \f and \v are not JSON whitespace */
+    {"{\"a\":\v1}", 0, JSON_SYNTAX},
+    /* The first error in the text decides. */
+    {"{\"a\":1e999,\"b\":1,\"b\":2}", 0, JSON_NON_FINITE},
+    {"{\"b\":1,\"b\":2,\"a\":1e999}", 0, JSON_SYNTAX},
+    {"{\"a\":\"\\u0000\",\"b\":1e999}", 0, JSON_NUL},
+    {"{\"a\":1e999}\f", 0, JSON_NON_FINITE},
+    {"{\"a\" 1e999}", 0, JSON_NON_FINITE}, /* the overflowing token comes first */
+    {"{\"a\":1} 1e999", 0, JSON_NON_FINITE},
+    {"{\"a\":1} \"\\u0000\"", 0, JSON_SYNTAX},
+    {"{\"a\":[1e999]}", 0, JSON_NON_FINITE}, /* inside a dropped array too */
     {"{\"a\":1e999}", 0, JSON_NON_FINITE},
     {"{\"a\":-1e999}", 0, JSON_NON_FINITE},
     {"{\"a\":1e-999}", 0, JSON_OK}, /* underflow is 0, not an error */
@@ -102,6 +119,31 @@ static void test_a_very_deep_payload_is_too_deep_not_a_crash(void **state)
     assert_int_equal(json_flatten(payload, n, NULL, &f), JSON_TOO_DEEP);
     memset(payload, '[', 20000);
     assert_int_equal(json_flatten(payload, 20000, NULL, &f), JSON_TOO_DEEP);
+}
+
+/* Past 2048 levels the parse itself stops: what follows is not read. Below
+ * that, an error later in the text still wins over max_depth. */
+static void test_the_parsers_own_depth_limit_stops_the_parse(void **state)
+{
+    (void)state;
+    static char payload[8192];
+    struct json_flat f;
+    for (size_t levels = 2046; levels <= 2050; levels++) {
+        memset(payload, '[', levels);
+        size_t n = levels;
+        n += (size_t)snprintf(payload + n, sizeof(payload) - n, "1e999");
+        /* An overflow is found reading the number, before its level. */
+        enum json_reject want = levels > 2048 ? JSON_TOO_DEEP : JSON_NON_FINITE;
+        assert_int_equal(json_flatten(payload, n, NULL, &f), want);
+    }
+    /* A scalar is a level of its own. */
+    memset(payload, '[', 2048);
+    memcpy(payload + 2048, "1]", 2);
+    assert_int_equal(json_flatten(payload, 2050, NULL, &f), JSON_TOO_DEEP);
+    memset(payload, '[', 100);
+    assert_int_equal(json_flatten(payload, 100, NULL, &f), JSON_SYNTAX);
+    memset(payload, '[', 3000);
+    assert_int_equal(json_flatten(payload, 3000, NULL, &f), JSON_TOO_DEEP);
 }
 
 static void test_size_cap_is_checked_before_parsing(void **state)
@@ -174,6 +216,92 @@ static void test_numbers_are_doubles_including_big_integers(void **state)
     assert_true(json_flat_get(&f, "big")->num == 18446744073709551616.0);
     assert_true(json_flat_get(&f, "huge")->num == 123456789012345678901234567890.0);
     json_flat_free(&f);
+}
+
+static void test_numbers_keep_their_text_as_written(void **state)
+{
+    (void)state;
+    const char *p = "{\"t\":21.50,\"z\":-0,\"e\":1E3,\"ts\":1764150000.123456,\"s\":\"1\","
+                    "\"o\":{\"n\":-0.0001}}";
+    struct json_flat f;
+    assert_int_equal(json_flatten(p, strlen(p), NULL, &f), JSON_OK);
+    static const struct {
+        const char *key, *text;
+        double num;
+    } want[] = {{"t", "21.50", 21.5},
+                {"z", "-0", -0.0},
+                {"e", "1E3", 1000},
+                {"ts", "1764150000.123456", 1764150000.123456},
+                {"o_n", "-0.0001", -0.0001}};
+    for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+        const struct json_field *x = json_flat_get(&f, want[i].key);
+        assert_non_null(x);
+        assert_string_equal(x->num_text, want[i].text);
+        assert_int_equal(x->num_len, strlen(want[i].text));
+        assert_memory_equal(&x->num, &want[i].num, sizeof(double));
+    }
+    assert_null(json_flat_get(&f, "s")->num_text);
+    json_flat_free(&f);
+}
+
+/* Every number reads as the double strtod() gives for its text, on the quick
+ * path (up to 15 digits, powers of ten up to 22) and off it. */
+static void test_numbers_are_the_nearest_double(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {"0.1",
+                                        "0.3",
+                                        "-2.5e-3",
+                                        "123456789012345",
+                                        "1234567890123456",
+                                        "9007199254740993",
+                                        "1e22",
+                                        "1e23",
+                                        "4.9e-324",
+                                        "2.2250738585072014e-308",
+                                        "1.7976931348623157e308",
+                                        "0.000000000000000000000000001",
+                                        "123.456e-10",
+                                        "0e999",
+                                        "-0e-999",
+                                        "1e-400"};
+    for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+        char p[128];
+        snprintf(p, sizeof(p), "{\"v\":%s}", texts[i]);
+        struct json_flat f;
+        assert_int_equal(json_flatten(p, strlen(p), NULL, &f), JSON_OK);
+        double want = strtod(texts[i], NULL);
+        assert_memory_equal(&f.fields[0].num, &want, sizeof(double));
+        json_flat_free(&f);
+    }
+}
+
+/* An object with many keys, a long key and a long escaped string: the
+ * parser's buffers grow past their first size. */
+static void test_large_objects_and_strings_are_read_whole(void **state)
+{
+    (void)state;
+    static char p[40000];
+    size_t n = (size_t)snprintf(p, sizeof(p), "{");
+    for (int i = 0; i < 300; i++)
+        n += (size_t)snprintf(p + n, sizeof(p) - n, "\"k%d\":%d,", i, i);
+    n += (size_t)snprintf(p + n, sizeof(p) - n, "\"s\":\"");
+    for (int i = 0; i < 3000; i++)
+        n += (size_t)snprintf(p + n, sizeof(p) - n, "\\t");
+    n += (size_t)snprintf(p + n, sizeof(p) - n, "\"}");
+    struct json_limits lim = {.max_bytes = sizeof(p), .max_depth = 8, .max_fields = 512};
+    struct json_flat f;
+    assert_int_equal(json_flatten(p, n, &lim, &f), JSON_OK);
+    assert_int_equal(f.n, 301);
+    assert_true(json_flat_get(&f, "k299")->num == 299);
+    const struct json_field *s = json_flat_get(&f, "s");
+    assert_int_equal(s->str_len, 3000);
+    assert_true(s->str[0] == '\t' && s->str[2999] == '\t');
+    json_flat_free(&f);
+    /* The same object with its first key again at the end. */
+    n -= 2 + 3000 * 2 + 6;
+    n += (size_t)snprintf(p + n, sizeof(p) - n, "\"k0\":1}");
+    assert_int_equal(json_flatten(p, n, &lim, &f), JSON_SYNTAX);
 }
 
 static void test_unicode_escapes_become_utf8(void **state)
@@ -474,10 +602,14 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rejects_each_kind_of_bad_payload_with_its_reason),
         cmocka_unit_test(test_a_very_deep_payload_is_too_deep_not_a_crash),
+        cmocka_unit_test(test_the_parsers_own_depth_limit_stops_the_parse),
         cmocka_unit_test(test_size_cap_is_checked_before_parsing),
         cmocka_unit_test(test_more_leaves_than_max_fields_is_too_many),
         cmocka_unit_test(test_nested_objects_flatten_with_underscores_in_payload_order),
         cmocka_unit_test(test_numbers_are_doubles_including_big_integers),
+        cmocka_unit_test(test_numbers_keep_their_text_as_written),
+        cmocka_unit_test(test_numbers_are_the_nearest_double),
+        cmocka_unit_test(test_large_objects_and_strings_are_read_whole),
         cmocka_unit_test(test_unicode_escapes_become_utf8),
         cmocka_unit_test(test_flattened_key_repeating_an_earlier_one_is_dropped),
         cmocka_unit_test(test_flattened_keys_longer_than_the_cap_are_dropped),
