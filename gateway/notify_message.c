@@ -198,7 +198,9 @@ static void format_rfc3339(double t, char *out, size_t size)
     char sign = off < 0 ? '-' : '+';
     if (off < 0)
         off = -off;
-    snprintf(out, size, "%s%c%02ld:%02ld", date, sign, off / 60, off % 60);
+    int n = snprintf(out, size, "%s%c%02ld:%02ld", date, sign, off / 60, off % 60);
+    if (n < 0 || (size_t)n >= size)
+        out[0] = '\0'; /* never half a time */
 }
 
 /* When the alert entered the state of transition t. */
