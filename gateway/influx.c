@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <zlib.h>
 
 #include "clock.h"
@@ -21,7 +22,8 @@
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
 #define REPLAY_PER_ROUND 16
-#define SPOOL_SEGMENT_BYTES (8u << 20)
+#define SPOOL_SEGMENT_MAX (UINT64_C(8) << 20)
+#define SPOOL_SEGMENT_MIN (UINT64_C(64) << 10)
 
 enum send_result { SEND_OK, SEND_FINAL, SEND_RETRY };
 
@@ -225,6 +227,30 @@ static void backoff_clear(struct influx_writer *w)
     w->retry_at = 0;
 }
 
+/* The spool drops whole segments when full (max_size_mb, or the disk): keep
+ * them a small part of both, so that only the oldest batches go. */
+static uint64_t spool_segment_bytes(const char *dir, uint64_t max_bytes)
+{
+    uint64_t seg = SPOOL_SEGMENT_MAX;
+    struct statvfs fs;
+    char parent[1024];
+    int r = statvfs(dir, &fs);
+
+    if (r < 0) { /* not created yet: the file system it will be on */
+        snprintf(parent, sizeof(parent), "%s", dir);
+        char *slash = strrchr(parent, '/');
+        if (slash && slash != parent) {
+            *slash = '\0';
+            r = statvfs(parent, &fs);
+        }
+    }
+    if (max_bytes / 8 < seg)
+        seg = max_bytes / 8;
+    if (r == 0 && (uint64_t)fs.f_blocks * fs.f_frsize / 8 < seg)
+        seg = (uint64_t)fs.f_blocks * fs.f_frsize / 8;
+    return seg < SPOOL_SEGMENT_MIN ? SPOOL_SEGMENT_MIN : seg;
+}
+
 static void update_spool_gauges(struct influx_writer *w)
 {
     if (!w->spool)
@@ -255,10 +281,12 @@ static void to_spool(struct influx_writer *w, const char *data, size_t len, size
         if (r == 0) {
             spool_get_stats(w->spool, &after);
             metrics_add(MET_POINTS_SPOOLED, points);
+            metrics_add(MET_POINTS_SPOOL_DROPPED, after.dropped_lines - before.dropped_lines);
             if (after.dropped_records > before.dropped_records &&
                 log_ratelimit_ok(&w->rl_spool, "influx: spool full"))
-                log_warn("influx: spool full, %llu oldest batches dropped",
-                         (unsigned long long)(after.dropped_records - before.dropped_records));
+                log_warn("influx: spool full, %llu oldest batches (%llu points) dropped",
+                         (unsigned long long)(after.dropped_records - before.dropped_records),
+                         (unsigned long long)(after.dropped_lines - before.dropped_lines));
             update_spool_gauges(w);
             return;
         }
@@ -419,7 +447,8 @@ int influx_writer_start(const struct config_influx *cfg, struct influx_writer **
     w->rl_spool = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 3);
 
     if (cfg->spool_dir) {
-        int sr = spool_open(cfg->spool_dir, cfg->spool_max_bytes, SPOOL_SEGMENT_BYTES, &w->spool);
+        int sr = spool_open(cfg->spool_dir, cfg->spool_max_bytes,
+                            spool_segment_bytes(cfg->spool_dir, cfg->spool_max_bytes), &w->spool);
         if (sr < 0) {
             log_err("influx: cannot open spool %s: %s; running without one", cfg->spool_dir,
                     strerror(-sr));

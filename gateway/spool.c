@@ -349,6 +349,8 @@ out_unlink_tmp:
 
 /* ---- Segments ------------------------------------------------------------- */
 
+static int reader_fd(struct spool *s);
+
 static int push_segment(struct spool *s, const struct segment *g)
 {
     if (s->n_segs == s->cap_segs) {
@@ -407,12 +409,45 @@ static int retire_first_segment(struct spool *s)
     return 0;
 }
 
+/* The newline-ended lines of the records of segs[0] from off to its valid
+ * end: the points about to be dropped with it. Best effort: an unreadable
+ * record counts none. */
+static uint64_t count_lines_from(struct spool *s, uint64_t off)
+{
+    const struct segment *g = &s->segs[0];
+    unsigned char chunk[SPOOL_CHUNK];
+    uint64_t lines = 0;
+    int fd = reader_fd(s);
+
+    while (fd >= 0 && off < g->valid_end) {
+        struct record_header h;
+        uint64_t done = 0;
+
+        if (read_header(fd, off, g->valid_end, &h) != 1)
+            break;
+        while (done < h.len) {
+            size_t want = h.len - done > sizeof(chunk) ? sizeof(chunk) : (size_t)(h.len - done);
+            ssize_t n = pread_full(fd, chunk, want, off + SPOOL_HEADER_BYTES + done);
+
+            if (n <= 0)
+                return lines;
+            for (const unsigned char *p = chunk, *end = chunk + n;
+                 (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+                lines++;
+            done += (uint64_t)n;
+        }
+        off += SPOOL_HEADER_BYTES + (uint64_t)h.len;
+    }
+    return lines;
+}
+
 /* Deletes segs[0] to make room, counting its unread records as dropped. */
 static int drop_first_segment(struct spool *s)
 {
     char name[SPOOL_NAME_MAX];
     struct segment *g = &s->segs[0];
 
+    s->st.dropped_lines += count_lines_from(s, s->cur_off);
     segment_name(g->id, name);
     if (unlinkat(s->dir_fd, name, 0) < 0 && errno != ENOENT)
         return -errno;
@@ -683,19 +718,13 @@ void spool_close(struct spool *s)
 
 /* ---- Append, peek, consume ------------------------------------------------ */
 
-int spool_append(struct spool *s, const void *data, size_t len)
+static int append_record(struct spool *s, const void *data, size_t len)
 {
     unsigned char header[SPOOL_HEADER_BYTES];
     struct segment *g;
-    uint64_t total;
+    uint64_t total = SPOOL_HEADER_BYTES + (uint64_t)len;
     bool need_new;
     int rc;
-
-    if (!s || !data || len == 0)
-        return -EINVAL;
-    if (len > UINT32_MAX || len > s->max_bytes - SPOOL_HEADER_BYTES)
-        return -EFBIG;
-    total = SPOOL_HEADER_BYTES + (uint64_t)len;
 
     g = s->n_segs ? &s->segs[s->n_segs - 1] : NULL;
     need_new = !g || (g->size > 0 && g->size + total > s->segment_bytes);
@@ -740,6 +769,32 @@ int spool_append(struct spool *s, const void *data, size_t len)
     s->st.bytes += total;
     s->st.appended++;
     return 0;
+}
+
+/* True when segs[0] holds records not yet written, so dropping it frees
+ * room for newer ones. */
+static bool oldest_has_unread(const struct spool *s)
+{
+    return s->n_segs > 0 && s->segs[0].records > s->cur_consumed;
+}
+
+int spool_append(struct spool *s, const void *data, size_t len)
+{
+    int rc;
+
+    if (!s || !data || len == 0)
+        return -EINVAL;
+    if (len > UINT32_MAX || len > s->max_bytes - SPOOL_HEADER_BYTES)
+        return -EFBIG;
+    /* A full disk: the oldest batches give way to the newest, as at max_bytes. */
+    while ((rc = append_record(s, data, len)) == -ENOSPC || rc == -EDQUOT) {
+        if (!oldest_has_unread(s))
+            return -ENOSPC;
+        rc = drop_first_segment(s);
+        if (rc < 0)
+            return rc;
+    }
+    return rc;
 }
 
 /* Moves the reader past n records ending at off and persists the cursor. */

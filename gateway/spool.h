@@ -7,7 +7,8 @@
  * yet written. A torn tail (short header, short payload or bad CRC, as left
  * by a crash mid-append) is detected on open, counted and cut off. When the
  * spool would pass max_bytes, the oldest whole segments are deleted and their
- * records counted as dropped.
+ * records counted as dropped. When the disk itself is full (ENOSPC, EDQUOT)
+ * the oldest segments are dropped the same way until the record fits.
  *
  * Not thread-safe: owned by the InfluxDB writer thread. */
 #ifndef HALLGW_SPOOL_H
@@ -22,7 +23,8 @@ struct spool_stats {
     uint64_t records;         /* records currently pending */
     uint64_t bytes;           /* bytes on disk, headers included */
     uint64_t appended;        /* records appended since open */
-    uint64_t dropped_records; /* deleted to stay under max_bytes */
+    uint64_t dropped_records; /* deleted to stay under max_bytes or on a full disk */
+    uint64_t dropped_lines;   /* the newline-ended lines (points) of those records */
     uint64_t torn;            /* torn or corrupt records cut off */
 };
 
@@ -33,7 +35,9 @@ int spool_open(const char *dir, uint64_t max_bytes, uint64_t segment_bytes, stru
 void spool_close(struct spool *s); /* NULL does nothing */
 
 /* Appends one record and fsyncs it. A record larger than max_bytes is
- * refused with -EFBIG. Returns 0 or a negative errno. */
+ * refused with -EFBIG. On a full disk the oldest segments are dropped (and
+ * counted) until it fits; -ENOSPC when it does not fit even alone. Returns 0
+ * or a negative errno. */
 int spool_append(struct spool *s, const void *data, size_t len);
 
 /* Reads the oldest pending record into a malloc'd buffer (*data, *len) that

@@ -57,6 +57,40 @@ def wait_for(what, fn, timeout=30.0, interval=0.2):
     raise AssertionError("timed out after %.0fs waiting for %s (last: %r)" % (timeout, what, last))
 
 
+def resume(proc):
+    """SIGCONT, so that a process a test stopped (SIGSTOP) can take SIGTERM."""
+    try:
+        proc.send_signal(signal.SIGCONT)
+    except OSError:
+        pass
+
+
+def pause(proc, sig=signal.SIGSTOP):
+    """Stops a process (SIGSTOP): it keeps its sockets open and answers nothing."""
+    proc.send_signal(sig)
+
+
+def rss_kb(pid):
+    """The resident set size of a process, in KiB (VmRSS of /proc)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for pid %d" % pid)
+
+
+def parse_metrics(text):
+    """The samples of a Prometheus text page: {(name, labels): value}."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        head, _, value = line.rpartition(" ")
+        name, _, labels = head.partition("{")
+        out[(name, labels.rstrip("}"))] = float(value)
+    return out
+
+
 def fixtures(name=None):
     """Every fixture line (dicts), from one file or all of them."""
     names = [name] if name else sorted(f for f in os.listdir(FIXTURES_DIR) if f.endswith(".jsonl"))
@@ -105,6 +139,7 @@ class Mosquitto:
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
+            resume(self.proc)
             self.proc.terminate()
             try:
                 self.proc.wait(10)
@@ -158,6 +193,7 @@ class Influxd:
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
+            resume(self.proc)
             self.proc.terminate()
             try:
                 self.proc.wait(20)
@@ -237,7 +273,7 @@ class Hallgw:
     """The gateway under test, with a config written from parts."""
 
     def __init__(self, workdir, mqtt, influx, devices=(), halls=(), extra="", influx_extra="",
-                 gateway_extra="", name="hallgw"):
+                 gateway_extra="", name="hallgw", http=False, mqtt_extra=""):
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
         self.state_dir = os.path.join(self.dir, "state")
@@ -252,6 +288,10 @@ class Hallgw:
         self.extra = extra
         self.influx_extra = influx_extra
         self.gateway_extra = gateway_extra
+        self.mqtt_extra = mqtt_extra
+        # http=True: the HTTP server on a free port, for /metrics and /healthz
+        # (which answer while InfluxDB is away).
+        self.http_port = free_port() if http else None
         self.proc = None
         self.write_config()
 
@@ -261,8 +301,8 @@ class Hallgw:
             f.write('gateway = { id = "%s"; timezone = "%s"; state_dir = %s; '
                     'stats_interval = "1s"; %s };\n'
                     % (self.gateway_id, self.timezone, conf_str(self.state_dir), self.gateway_extra))
-            f.write('mqtt = { uri = "%s"; client_id = "hallgw-test-%d"; prefix = "hall"; qos = 1; };\n'
-                    % (self.mqtt.uri, os.getpid()))
+            f.write('mqtt = { uri = "%s"; client_id = "hallgw-test-%d"; prefix = "hall"; qos = 1; %s};\n'
+                    % (self.mqtt.uri, os.getpid(), self.mqtt_extra + " " if self.mqtt_extra else ""))
             api = "" if "api =" in self.influx_extra else 'api = "v1"; database = "hallgw"; '
             f.write('influx = { url = "%s"; %sbatch_size = 500; '
                     'flush_interval = "200ms"; timeout = "2s"; %s };\n'
@@ -281,6 +321,8 @@ class Hallgw:
                                           "," if i + 1 < len(self.devices) else ""))
             f.write(");\n")
             f.write(self.extra)
+            if self.http_port:
+                f.write('\nhttp = { listen = "127.0.0.1:%d"; };\n' % self.http_port)
 
     def start(self, wait_online=True, env=None):
         self.logf = open(self.log_path, "ab")
@@ -306,10 +348,41 @@ class Hallgw:
     def signal(self, sig):
         self.proc.send_signal(sig)
 
+    def kill(self, sig=None):
+        """Kills the gateway (SIGKILL: it cannot flush); returns the exit status."""
+        self.proc.send_signal(sig or signal.SIGKILL)
+        rc = self.proc.wait(20)
+        self.logf.close()
+        return rc
+
+    def http_get(self, path, timeout=5):
+        """(status, body) of a GET on the gateway's HTTP server (http=True)."""
+        import urllib.error
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (self.http_port, path),
+                                        timeout=timeout) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    def metrics(self):
+        """Every sample of /metrics: {(name, labels): value} (http=True)."""
+        status, body = self.http_get("/metrics")
+        assert status == 200, "/metrics answered %d" % status
+        return parse_metrics(body.decode())
+
+    def metric(self, name, labels=""):
+        """One sample of /metrics, 0 when absent (http=True)."""
+        return self.metrics().get((name, labels), 0)
+
+    def rss_kb(self):
+        return rss_kb(self.proc.pid)
+
     def stop(self, timeout=30):
         """SIGTERM and wait; returns the exit code."""
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None
+        resume(self.proc)
         self.proc.terminate()
         try:
             rc = self.proc.wait(timeout)
@@ -387,6 +460,8 @@ class Stack:
     """Context manager: a temp dir with mosquitto and influxd; keeps the
     directory and prints the logs when the test fails."""
 
+    keep_failed = True  # False: remove the directory of a failed test too
+
     def __init__(self, name, influx=True):
         self.name = name
         self.want_influx = influx
@@ -416,7 +491,7 @@ class Stack:
         if self.influx:
             self.influx.stop()
         self.mqtt.stop()
-        if et is None:
+        if et is None or not self.keep_failed:
             shutil.rmtree(self.dir, ignore_errors=True)
         else:
             print("test directory kept: %s" % self.dir)
