@@ -96,6 +96,7 @@ static void demote(struct hm_device *d, void *arg)
     d->registered = false;
     d->kind = KIND_UNKNOWN;
     d->window[0] = '\0';
+    d->lp_tags_len = 0;
 }
 
 int hallmodel_apply_config(struct hallmodel *hm, const struct config *cfg)
@@ -120,6 +121,7 @@ int hallmodel_apply_config(struct hallmodel *hm, const struct config *cfg)
         d->kind = cd->kind;
         d->format = cd->format;
         snprintf(d->window, sizeof(d->window), "%s", cd->window ? cd->window : "");
+        d->lp_tags_len = 0;
     }
     return 0;
 }
@@ -204,7 +206,9 @@ static const char *intern(struct hallmodel *hm, const char *key)
     return copy;
 }
 
-static struct hm_value *value_slot(struct hallmodel *hm, struct hm_device *d, const char *key)
+/* The value of key in d, added when new; NULL when d has HM_MAX_VALUES or
+ * out of memory. */
+static struct hm_value *value_slot_find(struct hallmodel *hm, struct hm_device *d, const char *key)
 {
     for (unsigned i = 0; i < d->n_values; i++) {
         if (strcmp(d->values[i].key, key) == 0)
@@ -231,6 +235,20 @@ static struct hm_value *value_slot(struct hallmodel *hm, struct hm_device *d, co
     return v;
 }
 
+/* The value of key, tried first at *hint (a device reports its keys in the
+ * same order each time, so the next key usually sits right after the last
+ * one); *hint moves past the slot found. */
+static struct hm_value *value_slot(struct hallmodel *hm, struct hm_device *d, const char *key,
+                                   unsigned *hint)
+{
+    if (*hint < d->n_values && strcmp(d->values[*hint].key, key) == 0)
+        return &d->values[(*hint)++];
+    struct hm_value *v = value_slot_find(hm, d, key);
+    if (v)
+        *hint = (unsigned)(v - d->values) + 1;
+    return v;
+}
+
 void hallmodel_update(struct hallmodel *hm, struct hm_device *d, const struct reading *rd,
                       mono_ms now, int64_t wall_ns)
 {
@@ -245,9 +263,10 @@ void hallmodel_update(struct hallmodel *hm, struct hm_device *d, const struct re
     d->avail = AVAIL_ONLINE;
     if (rd->cls != MSG_TELEMETRY)
         return;
+    unsigned hint = 0;
     for (unsigned i = 0; i < rd->n_metrics; i++) {
         const struct metric *m = &rd->metrics[i];
-        struct hm_value *v = value_slot(hm, d, m->key);
+        struct hm_value *v = value_slot(hm, d, m->key, &hint);
         if (!v)
             continue;
         free(v->str);

@@ -18,6 +18,7 @@
 #include "topic.h"
 
 #define HM_MAX_VALUES 48
+#define HM_LP_TAGS_MAX 256 /* bytes of a device's line protocol tags */
 
 struct hm_value {
     const char *key; /* interned, lives as long as the model */
@@ -38,6 +39,11 @@ struct hm_device {
     mono_ms last_seen; /* 0 = never */
     int64_t last_wall_ns;
     uint64_t messages;
+    /* Its tags as line protocol (lineproto_tagset()), kept by ingest:
+     * lp_tags_len 0 until built and after hall, window or kind change, -1
+     * when they do not fit here (they are then encoded with each point). */
+    char lp_tags[HM_LP_TAGS_MAX];
+    int lp_tags_len;
     unsigned n_values, cap_values;
     struct hm_value *values; /* grows to at most HM_MAX_VALUES */
 };

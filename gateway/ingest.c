@@ -68,18 +68,31 @@ int64_t ingest_timestamp_ns(double device_ts, int64_t wall_ns)
     return wall_ns;
 }
 
-int ingest_encode(const struct hm_device *d, const struct reading *rd, int64_t ts_ns,
-                  struct lp_buf *out)
+static size_t device_tags(const struct hm_device *d, struct lp_tag tags[4])
 {
-    struct lp_tag tags[5];
-    struct lp_field fields[READING_MAX_METRICS + 1];
-    size_t nt = 0, nf = 0;
-    const char *measurement = config_kind_measurement(d->kind);
+    tags[0] = (struct lp_tag){"hall", d->hall};
+    tags[1] = (struct lp_tag){"window", d->window};
+    tags[2] = (struct lp_tag){"device", d->id};
+    tags[3] = (struct lp_tag){"kind", config_kind_name(d->kind)};
+    return 4;
+}
 
-    tags[nt++] = (struct lp_tag){"hall", d->hall};
-    tags[nt++] = (struct lp_tag){"window", d->window};
-    tags[nt++] = (struct lp_tag){"device", d->id};
-    tags[nt++] = (struct lp_tag){"kind", config_kind_name(d->kind)};
+/* The device's tags are the same in each of its points: they are checked
+ * and escaped once, into d->lp_tags. */
+static void device_tagset(struct hm_device *d)
+{
+    struct lp_tag tags[4];
+    size_t nt = device_tags(d, tags);
+    int n = lineproto_tagset(d->lp_tags, sizeof(d->lp_tags), tags, nt);
+    d->lp_tags_len = n > 0 ? n : -1; /* -1: encoded with each point */
+}
+
+int ingest_encode(struct hm_device *d, const struct reading *rd, int64_t ts_ns, struct lp_buf *out)
+{
+    struct lp_tag tags[4];
+    struct lp_field fields[READING_MAX_METRICS + 1];
+    size_t nf = 0;
+    const char *measurement = config_kind_measurement(d->kind);
 
     switch (rd->cls) {
     case MSG_STATUS:
@@ -117,7 +130,12 @@ int ingest_encode(const struct hm_device *d, const struct reading *rd, int64_t t
         }
         break;
     }
-    return lineproto_append(out, measurement, tags, nt, fields, nf, ts_ns);
+    if (d->lp_tags_len == 0)
+        device_tagset(d);
+    if (d->lp_tags_len > 0)
+        return lineproto_append_tagset(out, measurement, d->lp_tags, (size_t)d->lp_tags_len, fields,
+                                       nf, ts_ns);
+    return lineproto_append(out, measurement, tags, device_tags(d, tags), fields, nf, ts_ns);
 }
 
 enum ingest_outcome ingest_message(struct ingest *in, const char *topic, size_t topic_len,

@@ -49,8 +49,8 @@ enum ingest_outcome ingest_message(struct ingest *in, const char *topic, size_t 
 /* Chooses the point's timestamp: the device's ts when sane, else wall_ns. */
 int64_t ingest_timestamp_ns(double device_ts, int64_t wall_ns);
 
-/* Encodes rd for device d as one point. Returns lineproto_append's result. */
-int ingest_encode(const struct hm_device *d, const struct reading *rd, int64_t ts_ns,
-                  struct lp_buf *out);
+/* Encodes rd for device d as one point; d's tags are encoded once, into
+ * d->lp_tags. Returns lineproto_append's result. */
+int ingest_encode(struct hm_device *d, const struct reading *rd, int64_t ts_ns, struct lp_buf *out);
 
 #endif

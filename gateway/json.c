@@ -19,6 +19,14 @@ bool json_utf8_valid(const char *s, size_t len)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
+        uint64_t w;
+        if (len - i >= sizeof(w)) { /* ASCII eight bytes at a time */
+            memcpy(&w, p + i, sizeof(w));
+            if ((w & UINT64_C(0x8080808080808080)) == 0) {
+                i += sizeof(w);
+                continue;
+            }
+        }
         unsigned char c = p[i];
         if (c < 0x80) {
             i++;
@@ -75,6 +83,7 @@ bool json_utf8_valid(const char *s, size_t len)
 #define JSON_STACK_TEXT 1024
 #define JSON_STACK_KEYS 512
 #define JSON_STACK_SLOTS 64 /* duplicate-key table, a power of two */
+#define JSON_LINEAR_KEYS 16 /* keys checked by a plain scan before the table */
 #define JSON_STACK_LEVELS 32
 
 static enum json_reject map_error(const json_error_t *err)
@@ -209,11 +218,9 @@ static void grow_free(struct grow *g)
         free(g->p);
 }
 
-/* Room for n more bytes; false when out of memory. */
-static bool grow_reserve(struct grow *g, size_t n)
+/* grow_reserve() when g must grow. */
+static bool grow_more(struct grow *g, size_t n)
 {
-    if (n <= g->cap - g->len)
-        return true;
     if (n > SIZE_MAX / 4 - g->len)
         return false;
     size_t cap = g->cap * 2;
@@ -227,6 +234,12 @@ static bool grow_reserve(struct grow *g, size_t n)
     g->p = p;
     g->cap = cap;
     return true;
+}
+
+/* Room for n more bytes; false when out of memory. */
+static inline bool grow_reserve(struct grow *g, size_t n)
+{
+    return n <= g->cap - g->len || grow_more(g, n);
 }
 
 /* Appends s and a NUL; returns the offset of the copy, or SIZE_MAX. */
@@ -282,8 +295,13 @@ struct parser {
     uint32_t next_obj;
     bool root_object, too_deep, too_many;
 
-    struct grow keys;       /* raw keys of the objects, for duplicates */
-    struct key_slot *slots; /* open addressing; the duplicate-key table */
+    struct grow keys; /* raw keys of the objects, for duplicates */
+    /* The first keys are looked up by a scan of lin; past JSON_LINEAR_KEYS
+     * they all move to slots, a table with open addressing. */
+    struct key_slot lin[JSON_LINEAR_KEYS];
+    size_t n_lin;
+    bool hashed;
+    struct key_slot *slots;
     size_t n_slots, used_slots;
     struct key_slot *stack_slots;
 
@@ -410,10 +428,11 @@ static double slow_number(const char *s, size_t len)
     return v;
 }
 
-/* The double nearest to the JSON number s. Up to 15 significant digits and a
- * power of ten up to 22 are exact doubles, so one multiplication or division
- * gives the correctly rounded value (Clinger's fast path); anything else goes
- * through strtod(). NAN when out of memory. */
+/* The double nearest to the JSON number s. Significant digits up to 2^53
+ * (16 digits: a device's ts in microseconds) and a power of ten up to 22 are
+ * exact doubles, so one multiplication or division gives the correctly
+ * rounded value (Clinger's fast path); anything else goes through strtod().
+ * NAN when out of memory. */
 static double number_value(const char *s, size_t len)
 {
     static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -432,7 +451,7 @@ static double number_value(const char *s, size_t len)
         }
         if (c < '0' || c > '9')
             break;
-        if ((m || c != '0') && ++sig > 15)
+        if ((m || c != '0') && ++sig > 16)
             return slow_number(s, len);
         m = m * 10 + (uint64_t)(c - '0');
         exp10 -= frac;
@@ -450,7 +469,7 @@ static double number_value(const char *s, size_t len)
     }
     if (m == 0)
         return neg ? -0.0 : 0.0;
-    if (exp10 < -22 || exp10 > 22)
+    if (m > (UINT64_C(1) << 53) || exp10 < -22 || exp10 > 22)
         return slow_number(s, len);
     double v = exp10 < 0 ? (double)m / pow10[-exp10] : (double)m * pow10[exp10];
     return neg ? -v : v;
@@ -490,13 +509,54 @@ static bool slots_grow(struct parser *p)
     return true;
 }
 
+static uint32_t slot_hash(uint32_t obj, const char *key, size_t len)
+{
+    return key_hash(key, len) ^ (obj * 0x9e3779b9u);
+}
+
+/* Moves the keys of lin into the (empty) table. */
+static void slots_fill(struct parser *p)
+{
+    memset(p->slots, 0, p->n_slots * sizeof(*p->slots));
+    for (size_t i = 0; i < p->n_lin; i++) {
+        struct key_slot s = p->lin[i];
+        s.hash = slot_hash(s.obj, (const char *)p->keys.p + s.off, s.len);
+        size_t k = s.hash & (p->n_slots - 1);
+        while (p->slots[k].obj)
+            k = (k + 1) & (p->n_slots - 1);
+        p->slots[k] = s;
+    }
+    p->used_slots = p->n_lin;
+    p->hashed = true;
+}
+
+/* key_add() for the first keys: a scan, as a message has few. */
+static int key_add_linear(struct parser *p, uint32_t obj, const char *key, size_t len)
+{
+    for (size_t i = 0; i < p->n_lin; i++) {
+        const struct key_slot *s = &p->lin[i];
+        if (s->obj == obj && s->len == len && memcmp(p->keys.p + s->off, key, len) == 0)
+            return 0;
+    }
+    size_t off = grow_str(&p->keys, key, len);
+    if (off == SIZE_MAX)
+        return -1;
+    p->lin[p->n_lin++] = (struct key_slot){.obj = obj, .off = off, .len = len};
+    return 1;
+}
+
 /* Records key in object obj. Returns 1, 0 when obj already has it, -1 when
  * out of memory. */
 static int key_add(struct parser *p, uint32_t obj, const char *key, size_t len)
 {
+    if (!p->hashed) {
+        if (p->n_lin < JSON_LINEAR_KEYS)
+            return key_add_linear(p, obj, key, len);
+        slots_fill(p);
+    }
     if ((p->used_slots + 1) * 2 > p->n_slots && !slots_grow(p))
         return -1;
-    uint32_t hash = key_hash(key, len) ^ (obj * 0x9e3779b9u);
+    uint32_t hash = slot_hash(obj, key, len);
     size_t k = hash & (p->n_slots - 1);
     for (; p->slots[k].obj; k = (k + 1) & (p->n_slots - 1)) {
         const struct key_slot *s = &p->slots[k];
@@ -841,7 +901,6 @@ enum json_reject json_flatten(const char *payload, size_t len, const struct json
     grow_init(&p.keys, key_mem, sizeof(key_mem));
     grow_init(&p.leaf, leaf_mem, sizeof(leaf_mem));
     grow_init(&p.text, text_mem, sizeof(text_mem));
-    memset(slot_mem, 0, sizeof(slot_mem));
     p.slots = p.stack_slots = slot_mem;
     p.n_slots = JSON_STACK_SLOTS;
 

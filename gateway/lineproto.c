@@ -55,9 +55,8 @@ void lp_buf_reset(struct lp_buf *b)
         b->data[0] = '\0';
 }
 
-/* Makes room for n more bytes (plus the NUL kept after len). The capacity
- * doubles, clamped to max; the bytes in [0, len) never change. */
-static int buf_reserve(struct lp_buf *b, size_t n)
+/* buf_reserve() when b must grow (or refuse). */
+static int buf_grow(struct lp_buf *b, size_t n)
 {
     size_t need, cap;
     char *p;
@@ -82,6 +81,15 @@ static int buf_reserve(struct lp_buf *b, size_t n)
     return 0;
 }
 
+/* Makes room for n more bytes (plus the NUL kept after len). The capacity
+ * doubles, clamped to max; the bytes in [0, len) never change. */
+static inline int buf_reserve(struct lp_buf *b, size_t n)
+{
+    if (b->data && n <= b->cap - b->len && (!b->max || n <= b->max - b->len))
+        return 0;
+    return buf_grow(b, n);
+}
+
 static int buf_put(struct lp_buf *b, const char *s, size_t n)
 {
     int rc = buf_reserve(b, n);
@@ -96,7 +104,13 @@ static int buf_put(struct lp_buf *b, const char *s, size_t n)
 
 static int buf_putc(struct lp_buf *b, char c)
 {
-    return buf_put(b, &c, 1);
+    int rc = buf_reserve(b, 1);
+
+    if (rc < 0)
+        return rc;
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+    return 0;
 }
 
 /* Appends s with every character of escapes preceded by a backslash. */
@@ -183,6 +197,11 @@ static bool is_writable_name(const char *s)
 {
     if (!s || !*s)
         return false;
+    const unsigned char *u = (const unsigned char *)s;
+    while (*u >= 0x20 && *u < 0x7f && *u != '\\')
+        u++; /* the usual name: printable ASCII, no backslash */
+    if (*u == '\0')
+        return true;
     for (const char *p = s; (p = strchr(p, '\\')) != NULL; p++)
         if (p[1] == '\0' || strchr("\\,= \"", p[1]))
             return false;
@@ -202,9 +221,10 @@ static bool is_writable_key(const char *s)
 }
 
 #define LP_FIXED_DECIMALS 8
-#define LP_FIXED_MAX 1e15 /* below it %.15g writes every digit, no exponent */
+#define LP_FIXED_MAX 1e15 /* below it %.15g and %.16g write every digit, no exponent */
+#define LP_FIXED_DIGITS_MAX 9007199254740992.0 /* 2^53: every integer below is a double */
 
-/* Writes the decimal digits of m (< 10^15) with a point before the last
+/* Writes the decimal digits of m (< 2^53) with a point before the last
  * decimals ones; returns the length. */
 static int put_fixed(char *out, bool neg, uint64_t m, int decimals)
 {
@@ -226,12 +246,30 @@ static int put_fixed(char *out, bool neg, uint64_t m, int decimals)
     return len;
 }
 
+/* a * p10 rounded to the nearest integer, ties to even, as printf rounds:
+ * the product is rounded once to a double first, so the exact remainder
+ * (fma) corrects the double rounding. Needs a * p10 < 2^53 - 2. */
+static double scaled_digits(double a, double p10)
+{
+    double m = nearbyint(a * p10);
+    double r = fma(a, p10, -m); /* exact for products of 16 digits */
+    bool odd = ((uint64_t)m & 1) != 0;
+
+    if (r > 0.5 || (r == 0.5 && odd))
+        m += 1;
+    else if (r < -0.5 || (r == -0.5 && odd))
+        m -= 1;
+    return m;
+}
+
 /* The common case without printf: d with at most LP_FIXED_DECIMALS decimals
- * and 15 significant digits, in [1e-4, 1e15) (where %.15g uses no exponent).
- * m / 10^k == d holds exactly in doubles only when m/10^k is the decimal
- * that reads back as d (IEEE division is correctly rounded and 10^k is
- * exact), and the smallest such k gives what %.15g writes. Returns the
- * length, or 0 when d is not such a number. */
+ * and 16 significant digits (below 2^53), in [1e-4, 1e15) (where %.15g and
+ * %.16g use no exponent). m / 10^k == d holds exactly in doubles only when
+ * m/10^k is a decimal that reads back as d (IEEE division is correctly
+ * rounded and 10^k is exact); with m correctly rounded, the smallest such k
+ * gives what %.15g, else %.16g writes (a decimal of 15 digits or fewer that
+ * reads back is the only one, so %.15g finds it too). Returns the length, or
+ * 0 when d is not such a number. */
 static int format_fixed(double d, char out[LP_FLOAT_MAX])
 {
     static const double pow10[LP_FIXED_DECIMALS + 1] = {1e0, 1e1, 1e2, 1e3, 1e4,
@@ -243,11 +281,9 @@ static int format_fixed(double d, char out[LP_FLOAT_MAX])
     if (!(a < LP_FIXED_MAX) || a < 1e-4)
         return 0;
     for (int k = 0; k <= LP_FIXED_DECIMALS; k++) {
-        double scaled = a * pow10[k];
-
-        if (scaled >= LP_FIXED_MAX)
+        if (a * pow10[k] >= LP_FIXED_DIGITS_MAX - 2)
             return 0;
-        double m = nearbyint(scaled);
+        double m = scaled_digits(a, pow10[k]);
 
         if (m / pow10[k] == a)
             return put_fixed(out, d < 0, (uint64_t)m, k);
@@ -381,13 +417,11 @@ static int format_timestamp(int64_t ts_ns, char out[24])
     return len;
 }
 
-static int put_point(struct lp_buf *b, const char *measurement, const struct lp_tag *tags,
-                     size_t n_tags, const struct lp_field *fields, size_t n_fields, int64_t ts_ns)
+/* Writes ",key=value" for each written tag. */
+static int put_tags(struct lp_buf *b, const struct lp_tag *tags, size_t n_tags)
 {
-    char ts[24];
-    int n, rc;
+    int rc = 0;
 
-    rc = buf_put_escaped(b, measurement, measurement_escapes);
     for (size_t i = 0; rc == 0 && i < n_tags; i++) {
         if (!tag_is_written(&tags[i]))
             continue;
@@ -399,6 +433,16 @@ static int put_point(struct lp_buf *b, const char *measurement, const struct lp_
         if (rc == 0)
             rc = buf_put_escaped(b, tags[i].value, key_escapes);
     }
+    return rc;
+}
+
+/* Writes " field=value,..." and " <ts_ns>\n". */
+static int put_fields(struct lp_buf *b, const struct lp_field *fields, size_t n_fields,
+                      int64_t ts_ns)
+{
+    char ts[24];
+    int n, rc = 0;
+
     for (size_t i = 0; rc == 0 && i < n_fields; i++) {
         rc = buf_putc(b, i == 0 ? ' ' : ',');
         if (rc == 0)
@@ -414,28 +458,82 @@ static int put_point(struct lp_buf *b, const char *measurement, const struct lp_
     return buf_put(b, ts, (size_t)n);
 }
 
-int lineproto_append(struct lp_buf *b, const char *measurement, const struct lp_tag *tags,
-                     size_t n_tags, const struct lp_field *fields, size_t n_fields, int64_t ts_ns)
+static bool is_writable_measurement(const char *s)
 {
-    size_t old_len;
-    int rc;
+    return is_writable_name(s) && s[0] != '#';
+}
 
-    if (!b || !is_writable_name(measurement) || measurement[0] == '#')
-        return -EINVAL;
-    rc = check_tags(tags, n_tags);
+/* Writes the point; on error b's text is left as it was. tagset is
+ * lineproto_tagset()'s text, or NULL for tags. */
+static int put_point(struct lp_buf *b, const char *measurement, const struct lp_tag *tags,
+                     size_t n_tags, const char *tagset, size_t tagset_len,
+                     const struct lp_field *fields, size_t n_fields, int64_t ts_ns)
+{
+    size_t old_len = b->len;
+    int rc = buf_put_escaped(b, measurement, measurement_escapes);
+
     if (rc == 0)
-        rc = check_fields(fields, n_fields);
-    if (rc < 0)
-        return rc;
-
-    old_len = b->len;
-    rc = put_point(b, measurement, tags, n_tags, fields, n_fields, ts_ns);
+        rc = tagset ? buf_put(b, tagset, tagset_len) : put_tags(b, tags, n_tags);
+    if (rc == 0)
+        rc = put_fields(b, fields, n_fields, ts_ns);
     if (rc < 0) {
         b->len = old_len;
         if (b->data)
             b->data[old_len] = '\0';
     }
     return rc;
+}
+
+int lineproto_append(struct lp_buf *b, const char *measurement, const struct lp_tag *tags,
+                     size_t n_tags, const struct lp_field *fields, size_t n_fields, int64_t ts_ns)
+{
+    int rc;
+
+    if (!b || !is_writable_measurement(measurement))
+        return -EINVAL;
+    rc = check_tags(tags, n_tags);
+    if (rc == 0)
+        rc = check_fields(fields, n_fields);
+    if (rc < 0)
+        return rc;
+    return put_point(b, measurement, tags, n_tags, NULL, 0, fields, n_fields, ts_ns);
+}
+
+int lineproto_tagset(char *out, size_t size, const struct lp_tag *tags, size_t n_tags)
+{
+    if (!out || size == 0)
+        return -ENOSPC;
+    int rc = check_tags(tags, n_tags);
+    if (rc < 0)
+        return rc;
+    /* A buffer over out that never grows: max keeps it within size (a max
+     * of 0 would be no limit, so size 1 writes into one byte of its own). */
+    char one[2];
+    struct lp_buf b = {.data = size > 1 ? out : one, .cap = size > 1 ? size - 1 : 1};
+    b.max = b.cap;
+    out[0] = '\0';
+    rc = put_tags(&b, tags, n_tags);
+    if (rc == 0 && size == 1 && b.len)
+        rc = -ENOSPC;
+    if (rc < 0) {
+        out[0] = '\0';
+        return rc;
+    }
+    return (int)b.len;
+}
+
+int lineproto_append_tagset(struct lp_buf *b, const char *measurement, const char *tagset,
+                            size_t tagset_len, const struct lp_field *fields, size_t n_fields,
+                            int64_t ts_ns)
+{
+    int rc;
+
+    if (!b || !tagset || !is_writable_measurement(measurement))
+        return -EINVAL;
+    rc = check_fields(fields, n_fields);
+    if (rc < 0)
+        return rc;
+    return put_point(b, measurement, NULL, 0, tagset, tagset_len, fields, n_fields, ts_ns);
 }
 
 /* ---- Parser --------------------------------------------------------------- */

@@ -60,6 +60,19 @@ struct lp_field {
 int lineproto_append(struct lp_buf *b, const char *measurement, const struct lp_tag *tags,
                      size_t n_tags, const struct lp_field *fields, size_t n_fields, int64_t ts_ns);
 
+/* The tags of points written many times, encoded once: ",key=value" for
+ * each tag lineproto_append() would write, checked and escaped as it does,
+ * into out (size bytes, NUL-terminated). Returns the length (0 for no tag
+ * written), -EINVAL for a tag lineproto_append() refuses, or -ENOSPC when
+ * it does not fit. */
+int lineproto_tagset(char *out, size_t size, const struct lp_tag *tags, size_t n_tags);
+
+/* lineproto_append() with tags given as lineproto_tagset()'s text: the same
+ * point, the same checks of the measurement and the fields. */
+int lineproto_append_tagset(struct lp_buf *b, const char *measurement, const char *tagset,
+                            size_t tagset_len, const struct lp_field *fields, size_t n_fields,
+                            int64_t ts_ns);
+
 /* A parsed point; strings point into storage owned by the struct. */
 struct lp_point {
     char *measurement;

@@ -17,23 +17,37 @@ void reading_reset(struct reading *r, enum msg_class cls)
     r->text_used = 0;
 }
 
-static bool key_char_ok(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '.' || c == ':' || c == '-';
-}
+/* The bytes of a metric key: letters, digits, '_', '.', ':' and '-'. */
+#define KEY_DIGITS                                                                                 \
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,        \
+    ['8'] = 1, ['9'] = 1
+#define KEY_LOWER                                                                                  \
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,        \
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,        \
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,        \
+    ['y'] = 1, ['z'] = 1
+#define KEY_UPPER                                                                                  \
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,        \
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,        \
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,        \
+    ['Y'] = 1, ['Z'] = 1
+static const unsigned char key_chars[256] = {
+    KEY_DIGITS, KEY_LOWER, KEY_UPPER, ['_'] = 1, ['.'] = 1, [':'] = 1, ['-'] = 1,
+};
 
 bool reading_key_valid(const char *key, size_t len)
 {
     if (!key || len == 0 || len > READING_KEY_MAX)
         return false;
     for (size_t i = 0; i < len; i++) {
-        if (!key_char_ok((unsigned char)key[i]))
+        if (!key_chars[(unsigned char)key[i]])
             return false;
     }
     /* Names InfluxDB keeps for itself: a point with one of them is refused
      * whole, so the key is dropped instead. */
     static const char *const reserved[] = {"time", "_field", "_measurement"};
+    if (key[0] != 't' && key[0] != '_')
+        return true; /* none of them starts otherwise */
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
         if (strlen(reserved[i]) == len && memcmp(key, reserved[i], len) == 0)
             return false;

@@ -130,6 +130,27 @@ static void check_same(const struct point *pt, const struct lp_point *p, const c
                pt->ts_ns, p->ts_ns);
 }
 
+/* The point written with its tags encoded once by lineproto_tagset() is the
+ * line lineproto_append() wrote (want), or refused as it was (rc). */
+static void same_with_tagset(const struct point *pt, int rc, const char *want)
+{
+    char tagset[4096];
+    struct lp_buf b;
+    int n = lineproto_tagset(tagset, sizeof(tagset), pt->tags, pt->n_tags);
+    if (n == -ENOSPC)
+        return; /* tags longer than this test's buffer */
+    lp_buf_init(&b, 0);
+    int trc = n < 0 ? n
+                    : lineproto_append_tagset(&b, pt->measurement, tagset, (size_t)n, pt->fields,
+                                              pt->n_fields, pt->ts_ns);
+    if (trc != -ENOMEM) {
+        FUZZ_CHECK(trc == rc, "with a tagset: %d, without: %d", trc, rc);
+        FUZZ_CHECK(rc != 0 || strcmp(b.data, want) == 0, "with a tagset:\n%s\nwithout:\n%s", b.data,
+                   want);
+    }
+    lp_buf_free(&b);
+}
+
 static void round_trip(struct fuzz_in *in)
 {
     static struct point pt;
@@ -171,6 +192,8 @@ static void round_trip(struct fuzz_in *in)
         check_same(&pt, &p, line);
         lineproto_point_free(&p);
     }
+    if (rc == 0 || rc == -EINVAL)
+        same_with_tagset(&pt, rc, b.data ? b.data + old_len : "");
     free(old);
     lp_buf_free(&b);
 }

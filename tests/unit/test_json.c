@@ -255,6 +255,12 @@ static void test_numbers_are_the_nearest_double(void **state)
                                         "123456789012345",
                                         "1234567890123456",
                                         "9007199254740993",
+                                        "9007199254740992",
+                                        "1764201234.123456",
+                                        "-1764201234.1234567",
+                                        "0.9007199254740993",
+                                        "900719925474099.3",
+                                        "1234567890.123456e-5",
                                         "1e22",
                                         "1e23",
                                         "4.9e-324",
@@ -422,6 +428,57 @@ static void test_utf8_validator_refuses_overlongs_surrogates_and_truncation(void
     for (size_t i = 0; i < ARRAY_SIZE(utf8_cases); i++) {
         if (json_utf8_valid(utf8_cases[i].s, utf8_cases[i].len) != utf8_cases[i].valid)
             fail_msg("utf8 case %zu: want %d", i, utf8_cases[i].valid);
+    }
+}
+
+/* A bad sequence is found wherever it sits among plain ASCII bytes. */
+static void test_utf8_validator_finds_a_bad_byte_at_any_offset(void **state)
+{
+    (void)state;
+    for (size_t len = 1; len <= 40; len++) {
+        for (size_t at = 0; at < len; at++) {
+            char s[48];
+            memset(s, 'a', len);
+            s[at] = (char)0xff;
+            assert_false(json_utf8_valid(s, len));
+            s[at] = (char)0xc3; /* a two-byte sequence cut by the next byte or the end */
+            assert_false(json_utf8_valid(s, len));
+            if (at + 1 < len) {
+                s[at + 1] = (char)0xa9; /* é */
+                assert_true(json_utf8_valid(s, len));
+            }
+        }
+    }
+}
+
+/* Duplicate keys are refused however many keys come before them, in the
+ * top-level object and in a nested one; the same key in two objects is
+ * not a duplicate. */
+static void test_duplicate_keys_are_found_among_many_keys(void **state)
+{
+    (void)state;
+    for (int n = 1; n <= 40; n++) {
+        for (int dup = 0; dup < n; dup++) {
+            char p[1024];
+            size_t len = (size_t)snprintf(p, sizeof(p), "{\"o\":{\"k0\":0}");
+            for (int i = 0; i < n; i++)
+                len += (size_t)snprintf(p + len, sizeof(p) - len, ",\"k%d\":%d", i, i);
+            char ok[sizeof(p) + 2];
+            snprintf(ok, sizeof(ok), "%s}", p);
+            struct json_flat f;
+            assert_int_equal(json_flatten(ok, strlen(ok), NULL, &f), JSON_OK);
+            assert_int_equal(f.n, (size_t)n + 1);
+            json_flat_free(&f);
+            snprintf(p + len, sizeof(p) - len, ",\"k%d\":1}", dup);
+            assert_int_equal(json_flatten(p, strlen(p), NULL, &f), JSON_SYNTAX);
+        }
+        char nested[1024];
+        size_t len = (size_t)snprintf(nested, sizeof(nested), "{\"o\":{\"x\":1");
+        for (int i = 0; i < n; i++)
+            len += (size_t)snprintf(nested + len, sizeof(nested) - len, ",\"k%d\":%d", i, i);
+        snprintf(nested + len, sizeof(nested) - len, ",\"x\":2}}");
+        struct json_flat f;
+        assert_int_equal(json_flatten(nested, strlen(nested), NULL, &f), JSON_SYNTAX);
     }
 }
 
@@ -616,6 +673,8 @@ int main(void)
         cmocka_unit_test(test_empty_keys_are_flattened_as_they_are),
         cmocka_unit_test(test_an_object_without_leaves_is_ok_and_empty),
         cmocka_unit_test(test_utf8_validator_refuses_overlongs_surrogates_and_truncation),
+        cmocka_unit_test(test_utf8_validator_finds_a_bad_byte_at_any_offset),
+        cmocka_unit_test(test_duplicate_keys_are_found_among_many_keys),
         cmocka_unit_test(test_reject_names_are_distinct),
         cmocka_unit_test(test_influx_table_gives_series_tags_columns_and_typed_rows),
         cmocka_unit_test(test_influx_table_keeps_each_statement_and_its_error),

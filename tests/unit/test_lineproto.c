@@ -214,6 +214,43 @@ static void test_short_decimals_are_written_as_printf_writes_them(void **state)
     lp_buf_free(&b);
 }
 
+/* The shortest of %.15g, %.16g and %.17g that reads back as v. */
+static void shortest_printf(double v, char out[64])
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, 64, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
+/* Device times in seconds with microseconds and other values of 16
+ * significant digits are written as printf writes them too. */
+static void test_sixteen_digit_decimals_are_written_as_printf_writes_them(void **state)
+{
+    (void)state;
+    static const double scale[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7, 1e8};
+    struct lp_buf b;
+    lp_buf_init(&b, 0);
+    for (int i = 0; i < 200000; i++) {
+        uint64_t r = rng_next();
+        double v = (double)(r % UINT64_C(9007199254740992)) / scale[i % N_ELEMS(scale)];
+        if (i % 3 == 0)
+            v = 1764201234.0 + (double)(r % 1000000) / 1e6; /* a ts */
+        if (i % 2)
+            v = -v;
+        struct point p = {"m", {{0}}, 0, {{.key = "v", .f = v}}, 1, 0};
+        char num[64], want[96];
+        shortest_printf(v, num);
+        snprintf(want, sizeof(want), "m v=%s 0\n", num);
+        lp_buf_reset(&b);
+        assert_int_equal(append_point(&b, &p), 0);
+        if (strcmp(b.data, want) != 0)
+            fail_msg("%.17g:\n got  %s want %s", v, b.data, want);
+    }
+    lp_buf_free(&b);
+}
+
 static void test_floats_are_shortest_round_trip_and_never_integers(void **state)
 {
     (void)state;
@@ -312,6 +349,61 @@ static void test_refuses_unwritable_points_and_leaves_buffer_untouched(void **st
         assert_int_equal(b.cap, cap);
         lp_buf_free(&b);
     }
+}
+
+/* A point written with tags encoded once by lineproto_tagset() is the point
+ * lineproto_append() writes; what one refuses, the other refuses. */
+static int append_point_tagset(struct lp_buf *b, const struct point *p)
+{
+    char tagset[512];
+    int n = lineproto_tagset(tagset, sizeof(tagset), p->tags, p->n_tags);
+    if (n < 0)
+        return n;
+    assert_int_equal(strlen(tagset), (size_t)n);
+    return lineproto_append_tagset(b, p->measurement, tagset, (size_t)n, p->fields, p->n_fields,
+                                   p->ts_ns);
+}
+
+static void test_tagset_points_are_the_points_append_writes(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N_ELEMS(encode_cases); i++) {
+        struct lp_buf b;
+        lp_buf_init(&b, 0);
+        if (append_point_tagset(&b, &encode_cases[i].p) != 0)
+            fail_msg("%s: refused", encode_cases[i].name);
+        if (strcmp(b.data, encode_cases[i].want) != 0)
+            fail_msg("%s:\n got  %s want %s", encode_cases[i].name, b.data, encode_cases[i].want);
+        lp_buf_free(&b);
+    }
+    for (size_t i = 0; i < N_ELEMS(refuse_cases); i++) {
+        struct lp_buf b;
+        lp_buf_init(&b, 0);
+        assert_int_equal(
+            lineproto_append(&b, "prev", NULL, 0, &(struct lp_field){.key = "v", .f = 1}, 1, 0), 0);
+        if (append_point_tagset(&b, &refuse_cases[i].p) != -EINVAL)
+            fail_msg("%s: not refused with -EINVAL", refuse_cases[i].name);
+        assert_string_equal(b.data, "prev v=1 0\n");
+        lp_buf_free(&b);
+    }
+}
+
+static void test_tagset_that_does_not_fit_is_refused_empty(void **state)
+{
+    (void)state;
+    struct lp_tag tags[] = {{"hall", "h1"}, {"device", "dev 1"}};
+    char out[64];
+    int n = lineproto_tagset(out, sizeof(out), tags, 2);
+    assert_int_equal(n, (int)strlen(",hall=h1,device=dev\\ 1"));
+    assert_string_equal(out, ",hall=h1,device=dev\\ 1");
+    for (size_t size = 1; size <= (size_t)n; size++) {
+        memset(out, 'x', sizeof(out));
+        assert_int_equal(lineproto_tagset(out, size, tags, 2), -ENOSPC);
+        assert_string_equal(out, "");
+    }
+    assert_int_equal(lineproto_tagset(out, (size_t)n + 1, tags, 2), n);
+    assert_int_equal(lineproto_tagset(out, sizeof(out), NULL, 0), 0);
+    assert_string_equal(out, "");
 }
 
 static void test_refuses_a_null_buffer(void **state)
@@ -754,6 +846,9 @@ int main(void)
         cmocka_unit_test(test_short_decimals_are_written_as_printf_writes_them),
         cmocka_unit_test(test_floats_are_shortest_round_trip_and_never_integers),
         cmocka_unit_test(test_refuses_unwritable_points_and_leaves_buffer_untouched),
+        cmocka_unit_test(test_sixteen_digit_decimals_are_written_as_printf_writes_them),
+        cmocka_unit_test(test_tagset_points_are_the_points_append_writes),
+        cmocka_unit_test(test_tagset_that_does_not_fit_is_refused_empty),
         cmocka_unit_test(test_refuses_a_null_buffer),
         cmocka_unit_test(test_buffer_grows_by_doubling_up_to_max),
         cmocka_unit_test(test_point_of_exactly_max_bytes_fits),
