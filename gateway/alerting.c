@@ -29,17 +29,40 @@ struct alerting {
     const struct config *cfg;
     struct hallmodel *hm;
     struct alerting_io io;
-    struct strmap *alerts;    /* "<hall>/<alert id>" -> struct alert * */
-    struct strmap *baselines; /* "<device>/<metric>" -> char * (approved value) */
-    struct strmap *windows;   /* "<hall>/<window>" -> struct window_memo * */
-    struct strmap *holds;     /* "<hall>/<alert id>" -> double * (wall: held until) */
+    struct strmap *alerts;     /* "<hall>/<alert id>" -> struct alert * */
+    struct strmap *subjects;   /* "<hall>/<subject>" -> size_t * (its alerts in `alerts`) */
+    struct strmap *baselines;  /* "<device>/<metric>" -> char * (approved value) */
+    struct strmap *windows;    /* "<hall>/<window>" -> struct window_memo * */
+    struct strmap *holds;      /* "<hall>/<alert id>" -> double * (wall: held until) */
+    struct windows_index *wix; /* of cfg; NULL: windows_state scans */
     mono_ms started;
     struct log_ratelimit rl_store;
 };
 
+/* "<a>/<b>" or, with c, "<a>/<b>:<c>" into buf (cut to fit: ids are
+ * bounded well below the key buffers). No printf: this runs per reading and
+ * rule. */
+static void key3(char *buf, size_t size, const char *a, const char *b, const char *c)
+{
+    const char *parts[3] = {a, b, c};
+    const char seps[3] = {'/', ':', '\0'};
+    size_t n = 0;
+
+    for (int i = 0; i < 3 && parts[i]; i++) {
+        if (i > 0 && n + 1 < size)
+            buf[n++] = seps[i - 1];
+        size_t l = strlen(parts[i]);
+        if (l > size - 1 - n)
+            l = size - 1 - n;
+        memcpy(buf + n, parts[i], l);
+        n += l;
+    }
+    buf[n] = '\0';
+}
+
 static void key_of(char *buf, size_t size, const char *hall, const char *id)
 {
-    snprintf(buf, size, "%s/%s", hall, id);
+    key3(buf, size, hall, id, NULL);
 }
 
 /* ---- announcing transitions ------------------------------------------ */
@@ -60,6 +83,22 @@ static void publish_alert(struct alerting *al, const struct alert *a, enum alert
         al->io.publish(al->io.ctx, topic, json, (size_t)n, true);
 }
 
+/* Records transition t of a: queued for the store writer when there is one,
+ * else written at once. */
+static void record(struct alerting *al, const struct alert *a, enum alert_transition t)
+{
+    int r = 0;
+    if (al->io.writer)
+        r = store_writer_record(al->io.writer, a, t);
+    else if (al->io.store)
+        r = store_record(al->io.store, a, t);
+    if (r < 0) {
+        metrics_inc(MET_STORE_ERRORS);
+        if (log_ratelimit_ok(&al->rl_store, "alerting: store errors"))
+            log_err("alerting: cannot store the transition of %s", a->id);
+    }
+}
+
 static void announce(struct alerting *al, struct alert *a, enum alert_transition t, double wall)
 {
     switch (t) {
@@ -78,12 +117,9 @@ static void announce(struct alerting *al, struct alert *a, enum alert_transition
         return; /* pending alerts are not announced */
     }
     log_notice("alert %s %s: %s", a->id, alert_transition_name(t), a->summary);
-    if (al->io.store && store_record(al->io.store, a, t) < 0) {
-        metrics_inc(MET_STORE_ERRORS);
-        if (log_ratelimit_ok(&al->rl_store, "alerting: store errors"))
-            log_err("alerting: cannot store the transition of %s", a->id);
-    }
+    /* Published first: the store writer's sync to disk happens meanwhile. */
     publish_alert(al, a, t);
+    record(al, a, t);
     if (al->io.alert_point)
         /* Sub-second: two transitions in one second must stay two points. */
         al->io.alert_point(al->io.ctx, a, t, (double)clock_wall_ns() / 1e9);
@@ -103,11 +139,58 @@ static struct alert *find_alert(struct alerting *al, const char *hall, const cha
     return strmap_get(al->alerts, key);
 }
 
+/* The alert "<rule>:<subject>" of hall, without formatting its id. */
+static struct alert *find_rule_alert(struct alerting *al, const char *hall, const char *rule,
+                                     const char *subject)
+{
+    char key[256];
+    key3(key, sizeof(key), hall, rule, subject);
+    return strmap_get(al->alerts, key);
+}
+
+/* True when subject (a device or window) of hall has any alert in the map:
+ * most readings concern subjects without any, and need no look-up per rule. */
+static bool subject_has_alerts(struct alerting *al, const char *hall, const char *subject)
+{
+    char key[256];
+    key_of(key, sizeof(key), hall, subject);
+    return strmap_get(al->subjects, key) != NULL;
+}
+
+/* Adds a to the map (and its subject's count). Returns 0 or -ENOMEM. */
+static int put_alert(struct alerting *al, struct alert *a)
+{
+    char key[256], skey[256];
+    key_of(key, sizeof(key), a->hall, a->id);
+    key_of(skey, sizeof(skey), a->hall, a->subject);
+    size_t *count = strmap_get(al->subjects, skey);
+    if (!count) {
+        if (!(count = calloc(1, sizeof(*count))))
+            return -ENOMEM;
+        if (strmap_put(al->subjects, skey, count) < 0) {
+            free(count);
+            return -ENOMEM;
+        }
+    }
+    if (strmap_put(al->alerts, key, a) < 0) {
+        if (*count == 0)
+            free(strmap_remove(al->subjects, skey));
+        return -ENOMEM;
+    }
+    (*count)++;
+    return 0;
+}
+
 static void drop_alert(struct alerting *al, struct alert *a)
 {
     char key[256];
     key_of(key, sizeof(key), a->hall, a->id);
-    strmap_remove(al->alerts, key);
+    if (strmap_remove(al->alerts, key)) {
+        key_of(key, sizeof(key), a->hall, a->subject);
+        size_t *count = strmap_get(al->subjects, key);
+        if (count && --*count == 0)
+            free(strmap_remove(al->subjects, key));
+    }
     free(a);
 }
 
@@ -126,15 +209,12 @@ static double held_until(struct alerting *al, const char *hall, const char *id, 
     return 0;
 }
 
-/* Feeds a verdict for (rule, subject) into its alert, creating the alert
- * only when the condition is true. */
-static void apply(struct alerting *al, const struct config_rule *r, const char *subject,
-                  const struct hm_device *d, const char *hall, const char *window,
-                  const struct rule_verdict *v, mono_ms now, double wall)
+/* Feeds a verdict for (rule, subject) into its alert a (NULL: none yet),
+ * creating the alert only when the condition is true. */
+static void apply_to(struct alerting *al, struct alert *a, const struct config_rule *r,
+                     const char *subject, const struct hm_device *d, const char *hall,
+                     const char *window, const struct rule_verdict *v, mono_ms now, double wall)
 {
-    char id[ALERT_ID_MAX + 1];
-    snprintf(id, sizeof(id), "%s:%s", r->name, subject);
-    struct alert *a = find_alert(al, hall, id);
     if (!a) {
         if (!v->condition)
             return;
@@ -143,27 +223,35 @@ static void apply(struct alerting *al, const struct config_rule *r, const char *
             return;
         alert_init(a, r, subject, hall, d ? d->id : "", window ? window : "",
                    d ? d->kind : KIND_SEAT);
-        char key[256];
-        key_of(key, sizeof(key), hall, a->id);
-        if (strmap_put(al->alerts, key, a) < 0) {
+        if (put_alert(al, a) < 0) {
             free(a);
             return;
         }
     }
     if (v->condition) {
-        snprintf(a->summary, sizeof(a->summary), "%s", v->summary);
+        size_t n = strnlen(v->summary, sizeof(a->summary) - 1);
+        memcpy(a->summary, v->summary, n);
+        a->summary[n] = '\0';
         a->has_value = v->has_value;
         a->value = v->value;
     }
     int64_t for_ms = v->for_ms;
     /* A held alert may become pending, not fire (alerting_hold). */
     if (v->condition && a->state != ALERT_FIRING && a->state != ALERT_ACKNOWLEDGED &&
-        held_until(al, hall, id, wall) > 0)
+        held_until(al, hall, a->id, wall) > 0)
         for_ms = INT64_MAX;
     enum alert_transition t = alert_update(a, v->condition, for_ms, now, wall);
     announce(al, a, t, wall);
     if (a->state == ALERT_INACTIVE || a->state == ALERT_RESOLVED)
         drop_alert(al, a);
+}
+
+static void apply(struct alerting *al, const struct config_rule *r, const char *subject,
+                  const struct hm_device *d, const char *hall, const char *window,
+                  const struct rule_verdict *v, mono_ms now, double wall)
+{
+    apply_to(al, find_rule_alert(al, hall, r->name, subject), r, subject, d, hall, window, v, now,
+             wall);
 }
 
 /* ---- baselines ------------------------------------------------------------- */
@@ -237,20 +325,12 @@ static int approve_baseline(struct alerting *al, const struct alert *a, const ch
 
 /* ---- evaluation ------------------------------------------------------------ */
 
-static bool alert_active(struct alerting *al, const struct config_rule *r, const char *hall,
-                         const char *subject)
-{
-    char id[ALERT_ID_MAX + 1];
-    snprintf(id, sizeof(id), "%s:%s", r->name, subject);
-    struct alert *a = find_alert(al, hall, id);
-    return a && alert_is_active(a);
-}
-
 static void eval_device(struct alerting *al, struct hm_device *d, time_t wall, mono_ms now)
 {
     const struct config *cfg = al->cfg;
     const struct config_device *cd = NULL;
     bool cd_looked_up = false;
+    bool any = subject_has_alerts(al, d->hall, d->id);
     for (size_t i = 0; i < cfg->n_rules; i++) {
         const struct config_rule *r = &cfg->rules[i];
         if (!r->enabled || !rules_is_device_rule(r->type) || !rules_scope_matches(r, d))
@@ -259,9 +339,10 @@ static void eval_device(struct alerting *al, struct hm_device *d, time_t wall, m
             cd = config_find_device(cfg, d->id);
             cd_looked_up = true;
         }
+        struct alert *a = any ? find_rule_alert(al, d->hall, r->name, d->id) : NULL;
         struct rules_device_input in = {
             .cd = cd,
-            .was_active = alert_active(al, r, d->hall, d->id),
+            .was_active = a && alert_is_active(a),
             .baseline = r->type == RULE_BASELINE ? baseline_of(al, d, r->metric) : NULL,
             .wall = wall,
             .now = now,
@@ -269,7 +350,8 @@ static void eval_device(struct alerting *al, struct hm_device *d, time_t wall, m
         };
         struct rule_verdict v;
         rules_eval_device(r, &cfg->schedule, d, &in, &v);
-        apply(al, r, d->id, d, d->hall, d->window[0] ? d->window : NULL, &v, now, (double)wall);
+        apply_to(al, a, r, d->id, d, d->hall, d->window[0] ? d->window : NULL, &v, now,
+                 (double)wall);
     }
 }
 
@@ -304,7 +386,7 @@ static void eval_window(struct alerting *al, const struct config_hall *h,
 {
     const struct config *cfg = al->cfg;
     struct window_state st;
-    windows_state(cfg, al->hm, h, w, wall, &st);
+    windows_state(cfg, al->wix, al->hm, h, w, wall, &st);
 
     char key[256];
     key_of(key, sizeof(key), h->id, w->id);
@@ -426,8 +508,8 @@ int alerting_ack(struct alerting *al, const char *hall, const char *alert_id, co
         return -ENOENT;
     if (!resolve) {
         enum alert_transition t = alert_ack(a, by, note, (double)wall);
-        if (t == AT_NONE && al->io.store) /* a second ack updates the note */
-            store_record(al->io.store, a, AT_ACKNOWLEDGED);
+        if (t == AT_NONE) /* a second ack updates the note */
+            record(al, a, AT_ACKNOWLEDGED);
         announce(al, a, t, (double)wall);
         return 0;
     }
@@ -541,13 +623,17 @@ int alerting_new(const struct config *cfg, struct hallmodel *hm, const struct al
     al->started = now;
     al->rl_store = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 3);
     al->alerts = strmap_new();
+    al->subjects = strmap_new();
     al->baselines = strmap_new();
     al->windows = strmap_new();
     al->holds = strmap_new();
-    if (!al->alerts || !al->baselines || !al->windows || !al->holds) {
+    al->wix = windows_index_new(cfg);
+    if (!al->alerts || !al->subjects || !al->baselines || !al->windows || !al->holds) {
         alerting_free(al);
         return -ENOMEM;
     }
+    if (io->writer)
+        store_writer_flush(io->writer); /* nothing of an earlier life unwritten */
     if (io->store) {
         struct alert *v = NULL;
         size_t n = 0;
@@ -559,9 +645,7 @@ int alerting_new(const struct config *cfg, struct hallmodel *hm, const struct al
                 *a = v[i];
                 /* A restored alert's `for` has long elapsed. */
                 a->pending_since_mono = now;
-                char key[256];
-                key_of(key, sizeof(key), a->hall, a->id);
-                if (strmap_put(al->alerts, key, a) < 0)
+                if (put_alert(al, a) < 0)
                     free(a);
             }
             if (n)
@@ -625,6 +709,8 @@ void alerting_set_config(struct alerting *al, const struct config *cfg, struct n
 {
     al->cfg = cfg;
     al->io.notifier = nt;
+    windows_index_free(al->wix);
+    al->wix = windows_index_new(cfg);
     resolve_orphans(al, wall);
 }
 
@@ -635,6 +721,10 @@ void alerting_free(struct alerting *al)
     if (al->alerts) {
         strmap_foreach(al->alerts, free_value, NULL);
         strmap_free(al->alerts);
+    }
+    if (al->subjects) {
+        strmap_foreach(al->subjects, free_value, NULL);
+        strmap_free(al->subjects);
     }
     if (al->baselines) {
         strmap_foreach(al->baselines, free_value, NULL);
@@ -648,6 +738,7 @@ void alerting_free(struct alerting *al)
         strmap_foreach(al->holds, free_value, NULL);
         strmap_free(al->holds);
     }
+    windows_index_free(al->wix);
     free(al);
 }
 
@@ -681,9 +772,7 @@ int alerting_raise_external(struct alerting *al, const struct alerting_external 
             return -ENOMEM;
         alert_init(a, &r, x->subject, x->hall, x->device ? x->device : "",
                    x->window ? x->window : "", x->kind);
-        char key[256];
-        key_of(key, sizeof(key), x->hall, a->id);
-        if (strmap_put(al->alerts, key, a) < 0) {
+        if (put_alert(al, a) < 0) {
             free(a);
             return -ENOMEM;
         }
@@ -691,8 +780,8 @@ int alerting_raise_external(struct alerting *al, const struct alerting_external 
     snprintf(a->summary, sizeof(a->summary), "%s", x->summary ? x->summary : "");
     a->has_value = false;
     enum alert_transition t = alert_update(a, true, 0, now, (double)wall);
-    if (t == AT_NONE && al->io.store) /* a repeat updates the summary */
-        store_record(al->io.store, a, AT_NONE);
+    if (t == AT_NONE) /* a repeat updates the summary */
+        record(al, a, AT_NONE);
     announce(al, a, t, (double)wall);
     return 0;
 }

@@ -5,6 +5,9 @@
  * routes. Also acknowledgements and manual resolves, re-notification and
  * escalation, and the derived window state.
  *
+ * A transition is published first and stored after: with a store writer
+ * (alerting_io.writer) the core never waits for the disk.
+ *
  * Owned by the core thread. Side effects go through struct alerting_io, so
  * the logic runs in tests without a broker. */
 #ifndef HALLGW_ALERTING_H
@@ -21,6 +24,7 @@
 #include "reading.h"
 
 struct store;
+struct store_writer;
 struct notifier;
 
 struct alerting_io {
@@ -32,7 +36,11 @@ struct alerting_io {
     /* Writes a window state to InfluxDB. */
     void (*window_point)(void *ctx, const struct config_hall *h, const struct config_window *w,
                          bool open, int presence, double waiting, double wall);
-    struct store *store;       /* may be NULL (no persistence) */
+    struct store *store; /* may be NULL (no persistence) */
+    /* When not NULL, transitions are recorded through it (queued, written by
+     * its thread after they are published) instead of store_record() on
+     * store; store still serves the reads and the baselines. */
+    struct store_writer *writer;
     struct notifier *notifier; /* may be NULL (no routes) */
 };
 

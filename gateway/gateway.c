@@ -1,6 +1,9 @@
 #include "gateway.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -50,6 +53,8 @@ struct gateway {
     struct influx_writer *writer;
     struct hallmodel *hm;
     struct store *store;
+    struct store_writer *store_writer; /* alert transitions, off the core thread */
+    bool heap_trimmed;
     struct notifier *notifier;
     struct alerting *alerting;
     struct enforce *enforce;
@@ -268,6 +273,7 @@ static int start_alerting(struct gateway *g)
                              .alert_point = io_alert_point,
                              .window_point = io_window_point,
                              .store = g->store,
+                             .writer = g->store_writer,
                              .notifier = g->notifier};
     return alerting_new(g->cfg, g->hm, &io, clock_mono_ms(), &g->alerting);
 }
@@ -328,6 +334,10 @@ static void serve_api(struct gateway *g, mono_ms now)
             a = alerting_find(g->alerting, r->hall[0] ? r->hall : NULL, r->id);
             snprintf(r->state, sizeof(r->state), "%s", a ? alert_state_name(a->state) : "resolved");
             changed = true;
+            /* Answered once stored: a history read after the answer sees it.
+             * One commit per acknowledgement, at the pace of people. */
+            if (g->store_writer)
+                store_writer_flush(g->store_writer);
         }
         api_complete(g->api, r);
     }
@@ -487,6 +497,20 @@ static size_t take(struct gateway *g, int64_t wait_ms)
     return n;
 }
 
+/* Gives back to the system the heap that start-up left free: parsing a large
+ * config and building, sending and acknowledging thousands of subscriptions
+ * (on Paho's threads, in their own arenas) leave megabytes of free pages
+ * that glibc would otherwise keep. Once, after the first subscribe. */
+static void trim_heap(struct gateway *g)
+{
+    if (!mqtt_take_subscribed(g->mqtt) || g->heap_trimmed)
+        return;
+    g->heap_trimmed = true;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
 static void core_loop(struct gateway *g)
 {
     g->next_stats = clock_mono_ms() + g->cfg->gateway.stats_interval_ms;
@@ -505,6 +529,7 @@ static void core_loop(struct gateway *g)
             wait = g->next_tick - now;
 
         take(g, wait);
+        trim_heap(g);
         now = clock_mono_ms();
         serve_api(g, now);
         /* The watchdog hears from a core that turns and has its broker. */
@@ -554,6 +579,7 @@ static void shutdown_all(struct gateway *g)
     g->writer = NULL;
     notifier_stop(g->notifier, NOTIFIER_DRAIN_MS);
     g->notifier = NULL;
+    store_writer_flush(g->store_writer); /* every transition taken is stored */
     log_notice("stopped: %llu messages dropped at a full queue, %llu points written, "
                "%llu spooled, %llu lost",
                (unsigned long long)metrics_get(MET_QUEUE_DROPS),
@@ -603,6 +629,10 @@ int gateway_run(const char *config_path)
         log_err("cannot open the state store %s: %s", db, why ? why : "unknown error");
         goto out_free;
     }
+    if (store_writer_start(db, &g.store_writer, &why) < 0) {
+        log_err("cannot open the state store %s: %s", db, why ? why : "unknown error");
+        goto out_free;
+    }
     if (start_alerting(&g) < 0) {
         log_err("cannot start alerting");
         goto out_free;
@@ -645,6 +675,7 @@ out_free:
     notifier_stop(g.notifier, 0);
     enforce_free(g.enforce);
     alerting_free(g.alerting);
+    store_writer_stop(g.store_writer); /* commits every transition still queued */
     store_close(g.store);
     subscriptions_free(g.subs, g.n_subs);
     hallmodel_free(g.hm);

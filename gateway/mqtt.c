@@ -2,6 +2,7 @@
 
 #include <MQTTAsync.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,37 @@
 #include "queue.h"
 
 enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_UP, CONN_RETRY_WAIT };
+
+/* Filters per SUBSCRIBE, and SUBSCRIBEs in flight at once (subscribe_chunk). */
+#define MQTT_SUBSCRIBE_CHUNK 512
+#define MQTT_SUBSCRIBE_WINDOW 4
+
+/* One publish waiting in the outbox, one allocation. A NULL topic is the
+ * stop request: publish the will and disconnect. */
+struct outgoing {
+    struct outgoing *next;
+    char *topic;
+    void *payload;
+    size_t len;
+    int qos;
+    bool retained;
+};
+
+/* The outbox: publishes are handed to Paho by a thread of their own. Paho
+ * holds its client lock while its receive thread sits in on_message, and
+ * on_message waits while the inbox is full: an owner that called Paho itself
+ * would wait for a callback that waits for the owner to empty the inbox. */
+struct outbox {
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t more, drained;
+    struct outgoing *head, *tail;
+    size_t n;
+    bool busy; /* the thread is handing one to Paho */
+    bool quit;
+    int64_t stop_timeout_ms;
+};
 
 struct mqtt {
     MQTTAsync client;
@@ -29,13 +61,22 @@ struct mqtt {
 
     _Atomic int state;          /* enum conn_state, written by callbacks */
     atomic_bool need_subscribe; /* set by the connected callback */
+    atomic_int chunks_acked;    /* chunks of subscriptions the broker acknowledged */
+    atomic_bool subscribed;     /* every chunk of this connect acknowledged */
+    size_t sub_next;            /* the first subscription of the next chunk (owner only) */
+    int sub_inflight;           /* chunks sent and not yet acknowledged (owner only) */
     atomic_bool disconnected;   /* set by the disconnect callback */
     atomic_bool stopped;        /* after mqtt_stop: messages are no longer taken */
     mono_ms stop_deadline;
     int retry_delay_ms;
     mono_ms retry_at;
     struct log_ratelimit rl_fail;
+    struct log_ratelimit rl_outbox;
+    struct outbox out;
 };
+
+static int outbox_start(struct mqtt *m);
+static void outbox_stop(struct mqtt *m);
 
 static char *dup_or_null(const char *s)
 {
@@ -139,6 +180,14 @@ static void on_subscribe_failure(void *ctx, MQTTAsync_failureData *resp)
     atomic_store(&m->need_subscribe, true);
 }
 
+static void on_subscribed(void *ctx, MQTTAsync_successData *resp)
+{
+    (void)resp;
+    struct mqtt *m = ctx;
+    atomic_fetch_add(&m->chunks_acked, 1);
+    wake_owner(m);
+}
+
 static void on_disconnected(void *ctx, MQTTAsync_successData *resp)
 {
     (void)resp;
@@ -199,8 +248,152 @@ int mqtt_new(const struct mqtt_options *o, struct mqtt **out)
     }
     MQTTAsync_setCallbacks(m->client, m, on_connection_lost, on_message, NULL);
     MQTTAsync_setConnected(m->client, m, on_connected);
+    m->rl_outbox = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 3);
+    if (outbox_start(m) < 0) {
+        log_err("mqtt: cannot start the publishing thread");
+        mqtt_free(m);
+        return -EAGAIN;
+    }
     *out = m;
     return 0;
+}
+
+/* ---- the outbox ------------------------------------------------------------ */
+
+static void send_stop(struct mqtt *m, int64_t timeout_ms)
+{
+    if (!MQTTAsync_isConnected(m->client)) {
+        atomic_store(&m->disconnected, true);
+        return;
+    }
+    if (m->will_topic) {
+        MQTTAsync_message msg = MQTTAsync_message_initializer;
+        msg.payload = m->will_payload;
+        msg.payloadlen = (int)strlen(m->will_payload);
+        msg.qos = 1;
+        msg.retained = 1;
+        MQTTAsync_sendMessage(m->client, m->will_topic, &msg, NULL);
+    }
+    MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+    d.timeout = (int)timeout_ms;
+    d.onSuccess = on_disconnected;
+    d.onFailure = on_disconnect_failure;
+    d.context = m;
+    if (MQTTAsync_disconnect(m->client, &d) != MQTTASYNC_SUCCESS)
+        atomic_store(&m->disconnected, true);
+}
+
+static void send_one(struct mqtt *m, const struct outgoing *o)
+{
+    MQTTAsync_message msg = MQTTAsync_message_initializer;
+    msg.payload = o->payload;
+    msg.payloadlen = (int)o->len;
+    msg.qos = o->qos;
+    msg.retained = o->retained;
+    if (MQTTAsync_sendMessage(m->client, o->topic, &msg, NULL) != MQTTASYNC_SUCCESS)
+        metrics_inc(MET_MQTT_PUBLISH_FAILURES);
+    else
+        metrics_inc(MET_MQTT_PUBLISHED);
+}
+
+static void *outbox_main(void *arg)
+{
+    struct mqtt *m = arg;
+    struct outbox *ob = &m->out;
+
+    pthread_mutex_lock(&ob->mu);
+    for (;;) {
+        while (!ob->head && !ob->quit)
+            pthread_cond_wait(&ob->more, &ob->mu);
+        if (!ob->head)
+            break;
+        struct outgoing *o = ob->head;
+        ob->head = o->next;
+        if (!ob->head)
+            ob->tail = NULL;
+        ob->n--;
+        ob->busy = true;
+        int64_t stop_timeout = ob->stop_timeout_ms;
+        pthread_mutex_unlock(&ob->mu);
+
+        if (o->topic)
+            send_one(m, o);
+        else
+            send_stop(m, stop_timeout);
+        free(o);
+
+        pthread_mutex_lock(&ob->mu);
+        ob->busy = false;
+        if (!ob->head)
+            pthread_cond_broadcast(&ob->drained);
+    }
+    pthread_mutex_unlock(&ob->mu);
+    return NULL;
+}
+
+static int outbox_start(struct mqtt *m)
+{
+    struct outbox *ob = &m->out;
+    pthread_mutex_init(&ob->mu, NULL);
+    pthread_cond_init(&ob->more, NULL);
+    pthread_cond_init(&ob->drained, NULL);
+    if (pthread_create(&ob->thread, NULL, outbox_main, m) != 0) {
+        pthread_mutex_destroy(&ob->mu);
+        pthread_cond_destroy(&ob->more);
+        pthread_cond_destroy(&ob->drained);
+        return -EAGAIN;
+    }
+    ob->started = true;
+    return 0;
+}
+
+/* Sends what is queued (Paho may still hold it), then ends the thread. */
+static void outbox_stop(struct mqtt *m)
+{
+    struct outbox *ob = &m->out;
+    if (!ob->started)
+        return;
+    pthread_mutex_lock(&ob->mu);
+    ob->quit = true;
+    pthread_cond_signal(&ob->more);
+    pthread_mutex_unlock(&ob->mu);
+    pthread_join(ob->thread, NULL);
+    pthread_mutex_destroy(&ob->mu);
+    pthread_cond_destroy(&ob->more);
+    pthread_cond_destroy(&ob->drained);
+    ob->started = false;
+}
+
+/* Queues o; false when the outbox is full (o is then not taken). */
+static bool outbox_put(struct mqtt *m, struct outgoing *o)
+{
+    struct outbox *ob = &m->out;
+    bool ok;
+    pthread_mutex_lock(&ob->mu);
+    ok = ob->n < MQTT_OUTBOX_MAX || !o->topic;
+    if (ok) {
+        o->next = NULL;
+        if (ob->tail)
+            ob->tail->next = o;
+        else
+            ob->head = o;
+        ob->tail = o;
+        ob->n++;
+        pthread_cond_signal(&ob->more);
+    }
+    pthread_mutex_unlock(&ob->mu);
+    return ok;
+}
+
+void mqtt_flush(struct mqtt *m)
+{
+    if (!m || !m->out.started)
+        return;
+    struct outbox *ob = &m->out;
+    pthread_mutex_lock(&ob->mu);
+    while (ob->head || ob->busy)
+        pthread_cond_wait(&ob->drained, &ob->mu);
+    pthread_mutex_unlock(&ob->mu);
 }
 
 static int do_connect(struct mqtt *m)
@@ -251,17 +444,38 @@ int mqtt_start(struct mqtt *m)
     return do_connect(m);
 }
 
-static void subscribe_all(struct mqtt *m)
+/* Subscribes the next chunk of at most MQTT_SUBSCRIBE_CHUNK filters. At most
+ * MQTT_SUBSCRIBE_WINDOW chunks are in flight: another goes when the broker
+ * acknowledges one. Thousands of foreign devices mean thousands of filters:
+ * in one SUBSCRIBE, Paho's threads would hold megabytes for it at once (and
+ * glibc keep them). */
+static bool subscribe_chunk(struct mqtt *m)
 {
-    if (m->n_subs == 0)
-        return;
+    size_t n = m->n_subs - m->sub_next;
+    if (n > MQTT_SUBSCRIBE_CHUNK)
+        n = MQTT_SUBSCRIBE_CHUNK;
+    size_t first = m->sub_next;
+    m->sub_next += n;
+    m->sub_inflight++;
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
     ro.onFailure = on_subscribe_failure;
+    ro.onSuccess = on_subscribed;
     ro.context = m;
-    int rc = MQTTAsync_subscribeMany(m->client, (int)m->n_subs, m->subs, m->sub_qos, &ro);
+    int rc = MQTTAsync_subscribeMany(m->client, (int)n, m->subs + first, m->sub_qos + first, &ro);
     if (rc != MQTTASYNC_SUCCESS) {
         log_err("mqtt: subscribe failed: %s", MQTTAsync_strerror(rc));
-        atomic_store(&m->need_subscribe, true);
+        atomic_store(&m->need_subscribe, true); /* all again, on the next tick */
+        return false;
+    }
+    return true;
+}
+
+/* Keeps MQTT_SUBSCRIBE_WINDOW chunks in flight until all are sent. */
+static void subscribe_more(struct mqtt *m)
+{
+    while (m->sub_next < m->n_subs && m->sub_inflight < MQTT_SUBSCRIBE_WINDOW) {
+        if (!subscribe_chunk(m))
+            return;
     }
 }
 
@@ -270,9 +484,21 @@ int64_t mqtt_tick(struct mqtt *m, mono_ms now)
     if (atomic_exchange(&m->need_subscribe, false)) {
         log_notice("mqtt: connected to %s as %s", m->uri, m->client_id);
         m->retry_delay_ms = 500;
-        subscribe_all(m);
+        m->sub_next = 0;
+        m->sub_inflight = 0;
+        atomic_store(&m->chunks_acked, 0);
+        subscribe_more(m);
+        if (m->n_subs == 0)
+            atomic_store(&m->subscribed, true);
         if (m->will_topic)
             mqtt_publish(m, m->will_topic, m->online_payload, strlen(m->online_payload), 1, true);
+    }
+    int acked = atomic_exchange(&m->chunks_acked, 0);
+    if (acked > 0) {
+        m->sub_inflight = m->sub_inflight > acked ? m->sub_inflight - acked : 0;
+        subscribe_more(m);
+        if (m->sub_next >= m->n_subs && m->sub_inflight == 0)
+            atomic_store(&m->subscribed, true);
     }
     if (atomic_load(&m->state) == CONN_RETRY_WAIT) {
         if (m->retry_at == 0) {
@@ -290,6 +516,11 @@ int64_t mqtt_tick(struct mqtt *m, mono_ms now)
     return 1000;
 }
 
+bool mqtt_take_subscribed(struct mqtt *m)
+{
+    return m && atomic_exchange(&m->subscribed, false);
+}
+
 bool mqtt_is_connected(const struct mqtt *m)
 {
     return atomic_load(&((struct mqtt *)m)->state) == CONN_UP;
@@ -298,17 +529,32 @@ bool mqtt_is_connected(const struct mqtt *m)
 int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t len, int qos,
                  bool retained)
 {
-    MQTTAsync_message msg = MQTTAsync_message_initializer;
-    msg.payload = (void *)payload;
-    msg.payloadlen = (int)len;
-    msg.qos = qos;
-    msg.retained = retained;
-    int rc = MQTTAsync_sendMessage(m->client, topic, &msg, NULL);
-    if (rc != MQTTASYNC_SUCCESS) {
+    if (atomic_load(&m->state) != CONN_UP || atomic_load(&m->stopped)) {
         metrics_inc(MET_MQTT_PUBLISH_FAILURES);
-        return rc == MQTTASYNC_DISCONNECTED ? -ENOTCONN : -EIO;
+        return -ENOTCONN;
     }
-    metrics_inc(MET_MQTT_PUBLISHED);
+    size_t tlen = strlen(topic);
+    struct outgoing *o = malloc(sizeof(*o) + tlen + 1 + len);
+    if (!o) {
+        metrics_inc(MET_MQTT_PUBLISH_FAILURES);
+        return -EIO;
+    }
+    o->topic = (char *)(o + 1);
+    memcpy(o->topic, topic, tlen + 1);
+    o->payload = o->topic + tlen + 1;
+    if (len)
+        memcpy(o->payload, payload, len);
+    o->len = len;
+    o->qos = qos;
+    o->retained = retained;
+    if (!outbox_put(m, o)) {
+        free(o);
+        metrics_inc(MET_MQTT_PUBLISH_FAILURES);
+        if (log_ratelimit_ok(&m->rl_outbox, "mqtt: outbox full"))
+            log_err("mqtt: %d publishes wait for the broker: dropping the publish on %s",
+                    MQTT_OUTBOX_MAX, topic);
+        return -EIO;
+    }
     return 0;
 }
 
@@ -316,18 +562,17 @@ void mqtt_stop_begin(struct mqtt *m, int64_t timeout_ms)
 {
     if (!m || !m->client)
         return;
-    atomic_store(&m->disconnected, true);
-    if (MQTTAsync_isConnected(m->client)) {
-        if (m->will_topic)
-            mqtt_publish(m, m->will_topic, m->will_payload, strlen(m->will_payload), 1, true);
-        MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
-        d.timeout = (int)timeout_ms;
-        d.onSuccess = on_disconnected;
-        d.onFailure = on_disconnect_failure;
-        d.context = m;
-        atomic_store(&m->disconnected, false);
-        if (MQTTAsync_disconnect(m->client, &d) != MQTTASYNC_SUCCESS)
-            atomic_store(&m->disconnected, true);
+    /* After what is queued, on the outbox thread: the owner keeps emptying
+     * the inbox meanwhile. */
+    struct outgoing *o = calloc(1, sizeof(*o));
+    atomic_store(&m->disconnected, !o || !m->out.started);
+    if (o && m->out.started) {
+        pthread_mutex_lock(&m->out.mu);
+        m->out.stop_timeout_ms = timeout_ms;
+        pthread_mutex_unlock(&m->out.mu);
+        outbox_put(m, o);
+    } else {
+        free(o);
     }
     m->stop_deadline = clock_mono_ms() + timeout_ms + 1000;
 }
@@ -358,6 +603,7 @@ void mqtt_free(struct mqtt *m)
     if (m->client) {
         if (!atomic_load(&m->stopped))
             mqtt_stop(m, 1000);
+        outbox_stop(m);
         MQTTAsync_destroy(&m->client);
     }
     for (size_t i = 0; i < m->n_subs; i++)

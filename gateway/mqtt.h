@@ -1,9 +1,11 @@
 /* The MQTT client (Paho MQTTAsync is included here only).
  *
  * Paho's threads only copy messages into the inbox queue and flip state
- * flags; every call into Paho that is not a publish is made by the owning
- * (core) thread from mqtt_tick(): connecting, retrying with backoff after a
- * failed first connect, and (re)subscribing after every connect. */
+ * flags. Publishes (and the will and disconnect of a stop) are handed to
+ * Paho by the client's outbox thread, so the owner never waits on Paho's
+ * lock; the other calls into Paho are made by the owning (core) thread from
+ * mqtt_tick(): connecting, retrying with backoff after a failed first
+ * connect, and (re)subscribing after every connect. */
 #ifndef HALLGW_MQTT_H
 #define HALLGW_MQTT_H
 
@@ -68,9 +70,23 @@ int64_t mqtt_tick(struct mqtt *m, mono_ms now);
 
 bool mqtt_is_connected(const struct mqtt *m);
 
-/* Publishes; thread-safe. Returns 0, -ENOTCONN or -EIO. */
+/* True once after the broker acknowledged all the subscriptions of a
+ * connect (each connect subscribes again, in chunks of a few hundred
+ * filters, the next when the last is acknowledged). NULL: false. */
+bool mqtt_take_subscribed(struct mqtt *m);
+
+/* Publishes; thread-safe, never waits for Paho: the message is copied into
+ * the outbox, which a thread of the client hands to Paho in order (Paho's
+ * QoS 1 persistence, a file per publish, is written there too). Returns 0,
+ * -ENOTCONN (not connected, or stopping) or -EIO (out of memory, or
+ * MQTT_OUTBOX_MAX publishes already waiting). A failure later, in Paho,
+ * counts mqtt_publish_failures like these. */
+#define MQTT_OUTBOX_MAX 8192
 int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t len, int qos,
                  bool retained);
+
+/* Waits until every publish queued before the call is handed to Paho. */
+void mqtt_flush(struct mqtt *m);
 
 /* Publishes will_payload on will_topic (a clean shutdown sends no LWT) and
  * starts disconnecting, allowing timeout_ms for in-flight work. The owner

@@ -63,14 +63,14 @@ static void eval_threshold(const struct config_rule *r, const struct hm_device *
     double x = v->num;
     out->has_value = true;
     out->value = x;
-    if (r->has_above) {
-        /* Fires above `above`; once active, stays until it drops below clear_at. */
+    /* Fires above `above`; once active, stays until it drops below clear_at. */
+    if (r->has_above)
         out->condition = was_active ? x > r->clear_at : x > r->above;
-        snprintf(out->summary, sizeof(out->summary), "%s %g > %g", r->metric, x, r->above);
-    } else {
+    else
         out->condition = was_active ? x < r->clear_at : x < r->below;
-        snprintf(out->summary, sizeof(out->summary), "%s %g < %g", r->metric, x, r->below);
-    }
+    if (out->condition)
+        snprintf(out->summary, sizeof(out->summary), "%s %g %c %g", r->metric, x,
+                 r->has_above ? '>' : '<', r->has_above ? r->above : r->below);
 }
 
 static void eval_stale(const struct config_rule *r, const struct hm_device *d,
@@ -86,8 +86,9 @@ static void eval_stale(const struct config_rule *r, const struct hm_device *d,
     out->condition = silent_ms >= r->for_ms;
     out->has_value = true;
     out->value = (double)silent_ms / 1000.0;
-    snprintf(out->summary, sizeof(out->summary), "%s silent for %llds", d->id,
-             (long long)(silent_ms / 1000));
+    if (out->condition)
+        snprintf(out->summary, sizeof(out->summary), "%s silent for %llds", d->id,
+                 (long long)(silent_ms / 1000));
     /* The silence itself is the delay: fire as soon as it is long enough. */
     out->for_ms = 0;
 }
@@ -101,8 +102,9 @@ static void eval_wait_time(const struct config_rule *r, const struct hm_device *
     out->has_value = true;
     out->value = v->num;
     out->condition = v->num * 1000.0 > (double)r->max_ms;
-    snprintf(out->summary, sizeof(out->summary), "longest wait %.0f min over %lld min",
-             v->num / 60.0, (long long)(r->max_ms / 60000));
+    if (out->condition)
+        snprintf(out->summary, sizeof(out->summary), "longest wait %.0f min over %lld min",
+                 v->num / 60.0, (long long)(r->max_ms / 60000));
 }
 
 static void eval_max_age(const struct config_rule *r, const struct hm_device *d,
@@ -115,8 +117,9 @@ static void eval_max_age(const struct config_rule *r, const struct hm_device *d,
     out->has_value = true;
     out->value = v->num;
     out->condition = age_s * 1000.0 > (double)r->max_age_ms;
-    snprintf(out->summary, sizeof(out->summary), "%s is %.1f days old (max %.1f)", r->metric,
-             age_s / 86400.0, (double)r->max_age_ms / 86400000.0);
+    if (out->condition)
+        snprintf(out->summary, sizeof(out->summary), "%s is %.1f days old (max %.1f)", r->metric,
+                 age_s / 86400.0, (double)r->max_age_ms / 86400000.0);
 }
 
 static void eval_baseline(const struct config_rule *r, const struct hm_device *d,
@@ -125,16 +128,18 @@ static void eval_baseline(const struct config_rule *r, const struct hm_device *d
     const struct hm_value *v = hallmodel_value(d, r->metric);
     if (!v || !in->baseline)
         return;
-    char now_val[READING_STRING_MAX + 1];
+    char buf[32];
+    const char *now_val = buf;
     if (v->type == METRIC_STRING)
-        snprintf(now_val, sizeof(now_val), "%s", v->str);
+        now_val = v->str;
     else if (v->type == METRIC_NUMBER)
-        snprintf(now_val, sizeof(now_val), "%.17g", v->num);
+        snprintf(buf, sizeof(buf), "%.17g", v->num);
     else
-        snprintf(now_val, sizeof(now_val), "%s", v->b ? "true" : "false");
+        now_val = v->b ? "true" : "false";
     out->condition = strcmp(now_val, in->baseline) != 0;
-    snprintf(out->summary, sizeof(out->summary), "%s changed from the approved %.100s to %.100s",
-             r->metric, in->baseline, now_val);
+    if (out->condition)
+        snprintf(out->summary, sizeof(out->summary),
+                 "%s changed from the approved %.100s to %.100s", r->metric, in->baseline, now_val);
 }
 
 static void eval_maintenance(const struct hm_device *d, const struct rules_device_input *in,
@@ -147,6 +152,8 @@ static void eval_maintenance(const struct hm_device *d, const struct rules_devic
     out->has_value = true;
     out->value = due;
     out->condition = (double)in->wall >= due;
+    if (!out->condition)
+        return;
     time_t due_t = (time_t)due;
     struct tm tm;
     char date[16] = "?";
@@ -161,6 +168,8 @@ static void eval_equipment_status(const struct hm_device *d, struct rule_verdict
     if (!v || v->type != METRIC_STRING)
         return;
     out->condition = strcmp(v->str, "ok") != 0;
+    if (!out->condition)
+        return;
     const struct hm_value *fault = hallmodel_value(d, "fault");
     snprintf(out->summary, sizeof(out->summary), "%s status %.60s%s%.100s", d->id, v->str,
              fault && fault->type == METRIC_STRING ? ": " : "",
@@ -171,7 +180,10 @@ void rules_eval_device(const struct config_rule *r, const struct config_schedule
                        const struct hm_device *d, const struct rules_device_input *in,
                        struct rule_verdict *out)
 {
-    memset(out, 0, sizeof(*out));
+    out->condition = false;
+    out->has_value = false;
+    out->value = 0;
+    out->summary[0] = '\0';
     out->for_ms = r->for_ms;
     if (!rules_when_matches(r, s, in->wall))
         return;

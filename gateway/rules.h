@@ -23,7 +23,7 @@ struct rule_verdict {
     int64_t for_ms; /* how long the condition must hold before firing */
     bool has_value;
     double value;
-    char summary[ALERT_TEXT_MAX];
+    char summary[ALERT_TEXT_MAX]; /* formatted only when condition is true */
 };
 
 /* True when the rule's kinds, hall glob and device glob cover the device. */

@@ -60,11 +60,12 @@ static json_t *num_or_null(double v)
     return v >= 0 ? json_real(v) : json_null();
 }
 
-static json_t *window_json(const struct config *cfg, struct hallmodel *hm,
-                           const struct config_hall *h, const struct config_window *w, time_t wall)
+static json_t *window_json(const struct config *cfg, const struct windows_index *ix,
+                           struct hallmodel *hm, const struct config_hall *h,
+                           const struct config_window *w, time_t wall)
 {
     struct window_state st;
-    windows_state(cfg, hm, h, w, wall, &st);
+    windows_state(cfg, ix, hm, h, w, wall, &st);
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(w->id));
     json_object_set_new(o, "name", json_string(w->name ? w->name : w->id));
@@ -219,6 +220,7 @@ char *snapshot_state(const struct config *cfg, struct hallmodel *hm, const struc
     json_object_set_new(root, "schedule", sched);
 
     json_t *halls = json_array();
+    struct windows_index *ix = windows_index_new(cfg); /* NULL: windows_state scans */
     for (size_t i = 0; i < cfg->n_halls; i++) {
         const struct config_hall *h = &cfg->halls[i];
         json_t *ho = json_object();
@@ -226,13 +228,14 @@ char *snapshot_state(const struct config *cfg, struct hallmodel *hm, const struc
         json_object_set_new(ho, "name", json_string(h->name ? h->name : h->id));
         json_t *windows = json_array();
         for (size_t j = 0; j < h->n_windows; j++)
-            json_array_append_new(windows, window_json(cfg, hm, h, &h->windows[j], wall));
+            json_array_append_new(windows, window_json(cfg, ix, hm, h, &h->windows[j], wall));
         json_object_set_new(ho, "windows", windows);
         struct hall_devices hd = {h->id, json_array(), now};
         hallmodel_foreach(hm, add_device, &hd);
         json_object_set_new(ho, "devices", hd.arr);
         json_array_append_new(halls, ho);
     }
+    windows_index_free(ix);
     json_object_set_new(root, "halls", halls);
     json_t *max_ages;
     json_object_set_new(root, "thresholds", thresholds_json(cfg, &max_ages));

@@ -1,11 +1,13 @@
-/* The state store (SQLite is included here only): active alerts and the full
- * history of their transitions (the patrol record, 巡查记录), approved
- * baselines, power-off overrides with their log, and the power-off log. One file,
- * <state_dir>/hallgw.db, WAL mode; alert transitions are written with synchronous=FULL, so an
- * acknowledged transition survives a power loss.
+/* The state store (SQLite is included in store*.c only): active alerts and
+ * the full history of their transitions (the patrol record, 巡查记录),
+ * approved baselines, power-off overrides with their log, and the power-off
+ * log. One file, <state_dir>/hallgw.db, WAL mode, synchronous=FULL: a
+ * committed write survives a power loss.
  *
- * Owned by one thread at a time (the core); the CLI opens its own read-only
- * or read-write handle. */
+ * A handle is owned by one thread at a time (the core); the CLI opens its own
+ * read-only or read-write handle. The gateway records alert transitions
+ * through a store_writer (below): its own thread and connection, so the core
+ * never waits for the disk. */
 #ifndef HALLGW_STORE_H
 #define HALLGW_STORE_H
 
@@ -50,6 +52,16 @@ void store_set_busy_timeout(struct store *st, int timeout_ms);
  * current row (a changed note, summary or value, the notification
  * bookkeeping). Returns 0 or a negative errno; nothing is written then. */
 int store_record(struct store *st, const struct alert *a, enum alert_transition t);
+
+/* One transition to record: a copy of the alert as it was then. */
+struct store_transition {
+    struct alert alert;
+    enum alert_transition t;
+};
+
+/* Records v[0..n) in order, as store_record would, in one transaction (one
+ * sync to disk): all of them or, on failure, none. */
+int store_record_batch(struct store *st, const struct store_transition *v, size_t n);
 
 /* Loads every active alert (firing or acknowledged; pending ones are not
  * stored) into a malloc'd array (free() it; NULL when *n is 0), oldest
@@ -151,5 +163,39 @@ int store_poweroff_add(struct store *st, const struct store_poweroff_step *p);
  * NULL when *n is 0). */
 int store_poweroff_log(struct store *st, const char *date, const char *hall, double from, double to,
                        struct store_poweroff_step **out, size_t *n);
+
+/* ---- The transition writer ---------------------------------------------- */
+
+/* Records alert transitions on a thread of its own, with its own connection
+ * to the file: store_writer_record() only queues a copy, and the thread
+ * commits everything queued since its last commit in one transaction (group
+ * commit: one sync to disk for a burst of transitions). Transitions are
+ * written in the order they were queued. A batch that fails is retried one
+ * transition at a time; a transition that still fails is counted
+ * (MET_STORE_ERRORS) and logged. */
+struct store_writer;
+
+/* At most this many transitions wait; past it store_writer_record() waits
+ * for room (the disk is then the limit). */
+#define STORE_WRITER_QUEUE_MAX 1024
+
+/* Opens path read-write (as store_open, which must have created and migrated
+ * it already) and starts the thread. *why as for store_open. */
+int store_writer_start(const char *path, struct store_writer **out, const char **why);
+
+/* Queues a copy of transition t of a (nothing for one store_record would not
+ * write). Returns 0, or -ENOMEM (nothing queued). */
+int store_writer_record(struct store_writer *w, const struct alert *a, enum alert_transition t);
+
+/* Waits until every transition queued before the call is committed (or has
+ * failed). */
+void store_writer_flush(struct store_writer *w);
+
+/* Transitions queued and not yet committed (for tests and /metrics). */
+size_t store_writer_pending(struct store_writer *w);
+
+/* Commits everything queued, stops the thread and closes its connection.
+ * NULL does nothing. */
+void store_writer_stop(struct store_writer *w);
 
 #endif

@@ -2,15 +2,83 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "schedule.h"
 
+struct hall_queues {
+    const struct config_device **v;
+    size_t n;
+};
+
+struct windows_index {
+    const struct config *cfg;
+    struct hall_queues *halls; /* parallel to cfg->halls */
+};
+
+static bool is_hall_queue(const struct config_device *d, const char *hall)
+{
+    return d->kind == KIND_QUEUE && !d->window && strcmp(d->hall, hall) == 0;
+}
+
+static int index_hall(const struct config *cfg, const struct config_hall *h, struct hall_queues *q)
+{
+    for (size_t i = 0; i < cfg->n_devices; i++) {
+        const struct config_device *d = &cfg->devices[i];
+        if (!is_hall_queue(d, h->id))
+            continue;
+        const struct config_device **nv = realloc(q->v, (q->n + 1) * sizeof(*nv));
+        if (!nv)
+            return -ENOMEM;
+        q->v = nv;
+        q->v[q->n++] = d;
+    }
+    return 0;
+}
+
+struct windows_index *windows_index_new(const struct config *cfg)
+{
+    struct windows_index *ix = calloc(1, sizeof(*ix));
+    if (!ix)
+        return NULL;
+    ix->cfg = cfg;
+    ix->halls = calloc(cfg->n_halls ? cfg->n_halls : 1, sizeof(*ix->halls));
+    if (!ix->halls) {
+        free(ix);
+        return NULL;
+    }
+    for (size_t i = 0; i < cfg->n_halls; i++) {
+        if (index_hall(cfg, &cfg->halls[i], &ix->halls[i]) < 0) {
+            windows_index_free(ix);
+            return NULL;
+        }
+    }
+    return ix;
+}
+
+void windows_index_free(struct windows_index *ix)
+{
+    if (!ix)
+        return;
+    for (size_t i = 0; i < ix->cfg->n_halls; i++)
+        free(ix->halls[i].v);
+    free(ix->halls);
+    free(ix);
+}
+
+static void copy_id(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static struct hm_device *find(struct hallmodel *hm, const char *hall, const char *id)
 {
     struct route r = {.format = FORMAT_NATIVE};
-    snprintf(r.hall, sizeof(r.hall), "%s", hall);
-    snprintf(r.device, sizeof(r.device), "%s", id);
+    copy_id(r.hall, sizeof(r.hall), hall);
+    copy_id(r.device, sizeof(r.device), id);
     return hallmodel_lookup(hm, &r);
 }
 
@@ -22,8 +90,21 @@ static double queue_number(struct hallmodel *hm, const char *hall, const char *i
     return v && v->type == METRIC_NUMBER ? v->num : -1;
 }
 
-void windows_state(const struct config *cfg, struct hallmodel *hm, const struct config_hall *h,
-                   const struct config_window *w, time_t t, struct window_state *out)
+static void add_hall_queue(struct hallmodel *hm, const char *hall, const char *id,
+                           struct window_state *out)
+{
+    struct hm_device *d = find(hm, hall, id);
+    const struct hm_value *n = d ? hallmodel_value(d, "waiting") : NULL;
+    const struct hm_value *l = d ? hallmodel_value(d, "longest_wait_s") : NULL;
+    if (n && n->type == METRIC_NUMBER && n->num > out->waiting)
+        out->waiting = n->num;
+    if (l && l->type == METRIC_NUMBER && l->num > out->longest_wait_s)
+        out->longest_wait_s = l->num;
+}
+
+void windows_state(const struct config *cfg, const struct windows_index *ix, struct hallmodel *hm,
+                   const struct config_hall *h, const struct config_window *w, time_t t,
+                   struct window_state *out)
 {
     out->open = schedule_window_expected(&cfg->schedule, t, w->lunch_duty);
     out->presence = -1;
@@ -41,16 +122,15 @@ void windows_state(const struct config *cfg, struct hallmodel *hm, const struct 
         return;
     }
     /* No queue of its own: the hall's queue systems (those in no window). */
+    if (ix && ix->cfg == cfg && h >= cfg->halls && h < cfg->halls + cfg->n_halls) {
+        const struct hall_queues *q = &ix->halls[h - cfg->halls];
+        for (size_t i = 0; i < q->n; i++)
+            add_hall_queue(hm, h->id, q->v[i]->id, out);
+        return;
+    }
     for (size_t i = 0; i < cfg->n_devices; i++) {
-        const struct config_device *d = &cfg->devices[i];
-        if (d->kind != KIND_QUEUE || d->window || strcmp(d->hall, h->id) != 0)
-            continue;
-        double n = queue_number(hm, h->id, d->id, "waiting");
-        double l = queue_number(hm, h->id, d->id, "longest_wait_s");
-        if (n > out->waiting)
-            out->waiting = n;
-        if (l > out->longest_wait_s)
-            out->longest_wait_s = l;
+        if (is_hall_queue(&cfg->devices[i], h->id))
+            add_hall_queue(hm, h->id, cfg->devices[i].id, out);
     }
 }
 

@@ -19,9 +19,21 @@ struct window_state {
     double longest_wait_s; /* -1 unknown */
 };
 
-/* The state of window w of hall h at t. */
-void windows_state(const struct config *cfg, struct hallmodel *hm, const struct config_hall *h,
-                   const struct config_window *w, time_t t, struct window_state *out);
+/* The hall queues (queue devices of a hall in no window) of every hall of a
+ * config, found once: a window without a queue of its own counts the people
+ * waiting at them, and scanning every device for them on each evaluation
+ * costs too much in a large config. Lives as long as the config. */
+struct windows_index;
+
+/* NULL when out of memory (windows_state then scans). */
+struct windows_index *windows_index_new(const struct config *cfg);
+void windows_index_free(struct windows_index *ix); /* NULL does nothing */
+
+/* The state of window w of hall h (one of cfg's) at t. ix: built from cfg, or
+ * NULL to scan the devices. */
+void windows_state(const struct config *cfg, const struct windows_index *ix, struct hallmodel *hm,
+                   const struct config_hall *h, const struct config_window *w, time_t t,
+                   struct window_state *out);
 
 /* The window state as JSON into buf; returns the length or -ENOSPC. */
 int windows_to_json(const struct config_hall *h, const struct config_window *w,

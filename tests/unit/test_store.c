@@ -682,6 +682,125 @@ static void test_store_readonly_file_fails_clearly(void **state)
     assert_true(r.got_store);
 }
 
+/* ---- The transition writer --------------------------------------------- */
+
+static struct store_writer *start_writer(const char *path)
+{
+    struct store_writer *w = NULL;
+    const char *why = NULL;
+    int rc = store_writer_start(path, &w, &why);
+
+    if (rc != 0)
+        fail_msg("store_writer_start %s: %d %s", path, rc, why);
+    return w;
+}
+
+static void test_store_batch_records_every_transition_in_order(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st = open_rw(f->path);
+    struct store_transition v[4];
+    struct store_history *h;
+    struct alert *act;
+    size_t n;
+
+    alert_init(&v[0].alert, &co2_rule, "env-1", "hall-a", "env-1", "", KIND_ENV);
+    assert_int_equal(alert_update(&v[0].alert, true, 0, MONO0, T0), AT_FIRING);
+    v[0].t = AT_FIRING;
+    v[1] = v[0];
+    assert_int_equal(alert_ack(&v[1].alert, "王芳", "开窗通风", T0 + 1), AT_ACKNOWLEDGED);
+    v[1].t = AT_ACKNOWLEDGED;
+    v[2] = v[1];
+    assert_int_equal(alert_update(&v[2].alert, false, 0, MONO0, T0 + 2), AT_RESOLVED);
+    v[2].t = AT_RESOLVED;
+    alert_init(&v[3].alert, &usb_rule, "pc-3", "hall-a", "pc-3", "w3", KIND_PC);
+    assert_int_equal(alert_update(&v[3].alert, true, 0, MONO0, T0 + 3), AT_FIRING);
+    v[3].t = AT_FIRING;
+    assert_int_equal(store_record_batch(st, v, N_ELEMS(v)), 0);
+
+    assert_int_equal(store_history(st, 0, 0, NULL, 0, &h, &n), 0);
+    assert_int_equal(n, 4);
+    assert_string_equal(h[0].transition, "firing");
+    assert_string_equal(h[1].transition, "acknowledged");
+    assert_string_equal(h[1].by, "王芳");
+    assert_string_equal(h[2].transition, "resolved");
+    assert_string_equal(h[3].alert_id, "usb_storage:pc-3");
+    free(h);
+    assert_int_equal(store_load_active(st, &act, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(act[0].id, "usb_storage:pc-3");
+    free(act);
+    store_close(st);
+}
+
+/* What the gateway does: the writer records many transitions behind the
+ * caller's back; after a stop every one of them is in the file, in order. */
+static void test_store_writer_stop_commits_everything_queued_in_order(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st = open_rw(f->path);
+    struct store_writer *w = start_writer(f->path);
+    enum { N_ALERTS = 300 };
+    struct alert a;
+    struct store_history *h;
+    struct alert *act;
+    size_t n;
+
+    for (int i = 0; i < N_ALERTS; i++) {
+        char dev[16];
+        snprintf(dev, sizeof(dev), "env-%d", i);
+        alert_init(&a, &co2_rule, dev, "hall-a", dev, "", KIND_ENV);
+        assert_int_equal(alert_update(&a, true, 0, MONO0, T0 + i), AT_FIRING);
+        assert_int_equal(store_writer_record(w, &a, AT_FIRING), 0);
+        if (i % 3 == 0) {
+            assert_int_equal(alert_update(&a, false, 0, MONO0, T0 + i + 0.5), AT_RESOLVED);
+            assert_int_equal(store_writer_record(w, &a, AT_RESOLVED), 0);
+        }
+        /* Not recorded at all, as with store_record. */
+        assert_int_equal(store_writer_record(w, &a, AT_PENDING), 0);
+    }
+    store_writer_stop(w);
+
+    assert_int_equal(store_history(st, 0, 0, NULL, 0, &h, &n), 0);
+    assert_int_equal(n, N_ALERTS + N_ALERTS / 3);
+    for (size_t i = 1; i < n; i++)
+        assert_true(h[i - 1].at <= h[i].at);
+    assert_string_equal(h[0].alert_id, "co2_high:env-0");
+    assert_string_equal(h[0].transition, "firing");
+    assert_string_equal(h[1].alert_id, "co2_high:env-0");
+    assert_string_equal(h[1].transition, "resolved");
+    free(h);
+    assert_int_equal(store_load_active(st, &act, &n), 0);
+    assert_int_equal(n, N_ALERTS - N_ALERTS / 3);
+    free(act);
+    store_close(st);
+}
+
+/* After a flush, another connection (the CLI, the HTTP API) reads what was
+ * queued before it. */
+static void test_store_writer_flush_makes_transitions_visible_to_readers(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st = open_rw(f->path);
+    struct store_writer *w = start_writer(f->path);
+    struct store *ro = NULL;
+    struct alert a;
+
+    assert_int_equal(store_open(f->path, true, &ro, NULL), 0);
+    alert_init(&a, &co2_rule, "env-1", "hall-a", "env-1", "", KIND_ENV);
+    assert_int_equal(alert_update(&a, true, 0, MONO0, T0), AT_FIRING);
+    assert_int_equal(store_writer_record(w, &a, AT_FIRING), 0);
+    assert_int_equal(alert_ack(&a, "li.wei", "on it", T0 + 5), AT_ACKNOWLEDGED);
+    assert_int_equal(store_writer_record(w, &a, AT_ACKNOWLEDGED), 0);
+    store_writer_flush(w);
+    assert_int_equal(store_writer_pending(w), 0);
+    assert_int_equal(history_count(ro), 2);
+    assert_int_equal(history_count(st), 2);
+    store_writer_stop(w);
+    store_close(ro);
+    store_close(st);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
@@ -702,6 +821,9 @@ int main(void)
         T(test_store_open_in_readonly_directory_fails_clearly),
         T(test_store_existing_database_in_readonly_directory_fails_clearly),
         T(test_store_readonly_file_fails_clearly),
+        T(test_store_batch_records_every_transition_in_order),
+        T(test_store_writer_stop_commits_everything_queued_in_order),
+        T(test_store_writer_flush_makes_transitions_visible_to_readers),
     };
 #undef T
 
