@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,91 @@
 #include "duration.h"
 #include "mqtt.h"
 #include "store.h"
+
+/* Length of the UTF-8 sequence at s and its code point in *cp; 0 when the
+ * bytes there are not a valid, shortest-form sequence. */
+static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+    size_t len;
+    uint32_t c, min;
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    } else if ((s[0] & 0xE0) == 0xC0) {
+        len = 2, c = s[0] & 0x1F, min = 0x80;
+    } else if ((s[0] & 0xF0) == 0xE0) {
+        len = 3, c = s[0] & 0x0F, min = 0x800;
+    } else if ((s[0] & 0xF8) == 0xF0) {
+        len = 4, c = s[0] & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) /* also stops at the terminating NUL */
+            return 0;
+        c = c << 6 | (s[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+/* East Asian Wide and Fullwidth (Unicode UAX #11), the ranges a hall's
+ * names and notes use. */
+static bool wide(uint32_t c)
+{
+    static const uint32_t ranges[][2] = {
+        {0x1100, 0x115F},   /* Hangul Jamo */
+        {0x2E80, 0xA4CF},   /* CJK radicals .. Yi, with kana and CJK ideographs */
+        {0xAC00, 0xD7A3},   /* Hangul syllables */
+        {0xF900, 0xFAFF},   /* CJK compatibility ideographs */
+        {0xFE30, 0xFE4F},   /* CJK compatibility forms */
+        {0xFF00, 0xFF60},   /* fullwidth forms */
+        {0xFFE0, 0xFFE6},   /* fullwidth signs */
+        {0x1F300, 0x1F64F}, /* pictographs, emoticons */
+        {0x1F900, 0x1F9FF}, /* supplemental pictographs */
+        {0x20000, 0x3FFFD}, /* CJK extensions B.. */
+    };
+    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+        if (c >= ranges[i][0] && c <= ranges[i][1])
+            return true;
+    return false;
+}
+
+size_t cli_text_width(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t cols = 0;
+    while (*p) {
+        uint32_t c;
+        size_t len = utf8_decode(p, &c);
+        cols += len && wide(c) ? 2 : 1;
+        p += len ? len : 1;
+    }
+    return cols;
+}
+
+const char *cli_pad(char *buf, size_t size, const char *s, size_t cols)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t used = 0, width = 0;
+    while (*p) {
+        uint32_t c;
+        size_t len = utf8_decode(p, &c);
+        size_t step = len ? len : 1;
+        if (used + step >= size)
+            break;
+        memcpy(buf + used, p, step);
+        used += step;
+        width += len && wide(c) ? 2 : 1;
+        p += step;
+    }
+    for (; width < cols && used + 1 < size; width++)
+        buf[used++] = ' ';
+    buf[used] = '\0';
+    return buf;
+}
 
 static struct config *load_config(const char *path)
 {
@@ -112,7 +199,7 @@ int cli_alerts(int argc, char **argv, const char *default_config)
     if (!st)
         goto out_free_config;
 
-    char t1[32], t2[32];
+    char t1[32], t2[32], c1[256], c2[256];
     if (active) {
         struct alert *v = NULL;
         size_t n = 0;
@@ -127,9 +214,10 @@ int cli_alerts(int argc, char **argv, const char *default_config)
             if (hall && strcmp(hall, a->hall) != 0)
                 continue;
             fmt_time(a->firing_since, t1, sizeof(t1));
-            printf("%-40s %-12s %-8s %-19s %-12s %s%s%s\n", a->id, alert_state_name(a->state),
-                   config_severity_name(a->severity), t1, a->acked_by[0] ? a->acked_by : "-",
-                   a->summary, a->note[0] ? " / " : "", a->note);
+            printf("%s %-12s %-8s %-19s %s %s%s%s\n", cli_pad(c1, sizeof(c1), a->id, 40),
+                   alert_state_name(a->state), config_severity_name(a->severity), t1,
+                   cli_pad(c2, sizeof(c2), a->acked_by[0] ? a->acked_by : "-", 12), a->summary,
+                   a->note[0] ? " / " : "", a->note);
         }
         free(v);
         rc = 0;
@@ -166,9 +254,10 @@ int cli_alerts(int argc, char **argv, const char *default_config)
            "SUMMARY / NOTE");
     for (size_t i = 0; i < n; i++) {
         fmt_time(h[i].at, t2, sizeof(t2));
-        printf("%-19s %-40s %-12s %-8s %-12s %s%s%s\n", t2, h[i].alert_id, h[i].transition,
-               h[i].severity, h[i].by[0] ? h[i].by : "-", h[i].summary, h[i].note[0] ? " / " : "",
-               h[i].note);
+        printf("%-19s %s %-12s %-8s %s %s%s%s\n", t2, cli_pad(c1, sizeof(c1), h[i].alert_id, 40),
+               h[i].transition, h[i].severity,
+               cli_pad(c2, sizeof(c2), h[i].by[0] ? h[i].by : "-", 12), h[i].summary,
+               h[i].note[0] ? " / " : "", h[i].note);
     }
     free(h);
     rc = 0;

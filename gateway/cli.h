@@ -3,8 +3,21 @@
 #ifndef HALLGW_CLI_H
 #define HALLGW_CLI_H
 
+#include <stddef.h>
+
 /* Return the process exit code. argv[0] is the subcommand's name. */
 int cli_alerts(int argc, char **argv, const char *default_config);
 int cli_ack(int argc, char **argv, const char *default_config);
+
+/* Terminal columns UTF-8 text s takes: East Asian wide and fullwidth
+ * characters (汉字, 한글, fullwidth forms) count 2, others 1; a byte that is
+ * not part of a valid UTF-8 sequence counts 1. Independent of the locale. */
+size_t cli_text_width(const char *s);
+
+/* Writes s into buf followed by spaces up to cols columns, for a table
+ * column (printf's %-12s pads by bytes, not columns). s longer than the
+ * buffer is cut at a character boundary. Returns buf, always terminated;
+ * size must be at least 1. */
+const char *cli_pad(char *buf, size_t size, const char *s, size_t cols);
 
 #endif

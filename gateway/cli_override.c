@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "config.h"
 #include "enforce_time.h"
 #include "store.h"
@@ -52,7 +53,7 @@ static int list(struct store *st, bool with_log)
     struct store_override *v = NULL;
     double now = (double)time(NULL);
     size_t n = 0;
-    char t1[32], t2[32];
+    char t1[32], t2[32], c1[256], c2[256];
     if (store_overrides(st, now, &v, &n) < 0) {
         fprintf(stderr, "hallgw override: cannot read the overrides: %s\n", store_last_error(st));
         return 1;
@@ -61,7 +62,8 @@ static int list(struct store *st, bool with_log)
     for (size_t i = 0; i < n; i++) {
         fmt_time(v[i].until, t1, sizeof(t1));
         fmt_time(v[i].created, t2, sizeof(t2));
-        printf("%-24s %-16s %-16s %-12s %s\n", v[i].device, t1, t2, v[i].by, v[i].reason);
+        printf("%s %-16s %-16s %s %s\n", cli_pad(c1, sizeof(c1), v[i].device, 24), t1, t2,
+               cli_pad(c2, sizeof(c2), v[i].by, 12), v[i].reason);
     }
     free(v);
     if (!with_log)
@@ -76,7 +78,8 @@ static int list(struct store *st, bool with_log)
     for (size_t i = 0; i < n; i++) {
         fmt_time(e[i].at, t1, sizeof(t1));
         fmt_time(e[i].until, t2, sizeof(t2));
-        printf("%-16s %-7s %-24s %-16s %-12s %s\n", t1, e[i].action, e[i].device, t2, e[i].by,
+        printf("%-16s %-7s %s %-16s %s %s\n", t1, e[i].action,
+               cli_pad(c1, sizeof(c1), e[i].device, 24), t2, cli_pad(c2, sizeof(c2), e[i].by, 12),
                e[i].reason);
     }
     free(e);

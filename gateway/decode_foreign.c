@@ -249,6 +249,8 @@ static const struct key_map tasmota_leaves[] = {
 static const struct key_map tasmota_energy[] = {
     {"Power", "power_w", CONV_NUMBER},
     {"Total", "energy_kwh", CONV_NUMBER},
+    {"Voltage", "voltage", CONV_NUMBER},
+    {"Current", "current", CONV_NUMBER},
 };
 
 static const struct key_map *map_find(const struct key_map *m, size_t n, const char *from)

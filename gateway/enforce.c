@@ -731,10 +731,16 @@ int enforce_new(const struct config *cfg, struct hallmodel *hm, const struct enf
     }
     load_key(ef);
     refresh_overrides(ef, wall, clock_mono_ms());
-    if (cfg->poweroff.enabled)
-        log_notice("power-off enforcement%s: at %02d:%02d on working days, %zu exempt patterns",
-                   cfg->poweroff.dry_run ? " (dry run)" : "", cfg->schedule.poweroff_s / 3600,
-                   cfg->schedule.poweroff_s / 60 % 60, cfg->poweroff.n_exempt);
+    if (cfg->poweroff.enabled) {
+        int at_s = cfg->schedule.poweroff_s;
+        char at[40];
+        if (at_s % 60)
+            snprintf(at, sizeof(at), "%02d:%02d:%02d", at_s / 3600, at_s / 60 % 60, at_s % 60);
+        else
+            snprintf(at, sizeof(at), "%02d:%02d", at_s / 3600, at_s / 60 % 60);
+        log_notice("power-off enforcement%s: at %s on working days, %zu exempt patterns",
+                   cfg->poweroff.dry_run ? " (dry run)" : "", at, cfg->poweroff.n_exempt);
+    }
     *out = ef;
     return 0;
 }

@@ -305,6 +305,7 @@ static void pc_command(struct commands *c, struct sim_device *d, const struct mq
         why = "replayed command";
     }
     if (r < 0) {
+        fprintf(stderr, "hallgw-sim: %s refused a command: %s\n", d->id, why ? why : strerror(-r));
         if (cmd.id[0])
             reply(c, d->id, cmd.id, "refused", why ? why : "refused");
         return;
@@ -313,6 +314,8 @@ static void pc_command(struct commands *c, struct sim_device *d, const struct mq
     case CMDSIGN_ACTION_POWEROFF:
         if (d->refuses) {
             reply(c, d->id, cmd.id, "refused", "the user is still working (simulated)");
+            fprintf(stderr, "hallgw-sim: %s refused the power-off: the user is still working\n",
+                    d->id);
             return;
         }
         reply(c, d->id, cmd.id, "accepted", "shutting down");
@@ -335,6 +338,7 @@ static void pc_command(struct commands *c, struct sim_device *d, const struct mq
         break;
     case CMDSIGN_ACTION_OTHER:
         reply(c, d->id, cmd.id, "refused", "unknown action");
+        fprintf(stderr, "hallgw-sim: %s refused a command: unknown action\n", d->id);
         break;
     }
 }

@@ -175,6 +175,17 @@ static double elapsed(const struct sim_hall *h)
     return h->wall_now - h->started;
 }
 
+/* pc-w03's scripted threat: a scan that started THREAT_AFTER_S into the run
+ * found one. Its av_threats (what the last scan found) stays 1 until a scan
+ * ordered later finds nothing (sim.c answers every ordered scan with 0). */
+#define THREAT_AFTER_S 120
+
+static bool threat_found(const struct sim_hall *h, const struct sim_device *d)
+{
+    return h->incidents && d->window == 3 && h->threat_sent &&
+           d->scanned_at < h->started + THREAT_AFTER_S;
+}
+
 static bool seat_staffed(struct sim_hall *h, struct sim_device *d, double t)
 {
     if (!hall_open(h, t) || lunch(h, t))
@@ -298,7 +309,7 @@ void simhall_report(struct sim_hall *h, size_t i, double t, sim_emit_fn emit, vo
     case SIM_PC: {
         if (d->off)
             return; /* a PC that is off says nothing */
-        if (h->incidents && d->window == 3 && !h->threat_sent && elapsed(h) >= 120) {
+        if (h->incidents && d->window == 3 && !h->threat_sent && elapsed(h) >= THREAT_AFTER_S) {
             char ev[256];
             snprintf(ev, sizeof(ev), "%s/%s/%s/event", h->prefix, h->hall, d->id);
             emit(arg, ev,
@@ -307,17 +318,20 @@ void simhall_report(struct sim_hall *h, size_t i, double t, sim_emit_fn emit, vo
                  false);
             h->threat_sent = true;
         }
-        double last_scan = d->scanned_at > 0                ? d->scanned_at
+        bool threat = threat_found(h, d);
+        double last_scan = threat                           ? h->started + THREAT_AFTER_S
+                           : d->scanned_at > 0              ? d->scanned_at
                            : h->incidents && d->window == 5 ? h->wall_now - 86400 * 9
                                                             : h->wall_now - 86400 * 2;
         snprintf(p, sizeof(p),
                  "{\"ts\":%.3f,\"power\":\"on\",\"cpu_pct\":%.1f,\"mem_pct\":%.1f,"
                  "\"disk_free_pct\":%d,\"uptime_s\":%d,\"users\":1,\"av_engine\":\"clamav\","
                  "\"av_realtime\":true,\"av_sig_updated\":%d,\"av_last_scan\":%d,"
-                 "\"av_last_scan_type\":\"quick\",\"av_threats\":0,\"net_fp\":\"fp-w%02d\","
+                 "\"av_last_scan_type\":\"quick\",\"av_threats\":%d,\"net_fp\":\"fp-w%02d\","
                  "\"usb_storage\":0}",
                  h->wall_now, 5 + rng_unit(h) * 30, 30 + rng_unit(h) * 30, 40 + d->window,
-                 (int)fmod(t, 86400), (int)h->wall_now - 3600 * 6, (int)last_scan, d->window);
+                 (int)fmod(t, 86400), (int)h->wall_now - 3600 * 6, (int)last_scan, threat ? 1 : 0,
+                 d->window);
         break;
     }
     }

@@ -206,6 +206,45 @@ static void test_every_fixture_format_is_covered(void **state)
         assert_true(seen[f]);
 }
 
+/* A Tasmota plug's ENERGY.Voltage and ENERGY.Current, as the fixture
+ * payloads carry them, land as voltage and current with the same values. */
+static void test_tasmota_fixture_energy_voltage_and_current_land_under_standard_names(void **state)
+{
+    (void)state;
+    struct fixture_set set;
+    fixtures_load("tasmota.jsonl", &set);
+    int seen = 0;
+    for (size_t i = 0; i < set.n; i++) {
+        const struct fixture *fx = &set.v[i];
+        json_t *doc = json_loadb(fx->payload, fx->payload_len, 0, NULL);
+        json_t *energy = json_object_get(doc, "ENERGY");
+        json_t *volts = json_object_get(energy, "Voltage");
+        json_t *amps = json_object_get(energy, "Current");
+        if (!json_is_number(volts) || !json_is_number(amps)) {
+            json_decref(doc);
+            continue;
+        }
+        struct route rt;
+        static struct reading r;
+        enum json_reject why;
+        assert_int_equal(topic_route(PREFIX, fx->topic, fx->topic_len, &rt), ROUTE_OK);
+        assert_int_equal(decode_message(&rt, fx->payload, fx->payload_len, NULL, &r, &why),
+                         DECODE_OK);
+        const struct metric *v = reading_find(&r, "voltage");
+        const struct metric *a = reading_find(&r, "current");
+        assert_non_null(v);
+        assert_non_null(a);
+        assert_true(v->type == METRIC_NUMBER && v->v.num == json_number_value(volts));
+        assert_true(a->type == METRIC_NUMBER && a->v.num == json_number_value(amps));
+        assert_null(reading_find(&r, "ENERGY_Voltage"));
+        assert_null(reading_find(&r, "ENERGY_Current"));
+        json_decref(doc);
+        seen++;
+    }
+    fixtures_free(&set);
+    assert_true(seen > 0); /* the fixture has a plug reporting both */
+}
+
 /* ---- targeted cases ---------------------------------------------------- */
 
 struct want {
@@ -560,9 +599,15 @@ static const struct decode_case cases[] = {
      .n_metrics = 1},
     {.name = "tasmota_energy_other_fields_pass_through_flattened",
      .topic = "tele/plug_w01/SENSOR",
-     .payload = "{\"ENERGY\":{\"Power\":41,\"Voltage\":229,\"TotalStartTime\":\"2026-01-01\"}}",
-     .metrics = {NUM("power_w", 41), NUM("ENERGY_Voltage", 229)},
+     .payload = "{\"ENERGY\":{\"Power\":41,\"Factor\":0.71,\"TotalStartTime\":\"2026-01-01\"}}",
+     .metrics = {NUM("power_w", 41), NUM("ENERGY_Factor", 0.71)},
      .absent = {"ENERGY_TotalStartTime", "ENERGY_Power"},
+     .n_metrics = 2},
+    {.name = "tasmota_energy_voltage_and_current_map_to_voltage_and_current",
+     .topic = "tele/plug_w01/SENSOR",
+     .payload = "{\"ENERGY\":{\"Voltage\":229,\"Current\":0.252}}",
+     .metrics = {NUM("voltage", 229), NUM("current", 0.252)},
+     .absent = {"ENERGY_Voltage", "ENERGY_Current"},
      .n_metrics = 2},
     {.name = "tasmota_sensor_with_only_text_is_empty",
      .topic = "tele/air_1/SENSOR",
@@ -833,6 +878,7 @@ int main(void)
     static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(test_every_fixture_line_decodes_as_its_expectation_says),
         cmocka_unit_test(test_every_fixture_format_is_covered),
+        cmocka_unit_test(test_tasmota_fixture_energy_voltage_and_current_land_under_standard_names),
         cmocka_unit_test(test_native_string_of_256_bytes_is_kept_and_257_is_dropped),
         cmocka_unit_test(test_native_key_of_64_bytes_is_kept_and_65_is_dropped),
         cmocka_unit_test(test_native_more_than_64_metrics_keeps_64_and_counts_the_rest),
