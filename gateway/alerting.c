@@ -210,11 +210,14 @@ static double held_until(struct alerting *al, const char *hall, const char *id, 
 }
 
 /* Feeds a verdict for (rule, subject) into its alert a (NULL: none yet),
- * creating the alert only when the condition is true. */
+ * creating the alert only when the condition is true. An unknown verdict
+ * changes nothing: a restored or pending alert waits for data. */
 static void apply_to(struct alerting *al, struct alert *a, const struct config_rule *r,
                      const char *subject, const struct hm_device *d, const char *hall,
                      const char *window, const struct rule_verdict *v, mono_ms now, double wall)
 {
+    if (v->unknown)
+        return;
     if (!a) {
         if (!v->condition)
             return;
@@ -272,9 +275,10 @@ static const char *baseline_of(struct alerting *al, const struct hm_device *d, c
     const char *b = strmap_get(al->baselines, key);
     if (b)
         return b;
-    /* Nothing to compare before the device reports the metric: no look-up. */
+    /* Nothing to compare before the device reports the metric live: no
+     * look-up, and nothing learnt from a retained copy. */
     const struct hm_value *v = hallmodel_value(d, metric);
-    if (!v || v->type != METRIC_STRING)
+    if (!v || v->type != METRIC_STRING || v->retained)
         return NULL;
     char value[READING_STRING_MAX + 1];
     if (!al->io.store ||
@@ -404,6 +408,9 @@ static void eval_window(struct alerting *al, const struct config_hall *h,
     snprintf(rt.hall, sizeof(rt.hall), "%s", h->id);
     snprintf(rt.device, sizeof(rt.device), "%s", w->seat ? w->seat : "");
     struct hm_device *seat = w->seat ? hallmodel_lookup(al->hm, &rt) : NULL;
+    /* The state shows a retained presence; the rules do not judge it. */
+    const struct hm_value *pv = seat ? hallmodel_value(seat, "presence") : NULL;
+    int presence = pv && pv->retained ? -1 : st.presence;
     for (size_t i = 0; i < cfg->n_rules; i++) {
         const struct config_rule *r = &cfg->rules[i];
         if (!r->enabled || r->type != RULE_UNSTAFFED || !w->seat)
@@ -411,7 +418,7 @@ static void eval_window(struct alerting *al, const struct config_hall *h,
         if (r->hall && fnmatch(r->hall, h->id, 0) != 0)
             continue;
         struct rule_verdict v;
-        rules_eval_unstaffed(r, st.open, st.presence, st.waiting, w->name ? w->name : w->id, &v);
+        rules_eval_unstaffed(r, st.open, presence, st.waiting, w->name ? w->name : w->id, &v);
         apply(al, r, w->id, seat, h->id, w->id, &v, now, (double)wall);
     }
 }

@@ -46,7 +46,8 @@ void enforce_scans_device(struct enforce *ef, const struct hm_device *d, time_t 
             continue;
         const struct hm_value *v = hallmodel_value(d, r->metric);
         struct pc_track *t = enforce_track(ef, d->id);
-        if (!v || v->type != METRIC_NUMBER || !t)
+        /* A retained copy alone orders nothing (DESIGN section 9). */
+        if (!v || v->type != METRIC_NUMBER || v->retained || !t)
             continue;
         char alert_id[ALERT_ID_MAX + 1], today[11];
         snprintf(alert_id, sizeof(alert_id), "%s:%s", r->name, d->id);

@@ -183,8 +183,15 @@ static void process(struct gateway *g, struct mqtt_msg *m, mono_ms now)
     if (g->batch_points == 0)
         g->batch_started = now;
     struct hm_device *dev = NULL;
-    if (ingest_message(&g->ingest, m->topic, m->topic_len, m->payload, m->payload_len, m->oversize,
-                       now, m->wall_ns, &g->batch, &dev) == INGEST_WRITTEN) {
+    /* A retained message is state: its values are marked so in the hall
+     * model, and no rule judges them (rules.h). */
+    enum ingest_outcome o =
+        m->retained
+            ? ingest_retained_message(&g->ingest, m->topic, m->topic_len, m->payload,
+                                      m->payload_len, m->oversize, now, m->wall_ns, &g->batch, &dev)
+            : ingest_message(&g->ingest, m->topic, m->topic_len, m->payload, m->payload_len,
+                             m->oversize, now, m->wall_ns, &g->batch, &dev);
+    if (o == INGEST_WRITTEN) {
         g->batch_points++;
         time_t wall = (time_t)(m->wall_ns / 1000000000);
         /* Before alerting: a scan ordered holds the scan alert. Enforcement

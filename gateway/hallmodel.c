@@ -272,6 +272,7 @@ void hallmodel_update(struct hallmodel *hm, struct hm_device *d, const struct re
         free(v->str);
         v->str = NULL;
         v->type = m->type;
+        v->retained = rd->retained;
         if (m->type == METRIC_NUMBER)
             v->num = m->v.num;
         else if (m->type == METRIC_BOOL)

@@ -26,6 +26,10 @@ struct hm_value {
     bool b;
     double num;
     char *str; /* METRIC_STRING only */
+    /* Known only from retained messages (the broker's copy of an earlier
+     * reading): state to show, never a reason to act. A live reading of
+     * the key clears it. */
+    bool retained;
 };
 
 struct hm_device {
@@ -71,7 +75,8 @@ struct hm_device *hallmodel_resolve(struct hallmodel *hm, const struct route *r,
                                     enum hm_resolve *why);
 
 /* Records a decoded reading: availability, last seen, last values. Keys past
- * HM_MAX_VALUES are not kept (they are still written out). */
+ * HM_MAX_VALUES are not kept (they are still written out). The values of a
+ * reading delivered retained (rd->retained) are marked retained. */
 void hallmodel_update(struct hallmodel *hm, struct hm_device *d, const struct reading *rd,
                       mono_ms now, int64_t wall_ns);
 

@@ -138,10 +138,10 @@ int ingest_encode(struct hm_device *d, const struct reading *rd, int64_t ts_ns, 
     return lineproto_append(out, measurement, tags, device_tags(d, tags), fields, nf, ts_ns);
 }
 
-enum ingest_outcome ingest_message(struct ingest *in, const char *topic, size_t topic_len,
-                                   const char *payload, size_t payload_len, bool oversize,
-                                   mono_ms now, int64_t wall_ns, struct lp_buf *out,
-                                   struct hm_device **dev)
+static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size_t topic_len,
+                                      const char *payload, size_t payload_len, bool oversize,
+                                      bool retained, mono_ms now, int64_t wall_ns,
+                                      struct lp_buf *out, struct hm_device **dev)
 {
     struct route r;
     switch (topic_route(in->cfg->mqtt.prefix, topic, topic_len, &r)) {
@@ -196,6 +196,7 @@ enum ingest_outcome ingest_message(struct ingest *in, const char *topic, size_t 
     }
     if (in->rd.dropped_keys)
         metrics_add(MET_KEYS_DROPPED, in->rd.dropped_keys);
+    in->rd.retained = retained;
 
     int64_t ts_ns = ingest_timestamp_ns(in->rd.ts, wall_ns);
     /* The caller flushes batches long before out reaches its cap, so a
@@ -209,4 +210,22 @@ enum ingest_outcome ingest_message(struct ingest *in, const char *topic, size_t 
     if (dev)
         *dev = d;
     return INGEST_WRITTEN;
+}
+
+enum ingest_outcome ingest_message(struct ingest *in, const char *topic, size_t topic_len,
+                                   const char *payload, size_t payload_len, bool oversize,
+                                   mono_ms now, int64_t wall_ns, struct lp_buf *out,
+                                   struct hm_device **dev)
+{
+    return ingest_one(in, topic, topic_len, payload, payload_len, oversize, false, now, wall_ns,
+                      out, dev);
+}
+
+enum ingest_outcome ingest_retained_message(struct ingest *in, const char *topic, size_t topic_len,
+                                            const char *payload, size_t payload_len, bool oversize,
+                                            mono_ms now, int64_t wall_ns, struct lp_buf *out,
+                                            struct hm_device **dev)
+{
+    return ingest_one(in, topic, topic_len, payload, payload_len, oversize, true, now, wall_ns, out,
+                      dev);
 }

@@ -39,12 +39,20 @@ struct ingest {
 void ingest_init(struct ingest *in, const struct config *cfg, struct hallmodel *hm);
 void ingest_set_config(struct ingest *in, const struct config *cfg);
 
-/* Processes one message, appending its point (if any) to out. On INGEST_WRITTEN
- * *dev (if not NULL) is the device it was about. */
+/* Processes one live message, appending its point (if any) to out. On
+ * INGEST_WRITTEN *dev (if not NULL) is the device it was about. */
 enum ingest_outcome ingest_message(struct ingest *in, const char *topic, size_t topic_len,
                                    const char *payload, size_t payload_len, bool oversize,
                                    mono_ms now, int64_t wall_ns, struct lp_buf *out,
                                    struct hm_device **dev);
+
+/* As ingest_message, for a message the broker delivered retained: it is
+ * written out and kept as state, and its values are marked retained in the
+ * hall model (rules do not judge them) until a live reading replaces them. */
+enum ingest_outcome ingest_retained_message(struct ingest *in, const char *topic, size_t topic_len,
+                                            const char *payload, size_t payload_len, bool oversize,
+                                            mono_ms now, int64_t wall_ns, struct lp_buf *out,
+                                            struct hm_device **dev);
 
 /* Chooses the point's timestamp: the device's ts when sane, else wall_ns. */
 int64_t ingest_timestamp_ns(double device_ts, int64_t wall_ns);

@@ -38,6 +38,7 @@ struct metric {
 
 struct reading {
     enum msg_class cls;
+    bool retained; /* delivered retained by the broker: set by ingest, not by reading_reset */
     enum availability status;        /* MSG_STATUS; for other classes AVAIL_UNKNOWN */
     double ts;                       /* device timestamp, unix seconds; 0 when absent */
     char event[READING_KEY_MAX + 1]; /* MSG_EVENT: the event type */

@@ -48,16 +48,32 @@ bool rules_is_device_rule(enum rule_type t)
     return false;
 }
 
-static const struct hm_value *number(const struct hm_device *d, const char *metric)
+/* The value of key in d when a rule may judge it: received live (not only
+ * retained). NULL otherwise, with out->unknown set. */
+static const struct hm_value *judged(const struct hm_device *d, const char *key,
+                                     struct rule_verdict *out)
 {
-    const struct hm_value *v = hallmodel_value(d, metric);
-    return v && v->type == METRIC_NUMBER ? v : NULL;
+    const struct hm_value *v = hallmodel_value(d, key);
+    if (v && !v->retained)
+        return v;
+    out->unknown = true;
+    return NULL;
+}
+
+static const struct hm_value *number(const struct hm_device *d, const char *metric,
+                                     struct rule_verdict *out)
+{
+    const struct hm_value *v = judged(d, metric, out);
+    if (v && v->type == METRIC_NUMBER)
+        return v;
+    out->unknown = true;
+    return NULL;
 }
 
 static void eval_threshold(const struct config_rule *r, const struct hm_device *d, bool was_active,
                            struct rule_verdict *out)
 {
-    const struct hm_value *v = number(d, r->metric);
+    const struct hm_value *v = number(d, r->metric, out);
     if (!v)
         return;
     double x = v->num;
@@ -76,6 +92,7 @@ static void eval_threshold(const struct config_rule *r, const struct hm_device *
 static void eval_stale(const struct config_rule *r, const struct hm_device *d,
                        const struct rules_device_input *in, struct rule_verdict *out)
 {
+    /* Absence of data is the condition itself: never unknown. */
     mono_ms last = d->last_seen > in->started ? d->last_seen : in->started;
     int64_t silent_ms = in->now - last;
     if (d->avail == AVAIL_OFFLINE) {
@@ -96,7 +113,7 @@ static void eval_stale(const struct config_rule *r, const struct hm_device *d,
 static void eval_wait_time(const struct config_rule *r, const struct hm_device *d,
                            struct rule_verdict *out)
 {
-    const struct hm_value *v = number(d, "longest_wait_s");
+    const struct hm_value *v = number(d, "longest_wait_s", out);
     if (!v)
         return;
     out->has_value = true;
@@ -110,7 +127,7 @@ static void eval_wait_time(const struct config_rule *r, const struct hm_device *
 static void eval_max_age(const struct config_rule *r, const struct hm_device *d,
                          const struct rules_device_input *in, struct rule_verdict *out)
 {
-    const struct hm_value *v = number(d, r->metric);
+    const struct hm_value *v = number(d, r->metric, out);
     if (!v)
         return;
     double age_s = (double)in->wall - v->num;
@@ -125,9 +142,13 @@ static void eval_max_age(const struct config_rule *r, const struct hm_device *d,
 static void eval_baseline(const struct config_rule *r, const struct hm_device *d,
                           const struct rules_device_input *in, struct rule_verdict *out)
 {
-    const struct hm_value *v = hallmodel_value(d, r->metric);
-    if (!v || !in->baseline)
+    const struct hm_value *v = judged(d, r->metric, out);
+    if (!v)
         return;
+    if (!in->baseline) {
+        out->unknown = true;
+        return;
+    }
     char buf[32];
     const char *now_val = buf;
     if (v->type == METRIC_STRING)
@@ -142,6 +163,7 @@ static void eval_baseline(const struct config_rule *r, const struct hm_device *d
                  "%s changed from the approved %.100s to %.100s", r->metric, in->baseline, now_val);
 }
 
+/* Judged on the config and the date alone: never unknown. */
 static void eval_maintenance(const struct hm_device *d, const struct rules_device_input *in,
                              struct rule_verdict *out)
 {
@@ -164,9 +186,11 @@ static void eval_maintenance(const struct hm_device *d, const struct rules_devic
 
 static void eval_equipment_status(const struct hm_device *d, struct rule_verdict *out)
 {
-    const struct hm_value *v = hallmodel_value(d, "status");
-    if (!v || v->type != METRIC_STRING)
+    const struct hm_value *v = judged(d, "status", out);
+    if (!v || v->type != METRIC_STRING) {
+        out->unknown = true;
         return;
+    }
     out->condition = strcmp(v->str, "ok") != 0;
     if (!out->condition)
         return;
@@ -180,6 +204,7 @@ void rules_eval_device(const struct config_rule *r, const struct config_schedule
                        const struct hm_device *d, const struct rules_device_input *in,
                        struct rule_verdict *out)
 {
+    out->unknown = false;
     out->condition = false;
     out->has_value = false;
     out->value = 0;
@@ -220,8 +245,12 @@ void rules_eval_unstaffed(const struct config_rule *r, bool expected_staffed, in
 {
     memset(out, 0, sizeof(*out));
     out->for_ms = r->for_ms;
-    if (!expected_staffed || presence != 0)
+    if (!expected_staffed || presence > 0)
         return;
+    if (presence < 0) {
+        out->unknown = true; /* the seat has not reported live */
+        return;
+    }
     out->condition = true;
     if (waiting > 0) {
         if (r->for_when_waiting_ms >= 0)

@@ -18,7 +18,13 @@
 #include "hallmodel.h"
 #include "reading.h"
 
+/* A verdict is unknown when the rule can not be judged for lack of data:
+ * the value it needs was never received (since the start), or is known only
+ * from a retained message. An unknown verdict changes nothing: an active
+ * alert stays active, a pending one pending, and nothing new is raised.
+ * Rules about absence of data (stale) are never unknown. */
 struct rule_verdict {
+    bool unknown; /* when true, condition is false and means nothing */
     bool condition;
     int64_t for_ms; /* how long the condition must hold before firing */
     bool has_value;
@@ -47,7 +53,8 @@ struct rules_device_input {
 };
 
 /* Evaluates a device rule (rules_is_device_rule) on d, whose scope the
- * caller has checked. A rule not in force (`when`) has a false condition. */
+ * caller has checked. A rule not in force (`when`) has a false condition;
+ * one whose value is missing or retained only is unknown. */
 void rules_eval_device(const struct config_rule *r, const struct config_schedule *s,
                        const struct hm_device *d, const struct rules_device_input *in,
                        struct rule_verdict *out);
@@ -55,7 +62,8 @@ void rules_eval_device(const struct config_rule *r, const struct config_schedule
 /* Evaluates an unstaffed rule on a window: expected staffed (schedule and
  * lunch duty), the seat's presence (-1 unknown, 0 empty, 1 staffed) and the
  * people waiting for it (-1 unknown). The delay is for_when_waiting while
- * people wait (when the rule has one), else for. */
+ * people wait (when the rule has one), else for. An expected staffed window
+ * whose presence is unknown gives an unknown verdict. */
 void rules_eval_unstaffed(const struct config_rule *r, bool expected_staffed, int presence,
                           double waiting, const char *window_name, struct rule_verdict *out);
 

@@ -165,9 +165,6 @@ def test_10000_retained_messages_on_subscribe_send_no_command():
         assert gw.stop() == 0
 
 
-@faultlib.known_bug("alerts fire from retained data alone: process() skips alerting_on_reading "
-                    "for a retained message, but the retained value stays in the hall model and "
-                    "alerting_tick -> eval_device evaluates it at the next tick")
 def test_10000_retained_messages_on_subscribe_raise_no_alert():
     with Stack("flood-retained-alert") as st:
         gw, pub = retained_stack(st)

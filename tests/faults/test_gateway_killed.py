@@ -92,9 +92,6 @@ def test_sigkill_mid_burst_then_restart_replays_the_spool():
         assert gw.stop() == 0
 
 
-@faultlib.known_bug("a restored threshold alert resolves at the first tick after a restart: "
-                    "rules.c eval_threshold gives condition=false for a metric with no value yet, "
-                    "and alerting.c apply_to resolves the restored alert")
 def test_sigkill_keeps_a_firing_alert_the_same_alert():
     with Stack("gw-sigkill-alert") as st:
         gw = st.hallgw(devices=DEVICES, extra=RULES, http=True)

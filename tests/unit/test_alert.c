@@ -1,5 +1,6 @@
 /* The alert lifecycle: pending, firing after `for`, cancel, resolve, ack,
- * manual resolve of events, a new occurrence, and the JSON a user sees. */
+ * manual resolve of events, a new occurrence, and the JSON a user sees; and
+ * what the rules make of data that is missing or only retained. */
 #include "alert.h"
 
 #include <errno.h>
@@ -9,10 +10,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
+
+#include "alerting.h"
+#include "config.h"
+#include "hallmodel.h"
+#include "reading.h"
+#include "rules.h"
+#include "store.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define SEC INT64_C(1000)
@@ -630,6 +640,250 @@ static void test_alert_json_of_the_worst_alert_fits_alert_json_max(void **state)
     json_decref(j);
 }
 
+/* ---- Unknown and retained data ---------------------------------------------- */
+
+static const char *const rules_conf =
+    "gateway = { timezone = \"UTC\"; };\n"
+    "mqtt = { uri = \"tcp://127.0.0.1:1883\"; };\n"
+    "schedule = { weekdays = [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\",\"sat\",\"sun\"];\n"
+    "  open = \"00:00\"; close = \"23:59\"; };\n"
+    "halls = ( { id = \"h1\"; windows = ( { id = \"w01\"; seat = \"seat-1\"; } ); } );\n"
+    "devices = ( { id = \"env-1\"; hall = \"h1\"; kind = \"env\"; },\n"
+    "  { id = \"seat-1\"; hall = \"h1\"; kind = \"seat\"; window = \"w01\"; } );\n"
+    "rules = ( { name = \"co2-high\"; type = \"threshold\"; kind = \"env\"; metric = \"co2\";\n"
+    "  above = 1000.0; clear_at = 900.0; when = \"always\"; },\n"
+    "  { name = \"sensor-stale\"; type = \"stale\"; kind = \"env\"; for = \"10m\"; },\n"
+    "  { name = \"unstaffed\"; type = \"unstaffed\"; for = \"0s\"; when = \"always\"; } );\n";
+
+struct gw {
+    char dir[64], conf[96], db[96];
+    struct config *cfg;
+    struct hallmodel *hm;
+    struct store *st;
+    struct alerting *al;
+    int transitions; /* messages on hall/<hall>/alerts */
+    char last[ALERT_JSON_MAX];
+};
+
+static void count_alert(void *ctx, const char *topic, const char *payload, size_t len,
+                        bool retained)
+{
+    struct gw *g = ctx;
+    size_t tl = strlen(topic);
+    if (retained || tl < 7 || strcmp(topic + tl - 7, "/alerts") != 0)
+        return;
+    g->transitions++;
+    snprintf(g->last, sizeof(g->last), "%.*s", (int)len, payload);
+}
+
+/* Starts the alerting of a gateway (again, on the same store: a restart). */
+static void gw_start(struct gw *g)
+{
+    struct alerting_io io = {.ctx = g, .publish = count_alert};
+    const char *why = NULL;
+    assert_int_equal(hallmodel_new(g->cfg, &g->hm), 0);
+    assert_int_equal(store_open(g->db, false, &g->st, &why), 0);
+    io.store = g->st;
+    assert_int_equal(alerting_new(g->cfg, g->hm, &io, T0_MONO, &g->al), 0);
+}
+
+static void gw_stop(struct gw *g)
+{
+    alerting_free(g->al);
+    store_close(g->st);
+    hallmodel_free(g->hm);
+    g->al = NULL;
+    g->st = NULL;
+    g->hm = NULL;
+}
+
+static void gw_up(struct gw *g)
+{
+    struct config_errors e;
+    memset(g, 0, sizeof(*g));
+    snprintf(g->dir, sizeof(g->dir), "/tmp/test_alert.XXXXXX");
+    assert_non_null(mkdtemp(g->dir));
+    snprintf(g->conf, sizeof(g->conf), "%s/hallgw.conf", g->dir);
+    snprintf(g->db, sizeof(g->db), "%s/state.db", g->dir);
+    FILE *f = fopen(g->conf, "w");
+    assert_non_null(f);
+    fputs(rules_conf, f);
+    fclose(f);
+    if (config_load(g->conf, &g->cfg, &e) < 0) {
+        config_errors_print(&e, stderr);
+        fail_msg("the test config does not load");
+    }
+    gw_start(g);
+}
+
+static void gw_down(struct gw *g)
+{
+    char path[128];
+    gw_stop(g);
+    config_free(g->cfg);
+    static const char *const files[] = {"hallgw.conf", "state.db", "state.db-wal", "state.db-shm"};
+    for (size_t i = 0; i < N_ELEMS(files); i++) {
+        snprintf(path, sizeof(path), "%s/%s", g->dir, files[i]);
+        remove(path);
+    }
+    rmdir(g->dir);
+}
+
+/* A reading of one number from hall h1's device id, live or retained, as
+ * ingest records it; a live one is evaluated at once, as the gateway does. */
+static void send(struct gw *g, const char *id, const char *key, double v, bool retained,
+                 mono_ms now)
+{
+    static struct reading rd;
+    struct route rt = {.format = FORMAT_NATIVE, .hall = "h1"};
+    enum hm_resolve why;
+    snprintf(rt.device, sizeof(rt.device), "%s", id);
+    struct hm_device *d = hallmodel_resolve(g->hm, &rt, &why);
+    assert_non_null(d);
+    reading_reset(&rd, MSG_TELEMETRY);
+    rd.retained = retained;
+    if (strcmp(key, "presence") == 0)
+        assert_int_equal(reading_add_bool(&rd, key, v != 0), 0);
+    else
+        assert_int_equal(reading_add_number(&rd, key, v), 0);
+    hallmodel_update(g->hm, d, &rd, now, (int64_t)wall_at(now) * 1000000000);
+    if (!retained)
+        alerting_on_reading(g->al, d, &rd, (time_t)wall_at(now), now);
+}
+
+static void tick(struct gw *g, mono_ms now)
+{
+    alerting_tick(g->al, (time_t)wall_at(now), now);
+}
+
+static enum alert_state state_of(struct gw *g, const char *id)
+{
+    const struct alert *a = alerting_find(g->al, "h1", id);
+    return a ? a->state : ALERT_INACTIVE;
+}
+
+static void count_one(const struct alert *a, void *arg)
+{
+    (void)a;
+    (*(int *)arg)++;
+}
+
+/* Alerts in any active state, pending ones included. */
+static int count_all(struct gw *g)
+{
+    int n = 0;
+    alerting_foreach(g->al, count_one, &n);
+    return n;
+}
+
+static void test_restored_alert_stays_firing_until_data_says_otherwise(void **state)
+{
+    struct gw g;
+
+    (void)state;
+    gw_up(&g);
+    send(&g, "env-1", "co2", 1500, false, T0_MONO);
+    assert_int_equal(state_of(&g, "co2-high:env-1"), ALERT_FIRING);
+    assert_int_equal(g.transitions, 1);
+
+    /* A restart: the alert comes back from the store, the hall model empty. */
+    gw_stop(&g);
+    gw_start(&g);
+    assert_int_equal(alerting_active_count(g.al), 1);
+    for (int i = 1; i <= 5; i++)
+        tick(&g, T0_MONO + i * SEC);
+    assert_int_equal(state_of(&g, "co2-high:env-1"), ALERT_FIRING);
+    assert_int_equal(g.transitions, 1); /* not resolved, not raised again */
+
+    /* A retained copy of the reading does not decide either. */
+    send(&g, "env-1", "co2", 800, true, T0_MONO + 6 * SEC);
+    tick(&g, T0_MONO + 7 * SEC);
+    assert_int_equal(state_of(&g, "co2-high:env-1"), ALERT_FIRING);
+    assert_int_equal(g.transitions, 1);
+
+    /* Still high, live: the same alert goes on. */
+    send(&g, "env-1", "co2", 1600, false, T0_MONO + 8 * SEC);
+    assert_int_equal(state_of(&g, "co2-high:env-1"), ALERT_FIRING);
+    assert_int_equal(g.transitions, 1);
+
+    /* Low, live: it resolves. */
+    send(&g, "env-1", "co2", 800, false, T0_MONO + 9 * SEC);
+    assert_int_equal(state_of(&g, "co2-high:env-1"), ALERT_INACTIVE);
+    assert_int_equal(g.transitions, 2);
+    assert_non_null(strstr(g.last, "\"resolved\""));
+    gw_down(&g);
+}
+
+static void test_retained_values_raise_nothing_live_ones_do(void **state)
+{
+    struct gw g;
+
+    (void)state;
+    gw_up(&g);
+    send(&g, "env-1", "co2", 5000, true, T0_MONO);
+    send(&g, "seat-1", "presence", 0, true, T0_MONO);
+    for (int i = 1; i <= 3; i++)
+        tick(&g, T0_MONO + i * SEC);
+    assert_int_equal(count_all(&g), 0);
+    assert_int_equal(g.transitions, 0);
+
+    /* The same values live do raise their alerts. */
+    send(&g, "env-1", "co2", 5000, false, T0_MONO + 4 * SEC);
+    assert_int_equal(state_of(&g, "co2-high:env-1"), ALERT_FIRING);
+    send(&g, "seat-1", "presence", 0, false, T0_MONO + 5 * SEC);
+    assert_int_equal(state_of(&g, "unstaffed:w01"), ALERT_FIRING);
+    assert_int_equal(g.transitions, 2);
+
+    /* A retained copy later keeps them as they are. */
+    send(&g, "env-1", "co2", 400, true, T0_MONO + 6 * SEC);
+    send(&g, "seat-1", "presence", 1, true, T0_MONO + 6 * SEC);
+    tick(&g, T0_MONO + 7 * SEC);
+    assert_int_equal(state_of(&g, "co2-high:env-1"), ALERT_FIRING);
+    assert_int_equal(state_of(&g, "unstaffed:w01"), ALERT_FIRING);
+    assert_int_equal(g.transitions, 2);
+    gw_down(&g);
+}
+
+static void test_rules_missing_or_retained_value_is_unknown_silence_is_not(void **state)
+{
+    struct gw g;
+    struct rule_verdict v;
+
+    (void)state;
+    gw_up(&g);
+    const struct config_rule *co2 = &g.cfg->rules[0], *stale = &g.cfg->rules[1];
+    struct route rt = {.format = FORMAT_NATIVE, .hall = "h1", .device = "env-1"};
+    struct hm_device *d = hallmodel_lookup(g.hm, &rt);
+    assert_non_null(d);
+    struct rules_device_input in = {.wall = (time_t)T0_WALL, .now = T0_MONO, .started = T0_MONO};
+
+    rules_eval_device(co2, &g.cfg->schedule, d, &in, &v);
+    assert_true(v.unknown); /* never reported */
+    assert_false(v.condition);
+    send(&g, "env-1", "co2", 1500, true, T0_MONO);
+    rules_eval_device(co2, &g.cfg->schedule, d, &in, &v);
+    assert_true(v.unknown); /* retained only */
+    send(&g, "env-1", "co2", 1500, false, T0_MONO);
+    rules_eval_device(co2, &g.cfg->schedule, d, &in, &v);
+    assert_false(v.unknown);
+    assert_true(v.condition);
+
+    /* Silence is what a stale rule judges: a device unheard for long goes
+     * stale, with no value to judge. */
+    in.now = T0_MONO + 11 * MIN;
+    rules_eval_device(stale, &g.cfg->schedule, d, &in, &v);
+    assert_false(v.unknown);
+    assert_true(v.condition);
+
+    /* A seat never heard from: unknown, not empty; outside hours: false. */
+    rules_eval_unstaffed(&g.cfg->rules[2], true, -1, -1, "w01", &v);
+    assert_true(v.unknown);
+    rules_eval_unstaffed(&g.cfg->rules[2], false, -1, -1, "w01", &v);
+    assert_false(v.unknown);
+    assert_false(v.condition);
+    gw_down(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -655,6 +909,9 @@ int main(void)
         cmocka_unit_test(test_alert_json_escapes_control_and_bad_bytes),
         cmocka_unit_test(test_alert_json_reports_a_short_buffer),
         cmocka_unit_test(test_alert_json_of_the_worst_alert_fits_alert_json_max),
+        cmocka_unit_test(test_restored_alert_stays_firing_until_data_says_otherwise),
+        cmocka_unit_test(test_retained_values_raise_nothing_live_ones_do),
+        cmocka_unit_test(test_rules_missing_or_retained_value_is_unknown_silence_is_not),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
