@@ -90,13 +90,20 @@ static int grow_table(struct hallmodel *hm, size_t want_devices)
     return 0;
 }
 
+void hallmodel_forget_tags(struct hm_device *d)
+{
+    free(d->lp_tags);
+    d->lp_tags = NULL;
+    d->lp_tags_len = 0;
+}
+
 static void demote(struct hm_device *d, void *arg)
 {
     (void)arg;
     d->registered = false;
     d->kind = KIND_UNKNOWN;
     d->window[0] = '\0';
-    d->lp_tags_len = 0;
+    hallmodel_forget_tags(d);
 }
 
 int hallmodel_apply_config(struct hallmodel *hm, const struct config *cfg)
@@ -121,7 +128,7 @@ int hallmodel_apply_config(struct hallmodel *hm, const struct config *cfg)
         d->kind = cd->kind;
         d->format = cd->format;
         snprintf(d->window, sizeof(d->window), "%s", cd->window ? cd->window : "");
-        d->lp_tags_len = 0;
+        hallmodel_forget_tags(d);
     }
     return 0;
 }
@@ -131,6 +138,7 @@ static void free_device(struct hm_device *d)
     for (unsigned i = 0; i < d->n_values; i++)
         free(d->values[i].str);
     free(d->values);
+    free(d->lp_tags);
     free(d);
 }
 

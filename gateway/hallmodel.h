@@ -43,10 +43,11 @@ struct hm_device {
     mono_ms last_seen; /* 0 = never */
     int64_t last_wall_ns;
     uint64_t messages;
-    /* Its tags as line protocol (lineproto_tagset()), kept by ingest:
-     * lp_tags_len 0 until built and after hall, window or kind change, -1
-     * when they do not fit here (they are then encoded with each point). */
-    char lp_tags[HM_LP_TAGS_MAX];
+    /* Its tags as line protocol (lineproto_tagset()), kept by ingest in
+     * an allocation of their size: lp_tags_len 0 until built and after
+     * hall, window or kind change (hallmodel_forget_tags()), -1 when they
+     * are longer than HM_LP_TAGS_MAX (then encoded with each point). */
+    char *lp_tags;
     int lp_tags_len;
     unsigned n_values, cap_values;
     struct hm_value *values; /* grows to at most HM_MAX_VALUES */
@@ -60,6 +61,10 @@ enum hm_resolve {
 };
 
 struct hallmodel;
+
+/* Drops the device's kept line-protocol tags: its hall, window or kind
+ * changed. */
+void hallmodel_forget_tags(struct hm_device *d);
 
 int hallmodel_new(const struct config *cfg, struct hallmodel **out);
 void hallmodel_free(struct hallmodel *hm); /* NULL does nothing */

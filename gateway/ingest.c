@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "decode.h"
@@ -82,9 +83,17 @@ static size_t device_tags(const struct hm_device *d, struct lp_tag tags[4])
 static void device_tagset(struct hm_device *d)
 {
     struct lp_tag tags[4];
+    char buf[HM_LP_TAGS_MAX];
     size_t nt = device_tags(d, tags);
-    int n = lineproto_tagset(d->lp_tags, sizeof(d->lp_tags), tags, nt);
-    d->lp_tags_len = n > 0 ? n : -1; /* -1: encoded with each point */
+    int n = lineproto_tagset(buf, sizeof(buf), tags, nt);
+    d->lp_tags = n > 0 ? malloc((size_t)n + 1) : NULL;
+    if (!d->lp_tags) {
+        d->lp_tags_len = -1; /* encoded with each point */
+        return;
+    }
+    memcpy(d->lp_tags, buf, (size_t)n);
+    d->lp_tags[n] = '\0';
+    d->lp_tags_len = n;
 }
 
 int ingest_encode(struct hm_device *d, const struct reading *rd, int64_t ts_ns, struct lp_buf *out)
