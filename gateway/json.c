@@ -287,6 +287,7 @@ struct parser {
     yajl_handle h;
     size_t ws_at;   /* first \v or \f in the payload; SIZE_MAX when none */
     bool finishing; /* in yajl_complete_parse(): all the text was read */
+    size_t end_at;  /* just past the top-level container; SIZE_MAX before */
     enum json_reject reject;
 
     struct grow levels; /* struct level */
@@ -751,7 +752,22 @@ static int close_level(struct parser *p, bool array)
     p->depth--;
     p->levels.len -= sizeof(struct level);
     p->arrays -= array;
+    if (p->depth == 0 && !p->finishing)
+        p->end_at = yajl_get_bytes_consumed(p->h);
     return 1;
+}
+
+/* yajl takes a string left open after the top-level value ({"a":1}"}) for
+ * one still arriving, and its end for the end of the text: only JSON
+ * whitespace may follow the top-level container. */
+static bool only_space_after(const struct parser *p)
+{
+    for (size_t i = p->end_at; i < p->len; i++) {
+        char c = p->payload[i];
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+            return false;
+    }
+    return true;
 }
 
 static int cb_start_map(void *ctx)
@@ -833,7 +849,7 @@ static enum json_reject run_parse(struct parser *p, struct arena *a)
         return p->reject;
     if (st != yajl_status_ok)
         return syntax_reason(p->payload, p->len);
-    if (p->ws_at != SIZE_MAX)
+    if (p->ws_at != SIZE_MAX || (p->end_at != SIZE_MAX && !only_space_after(p)))
         return JSON_SYNTAX;
     if (!p->root_object)
         return JSON_NOT_OBJECT;
@@ -895,7 +911,7 @@ enum json_reject json_flatten(const char *payload, size_t len, const struct json
     unsigned char text_mem[JSON_STACK_TEXT], key_mem[JSON_STACK_KEYS];
     struct key_slot slot_mem[JSON_STACK_SLOTS];
     struct arena a = {.mem = arena_mem, .cap = sizeof(arena_mem)};
-    struct parser p = {.payload = payload, .len = len, .lim = lim};
+    struct parser p = {.payload = payload, .len = len, .lim = lim, .end_at = SIZE_MAX};
     p.ws_at = odd_space_at(payload, len);
     grow_init(&p.levels, level_mem, sizeof(level_mem));
     grow_init(&p.keys, key_mem, sizeof(key_mem));
