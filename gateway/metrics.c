@@ -98,6 +98,8 @@ static const struct metric_desc descs[MET__COUNT] = {
       "Messages the gateway published."),
     C(MET_MQTT_PUBLISH_FAILURES, "hallgw_mqtt_publish_failures_total", "", "mqtt_publish_failures",
       "Publishes refused by the MQTT client."),
+    C(MET_MQTT_PERSIST_ERRORS, "hallgw_mqtt_persist_errors_total", "", "mqtt_persist_errors",
+      "MQTT in-flight messages that could not be written to state_dir (kept in memory)."),
     C(MET_ALERTS_FIRED, "hallgw_alert_transitions_total", "to=\"firing\"", "alerts_fired",
       "Alert transitions, by the state entered."),
     C(MET_ALERTS_ACKNOWLEDGED, "hallgw_alert_transitions_total", "to=\"acknowledged\"",

@@ -58,6 +58,7 @@ enum metric_id {
     MET_MQTT_CONNECT_FAILURES,
     MET_MQTT_PUBLISHED,
     MET_MQTT_PUBLISH_FAILURES,
+    MET_MQTT_PERSIST_ERRORS, /* in-flight messages not written to the log (kept in memory) */
     /* alerts and notifications */
     MET_ALERTS_FIRED,
     MET_ALERTS_ACKNOWLEDGED,

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "mqtt_persist.h"
 #include "queue.h"
 
 enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_UP, CONN_RETRY_WAIT };
@@ -47,6 +48,9 @@ struct outbox {
 
 struct mqtt {
     MQTTAsync client;
+    /* Paho keeps a pointer to it for the client's life; context is m. */
+    MQTTClient_persistence persistence;
+    char *persistence_dir;
     char *uri, *client_id, *username, *password;
     char *ca_file, *cert_file, *key_file;
     char *will_topic, *online_payload, *will_payload;
@@ -81,6 +85,92 @@ static void outbox_stop(struct mqtt *m);
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
+}
+
+/* ---- persistence: mqtt_persist behind Paho's interface ---------------------
+ * Buffers handed to Paho come from MQTTAsync_malloc: Paho frees them with its
+ * own (tracking) allocator. A put that cannot reach the disk still succeeds
+ * for Paho: the record is kept in memory (and counted by mqtt_persist), so
+ * Paho never reads back less than it stored. */
+
+static void *paho_alloc(size_t n)
+{
+    return MQTTAsync_malloc(n);
+}
+
+static int pst_open(void **handle, const char *client_id, const char *server_uri, void *ctx)
+{
+    (void)server_uri;
+    struct mqtt *m = ctx;
+    struct mqtt_persist *p;
+    if (mqtt_persist_open(m->persistence_dir, client_id, &p) < 0)
+        return MQTTCLIENT_PERSISTENCE_ERROR;
+    *handle = p;
+    return 0;
+}
+
+static int pst_close(void *handle)
+{
+    mqtt_persist_close(handle);
+    return 0;
+}
+
+static int pst_put(void *handle, char *key, int n, char *bufs[], int lens[])
+{
+    int rc = mqtt_persist_put(handle, key, n, bufs, lens);
+    return rc == 0 || (rc != -ENOMEM && rc != -EINVAL) ? 0 : MQTTCLIENT_PERSISTENCE_ERROR;
+}
+
+static int pst_get(void *handle, char *key, char **buf, int *len)
+{
+    return mqtt_persist_get(handle, key, paho_alloc, buf, len) == 0
+               ? 0
+               : MQTTCLIENT_PERSISTENCE_ERROR;
+}
+
+static int pst_remove(void *handle, char *key)
+{
+    mqtt_persist_remove(handle, key); /* a failed write is counted; gone from memory */
+    return 0;
+}
+
+static int pst_keys(void *handle, char ***keys, int *n)
+{
+    if (mqtt_persist_keys(handle, paho_alloc, keys, n) == 0)
+        return 0;
+    for (int i = 0; i < *n; i++)
+        MQTTAsync_free((*keys)[i]);
+    if (*keys)
+        MQTTAsync_free(*keys);
+    *keys = NULL;
+    *n = 0;
+    return MQTTCLIENT_PERSISTENCE_ERROR;
+}
+
+static int pst_clear(void *handle)
+{
+    mqtt_persist_clear(handle);
+    return 0;
+}
+
+static int pst_containskey(void *handle, char *key)
+{
+    return mqtt_persist_contains(handle, key) ? 0 : MQTTCLIENT_PERSISTENCE_ERROR;
+}
+
+static void persistence_init(struct mqtt *m)
+{
+    m->persistence = (MQTTClient_persistence){
+        .context = m,
+        .popen = pst_open,
+        .pclose = pst_close,
+        .pput = pst_put,
+        .pget = pst_get,
+        .premove = pst_remove,
+        .pkeys = pst_keys,
+        .pclear = pst_clear,
+        .pcontainskey = pst_containskey,
+    };
 }
 
 static void wake_owner(struct mqtt *m)
@@ -236,10 +326,12 @@ int mqtt_new(const struct mqtt_options *o, struct mqtt **out)
     MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
     co.MQTTVersion = MQTTVERSION_3_1_1;
     co.sendWhileDisconnected = 0;
+    m->persistence_dir = dup_or_null(o->persistence_dir);
+    persistence_init(m);
     int rc = MQTTAsync_createWithOptions(&m->client, m->uri, m->client_id,
-                                         o->persistence_dir ? MQTTCLIENT_PERSISTENCE_DEFAULT
+                                         m->persistence_dir ? MQTTCLIENT_PERSISTENCE_USER
                                                             : MQTTCLIENT_PERSISTENCE_NONE,
-                                         (void *)o->persistence_dir, &co);
+                                         m->persistence_dir ? &m->persistence : NULL, &co);
     if (rc != MQTTASYNC_SUCCESS) {
         log_err("mqtt: cannot create client for %s: %s", m->uri, MQTTAsync_strerror(rc));
         m->client = NULL;
@@ -620,5 +712,6 @@ void mqtt_free(struct mqtt *m)
     free(m->will_topic);
     free(m->online_payload);
     free(m->will_payload);
+    free(m->persistence_dir);
     free(m);
 }

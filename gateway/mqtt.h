@@ -46,10 +46,14 @@ struct mqtt_options {
     struct queue *inbox;   /* NULL: received messages are dropped (publish-only clients) */
     int64_t inbox_wait_ms; /* backpressure: how long a full inbox may hold the callback */
     size_t max_payload;    /* larger payloads are not copied (oversize) */
-    /* Directory for Paho's file persistence, or NULL for none. Paho
-     * acknowledges a QoS 1 message as soon as it reads it; with persistence
-     * a message it has read but not yet handed over (at a disconnect) is kept
-     * on disk and handed over after the next start, instead of lost. */
+    /* Directory for the client's persistence (mqtt_persist.h: the log
+     * <dir>/<client_id>.log), or NULL for none. Paho acknowledges a QoS 1
+     * message as soon as it reads it; with persistence a message it has read
+     * but not yet handed over (at a disconnect) is kept on disk and handed
+     * over after the next start, instead of lost; so are QoS 1 publishes not
+     * yet acknowledged by the broker. A disk that cannot be written costs
+     * that durability (counted in mqtt_persist_errors), never a message of
+     * the running client. */
     const char *persistence_dir;
 };
 
@@ -76,8 +80,8 @@ bool mqtt_is_connected(const struct mqtt *m);
 bool mqtt_take_subscribed(struct mqtt *m);
 
 /* Publishes; thread-safe, never waits for Paho: the message is copied into
- * the outbox, which a thread of the client hands to Paho in order (Paho's
- * QoS 1 persistence, a file per publish, is written there too). Returns 0,
+ * the outbox, which a thread of the client hands to Paho in order (the
+ * QoS 1 persistence record, one write(), is written there too). Returns 0,
  * -ENOTCONN (not connected, or stopping) or -EIO (out of memory, or
  * MQTT_OUTBOX_MAX publishes already waiting). A failure later, in Paho,
  * counts mqtt_publish_failures like these. */

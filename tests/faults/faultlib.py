@@ -90,23 +90,3 @@ def run(tests):
         w.__name__ = t.__name__
         wrapped.append(w)
     harness.run(wrapped)
-
-
-def known_bug(description):
-    """Marks a test that fails because of a known gateway bug (described).
-    Its failure is reported as KNOWN BUG and does not fail the suite; once the
-    bug is fixed it passes and says the marker can go."""
-    def wrap(t):
-        def w():
-            harness.Stack.keep_failed = False
-            try:
-                t()
-            except AssertionError as e:
-                log("KNOWN BUG", t.__name__, "-", description, "-", e)
-                return
-            finally:
-                harness.Stack.keep_failed = True
-            log("FIXED", t.__name__, "passes now: remove its known_bug marker (%s)" % description)
-        w.__name__ = t.__name__
-        return w
-    return wrap

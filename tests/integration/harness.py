@@ -460,8 +460,6 @@ class Stack:
     """Context manager: a temp dir with mosquitto and influxd; keeps the
     directory and prints the logs when the test fails."""
 
-    keep_failed = True  # False: remove the directory of a failed test too
-
     def __init__(self, name, influx=True):
         self.name = name
         self.want_influx = influx
@@ -491,7 +489,7 @@ class Stack:
         if self.influx:
             self.influx.stop()
         self.mqtt.stop()
-        if et is None or not self.keep_failed:
+        if et is None:
             shutil.rmtree(self.dir, ignore_errors=True)
         else:
             print("test directory kept: %s" % self.dir)
