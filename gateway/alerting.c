@@ -116,9 +116,10 @@ static void announce(struct alerting *al, struct alert *a, enum alert_transition
     case AT_CANCELLED:
         return; /* pending alerts are not announced */
     }
-    log_notice("alert %s %s: %s", a->id, alert_transition_name(t), a->summary);
-    /* Published first: the store writer's sync to disk happens meanwhile. */
+    /* Published first: the log line and the store writer's sync to disk
+     * come after. */
     publish_alert(al, a, t);
+    log_notice("alert %s %s: %s", a->id, alert_transition_name(t), a->summary);
     record(al, a, t);
     if (al->io.alert_point)
         /* Sub-second: two transitions in one second must stay two points. */

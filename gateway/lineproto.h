@@ -73,6 +73,18 @@ int lineproto_append_tagset(struct lp_buf *b, const char *measurement, const cha
                             size_t tagset_len, const struct lp_field *fields, size_t n_fields,
                             int64_t ts_ns);
 
+/* Characters each element escapes with a backslash. */
+#define LP_MEASUREMENT_ESCAPES ", "
+#define LP_KEY_ESCAPES ",= " /* tag keys, tag values, field keys */
+#define LP_STRING_ESCAPES "\"\\"
+
+/* True when text (n bytes) is strict UTF-8 (no overlong forms, no
+ * surrogates, nothing past U+10FFFF) without ASCII control characters: what
+ * every reader of line protocol reads back unchanged. */
+bool lineproto_text_clean(const char *text, size_t n);
+
+/* ---- lineproto_parse.c ---------------------------------------------------- */
+
 /* A parsed point; strings point into storage owned by the struct. */
 struct lp_point {
     char *measurement;
