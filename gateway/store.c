@@ -377,6 +377,38 @@ int store_grow(void **v, size_t *cap, size_t n, size_t elem)
     return 0;
 }
 
+int store_read_rows(struct store *st, sqlite3_stmt *s, size_t elem, store_row_fn read,
+                    const char *what, void **out, size_t *n)
+{
+    char *v = NULL;
+    size_t cap = 0, count = 0;
+    int rc, err;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if ((err = store_grow((void **)&v, &cap, count, elem)) < 0) {
+            store_fail_with(st, err, "%s: out of memory", what);
+            goto fail;
+        }
+        memset(v + count * elem, 0, elem);
+        if ((err = read(st, s, v + count * elem)) < 0)
+            goto fail;
+        count++;
+    }
+    if (rc != SQLITE_DONE) {
+        err = store_fail(st, rc, "%s", what);
+        goto fail;
+    }
+    store_stmt_done(s);
+    *out = v;
+    *n = count;
+    return 0;
+
+fail:
+    store_stmt_done(s);
+    free(v);
+    return err;
+}
+
 /* ---- Opening and the schema ------------------------------------------------ */
 
 /* Why path could not be created, when its directory is to blame: SQLite

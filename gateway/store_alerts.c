@@ -227,40 +227,22 @@ static int read_alert(struct store *st, sqlite3_stmt *s, struct alert *a)
     return 0;
 }
 
+static int alert_row(struct store *st, sqlite3_stmt *s, void *row)
+{
+    return read_alert(st, s, row);
+}
+
 int store_load_active(struct store *st, struct alert **out, size_t *n)
 {
-    int err = 0, rc;
+    int err = 0;
     sqlite3_stmt *s = store_stmt_get(st, STMT_ACTIVE, &err);
-    struct alert *v = NULL;
-    size_t cap = 0, count = 0;
 
     *out = NULL;
     *n = 0;
     st->err[0] = '\0';
     if (!s)
         return err;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if ((err = store_grow((void **)&v, &cap, count, sizeof(*v))) < 0) {
-            store_fail_with(st, err, "load active alerts: out of memory");
-            goto out_free_rows;
-        }
-        if ((err = read_alert(st, s, &v[count])) < 0)
-            goto out_free_rows;
-        count++;
-    }
-    if (rc != SQLITE_DONE) {
-        err = store_fail(st, rc, "load active alerts");
-        goto out_free_rows;
-    }
-    store_stmt_done(s);
-    *out = v;
-    *n = count;
-    return 0;
-
-out_free_rows:
-    store_stmt_done(s);
-    free(v);
-    return err;
+    return store_read_rows(st, s, sizeof(**out), alert_row, "load active alerts", (void **)out, n);
 }
 
 /* ---- History --------------------------------------------------------------- */
@@ -285,13 +267,18 @@ static void read_history(sqlite3_stmt *s, struct store_history *h)
     h->has_value = store_col_value(&r, &h->value);
 }
 
+static int history_row(struct store *st, sqlite3_stmt *s, void *row)
+{
+    (void)st;
+    read_history(s, row);
+    return 0;
+}
+
 int store_history(struct store *st, double from, double to, const char *hall, size_t limit,
                   struct store_history **out, size_t *n)
 {
-    int err = 0, rc;
+    int err = 0;
     sqlite3_stmt *s = store_stmt_get(st, hall ? STMT_HISTORY_HALL : STMT_HISTORY, &err);
-    struct store_history *v = NULL;
-    size_t cap = 0, count = 0;
     struct store_binder b = {s, 0, SQLITE_OK};
 
     *out = NULL;
@@ -307,27 +294,12 @@ int store_history(struct store *st, double from, double to, const char *hall, si
         b.rc = sqlite3_bind_text(s, 4, hall, -1, SQLITE_STATIC);
     if (b.rc != SQLITE_OK) {
         err = store_fail(st, b.rc, "bind history query");
-        goto out_free_rows;
+        goto out_unbind;
     }
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if ((err = store_grow((void **)&v, &cap, count, sizeof(*v))) < 0) {
-            store_fail_with(st, err, "read history: out of memory");
-            goto out_free_rows;
-        }
-        read_history(s, &v[count++]);
-    }
-    if (rc != SQLITE_DONE) {
-        err = store_fail(st, rc, "read history");
-        goto out_free_rows;
-    }
-    store_stmt_done(s);
-    *out = v;
-    *n = count;
-    return 0;
+    return store_read_rows(st, s, sizeof(**out), history_row, "read history", (void **)out, n);
 
-out_free_rows:
+out_unbind:
     store_stmt_done(s);
-    free(v);
     return err;
 }
 

@@ -91,4 +91,14 @@ void store_rollback(struct store *st);
 /* Makes room for one more element in a growing array. */
 int store_grow(void **v, size_t *cap, size_t n, size_t elem);
 
+/* Reads one row of s into row (zeroed); 0, or a negative errno with st->err
+ * set. */
+typedef int (*store_row_fn)(struct store *st, sqlite3_stmt *s, void *row);
+
+/* Steps s (bound) to the end, each row read by read into a growing array of
+ * elem-byte rows: on 0, *out (free() it) holds *n rows; on an error, named
+ * by what in st->err, nothing. s is left ready for its next use. */
+int store_read_rows(struct store *st, sqlite3_stmt *s, size_t elem, store_row_fn read,
+                    const char *what, void **out, size_t *n);
+
 #endif

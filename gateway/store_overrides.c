@@ -155,14 +155,19 @@ out_rollback:
     return err;
 }
 
+static int override_row(struct store *st, sqlite3_stmt *s, void *row)
+{
+    (void)st;
+    read_override(s, row);
+    return 0;
+}
+
 /* Runs the override query id with ?1 = now into a malloc'd array. */
 static int query_overrides(struct store *st, enum stmt_id id, double now,
                            struct store_override **out, size_t *n)
 {
-    int err = 0, rc;
+    int err = 0;
     sqlite3_stmt *s = store_stmt_get(st, id, &err);
-    struct store_override *v = NULL;
-    size_t cap = 0, count = 0;
     struct store_binder b = {s, 0, SQLITE_OK};
 
     *out = NULL;
@@ -172,27 +177,12 @@ static int query_overrides(struct store *st, enum stmt_id id, double now,
     store_bind_double(&b, now);
     if (b.rc != SQLITE_OK) {
         err = store_fail(st, b.rc, "bind overrides query");
-        goto out_free_rows;
+        goto out_unbind;
     }
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if ((err = store_grow((void **)&v, &cap, count, sizeof(*v))) < 0) {
-            store_fail_with(st, err, "read overrides: out of memory");
-            goto out_free_rows;
-        }
-        read_override(s, &v[count++]);
-    }
-    if (rc != SQLITE_DONE) {
-        err = store_fail(st, rc, "read overrides");
-        goto out_free_rows;
-    }
-    store_stmt_done(s);
-    *out = v;
-    *n = count;
-    return 0;
+    return store_read_rows(st, s, sizeof(**out), override_row, "read overrides", (void **)out, n);
 
-out_free_rows:
+out_unbind:
     store_stmt_done(s);
-    free(v);
     return err;
 }
 
@@ -239,13 +229,26 @@ out_rollback:
     return err;
 }
 
+static int override_event_row(struct store *st, sqlite3_stmt *s, void *row)
+{
+    struct store_reader r = {s, 0};
+    struct store_override_event *e = row;
+
+    (void)st;
+    COL_FIELD(&r, e->device);
+    COL_FIELD(&r, e->action);
+    e->until = store_col_double(&r);
+    COL_FIELD(&r, e->reason);
+    COL_FIELD(&r, e->by);
+    e->at = store_col_double(&r);
+    return 0;
+}
+
 int store_override_log(struct store *st, double from, double to, struct store_override_event **out,
                        size_t *n)
 {
-    int err = 0, rc;
+    int err = 0;
     sqlite3_stmt *s = store_stmt_get(st, STMT_OVERRIDE_LOG, &err);
-    struct store_override_event *v = NULL;
-    size_t cap = 0, count = 0;
     struct store_binder b = {s, 0, SQLITE_OK};
 
     *out = NULL;
@@ -257,37 +260,12 @@ int store_override_log(struct store *st, double from, double to, struct store_ov
     store_bind_double(&b, to != 0 ? to : INFINITY);
     if (b.rc != SQLITE_OK) {
         err = store_fail(st, b.rc, "bind override log query");
-        goto out_free_rows;
+        goto out_unbind;
     }
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct store_reader r = {s, 0};
-        struct store_override_event *e;
+    return store_read_rows(st, s, sizeof(**out), override_event_row, "read override log", (void **)out, n);
 
-        if ((err = store_grow((void **)&v, &cap, count, sizeof(*v))) < 0) {
-            store_fail_with(st, err, "read override log: out of memory");
-            goto out_free_rows;
-        }
-        e = &v[count++];
-        memset(e, 0, sizeof(*e));
-        COL_FIELD(&r, e->device);
-        COL_FIELD(&r, e->action);
-        e->until = store_col_double(&r);
-        COL_FIELD(&r, e->reason);
-        COL_FIELD(&r, e->by);
-        e->at = store_col_double(&r);
-    }
-    if (rc != SQLITE_DONE) {
-        err = store_fail(st, rc, "read override log");
-        goto out_free_rows;
-    }
+out_unbind:
     store_stmt_done(s);
-    *out = v;
-    *n = count;
-    return 0;
-
-out_free_rows:
-    store_stmt_done(s);
-    free(v);
     return err;
 }
 
@@ -322,13 +300,29 @@ int store_poweroff_add(struct store *st, const struct store_poweroff_step *p)
     return store_stmt_run(st, s, "append power-off step");
 }
 
+static int poweroff_step_row(struct store *st, sqlite3_stmt *s, void *row)
+{
+    struct store_reader r = {s, 0};
+    struct store_poweroff_step *p = row;
+
+    (void)st;
+    COL_FIELD(&r, p->date);
+    p->at = store_col_double(&r);
+    COL_FIELD(&r, p->hall);
+    COL_FIELD(&r, p->window);
+    COL_FIELD(&r, p->device);
+    COL_FIELD(&r, p->kind);
+    COL_FIELD(&r, p->step);
+    p->ok = store_col_int(&r) != 0;
+    COL_FIELD(&r, p->detail);
+    return 0;
+}
+
 int store_poweroff_log(struct store *st, const char *date, const char *hall, double from, double to,
                        struct store_poweroff_step **out, size_t *n)
 {
-    int err = 0, rc;
+    int err = 0;
     sqlite3_stmt *s = store_stmt_get(st, STMT_POWEROFF_LOG, &err);
-    struct store_poweroff_step *v = NULL;
-    size_t cap = 0, count = 0;
     struct store_binder b = {s, 0, SQLITE_OK};
 
     *out = NULL;
@@ -348,39 +342,11 @@ int store_poweroff_log(struct store *st, const char *date, const char *hall, dou
     store_bind_double(&b, to != 0 ? to : INFINITY);
     if (b.rc != SQLITE_OK) {
         err = store_fail(st, b.rc, "bind power-off log query");
-        goto out_free_rows;
+        goto out_unbind;
     }
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct store_reader r = {s, 0};
-        struct store_poweroff_step *p;
+    return store_read_rows(st, s, sizeof(**out), poweroff_step_row, "read power-off log", (void **)out, n);
 
-        if ((err = store_grow((void **)&v, &cap, count, sizeof(*v))) < 0) {
-            store_fail_with(st, err, "read power-off log: out of memory");
-            goto out_free_rows;
-        }
-        p = &v[count++];
-        memset(p, 0, sizeof(*p));
-        COL_FIELD(&r, p->date);
-        p->at = store_col_double(&r);
-        COL_FIELD(&r, p->hall);
-        COL_FIELD(&r, p->window);
-        COL_FIELD(&r, p->device);
-        COL_FIELD(&r, p->kind);
-        COL_FIELD(&r, p->step);
-        p->ok = store_col_int(&r) != 0;
-        COL_FIELD(&r, p->detail);
-    }
-    if (rc != SQLITE_DONE) {
-        err = store_fail(st, rc, "read power-off log");
-        goto out_free_rows;
-    }
+out_unbind:
     store_stmt_done(s);
-    *out = v;
-    *n = count;
-    return 0;
-
-out_free_rows:
-    store_stmt_done(s);
-    free(v);
     return err;
 }
