@@ -123,9 +123,8 @@ static int pst_put(void *handle, char *key, int n, char *bufs[], int lens[])
 
 static int pst_get(void *handle, char *key, char **buf, int *len)
 {
-    return mqtt_persist_get(handle, key, paho_alloc, buf, len) == 0
-               ? 0
-               : MQTTCLIENT_PERSISTENCE_ERROR;
+    return mqtt_persist_get(handle, key, paho_alloc, buf, len) == 0 ? 0
+                                                                    : MQTTCLIENT_PERSISTENCE_ERROR;
 }
 
 static int pst_remove(void *handle, char *key)

@@ -164,8 +164,7 @@ static void encode_record(unsigned char *out, const char *key, const char *data,
 
 /* Parses the record at buf (avail bytes). Returns its size, or 0 when it is
  * torn or corrupt. */
-static size_t decode_record(const unsigned char *buf, size_t avail, uint32_t *klen,
-                            uint32_t *dlen)
+static size_t decode_record(const unsigned char *buf, size_t avail, uint32_t *klen, uint32_t *dlen)
 {
     if (avail < HEADER_BYTES || get_le32(buf) != RECORD_MAGIC)
         return 0;
@@ -380,8 +379,8 @@ static int log_replay(struct mqtt_persist *p)
     p->size = (long long)off;
     if (off < len) {
         metrics_inc(MET_MQTT_PERSIST_ERRORS);
-        log_warn("mqtt: %s: a torn or corrupt record at byte %zu; %zu bytes cut off", p->path,
-                 off, len - off);
+        log_warn("mqtt: %s: a torn or corrupt record at byte %zu; %zu bytes cut off", p->path, off,
+                 len - off);
         if (ftruncate(p->fd, (off_t)off) < 0)
             return -errno;
     }
@@ -570,8 +569,8 @@ int mqtt_persist_put(struct mqtt_persist *p, const char *key, int n, char *const
     return rc;
 }
 
-int mqtt_persist_get(struct mqtt_persist *p, const char *key, void *(*alloc)(size_t),
-                     char **data, int *len)
+int mqtt_persist_get(struct mqtt_persist *p, const char *key, void *(*alloc)(size_t), char **data,
+                     int *len)
 {
     int rc = -ENOENT;
     pthread_mutex_lock(&p->mu);

@@ -57,8 +57,8 @@ int mqtt_persist_put(struct mqtt_persist *p, const char *key, int n, char *const
 
 /* A copy of key's data in memory from alloc (the caller frees it with the
  * matching free); *len its length. Returns 0, -ENOENT or -ENOMEM. */
-int mqtt_persist_get(struct mqtt_persist *p, const char *key, void *(*alloc)(size_t),
-                     char **data, int *len);
+int mqtt_persist_get(struct mqtt_persist *p, const char *key, void *(*alloc)(size_t), char **data,
+                     int *len);
 
 /* Removes key. Returns 0 (also when it was absent), or a negative errno when
  * the remove could not be written (counted; gone from memory anyway). */

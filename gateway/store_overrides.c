@@ -262,7 +262,8 @@ int store_override_log(struct store *st, double from, double to, struct store_ov
         err = store_fail(st, b.rc, "bind override log query");
         goto out_unbind;
     }
-    return store_read_rows(st, s, sizeof(**out), override_event_row, "read override log", (void **)out, n);
+    return store_read_rows(st, s, sizeof(**out), override_event_row, "read override log",
+                           (void **)out, n);
 
 out_unbind:
     store_stmt_done(s);
@@ -344,7 +345,8 @@ int store_poweroff_log(struct store *st, const char *date, const char *hall, dou
         err = store_fail(st, b.rc, "bind power-off log query");
         goto out_unbind;
     }
-    return store_read_rows(st, s, sizeof(**out), poweroff_step_row, "read power-off log", (void **)out, n);
+    return store_read_rows(st, s, sizeof(**out), poweroff_step_row, "read power-off log",
+                           (void **)out, n);
 
 out_unbind:
     store_stmt_done(s);

@@ -29,10 +29,10 @@ static const struct reject_case reject_cases[] = {
     {"{", 0, JSON_SYNTAX},
     {"{\"a\":1} x", 0, JSON_SYNTAX},
     {"{\"a\":1}{}", 0, JSON_SYNTAX},
-    {"{\"a\":1}\"", 0, JSON_SYNTAX},      /* a string left open after the object */
-    {"{\"a\":1} \"}", 0, JSON_SYNTAX},    /* ... that holds what looks like the end */
-    {"{\"a\":1}\"x\"", 0, JSON_SYNTAX},  /* a whole string after it */
-    {"{\"a\":1} \r\n\t", 0, JSON_OK},  /* JSON whitespace after it is fine */
+    {"{\"a\":1}\"", 0, JSON_SYNTAX},    /* a string left open after the object */
+    {"{\"a\":1} \"}", 0, JSON_SYNTAX},  /* ... that holds what looks like the end */
+    {"{\"a\":1}\"x\"", 0, JSON_SYNTAX}, /* a whole string after it */
+    {"{\"a\":1} \r\n\t", 0, JSON_OK},   /* JSON whitespace after it is fine */
     {"{'a':1}", 0, JSON_SYNTAX},
     {"{\"a\":NaN}", 0, JSON_SYNTAX},
     {"{\"a\":Infinity}", 0, JSON_SYNTAX},

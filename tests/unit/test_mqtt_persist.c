@@ -271,7 +271,8 @@ static void test_the_log_is_compacted_when_it_grows(void **state)
     assert_int_equal(put_str(p, "q-1", "stays"), 0);
     for (int i = 0; i < 200; i++) { /* 12.5 MiB written in all */
         assert_int_equal(put_str(p, "c-2", data), 0);
-        assert_true(file_size(*state) <= (long long)MQTT_PERSIST_COMPACT_BYTES + 2 * (16 + 3 + (long long)big) + 16 + 3 + 5);
+        assert_true(file_size(*state) <= (long long)MQTT_PERSIST_COMPACT_BYTES +
+                                             2 * (16 + 3 + (long long)big) + 16 + 3 + 5);
     }
     mqtt_persist_close(p);
     p = open_store(*state);
@@ -398,8 +399,8 @@ int main(void)
                                         remove_dir),
         cmocka_unit_test_setup_teardown(test_the_log_is_compacted_when_it_grows, make_dir,
                                         remove_dir),
-        cmocka_unit_test_setup_teardown(
-            test_a_failing_write_is_an_error_counted_and_kept_in_memory, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_a_failing_write_is_an_error_counted_and_kept_in_memory,
+                                        make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(
             test_a_full_disk_then_everything_acknowledged_empties_the_log, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_an_unwritable_directory_keeps_messages_in_memory,
