@@ -36,6 +36,7 @@
 #include "snapshot.h"
 #include "store.h"
 #include "subscriptions.h"
+#include "threads.h"
 
 #define CORE_BATCH 256
 #define BATCH_MAX_BYTES (64u << 20)
@@ -473,6 +474,7 @@ static void reload(struct gateway *g)
 static void *signal_main(void *arg)
 {
     struct gateway *g = arg;
+    threads_name_self("hallgw-signals");
     for (;;) {
         int sig;
         if (sigwait(&g->sigs, &sig) != 0)

@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "queue.h"
 #include "spool.h"
+#include "threads.h"
 
 #define WRITER_QUEUE_BATCHES 64
 #define BACKOFF_MIN_MS 500
@@ -334,6 +335,7 @@ static void replay(struct influx_writer *w, int max)
 static void *writer_main(void *arg)
 {
     struct influx_writer *w = arg;
+    threads_name_self("hallgw-influx");
     void *items[16];
     for (;;) {
         bool stopping = atomic_load(&w->stopping);

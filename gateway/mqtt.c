@@ -12,6 +12,7 @@
 #include "metrics.h"
 #include "mqtt_persist.h"
 #include "queue.h"
+#include "threads.h"
 
 enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_UP, CONN_RETRY_WAIT };
 
@@ -390,6 +391,7 @@ static void send_one(struct mqtt *m, const struct outgoing *o)
 static void *outbox_main(void *arg)
 {
     struct mqtt *m = arg;
+    threads_name_self("hallgw-outbox");
     struct outbox *ob = &m->out;
 
     pthread_mutex_lock(&ob->mu);

@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "notify_message.h"
 #include "queue.h"
+#include "threads.h"
 
 #define NOTIFIER_QUEUE_CAP 256 /* notifications waiting for the thread */
 #define RETRY_MAX 64           /* notifications waiting for a retry */
@@ -384,6 +385,7 @@ static void sleep_ms(int64_t ms)
 static void *notifier_main(void *arg)
 {
     struct notifier *n = arg;
+    threads_name_self("hallgw-notify");
     void *items[POP_MAX];
     for (;;) {
         bool stopping = atomic_load(&n->stopping);

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "threads.h"
 
 struct store_writer {
     struct store *st; /* the thread's own connection */
@@ -45,6 +46,7 @@ static void write_batch(struct store_writer *w, const struct store_transition *v
 static void *writer_main(void *arg)
 {
     struct store_writer *w = arg;
+    threads_name_self("hallgw-store");
 
     pthread_mutex_lock(&w->mu);
     for (;;) {
