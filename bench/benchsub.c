@@ -144,6 +144,16 @@ out_free:
     return NULL;
 }
 
+int benchsub_publish(struct benchsub *s, const char *topic, const void *payload, size_t len,
+                     int qos)
+{
+    MQTTAsync_message m = MQTTAsync_message_initializer;
+    m.payload = (void *)payload;
+    m.payloadlen = (int)len;
+    m.qos = qos;
+    return MQTTAsync_sendMessage(s->client, topic, &m, NULL) == MQTTASYNC_SUCCESS ? 0 : -1;
+}
+
 bool benchsub_lost(const struct benchsub *s)
 {
     return atomic_load(&((struct benchsub *)s)->lost);

@@ -20,6 +20,11 @@ struct benchsub *benchsub_start(const char *prog, const char *uri, const char *c
                                 const char *const *filters, size_t n_filters, int qos,
                                 benchsub_fn fn, void *arg, double timeout_s);
 
+/* Publishes a copy of payload to topic at qos; callable from the callback
+ * (Paho's receive thread). Returns 0, or -1 when Paho refused it. */
+int benchsub_publish(struct benchsub *s, const char *topic, const void *payload, size_t len,
+                     int qos);
+
 /* True once the connection was lost. */
 bool benchsub_lost(const struct benchsub *s);
 
