@@ -364,12 +364,15 @@ static void window_point(struct alerting *al, const struct config_hall *h,
                          const struct config_window *w, const struct window_state *st,
                          struct window_memo *m, double wall)
 {
-    bool changed = !m->known || m->open != st->open || m->presence != st->presence ||
-                   m->waiting != st->waiting;
-    if (changed) {
+    /* "since" is when the window entered its state (open, staffed); the
+     * queue count is republished with it but does not move it. */
+    bool state_changed = !m->known || m->open != st->open || m->presence != st->presence;
+    bool changed = state_changed || m->waiting != st->waiting;
+    if (state_changed)
         m->since = wall;
+    if (changed) {
         char json[1024], topic[512];
-        int n = windows_to_json(h, w, st, wall, json, sizeof(json));
+        int n = windows_to_json(h, w, st, m->since, json, sizeof(json));
         if (n > 0) {
             snprintf(topic, sizeof(topic), "%s/%s/windows/%s", al->cfg->mqtt.prefix, h->id, w->id);
             al->io.publish(al->io.ctx, topic, json, (size_t)n, true);

@@ -116,6 +116,16 @@ def test_unstaffed_window_alerts_sooner_with_people_waiting_and_not_at_lunch():
         wait_for("unstaffed again", lambda: [s for s, _ in transitions(sub, "unstaffed:w01")].count("firing") == 2,
                  timeout=10)
         assert time.time() - t0 < 5.0, "did not fire sooner with people waiting"
+        # "since" is when the seat emptied; a new queue count is published
+        # with the same "since".
+        empty = wait_for("window unstaffed", lambda: [m for m in sub.json_on("hall/h1/windows/w01")
+                                                      if m["staffed"] is False and m["waiting"] == 5])
+        pub.publish("hall/h1/queue/telemetry", json.dumps({"waiting": 7, "longest_wait_s": 320}))
+        more = wait_for("queue count republished", lambda: [m for m in sub.json_on("hall/h1/windows/w01")
+                                                            if m["waiting"] == 7])
+        assert more[-1]["staffed"] is False
+        assert more[-1]["since"] == empty[-1]["since"], (empty[-1], more[-1])
+        assert abs(empty[-1]["since"] - t0) < 5
         # Window points for the staffed-ratio charts.
         wait_for("window points", lambda: st.influx.rows("SELECT * FROM \"window\" WHERE \"window\" = 'w01'"))
         sub.close()
