@@ -19,6 +19,10 @@ enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_UP, CONN_RETRY_WAIT };
 /* Filters per SUBSCRIBE, and SUBSCRIBEs in flight at once (subscribe_chunk). */
 #define MQTT_SUBSCRIBE_CHUNK 512
 #define MQTT_SUBSCRIBE_WINDOW 4
+/* Messages kept across a restart: how many packets to ask the broker for at
+ * a time, and how often (see nudge_kept). */
+#define KEPT_NUDGE_BATCH 64
+#define KEPT_NUDGE_EVERY_MS 50
 
 /* One publish waiting in the outbox, one allocation. A NULL topic is the
  * stop request: publish the will and disconnect. */
@@ -29,6 +33,7 @@ struct outgoing {
     size_t len;
     int qos;
     bool retained;
+    bool nudge; /* not a publish: an UNSUBSCRIBE of topic (see nudge_kept) */
 };
 
 /* The outbox: publishes are handed to Paho by a thread of their own. Paho
@@ -52,6 +57,10 @@ struct mqtt {
     /* Paho keeps a pointer to it for the client's life; context is m. */
     MQTTClient_persistence persistence;
     char *persistence_dir;
+    _Atomic(struct mqtt_persist *) persist; /* while Paho has it open */
+    char *nudge_filter;                     /* subscribed by no one (nudge_kept) */
+    size_t kept_seen;                       /* kept messages at the last nudge (owner only) */
+    mono_ms next_nudge;
     char *uri, *client_id, *username, *password;
     char *ca_file, *cert_file, *key_file;
     char *will_topic, *online_payload, *will_payload;
@@ -107,11 +116,14 @@ static int pst_open(void **handle, const char *client_id, const char *server_uri
     if (mqtt_persist_open(m->persistence_dir, client_id, &p) < 0)
         return MQTTCLIENT_PERSISTENCE_ERROR;
     *handle = p;
+    atomic_store(&m->persist, p);
     return 0;
 }
 
 static int pst_close(void *handle)
 {
+    /* Paho closes it when the client is destroyed (mqtt_free clears
+     * m->persist before that). */
     mqtt_persist_close(handle);
     return 0;
 }
@@ -299,6 +311,8 @@ int mqtt_new(const struct mqtt_options *o, struct mqtt **out)
         return -ENOMEM;
     m->uri = strdup(o->uri);
     m->client_id = strdup(o->client_id);
+    if (m->client_id && asprintf(&m->nudge_filter, "_hallgw/%s/kept", m->client_id) < 0)
+        m->nudge_filter = NULL;
     m->username = dup_or_null(o->username);
     m->password = dup_or_null(o->password);
     m->ca_file = dup_or_null(o->ca_file);
@@ -409,7 +423,9 @@ static void *outbox_main(void *arg)
         int64_t stop_timeout = ob->stop_timeout_ms;
         pthread_mutex_unlock(&ob->mu);
 
-        if (o->topic)
+        if (o->nudge)
+            MQTTAsync_unsubscribe(m->client, o->topic, NULL);
+        else if (o->topic)
             send_one(m, o);
         else
             send_stop(m, stop_timeout);
@@ -572,6 +588,51 @@ static void subscribe_more(struct mqtt *m)
     }
 }
 
+/* Paho hands a QoS 1 message it kept across a restart (one the last run
+ * read but did not take) to on_message only when it has just read a packet
+ * from the broker: one kept message per packet. In a quiet hall the next
+ * packet may be the keepalive's ping, 30 s away, so kept messages would
+ * trickle in. While some wait, ask the broker for packets: an UNSUBSCRIBE
+ * of a filter nobody subscribes to is answered with one UNSUBACK and
+ * reaches no one else. Through the outbox, so the owner never waits on
+ * Paho's lock. Returns how long until the next look. */
+static int64_t nudge_kept(struct mqtt *m, mono_ms now)
+{
+    struct mqtt_persist *p = atomic_load(&m->persist);
+    if (!p || !m->nudge_filter || atomic_load(&m->state) != CONN_UP || atomic_load(&m->stopped))
+        return 1000;
+    if (now < m->next_nudge)
+        return m->next_nudge - now;
+    /* Paho's keys of queued messages: "q-<n>", "q5-<n>" with MQTT 5. */
+    size_t kept = mqtt_persist_count_prefix(p, "q");
+    if (kept > 0 && m->kept_seen == 0)
+        log_notice("mqtt: %zu message%s kept from the last run; receiving them", kept,
+                   kept == 1 ? "" : "s");
+    else if (kept == 0 && m->kept_seen > 0)
+        log_notice("mqtt: every message kept from the last run received");
+    m->kept_seen = kept;
+    if (kept == 0) {
+        m->next_nudge = now + 1000; /* one look a second: a scan of the log's keys */
+        return 1000;
+    }
+    size_t n = kept < KEPT_NUDGE_BATCH ? kept : KEPT_NUDGE_BATCH;
+    size_t tlen = strlen(m->nudge_filter);
+    for (size_t i = 0; i < n; i++) {
+        struct outgoing *o = calloc(1, sizeof(*o) + tlen + 1);
+        if (!o)
+            break;
+        o->topic = (char *)(o + 1);
+        memcpy(o->topic, m->nudge_filter, tlen + 1);
+        o->nudge = true;
+        if (!outbox_put(m, o)) {
+            free(o);
+            break;
+        }
+    }
+    m->next_nudge = now + KEPT_NUDGE_EVERY_MS;
+    return KEPT_NUDGE_EVERY_MS;
+}
+
 int64_t mqtt_tick(struct mqtt *m, mono_ms now)
 {
     if (atomic_exchange(&m->need_subscribe, false)) {
@@ -606,7 +667,7 @@ int64_t mqtt_tick(struct mqtt *m, mono_ms now)
             return wait < 1000 ? wait : 1000;
         }
     }
-    return 1000;
+    return nudge_kept(m, now);
 }
 
 bool mqtt_take_subscribed(struct mqtt *m)
@@ -640,6 +701,7 @@ int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t 
     o->len = len;
     o->qos = qos;
     o->retained = retained;
+    o->nudge = false;
     if (!outbox_put(m, o)) {
         free(o);
         metrics_inc(MET_MQTT_PUBLISH_FAILURES);
@@ -697,6 +759,7 @@ void mqtt_free(struct mqtt *m)
         if (!atomic_load(&m->stopped))
             mqtt_stop(m, 1000);
         outbox_stop(m);
+        atomic_store(&m->persist, NULL);
         MQTTAsync_destroy(&m->client);
     }
     for (size_t i = 0; i < m->n_subs; i++)
@@ -714,5 +777,6 @@ void mqtt_free(struct mqtt *m)
     free(m->online_payload);
     free(m->will_payload);
     free(m->persistence_dir);
+    free(m->nudge_filter);
     free(m);
 }

@@ -648,6 +648,18 @@ out_unlock:
     return rc;
 }
 
+size_t mqtt_persist_count_prefix(struct mqtt_persist *p, const char *prefix)
+{
+    size_t pl = strlen(prefix), n = 0;
+    pthread_mutex_lock(&p->mu);
+    for (size_t b = 0; p->n > 0 && b < p->n_buckets; b++) {
+        for (struct entry *e = p->buckets[b]; e; e = e->next)
+            n += strncmp(e->key, prefix, pl) == 0;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}
+
 int mqtt_persist_clear(struct mqtt_persist *p)
 {
     pthread_mutex_lock(&p->mu);

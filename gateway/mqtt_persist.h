@@ -70,6 +70,9 @@ bool mqtt_persist_contains(struct mqtt_persist *p, const char *key);
  * alloc. NULL and 0 when there are none. Returns 0 or -ENOMEM. */
 int mqtt_persist_keys(struct mqtt_persist *p, void *(*alloc)(size_t), char ***keys, int *n);
 
+/* How many live keys begin with prefix (a scan of them all). */
+size_t mqtt_persist_count_prefix(struct mqtt_persist *p, const char *prefix);
+
 /* Removes every key and truncates the log. Returns 0 or a negative errno. */
 int mqtt_persist_clear(struct mqtt_persist *p);
 

@@ -156,6 +156,10 @@ static void test_put_get_keys_remove_clear(void **state)
     assert_holds(p, "s-3", "");
     assert_true(mqtt_persist_contains(p, "q-2"));
     assert_keys(p, "c-1,q-2,s-3");
+    assert_int_equal(mqtt_persist_count_prefix(p, "q"), 1);
+    assert_int_equal(mqtt_persist_count_prefix(p, "c-"), 1);
+    assert_int_equal(mqtt_persist_count_prefix(p, ""), 3);
+    assert_int_equal(mqtt_persist_count_prefix(p, "r-"), 0);
 
     assert_int_equal(put_str(p, "q-2", "replaced"), 0);
     assert_holds(p, "q-2", "replaced");
@@ -166,6 +170,7 @@ static void test_put_get_keys_remove_clear(void **state)
 
     assert_int_equal(mqtt_persist_clear(p), 0);
     assert_keys(p, "");
+    assert_int_equal(mqtt_persist_count_prefix(p, ""), 0);
     assert_int_equal(file_size(*state), 0);
     assert_int_equal(metrics_get(MET_MQTT_PERSIST_ERRORS), 0);
     mqtt_persist_close(p);
