@@ -1,12 +1,14 @@
 /* The daily inspection record (巡查记录): `hallgw report`.
  *
- * Three parts, each in its own file:
+ * Its parts, each in its own file:
  * - report_data.c fills a struct report for one local day from the alert
  *   history (the state store, SQLite) and from InfluxDB (/query through the
  *   HTTP client);
  * - report_render.c turns a struct report into Markdown, HTML or CSV: pure
  *   functions of the struct (and of the process's time zone, for local
- *   times), so they are tested with hand-built reports;
+ *   times), so they are tested with hand-built reports; its sections are
+ *   written once for the three formats with the writer of report_table.c
+ *   (escaping, value formatting, headings, notes, tables);
  * - report.c is the command line.
  *
  * Times are unix seconds (double); local times are shown in the process's
@@ -178,7 +180,7 @@ void report_free(struct report *r); /* the arrays; NULL does nothing */
  * is 23 or 25 hours long). */
 void report_day_bounds(int32_t day, double *start, double *end);
 
-/* ---- rendering (report_render.c) ----------------------------------------- */
+/* ---- rendering (report_render.c, report_table.c) ------------------------- */
 
 /* Writes r in format f to out. Returns 0, or -EIO when out reports a write
  * error. */

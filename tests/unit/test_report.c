@@ -264,6 +264,32 @@ static void test_markdown_keeps_chinese_and_escapes_table_breakers(void **state)
     free(e);
 }
 
+/* A line break is one <br> in a Markdown cell, whether LF, CR or CRLF; HTML
+ * keeps them as they are (they are not markup there). No text: nothing. */
+static void test_escapers_turn_line_breaks_into_their_format(void **state)
+{
+    (void)state;
+    static const struct {
+        void (*fn)(FILE *, const char *);
+        const char *in, *want;
+    } cases[] = {
+        {report_md_escape, "a\r\nb", "a<br>b"},
+        {report_md_escape, "a\rb\nc", "a<br>b<br>c"},
+        {report_md_escape, "\r\n\r\n", "<br><br>"},
+        {report_md_escape, "end\r", "end<br>"},
+        {report_md_escape, "'\"", "'\""},
+        {report_html_escape, "a\r\nb\rc", "a\r\nb\rc"},
+        {report_html_escape, "|*`[x]\\", "|*`[x]\\"},
+        {report_md_escape, NULL, ""},
+        {report_html_escape, NULL, ""},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char *e = escaped(cases[i].fn, cases[i].in);
+        assert_string_equal(e, cases[i].want);
+        free(e);
+    }
+}
+
 static void test_several_halls_get_a_hall_column(void **state)
 {
     (void)state;
@@ -516,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_csv_quotes_commas_quotes_newlines_and_guards_formulas),
         cmocka_unit_test(test_csv_blocks_have_header_rows_and_crlf_records),
         cmocka_unit_test(test_markdown_keeps_chinese_and_escapes_table_breakers),
+        cmocka_unit_test(test_escapers_turn_line_breaks_into_their_format),
         cmocka_unit_test(test_several_halls_get_a_hall_column),
         cmocka_unit_test(test_ratio_minutes_and_duration_formats),
         cmocka_unit_test(test_empty_sections_say_none),

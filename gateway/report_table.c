@@ -1,0 +1,444 @@
+/* The report's three formats: escaping, value formatting, and the writer of
+ * headings, notes and tables that the sections of report_render.c share. */
+#include "report_table.h"
+
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- escaping and formatting --------------------------------------------------- */
+
+/* What a character is written as; NULL: itself. */
+typedef const char *const escape_table[256];
+
+static escape_table html_escapes = {
+    ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;",
+};
+
+static escape_table md_escapes = {
+    ['&'] = "&amp;", ['<'] = "&lt;",  ['>'] = "&gt;", ['\r'] = "<br>",
+    ['\n'] = "<br>", ['\\'] = "\\\\", ['|'] = "\\|",  ['`'] = "\\`",
+    ['*'] = "\\*",   ['['] = "\\[",   [']'] = "\\]",
+};
+
+/* s through a table; a replaced CR followed by LF is one line break. */
+static void escape(FILE *out, const char *s, escape_table with)
+{
+    for (; s && *s; s++) {
+        const char *e = with[(unsigned char)*s];
+        if (!e) {
+            fputc(*s, out);
+            continue;
+        }
+        if (s[0] == '\r' && s[1] == '\n')
+            s++;
+        fputs(e, out);
+    }
+}
+
+void report_html_escape(FILE *out, const char *s)
+{
+    escape(out, s, html_escapes);
+}
+
+void report_md_escape(FILE *out, const char *s)
+{
+    escape(out, s, md_escapes);
+}
+
+static void csv_field(FILE *out, const char *s, bool guard)
+{
+    if (!s)
+        s = "";
+    size_t n = strlen(s);
+    bool formula = guard && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
+                             s[0] == '\t' || s[0] == '\r');
+    bool quote =
+        formula || strpbrk(s, ",\"\r\n") != NULL || (n > 0 && (s[0] == ' ' || s[n - 1] == ' '));
+    if (!quote) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    if (formula)
+        fputc('\'', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+void report_csv_text(FILE *out, const char *s)
+{
+    csv_field(out, s, true);
+}
+
+void report_format_ratio(double part, double whole, char *buf, size_t size)
+{
+    if (!(whole > 0)) {
+        snprintf(buf, size, "-");
+        return;
+    }
+    double pct = 100.0 * part / whole;
+    if (pct > 100.0)
+        pct = 100.0;
+    if (pct < 0)
+        pct = 0;
+    snprintf(buf, size, "%.1f%%", pct);
+}
+
+void report_format_minutes(double s, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.1f", s / 60.0);
+}
+
+void report_format_duration(double s, char *buf, size_t size)
+{
+    long long t = llround(s < 0 ? 0 : s);
+    if (t < 60)
+        snprintf(buf, size, "%llds", t);
+    else if (t < 3600)
+        snprintf(buf, size, "%lldm%02llds", t / 60, t % 60);
+    else if (t < 86400)
+        snprintf(buf, size, "%lldh%02lldm", t / 3600, t % 3600 / 60);
+    else
+        snprintf(buf, size, "%lldd%02lldh", t / 86400, t % 86400 / 3600);
+}
+
+int report_format_parse(const char *s)
+{
+    if (strcmp(s, "md") == 0 || strcmp(s, "markdown") == 0)
+        return REPORT_MD;
+    if (strcmp(s, "html") == 0)
+        return REPORT_HTML;
+    if (strcmp(s, "csv") == 0)
+        return REPORT_CSV;
+    return -1;
+}
+
+void report_local_time(const struct report *r, double t, char *buf, size_t size)
+{
+    time_t tt = (time_t)floor(t);
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    strftime(buf, size, t >= r->day_start && t < r->day_end ? "%H:%M:%S" : "%Y-%m-%d %H:%M", &tm);
+}
+
+void report_iso_time(double t, char *buf, size_t size)
+{
+    time_t tt = (time_t)floor(t);
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    char z[8];
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+    strftime(z, sizeof(z), "%z", &tm); /* +0800 */
+    size_t l = strlen(buf);
+    if (strlen(z) == 5)
+        snprintf(buf + l, size - l, "%.3s:%.2s", z, z + 3);
+}
+
+const char *report_hall_name(const struct report *r, const char *id)
+{
+    for (size_t i = 0; i < r->n_halls; i++) {
+        if (strcmp(r->halls[i].id, id) == 0)
+            return r->halls[i].name;
+    }
+    return id;
+}
+
+/* ---- the writer ------------------------------------------------------------------ */
+
+/* How a format writes text, rows and cells. */
+struct format {
+    void (*text)(FILE *out, const char *s); /* escaped or quoted */
+    const char *row_open;                   /* NULL: the table's section (csv) */
+    const char *cell_open, *num_cell_open, *cell_close;
+    const char *row_close, *table_close;
+};
+
+static const struct format formats[] = {
+    [REPORT_MD] = {report_md_escape, "|", " ", " ", " |", "\n", "\n"},
+    [REPORT_HTML] = {report_html_escape, "<tr>", "<td>", "<td class=\"num\">", "</td>", "</tr>\n",
+                     "</tbody>\n</table>\n"},
+    [REPORT_CSV] = {report_csv_text, NULL, ",", ",", "", "\r\n",
+                    "\r\n" /* a blank line between blocks */},
+};
+
+static const struct format *format(const struct report_writer *w)
+{
+    return &formats[w->f];
+}
+
+static void esc(struct report_writer *w, const char *s)
+{
+    format(w)->text(w->out, s);
+}
+
+void report_heading(struct report_writer *w, int level, const char *zh, const char *en,
+                    const char *rule, bool new_page)
+{
+    if (w->f == REPORT_CSV)
+        return;
+    if (w->f == REPORT_MD) {
+        fprintf(w->out, "%.*s %s <small>%s</small>\n\n", level, "######", zh, en);
+        if (rule)
+            fprintf(w->out, "> %s\n\n", rule);
+        return;
+    }
+    if (level == 2)
+        fprintf(w->out, "<section%s>\n", new_page ? " class=\"page\"" : "");
+    fprintf(w->out, "<h%d>%s <span class=\"en\">%s</span></h%d>\n", level, zh, en, level);
+    if (rule)
+        fprintf(w->out, "<p class=\"rule\">%s</p>\n", rule);
+}
+
+void report_section_end(struct report_writer *w)
+{
+    if (w->f == REPORT_HTML)
+        fputs("</section>\n", w->out);
+}
+
+void report_note(struct report_writer *w, const char *zh, const char *en, const char *detail,
+                 bool warn)
+{
+    if (w->f == REPORT_CSV)
+        return;
+    if (w->f == REPORT_MD)
+        fprintf(w->out, "%s%s %s", warn ? "**⚠** " : "", zh, en);
+    else
+        fprintf(w->out, "<p class=\"%s\">%s <span class=\"en\">%s</span>", warn ? "warn" : "none",
+                zh, en);
+    if (detail && *detail) {
+        fputs(": ", w->out);
+        esc(w, detail);
+    }
+    fputs(w->f == REPORT_MD ? "\n\n" : "</p>\n", w->out);
+}
+
+void report_status_note(struct report_writer *w, const struct report_status *st)
+{
+    if (st->src == REPORT_SRC_UNREADABLE)
+        report_note(w, "数据无法读取", "The data could not be read", st->why, true);
+    else if (st->src == REPORT_SRC_DISABLED)
+        report_note(w, "未配置 InfluxDB", "InfluxDB is not configured", NULL, true);
+}
+
+void report_kv(struct report_writer *w, const char *zh, const char *en, const char *value)
+{
+    if (w->f == REPORT_MD)
+        fprintf(w->out, "- **%s** <small>%s</small>: ", zh, en);
+    else
+        fprintf(w->out, "<tr><th>%s <span class=\"en\">%s</span></th><td>", zh, en);
+    esc(w, value);
+    fputs(w->f == REPORT_MD ? "\n" : "</td></tr>\n", w->out);
+}
+
+bool report_table_wanted(struct report_writer *w, bool readable, size_t n, const char *zh,
+                         const char *en)
+{
+    if (w->f == REPORT_CSV)
+        return true;
+    if (!readable)
+        return false;
+    if (n == 0) {
+        report_note(w, zh, en, NULL, false);
+        return false;
+    }
+    return true;
+}
+
+static const struct report_col hall_col = {"大厅", "Hall", "hall", false, 0};
+
+static bool shown_in(const struct report_col *c, enum report_format f)
+{
+    return !c->only || (c->only == 'c') == (f == REPORT_CSV);
+}
+
+static void header_cell(struct report_writer *w, const struct report_col *c, bool first)
+{
+    if (!shown_in(c, w->f))
+        return;
+    if (w->f == REPORT_MD) {
+        fprintf(w->out, "%s %s %s |", first ? "|" : "", c->zh, c->en);
+    } else if (w->f == REPORT_HTML) {
+        fprintf(w->out, "<th%s>%s<br><span class=\"en\">%s</span></th>",
+                c->num ? " class=\"num\"" : "", c->zh, c->en);
+    } else {
+        fputc(',', w->out);
+        fputs(c->csv, w->out);
+    }
+}
+
+void report_table_begin(struct report_writer *w, const char *section, const struct report_col *cols,
+                        size_t n)
+{
+    bool hall = w->f == REPORT_CSV || w->show_hall;
+    w->section = section;
+    w->cols = cols;
+    w->n_cols = n;
+    if (w->f == REPORT_CSV) {
+        fputs("section", w->out);
+    } else if (w->f == REPORT_HTML) {
+        fputs("<table>\n<thead><tr>", w->out);
+    }
+    if (hall)
+        header_cell(w, &hall_col, true);
+    for (size_t i = 0; i < n; i++)
+        header_cell(w, &cols[i], i == 0 && !hall);
+    if (w->f == REPORT_MD) {
+        fputs("\n", w->out);
+        if (hall)
+            fputs("|---|", w->out);
+        for (size_t i = 0; i < n; i++) {
+            if (shown_in(&cols[i], w->f))
+                fprintf(w->out, "%s%s|", i == 0 && !hall ? "|" : "", cols[i].num ? "---:" : "---");
+        }
+        fputs("\n", w->out);
+    } else if (w->f == REPORT_HTML) {
+        fputs("</tr></thead>\n<tbody>\n", w->out);
+    } else {
+        fputs("\r\n", w->out);
+    }
+}
+
+void report_row_begin(struct report_writer *w, const char *hall)
+{
+    const struct format *m = format(w);
+    w->cell = 0;
+    fputs(m->row_open ? m->row_open : w->section, w->out);
+    if (w->f == REPORT_CSV || w->show_hall) {
+        fputs(m->cell_open, w->out);
+        esc(w, w->f == REPORT_CSV ? hall : report_hall_name(w->r, hall));
+        fputs(m->cell_close, w->out);
+    }
+}
+
+void report_row_end(struct report_writer *w)
+{
+    fputs(format(w)->row_close, w->out);
+}
+
+void report_table_end(struct report_writer *w)
+{
+    fputs(format(w)->table_close, w->out);
+}
+
+/* Opens the current column's cell: false (and the column is passed over)
+ * when it is not shown in this format. */
+static bool cell_open(struct report_writer *w)
+{
+    const struct report_col *c = w->cell < w->n_cols ? &w->cols[w->cell] : NULL;
+    if (c && !shown_in(c, w->f)) {
+        w->cell++;
+        return false;
+    }
+    fputs(c && c->num ? format(w)->num_cell_open : format(w)->cell_open, w->out);
+    return true;
+}
+
+static void cell_close(struct report_writer *w)
+{
+    fputs(format(w)->cell_close, w->out);
+    w->cell++;
+}
+
+void report_cell_text(struct report_writer *w, const char *s)
+{
+    if (!cell_open(w))
+        return;
+    esc(w, w->f == REPORT_CSV || (s && *s) ? s : "-");
+    cell_close(w);
+}
+
+void report_cell_label(struct report_writer *w, const char *zh, const char *value)
+{
+    if (!cell_open(w))
+        return;
+    if (w->f == REPORT_CSV) {
+        esc(w, value);
+    } else if (zh && *zh) {
+        fputs(zh, w->out);
+        fputs(" ", w->out);
+        if (w->f == REPORT_HTML)
+            fputs("<span class=\"en\">", w->out);
+        esc(w, value);
+        if (w->f == REPORT_HTML)
+            fputs("</span>", w->out);
+    } else {
+        esc(w, value && *value ? value : "-");
+    }
+    cell_close(w);
+}
+
+void report_cell_num(struct report_writer *w, const char *shown, const char *csv)
+{
+    if (!cell_open(w))
+        return;
+    if (w->f == REPORT_CSV)
+        csv_field(w->out, csv ? csv : shown, false);
+    else
+        esc(w, shown && *shown ? shown : "-");
+    cell_close(w);
+}
+
+/* Seconds formatted by fmt (md, html), whole seconds (csv). */
+static void cell_seconds(struct report_writer *w, double s, bool known,
+                         void (*fmt)(double, char *, size_t))
+{
+    char shown[32] = "", raw[32] = "";
+    if (known) {
+        fmt(s, shown, sizeof(shown));
+        snprintf(raw, sizeof(raw), "%.0f", s);
+    }
+    report_cell_num(w, known ? shown : "-", raw);
+}
+
+void report_cell_minutes(struct report_writer *w, double s, bool known)
+{
+    cell_seconds(w, s, known, report_format_minutes);
+}
+
+void report_cell_duration(struct report_writer *w, double s, bool known)
+{
+    cell_seconds(w, s, known, report_format_duration);
+}
+
+void report_cell_time(struct report_writer *w, double t)
+{
+    char shown[32] = "", iso[40] = "";
+    if (t > 0) {
+        report_local_time(w->r, t, shown, sizeof(shown));
+        report_iso_time(t, iso, sizeof(iso));
+    }
+    report_cell_num(w, t > 0 ? shown : "-", iso);
+}
+
+void report_cell_age(struct report_writer *w, double at, double until, double max_age_s)
+{
+    char shown[64] = "", raw[32] = "";
+    if (at > 0) {
+        char d[32];
+        report_format_duration(until - at, d, sizeof(d));
+        bool over = max_age_s > 0 && until - at > max_age_s;
+        snprintf(shown, sizeof(shown), "%s%s", d, over ? " (超期 overdue)" : "");
+        snprintf(raw, sizeof(raw), "%.0f", until - at);
+    }
+    report_cell_num(w, at > 0 ? shown : "-", raw);
+}
+
+void report_cell_value(struct report_writer *w, double v, bool known)
+{
+    char buf[32] = "";
+    if (known)
+        snprintf(buf, sizeof(buf), "%g", v);
+    report_cell_num(w, known ? buf : "-", buf);
+}
+
+void report_cell_count(struct report_writer *w, size_t n)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%zu", n);
+    report_cell_num(w, buf, buf);
+}
