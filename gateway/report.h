@@ -2,8 +2,8 @@
  *
  * Its parts, each in its own file:
  * - report_data.c fills a struct report for one local day from the alert
- *   history (the state store, SQLite) and from InfluxDB (/query through the
- *   HTTP client);
+ *   history (the state store, SQLite) and from InfluxDB, asked through the
+ *   InfluxQL client of report_query.c (/query through the HTTP client);
  * - report_render.c turns a struct report into Markdown, HTML or CSV: pure
  *   functions of the struct (and of the process's time zone, for local
  *   times), so they are tested with hand-built reports; its sections are

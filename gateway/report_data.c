@@ -1,54 +1,33 @@
 /* The daily inspection record's data: the alert history from the state store
- * and the day's readings from InfluxDB.
+ * and the day's readings from InfluxDB, asked through the client of
+ * report_query.c.
  *
- * InfluxDB does the arithmetic. The HTTP client keeps only the first
- * HTTP_BODY_KEEP bytes of an answer, so every question is one whose answer
- * is a few numbers: a reading "holds until the next one" is
+ * InfluxDB does the arithmetic, and every question is one whose answer is a
+ * few numbers: a reading "holds until the next one" is
  * last(x) GROUP BY time(1s) fill(previous) in a subquery, and the outer
  * count()/sum() of it are seconds. Lists (equipment status by minute,
- * power-off records, PC events) are read in pages (LIMIT/OFFSET), the page
- * halved whenever an answer does not fit. */
+ * power-off records, PC events) are read in pages. */
 #include "report.h"
 
 #include <errno.h>
 #include <fnmatch.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "httpclient.h"
 #include "json.h"
+#include "report_gather.h"
+#include "report_query.h"
 #include "schedule.h"
 
 #define PERIODS_MAX 48
 #define ENV_LOOKBACK_S 900.0         /* a reading this old at opening is still in effect */
 #define STATUS_LOOKBACK_S 86400.0    /* the equipment status carried over from yesterday */
 #define AV_LOOKBACK_S (30 * 86400.0) /* how far back the last AV values are looked for */
-#define PAGES_MAX 600
-#define STMT_MAX 4096
 
 struct period {
     double from, to;
-};
-
-struct gather {
-    const struct config *cfg;
-    struct report *r;
-    double d0, until; /* the day's start and the report's end */
-    /* InfluxDB */
-    struct http_client *http;
-    char *base_url; /* .../query?db=...&epoch=ms&q= */
-    char *userpwd;
-    char auth_header[600];
-    bool influx_down;
-    char influx_why[REPORT_TEXT_MAX];
-    char qerr[REPORT_TEXT_MAX]; /* the last query's failure */
-    /* array capacities, and PUSH's scratch */
-    void *grown;
-    size_t cap_windows, cap_incidents, cap_env, cap_faults, cap_eq_alerts, cap_poweroffs, cap_pcs,
-        cap_events;
 };
 
 /* ---- small helpers ----------------------------------------------------------- */
@@ -143,207 +122,6 @@ static void fmt_hhmm(double t, double day_end, char *buf, size_t size)
         snprintf(buf, size, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
     else
         snprintf(buf, size, "%02d:%02d", tm.tm_hour, tm.tm_min);
-}
-
-/* ---- InfluxQL ------------------------------------------------------------------- */
-
-/* s as an InfluxQL string literal ('...') or identifier ("..."). */
-static void ql_quote(char *buf, size_t size, const char *s, char q)
-{
-    size_t o = 0;
-    if (size < 3) {
-        buf[0] = '\0';
-        return;
-    }
-    buf[o++] = q;
-    for (; *s && o + 3 < size; s++) {
-        if (*s == q || *s == '\\')
-            buf[o++] = '\\';
-        buf[o++] = *s;
-    }
-    buf[o++] = q;
-    buf[o] = '\0';
-}
-
-/* A time literal in milliseconds. */
-static long long ql_ms(double t)
-{
-    return llround(t * 1000.0);
-}
-
-static int influx_open(struct gather *g)
-{
-    const struct config_influx *ic = &g->cfg->influx;
-    int r = http_client_new(&g->http);
-    if (r < 0)
-        return r;
-    size_t bl = strlen(ic->url);
-    while (bl > 0 && ic->url[bl - 1] == '/')
-        bl--;
-    const char *db = ic->api == INFLUX_V2 ? ic->bucket : ic->database;
-    char *edb = http_url_escape(g->http, db ? db : "");
-    char *erp = ic->api == INFLUX_V1 && ic->retention_policy
-                    ? http_url_escape(g->http, ic->retention_policy)
-                    : NULL;
-    size_t need = bl + (edb ? strlen(edb) : 0) + (erp ? strlen(erp) : 0) + 64;
-    g->base_url = malloc(need);
-    if (!edb || !g->base_url) {
-        free(edb);
-        free(erp);
-        return -ENOMEM;
-    }
-    snprintf(g->base_url, need, "%.*s/query?db=%s%s%s&epoch=ms&q=", (int)bl, ic->url, edb,
-             erp ? "&rp=" : "", erp ? erp : "");
-    free(edb);
-    free(erp);
-    if (ic->api == INFLUX_V2 && ic->token) {
-        snprintf(g->auth_header, sizeof(g->auth_header), "Authorization: Token %s", ic->token);
-    } else if (ic->username) {
-        size_t n = strlen(ic->username) + (ic->password ? strlen(ic->password) : 0) + 2;
-        if (!(g->userpwd = malloc(n)))
-            return -ENOMEM;
-        snprintf(g->userpwd, n, "%s:%s", ic->username, ic->password ? ic->password : "");
-    }
-    return 0;
-}
-
-static void influx_close(struct gather *g)
-{
-    http_client_free(g->http);
-    free(g->base_url);
-    free(g->userpwd);
-}
-
-/* Runs stmt (statements separated by ';'). Returns 0 with *t filled (free
- * it); -EIO when InfluxDB can not be reached or refuses (g->influx_down is
- * set: nothing more is asked), -E2BIG when the answer does not fit what the
- * HTTP client keeps, -EPROTO when a statement failed or the answer is not
- * one. g->qerr says what happened. */
-static int iq(struct gather *g, const char *stmt, struct json_table *t)
-{
-    memset(t, 0, sizeof(*t));
-    if (g->influx_down) {
-        copy_text(g->qerr, sizeof(g->qerr), g->influx_why);
-        return -EIO;
-    }
-    char *q = http_url_escape(g->http, stmt);
-    if (!q)
-        return -ENOMEM;
-    size_t n = strlen(g->base_url) + strlen(q) + 1;
-    char *url = malloc(n);
-    if (!url) {
-        free(q);
-        return -ENOMEM;
-    }
-    snprintf(url, n, "%s%s", g->base_url, q);
-    free(q);
-    const char *hdrs[1] = {g->auth_header};
-    struct http_request req = {.method = "GET",
-                               .url = url,
-                               .headers = hdrs,
-                               .n_headers = g->auth_header[0] ? 1 : 0,
-                               .userpwd = g->userpwd,
-                               .timeout_ms = g->cfg->influx.timeout_ms};
-    struct http_response *resp = malloc(sizeof(*resp));
-    int rc = -ENOMEM;
-    if (!resp)
-        goto out_free_url;
-    if (http_client_do(g->http, &req, resp) < 0) {
-        snprintf(g->influx_why, sizeof(g->influx_why), "cannot reach InfluxDB at %.100s: %.120s",
-                 g->cfg->influx.url, resp->error);
-        goto out_down;
-    }
-    if (resp->status != 200 && resp->status != 400) {
-        snprintf(g->influx_why, sizeof(g->influx_why),
-                 "InfluxDB at %.100s answered HTTP %ld: %.100s", g->cfg->influx.url, resp->status,
-                 resp->body);
-        goto out_down;
-    }
-    if (resp->body_len >= HTTP_BODY_KEEP) {
-        snprintf(g->qerr, sizeof(g->qerr), "an answer of InfluxDB is longer than %d bytes",
-                 HTTP_BODY_KEEP);
-        rc = -E2BIG;
-        goto out_free_resp;
-    }
-    rc = json_influx_table(resp->body, resp->body_len, t);
-    if (rc < 0) {
-        snprintf(g->qerr, sizeof(g->qerr), "InfluxDB's answer is not understood (%s): %.80s",
-                 strerror(-rc), resp->body);
-        rc = -EPROTO;
-        goto out_free_resp;
-    }
-    if (t->error) {
-        snprintf(g->qerr, sizeof(g->qerr), "InfluxDB: %.200s", t->error);
-        json_table_free(t);
-        rc = -EPROTO;
-        goto out_free_resp;
-    }
-    rc = 0;
-    goto out_free_resp;
-
-out_down:
-    g->influx_down = true;
-    copy_text(g->qerr, sizeof(g->qerr), g->influx_why);
-    rc = -EIO;
-out_free_resp:
-    free(resp);
-out_free_url:
-    free(url);
-    return rc;
-}
-
-/* The number in column col of the first row of statement k's first series. */
-static bool num_of(const struct json_table *t, size_t k, const char *col, double *out)
-{
-    const struct json_series *s = json_table_find(t, k);
-    const struct json_cell *c = s ? json_series_cell(s, 0, col) : NULL;
-    if (!c || c->type != JSON_T_NUMBER)
-        return false;
-    *out = c->num;
-    return true;
-}
-
-/* One row of a page; s is NULL for a row too long to read. */
-typedef int (*row_fn)(struct gather *g, const struct json_series *s, size_t row, void *arg);
-
-/* Runs stmt (one statement without LIMIT) page by page, calling fn for each
- * row, oldest first. A page whose answer does not fit is asked again with
- * half as many rows; a single row that does not fit is passed as NULL. */
-static int paged(struct gather *g, const char *stmt, size_t page, row_fn fn, void *arg)
-{
-    char *q = malloc(STMT_MAX + 64);
-    if (!q)
-        return -ENOMEM;
-    size_t offset = 0;
-    int rc = 0;
-    for (int i = 0; i < PAGES_MAX; i++) {
-        snprintf(q, STMT_MAX + 64, "%s LIMIT %zu OFFSET %zu", stmt, page, offset);
-        struct json_table t;
-        rc = iq(g, q, &t);
-        if (rc == -E2BIG && page > 1) {
-            page /= 2;
-            continue;
-        }
-        if (rc == -E2BIG) {
-            rc = fn(g, NULL, 0, arg);
-            offset++;
-            if (rc < 0)
-                break;
-            continue;
-        }
-        if (rc < 0)
-            break;
-        const struct json_series *s = json_table_find(&t, 0);
-        size_t n = s ? s->n_rows : 0;
-        for (size_t k = 0; k < n && rc == 0; k++)
-            rc = fn(g, s, k, arg);
-        json_table_free(&t);
-        if (rc < 0 || n < page)
-            break;
-        offset += n;
-    }
-    free(q);
-    return rc;
 }
 
 /* ---- the halls ------------------------------------------------------------------ */
@@ -461,23 +239,23 @@ static int sort_history(struct gather *g)
 
 static int staffing_of(struct gather *g, struct report_window *w, const struct period *p, size_t np)
 {
-    char hall[160], win[160], stmt[STMT_MAX];
-    ql_quote(hall, sizeof(hall), w->hall, '\'');
-    ql_quote(win, sizeof(win), w->id, '\'');
+    char hall[160], win[160], stmt[REPORT_STMT_MAX];
+    report_ql_quote(hall, sizeof(hall), w->hall, '\'');
+    report_ql_quote(win, sizeof(win), w->id, '\'');
     for (size_t i = 0; i < np; i++) {
         snprintf(stmt, sizeof(stmt),
                  "SELECT count(m) AS open, sum(m) AS staffed FROM (SELECT last(\"staffed_open\") "
                  "AS m FROM \"window\" WHERE \"hall\" = %s AND \"window\" = %s AND time >= %lldms "
                  "AND time < %lldms GROUP BY time(1s) fill(previous))",
-                 hall, win, ql_ms(p[i].from), ql_ms(p[i].to));
+                 hall, win, report_ql_ms(p[i].from), report_ql_ms(p[i].to));
         struct json_table t;
-        int rc = iq(g, stmt, &t);
+        int rc = report_iq(g, stmt, &t);
         if (rc < 0)
             return rc;
         double v;
-        if (num_of(&t, 0, "open", &v))
+        if (report_num_of(&t, 0, "open", &v))
             w->open_s += v;
-        if (num_of(&t, 0, "staffed", &v))
+        if (report_num_of(&t, 0, "staffed", &v))
             w->staffed_s += v;
         json_table_free(&t);
     }
@@ -559,16 +337,16 @@ static void range_add(struct report_env *e, double v)
 
 static int env_period(struct gather *g, struct report_env *e, const struct period *p)
 {
-    char dev[160], field[160], cond[128] = "", stmt[STMT_MAX];
-    ql_quote(dev, sizeof(dev), e->device, '\'');
-    ql_quote(field, sizeof(field), e->metric, '"');
+    char dev[160], field[160], cond[128] = "", stmt[REPORT_STMT_MAX];
+    report_ql_quote(dev, sizeof(dev), e->device, '\'');
+    report_ql_quote(field, sizeof(field), e->metric, '"');
     if (e->has_above && e->has_below)
         snprintf(cond, sizeof(cond), "m > %.17g OR m < %.17g", e->above, e->below);
     else if (e->has_above)
         snprintf(cond, sizeof(cond), "m > %.17g", e->above);
     else
         snprintf(cond, sizeof(cond), "m < %.17g", e->below);
-    long long a = ql_ms(p->from), b = ql_ms(p->to);
+    long long a = report_ql_ms(p->from), b = report_ql_ms(p->to);
     char sub[1024];
     snprintf(sub, sizeof(sub),
              "SELECT last(%s) AS m FROM \"env\" WHERE \"device\" = %s AND time >= %lldms AND "
@@ -583,24 +361,24 @@ static int env_period(struct gather *g, struct report_env *e, const struct perio
              "SELECT last(%s) AS v FROM \"env\" WHERE \"device\" = %s AND time >= %lldms AND "
              "time < %lldms",
              sub, cond, sub, field, field, dev, a, b, field, dev, a, b, field, dev,
-             ql_ms(p->from - ENV_LOOKBACK_S), a);
+             report_ql_ms(p->from - ENV_LOOKBACK_S), a);
     struct json_table t;
-    int rc = iq(g, stmt, &t);
+    int rc = report_iq(g, stmt, &t);
     if (rc < 0)
         return rc;
     double v, hi, lo, first_at = p->to, before;
-    if (num_of(&t, 0, "n", &v))
+    if (report_num_of(&t, 0, "n", &v))
         e->out_s += v;
-    if (num_of(&t, 1, "n", &v))
+    if (report_num_of(&t, 1, "n", &v))
         e->covered_s += v;
-    if (num_of(&t, 2, "hi", &hi) && num_of(&t, 2, "lo", &lo)) {
+    if (report_num_of(&t, 2, "hi", &hi) && report_num_of(&t, 2, "lo", &lo)) {
         range_add(e, hi);
         range_add(e, lo);
     }
-    if (num_of(&t, 3, "time", &v))
+    if (report_num_of(&t, 3, "time", &v))
         first_at = v / 1000.0;
     /* The reading in effect at opening holds until the first one after it. */
-    if (num_of(&t, 4, "v", &before) && first_at > p->from) {
+    if (report_num_of(&t, 4, "v", &before) && first_at > p->from) {
         e->covered_s += first_at - p->from;
         if (out_of_range(e, before))
             e->out_s += first_at - p->from;
@@ -719,16 +497,16 @@ static int fault_row(struct gather *g, const struct json_series *s, size_t row, 
 
 static int equipment_of(struct gather *g, const struct config_device *d)
 {
-    char dev[160], stmt[STMT_MAX];
-    ql_quote(dev, sizeof(dev), d->id, '\'');
-    long long d0 = ql_ms(g->d0), u = ql_ms(g->until);
+    char dev[160], stmt[REPORT_STMT_MAX];
+    report_ql_quote(dev, sizeof(dev), d->id, '\'');
+    long long d0 = report_ql_ms(g->d0), u = report_ql_ms(g->until);
     snprintf(stmt, sizeof(stmt),
              "SELECT last(\"status\") AS s FROM \"equipment\" WHERE \"device\" = %s AND "
              "time >= %lldms AND time < %lldms; SELECT count(\"status\") AS n FROM \"equipment\" "
              "WHERE \"device\" = %s AND \"status\" != 'ok' AND time >= %lldms AND time < %lldms",
-             dev, ql_ms(g->d0 - STATUS_LOOKBACK_S), d0, dev, d0, u);
+             dev, report_ql_ms(g->d0 - STATUS_LOOKBACK_S), d0, dev, d0, u);
     struct json_table t;
-    int rc = iq(g, stmt, &t);
+    int rc = report_iq(g, stmt, &t);
     if (rc < 0)
         return rc;
     struct fault_scan fs = {.d = d, .since = g->d0};
@@ -737,7 +515,7 @@ static int equipment_of(struct gather *g, const struct config_device *d)
     if (c && c->type == JSON_T_STRING)
         copy_text(fs.status, sizeof(fs.status), c->str);
     double bad = 0;
-    num_of(&t, 1, "n", &bad);
+    report_num_of(&t, 1, "n", &bad);
     json_table_free(&t);
     if (bad <= 0 && status_ok(fs.status))
         return 0;
@@ -746,7 +524,7 @@ static int equipment_of(struct gather *g, const struct config_device *d)
              "SELECT last(\"status\") AS s FROM \"equipment\" WHERE \"device\" = %s AND "
              "time >= %lldms AND time < %lldms GROUP BY time(1m) fill(none)",
              dev, d0, u);
-    rc = paged(g, stmt, 24, fault_row, &fs);
+    rc = report_paged(g, stmt, 24, fault_row, &fs);
     if (rc < 0)
         return rc;
     if (!status_ok(fs.status)) {
@@ -803,17 +581,17 @@ static int poweroff_row(struct gather *g, const struct json_series *s, size_t ro
 
 static int gather_poweroff(struct gather *g)
 {
-    char stmt[STMT_MAX];
-    long long d0 = ql_ms(g->d0), u = ql_ms(g->until);
+    char stmt[REPORT_STMT_MAX];
+    long long d0 = report_ql_ms(g->d0), u = report_ql_ms(g->until);
     snprintf(stmt, sizeof(stmt),
              "SELECT count(\"ok\") AS n FROM \"poweroff\" WHERE time >= %lldms AND time < %lldms",
              d0, u);
     struct json_table t;
-    int rc = iq(g, stmt, &t);
+    int rc = report_iq(g, stmt, &t);
     if (rc < 0)
         return rc;
     double n = 0;
-    num_of(&t, 0, "n", &n);
+    report_num_of(&t, 0, "n", &n);
     json_table_free(&t);
     if (n <= 0)
         return 0; /* no records that day: the report says so */
@@ -830,12 +608,12 @@ static int gather_poweroff(struct gather *g)
         copy_text(p->kind, sizeof(p->kind), config_kind_name(d->kind));
         p->last_ok = -1;
         char dev[160];
-        ql_quote(dev, sizeof(dev), d->id, '\'');
+        report_ql_quote(dev, sizeof(dev), d->id, '\'');
         snprintf(stmt, sizeof(stmt),
                  "SELECT \"step\", \"ok\" FROM \"poweroff\" WHERE \"device\" = %s AND "
                  "time >= %lldms AND time < %lldms",
                  dev, d0, u);
-        rc = paged(g, stmt, 16, poweroff_row, p);
+        rc = report_paged(g, stmt, 16, poweroff_row, p);
         if (rc < 0)
             return rc;
     }
@@ -910,9 +688,10 @@ static int pc_of(struct gather *g, const struct config_device *d)
     pc->sig_max_age_s = rule_max_age_s(g->cfg, "av_sig_updated");
     pc->av_threats = -1;
 
-    char dev[160], stmt[STMT_MAX];
-    ql_quote(dev, sizeof(dev), d->id, '\'');
-    long long d0 = ql_ms(g->d0), u = ql_ms(g->until), back = ql_ms(g->until - AV_LOOKBACK_S);
+    char dev[160], stmt[REPORT_STMT_MAX];
+    report_ql_quote(dev, sizeof(dev), d->id, '\'');
+    long long d0 = report_ql_ms(g->d0), u = report_ql_ms(g->until),
+              back = report_ql_ms(g->until - AV_LOOKBACK_S);
     snprintf(stmt, sizeof(stmt),
              "SELECT last(\"av_last_scan\") AS v FROM \"pc\" WHERE \"device\" = %s AND "
              "time >= %lldms AND time < %lldms; "
@@ -926,19 +705,19 @@ static int pc_of(struct gather *g, const struct config_device *d)
              "\"type\" = 'usb_storage_inserted' AND time >= %lldms AND time < %lldms",
              dev, back, u, dev, back, u, dev, back, u, dev, d0, u, dev, d0, u);
     struct json_table t;
-    int rc = iq(g, stmt, &t);
+    int rc = report_iq(g, stmt, &t);
     if (rc < 0)
         return rc;
     double v;
-    if (num_of(&t, 0, "v", &v))
+    if (report_num_of(&t, 0, "v", &v))
         pc->last_scan = v;
-    if (num_of(&t, 1, "v", &v))
+    if (report_num_of(&t, 1, "v", &v))
         pc->sig_updated = v;
-    if (num_of(&t, 2, "v", &v))
+    if (report_num_of(&t, 2, "v", &v))
         pc->av_threats = v;
-    if (num_of(&t, 3, "n", &v))
+    if (report_num_of(&t, 3, "n", &v))
         pc->threat_events = (size_t)v;
-    if (num_of(&t, 4, "n", &v))
+    if (report_num_of(&t, 4, "n", &v))
         pc->usb_events = (size_t)v;
     json_table_free(&t);
     if (pc->threat_events + pc->usb_events == 0)
@@ -949,7 +728,7 @@ static int pc_of(struct gather *g, const struct config_device *d)
              "'usb_storage_inserted') AND time >= %lldms AND time < %lldms",
              dev, d0, u);
     struct event_scan es = {d};
-    return paged(g, stmt, 4, event_row, &es);
+    return report_paged(g, stmt, 4, event_row, &es);
 }
 
 static int gather_av(struct gather *g)
@@ -972,7 +751,7 @@ static int gather_av(struct gather *g)
 static int influx_probe(struct gather *g)
 {
     struct json_table t;
-    int rc = iq(g, "SHOW MEASUREMENTS LIMIT 1", &t);
+    int rc = report_iq(g, "SHOW MEASUREMENTS LIMIT 1", &t);
     if (rc == -ENOMEM)
         return rc;
     if (rc < 0 && !g->influx_down) {
@@ -1062,7 +841,7 @@ int report_gather(const struct config *cfg, const char *hall_id, int32_t day, do
 
     if ((rc = read_history(&g, hall_id)) < 0 || (rc = list_windows(&g)) < 0)
         return rc;
-    if (cfg->influx.enabled && ((rc = influx_open(&g)) < 0 || (rc = influx_probe(&g)) < 0))
+    if (cfg->influx.enabled && ((rc = report_influx_open(&g)) < 0 || (rc = influx_probe(&g)) < 0))
         goto out_close;
     if ((rc = influx_section(&g, &r->staffing, gather_staffing)) < 0 ||
         (rc = sort_history(&g)) < 0 ||
@@ -1080,7 +859,7 @@ int report_gather(const struct config *cfg, const char *hall_id, int32_t day, do
     rc = any ? 0 : -EIO;
 
 out_close:
-    influx_close(&g);
+    report_influx_close(&g);
     return rc;
 }
 
