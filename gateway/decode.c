@@ -53,16 +53,22 @@ bool decode_text_is(const char *payload, size_t len, const char *word)
     return payload && len == n && memcmp(payload, word, n) == 0;
 }
 
-/* Status: the retained LWT, plain "online" or "offline". */
-static enum decode_result native_status(const char *payload, size_t len, struct reading *out)
+enum decode_result decode_availability(const char *payload, size_t len, const char *online,
+                                       const char *offline, struct reading *out)
 {
-    if (decode_text_is(payload, len, "online"))
+    if (decode_text_is(payload, len, online))
         out->status = AVAIL_ONLINE;
-    else if (decode_text_is(payload, len, "offline"))
+    else if (decode_text_is(payload, len, offline))
         out->status = AVAIL_OFFLINE;
     else
         return DECODE_BAD_STATUS;
     return DECODE_OK;
+}
+
+/* Status: the retained LWT, plain "online" or "offline". */
+static enum decode_result native_status(const char *payload, size_t len, struct reading *out)
+{
+    return decode_availability(payload, len, "online", "offline", out);
 }
 
 static enum decode_result native_event_type(const struct json_field *type, struct reading *out)

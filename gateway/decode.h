@@ -103,4 +103,10 @@ int decode_add_field(struct reading *out, const char *key, const struct json_fie
 /* True when the payload is exactly word (no surrounding space). */
 bool decode_text_is(const char *payload, size_t len, const char *word);
 
+/* An availability payload that is exactly the word online or offline (each
+ * format has its own: "online", "Online", "true"): sets out->status and
+ * returns DECODE_OK, else DECODE_BAD_STATUS and out is untouched. */
+enum decode_result decode_availability(const char *payload, size_t len, const char *online,
+                                       const char *offline, struct reading *out);
+
 #endif

@@ -126,14 +126,8 @@ static const struct key_map *z2m_lookup(const char *key)
 static enum decode_result z2m_availability(const char *payload, size_t len,
                                            const struct json_limits *lim, struct reading *out)
 {
-    if (decode_text_is(payload, len, "online")) {
-        out->status = AVAIL_ONLINE;
+    if (decode_availability(payload, len, "online", "offline", out) == DECODE_OK)
         return DECODE_OK;
-    }
-    if (decode_text_is(payload, len, "offline")) {
-        out->status = AVAIL_OFFLINE;
-        return DECODE_OK;
-    }
     struct json_flat flat;
     if (decode_parse(payload, len, lim, &flat, NULL) != DECODE_OK)
         return DECODE_BAD_STATUS; /* neither a word nor JSON: not a JSON problem */
@@ -315,15 +309,8 @@ enum decode_result decode_tasmota(const struct route *r, const char *payload, si
                                   enum json_reject *why)
 {
     begin(r, out, why);
-    if (strcmp(r->sub, "LWT") == 0) {
-        if (decode_text_is(payload, len, "Online"))
-            out->status = AVAIL_ONLINE;
-        else if (decode_text_is(payload, len, "Offline"))
-            out->status = AVAIL_OFFLINE;
-        else
-            return DECODE_BAD_STATUS;
-        return DECODE_OK;
-    }
+    if (strcmp(r->sub, "LWT") == 0)
+        return decode_availability(payload, len, "Online", "Offline", out);
     if (strcmp(r->sub, "SENSOR") == 0)
         return tasmota_sensor(payload, len, lim, out, why);
     if (strcmp(r->sub, "STATE") == 0 || strcmp(r->sub, "RESULT") == 0)
@@ -441,15 +428,8 @@ enum decode_result decode_shelly(const struct route *r, const char *payload, siz
                                  enum json_reject *why)
 {
     begin(r, out, why);
-    if (strcmp(r->sub, "online") == 0) {
-        if (decode_text_is(payload, len, "true"))
-            out->status = AVAIL_ONLINE;
-        else if (decode_text_is(payload, len, "false"))
-            out->status = AVAIL_OFFLINE;
-        else
-            return DECODE_BAD_STATUS;
-        return DECODE_OK;
-    }
+    if (strcmp(r->sub, "online") == 0)
+        return decode_availability(payload, len, "true", "false", out);
     if (strcmp(r->sub, "events/rpc") == 0)
         return shelly_rpc(payload, len, lim, out, why);
     if (strncmp(r->sub, "status/switch:", 14) == 0)
