@@ -1,13 +1,11 @@
 #include "threads.h"
 
 #include <pthread.h>
+#include <stdio.h>
 
 void threads_name_self(const char *name)
 {
-    char shortname[16];
-    size_t i;
-    for (i = 0; name[i] && i < sizeof(shortname) - 1; i++)
-        shortname[i] = name[i];
-    shortname[i] = '\0';
+    char shortname[16]; /* pthread_setname_np refuses more than 15 characters */
+    snprintf(shortname, sizeof(shortname), "%s", name);
     (void)pthread_setname_np(pthread_self(), shortname);
 }
