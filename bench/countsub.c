@@ -58,6 +58,7 @@ static void usage(FILE *f)
           "  -n, --count N     stop after N messages\n"
           "  -i, --idle S      stop S seconds after the last message (default 3)\n"
           "  -T, --timeout S   stop after S seconds in all (default 300)\n"
+          "  -V, --version     print the version and exit\n"
           "  -h, --help        this help\n",
           f);
 }
@@ -68,7 +69,7 @@ int main(int argc, char **argv)
         {"uri", required_argument, NULL, 'u'},  {"topic", required_argument, NULL, 't'},
         {"qos", required_argument, NULL, 'q'},  {"count", required_argument, NULL, 'n'},
         {"idle", required_argument, NULL, 'i'}, {"timeout", required_argument, NULL, 'T'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
     };
     const char *uri = "tcp://127.0.0.1:1883";
     const char *filters[16];
@@ -77,7 +78,7 @@ int main(int argc, char **argv)
     unsigned long long want = 0;
     double idle_s = 3, timeout_s = 300;
     int c;
-    while ((c = getopt_long(argc, argv, "u:t:q:n:i:T:h", lopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "u:t:q:n:i:T:Vh", lopts, NULL)) != -1) {
         switch (c) {
         case 'u':
             uri = optarg;
@@ -101,6 +102,9 @@ int main(int argc, char **argv)
         case 'T':
             timeout_s = strtod(optarg, NULL);
             break;
+        case 'V':
+            printf("bench-countsub %s\n", HALLGW_VERSION);
+            return 0;
         case 'h':
             usage(stdout);
             return 0;

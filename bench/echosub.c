@@ -88,6 +88,7 @@ static void usage(FILE *f)
           "  -q, --qos Q       QoS of the subscription and of the alerts (default 1)\n"
           "  -i, --idle S      stop S seconds after the last trigger (default 60)\n"
           "  -T, --timeout S   stop after S seconds in all (default 300)\n"
+          "  -V, --version     print the version and exit\n"
           "  -h, --help        this help\n",
           f);
 }
@@ -102,7 +103,7 @@ int main(int argc, char **argv)
         {"qos", required_argument, NULL, 'q'},
         {"idle", required_argument, NULL, 'i'},
         {"timeout", required_argument, NULL, 'T'},
-        {"help", no_argument, NULL, 'h'},
+        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     const char *uri = "tcp://127.0.0.1:1883", *prefix = "hall", *hall = "bench";
@@ -110,7 +111,7 @@ int main(int argc, char **argv)
     static struct echo e = {.qos = 1};
     double idle_s = 60, timeout_s = 300;
     int c;
-    while ((c = getopt_long(argc, argv, "u:p:H:d:q:i:T:h", lopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "u:p:H:d:q:i:T:Vh", lopts, NULL)) != -1) {
         switch (c) {
         case 'u':
             uri = optarg;
@@ -133,6 +134,9 @@ int main(int argc, char **argv)
         case 'T':
             timeout_s = strtod(optarg, NULL);
             break;
+        case 'V':
+            printf("bench-echosub %s\n", HALLGW_VERSION);
+            return 0;
         case 'h':
             usage(stdout);
             return 0;

@@ -187,7 +187,8 @@ static void usage(FILE *f)
           "subscribes to the triggering messages themselves (<prefix>/<hall>/" LAT_DEVICE "/\n"
           "telemetry): broker_* is their own trip, loadgen -> broker -> subscriber, the\n"
           "part of the latency that is not hallgw's.\n"
-          "--raw FILE also writes \"F|R latency_ms\" per matched transition.\n",
+          "--raw FILE also writes \"F|R latency_ms\" per matched transition.\n"
+          "-V, --version prints the version, -h, --help this help.\n",
           f);
 }
 
@@ -201,14 +202,14 @@ int main(int argc, char **argv)
         {"idle", required_argument, NULL, 'i'},
         {"timeout", required_argument, NULL, 'T'},
         {"raw", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
+        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     const char *uri = "tcp://127.0.0.1:1883", *hall = "bench", *prefix = "hall";
     const char *log_path = NULL, *raw_path = NULL;
     double idle_s = 3, timeout_s = 300;
     int c;
-    while ((c = getopt_long(argc, argv, "u:i:T:h", lopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "u:i:T:Vh", lopts, NULL)) != -1) {
         switch (c) {
         case 'u':
             uri = optarg;
@@ -231,6 +232,9 @@ int main(int argc, char **argv)
         case 'r':
             raw_path = optarg;
             break;
+        case 'V':
+            printf("bench-latsub %s\n", HALLGW_VERSION);
+            return 0;
         case 'h':
             usage(stdout);
             return 0;

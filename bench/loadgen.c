@@ -758,6 +758,7 @@ static void usage(FILE *f)
           "      --unknown-first N the first unknown device number (default 1)\n"
           "      --client-id ID    MQTT client id (default bench-loadgen-<pid>)\n"
           "      --print-config    print the halls and devices config, exit\n"
+          "  -V, --version         print the version and exit\n"
           "  -h, --help            print this help and exit\n"
           "\n"
           "At the end it waits for the broker to have handled every message (PINGREQ),\n"
@@ -824,13 +825,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
         {"unknown-first", required_argument, NULL, 'F'},
         {"client-id", required_argument, NULL, 'C'},
         {"print-config", no_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
+        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int c;
     long v;
     char *end;
-    while ((c = getopt_long(argc, argv, "u:D:q:r:n:d:h", lopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "u:D:q:r:n:d:Vh", lopts, NULL)) != -1) {
         switch (c) {
         case 'u':
             if (parse_uri(optarg, o) < 0) {
@@ -902,6 +903,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case 'p':
             o->print_config = true;
             break;
+        case 'V':
+            printf("bench-loadgen %s\n", HALLGW_VERSION);
+            return 0;
         case 'h':
             usage(stdout);
             exit(0);

@@ -1,20 +1,40 @@
 #!/usr/bin/env bash
-# Installs the Debian packages hallgw needs for a purpose: build, test or demo.
+# Installs the Debian packages hallgw needs for a purpose: build, demo or test.
 # Installs nothing when everything is already there. Needs root (or sudo).
 set -euo pipefail
 
+# build: compile the three programs and the bench tools (cmake -S . -B build).
 build_pkgs=(build-essential cmake pkg-config libpaho-mqtt-dev libconfig-dev
             libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libyajl-dev
             libssl-dev libsystemd-dev zlib1g-dev)
+# The servers the demo and the integration tests start on loopback, and the
+# clients the demo's hints use (influx, mosquitto_sub, curl).
 server_pkgs=(mosquitto mosquitto-clients influxdb influxdb-client curl)
-test_pkgs=(libcmocka-dev python3 python3-paho-mqtt chromium systemd openssl clang libclang-rt-14-dev file dpkg-dev)
+# test: the unit tests (cmocka), the integration tests (python3 with paho),
+# the web page tests (chromium), systemd-analyze for the units, openssl for
+# the TLS tests and hall-provision, clang and its sanitizer runtime for the
+# fuzz targets, file and dpkg-dev for the package test.
+test_pkgs=(libcmocka-dev python3 python3-paho-mqtt chromium systemd openssl clang
+           libclang-rt-14-dev file dpkg-dev)
+
+usage() {
+    echo "usage: scripts/deps.sh build|demo|test"
+    echo "  build  what cmake needs to build hallgw, hallgw-agent, hallgw-sim and bench/"
+    echo "  demo   build, and the mosquitto and influxd servers ./run-demo starts"
+    echo "  test   demo, and what ./run-tests needs (cmocka, python3-paho-mqtt, chromium, clang, ...)"
+}
 
 case "${1:-}" in
+-h | --help)
+    usage
+    exit 0
+    ;;
 build) want=("${build_pkgs[@]}") ;;
 test) want=("${build_pkgs[@]}" "${server_pkgs[@]}" "${test_pkgs[@]}") ;;
 demo) want=("${build_pkgs[@]}" "${server_pkgs[@]}") ;;
 *)
-    echo "usage: scripts/deps.sh build|test|demo" >&2
+    echo "deps: ${1:+unknown set '$1'; }say which packages to install" >&2
+    usage >&2
     exit 2
     ;;
 esac

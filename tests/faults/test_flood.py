@@ -4,7 +4,7 @@ messages waiting at the broker when the gateway subscribes (state, never a
 trigger: no alert, no command), and payloads far over the caps (a 4 MiB
 payload, 200,000 levels of nesting).
 
-Injection in topics and keys and the small hostile payloads of the shared
+Injection in topics and keys and the small hostile payloads of the
 fixtures are in tests/integration/test_fixtures.py."""
 
 import json

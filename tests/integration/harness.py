@@ -18,7 +18,7 @@ import urllib.request
 
 BUILD_DIR = os.environ.get("HALLGW_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
 FIXTURES_DIR = os.environ.get(
-    "HALLGW_FIXTURES_DIR", os.path.join(os.path.dirname(__file__), "../../../shared/fixtures"))
+    "HALLGW_FIXTURES_DIR", os.path.join(os.path.dirname(__file__), "../fixtures"))
 SOURCE_DIR = os.environ.get("HALLGW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
 
 

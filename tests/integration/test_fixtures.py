@@ -89,7 +89,7 @@ def expected_point(fx):
 
 def test_good_fixtures_land_with_measurement_tags_and_fields():
     good = [fx for fx in fixtures() if not fx["expect"].get("reject")]
-    assert len(good) >= 25, "expected the shared fixtures, found %d good lines" % len(good)
+    assert len(good) >= 25, "expected the fixtures of tests/fixtures, found %d good lines" % len(good)
     with Stack("fixtures") as st:
         gw = st.hallgw(devices=DEVICES, halls=HALLS)
         gw.start()

@@ -1,4 +1,4 @@
-/* Decoders: every line of ../shared/fixtures/ (every .jsonl file) decoded as its "expect"
+/* Decoders: every line of tests/fixtures/ (every .jsonl file) decoded as its "expect"
  * says (read generically, so a new fixture line is tested without touching
  * this file), then targeted cases for the edges of each format. */
 #include <setjmp.h>
@@ -182,7 +182,7 @@ static void test_every_fixture_line_decodes_as_its_expectation_says(void **state
     (void)state;
     struct fixture_set set;
     fixtures_load(NULL, &set);
-    assert_true(set.n >= 40); /* the shared files were found and read */
+    assert_true(set.n >= 40); /* the fixture files were found and read */
     int bad = 0;
     for (size_t i = 0; i < set.n; i++)
         bad += check_fixture(&set.v[i]);
