@@ -238,7 +238,7 @@ static const struct config_key http_keys[] = {
     K("enabled", V_BOOL, struct config_http, enabled),
     K("listen", V_STR, struct config_http, listen, .check = check_listen),
     K("token_file", V_SECRET, struct config_http, token),
-    K("web_dir", V_STR, struct config_http, web_dir),
+    K("web_dir", V_DIR, struct config_http, web_dir),
     K("cert_file", V_FILE, struct config_http, cert_file),
     K("key_file", V_FILE, struct config_http, key_file),
     K("max_body_bytes", V_SIZE, struct config_http, max_body_bytes, .min = 1024, .max = 1048576),
@@ -363,7 +363,6 @@ static void finish_blocks(struct config_ctx *x, const config_setting_t *root)
                           "HTTPS needs both cert_file and key_file");
     }
     default_str(x, &c->http.listen, "127.0.0.1:8080");
-    default_str(x, &c->http.web_dir, "/usr/share/hallgw/web");
     default_str(x, &c->influx.url, "http://127.0.0.1:8086");
     if (c->influx.api == INFLUX_V1)
         default_str(x, &c->influx.database, "hallgw");

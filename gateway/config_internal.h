@@ -52,6 +52,7 @@ enum config_vtype {
     V_ENUM,   /* int: index in .names + min */
     V_SECRET, /* char *, the content of the named file */
     V_FILE,   /* char *, the path of a readable, non-empty file */
+    V_DIR,    /* char *, the path of a directory (relative: to the config file's) */
     V_TEXT,   /* char *, the content of the named file: at most 64 KiB of UTF-8, no NUL */
     V_GROUP,  /* a nested group of .sub keys stored from off */
     V_CUSTOM, /* .fn parses the setting; dst is base + off */

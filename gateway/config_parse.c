@@ -374,6 +374,7 @@ static void parse_value(struct config_ctx *x, const config_setting_t *s, const s
 {
     const char *v = NULL;
     char *path;
+    struct stat st;
     int i;
 
     switch (k->t) {
@@ -448,6 +449,19 @@ static void parse_value(struct config_ctx *x, const config_setting_t *s, const s
             config_err_at(x, s, NULL, "\"%s\" is reserved", v);
         else
             *(char **)dst = config_xstrdup(x, v);
+        break;
+    case V_DIR:
+        if (!(path = resolve_path(x, v)))
+            return;
+        if (stat(path, &st) < 0) {
+            config_err_at(x, s, NULL, "cannot use %s: %s", path, strerror(errno));
+            free(path);
+        } else if (!S_ISDIR(st.st_mode)) {
+            config_err_at(x, s, NULL, "%s is not a directory", path);
+            free(path);
+        } else {
+            *(char **)dst = path;
+        }
         break;
     case V_SECRET:
     case V_FILE:

@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -10,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,10 +19,10 @@
 #include "metrics.h"
 #include "snapshot.h"
 #include "store.h"
+#include "webpage.h"
 
 #define SNAPSHOT_WAIT_MS 3000
 #define ACK_WAIT_MS 5000
-#define FILE_MAX_BYTES (4u << 20)
 
 struct httpserver {
     struct MHD_Daemon *mhd;
@@ -96,68 +94,43 @@ static bool token_ok(const struct httpserver *s, struct MHD_Connection *c)
     return diff == 0;
 }
 
-/* ---- static files ---------------------------------------------------------- */
+/* ---- the page's files ------------------------------------------------------ */
 
-static const char *content_type(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    static const struct {
-        const char *ext, *type;
-    } types[] = {
-        {".html", "text/html; charset=utf-8"},
-        {".js", "text/javascript; charset=utf-8"},
-        {".css", "text/css; charset=utf-8"},
-        {".svg", "image/svg+xml"},
-        {".png", "image/png"},
-        {".json", "application/json; charset=utf-8"},
-        {".ico", "image/x-icon"},
-        {".woff2", "font/woff2"},
-    };
-    for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++) {
-        if (strcmp(dot, types[i].ext) == 0)
-            return types[i].type;
-    }
-    return "application/octet-stream";
-}
-
-static bool file_name_ok(const char *name)
-{
-    if (!*name || name[0] == '.')
-        return false;
-    for (const char *p = name; *p; p++) {
-        char ch = *p;
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '.' || ch == '_' || ch == '-'))
-            return false;
-    }
-    return !strstr(name, "..");
-}
-
+/* Revalidated on every load (no-cache) and answered 304 while the ETag still
+ * matches: the files are not fingerprinted, so a longer max-age would keep an
+ * old app.js after an upgrade. */
 static enum MHD_Result serve_file(struct httpserver *s, struct MHD_Connection *c, const char *name)
 {
-    if (!file_name_ok(name))
+    struct webpage_file f;
+    if (webpage_open(s->web_dir, name, &f) < 0)
         return reply_error(c, MHD_HTTP_NOT_FOUND, "not found");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", s->web_dir, name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > FILE_MAX_BYTES) {
-        if (fd >= 0)
-            close(fd);
-        return reply_error(c, MHD_HTTP_NOT_FOUND, "not found");
+    const char *inm =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    bool fresh = webpage_etag_matches(inm, f.etag);
+    struct MHD_Response *r;
+    unsigned status = fresh ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK;
+    if (fresh) {
+        if (f.fd >= 0)
+            close(f.fd);
+        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    } else if (f.fd >= 0) {
+        r = MHD_create_response_from_fd((uint64_t)f.len, f.fd);
+        if (!r)
+            close(f.fd);
+    } else {
+        r = MHD_create_response_from_buffer(f.len, (void *)f.data, MHD_RESPMEM_PERSISTENT);
     }
-    struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
-    if (!r) {
-        close(fd);
+    if (!r)
         return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type(name));
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, f.etag);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    if (!fresh)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, f.type);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Content-Security-Policy",
                             "default-src 'self'; style-src 'self' 'unsafe-inline'; "
                             "img-src 'self' data:");
-    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
 }
@@ -627,7 +600,7 @@ int httpserver_start(const struct config *cfg, struct api *api, struct httpserve
         return -ENOMEM;
     s->api = api;
     s->token = hc->token ? strdup(hc->token) : NULL;
-    s->web_dir = strdup(hc->web_dir);
+    s->web_dir = hc->web_dir ? strdup(hc->web_dir) : NULL;
     s->max_body = hc->max_body_bytes;
     s->open_reads = hc->open_reads;
     if (asprintf(&s->db_path, "%s/hallgw.db", cfg->gateway.state_dir) < 0)
@@ -677,7 +650,8 @@ int httpserver_start(const struct config *cfg, struct api *api, struct httpserve
         httpserver_stop(s);
         return -EADDRINUSE;
     }
-    log_notice("http: listening on %s%s", hc->listen, s->cert ? " (HTTPS)" : "");
+    log_notice("http: listening on %s%s; the live page from %s", hc->listen,
+               s->cert ? " (HTTPS)" : "", s->web_dir ? s->web_dir : "the built-in files");
     *out = s;
     return 0;
 }

@@ -1,7 +1,7 @@
 /* The HTTP server (libmicrohttpd is included here only): the live hall page
  * and its files, the JSON API, /metrics (Prometheus) and /healthz.
  *
- *   GET  /, /<file>                  the page, from http.web_dir
+ *   GET  /, /<file>                  the page: built in, or from http.web_dir
  *   GET  /api/v1/state               halls, windows, devices (core snapshot)
  *   GET  /api/v1/alerts              active alerts; ?history=1 with date=YYYY-MM-DD
  *                                    or from=/to= (unix s), hall=, limit=

@@ -24,9 +24,9 @@ RULES = """rules = (
 """
 
 
-def http(method, url, body=None, token=None, raw=None):
+def http(method, url, body=None, token=None, raw=None, headers=None):
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(url, data=data, method=method)
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     if token:
         req.add_header("Authorization", "Bearer " + token)
     if data is not None:
@@ -68,18 +68,22 @@ def parse_prometheus(text):
     return samples
 
 
-def start(st):
+def start(st, web_dir=True):
+    """The gateway with its HTTP server; web_dir=True: a customised page in
+    <test dir>/web (an index.html only); False: the built-in page."""
     zone, offset = noon_zone()
     port = free_port()
     token_file = os.path.join(st.dir, "http.token")
     with open(token_file, "w") as f:
         f.write(TOKEN + "\n")
-    web = os.path.join(st.dir, "web")
-    os.makedirs(web)
-    with open(os.path.join(web, "index.html"), "w") as f:
-        f.write("<!doctype html><title>hall</title>")
+    web = ""
+    if web_dir:
+        os.makedirs(os.path.join(st.dir, "web"))
+        with open(os.path.join(st.dir, "web", "index.html"), "w") as f:
+            f.write("<!doctype html><title>hall</title>")
+        web = 'web_dir = "%s"; ' % os.path.join(st.dir, "web")
     gw = st.hallgw(devices=DEVICES, halls=HALLS, extra=schedule_around_now(offset) + RULES +
-                   'http = { listen = "127.0.0.1:%d"; token_file = "%s"; web_dir = "%s"; '
+                   'http = { listen = "127.0.0.1:%d"; token_file = "%s"; %s'
                    'max_body_bytes = 2048; };\n' % (port, token_file, web))
     gw.timezone = zone
     gw.write_config()
@@ -168,9 +172,18 @@ def test_metrics_parse_and_move_and_health_and_files():
         assert after[("hallgw_mqtt_connected", "")] == 1
         code, _, body = http("GET", base + "/healthz")
         assert code == 200 and json.loads(body)["ok"] is True
+        # The customised page of web_dir, revalidated with its ETag until it changes.
         code, headers, body = http("GET", base + "/")
         assert code == 200 and b"<title>hall</title>" in body and headers["Content-Type"].startswith("text/html")
-        for bad in ("/../hallgw.conf", "/..%2fhallgw.conf", "/.hidden", "/missing.js"):
+        etag = headers["ETag"]
+        assert etag and headers["Cache-Control"] == "no-cache", dict(headers)
+        assert http("GET", base + "/", headers={"If-None-Match": etag})[0] == 304
+        with open(os.path.join(st.dir, "web", "index.html"), "w") as f:
+            f.write("<!doctype html><title>hall, edited</title>")
+        code, headers, body = http("GET", base + "/", headers={"If-None-Match": etag})
+        assert code == 200 and b"hall, edited" in body and headers["ETag"] != etag
+        # Only the directory's files: the built-in app.js is not mixed in.
+        for bad in ("/../hallgw.conf", "/..%2fhallgw.conf", "/.hidden", "/missing.js", "/app.js"):
             assert http("GET", base + bad)[0] == 404, bad
         # MQTT gone: /healthz says so.
         st.mqtt.kill()
@@ -179,6 +192,28 @@ def test_metrics_parse_and_move_and_health_and_files():
         wait_for("healthy again", lambda: http("GET", base + "/healthz")[0] == 200, timeout=60)
 
 
+def test_the_page_is_built_in_with_etags():
+    with Stack("api-page") as st:
+        gw, base = start(st, web_dir=False)
+        assert "the live page from the built-in files" in gw.log_text()
+        for name, ctype in (("index.html", "text/html"), ("app.js", "text/javascript"),
+                            ("i18n.js", "text/javascript"), ("style.css", "text/css")):
+            with open(os.path.join(harness.SOURCE_DIR, "dashboards", "web", name), "rb") as f:
+                want = f.read()
+            code, headers, body = http("GET", base + ("/" if name == "index.html" else "/" + name))
+            assert code == 200 and body == want, name
+            assert headers["Content-Type"].startswith(ctype), (name, headers["Content-Type"])
+            etag = headers["ETag"]
+            assert re.fullmatch(r'"[0-9a-f]{16}"', etag), etag
+            code, headers, body = http("GET", base + "/" + name, headers={"If-None-Match": etag})
+            assert code == 304 and body == b"" and headers["ETag"] == etag, name
+            code, _, body = http("GET", base + "/" + name, headers={"If-None-Match": '"other"'})
+            assert code == 200 and body == want, name
+        for bad in ("/../hallgw.conf", "/.hidden", "/missing.js", "/index.html/x"):
+            assert http("GET", base + bad)[0] == 404, bad
+
+
 if __name__ == "__main__":
     harness.run([test_state_alerts_and_acks_over_http,
-                 test_metrics_parse_and_move_and_health_and_files])
+                 test_metrics_parse_and_move_and_health_and_files,
+                 test_the_page_is_built_in_with_etags])

@@ -1,4 +1,4 @@
-"""The built-in live hall page, served by hallgw from http.web_dir and looked
+"""The built-in live hall page, served by hallgw from the files built into it, looked
 at in a real headless Chromium (driven over the DevTools protocol, cdp.py):
 what a hall supervisor sees on the wall screen and on a phone, and the
 acknowledgement they make from it.
@@ -115,9 +115,8 @@ def start_gateway(st, http_extra="", windows=WINDOWS):
     token_file = os.path.join(st.dir, "http.token")
     with open(token_file, "w") as f:
         f.write(TOKEN + "\n")
-    web_dir = os.path.abspath(os.path.join(SOURCE_DIR, "dashboards", "web"))
-    http = 'http = { listen = "127.0.0.1:%d"; token_file = %s; web_dir = %s; %s };\n' % (
-        port, harness.conf_str(token_file), harness.conf_str(web_dir), http_extra)
+    http = 'http = { listen = "127.0.0.1:%d"; token_file = %s; %s };\n' % (
+        port, harness.conf_str(token_file), http_extra)
     gw = st.hallgw(devices=DEVICES, halls=halls(windows), extra=schedule_around_now(offset) + RULES + http)
     gw.timezone = zone
     gw.write_config()

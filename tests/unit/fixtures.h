@@ -1,4 +1,4 @@
-/* Test support: the shared device payload fixtures (tests/fixtures/NAME.jsonl).
+/* Test support: the device payload fixtures (tests/fixtures/NAME.jsonl).
  * One JSON object per line: format, topic, payload or payload_hex, expect. */
 #ifndef HALLGW_TEST_FIXTURES_H
 #define HALLGW_TEST_FIXTURES_H

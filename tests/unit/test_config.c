@@ -467,6 +467,45 @@ static void test_secret_never_appears_in_errors(void **state)
     config_errors_free(&e);
 }
 
+#define MQTT "mqtt = { uri = \"tcp://h:1\"; };\n"
+
+static void test_web_dir_is_built_in_unless_an_existing_directory_is_named(void **state)
+{
+    struct config *c = NULL;
+    struct config_errors e;
+    (void)state;
+
+    /* Absent: the built-in page. */
+    assert_int_equal(load_text(MQTT "http = { listen = \"127.0.0.1:8080\"; };\n", &c, &e), 0);
+    assert_null(c->http.web_dir);
+    config_free(c);
+
+    assert_int_equal(load_text(MQTT "http = { web_dir = \"" DATA "\"; };\n", &c, &e), 0);
+    assert_string_equal(c->http.web_dir, DATA);
+    config_free(c);
+
+    /* Missing, or not a directory: an error naming the file, line and key. */
+    assert_int_equal(load_text(MQTT "http = {\n  listen = \"127.0.0.1:8080\";\n"
+                               "  web_dir = \"/nonexistent/web\";\n};\n",
+                               &c, &e),
+                     -EINVAL);
+    assert_int_equal(e.n, 1);
+    assert_int_equal(e.v[0].line, 4);
+    assert_string_equal(e.v[0].key, "http.web_dir");
+    assert_string_equal(e.v[0].msg, "cannot use /nonexistent/web: No such file or directory");
+    assert_non_null(strstr(e.v[0].file, "hallgw-test-config-"));
+    config_errors_free(&e);
+
+    assert_int_equal(load_text(MQTT "http = { web_dir = \"" DATA "minimal.conf\"; };\n", &c, &e),
+                     -EINVAL);
+    assert_int_equal(e.n, 1);
+    assert_string_equal(e.v[0].key, "http.web_dir");
+    assert_non_null(strstr(e.v[0].msg, "minimal.conf is not a directory"));
+    config_errors_free(&e);
+}
+
+#undef MQTT
+
 static void test_influx_api_keys_must_match_the_api(void **state)
 {
     (void)state;
@@ -842,6 +881,7 @@ int main(void)
         cmocka_unit_test(test_bad_durations_and_ranges),
         cmocka_unit_test(test_unreadable_or_empty_secret_files),
         cmocka_unit_test(test_secret_never_appears_in_errors),
+        cmocka_unit_test(test_web_dir_is_built_in_unless_an_existing_directory_is_named),
         cmocka_unit_test(test_influx_api_keys_must_match_the_api),
         cmocka_unit_test(test_bad_sources),
         cmocka_unit_test(test_window_references_resolve_in_the_same_hall),
