@@ -825,7 +825,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
         {"unknown-first", required_argument, NULL, 'F'},
         {"client-id", required_argument, NULL, 'C'},
         {"print-config", no_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -905,7 +906,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
             break;
         case 'V':
             printf("bench-loadgen %s\n", HALLGW_VERSION);
-            return 0;
+            exit(0);
         case 'h':
             usage(stdout);
             exit(0);

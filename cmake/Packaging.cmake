@@ -8,9 +8,10 @@
 #
 #   hallgw        hallgw, hallgw-sim, hall-provision, hallgw.service, the
 #                 system user, /etc/hallgw/{hallgw.conf,rules.default.conf},
-#                 /usr/share/hallgw/{web,grafana,mosquitto}, the docs
+#                 /usr/share/hallgw/{web,grafana,mosquitto}, the docs, the
+#                 licence, hallgw(8), hallgw.conf(5), hallgw-sim(1)
 #   hallgw-agent  hallgw-agent, hallgw-agent.service, /etc/hallgw/agent.conf,
-#                 /usr/share/doc/hallgw/agents.md
+#                 /usr/share/doc/hallgw/agents.md, the licence, hallgw-agent(8)
 #
 # Everything under /etc/hallgw is a conffile: local changes survive upgrades.
 include(GNUInstallDirs)
@@ -49,6 +50,20 @@ hallgw_unit(hallgw-agent)
 # The installed hallgw.conf: passes --check-config with nothing else installed.
 configure_file(packaging/deb/hallgw.conf.in "${pkg_out}/hallgw.conf" @ONLY)
 
+# The manual pages (man/), gzipped as Debian installs them.
+find_program(GZIP gzip REQUIRED)
+set(man_pages hallgw.8 hallgw.conf.5 hallgw-sim.1 hallgw-agent.8)
+set(man_gz "")
+foreach(page ${man_pages})
+    add_custom_command(OUTPUT ${pkg_out}/man/${page}.gz
+        COMMAND ${CMAKE_COMMAND} -E make_directory ${pkg_out}/man
+        COMMAND ${GZIP} -9nc ${PROJECT_SOURCE_DIR}/man/${page} > ${pkg_out}/man/${page}.gz
+        DEPENDS ${PROJECT_SOURCE_DIR}/man/${page}
+        COMMENT "Compressing the manual page ${page}")
+    list(APPEND man_gz ${pkg_out}/man/${page}.gz)
+endforeach()
+add_custom_target(man_pages ALL DEPENDS ${man_gz})
+
 # ---- Install rules -----------------------------------------------------------
 install(TARGETS hallgw hallgw-sim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT gateway)
 install(PROGRAMS scripts/hall-provision DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT gateway)
@@ -67,6 +82,12 @@ install(FILES config/hallgw.conf config/demo.conf
 file(GLOB doc_pages CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
 list(REMOVE_ITEM doc_pages ${PROJECT_SOURCE_DIR}/docs/agents.md)
 install(FILES README.md ${doc_pages} DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT gateway)
+install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME copyright COMPONENT gateway)
+install(FILES ${pkg_out}/man/hallgw.8.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man8 COMPONENT gateway)
+install(FILES ${pkg_out}/man/hallgw.conf.5.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man5
+        COMPONENT gateway)
+install(FILES ${pkg_out}/man/hallgw-sim.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
+        COMPONENT gateway)
 
 install(TARGETS hallgw-agent RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT agent)
 install(FILES "${pkg_out}/hallgw-agent.service" DESTINATION "${HALLGW_SYSTEMD_UNITDIR}"
@@ -74,6 +95,10 @@ install(FILES "${pkg_out}/hallgw-agent.service" DESTINATION "${HALLGW_SYSTEMD_UN
 set(agent_conffiles agent.conf)
 install(FILES config/agent.conf DESTINATION "${HALLGW_CONFDIR}" COMPONENT agent)
 install(FILES docs/agents.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT agent)
+install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/hallgw-agent RENAME copyright
+        COMPONENT agent)
+install(FILES ${pkg_out}/man/hallgw-agent.8.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man8
+        COMPONENT agent)
 
 # ---- Debian packages ---------------------------------------------------------
 # Maintainer scripts and conffiles of one component (packaging/deb/*.in).

@@ -546,7 +546,7 @@ bool alerting_parse_ack_topic(const char *prefix, const char *topic, size_t len,
         return false;
     const char *p = topic + pl + 1, *end = topic + len;
     const char *slash = memchr(p, '/', (size_t)(end - p));
-    if (!slash || (size_t)(slash - p) >= hall_size || !topic_id_valid(p, (size_t)(slash - p)))
+    if (!slash || (size_t)(slash - p) >= hall_size || !id_valid(p, (size_t)(slash - p)))
         return false;
     memcpy(hall, p, (size_t)(slash - p));
     hall[slash - p] = '\0';

@@ -105,10 +105,10 @@ const char *cli_pad(char *buf, size_t size, const char *s, size_t cols)
 static struct config *load_config(const char *path)
 {
     struct config *cfg = NULL;
-    struct config_errors errs = {0};
+    struct conf_errors errs = {0};
     if (config_load(path, &cfg, &errs) < 0) {
-        config_errors_print(&errs, stderr);
-        config_errors_free(&errs);
+        conf_errors_print(&errs, stderr);
+        conf_errors_free(&errs);
         return NULL;
     }
     return cfg;
@@ -244,7 +244,7 @@ int cli_alerts(int argc, char **argv, const char *default_config)
     tm.tm_isdst = -1;
     double to = (double)mktime(&tm);
 
-    struct store_history *h = NULL;
+    struct record_alert *h = NULL;
     size_t n = 0;
     if (store_history(st, from, to, hall, 0, &h, &n) < 0) {
         fprintf(stderr, "hallgw: cannot read the alert history\n");
@@ -314,7 +314,7 @@ static size_t json_str(char *out, size_t size, const char *s)
 
 static bool recorded(struct store *st, const char *id, const char *by, bool resolve, double since)
 {
-    struct store_history *h = NULL;
+    struct record_alert *h = NULL;
     size_t n = 0;
     bool found = false;
     if (store_history(st, since - 1, 0, NULL, 0, &h, &n) < 0)
@@ -379,7 +379,7 @@ int cli_ack(int argc, char **argv, const char *default_config)
         return 2;
     int rc = 2;
     struct store *st = open_store(cfg, true);
-    char hall_buf[TOPIC_ID_MAX + 1] = "";
+    char hall_buf[ID_MAX + 1] = "";
     if (!hall && st) {
         struct alert *v = NULL;
         size_t n = 0;

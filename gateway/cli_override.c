@@ -50,7 +50,7 @@ static void fmt_time(double t, char *buf, size_t size)
 
 static int list(struct store *st, bool with_log)
 {
-    struct store_override *v = NULL;
+    struct record_override *v = NULL;
     double now = (double)time(NULL);
     size_t n = 0;
     char t1[32], t2[32], c1[256], c2[256];
@@ -68,7 +68,7 @@ static int list(struct store *st, bool with_log)
     free(v);
     if (!with_log)
         return 0;
-    struct store_override_event *e = NULL;
+    struct record_override_event *e = NULL;
     if (store_override_log(st, 0, 0, &e, &n) < 0) {
         fprintf(stderr, "hallgw override: cannot read the log: %s\n", store_last_error(st));
         return 1;
@@ -147,10 +147,10 @@ int cli_override(int argc, char **argv, const char *default_config)
     }
 
     struct config *cfg = NULL;
-    struct config_errors errs = {0};
+    struct conf_errors errs = {0};
     if (config_load(path, &cfg, &errs) < 0) {
-        config_errors_print(&errs, stderr);
-        config_errors_free(&errs);
+        conf_errors_print(&errs, stderr);
+        conf_errors_free(&errs);
         return 2;
     }
     setenv("TZ", cfg->gateway.timezone, 1);
@@ -184,7 +184,7 @@ int cli_override(int argc, char **argv, const char *default_config)
     }
     rc = 1;
     if (add) {
-        struct store_override o = {.until = (double)t, .created = (double)now};
+        struct record_override o = {.until = (double)t, .created = (double)now};
         char when[32];
         snprintf(o.device, sizeof(o.device), "%s", device);
         snprintf(o.reason, sizeof(o.reason), "%s", reason);

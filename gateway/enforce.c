@@ -75,7 +75,7 @@ static void record(struct enforce *ef, const struct enforce_run *run, const char
                    const char *window, const char *device, enum device_kind kind, const char *step,
                    bool ok, const char *detail, time_t wall)
 {
-    struct store_poweroff_step s = {.at = (double)wall, .ok = ok};
+    struct record_poweroff_step s = {.at = (double)wall, .ok = ok};
     snprintf(s.date, sizeof(s.date), "%s", run->date);
     snprintf(s.hall, sizeof(s.hall), "%s", hall);
     snprintf(s.window, sizeof(s.window), "%s", window);
@@ -234,7 +234,7 @@ static void send_plug(struct enforce *ef, struct enforce_run *run, struct enforc
     struct enforce_plug_cmd pcmd;
     struct enforce_out out;
     const char *why = "the topic is too long";
-    char id[TOPIC_ID_MAX + 1] = "", detail[ALERT_TEXT_MAX];
+    char id[ID_MAX + 1] = "", detail[ALERT_TEXT_MAX];
     const char *step = pl->target_on ? "poweron_command" : "plug_command";
     int r = enforce_plug_command(ef->cfg->mqtt.prefix, pl, pl->target_on, &pcmd);
     if (r == 0 && pcmd.native) {
@@ -371,7 +371,7 @@ static void record_plan(struct enforce *ef, struct enforce_run *run, time_t wall
 
 static void refresh_overrides(struct enforce *ef, time_t wall, mono_ms now)
 {
-    struct store_override *v = NULL;
+    struct record_override *v = NULL;
     size_t n = 0;
     ef->next_overrides = now + OVERRIDES_EVERY_MS;
     if (!ef->io.store)
@@ -542,7 +542,7 @@ static void on_reply(struct enforce *ef, const struct hm_device *d, const struct
 {
     const struct metric *mid = reading_find(rd, "id"), *mres = reading_find(rd, "result");
     const struct metric *mdet = reading_find(rd, "detail");
-    char id[TOPIC_ID_MAX + 1];
+    char id[ID_MAX + 1];
     if (!mid || !mres || mres->type != METRIC_STRING)
         return;
     if (mid->type == METRIC_STRING)
@@ -664,7 +664,7 @@ int enforce_override_add(struct enforce *ef, const char *device, double until, c
         *why = "no state store";
         return -EIO;
     }
-    struct store_override o = {.until = until, .created = wall};
+    struct record_override o = {.until = until, .created = wall};
     snprintf(o.device, sizeof(o.device), "%s", device);
     snprintf(o.reason, sizeof(o.reason), "%s", reason ? reason : "");
     snprintf(o.by, sizeof(o.by), "%s", by ? by : "");
@@ -696,7 +696,7 @@ int enforce_override_remove(struct enforce *ef, const char *device, const char *
     return 0;
 }
 
-void enforce_overrides(const struct enforce *ef, const struct store_override **v, size_t *n)
+void enforce_overrides(const struct enforce *ef, const struct record_override **v, size_t *n)
 {
     *v = ef->ov;
     *n = ef->n_ov;

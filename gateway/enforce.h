@@ -42,7 +42,7 @@ struct enforce_io {
      * (-ENOTCONN while the broker is away). */
     int (*publish)(void *ctx, const char *topic, const char *payload, size_t len, bool retained);
     /* Writes one recorded step to InfluxDB (measurement "poweroff"). */
-    void (*step_point)(void *ctx, const struct store_poweroff_step *s, int64_t ts_ns);
+    void (*step_point)(void *ctx, const struct record_poweroff_step *s, int64_t ts_ns);
     struct store *store;       /* power-off log and overrides; may be NULL */
     struct alerting *alerting; /* poweroff-failed alerts and scan holds; may be NULL */
 };
@@ -78,7 +78,7 @@ const struct enforce_run *enforce_last_run(const struct enforce *ef);
 bool enforce_running(const struct enforce *ef);
 
 /* The overrides in force (as last read from the store, at most 5 s ago). */
-void enforce_overrides(const struct enforce *ef, const struct store_override **v, size_t *n);
+void enforce_overrides(const struct enforce *ef, const struct record_override **v, size_t *n);
 
 /* Adds (or replaces) the override of device until `until` (unix s): the
  * checks of enforce_override_check(), then the store. Returns 0, its errors

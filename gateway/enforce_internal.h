@@ -20,7 +20,7 @@ struct pc_track {
     double seen_on_since; /* wall: first live sign while the hall is off; 0 for none */
     char scan_date[11];   /* local date of the last scan ordered; "" for none */
     double scan_hold;     /* the scan alert is held until then; 0 while not overdue */
-    char scan_cmd[TOPIC_ID_MAX + 1];
+    char scan_cmd[ID_MAX + 1];
 };
 
 struct enforce {
@@ -34,7 +34,7 @@ struct enforce {
     struct enforce_run poweron; /* the last power-on */
     bool have_poweron;
     struct strmap *tracks; /* PC id -> struct pc_track * */
-    struct store_override *ov;
+    struct record_override *ov;
     size_t n_ov;
     mono_ms next_overrides;
     time_t last_wall;

@@ -21,7 +21,7 @@
 #include "enforce.h"
 #include "hallmodel.h"
 #include "httpclient.h"
-#include "httpserver.h"
+#include "httpapi.h"
 #include "influx.h"
 #include "ingest.h"
 #include "json.h"
@@ -60,7 +60,7 @@ struct gateway {
     struct alerting *alerting;
     struct enforce *enforce;
     struct api *api;
-    struct httpserver *http;
+    struct httpapi *http;
     mono_ms snapshot_at;
     struct ingest ingest;
     struct lp_buf batch;
@@ -78,6 +78,43 @@ struct gateway {
 };
 
 /* ---- MQTT and InfluxDB lifetimes -------------------------------------- */
+
+/* The MQTT client's events, from its threads, into the counters. */
+static void count_mqtt(void *ctx, enum mqtt_event ev)
+{
+    (void)ctx;
+    switch (ev) {
+    case MQTT_EV_INBOX_WAIT:
+        metrics_inc(MET_QUEUE_WAITS);
+        break;
+    case MQTT_EV_INBOX_DROP:
+        metrics_inc(MET_QUEUE_DROPS);
+        break;
+    case MQTT_EV_CONNECTED:
+        metrics_inc(MET_MQTT_CONNECTS);
+        metrics_set(MET_G_MQTT_CONNECTED, 1);
+        break;
+    case MQTT_EV_CONNECTION_LOST:
+        metrics_inc(MET_MQTT_CONNECTION_LOST);
+        metrics_set(MET_G_MQTT_CONNECTED, 0);
+        break;
+    case MQTT_EV_CONNECT_FAILURE:
+        metrics_inc(MET_MQTT_CONNECT_FAILURES);
+        break;
+    case MQTT_EV_DISCONNECTED:
+        metrics_set(MET_G_MQTT_CONNECTED, 0);
+        break;
+    case MQTT_EV_PUBLISHED:
+        metrics_inc(MET_MQTT_PUBLISHED);
+        break;
+    case MQTT_EV_PUBLISH_FAILURE:
+        metrics_inc(MET_MQTT_PUBLISH_FAILURES);
+        break;
+    case MQTT_EV_PERSIST_ERROR:
+        metrics_inc(MET_MQTT_PERSIST_ERRORS);
+        break;
+    }
+}
 
 static int start_mqtt(struct gateway *g)
 {
@@ -110,6 +147,7 @@ static int start_mqtt(struct gateway *g)
         .inbox_wait_ms = g->cfg->limits.queue_wait_ms,
         /* Oversize payloads are counted by ingest, not copied. */
         .max_payload = g->cfg->limits.payload_max_bytes,
+        .on_event = count_mqtt,
     };
     int r = mqtt_new(&o, &g->mqtt);
     if (r < 0)
@@ -173,7 +211,7 @@ static void process_ack(struct gateway *g, struct mqtt_msg *m, const char *hall,
 
 static void process(struct gateway *g, struct mqtt_msg *m, mono_ms now)
 {
-    char hall[TOPIC_ID_MAX + 1], id[ALERT_ID_MAX + 1];
+    char hall[ID_MAX + 1], id[ALERT_ID_MAX + 1];
     if (m->retained)
         metrics_inc(MET_RETAINED);
     if (alerting_parse_ack_topic(g->cfg->mqtt.prefix, m->topic, m->topic_len, hall, sizeof(hall),
@@ -220,7 +258,7 @@ static void add_point(struct gateway *g, int r)
 static void write_stats(struct gateway *g)
 {
     metrics_set(MET_G_QUEUE_DEPTH, queue_depth(g->inbox));
-    add_point(g, points_gateway(&g->batch, g->cfg->gateway.id, clock_wall_ns()));
+    add_point(g, metrics_points(&g->batch, g->cfg->gateway.id, clock_wall_ns()));
 }
 
 /* ---- what alerting does to the outside ---------------------------------- */
@@ -255,7 +293,7 @@ static int io_command(void *ctx, const char *topic, const char *payload, size_t 
     return mqtt_publish(g->mqtt, topic, payload, len, 1, retained);
 }
 
-static void io_step_point(void *ctx, const struct store_poweroff_step *s, int64_t ts_ns)
+static void io_step_point(void *ctx, const struct record_poweroff_step *s, int64_t ts_ns)
 {
     struct gateway *g = ctx;
     add_point(g, points_poweroff(&g->batch, s->hall, s->window, s->device, s->kind, s->step, s->ok,
@@ -294,7 +332,7 @@ static int start_http(struct gateway *g)
         return 0;
     if (!g->api && !(g->api = api_new(g->inbox)))
         return -ENOMEM;
-    return httpserver_start(g->cfg, g->api, &g->http);
+    return httpapi_start(g->cfg, g->api, &g->http);
 }
 
 static void publish_snapshots(struct gateway *g, mono_ms now, bool alerts_only)
@@ -399,7 +437,7 @@ static void reload(struct gateway *g)
 {
     sdnotify_reloading();
     struct config *nc = NULL;
-    struct config_errors errs = {0};
+    struct conf_errors errs = {0};
     log_notice("reloading %s", g->cfg->path);
     if (config_load(g->cfg->path, &nc, &errs) < 0) {
         for (size_t i = 0; i < errs.n; i++) {
@@ -409,7 +447,7 @@ static void reload(struct gateway *g)
             log_err("reload refused, keeping the running config: %s:%s %s: %s", errs.v[i].file,
                     where, errs.v[i].key, errs.v[i].msg);
         }
-        config_errors_free(&errs);
+        conf_errors_free(&errs);
         metrics_inc(MET_CONFIG_RELOAD_FAILURES);
         sdnotify_ready("reload refused: the running config is kept");
         return;
@@ -435,7 +473,7 @@ static void reload(struct gateway *g)
         g->writer = NULL;
     }
     if (new_http) {
-        httpserver_stop(g->http);
+        httpapi_stop(g->http);
         g->http = NULL;
     }
     if (new_mqtt) {
@@ -600,12 +638,12 @@ static void shutdown_all(struct gateway *g)
 int gateway_run(const char *config_path)
 {
     struct gateway g = {0};
-    struct config_errors errs = {0};
+    struct conf_errors errs = {0};
     int rc = 1;
 
     if (config_load(config_path, &g.cfg, &errs) < 0) {
-        config_errors_print(&errs, stderr);
-        config_errors_free(&errs);
+        conf_errors_print(&errs, stderr);
+        conf_errors_free(&errs);
         return 2;
     }
     sigemptyset(&g.sigs);
@@ -678,7 +716,7 @@ out_stop_signals:
         pthread_kill(g.sig_thread, SIGTERM);
     pthread_join(g.sig_thread, NULL);
 out_free:
-    httpserver_stop(g.http);
+    httpapi_stop(g.http);
     api_free(g.api);
     mqtt_free(g.mqtt);
     notifier_stop(g.notifier, 0);

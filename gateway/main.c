@@ -18,8 +18,9 @@ static void usage(FILE *f)
     fputs("Usage: hallgw [-c FILE] [-v]\n"
           "       hallgw --check-config FILE\n"
           "       hallgw alerts [-c FILE] [--active] [--hall H] [--date YYYY-MM-DD]\n"
-          "       hallgw ack ALERT_ID --by NAME [--note TEXT] [--resolve] [-c FILE]\n"
+          "       hallgw ack ALERT_ID --by NAME [--note TEXT] [--resolve] [--hall H] [-c FILE]\n"
           "       hallgw override add|list|remove [DEVICE] [...] [-c FILE]\n"
+          "       hallgw report [--date YYYY-MM-DD] [--hall H] [--format md|html|csv] [-c FILE]\n"
           "\n"
           "hallgw turns the MQTT traffic of a public service hall (seat sensors, queue\n"
           "systems, environment sensors, printers, smart plugs, PC agents) into a live\n"
@@ -47,19 +48,18 @@ static void usage(FILE *f)
           "Exit status: 0 on a clean stop or a valid config, 1 on a runtime failure,\n"
           "2 on an invalid configuration or usage.\n"
           "\n"
-          "Documentation: docs/configuration.md, docs/topics.md; hallgw.conf(5) keys are\n"
-          "listed there.\n",
+          "See hallgw(8) and hallgw.conf(5); docs/ in the source tree has the rest.\n",
           f);
 }
 
 static int check_config(const char *path)
 {
     struct config *cfg = NULL;
-    struct config_errors errs = {0};
+    struct conf_errors errs = {0};
     if (config_load(path, &cfg, &errs) < 0) {
-        config_errors_print(&errs, stderr);
+        conf_errors_print(&errs, stderr);
         fprintf(stderr, "%s: %zu error%s\n", path, errs.n, errs.n == 1 ? "" : "s");
-        config_errors_free(&errs);
+        conf_errors_free(&errs);
         return 2;
     }
     printf("%s: OK (%zu halls, %zu devices)\n", path, cfg->n_halls, cfg->n_devices);

@@ -215,10 +215,10 @@ int report_cli(int argc, char **argv, const char *default_config)
     }
 
     struct config *cfg = NULL;
-    struct config_errors errs = {0};
+    struct conf_errors errs = {0};
     if (config_load(path, &cfg, &errs) < 0) {
-        config_errors_print(&errs, stderr);
-        config_errors_free(&errs);
+        conf_errors_print(&errs, stderr);
+        conf_errors_free(&errs);
         return 2;
     }
     setenv("TZ", cfg->gateway.timezone, 1);

@@ -20,6 +20,7 @@
 #include "report_gather.h"
 #include "report_query.h"
 #include "schedule.h"
+#include "store.h"
 
 #define PERIODS_MAX 48
 #define ENV_LOOKBACK_S 900.0         /* a reading this old at opening is still in effect */
@@ -185,7 +186,7 @@ static int sort_history(struct gather *g)
 {
     struct report *r = g->r;
     for (size_t i = 0; i < r->n_alerts; i++) {
-        const struct store_history *h = &r->alerts[i];
+        const struct record_alert *h = &r->alerts[i];
         if (is_unstaffed_rule(g->cfg, h->rule)) {
             if (strcmp(h->transition, "firing") == 0) {
                 struct report_incident *in = PUSH(g, incidents, n_incidents, cap_incidents);
@@ -218,7 +219,7 @@ static int sort_history(struct gather *g)
         const struct config_rule *rule = find_rule(g->cfg, h->rule);
         if ((d && d->kind == KIND_EQUIPMENT) ||
             (rule && (rule->type == RULE_EQUIPMENT_STATUS || rule->type == RULE_MAINTENANCE))) {
-            struct store_history *e = PUSH(g, equipment_alerts, n_equipment_alerts, cap_eq_alerts);
+            struct record_alert *e = PUSH(g, equipment_alerts, n_equipment_alerts, cap_eq_alerts);
             if (!e)
                 return -ENOMEM;
             *e = *h;

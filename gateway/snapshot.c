@@ -25,7 +25,7 @@ static json_t *device_json(const struct hm_device *d, mono_ms now)
     json_object_set_new(o, "kind", json_string(config_kind_name(d->kind)));
     json_object_set_new(o, "window", str_or_null(d->window));
     json_object_set_new(o, "registered", json_boolean(d->registered));
-    json_object_set_new(o, "format", json_string(topic_format_name(d->format)));
+    json_object_set_new(o, "format", json_string(config_format_name(d->format)));
     json_object_set_new(o, "availability", json_string(avail_names[d->avail]));
     json_object_set_new(o, "last_seen_age_s",
                         d->last_seen ? json_real((double)(now - d->last_seen) / 1000.0)
@@ -163,7 +163,7 @@ static json_t *poweroff_json(const struct config *cfg, const struct enforce *ef)
 }
 
 /* The overrides of v still in force at wall (all of them when wall is 0). */
-static json_t *override_list(const struct store_override *v, size_t n, double wall)
+static json_t *override_list(const struct record_override *v, size_t n, double wall)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
@@ -180,8 +180,8 @@ static json_t *override_list(const struct store_override *v, size_t n, double wa
     return arr;
 }
 
-char *snapshot_overrides(const struct store_override *v, size_t n,
-                         const struct store_override_event *log, size_t n_log)
+char *snapshot_overrides(const struct record_override *v, size_t n,
+                         const struct record_override_event *log, size_t n_log)
 {
     json_t *root = json_object();
     json_object_set_new(root, "overrides", override_list(v, n, 0));
@@ -241,7 +241,7 @@ char *snapshot_state(const struct config *cfg, struct hallmodel *hm, const struc
     json_object_set_new(root, "thresholds", thresholds_json(cfg, &max_ages));
     json_object_set_new(root, "max_ages", max_ages);
     json_object_set_new(root, "poweroff", poweroff_json(cfg, ef));
-    const struct store_override *ov = NULL;
+    const struct record_override *ov = NULL;
     size_t n_ov = 0;
     if (ef)
         enforce_overrides(ef, &ov, &n_ov);
@@ -300,7 +300,7 @@ char *snapshot_alerts(const struct config *cfg, struct alerting *al)
     return acc.buf;
 }
 
-char *snapshot_history(const struct store_history *h, size_t n)
+char *snapshot_history(const struct record_alert *h, size_t n)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {

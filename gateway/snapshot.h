@@ -24,18 +24,18 @@ char *snapshot_state(const struct config *cfg, struct hallmodel *hm, const struc
                      time_t wall, mono_ms now, bool mqtt_connected);
 char *snapshot_alerts(const struct config *cfg, struct alerting *al);
 
-struct store_history;
+struct record_alert;
 
 /* {"history":[...]} of n history rows. */
-char *snapshot_history(const struct store_history *h, size_t n);
+char *snapshot_history(const struct record_alert *h, size_t n);
 
-struct store_override;
-struct store_override_event;
+struct record_override;
+struct record_override_event;
 
 /* {"overrides":[{"device","until","reason","by","created"}]}, with
  * "log":[{"device","action","until","reason","by","at"}] when log is not
  * NULL. */
-char *snapshot_overrides(const struct store_override *v, size_t n,
-                         const struct store_override_event *log, size_t n_log);
+char *snapshot_overrides(const struct record_override *v, size_t n,
+                         const struct record_override_event *log, size_t n_log);
 
 #endif

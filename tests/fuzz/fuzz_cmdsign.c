@@ -19,7 +19,7 @@
 #include <limits.h>
 
 #include "cmdsign.h"
-#include "topic.h"
+#include "id.h"
 
 static const uint8_t key[32] = "hallgw-fuzz-command-key-32bytes";
 static const int64_t verify_now = 1767261700;

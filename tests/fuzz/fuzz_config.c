@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(fwrite(data, 1, size, f) == size && fclose(f) == 0, "cannot write %s", path);
 
     struct config *c = NULL;
-    struct config_errors errs;
+    struct conf_errors errs;
     int rc = config_load(path, &c, &errs);
     (void)unlink(path);
     FUZZ_CHECK(rc <= 0, "result %d", rc);
@@ -78,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(c == NULL, "a failed load returned a config");
         FUZZ_CHECK(errs.n > 0, "a failed load (%d) without an error", rc);
         for (size_t i = 0; i < errs.n; i++) {
-            const struct config_error *e = &errs.v[i];
+            const struct conf_error *e = &errs.v[i];
             FUZZ_CHECK(e->file && e->file[0], "error %zu without a file", i);
             FUZZ_CHECK(e->key && e->key[0], "error %zu (%s) without a key", i,
                        e->msg ? e->msg : "");
@@ -88,11 +88,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* What --check-config prints, into nowhere: formats every error. */
         FILE *null = fopen("/dev/null", "w");
         if (null) {
-            config_errors_print(&errs, null);
+            conf_errors_print(&errs, null);
             fclose(null);
         }
     }
-    config_errors_free(&errs);
+    conf_errors_free(&errs);
     config_free(c);
     return 0;
 }

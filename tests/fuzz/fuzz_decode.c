@@ -16,9 +16,10 @@
 
 #include "decode.h"
 #include "ingest.h"
-#include "lineproto.h"
+#include "lineproto_parse.h"
 #include "reading.h"
 #include "topic.h"
+#include "utf8.h"
 
 static struct reading rd;
 
@@ -51,7 +52,7 @@ static void check_reading(const struct route *route, const struct reading *r)
             break;
         case METRIC_STRING:
             FUZZ_CHECK(m->v.str && inside_text(r, m->v.str), "string of \"%s\" outside", m->key);
-            FUZZ_CHECK(json_utf8_valid(m->v.str, strlen(m->v.str)), "\"%s\" is not UTF-8", m->key);
+            FUZZ_CHECK(utf8_valid(m->v.str, strlen(m->v.str)), "\"%s\" is not UTF-8", m->key);
             FUZZ_CHECK(reading_string_valid(m->v.str, strlen(m->v.str)),
                        "\"%s\" holds control characters or is too long", m->key);
             break;

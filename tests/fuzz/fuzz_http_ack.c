@@ -1,6 +1,6 @@
 /* fuzz_http_ack: the pure parts of POST /api/v1/alerts/<id>/ack, through the
- * helpers the server itself calls (httpserver_ack_path(),
- * httpserver_ack_body(); gateway/httpserver.h). Input: url\0body, the URL as
+ * helpers the server itself calls (httpapi_ack_path(),
+ * httpapi_ack_body(); gateway/httpapi.h). Input: url\0body, the URL as
  * libmicrohttpd hands it over (already URL-decoded, so any bytes).
  *
  * Oracle for the path: it is accepted exactly when an independent reading
@@ -18,7 +18,7 @@
 #include <jansson.h>
 
 #include "api.h"
-#include "httpserver.h"
+#include "httpapi.h"
 
 static void check_path(const char *url, size_t size)
 {
@@ -27,7 +27,7 @@ static void check_path(const char *url, size_t size)
     const size_t pre_len = sizeof(pre) - 1, url_len = strlen(url);
 
     memset(id, 0x5a, sizeof(id));
-    bool got = httpserver_ack_path(url, id, size);
+    bool got = httpapi_ack_path(url, id, size);
     bool want = url_len >= pre_len + 1 + 4 && memcmp(url, pre, pre_len) == 0 &&
                 memcmp(url + url_len - 4, "/ack", 4) == 0;
     size_t id_len = want ? url_len - pre_len - 4 : 0;
@@ -73,7 +73,7 @@ static void check_body(const char *body, size_t len, size_t max_body)
     memset(&req, 0x5a, sizeof(req));
     before = req;
 
-    int rc = httpserver_ack_body(body, len, max_body, &req);
+    int rc = httpapi_ack_body(body, len, max_body, &req);
     FUZZ_CHECK(rc == 0 || rc == -EBADMSG || rc == -EINVAL, "result %d", rc);
     if (rc != 0) {
         FUZZ_CHECK(memcmp(&req, &before, sizeof(req)) == 0, "a refused body (%d) changed req", rc);
@@ -84,7 +84,7 @@ static void check_body(const char *body, size_t len, size_t max_body)
     FUZZ_CHECK(req.kind == before.kind && memcmp(req.hall, before.hall, sizeof(req.hall)) == 0 &&
                    memcmp(req.id, before.id, sizeof(req.id)) == 0 &&
                    memcmp(req.state, before.state, sizeof(req.state)) == 0,
-               "httpserver_ack_body touched more than by, note and resolve");
+               "httpapi_ack_body touched more than by, note and resolve");
 
     const char *by = NULL, *note = NULL;
     bool resolve = false;

@@ -17,7 +17,7 @@
 #include "config.h"
 #include "hallmodel.h"
 #include "ingest.h"
-#include "lineproto.h"
+#include "lineproto_parse.h"
 
 static const char config_text[] =
     "gateway = { id = \"gw-fuzz\"; timezone = \"UTC\"; state_dir = \"/tmp\"; };\n"
@@ -61,15 +61,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     char path[64];
-    struct config_errors errs;
+    struct conf_errors errs;
     snprintf(path, sizeof(path), "/tmp/hallgw-fuzz-ingest-%ld.conf", (long)getpid());
     FILE *f = fopen(path, "w");
     FUZZ_CHECK(f && fputs(config_text, f) >= 0 && fclose(f) == 0, "cannot write %s", path);
     int rc = config_load(path, &cfg, &errs);
     if (rc < 0)
-        config_errors_print(&errs, stderr);
+        conf_errors_print(&errs, stderr);
     FUZZ_CHECK(rc == 0, "the fixed config does not load: %d", rc);
-    config_errors_free(&errs);
+    conf_errors_free(&errs);
     (void)unlink(path);
     return 0;
 }

@@ -18,6 +18,7 @@
 #include <math.h>
 
 #include "json.h"
+#include "utf8.h"
 
 static bool same_field(const struct json_field *a, const struct json_field *b)
 {
@@ -58,7 +59,7 @@ static void check_flat(const struct json_flat *f, const struct json_limits *lim)
             break;
         case JSON_T_STRING:
             FUZZ_CHECK(x->str && strlen(x->str) == x->str_len, "string of \"%s\"", x->key);
-            FUZZ_CHECK(json_utf8_valid(x->str, x->str_len), "string of \"%s\" not UTF-8", x->key);
+            FUZZ_CHECK(utf8_valid(x->str, x->str_len), "string of \"%s\" not UTF-8", x->key);
             break;
         case JSON_T_BOOL:
         case JSON_T_NULL:
@@ -82,7 +83,7 @@ static void check_table(const struct json_table *t)
         for (size_t k = 0; k < s->n_rows * s->n_columns; k++) {
             const struct json_cell *c = &s->cells[k];
             if (c->type == JSON_T_STRING)
-                FUZZ_CHECK(c->str && json_utf8_valid(c->str, strlen(c->str)), "cell %zu", k);
+                FUZZ_CHECK(c->str && utf8_valid(c->str, strlen(c->str)), "cell %zu", k);
             if (c->type == JSON_T_NUMBER)
                 FUZZ_CHECK(isfinite(c->num), "cell %zu not finite", k);
         }

@@ -19,7 +19,7 @@
 #include <errno.h>
 #include <inttypes.h>
 
-#include "lineproto.h"
+#include "lineproto_parse.h"
 
 #define NAME_MAX_BYTES 64
 #define MAX_PER_TYPE 4

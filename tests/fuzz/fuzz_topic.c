@@ -2,7 +2,7 @@
  *
  * Oracle: a routed topic is rebuilt from the route (format, class, ids,
  * name, sub) and must be exactly the input, so nothing was truncated, lost
- * or invented; the ids pass topic_id_valid() and are not reserved; a topic
+ * or invented; the ids pass id_valid() and are not reserved; a topic
  * that routes at all holds no control bytes, wildcards or bad UTF-8; the
  * result does not change when routed again or with a NUL appended (which is
  * ROUTE_BAD_TOPIC). */
@@ -10,6 +10,7 @@
 
 #include "json.h"
 #include "topic.h"
+#include "utf8.h"
 
 static const char *const native_suffix[] = {
     [MSG_TELEMETRY] = "telemetry",
@@ -54,18 +55,18 @@ static void check_route(const char *topic, size_t len, const struct route *r)
         nul_terminated(r->hall, sizeof(r->hall)) && nul_terminated(r->device, sizeof(r->device)) &&
             nul_terminated(r->name, sizeof(r->name)) && nul_terminated(r->sub, sizeof(r->sub)),
         "unterminated route field");
-    FUZZ_CHECK(json_utf8_valid(topic, len), "routed a topic that is not UTF-8");
+    FUZZ_CHECK(utf8_valid(topic, len), "routed a topic that is not UTF-8");
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)topic[i];
         FUZZ_CHECK(c >= 0x20 && c != 0x7f && c != '+' && c != '#', "routed byte 0x%02x", c);
     }
     FUZZ_CHECK((unsigned)r->cls <= MSG_REPLY, "class %d", (int)r->cls);
-    FUZZ_CHECK(topic_format_parse(topic_format_name(r->format),
-                                  strlen(topic_format_name(r->format))) == (int)r->format,
+    FUZZ_CHECK(config_format_parse(config_format_name(r->format),
+                                   strlen(config_format_name(r->format))) == (int)r->format,
                "format name does not parse back");
     if (r->format == FORMAT_NATIVE) {
-        FUZZ_CHECK(topic_id_valid(r->hall, strlen(r->hall)), "hall id \"%s\"", r->hall);
-        FUZZ_CHECK(topic_id_valid(r->device, strlen(r->device)), "device id \"%s\"", r->device);
+        FUZZ_CHECK(id_valid(r->hall, strlen(r->hall)), "hall id \"%s\"", r->hall);
+        FUZZ_CHECK(id_valid(r->device, strlen(r->device)), "device id \"%s\"", r->device);
         FUZZ_CHECK(strcmp(r->hall, "_gateway") != 0, "reserved hall routed");
         FUZZ_CHECK(strcmp(r->device, "alerts") != 0 && strcmp(r->device, "windows") != 0,
                    "reserved device \"%s\" routed", r->device);
@@ -74,7 +75,7 @@ static void check_route(const char *topic, size_t len, const struct route *r)
         FUZZ_CHECK(r->name[0] != '\0', "foreign route without a name");
         FUZZ_CHECK(!r->hall[0] && !r->device[0], "foreign route with native ids");
         if (r->format != FORMAT_ZIGBEE2MQTT)
-            FUZZ_CHECK(topic_id_valid(r->name, strlen(r->name)), "name \"%s\"", r->name);
+            FUZZ_CHECK(id_valid(r->name, strlen(r->name)), "name \"%s\"", r->name);
         else
             FUZZ_CHECK(strlen(r->name) <= TOPIC_NAME_MAX, "z2m name too long");
     }

@@ -117,12 +117,15 @@ def check_contents(debs):
     want_gw = {"/usr/bin/hallgw", "/usr/bin/hallgw-sim", "/usr/bin/hall-provision",
                "/lib/systemd/system/hallgw.service", "/usr/lib/sysusers.d/hallgw.conf",
                "/etc/hallgw/hallgw.conf", "/etc/hallgw/rules.default.conf",
-               "/usr/share/doc/hallgw/README.md", "/usr/share/doc/hallgw/examples/hallgw.conf"}
+               "/usr/share/doc/hallgw/README.md", "/usr/share/doc/hallgw/examples/hallgw.conf",
+               "/usr/share/doc/hallgw/copyright", "/usr/share/man/man8/hallgw.8.gz",
+               "/usr/share/man/man5/hallgw.conf.5.gz", "/usr/share/man/man1/hallgw-sim.1.gz"}
     want_gw |= source_files("dashboards/web", "/usr/share/hallgw/web")
     want_gw |= source_files("dashboards/grafana", "/usr/share/hallgw/grafana")
     want_gw |= source_files("config/mosquitto", "/usr/share/hallgw/mosquitto")
     want_agent = {"/usr/bin/hallgw-agent", "/lib/systemd/system/hallgw-agent.service",
-                  "/etc/hallgw/agent.conf", "/usr/share/doc/hallgw/agents.md"}
+                  "/etc/hallgw/agent.conf", "/usr/share/doc/hallgw/agents.md",
+                  "/usr/share/doc/hallgw-agent/copyright", "/usr/share/man/man8/hallgw-agent.8.gz"}
     check(not want_gw - gw, f"hallgw.deb lacks {sorted(want_gw - gw)}")
     check(not want_agent - agent, f"hallgw-agent.deb lacks {sorted(want_agent - agent)}")
     check(not gw & agent, f"both packages hold {sorted(gw & agent)}")
@@ -139,6 +142,10 @@ def check_contents(debs):
         # dpkg-shlibdeps ran: the C library and the MQTT client are named.
         depends = deb_field(deb, "Depends")
         check("libc6" in depends and "libpaho-mqtt" in depends, f"{name}: Depends {depends!r}")
+    # The agent links only what it uses: no database, no HTTP server or client.
+    depends = deb_field(debs["hallgw-agent"], "Depends")
+    for lib in ("libsqlite3", "libmicrohttpd", "libcurl"):
+        check(lib not in depends, f"hallgw-agent depends on {lib}: {depends!r}")
     check("/etc/hallgw/hallgw.conf" in deb_control_file(debs["hallgw"], "conffiles").split(),
           "hallgw.conf is not a conffile")
 

@@ -2,9 +2,8 @@
  * samples, /proc/net/route, resolv.conf, /etc/environment, a fake sysfs USB
  * mass-storage device, a utmp file, ClamAV database headers and scan logs;
  * the state files, the JSON writer and the agent's config file.
- *
- * The agent's modules live in sensors/ and are not in the core library, so
- * they are compiled into this test directly. */
+ * The agent's modules are those of sensors/agent/ (the hallgw_agent
+ * library). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,10 +19,10 @@
 
 #include <cmocka.h>
 
-#include "../../sensors/agent_clamav.c"
-#include "../../sensors/agent_json.c"
-#include "../../sensors/agent_probe.c"
-#include "../../sensors/agent_state.c"
+#include "agent_clamav.h"
+#include "agent_json.h"
+#include "agent_probe.h"
+#include "agent_state.h"
 #include "agentconf.h"
 #include "cmdsign.h"
 
@@ -613,7 +612,7 @@ static void test_json_escapes_and_never_truncates(void **state)
 static void test_agentconf_defaults_and_relative_files(void **state)
 {
     struct agentconf *c;
-    struct config_errors errs;
+    struct conf_errors errs;
     (void)state;
 
     put_text("/etc/command.key", "hallgw-example-key-0123456789abcdef\n");
@@ -624,7 +623,7 @@ static void test_agentconf_defaults_and_relative_files(void **state)
                                 "command_key_file = \"command.key\";\n"
                                 "notify = { argv = [\"/usr/local/bin/hall-notify\", \"--\"]; };\n");
     if (agentconf_load(at("/etc/agent.conf"), &c, &errs) < 0) {
-        config_errors_print(&errs, stderr);
+        conf_errors_print(&errs, stderr);
         fail();
     }
     assert_string_equal(c->mqtt.uri, "ssl://broker.hall:8883");
@@ -652,7 +651,7 @@ static void test_agentconf_defaults_and_relative_files(void **state)
 static void test_agentconf_reports_every_error_with_its_line(void **state)
 {
     struct agentconf *c = (struct agentconf *)1;
-    struct config_errors errs;
+    struct conf_errors errs;
     (void)state;
 
     put_text("/etc/bad.conf", "mqtt = { uri = \"http://x:1\"; colour = 1; };\n"
@@ -672,7 +671,7 @@ static void test_agentconf_reports_every_error_with_its_line(void **state)
         {1, "mqtt.uri", "must start with"},  {1, "mqtt.colour", "unknown key"},
         {2, "hall", "not a valid id"},       {3, "device", "is reserved"},
         {4, "interval", "not a duration"},   {5, "command_key_file", "shorter than 16 bytes"},
-        {6, "poweroff.argv", "must name"},   {6, "poweroff.grace", "out of range"},
+        {6, "poweroff.argv", "must name"},   {6, "poweroff.grace", "must be between 0s and 1d"},
         {7, "scan.quick_argv", "a list of"},
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -681,24 +680,24 @@ static void test_agentconf_reports_every_error_with_its_line(void **state)
             found = errs.v[k].line == want[i].line && strcmp(errs.v[k].key, want[i].key) == 0 &&
                     strstr(errs.v[k].msg, want[i].msg);
         if (!found) {
-            config_errors_print(&errs, stderr);
+            conf_errors_print(&errs, stderr);
             fail_msg("missing error %d %s: %s", want[i].line, want[i].key, want[i].msg);
         }
     }
     assert_int_equal(errs.n, sizeof(want) / sizeof(want[0]));
     assert_string_equal(errs.v[0].file, at("/etc/bad.conf"));
-    config_errors_free(&errs);
+    conf_errors_free(&errs);
 
     put_text("/etc/syntax.conf", "hall = \"h1\"\ndevice = ;\n");
     assert_int_equal(agentconf_load(at("/etc/syntax.conf"), &c, &errs), -EINVAL);
     assert_int_equal(errs.n, 1);
     assert_string_equal(errs.v[0].key, "(syntax)");
-    config_errors_free(&errs);
+    conf_errors_free(&errs);
 
     put_text("/etc/missing.conf", "device = \"pc-1\";\n");
     assert_int_equal(agentconf_load(at("/etc/missing.conf"), &c, &errs), -EINVAL);
     assert_int_equal(errs.n, 2); /* mqtt and hall */
-    config_errors_free(&errs);
+    conf_errors_free(&errs);
 }
 
 int main(void)

@@ -699,7 +699,7 @@ static void gw_stop(struct gw *g)
 
 static void gw_up(struct gw *g)
 {
-    struct config_errors e;
+    struct conf_errors e;
     memset(g, 0, sizeof(*g));
     snprintf(g->dir, sizeof(g->dir), "/tmp/test_alert.XXXXXX");
     assert_non_null(mkdtemp(g->dir));
@@ -710,7 +710,7 @@ static void gw_up(struct gw *g)
     fputs(rules_conf, f);
     fclose(f);
     if (config_load(g->conf, &g->cfg, &e) < 0) {
-        config_errors_print(&e, stderr);
+        conf_errors_print(&e, stderr);
         fail_msg("the test config does not load");
     }
     gw_start(g);

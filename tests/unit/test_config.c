@@ -30,9 +30,9 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
-static void print_errors(const struct config_errors *e)
+static void print_errors(const struct conf_errors *e)
 {
-    config_errors_print(e, stderr);
+    conf_errors_print(e, stderr);
 }
 
 /* Loads DATA name, which must fail with exactly the errors in w, in order. */
@@ -40,7 +40,7 @@ static void expect_errors(const char *name, const struct want *w, size_t n)
 {
     char path[1024];
     struct config *c = (struct config *)1;
-    struct config_errors e;
+    struct conf_errors e;
     int rc;
 
     (void)snprintf(path, sizeof(path), "%s%s", DATA, name);
@@ -50,7 +50,7 @@ static void expect_errors(const char *name, const struct want *w, size_t n)
         fail_msg("%s: rc %d, %zu errors, want -EINVAL and %zu", name, rc, e.n, n);
     }
     for (size_t i = 0; i < n; i++) {
-        const struct config_error *g = &e.v[i];
+        const struct conf_error *g = &e.v[i];
         const char *file = w[i].file ? w[i].file : name;
 
         if (g->line != w[i].line || strcmp(g->key, w[i].key) != 0 || !strstr(g->msg, w[i].msg) ||
@@ -60,7 +60,7 @@ static void expect_errors(const char *name, const struct want *w, size_t n)
                      g->line, g->key, g->msg, file, w[i].line, w[i].key, w[i].msg);
         }
     }
-    config_errors_free(&e);
+    conf_errors_free(&e);
     assert_int_equal(e.n, 0);
 }
 
@@ -79,7 +79,7 @@ static struct config *load_ok(const char *name)
 {
     char path[1024];
     struct config *c = NULL;
-    struct config_errors e;
+    struct conf_errors e;
     int rc;
 
     (void)snprintf(path, sizeof(path), "%s%s", DATA, name);
@@ -88,14 +88,14 @@ static struct config *load_ok(const char *name)
         print_errors(&e);
         fail_msg("%s: rc %d, want 0", name, rc);
     }
-    config_errors_free(&e);
+    conf_errors_free(&e);
     return c;
 }
 
 /* Writes text to a fresh temporary file and loads it; returns rc, fills *c
  * and *e. Relative paths in text resolve against the temporary directory, so
  * the texts use absolute DATA paths. */
-static int load_text(const char *text, struct config **c, struct config_errors *e)
+static int load_text(const char *text, struct config **c, struct conf_errors *e)
 {
     const char *tmp = getenv("TMPDIR");
     char path[1024];
@@ -329,7 +329,7 @@ static void test_bad_qos_prints_file_line_key_message(void **state)
 {
     char path[1024], want[1200], got[1200] = "";
     struct config *c;
-    struct config_errors e;
+    struct conf_errors e;
     FILE *f = tmpfile();
     (void)state;
 
@@ -337,13 +337,13 @@ static void test_bad_qos_prints_file_line_key_message(void **state)
     (void)snprintf(path, sizeof(path), "%sbad_qos.conf", DATA);
     assert_int_equal(config_load(path, &c, &e), -EINVAL);
     assert_non_null(f);
-    config_errors_print(&e, f);
+    conf_errors_print(&e, f);
     rewind(f);
     assert_int_equal(fread(got, 1, sizeof(got) - 1, f) > 0, 1);
     (void)fclose(f);
     (void)snprintf(want, sizeof(want), "%s:7: mqtt.qos: must be between 0 and 1, not 2\n", path);
     assert_string_equal(got, want);
-    config_errors_free(&e);
+    conf_errors_free(&e);
 }
 
 static void test_every_wrong_type_is_reported_in_one_go(void **state)
@@ -454,7 +454,7 @@ static void test_unreadable_or_empty_secret_files(void **state)
 static void test_secret_never_appears_in_errors(void **state)
 {
     struct config *c;
-    struct config_errors e;
+    struct conf_errors e;
     (void)state;
 
     /* A good secret next to a bad key: the error list must not carry the secret. */
@@ -464,7 +464,7 @@ static void test_secret_never_appears_in_errors(void **state)
                      -EINVAL);
     assert_int_equal(e.n, 1);
     assert_null(strstr(e.v[0].msg, "mqtt-pass"));
-    config_errors_free(&e);
+    conf_errors_free(&e);
 }
 
 #define MQTT "mqtt = { uri = \"tcp://h:1\"; };\n"
@@ -472,7 +472,7 @@ static void test_secret_never_appears_in_errors(void **state)
 static void test_web_dir_is_built_in_unless_an_existing_directory_is_named(void **state)
 {
     struct config *c = NULL;
-    struct config_errors e;
+    struct conf_errors e;
     (void)state;
 
     /* Absent: the built-in page. */
@@ -486,7 +486,7 @@ static void test_web_dir_is_built_in_unless_an_existing_directory_is_named(void 
 
     /* Missing, or not a directory: an error naming the file, line and key. */
     assert_int_equal(load_text(MQTT "http = {\n  listen = \"127.0.0.1:8080\";\n"
-                               "  web_dir = \"/nonexistent/web\";\n};\n",
+                                    "  web_dir = \"/nonexistent/web\";\n};\n",
                                &c, &e),
                      -EINVAL);
     assert_int_equal(e.n, 1);
@@ -494,14 +494,14 @@ static void test_web_dir_is_built_in_unless_an_existing_directory_is_named(void 
     assert_string_equal(e.v[0].key, "http.web_dir");
     assert_string_equal(e.v[0].msg, "cannot use /nonexistent/web: No such file or directory");
     assert_non_null(strstr(e.v[0].file, "hallgw-test-config-"));
-    config_errors_free(&e);
+    conf_errors_free(&e);
 
     assert_int_equal(load_text(MQTT "http = { web_dir = \"" DATA "minimal.conf\"; };\n", &c, &e),
                      -EINVAL);
     assert_int_equal(e.n, 1);
     assert_string_equal(e.v[0].key, "http.web_dir");
     assert_non_null(strstr(e.v[0].msg, "minimal.conf is not a directory"));
-    config_errors_free(&e);
+    conf_errors_free(&e);
 }
 
 #undef MQTT
@@ -577,7 +577,7 @@ static void test_syntax_error_names_file_and_line(void **state)
 static void test_missing_file_is_an_error_without_a_line(void **state)
 {
     struct config *c = (struct config *)1;
-    struct config_errors e;
+    struct conf_errors e;
     char got[512] = "";
     FILE *f = tmpfile();
     (void)state;
@@ -588,13 +588,13 @@ static void test_missing_file_is_an_error_without_a_line(void **state)
     assert_int_equal(e.v[0].line, 0);
     assert_string_equal(e.v[0].key, "(file)");
     assert_non_null(f);
-    config_errors_print(&e, f);
+    conf_errors_print(&e, f);
     rewind(f);
     assert_true(fread(got, 1, sizeof(got) - 1, f) > 0);
     (void)fclose(f);
     assert_string_equal(got,
                         DATA "nonexistent.conf: (file): cannot open: No such file or directory\n");
-    config_errors_free(&e);
+    conf_errors_free(&e);
 }
 
 static void test_uri_and_url_forms(void **state)
@@ -630,7 +630,7 @@ static void test_uri_and_url_forms(void **state)
     };
     char text[512];
     struct config *c;
-    struct config_errors e;
+    struct conf_errors e;
     (void)state;
 
     for (size_t i = 0; i < sizeof(mqtt) / sizeof(mqtt[0]); i++) {
@@ -642,7 +642,7 @@ static void test_uri_and_url_forms(void **state)
         if (!mqtt[i].want && (rc != -EINVAL || e.n != 1 || strcmp(e.v[0].key, "mqtt.uri") != 0))
             fail_msg("%s accepted", mqtt[i].uri);
         config_free(c);
-        config_errors_free(&e);
+        conf_errors_free(&e);
     }
     for (size_t i = 0; i < sizeof(http) / sizeof(http[0]); i++) {
         (void)snprintf(text, sizeof(text),
@@ -653,7 +653,7 @@ static void test_uri_and_url_forms(void **state)
         if ((rc == 0) != http[i].ok || (!http[i].ok && strcmp(e.v[0].key, "influx.url") != 0))
             fail_msg("%s: rc %d", http[i].url, rc);
         config_free(c);
-        config_errors_free(&e);
+        conf_errors_free(&e);
     }
 }
 
@@ -669,7 +669,7 @@ static void test_timezones_must_exist(void **state)
     };
     char text[256];
     struct config *c;
-    struct config_errors e;
+    struct conf_errors e;
     (void)state;
 
     for (size_t i = 0; i < sizeof(tz) / sizeof(tz[0]); i++) {
@@ -682,7 +682,7 @@ static void test_timezones_must_exist(void **state)
             (rc != 0 && strcmp(e.v[0].key, "gateway.timezone") != 0))
             fail_msg("%s: rc %d", tz[i].tz, rc);
         config_free(c);
-        config_errors_free(&e);
+        conf_errors_free(&e);
     }
 }
 
@@ -693,7 +693,7 @@ static void test_twenty_thousand_devices(void **state)
     size_t cap = (size_t)N * 160 + 4096, len = 0;
     char *text = malloc(cap);
     struct config *c;
-    struct config_errors e;
+    struct conf_errors e;
     char id[64], name[64];
     (void)state;
 
@@ -740,7 +740,7 @@ static void test_twenty_thousand_devices(void **state)
     assert_string_equal(e.v[0].key, "devices");
     assert_string_equal(e.v[0].msg, "20001 devices, more than limits.max_devices (20000)");
     assert_string_equal(e.v[1].key, "devices[20000].id");
-    config_errors_free(&e);
+    conf_errors_free(&e);
     free(text);
 }
 
@@ -787,7 +787,7 @@ static const char owned_text[] =
 static void test_gateway_halls_keeps_only_the_owned_halls(void **state)
 {
     struct config *c;
-    struct config_errors e;
+    struct conf_errors e;
     (void)state;
 
     if (load_text(owned_text, &c, &e) != 0) {
@@ -818,7 +818,7 @@ static void test_gateway_halls_keeps_only_the_owned_halls(void **state)
     assert_ptr_equal(config_find_source(c, FORMAT_TASMOTA, "env3"), &c->devices[1]);
     assert_string_equal(c->devices[0].window, "w1");
     config_free(c);
-    config_errors_free(&e);
+    conf_errors_free(&e);
 
     /* Absent: every hall, no shared group. */
     assert_int_equal(load_text("mqtt = { uri = \"tcp://h:1\"; };\n"
@@ -830,13 +830,13 @@ static void test_gateway_halls_keeps_only_the_owned_halls(void **state)
     assert_null(c->mqtt.shared_group);
     assert_int_equal(c->n_halls, 2);
     config_free(c);
-    config_errors_free(&e);
+    conf_errors_free(&e);
 }
 
 static void test_gateway_halls_must_name_defined_halls_once(void **state)
 {
     struct config *c;
-    struct config_errors e;
+    struct conf_errors e;
     (void)state;
 
     assert_int_equal(load_text("gateway = { halls = [\"h1\", \"h9\", \"h1\", \"bad id\"]; };\n"
@@ -855,14 +855,14 @@ static void test_gateway_halls_must_name_defined_halls_once(void **state)
     assert_string_equal(e.v[2].key, "gateway.halls[1]");
     assert_non_null(strstr(e.v[2].msg, "no hall \"h9\" in halls"));
     assert_string_equal(e.v[3].key, "mqtt.shared_group");
-    config_errors_free(&e);
+    conf_errors_free(&e);
 
     assert_int_equal(
         load_text("gateway = { halls = []; };\nmqtt = { uri = \"tcp://h:1\"; };\n", &c, &e),
         -EINVAL);
     assert_int_equal(e.n, 1);
     assert_string_equal(e.v[0].key, "gateway.halls");
-    config_errors_free(&e);
+    conf_errors_free(&e);
 }
 
 int main(void)

@@ -17,12 +17,12 @@
 
 #define MIN_MS (60 * 1000LL)
 
-static char dir[200], key_path[256], conf_path[256];
+static char dir[200], key_path[256], conf_file[256];
 
 /* The config text: MQTT (with or without the key) + rest. */
-static int load_text(const char *rest, bool key, struct config **c, struct config_errors *e)
+static int load_text(const char *rest, bool key, struct config **c, struct conf_errors *e)
 {
-    FILE *f = fopen(conf_path, "w");
+    FILE *f = fopen(conf_file, "w");
     assert_non_null(f);
     if (key)
         fprintf(f, "mqtt = { uri = \"tcp://127.0.0.1:1883\"; command_key_file = \"%s\"; };\n",
@@ -31,15 +31,15 @@ static int load_text(const char *rest, bool key, struct config **c, struct confi
         fprintf(f, "mqtt = { uri = \"tcp://127.0.0.1:1883\"; };\n");
     fputs(rest, f);
     fclose(f);
-    return config_load(conf_path, c, e);
+    return config_load(conf_file, c, e);
 }
 
 static struct config *load_ok(const char *rest)
 {
     struct config *c = NULL;
-    struct config_errors e;
+    struct conf_errors e;
     if (load_text(rest, true, &c, &e) < 0) {
-        config_errors_print(&e, stderr);
+        conf_errors_print(&e, stderr);
         fail_msg("refused: %s", rest);
     }
     return c;
@@ -50,14 +50,14 @@ static void expect_error(const char *rest, bool key, int line, const char *want_
                          const char *msg)
 {
     struct config *c = NULL;
-    struct config_errors e;
+    struct conf_errors e;
     int rc = load_text(rest, key, &c, &e);
     if (rc != -EINVAL || e.n != 1 || e.v[0].line != line || strcmp(e.v[0].key, want_key) != 0 ||
         !strstr(e.v[0].msg, msg)) {
-        config_errors_print(&e, stderr);
+        conf_errors_print(&e, stderr);
         fail_msg("want one error %d: %s: ...%s... for:\n%s", line, want_key, msg, rest);
     }
-    config_errors_free(&e);
+    conf_errors_free(&e);
 }
 
 #define SCHED "schedule = { poweroff_at = \"17:30\"; poweron_at = \"08:30\"; };\n"
@@ -69,7 +69,7 @@ static void test_blocks_absent_leave_enforcement_off(void **state)
 {
     (void)state;
     struct config *c = NULL;
-    struct config_errors e;
+    struct conf_errors e;
     assert_int_equal(load_text("", false, &c, &e), 0);
     assert_false(c->poweroff.enabled);
     assert_false(c->scans.enabled);
@@ -108,7 +108,7 @@ static void test_poweroff_block_values_and_defaults(void **state)
     config_free(c);
 
     /* Turned off, it needs nothing. */
-    struct config_errors e;
+    struct conf_errors e;
     assert_int_equal(load_text("poweroff = { enabled = false; };\n", false, &c, &e), 0);
     assert_false(c->poweroff.enabled);
     config_free(c);
@@ -196,7 +196,7 @@ static int setup(void **state)
     if (!mkdtemp(dir))
         return -1;
     snprintf(key_path, sizeof(key_path), "%s/command.key", dir);
-    snprintf(conf_path, sizeof(conf_path), "%s/hallgw.conf", dir);
+    snprintf(conf_file, sizeof(conf_file), "%s/hallgw.conf", dir);
     FILE *f = fopen(key_path, "w");
     if (!f)
         return -1;
@@ -209,7 +209,7 @@ static int teardown(void **state)
 {
     (void)state;
     unlink(key_path);
-    unlink(conf_path);
+    unlink(conf_file);
     rmdir(dir);
     return 0;
 }

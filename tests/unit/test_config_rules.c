@@ -37,23 +37,23 @@ struct want {
 static void expect_errors_at(const char *path, const struct want *w, size_t n)
 {
     struct config *c = (struct config *)1;
-    struct config_errors e;
+    struct conf_errors e;
     int rc = config_load(path, &c, &e);
 
     if (rc != -EINVAL || c != NULL || e.n != n) {
-        config_errors_print(&e, stderr);
+        conf_errors_print(&e, stderr);
         fail_msg("%s: rc %d, %zu errors, want -EINVAL and %zu", path, rc, e.n, n);
     }
     for (size_t i = 0; i < n; i++) {
-        const struct config_error *g = &e.v[i];
+        const struct conf_error *g = &e.v[i];
 
         if (g->line != w[i].line || strcmp(g->key, w[i].key) != 0 || !strstr(g->msg, w[i].msg)) {
-            config_errors_print(&e, stderr);
+            conf_errors_print(&e, stderr);
             fail_msg("%s error %zu: got %d: %s: %s, want %d: %s: ...%s...", path, i, g->line,
                      g->key, g->msg, w[i].line, w[i].key, w[i].msg);
         }
     }
-    config_errors_free(&e);
+    conf_errors_free(&e);
 }
 
 #define EXPECT(name, ...)                                                                          \
@@ -66,16 +66,16 @@ static struct config *load_ok(const char *name)
 {
     char path[1024];
     struct config *c = NULL;
-    struct config_errors e;
+    struct conf_errors e;
     int rc;
 
     (void)snprintf(path, sizeof(path), "%s%s", DATA, name);
     rc = config_load(path, &c, &e);
     if (rc != 0 || !c || e.n != 0) {
-        config_errors_print(&e, stderr);
+        conf_errors_print(&e, stderr);
         fail_msg("%s: rc %d, want 0", name, rc);
     }
-    config_errors_free(&e);
+    conf_errors_free(&e);
     return c;
 }
 
@@ -98,7 +98,7 @@ static void expect_text(const char *text, const char *key, const char *msg)
 {
     char path[1024];
     struct config *c;
-    struct config_errors e;
+    struct conf_errors e;
     int rc;
 
     write_temp(path, sizeof(path), text, strlen(text));
@@ -106,17 +106,17 @@ static void expect_text(const char *text, const char *key, const char *msg)
     unlink(path);
     if (!key) {
         if (rc != 0) {
-            config_errors_print(&e, stderr);
+            conf_errors_print(&e, stderr);
             fail_msg("refused: %s", text);
         }
         config_free(c);
         return;
     }
     if (rc != -EINVAL || e.n != 1 || strcmp(e.v[0].key, key) != 0 || !strstr(e.v[0].msg, msg)) {
-        config_errors_print(&e, stderr);
+        conf_errors_print(&e, stderr);
         fail_msg("want one error %s: ...%s... for: %s", key, msg, text);
     }
-    config_errors_free(&e);
+    conf_errors_free(&e);
 }
 
 #define MQTT "mqtt = { uri = \"tcp://127.0.0.1:1883\"; };\n"
@@ -562,7 +562,7 @@ static void test_bad_notify_reports_every_problem(void **state)
 static void test_urls_never_appear_in_errors(void **state)
 {
     struct config *c;
-    struct config_errors e;
+    struct conf_errors e;
     char path[1024];
     static const char text[] =
         MQTT "notify = ( { name = \"a\"; type = \"webhook\"; url = \"https://robot.example/"
@@ -574,7 +574,7 @@ static void test_urls_never_appear_in_errors(void **state)
     unlink(path);
     assert_int_equal(e.n, 1);
     assert_null(strstr(e.v[0].msg, "SECRET-KEY"));
-    config_errors_free(&e);
+    conf_errors_free(&e);
 }
 
 static void test_route_values(void **state)

@@ -122,7 +122,7 @@ static int check_fixture(const struct fixture *fx)
         if (i == ARRAY_SIZE(known))
             bad += report(fx, "unknown expectation \"%s\": teach test_decode.c", k);
     }
-    if (topic_format_parse(fx->format, strlen(fx->format)) < 0)
+    if (config_format_parse(fx->format, strlen(fx->format)) < 0)
         bad += report(fx, "unknown format \"%s\"", fx->format);
     if (json_is_true(json_object_get(fx->expect, "reject")))
         return bad + check_reject(fx);
@@ -131,8 +131,8 @@ static int check_fixture(const struct fixture *fx)
     enum route_result rr = topic_route(PREFIX, fx->topic, fx->topic_len, &rt);
     if (rr != ROUTE_OK)
         return bad + report(fx, "topic not routed (%d)", rr);
-    if ((int)rt.format != topic_format_parse(fx->format, strlen(fx->format)))
-        bad += report(fx, "routed as %s", topic_format_name(rt.format));
+    if ((int)rt.format != config_format_parse(fx->format, strlen(fx->format)))
+        bad += report(fx, "routed as %s", config_format_name(rt.format));
     static struct reading r;
     enum json_reject why;
     enum decode_result dr = decode_message(&rt, fx->payload, fx->payload_len, NULL, &r, &why);
@@ -197,7 +197,7 @@ static void test_every_fixture_format_is_covered(void **state)
     fixtures_load(NULL, &set);
     bool seen[FORMAT_COUNT] = {false};
     for (size_t i = 0; i < set.n; i++) {
-        int f = topic_format_parse(set.v[i].format, strlen(set.v[i].format));
+        int f = config_format_parse(set.v[i].format, strlen(set.v[i].format));
         assert_true(f >= 0);
         seen[f] = true;
     }

@@ -30,7 +30,7 @@
 
 /* ---- a config ---- */
 
-static char key_path[256], conf_path[256];
+static char key_path[256], conf_file[256];
 
 static const char *const config_text =
     "gateway = { timezone = \"UTC\"; };\n"
@@ -65,19 +65,19 @@ static struct config *load(const char *poweroff_extra, const char *when)
 {
     char text[4096];
     struct config *c = NULL;
-    struct config_errors e;
+    struct conf_errors e;
     FILE *f;
     /* One template for every case; its %s are filled in order. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     snprintf(text, sizeof(text), config_text, key_path, poweroff_extra, when);
 #pragma GCC diagnostic pop
-    f = fopen(conf_path, "w");
+    f = fopen(conf_file, "w");
     assert_non_null(f);
     fputs(text, f);
     fclose(f);
-    if (config_load(conf_path, &c, &e) < 0) {
-        config_errors_print(&e, stderr);
+    if (config_load(conf_file, &c, &e) < 0) {
+        conf_errors_print(&e, stderr);
         fail_msg("the test config does not load");
     }
     return c;
@@ -133,7 +133,7 @@ static const struct enforce_plug *plug_of(const struct enforce_run *r, const cha
     return NULL;
 }
 
-static void plan(const struct config *c, const struct store_override *ov, size_t n_ov,
+static void plan(const struct config *c, const struct record_override *ov, size_t n_ov,
                  const struct avail_map *avail, struct enforce_run *r)
 {
     static const struct avail_map none[] = {{NULL, AVAIL_UNKNOWN}};
@@ -203,7 +203,7 @@ static void test_plan_skips_active_overrides_and_ignores_expired_ones(void **sta
 {
     (void)state;
     struct config *c = load("", "break");
-    struct store_override ov[] = {
+    struct record_override ov[] = {
         {.device = "pc-w03",
          .until = (double)FRI_1730 + 3 * 3600,
          .reason = "overtime",
@@ -636,7 +636,7 @@ static void test_closed_hall_attempt_restarts_a_pc_and_rearms_its_plug(void **st
     struct config *c = load("", "break");
     struct enforce_run r;
     struct enforce_out out;
-    struct store_override ov = {
+    struct record_override ov = {
         .device = "pc-w03", .until = (double)FRI_1730 + 6, .reason = "overtime", .by = "wang"};
     plan(c, &ov, 1, NULL, &r);
     assert_int_equal(pc_of(&r, "pc-w03")->state, EPC_SKIPPED);
@@ -889,16 +889,16 @@ static void test_store_overrides_are_logged_replaced_removed_and_expire(void **s
     (void)state;
     unlink(db_path);
     struct store *st = open_db();
-    struct store_override o = {
+    struct record_override o = {
         .device = "pc-w03", .until = 2000, .reason = "加班", .by = "王工", .created = 1000};
-    struct store_override *v;
-    struct store_override_event *e;
+    struct record_override *v;
+    struct record_override_event *e;
     size_t n;
     assert_int_equal(store_override_set(st, &o), 0);
     o.until = 3000;
     o.created = 1100;
     assert_int_equal(store_override_set(st, &o), 0); /* replaces */
-    struct store_override p = {
+    struct record_override p = {
         .device = "plug-w01", .until = 1500, .reason = "router", .by = "it", .created = 1200};
     assert_int_equal(store_override_set(st, &p), 0);
     assert_int_equal(store_overrides(st, 1300, &v, &n), 0);
@@ -941,15 +941,15 @@ static void test_store_poweroff_log_by_date_and_hall(void **state)
     (void)state;
     unlink(db_path);
     struct store *st = open_db();
-    struct store_poweroff_step s = {.date = "2026-11-20",
-                                    .at = 100,
-                                    .hall = "h1",
-                                    .window = "w01",
-                                    .device = "pc-w01",
-                                    .kind = "pc",
-                                    .step = "command",
-                                    .ok = true,
-                                    .detail = "poweroff po-1"};
+    struct record_poweroff_step s = {.date = "2026-11-20",
+                                     .at = 100,
+                                     .hall = "h1",
+                                     .window = "w01",
+                                     .device = "pc-w01",
+                                     .kind = "pc",
+                                     .step = "command",
+                                     .ok = true,
+                                     .detail = "poweroff po-1"};
     assert_int_equal(store_poweroff_add(st, &s), 0);
     snprintf(s.step, sizeof(s.step), "failure");
     s.ok = false;
@@ -958,7 +958,7 @@ static void test_store_poweroff_log_by_date_and_hall(void **state)
     snprintf(s.date, sizeof(s.date), "2026-11-21");
     snprintf(s.hall, sizeof(s.hall), "h2");
     assert_int_equal(store_poweroff_add(st, &s), 0);
-    struct store_poweroff_step *v;
+    struct record_poweroff_step *v;
     size_t n;
     assert_int_equal(store_poweroff_log(st, "2026-11-20", NULL, 0, 0, &v, &n), 0);
     assert_int_equal(n, 2);
@@ -996,7 +996,7 @@ static void test_store_migrates_a_version_1_database_keeping_its_data(void **sta
     char value[32];
     assert_int_equal(store_baseline_get(st, "pc-w01", "net_fp", value, sizeof(value)), 0);
     assert_string_equal(value, "abc");
-    struct store_override o = {.device = "pc-w01", .until = 10, .reason = "r", .by = "b"};
+    struct record_override o = {.device = "pc-w01", .until = 10, .reason = "r", .by = "b"};
     assert_int_equal(store_override_set(st, &o), 0);
     store_close(st);
 }
@@ -1010,7 +1010,7 @@ static int setup(void **state)
     if (!mkdtemp(dir))
         return -1;
     snprintf(key_path, sizeof(key_path), "%s/command.key", dir);
-    snprintf(conf_path, sizeof(conf_path), "%s/hallgw.conf", dir);
+    snprintf(conf_file, sizeof(conf_file), "%s/hallgw.conf", dir);
     snprintf(db_path, sizeof(db_path), "%s/hallgw.db", dir);
     FILE *f = fopen(key_path, "w");
     if (!f)
@@ -1027,7 +1027,7 @@ static int teardown(void **state)
     (void)state;
     char dir[300];
     unlink(key_path);
-    unlink(conf_path);
+    unlink(conf_file);
     unlink(db_path);
     snprintf(dir, sizeof(dir), "%s-wal", db_path);
     unlink(dir);

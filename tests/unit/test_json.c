@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "utf8.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -430,7 +431,7 @@ static void test_utf8_validator_refuses_overlongs_surrogates_and_truncation(void
 {
     (void)state;
     for (size_t i = 0; i < ARRAY_SIZE(utf8_cases); i++) {
-        if (json_utf8_valid(utf8_cases[i].s, utf8_cases[i].len) != utf8_cases[i].valid)
+        if (utf8_valid(utf8_cases[i].s, utf8_cases[i].len) != utf8_cases[i].valid)
             fail_msg("utf8 case %zu: want %d", i, utf8_cases[i].valid);
     }
 }
@@ -444,12 +445,12 @@ static void test_utf8_validator_finds_a_bad_byte_at_any_offset(void **state)
             char s[48];
             memset(s, 'a', len);
             s[at] = (char)0xff;
-            assert_false(json_utf8_valid(s, len));
+            assert_false(utf8_valid(s, len));
             s[at] = (char)0xc3; /* a two-byte sequence cut by the next byte or the end */
-            assert_false(json_utf8_valid(s, len));
+            assert_false(utf8_valid(s, len));
             if (at + 1 < len) {
                 s[at + 1] = (char)0xa9; /* é */
-                assert_true(json_utf8_valid(s, len));
+                assert_true(utf8_valid(s, len));
             }
         }
     }

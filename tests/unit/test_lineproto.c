@@ -1,7 +1,7 @@
 /* Line protocol: exact encoding, refusals that leave the buffer untouched, a
  * bounded buffer, and the round-trip oracle (every encoded line parses back
  * to the same point, bit for bit). */
-#include "lineproto.h"
+#include "lineproto_parse.h"
 
 #include <errno.h>
 #include <math.h>

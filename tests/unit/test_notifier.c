@@ -36,6 +36,7 @@
 #include "httpclient.h"
 #include "json.h"
 #include "metrics.h"
+#include "utf8.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define ALL_SEVERITIES ((1u << SEV_COUNT) - 1)
@@ -457,31 +458,31 @@ static void test_template_output_is_bounded(void **state)
     (void)state;
     struct alert a;
     make_alert(&a);
-    char *tmpl = malloc(NOTIFIER_BODY_MAX + 64);
+    char *tmpl = malloc(NOTIFY_MESSAGE_BODY_MAX + 64);
 
-    memset(tmpl, 'x', NOTIFIER_BODY_MAX);
-    tmpl[NOTIFIER_BODY_MAX] = '\0';
+    memset(tmpl, 'x', NOTIFY_MESSAGE_BODY_MAX);
+    tmpl[NOTIFY_MESSAGE_BODY_MAX] = '\0';
     char *out = expand(tmpl, &a, AT_FIRING);
     assert_non_null(out);
-    assert_int_equal(strlen(out), NOTIFIER_BODY_MAX);
+    assert_int_equal(strlen(out), NOTIFY_MESSAGE_BODY_MAX);
     free(out);
 
-    tmpl[NOTIFIER_BODY_MAX] = 'x';
-    tmpl[NOTIFIER_BODY_MAX + 1] = '\0';
+    tmpl[NOTIFY_MESSAGE_BODY_MAX] = 'x';
+    tmpl[NOTIFY_MESSAGE_BODY_MAX + 1] = '\0';
     errno = 0;
     assert_null(expand(tmpl, &a, AT_FIRING));
     assert_int_equal(errno, EMSGSIZE);
 
     /* The expansion, not only the template, is bounded: "critical" is 8. */
-    memset(tmpl, 'x', NOTIFIER_BODY_MAX - 8);
-    strcpy(tmpl + NOTIFIER_BODY_MAX - 8, "{{severity}}");
+    memset(tmpl, 'x', NOTIFY_MESSAGE_BODY_MAX - 8);
+    strcpy(tmpl + NOTIFY_MESSAGE_BODY_MAX - 8, "{{severity}}");
     out = expand(tmpl, &a, AT_FIRING);
     assert_non_null(out);
-    assert_int_equal(strlen(out), NOTIFIER_BODY_MAX);
-    assert_string_equal(out + NOTIFIER_BODY_MAX - 8, "critical");
+    assert_int_equal(strlen(out), NOTIFY_MESSAGE_BODY_MAX);
+    assert_string_equal(out + NOTIFY_MESSAGE_BODY_MAX - 8, "critical");
     free(out);
-    memset(tmpl, 'x', NOTIFIER_BODY_MAX - 7);
-    strcpy(tmpl + NOTIFIER_BODY_MAX - 7, "{{severity}}");
+    memset(tmpl, 'x', NOTIFY_MESSAGE_BODY_MAX - 7);
+    strcpy(tmpl + NOTIFY_MESSAGE_BODY_MAX - 7, "{{severity}}");
     assert_null(expand(tmpl, &a, AT_FIRING));
     free(tmpl);
 
@@ -679,7 +680,7 @@ static void decode_encoded_words(const char *v, char *out, size_t size)
         if (b64 >= 2 && v[10 + b64 - 2] == '=')
             k--;
         /* Each word holds whole UTF-8 characters. */
-        assert_true(json_utf8_valid((const char *)chunk, (size_t)k));
+        assert_true(utf8_valid((const char *)chunk, (size_t)k));
         assert_true(n + (size_t)k < size);
         memcpy(out + n, chunk, (size_t)k);
         n += (size_t)k;

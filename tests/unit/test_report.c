@@ -82,7 +82,7 @@ static struct report_env envs[] = {
      .min = 420},
 };
 
-static struct store_history alerts[] = {
+static struct record_alert alerts[] = {
     {.alert_id = "co2-high:env-1",
      .rule = "co2-high",
      .subject = "env-1",

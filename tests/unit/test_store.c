@@ -121,7 +121,7 @@ static void ack(struct store *st, struct alert *a, const char *by, const char *n
 
 static size_t history_count(struct store *st)
 {
-    struct store_history *h;
+    struct record_alert *h;
     size_t n;
 
     assert_int_equal(store_history(st, 0, 0, NULL, 0, &h, &n), 0);
@@ -224,7 +224,7 @@ static void test_store_records_firing_ack_resolved_in_order_with_who_and_note(vo
     struct fixture *f = *state;
     struct store *st = open_rw(f->path);
     struct alert a;
-    struct store_history *h;
+    struct record_alert *h;
     struct alert *act;
     size_t n;
 
@@ -278,7 +278,7 @@ static void test_store_manual_resolve_records_who_handled_it(void **state)
     struct fixture *f = *state;
     struct store *st = open_rw(f->path);
     struct alert a;
-    struct store_history *h;
+    struct record_alert *h;
     size_t n;
 
     alert_init(&a, &usb_rule, "pc-3", "hall-a", "pc-3", "w3", KIND_PC);
@@ -445,7 +445,7 @@ static void test_store_history_filters_by_time_and_hall(void **state)
         clear(st, &a, T0 + fired[i].at + 1000);
     }
     for (size_t q = 0; q < N_ELEMS(queries); q++) {
-        struct store_history *h;
+        struct record_alert *h;
         size_t n, len = 0;
 
         assert_int_equal(store_history(st, queries[q].from, queries[q].to, queries[q].hall,
@@ -700,7 +700,7 @@ static void test_store_batch_records_every_transition_in_order(void **state)
     struct fixture *f = *state;
     struct store *st = open_rw(f->path);
     struct store_transition v[4];
-    struct store_history *h;
+    struct record_alert *h;
     struct alert *act;
     size_t n;
 
@@ -742,7 +742,7 @@ static void test_store_writer_stop_commits_everything_queued_in_order(void **sta
     struct store_writer *w = start_writer(f->path);
     enum { N_ALERTS = 300 };
     struct alert a;
-    struct store_history *h;
+    struct record_alert *h;
     struct alert *act;
     size_t n;
 

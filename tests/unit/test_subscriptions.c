@@ -20,7 +20,7 @@ static struct config *load_text(const char *text)
     const char *tmp = getenv("TMPDIR");
     char path[1024];
     struct config *c;
-    struct config_errors e;
+    struct conf_errors e;
     int fd, rc;
 
     (void)snprintf(path, sizeof(path), "%s/hallgw-test-subs-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -31,10 +31,10 @@ static struct config *load_text(const char *text)
     rc = config_load(path, &c, &e);
     unlink(path);
     if (rc != 0) {
-        config_errors_print(&e, stderr);
+        conf_errors_print(&e, stderr);
         fail_msg("config refused");
     }
-    config_errors_free(&e);
+    conf_errors_free(&e);
     return c;
 }
 

@@ -181,10 +181,10 @@ static void run_case(void **state)
 static void test_ids_of_64_bytes_route_and_65_are_bad_id(void **state)
 {
     (void)state;
-    char id[TOPIC_ID_MAX + 2], topic[256];
+    char id[ID_MAX + 2], topic[256];
     struct route r;
-    memset(id, 'a', TOPIC_ID_MAX);
-    id[TOPIC_ID_MAX] = '\0';
+    memset(id, 'a', ID_MAX);
+    id[ID_MAX] = '\0';
     snprintf(topic, sizeof(topic), "hall/%s/%s/telemetry", id, id);
     assert_int_equal(topic_route("hall", topic, strlen(topic), &r), ROUTE_OK);
     assert_string_equal(r.hall, id);
@@ -194,8 +194,8 @@ static void test_ids_of_64_bytes_route_and_65_are_bad_id(void **state)
     snprintf(topic, sizeof(topic), "%s/online", id);
     assert_int_equal(topic_route("hall", topic, strlen(topic), &r), ROUTE_OK);
 
-    memset(id, 'a', TOPIC_ID_MAX + 1);
-    id[TOPIC_ID_MAX + 1] = '\0';
+    memset(id, 'a', ID_MAX + 1);
+    id[ID_MAX + 1] = '\0';
     snprintf(topic, sizeof(topic), "hall/h1/%s/telemetry", id);
     assert_int_equal(topic_route("hall", topic, strlen(topic), &r), ROUTE_BAD_ID);
     snprintf(topic, sizeof(topic), "hall/%s/d/telemetry", id);
@@ -239,24 +239,24 @@ static void test_id_validator_accepts_only_the_id_charset(void **state)
     const char *good[] = {"a", "A-z_0.9", "h1", "_x", "..", "-"};
     const char *bad[] = {"", "a b", "a/b", "a,b", "a=b", "a:b", "a\"b", "\xc3\xa9", "a+b"};
     for (size_t i = 0; i < ARRAY_SIZE(good); i++)
-        assert_true(topic_id_valid(good[i], strlen(good[i])));
+        assert_true(id_valid(good[i], strlen(good[i])));
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
-        assert_false(topic_id_valid(bad[i], strlen(bad[i])));
-    assert_false(topic_id_valid("a\0b", 3));
+        assert_false(id_valid(bad[i], strlen(bad[i])));
+    assert_false(id_valid("a\0b", 3));
 }
 
 static void test_format_names_round_trip(void **state)
 {
     (void)state;
     for (int f = 0; f < FORMAT_COUNT; f++) {
-        const char *name = topic_format_name((enum source_format)f);
-        assert_int_equal(topic_format_parse(name, strlen(name)), f);
+        const char *name = config_format_name((enum source_format)f);
+        assert_int_equal(config_format_parse(name, strlen(name)), f);
     }
-    assert_string_equal(topic_format_name(FORMAT_ZIGBEE2MQTT), "zigbee2mqtt");
-    assert_int_equal(topic_format_parse("tasmota", 7), FORMAT_TASMOTA);
-    assert_int_equal(topic_format_parse("tasmot", 6), -1);
-    assert_int_equal(topic_format_parse("shellyx", 7), -1);
-    assert_int_equal(topic_format_parse("", 0), -1);
+    assert_string_equal(config_format_name(FORMAT_ZIGBEE2MQTT), "zigbee2mqtt");
+    assert_int_equal(config_format_parse("tasmota", 7), FORMAT_TASMOTA);
+    assert_int_equal(config_format_parse("tasmot", 6), -1);
+    assert_int_equal(config_format_parse("shellyx", 7), -1);
+    assert_int_equal(config_format_parse("", 0), -1);
 }
 
 int main(void)

@@ -1,0 +1,57 @@
+/* The hall's records (pure data): the history of alert transitions (the
+ * patrol record, 巡查记录), power-off overrides and their log, and the steps
+ * of power-off enforcement. The store (io/store.h) keeps them in SQLite; the
+ * pure modules that plan, render and report read them as plain structs.
+ * Times are unix seconds. */
+#ifndef HALLGW_RECORD_H
+#define HALLGW_RECORD_H
+
+#include <stdbool.h>
+
+#include "alert.h"
+
+/* One transition of an alert, as the history keeps it. */
+struct record_alert {
+    char alert_id[ALERT_ID_MAX + 1];
+    char rule[65], subject[65], hall[65], device[65], window[65];
+    char severity[16], transition[16];
+    double at; /* unix seconds */
+    char by[65];
+    char note[ALERT_TEXT_MAX];
+    char summary[ALERT_TEXT_MAX];
+    double value; /* when has_value */
+    bool has_value;
+};
+
+/* A power-off override ("keep pc-w03 on until 21:00, reason: overtime"). */
+struct record_override {
+    char device[65];
+    double until; /* unix seconds: the override ends then */
+    char reason[ALERT_TEXT_MAX];
+    char by[65];
+    double created; /* unix seconds */
+};
+
+/* One entry of the override log: "add", "remove" or "expire". */
+struct record_override_event {
+    char device[65];
+    char action[8];
+    double until;
+    char reason[ALERT_TEXT_MAX];
+    char by[65]; /* who added it; for "remove", who removed it */
+    double at;   /* for "expire", the until it ran out at */
+};
+
+/* One step of power-off enforcement. */
+struct record_poweroff_step {
+    char date[11]; /* the run's local date, YYYY-MM-DD */
+    double at;     /* unix seconds */
+    char hall[65], window[65], device[65];
+    char kind[16]; /* "pc" or "plug" */
+    char step[32]; /* "command", "reply", "verified_off", "plug_command", "plug_off",
+                    * "failure", "skipped", "poweron_command", "plug_on" */
+    bool ok;
+    char detail[ALERT_TEXT_MAX];
+};
+
+#endif

@@ -1,0 +1,216 @@
+/* The daily inspection record (巡查记录): `hallgw report`.
+ *
+ * Its parts, each in its own file:
+ * - report_data.c fills a struct report for one local day from the alert
+ *   history (the state store, SQLite) and from InfluxDB, asked through the
+ *   InfluxQL client of report_query.c (/query through the HTTP client);
+ * - report_render.c turns a struct report into Markdown, HTML or CSV: pure
+ *   functions of the struct (and of the process's time zone, for local
+ *   times), so they are tested with hand-built reports; its sections are
+ *   written once for the three formats with the writer of report_table.c
+ *   (escaping, value formatting, headings, notes, tables);
+ * - report.c is the command line.
+ *
+ * Times are unix seconds (double); local times are shown in the process's
+ * zone, which the command sets from gateway.timezone before anything else.
+ * Every string is UTF-8, NUL-terminated, owned by the struct. */
+#ifndef HALLGW_REPORT_H
+#define HALLGW_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "alert.h"
+#include "config.h"
+#include "record.h"
+
+#define REPORT_ID_MAX 65    /* ids are [A-Za-z0-9_.-]{1,64} */
+#define REPORT_TEXT_MAX 256 /* names, statuses, free text (longer ones are cut) */
+
+enum report_format { REPORT_MD, REPORT_HTML, REPORT_CSV };
+
+/* Whether a section's data could be read. */
+enum report_source {
+    REPORT_SRC_OK,         /* read (possibly empty) */
+    REPORT_SRC_UNREADABLE, /* the source failed; why says how */
+    REPORT_SRC_DISABLED,   /* InfluxDB is not configured (no influx block) */
+};
+
+struct report_status {
+    enum report_source src;
+    char why[REPORT_TEXT_MAX];
+};
+
+struct report_hall {
+    char id[REPORT_ID_MAX];
+    char name[REPORT_TEXT_MAX];
+};
+
+/* Section 2: one service window's staffing (不得擅离岗位). */
+struct report_window {
+    char hall[REPORT_ID_MAX], id[REPORT_ID_MAX];
+    char name[REPORT_TEXT_MAX];
+    bool has_seat;      /* no seat sensor: nothing is measured */
+    bool lunch_duty;    /* expected staffed during breaks too */
+    double scheduled_s; /* expected staffed by the schedule, day start to `until` */
+    double open_s;      /* of which with a known seat state (InfluxDB "window" points) */
+    double staffed_s;   /* of which staffed; the ratio is staffed_s / open_s */
+    size_t incidents;   /* unstaffed alerts that fired this day (alert history) */
+};
+
+/* An unstaffed alert that fired this day, from the alert history. */
+struct report_incident {
+    char hall[REPORT_ID_MAX], window[REPORT_ID_MAX];
+    char alert_id[ALERT_ID_MAX + 1];
+    double start;              /* fired */
+    double end;                /* resolved; 0 when not resolved by `until` */
+    char by[REPORT_ID_MAX];    /* who acknowledged or resolved it; "" when nobody */
+    char note[ALERT_TEXT_MAX]; /* the handling note; "" when none */
+};
+
+/* Section 3: one environment device and metric with a threshold rule
+ * (整洁、舒适、安全, 通风良好), over the day's opening hours. */
+struct report_env {
+    char hall[REPORT_ID_MAX], device[REPORT_ID_MAX];
+    char metric[REPORT_ID_MAX];
+    char rules[REPORT_TEXT_MAX]; /* the rule names, ", " between */
+    bool has_above, has_below;   /* out of range: > above or < below */
+    double above, below;
+    double covered_s; /* opening-hours seconds with a reading in effect */
+    double out_s;     /* of which out of range */
+    bool has_range;   /* max and min are set */
+    double max, min;  /* of the readings in effect during opening hours */
+};
+
+/* Section 4: a period in which an equipment's status was not "ok"
+ * (设施完好). */
+struct report_fault {
+    char hall[REPORT_ID_MAX], device[REPORT_ID_MAX];
+    char type[REPORT_ID_MAX];     /* the device's type from the config; "" if none */
+    char status[REPORT_TEXT_MAX]; /* "paper_out", "offline", ... */
+    double start, end;            /* minute resolution */
+    bool ongoing;                 /* still not ok at `until` */
+};
+
+/* Section 5: one PC's or plug's power-off record of the day
+ * (下班后及时切断计算机外接电源), from the InfluxDB "poweroff" measurement. */
+struct report_poweroff {
+    char hall[REPORT_ID_MAX], device[REPORT_ID_MAX], window[REPORT_ID_MAX];
+    char kind[16];   /* "pc" or "plug" */
+    size_t records;  /* points of the day; 0: none for this device */
+    size_t failures; /* of which ok = false */
+    char last_step[REPORT_TEXT_MAX];
+    double last_at; /* 0 when no record */
+    int last_ok;    /* the last record's ok: 1, 0, or -1 when unknown */
+};
+
+/* Section 6: one PC's antivirus state at the end of the day (定期进行病毒检测)
+ * and its USB storage events (禁止泄露、外借专业数据信息). */
+struct report_pc {
+    char hall[REPORT_ID_MAX], device[REPORT_ID_MAX], window[REPORT_ID_MAX];
+    double last_scan;      /* av_last_scan, unix s, last value before `until`; 0: none */
+    double sig_updated;    /* av_sig_updated, likewise */
+    double scan_max_age_s; /* from the max_age rule on av_last_scan; 0 when none */
+    double sig_max_age_s;  /* from the max_age rule on av_sig_updated; 0 when none */
+    double av_threats;     /* last av_threats reported; -1 when none */
+    size_t threat_events;  /* threat_detected events this day */
+    size_t usb_events;     /* usb_storage_inserted events this day */
+};
+
+/* A PC event of the day (threat_detected, usb_storage_inserted). */
+struct report_event {
+    char hall[REPORT_ID_MAX], device[REPORT_ID_MAX];
+    char type[REPORT_ID_MAX];
+    double at;
+    char detail[REPORT_TEXT_MAX]; /* "SanDisk Cruzer, serial 123", "Eicar: /tmp/x" */
+};
+
+struct report {
+    char gateway_id[REPORT_ID_MAX];
+    char timezone[REPORT_TEXT_MAX];
+    char date[16];             /* YYYY-MM-DD */
+    double day_start, day_end; /* the local day [00:00, 24:00) */
+    double until;              /* min(day_end, generated_at) */
+    double generated_at;
+    char opening_hours[REPORT_TEXT_MAX]; /* "09:00-12:00, 13:00-17:00"; "" when closed */
+
+    struct report_hall *halls; /* the halls reported on */
+    size_t n_halls;
+
+    struct report_status store; /* the alert history: incidents, equipment alerts, section 7 */
+    struct report_status staffing, environment, equipment, poweroff, av; /* InfluxDB */
+
+    struct report_window *windows;
+    size_t n_windows;
+    struct report_incident *incidents;
+    size_t n_incidents;
+    struct report_env *env;
+    size_t n_env;
+    struct report_fault *faults;
+    size_t n_faults;
+    struct record_alert *equipment_alerts; /* alert transitions of equipment */
+    size_t n_equipment_alerts;
+    struct report_poweroff *poweroffs; /* empty with poweroff.src OK: no records that day */
+    size_t n_poweroffs;
+    struct report_pc *pcs;
+    size_t n_pcs;
+    struct report_event *events;
+    size_t n_events;
+    struct record_alert *alerts; /* section 7: every transition of the day, oldest first */
+    size_t n_alerts;
+};
+
+/* ---- data (report_data.c) ------------------------------------------------ */
+
+/* Fills *out for the local day `day` (days since 1970-01-01 of a local date)
+ * of the halls of cfg (only hall_id when not NULL; it must exist), reported
+ * up to min(end of day, now). The process's zone must already be the
+ * gateway's (setenv TZ, tzset). Each source that fails is noted in its
+ * sections' status, not returned: the report is still whole. Returns 0, or
+ * -EIO when nothing at all could be read (the alert history and InfluxDB
+ * both failed or are absent: *out is still filled and must be freed),
+ * -ENOMEM. http_global_init() must have been called. */
+int report_gather(const struct config *cfg, const char *hall_id, int32_t day, double now,
+                  struct report *out);
+void report_free(struct report *r); /* the arrays; NULL does nothing */
+
+/* Local midnight of `day` and of the day after, as unix seconds (a DST day
+ * is 23 or 25 hours long). */
+void report_day_bounds(int32_t day, double *start, double *end);
+
+/* ---- rendering (report_render.c, report_table.c) ------------------------- */
+
+/* Writes r in format f to out. Returns 0, or -EIO when out reports a write
+ * error. */
+int report_render(const struct report *r, enum report_format f, FILE *out);
+
+/* "md", "markdown", "html", "csv"; -1 when unknown. */
+int report_format_parse(const char *s);
+
+/* Text escaped for HTML element content and attribute values (& < > " '). */
+void report_html_escape(FILE *out, const char *s);
+/* Text escaped for a Markdown table cell: markup characters backslashed, &
+ * < > as entities, line breaks as <br>. */
+void report_md_escape(FILE *out, const char *s);
+/* One CSV field (RFC 4180): quoted when it holds a comma, a quote, CR or LF
+ * or starts or ends with a space, quotes doubled. Text that a spreadsheet
+ * would run as a formula (starting with = + - @ or a tab) gets a leading
+ * apostrophe, inside the quotes. */
+void report_csv_text(FILE *out, const char *s);
+
+/* part / whole as a percentage with one decimal ("87.5%"), or "-" when whole
+ * is 0 (nothing measured). */
+void report_format_ratio(double part, double whole, char *buf, size_t size);
+/* Seconds as minutes with one decimal ("472.5"). */
+void report_format_minutes(double s, char *buf, size_t size);
+/* A duration: "45s", "12m", "1h05m", "2d03h". */
+void report_format_duration(double s, char *buf, size_t size);
+
+/* ---- command line (report.c) --------------------------------------------- */
+
+/* hallgw report: returns the process exit code. argv[0] is "report". */
+int report_cli(int argc, char **argv, const char *default_config);
+
+#endif

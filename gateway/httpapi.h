@@ -1,0 +1,52 @@
+/* The gateway's HTTP endpoints, served by io/httpserver.c: the live hall
+ * page, the JSON API, /metrics (Prometheus) and /healthz.
+ *
+ *   GET  /, /<file>                  the page: built in, or from http.web_dir
+ *   GET  /api/v1/state               halls, windows, devices (core snapshot)
+ *   GET  /api/v1/alerts              active alerts; ?history=1 with date=YYYY-MM-DD
+ *                                    or from=/to= (unix s), hall=, limit=
+ *   POST /api/v1/alerts/<id>/ack     {"by","note","resolve"}, ?hall=H
+ *   GET  /api/v1/overrides           the power-off overrides in force; ?log=1 (with
+ *                                    from=/to=, unix s) adds the log of adds,
+ *                                    removes and expiries
+ *   POST /api/v1/overrides           {"device","until","reason","by"}: until is unix s,
+ *                                    "HH:MM" or "YYYY-MM-DDTHH:MM" (local time)
+ *   DELETE /api/v1/overrides/<device>?by=NAME
+ *   GET  /metrics, /healthz
+ *
+ * Changes need "Authorization: Bearer <http.token_file>"; reads too unless
+ * http.open_reads. Errors are JSON {"error": "..."} with a fitting status.
+ * The state and the alerts come from the core through api.c; the history
+ * and the overrides are read from the store on a connection of the
+ * request's own. */
+#ifndef HALLGW_HTTPAPI_H
+#define HALLGW_HTTPAPI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "api.h"
+#include "config.h"
+
+struct httpapi;
+
+/* Copies what it needs from cfg and starts serving. Returns 0 or a negative
+ * errno (logged). */
+int httpapi_start(const struct config *cfg, struct api *api, struct httpapi **out);
+void httpapi_stop(struct httpapi *h); /* NULL does nothing */
+
+/* The pure parts of POST /api/v1/alerts/<id>/ack, as the server uses them
+ * (exposed for tests/fuzz/fuzz_http_ack.c).
+ * httpapi_ack_path: true when url (URL-decoded) is /api/v1/alerts/<id>/ack
+ * with an <id> without '/' shorter than size bytes, copied NUL-terminated
+ * into id.
+ * httpapi_ack_body: reads a body of len bytes, a JSON object of at most
+ * max_body bytes, depth 2 and 16 leaves, into req->by ("by": 1-64 bytes),
+ * req->note ("note": under 256 bytes, optional) and req->resolve
+ * ("resolve": a bool, optional); nothing else of req is touched. Returns 0,
+ * -EBADMSG when the body is not such a JSON object, -EINVAL when its members
+ * are not as above. */
+bool httpapi_ack_path(const char *url, char *id, size_t size);
+int httpapi_ack_body(const char *body, size_t len, size_t max_body, struct api_request *req);
+
+#endif

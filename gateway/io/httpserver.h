@@ -1,0 +1,75 @@
+/* The HTTP server (libmicrohttpd is included here only): listening (HTTP or
+ * HTTPS), reading requests and their bodies, and sending what a handler
+ * answers. What the endpoints mean is the gateway's (gateway/httpapi.c).
+ *
+ * Each connection has a thread of its own; the handler is called on it once
+ * per request, with the whole body read (up to max_body bytes), and fills in
+ * a response. Every response carries "X-Content-Type-Options: nosniff" and,
+ * unless the handler sets its own, "Cache-Control: no-store"; a 401 carries
+ * "WWW-Authenticate: Bearer realm="hallgw"". */
+#ifndef HALLGW_HTTPSERVER_H
+#define HALLGW_HTTPSERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct httpserver_options {
+    const char *listen;               /* "host:port", "[v6]:port" */
+    const char *cert_file, *key_file; /* PEM: HTTPS when both are set */
+    size_t max_body;                  /* bytes of a request body kept */
+};
+
+struct http_request {
+    const char *method; /* "GET", "POST", ... */
+    const char *url;    /* the path, URL-decoded, without the query */
+    const char *body;   /* NUL-terminated; "" when there is none */
+    size_t body_len;
+    bool body_too_large; /* over max_body: body is then "" */
+    void *conn;          /* private */
+};
+
+/* A request header or query argument (URL-decoded), or NULL. */
+const char *http_request_header(const struct http_request *r, const char *name);
+const char *http_request_arg(const struct http_request *r, const char *name);
+
+#define HTTP_RESPONSE_HEADERS 6
+
+/* What the handler answers; it starts as an empty 500. The body is one of:
+ * body (malloc'd, freed by the server), static_body (not freed), or fd (an
+ * open file of len bytes, closed by the server). */
+struct http_response {
+    unsigned status;
+    const char *type; /* Content-Type; NULL for none */
+    char *body;
+    const void *static_body;
+    int fd;
+    size_t len;
+    size_t n_headers;
+    struct {
+        char name[32];
+        char value[160];
+    } headers[HTTP_RESPONSE_HEADERS];
+};
+
+/* Adds a header (copied; cut to fit); more than HTTP_RESPONSE_HEADERS are
+ * dropped. */
+void http_response_header(struct http_response *r, const char *name, const char *value);
+
+/* Sets a malloc'd body (NULL: an empty 500, out of memory). */
+void http_response_take(struct http_response *r, unsigned status, const char *type, char *body,
+                        size_t len);
+
+typedef void (*httpserver_handler)(void *ctx, const struct http_request *req,
+                                   struct http_response *resp);
+
+struct httpserver;
+
+/* Starts listening and serving with handler(ctx, ...). Returns 0 or a
+ * negative errno (logged: the address cannot be resolved or bound, the
+ * certificate cannot be read). */
+int httpserver_start(const struct httpserver_options *o, httpserver_handler handler, void *ctx,
+                     struct httpserver **out);
+/* Stops serving (waits for the requests in progress). NULL does nothing. */
+void httpserver_stop(struct httpserver *s);
+
+#endif

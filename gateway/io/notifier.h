@@ -1,0 +1,48 @@
+/* Notification routes: a thread that sends alert transitions to webhooks
+ * (JSON POST with an optional body template, for WeCom/DingTalk/Slack-style
+ * robots) and e-mail (SMTP through libcurl, STARTTLS and auth). Failures are
+ * retried with backoff and counted; nothing here ever blocks the core: the
+ * core hands over a copy and goes on.
+ *
+ * Every notification ends in exactly one of the counters MET_NOTIFY_SENT,
+ * MET_NOTIFY_FAILED (refused for good, retries used up, not sent before
+ * notifier_stop's drain time, or its request could not be built) and
+ * MET_NOTIFY_DROPPED (the queue was full); MET_NOTIFY_RETRIES counts the
+ * attempts after the first. */
+#ifndef HALLGW_NOTIFIER_H
+#define HALLGW_NOTIFIER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert.h"
+#include "config.h"
+
+struct notifier;
+
+/* Copies the routes of cfg (cfg may be freed afterwards) and starts the
+ * thread, which has its own http_client: call http_global_init() first.
+ * Returns 0 and *out, or a negative errno. */
+int notifier_start(const struct config *cfg, struct notifier **out);
+
+/* Stops the thread, giving pending sends up to drain_ms; what is still
+ * unsent then counts as failed. Frees n; NULL does nothing. */
+void notifier_stop(struct notifier *n, int64_t drain_ms);
+
+/* Queues a transition of a for every route whose severity, kind and hall
+ * match (route == NULL), or for the named route only (escalation). Never
+ * blocks: when the queue is full the notification is dropped and counted.
+ * Only AT_FIRING, AT_ACKNOWLEDGED and AT_RESOLVED are announced; other
+ * transitions are ignored. The request (body or whole e-mail) is built here,
+ * on the caller's thread, from a; nothing points into a afterwards. Call
+ * from one thread (the core). */
+void notifier_send(struct notifier *n, const struct alert *a, enum alert_transition t,
+                   const char *gateway_id, const char *route);
+
+/* True when route r matches alert a: the alert's severity bit is in
+ * r->severities, its kind bit in r->kinds, and its hall is one of r->halls
+ * (r->halls == NULL: any hall). */
+bool notifier_route_matches(const struct config_notify *r, const struct alert *a);
+
+#endif

@@ -1,0 +1,56 @@
+#include "crypto.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+int crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+                       uint8_t mac[CRYPTO_SHA256_BYTES])
+{
+    unsigned int mac_len = 0;
+    if (key_len > INT_MAX || !HMAC(EVP_sha256(), key, (int)key_len, data, len, mac, &mac_len) ||
+        mac_len != CRYPTO_SHA256_BYTES)
+        return -EIO;
+    return 0;
+}
+
+int crypto_sha256(const void *data, size_t len, uint8_t md[CRYPTO_SHA256_BYTES])
+{
+    unsigned int n = 0;
+    if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != CRYPTO_SHA256_BYTES)
+        return -EIO;
+    return 0;
+}
+
+int crypto_random(void *out, size_t n)
+{
+    return n <= INT_MAX && RAND_bytes(out, (int)n) == 1 ? 0 : -EIO;
+}
+
+bool crypto_equal(const void *a, const void *b, size_t n)
+{
+    return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+void crypto_wipe(void *p, size_t n)
+{
+    OPENSSL_cleanse(p, n);
+}
+
+size_t crypto_base64(const void *data, size_t n, char *out)
+{
+    /* EVP_EncodeBlock takes an int length: encode in blocks of 3 * 2^28. */
+    const unsigned char *s = data;
+    size_t o = 0;
+    while (n > 0) {
+        size_t take = n > (size_t)3 << 28 ? (size_t)3 << 28 : n;
+        o += (size_t)EVP_EncodeBlock((unsigned char *)out + o, s, (int)take);
+        s += take;
+        n -= take;
+    }
+    out[o] = '\0';
+    return o;
+}

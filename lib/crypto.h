@@ -1,0 +1,35 @@
+/* The cryptography the programs use (OpenSSL is included here only):
+ * HMAC-SHA256 and SHA-256, random bytes, a comparison that takes the same
+ * time whatever the bytes, wiping secrets, and base64. */
+#ifndef HALLGW_CRYPTO_H
+#define HALLGW_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CRYPTO_SHA256_BYTES 32
+
+/* HMAC-SHA256 of data with key into mac. Returns 0 or -EIO. */
+int crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+                       uint8_t mac[CRYPTO_SHA256_BYTES]);
+
+/* SHA-256 of data into md. Returns 0 or -EIO. */
+int crypto_sha256(const void *data, size_t len, uint8_t md[CRYPTO_SHA256_BYTES]);
+
+/* n bytes from the system's cryptographic random source. Returns 0 or -EIO. */
+int crypto_random(void *out, size_t n);
+
+/* True when the n bytes of a and b are equal, in a time that does not
+ * depend on where they differ. */
+bool crypto_equal(const void *a, const void *b, size_t n);
+
+/* Overwrites n bytes in a way the compiler can not leave out. */
+void crypto_wipe(void *p, size_t n);
+
+/* The base64 (RFC 4648, with padding) of n bytes into out, NUL-terminated:
+ * out holds CRYPTO_BASE64_LEN(n) + 1 bytes. Returns the length. */
+#define CRYPTO_BASE64_LEN(n) (4 * (((n) + 2) / 3))
+size_t crypto_base64(const void *data, size_t n, char *out);
+
+#endif

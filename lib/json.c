@@ -1,0 +1,928 @@
+#include "json.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+
+#include "utf8.h"
+
+static const struct json_limits default_limits = {
+    .max_bytes = JSON_DEFAULT_MAX_BYTES,
+    .max_depth = JSON_DEFAULT_MAX_DEPTH,
+    .max_fields = JSON_DEFAULT_MAX_FIELDS,
+};
+
+/* ---- json_flatten: one pass with yajl -------------------------------------
+ *
+ * yajl's callbacks write the leaves straight into the flat's field list; no
+ * tree is built. The checks jansson makes while it reads (the reject reasons
+ * the header documents) are made in the callbacks, in the order of the text:
+ * whitespace other than space, tab, CR and LF (yajl also skips \v and \f),
+ * UTF-16 surrogates (yajl lets a lone one through), nesting beyond
+ * JSON_PARSER_DEPTH, \u0000, duplicate keys and numbers that overflow. */
+
+/* The parser's own nesting limit: any value (scalars included) nested deeper
+ * is JSON_TOO_DEEP while parsing, whatever max_depth says. */
+#define JSON_PARSER_DEPTH 2048
+
+/* Number of bytes yajl may take from the stack arena of one call. */
+#define JSON_ARENA_BYTES 8192
+#define JSON_STACK_FIELDS 16
+#define JSON_STACK_TEXT 1024
+#define JSON_STACK_KEYS 512
+#define JSON_STACK_SLOTS 64 /* duplicate-key table, a power of two */
+#define JSON_LINEAR_KEYS 16 /* keys checked by a plain scan before the table */
+#define JSON_STACK_LEVELS 32
+
+static enum json_reject map_error(const json_error_t *err)
+{
+    switch (json_error_code(err)) {
+    case json_error_invalid_utf8:
+        return JSON_BAD_UTF8;
+    case json_error_null_character:
+    case json_error_null_byte_in_key:
+        return JSON_NUL;
+    case json_error_numeric_overflow:
+        return JSON_NON_FINITE;
+    case json_error_stack_overflow:
+        return JSON_TOO_DEEP;
+    case json_error_out_of_memory:
+        return JSON_TOO_LARGE;
+    default:
+        return JSON_SYNTAX;
+    }
+}
+
+/* ---- an arena for yajl's allocations: the caller's stack, then the heap -- */
+
+struct arena {
+    unsigned char *mem;
+    size_t cap, used;
+};
+
+struct arena_hdr {
+    size_t size;
+    size_t heap; /* 1: its own malloc() block */
+};
+
+#define ARENA_HDR 16 /* sizeof(struct arena_hdr), keeps 16-byte alignment */
+
+static size_t ya_span(size_t size)
+{
+    return ARENA_HDR + ((size + ARENA_HDR - 1) & ~(size_t)(ARENA_HDR - 1));
+}
+
+static struct arena_hdr ya_hdr_of(void *p)
+{
+    struct arena_hdr h;
+    memcpy(&h, (unsigned char *)p - ARENA_HDR, sizeof(h));
+    return h;
+}
+
+static void *ya_malloc(void *ctx, size_t size)
+{
+    struct arena *a = ctx;
+    struct arena_hdr h = {.size = size};
+    unsigned char *blk;
+    if (size < SIZE_MAX / 2 && ya_span(size) <= a->cap - a->used) {
+        blk = a->mem + a->used;
+        a->used += ya_span(size);
+    } else {
+        blk = size < SIZE_MAX - ARENA_HDR ? malloc(ARENA_HDR + size) : NULL;
+        if (!blk)
+            return NULL;
+        h.heap = 1;
+    }
+    memcpy(blk, &h, sizeof(h));
+    return blk + ARENA_HDR;
+}
+
+static bool ya_is_last(const struct arena *a, void *p, size_t size)
+{
+    return (unsigned char *)p - ARENA_HDR + ya_span(size) == a->mem + a->used;
+}
+
+static void ya_free(void *ctx, void *p)
+{
+    struct arena *a = ctx;
+    if (!p)
+        return;
+    struct arena_hdr h = ya_hdr_of(p);
+    if (h.heap)
+        free((unsigned char *)p - ARENA_HDR);
+    else if (ya_is_last(a, p, h.size))
+        a->used -= ya_span(h.size);
+}
+
+static void *ya_realloc(void *ctx, void *p, size_t size)
+{
+    struct arena *a = ctx;
+    if (!p)
+        return ya_malloc(ctx, size);
+    struct arena_hdr h = ya_hdr_of(p);
+    if (h.heap) {
+        if (size >= SIZE_MAX - ARENA_HDR)
+            return NULL;
+        unsigned char *blk = realloc((unsigned char *)p - ARENA_HDR, ARENA_HDR + size);
+        if (!blk)
+            return NULL;
+        h.size = size;
+        memcpy(blk, &h, sizeof(h));
+        return blk + ARENA_HDR;
+    }
+    if (size <= h.size)
+        return p;
+    size_t base = (size_t)((unsigned char *)p - ARENA_HDR - a->mem);
+    if (ya_is_last(a, p, h.size) && size < SIZE_MAX / 2 && ya_span(size) <= a->cap - base) {
+        a->used = base + ya_span(size);
+        h.size = size;
+        memcpy((unsigned char *)p - ARENA_HDR, &h, sizeof(h));
+        return p;
+    }
+    void *q = ya_malloc(ctx, size);
+    if (q)
+        memcpy(q, p, h.size);
+    return q;
+}
+
+/* ---- growable byte buffers that start on the caller's stack -------------- */
+
+struct grow {
+    unsigned char *p;
+    size_t len, cap;
+    unsigned char *stack; /* p's first storage; not freed */
+};
+
+static void grow_init(struct grow *g, void *stack, size_t cap)
+{
+    g->p = g->stack = stack;
+    g->len = 0;
+    g->cap = cap;
+}
+
+static void grow_free(struct grow *g)
+{
+    if (g->p != g->stack)
+        free(g->p);
+}
+
+/* grow_reserve() when g must grow. */
+static bool grow_more(struct grow *g, size_t n)
+{
+    if (n > SIZE_MAX / 4 - g->len)
+        return false;
+    size_t cap = g->cap * 2;
+    while (cap < g->len + n)
+        cap *= 2;
+    unsigned char *p = g->p == g->stack ? malloc(cap) : realloc(g->p, cap);
+    if (!p)
+        return false;
+    if (g->p == g->stack && g->len)
+        memcpy(p, g->stack, g->len);
+    g->p = p;
+    g->cap = cap;
+    return true;
+}
+
+/* Room for n more bytes; false when out of memory. */
+static inline bool grow_reserve(struct grow *g, size_t n)
+{
+    return n <= g->cap - g->len || grow_more(g, n);
+}
+
+/* Appends s and a NUL; returns the offset of the copy, or SIZE_MAX. */
+static size_t grow_str(struct grow *g, const char *s, size_t len)
+{
+    if (len == SIZE_MAX || !grow_reserve(g, len + 1))
+        return SIZE_MAX;
+    size_t off = g->len;
+    if (len)
+        memcpy(g->p + off, s, len);
+    g->p[off + len] = '\0';
+    g->len += len + 1;
+    return off;
+}
+
+/* ---- the parse state ------------------------------------------------------ */
+
+/* A field while parsing: text by offset, as the text buffer may move. */
+struct flat_leaf {
+    size_t key, key_len;
+    enum json_type type;
+    double num;
+    bool b;
+    size_t str, str_len; /* JSON_T_STRING: the string; JSON_T_NUMBER: its text */
+};
+
+/* An open object or array. */
+struct level {
+    uint32_t obj;  /* objects: an id for the duplicate-key table; 0 for arrays */
+    uint16_t plen; /* objects: flattened length of the path to it, capped */
+    bool root;
+};
+
+/* A key already seen in an object, in the keys buffer. */
+struct key_slot {
+    uint32_t obj; /* 0: empty */
+    uint32_t hash;
+    size_t off, len;
+};
+
+struct parser {
+    const char *payload;
+    size_t len;
+    const struct json_limits *lim;
+    yajl_handle h;
+    size_t ws_at;   /* first \v or \f in the payload; SIZE_MAX when none */
+    bool finishing; /* in yajl_complete_parse(): all the text was read */
+    size_t end_at;  /* just past the top-level container; SIZE_MAX before */
+    enum json_reject reject;
+
+    struct grow levels; /* struct level */
+    size_t depth;       /* open containers */
+    size_t arrays;      /* open arrays among them */
+    uint32_t next_obj;
+    bool root_object, too_deep, too_many;
+
+    struct grow keys; /* raw keys of the objects, for duplicates */
+    /* The first keys are looked up by a scan of lin; past JSON_LINEAR_KEYS
+     * they all move to slots, a table with open addressing. */
+    struct key_slot lin[JSON_LINEAR_KEYS];
+    size_t n_lin;
+    bool hashed;
+    struct key_slot *slots;
+    size_t n_slots, used_slots;
+    struct key_slot *stack_slots;
+
+    uint16_t key_plen; /* flattened length of the current key, capped */
+    char path[JSON_KEY_MAX + 1];
+
+    size_t leaves;
+    unsigned dropped;
+    struct grow leaf; /* struct flat_leaf */
+    struct grow text; /* keys, strings and number texts of the leaves */
+};
+
+static int fail(struct parser *p, enum json_reject why)
+{
+    p->reject = why;
+    return 0;
+}
+
+/* jansson stops at whitespace it does not know: a callback for a token after
+ * such a byte is a syntax error there. */
+static bool past_odd_space(const struct parser *p)
+{
+    if (p->ws_at == SIZE_MAX)
+        return false;
+    return p->finishing || p->ws_at < yajl_get_bytes_consumed(p->h);
+}
+
+static struct level *top(struct parser *p)
+{
+    return p->depth ? (struct level *)p->levels.p + p->depth - 1 : NULL;
+}
+
+/* Whether a value here is a leaf of the flat: a member of an object that is
+ * not inside an array. */
+static bool at_leaf(struct parser *p)
+{
+    struct level *l = top(p);
+    return l && l->obj && p->arrays == 0;
+}
+
+/* ---- strings -------------------------------------------------------------- */
+
+static unsigned hex4(const char *s)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = s[i];
+        v = v * 16 + (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
+/* The raw text of a string yajl has just decoded: it ends at the closing
+ * quote before the parse position; its opening quote is the first quote
+ * before that with an even number of backslashes in front of it. */
+static void raw_string(const struct parser *p, const char **s, size_t *n)
+{
+    size_t end = yajl_get_bytes_consumed(p->h) - 1;
+    size_t i = end;
+    while (i > 0) {
+        i--;
+        if (p->payload[i] != '"')
+            continue;
+        size_t bs = 0;
+        while (i > bs && p->payload[i - 1 - bs] == '\\')
+            bs++;
+        if (bs % 2 == 0)
+            break;
+    }
+    *s = p->payload + i + 1;
+    *n = end - i - 1;
+}
+
+/* False when a \u escape of the raw string s is a UTF-16 surrogate that is
+ * not half of a pair (yajl has checked the escapes' syntax). */
+static bool surrogates_ok(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (s[i] != '\\')
+            continue;
+        if (s[++i] != 'u')
+            continue;
+        unsigned cp = hex4(s + i + 1);
+        i += 4;
+        if (cp >= 0xdc00 && cp <= 0xdfff)
+            return false;
+        if (cp < 0xd800 || cp > 0xdbff)
+            continue;
+        if (i + 2 >= n || s[i + 1] != '\\' || s[i + 2] != 'u')
+            return false;
+        unsigned lo = hex4(s + i + 3);
+        if (lo < 0xdc00 || lo > 0xdfff)
+            return false;
+        i += 6;
+    }
+    return true;
+}
+
+/* Checks a string as a tree-building parser reads it. */
+static bool string_ok(struct parser *p, const char *s)
+{
+    uintptr_t at = (uintptr_t)s, from = (uintptr_t)p->payload;
+    if (at >= from && at < from + p->len)
+        return true; /* no escapes: yajl handed the payload's own bytes */
+    const char *raw;
+    size_t n;
+    raw_string(p, &raw, &n);
+    return surrogates_ok(raw, n);
+}
+
+/* ---- numbers -------------------------------------------------------------- */
+
+static double slow_number(const char *s, size_t len)
+{
+    char small[64];
+    char *buf = len < sizeof(small) ? small : malloc(len + 1);
+    if (!buf)
+        return NAN;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    double v = strtod(buf, NULL);
+    if (buf != small)
+        free(buf);
+    return v;
+}
+
+/* The double nearest to the JSON number s. Significant digits up to 2^53
+ * (16 digits: a device's ts in microseconds) and a power of ten up to 22 are
+ * exact doubles, so one multiplication or division gives the correctly
+ * rounded value (Clinger's fast path); anything else goes through strtod().
+ * NAN when out of memory. */
+static double number_value(const char *s, size_t len)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    size_t i = 0;
+    bool neg = len > 0 && s[0] == '-';
+    uint64_t m = 0;
+    int sig = 0, exp10 = 0;
+    bool frac = false;
+    for (i = neg; i < len; i++) {
+        char c = s[i];
+        if (c == '.' && !frac) {
+            frac = true;
+            continue;
+        }
+        if (c < '0' || c > '9')
+            break;
+        if ((m || c != '0') && ++sig > 16)
+            return slow_number(s, len);
+        m = m * 10 + (uint64_t)(c - '0');
+        exp10 -= frac;
+    }
+    if (i < len) {
+        i++; /* 'e' or 'E' */
+        bool eneg = i < len && s[i] == '-';
+        i += i < len && (s[i] == '-' || s[i] == '+');
+        int e = 0;
+        for (; i < len && e < 1000; i++)
+            e = e * 10 + (s[i] - '0');
+        if (i < len)
+            return slow_number(s, len);
+        exp10 += eneg ? -e : e;
+    }
+    if (m == 0)
+        return neg ? -0.0 : 0.0;
+    if (m > (UINT64_C(1) << 53) || exp10 < -22 || exp10 > 22)
+        return slow_number(s, len);
+    double v = exp10 < 0 ? (double)m / pow10[-exp10] : (double)m * pow10[exp10];
+    return neg ? -v : v;
+}
+
+/* ---- duplicate keys ------------------------------------------------------- */
+
+static uint32_t key_hash(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static bool slots_grow(struct parser *p)
+{
+    size_t n = p->n_slots * 2;
+    if (n > SIZE_MAX / sizeof(struct key_slot))
+        return false;
+    struct key_slot *s = calloc(n, sizeof(*s));
+    if (!s)
+        return false;
+    for (size_t i = 0; i < p->n_slots; i++) {
+        struct key_slot *o = &p->slots[i];
+        if (!o->obj)
+            continue;
+        size_t k = o->hash & (n - 1);
+        while (s[k].obj)
+            k = (k + 1) & (n - 1);
+        s[k] = *o;
+    }
+    if (p->slots != p->stack_slots)
+        free(p->slots);
+    p->slots = s;
+    p->n_slots = n;
+    return true;
+}
+
+static uint32_t slot_hash(uint32_t obj, const char *key, size_t len)
+{
+    return key_hash(key, len) ^ (obj * 0x9e3779b9u);
+}
+
+/* Moves the keys of lin into the (empty) table. */
+static void slots_fill(struct parser *p)
+{
+    memset(p->slots, 0, p->n_slots * sizeof(*p->slots));
+    for (size_t i = 0; i < p->n_lin; i++) {
+        struct key_slot s = p->lin[i];
+        s.hash = slot_hash(s.obj, (const char *)p->keys.p + s.off, s.len);
+        size_t k = s.hash & (p->n_slots - 1);
+        while (p->slots[k].obj)
+            k = (k + 1) & (p->n_slots - 1);
+        p->slots[k] = s;
+    }
+    p->used_slots = p->n_lin;
+    p->hashed = true;
+}
+
+/* key_add() for the first keys: a scan, as a message has few. */
+static int key_add_linear(struct parser *p, uint32_t obj, const char *key, size_t len)
+{
+    for (size_t i = 0; i < p->n_lin; i++) {
+        const struct key_slot *s = &p->lin[i];
+        if (s->obj == obj && s->len == len && memcmp(p->keys.p + s->off, key, len) == 0)
+            return 0;
+    }
+    size_t off = grow_str(&p->keys, key, len);
+    if (off == SIZE_MAX)
+        return -1;
+    p->lin[p->n_lin++] = (struct key_slot){.obj = obj, .off = off, .len = len};
+    return 1;
+}
+
+/* Records key in object obj. Returns 1, 0 when obj already has it, -1 when
+ * out of memory. */
+static int key_add(struct parser *p, uint32_t obj, const char *key, size_t len)
+{
+    if (!p->hashed) {
+        if (p->n_lin < JSON_LINEAR_KEYS)
+            return key_add_linear(p, obj, key, len);
+        slots_fill(p);
+    }
+    if ((p->used_slots + 1) * 2 > p->n_slots && !slots_grow(p))
+        return -1;
+    uint32_t hash = slot_hash(obj, key, len);
+    size_t k = hash & (p->n_slots - 1);
+    for (; p->slots[k].obj; k = (k + 1) & (p->n_slots - 1)) {
+        const struct key_slot *s = &p->slots[k];
+        if (s->obj == obj && s->hash == hash && s->len == len &&
+            memcmp(p->keys.p + s->off, key, len) == 0)
+            return 0;
+    }
+    size_t off = grow_str(&p->keys, key, len);
+    if (off == SIZE_MAX)
+        return -1;
+    p->slots[k] = (struct key_slot){.obj = obj, .hash = hash, .off = off, .len = len};
+    p->used_slots++;
+    return 1;
+}
+
+/* ---- leaves --------------------------------------------------------------- */
+
+static bool path_seen(const struct parser *p, size_t plen)
+{
+    const struct flat_leaf *l = (const struct flat_leaf *)p->leaf.p;
+    size_t n = p->leaf.len / sizeof(*l);
+    for (size_t i = 0; i < n; i++) {
+        if (l[i].key_len == plen && memcmp(p->text.p + l[i].key, p->path, plen) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Counts a leaf; returns the field to fill, or NULL when it is not kept
+ * (dropped, over the limits, or out of memory: see p->reject). */
+static struct flat_leaf *leaf_new(struct parser *p, bool array)
+{
+    if (++p->leaves > p->lim->max_fields)
+        p->too_many = true;
+    if (p->too_many || p->too_deep)
+        return NULL;
+    size_t plen = p->key_plen;
+    if (array || plen > JSON_KEY_MAX || path_seen(p, plen)) {
+        p->dropped++;
+        return NULL;
+    }
+    size_t key = grow_str(&p->text, p->path, plen);
+    if (key == SIZE_MAX || !grow_reserve(&p->leaf, sizeof(struct flat_leaf))) {
+        p->reject = JSON_TOO_LARGE;
+        return NULL;
+    }
+    struct flat_leaf *l = (struct flat_leaf *)(p->leaf.p + p->leaf.len);
+    p->leaf.len += sizeof(*l);
+    memset(l, 0, sizeof(*l));
+    l->key = key;
+    l->key_len = plen;
+    return l;
+}
+
+/* Checks common to every scalar once the token is read; false to stop. */
+static bool scalar_nesting_ok(struct parser *p)
+{
+    if (p->depth + 1 > JSON_PARSER_DEPTH)
+        return fail(p, JSON_TOO_DEEP);
+    return true;
+}
+
+/* Adds a scalar leaf of type t; its text (string or number) is s/len. */
+static int add_scalar(struct parser *p, enum json_type t, double num, bool b, const char *s,
+                      size_t len)
+{
+    if (!at_leaf(p))
+        return 1;
+    struct flat_leaf *l = leaf_new(p, false);
+    if (!l)
+        return p->reject == JSON_OK;
+    l->type = t;
+    l->num = num;
+    l->b = b;
+    if (s) {
+        size_t off = grow_str(&p->text, s, len);
+        if (off == SIZE_MAX)
+            return fail(p, JSON_TOO_LARGE);
+        l->str = off;
+        l->str_len = len;
+    }
+    return 1;
+}
+
+/* ---- yajl callbacks ------------------------------------------------------- */
+
+static int cb_null(void *ctx)
+{
+    struct parser *p = ctx;
+    if (past_odd_space(p))
+        return fail(p, JSON_SYNTAX);
+    if (!scalar_nesting_ok(p))
+        return 0;
+    return add_scalar(p, JSON_T_NULL, 0, false, NULL, 0);
+}
+
+static int cb_boolean(void *ctx, int b)
+{
+    struct parser *p = ctx;
+    if (past_odd_space(p))
+        return fail(p, JSON_SYNTAX);
+    if (!scalar_nesting_ok(p))
+        return 0;
+    return add_scalar(p, JSON_T_BOOL, 0, b != 0, NULL, 0);
+}
+
+static int cb_number(void *ctx, const char *s, size_t len)
+{
+    struct parser *p = ctx;
+    if (past_odd_space(p))
+        return fail(p, JSON_SYNTAX);
+    double v = number_value(s, len);
+    if (isnan(v))
+        return fail(p, JSON_TOO_LARGE);
+    if (isinf(v))
+        return fail(p, JSON_NON_FINITE);
+    if (!scalar_nesting_ok(p))
+        return 0;
+    return add_scalar(p, JSON_T_NUMBER, v, false, s, len);
+}
+
+static int cb_string(void *ctx, const unsigned char *s, size_t len)
+{
+    struct parser *p = ctx;
+    if (past_odd_space(p) || !string_ok(p, (const char *)s))
+        return fail(p, JSON_SYNTAX);
+    if (!scalar_nesting_ok(p))
+        return 0;
+    if (memchr(s, '\0', len))
+        return fail(p, JSON_NUL);
+    return add_scalar(p, JSON_T_STRING, 0, false, (const char *)s, len);
+}
+
+static int cb_map_key(void *ctx, const unsigned char *key, size_t len)
+{
+    struct parser *p = ctx;
+    if (past_odd_space(p) || !string_ok(p, (const char *)key))
+        return fail(p, JSON_SYNTAX);
+    if (memchr(key, '\0', len))
+        return fail(p, JSON_NUL);
+    struct level *l = top(p);
+    int added = key_add(p, l->obj, (const char *)key, len);
+    if (added <= 0)
+        return fail(p, added < 0 ? JSON_TOO_LARGE : JSON_SYNTAX);
+    if (p->arrays)
+        return 1;
+    size_t sep = l->root ? 0 : 1;
+    size_t plen = len > JSON_KEY_MAX ? JSON_KEY_MAX + 1 : l->plen + sep + len;
+    p->key_plen = (uint16_t)(plen > JSON_KEY_MAX ? JSON_KEY_MAX + 1 : plen);
+    if (plen <= JSON_KEY_MAX) {
+        if (sep)
+            p->path[l->plen] = '_';
+        memcpy(p->path + l->plen + sep, key, len);
+    }
+    return 1;
+}
+
+/* A container starts: checks, counts the leaf it may be, pushes a level. */
+static int open_level(struct parser *p, bool array)
+{
+    if (past_odd_space(p))
+        return fail(p, JSON_SYNTAX);
+    if (p->depth + 1 > JSON_PARSER_DEPTH)
+        return fail(p, JSON_TOO_DEEP);
+    if (p->depth + 1 > (size_t)(p->lim->max_depth > 0 ? p->lim->max_depth : 0))
+        p->too_deep = true;
+    if (array && at_leaf(p)) {
+        leaf_new(p, true);
+        if (p->reject != JSON_OK)
+            return 0;
+    }
+    if (!grow_reserve(&p->levels, sizeof(struct level)))
+        return fail(p, JSON_TOO_LARGE);
+    struct level l = {.root = p->depth == 0};
+    if (l.root)
+        p->root_object = !array;
+    if (!array) {
+        l.obj = ++p->next_obj;
+        l.plen = l.root ? 0 : p->key_plen;
+    }
+    memcpy(p->levels.p + p->depth * sizeof(l), &l, sizeof(l));
+    p->levels.len += sizeof(l);
+    p->depth++;
+    p->arrays += array;
+    return 1;
+}
+
+static int close_level(struct parser *p, bool array)
+{
+    if (past_odd_space(p))
+        return fail(p, JSON_SYNTAX);
+    p->depth--;
+    p->levels.len -= sizeof(struct level);
+    p->arrays -= array;
+    if (p->depth == 0 && !p->finishing)
+        p->end_at = yajl_get_bytes_consumed(p->h);
+    return 1;
+}
+
+/* yajl takes a string left open after the top-level value ({"a":1}"}) for
+ * one still arriving, and its end for the end of the text: only JSON
+ * whitespace may follow the top-level container. */
+static bool only_space_after(const struct parser *p)
+{
+    for (size_t i = p->end_at; i < p->len; i++) {
+        char c = p->payload[i];
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+            return false;
+    }
+    return true;
+}
+
+static int cb_start_map(void *ctx)
+{
+    return open_level(ctx, false);
+}
+
+static int cb_end_map(void *ctx)
+{
+    return close_level(ctx, false);
+}
+
+static int cb_start_array(void *ctx)
+{
+    return open_level(ctx, true);
+}
+
+static int cb_end_array(void *ctx)
+{
+    return close_level(ctx, true);
+}
+
+static const yajl_callbacks flatten_callbacks = {
+    .yajl_null = cb_null,
+    .yajl_boolean = cb_boolean,
+    .yajl_number = cb_number,
+    .yajl_string = cb_string,
+    .yajl_start_map = cb_start_map,
+    .yajl_map_key = cb_map_key,
+    .yajl_end_map = cb_end_map,
+    .yajl_start_array = cb_start_array,
+    .yajl_end_array = cb_end_array,
+};
+
+/* ---- json_flatten --------------------------------------------------------- */
+
+static size_t odd_space_at(const char *s, size_t len)
+{
+    const char *v = memchr(s, '\v', len);
+    const char *f = memchr(s, '\f', len);
+    if (!v && !f)
+        return SIZE_MAX;
+    if (!v || (f && f < v))
+        v = f;
+    return (size_t)(v - s);
+}
+
+/* The reason for a text yajl refused itself. yajl refuses every lexical and
+ * grammar error alike; a reader that reads the next token before judging its
+ * place (jansson, the documented behaviour) refuses a misplaced number that
+ * overflows a double as JSON_NON_FINITE. Such a text is read again with
+ * jansson to tell. */
+static enum json_reject syntax_reason(const char *payload, size_t len)
+{
+    json_error_t err;
+    json_t *root = json_loadb(
+        payload, len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL | JSON_REJECT_DUPLICATES, &err);
+    if (!root)
+        return map_error(&err);
+    json_decref(root);
+    return JSON_SYNTAX;
+}
+
+static enum json_reject run_parse(struct parser *p, struct arena *a)
+{
+    yajl_alloc_funcs af = {ya_malloc, ya_realloc, ya_free, a};
+    p->h = yajl_alloc(&flatten_callbacks, &af, p);
+    if (!p->h)
+        return JSON_TOO_LARGE;
+    yajl_config(p->h, yajl_dont_validate_strings, 1); /* checked whole before */
+    yajl_status st = yajl_parse(p->h, (const unsigned char *)p->payload, p->len);
+    if (st == yajl_status_ok) {
+        p->finishing = true;
+        st = yajl_complete_parse(p->h);
+    }
+    yajl_free(p->h);
+    p->h = NULL;
+    if (st == yajl_status_client_canceled)
+        return p->reject;
+    if (st != yajl_status_ok)
+        return syntax_reason(p->payload, p->len);
+    if (p->ws_at != SIZE_MAX || (p->end_at != SIZE_MAX && !only_space_after(p)))
+        return JSON_SYNTAX;
+    if (!p->root_object)
+        return JSON_NOT_OBJECT;
+    if (p->too_deep)
+        return JSON_TOO_DEEP;
+    if (p->too_many)
+        return JSON_TOO_MANY;
+    return JSON_OK;
+}
+
+/* Copies the leaves into one block: fields, then their text. */
+static enum json_reject flat_build(const struct parser *p, struct json_flat *out)
+{
+    const struct flat_leaf *l = (const struct flat_leaf *)p->leaf.p;
+    size_t n = p->leaf.len / sizeof(*l);
+    out->dropped = p->dropped;
+    if (n == 0)
+        return JSON_OK;
+    char *block = malloc(n * sizeof(struct json_field) + p->text.len);
+    if (!block)
+        return JSON_TOO_LARGE;
+    struct json_field *f = (struct json_field *)block;
+    char *text = block + n * sizeof(struct json_field);
+    memcpy(text, p->text.p, p->text.len);
+    for (size_t i = 0; i < n; i++) {
+        f[i] = (struct json_field){.key = text + l[i].key,
+                                   .key_len = l[i].key_len,
+                                   .type = l[i].type,
+                                   .num = l[i].num,
+                                   .b = l[i].b};
+        if (l[i].type == JSON_T_STRING) {
+            f[i].str = text + l[i].str;
+            f[i].str_len = l[i].str_len;
+        } else if (l[i].type == JSON_T_NUMBER) {
+            f[i].num_text = text + l[i].str;
+            f[i].num_len = l[i].str_len;
+        }
+    }
+    out->n = n;
+    out->fields = f;
+    out->priv = block;
+    return JSON_OK;
+}
+
+enum json_reject json_flatten(const char *payload, size_t len, const struct json_limits *lim,
+                              struct json_flat *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!lim)
+        lim = &default_limits;
+    if (len > lim->max_bytes)
+        return JSON_TOO_LARGE;
+    if (!payload || !utf8_valid(payload, len))
+        return payload ? JSON_BAD_UTF8 : JSON_SYNTAX;
+
+    _Alignas(16) unsigned char arena_mem[JSON_ARENA_BYTES];
+    _Alignas(16) unsigned char leaf_mem[JSON_STACK_FIELDS * sizeof(struct flat_leaf)];
+    _Alignas(16) unsigned char level_mem[JSON_STACK_LEVELS * sizeof(struct level)];
+    unsigned char text_mem[JSON_STACK_TEXT], key_mem[JSON_STACK_KEYS];
+    struct key_slot slot_mem[JSON_STACK_SLOTS];
+    struct arena a = {.mem = arena_mem, .cap = sizeof(arena_mem)};
+    struct parser p = {.payload = payload, .len = len, .lim = lim, .end_at = SIZE_MAX};
+    p.ws_at = odd_space_at(payload, len);
+    grow_init(&p.levels, level_mem, sizeof(level_mem));
+    grow_init(&p.keys, key_mem, sizeof(key_mem));
+    grow_init(&p.leaf, leaf_mem, sizeof(leaf_mem));
+    grow_init(&p.text, text_mem, sizeof(text_mem));
+    p.slots = p.stack_slots = slot_mem;
+    p.n_slots = JSON_STACK_SLOTS;
+
+    enum json_reject rc = run_parse(&p, &a);
+    if (rc == JSON_OK)
+        rc = flat_build(&p, out);
+    grow_free(&p.levels);
+    grow_free(&p.keys);
+    grow_free(&p.leaf);
+    grow_free(&p.text);
+    if (p.slots != p.stack_slots)
+        free(p.slots);
+    return rc;
+}
+
+void json_flat_free(struct json_flat *f)
+{
+    if (!f)
+        return;
+    free(f->priv);
+    memset(f, 0, sizeof(*f));
+}
+
+const struct json_field *json_flat_get(const struct json_flat *f, const char *key)
+{
+    size_t len = strlen(key);
+    for (size_t i = 0; i < f->n; i++) {
+        if (f->fields[i].key_len == len && memcmp(f->fields[i].key, key, len) == 0)
+            return &f->fields[i];
+    }
+    return NULL;
+}
+
+const char *json_reject_name(enum json_reject r)
+{
+    switch (r) {
+    case JSON_OK:
+        return "ok";
+    case JSON_TOO_LARGE:
+        return "too_large";
+    case JSON_BAD_UTF8:
+        return "bad_utf8";
+    case JSON_NUL:
+        return "nul";
+    case JSON_SYNTAX:
+        return "syntax";
+    case JSON_NON_FINITE:
+        return "non_finite";
+    case JSON_TOO_DEEP:
+        return "too_deep";
+    case JSON_NOT_OBJECT:
+        return "not_object";
+    case JSON_TOO_MANY:
+        return "too_many";
+    }
+    return "unknown";
+}

@@ -1,0 +1,32 @@
+/* UTF-8 (pure): the one validator and decoder of the project.
+ *
+ * Valid means RFC 3629 exactly: shortest forms only, no UTF-16 surrogates
+ * (U+D800..U+DFFF), nothing beyond U+10FFFF. */
+#ifndef HALLGW_UTF8_H
+#define HALLGW_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The length (1 to 4) of the valid sequence at s, of which n bytes may be
+ * read, and its code point in *cp (when cp is not NULL); 0 when the bytes
+ * there are not a valid sequence (a continuation byte, an overlong form, a
+ * surrogate, beyond U+10FFFF, cut short by n) or n is 0. A NUL byte is the
+ * valid sequence U+0000. */
+size_t utf8_decode(const char *s, size_t n, uint32_t *cp);
+
+/* True when the n bytes are valid UTF-8. */
+bool utf8_valid(const char *s, size_t n);
+
+/* True when the n bytes are valid UTF-8 without control characters
+ * (U+0000..U+001F, U+007F): text that line protocol, a log line or a
+ * terminal carries unchanged. */
+bool utf8_clean(const char *s, size_t n);
+
+/* The length of the longest prefix of s (n bytes) that has at most max bytes
+ * and does not end inside a valid sequence: where to cut text that must not
+ * be left with half a character. Invalid bytes count as one character each. */
+size_t utf8_cut(const char *s, size_t n, size_t max);
+
+#endif
