@@ -11,40 +11,14 @@
 #include <unistd.h>
 
 #include "alert.h"
+#include "buf.h"
 #include "clock.h"
 #include "config.h"
 #include "duration.h"
+#include "jsonw.h"
 #include "mqtt.h"
 #include "store.h"
-
-/* Length of the UTF-8 sequence at s and its code point in *cp; 0 when the
- * bytes there are not a valid, shortest-form sequence. */
-static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
-{
-    size_t len;
-    uint32_t c, min;
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    } else if ((s[0] & 0xE0) == 0xC0) {
-        len = 2, c = s[0] & 0x1F, min = 0x80;
-    } else if ((s[0] & 0xF0) == 0xE0) {
-        len = 3, c = s[0] & 0x0F, min = 0x800;
-    } else if ((s[0] & 0xF8) == 0xF0) {
-        len = 4, c = s[0] & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) /* also stops at the terminating NUL */
-            return 0;
-        c = c << 6 | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    *cp = c;
-    return len;
-}
+#include "utf8.h"
 
 /* East Asian Wide and Fullwidth (Unicode UAX #11), the ranges a hall's
  * names and notes use. */
@@ -70,31 +44,31 @@ static bool wide(uint32_t c)
 
 size_t cli_text_width(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t cols = 0;
-    while (*p) {
+    size_t cols = 0, n = strlen(s);
+    while (n) {
         uint32_t c;
-        size_t len = utf8_decode(p, &c);
+        size_t len = utf8_decode(s, n, &c);
         cols += len && wide(c) ? 2 : 1;
-        p += len ? len : 1;
+        s += len ? len : 1;
+        n -= len ? len : 1;
     }
     return cols;
 }
 
 const char *cli_pad(char *buf, size_t size, const char *s, size_t cols)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t used = 0, width = 0;
-    while (*p) {
+    size_t used = 0, width = 0, n = strlen(s);
+    while (n) {
         uint32_t c;
-        size_t len = utf8_decode(p, &c);
+        size_t len = utf8_decode(s, n, &c);
         size_t step = len ? len : 1;
         if (used + step >= size)
             break;
-        memcpy(buf + used, p, step);
+        memcpy(buf + used, s, step);
         used += step;
         width += len && wide(c) ? 2 : 1;
-        p += step;
+        s += step;
+        n -= step;
     }
     for (; width < cols && used + 1 < size; width++)
         buf[used++] = ' ';
@@ -293,25 +267,6 @@ static void ack_usage(FILE *f)
           f);
 }
 
-/* Appends s to a JSON string body (quotes, backslashes, control characters). */
-static size_t json_str(char *out, size_t size, const char *s)
-{
-    size_t o = 0;
-    for (; *s && o + 7 < size; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char)ch;
-        } else if (ch < 0x20) {
-            o += (size_t)snprintf(out + o, size - o, "\\u%04x", ch);
-        } else {
-            out[o++] = (char)ch;
-        }
-    }
-    out[o] = '\0';
-    return o;
-}
-
 static bool recorded(struct store *st, const char *id, const char *by, bool resolve, double since)
 {
     struct record_alert *h = NULL;
@@ -401,12 +356,19 @@ int cli_ack(int argc, char **argv, const char *default_config)
         goto out_close;
     }
 
-    char topic[512], payload[2048], e_by[256], e_note[1200];
-    json_str(e_by, sizeof(e_by), by);
-    json_str(e_note, sizeof(e_note), note);
+    char topic[512], payload[2048];
+    struct buf pb;
+    buf_init_fixed(&pb, payload, sizeof(payload));
+    buf_putc(&pb, '{');
+    jsonw_member_str(&pb, "by", by);
+    jsonw_member_str(&pb, "note", note ? note : "");
+    if (resolve)
+        jsonw_member_bool(&pb, "resolve", true);
+    if (buf_putc(&pb, '}') < 0) {
+        fprintf(stderr, "hallgw ack: --by and --note are too long\n");
+        goto out_close;
+    }
     snprintf(topic, sizeof(topic), "%s/%s/alerts/%s/ack", cfg->mqtt.prefix, hall, id);
-    snprintf(payload, sizeof(payload), "{\"by\":\"%s\",\"note\":\"%s\"%s}", e_by, e_note,
-             resolve ? ",\"resolve\":true" : "");
 
     char client_id[96];
     snprintf(client_id, sizeof(client_id), "hallgw-cli-%d", (int)getpid());

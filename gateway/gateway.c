@@ -63,7 +63,7 @@ struct gateway {
     struct httpapi *http;
     mono_ms snapshot_at;
     struct ingest ingest;
-    struct lp_buf batch;
+    struct buf batch;
     size_t batch_points;
     mono_ms batch_started;
     mono_ms next_stats, next_tick;
@@ -173,9 +173,9 @@ static void flush_batch(struct gateway *g)
             .data = g->batch.data, .len = g->batch.len, .points = g->batch_points};
         influx_writer_submit(g->writer, &b, SUBMIT_WAIT_MS);
         /* The writer owns the buffer now. */
-        lp_buf_init(&g->batch, BATCH_MAX_BYTES);
+        buf_init(&g->batch, BATCH_MAX_BYTES);
     } else {
-        lp_buf_reset(&g->batch);
+        buf_reset(&g->batch);
     }
     g->batch_points = 0;
 }
@@ -660,7 +660,7 @@ int gateway_run(const char *config_path)
         goto out_free_config;
     }
     g.inbox = queue_new(g.cfg->limits.queue_capacity);
-    lp_buf_init(&g.batch, BATCH_MAX_BYTES);
+    buf_init(&g.batch, BATCH_MAX_BYTES);
     if (!g.inbox || hallmodel_new(g.cfg, &g.hm) < 0 ||
         subscriptions_build(g.cfg, &g.subs, &g.n_subs) < 0) {
         log_err("out of memory");
@@ -726,7 +726,7 @@ out_free:
     store_close(g.store);
     subscriptions_free(g.subs, g.n_subs);
     hallmodel_free(g.hm);
-    lp_buf_free(&g.batch);
+    buf_free(&g.batch);
     queue_free(g.inbox);
     http_global_cleanup();
 out_free_config:

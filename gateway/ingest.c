@@ -96,7 +96,7 @@ static void device_tagset(struct hm_device *d)
     d->lp_tags_len = n;
 }
 
-int ingest_encode(struct hm_device *d, const struct reading *rd, int64_t ts_ns, struct lp_buf *out)
+int ingest_encode(struct hm_device *d, const struct reading *rd, int64_t ts_ns, struct buf *out)
 {
     struct lp_tag tags[4];
     struct lp_field fields[READING_MAX_METRICS + 1];
@@ -149,8 +149,8 @@ int ingest_encode(struct hm_device *d, const struct reading *rd, int64_t ts_ns, 
 
 static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size_t topic_len,
                                       const char *payload, size_t payload_len, bool oversize,
-                                      bool retained, mono_ms now, int64_t wall_ns,
-                                      struct lp_buf *out, struct hm_device **dev)
+                                      bool retained, mono_ms now, int64_t wall_ns, struct buf *out,
+                                      struct hm_device **dev)
 {
     struct route r;
     switch (topic_route(in->cfg->mqtt.prefix, topic, topic_len, &r)) {
@@ -223,7 +223,7 @@ static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size
 
 enum ingest_outcome ingest_message(struct ingest *in, const char *topic, size_t topic_len,
                                    const char *payload, size_t payload_len, bool oversize,
-                                   mono_ms now, int64_t wall_ns, struct lp_buf *out,
+                                   mono_ms now, int64_t wall_ns, struct buf *out,
                                    struct hm_device **dev)
 {
     return ingest_one(in, topic, topic_len, payload, payload_len, oversize, false, now, wall_ns,
@@ -232,7 +232,7 @@ enum ingest_outcome ingest_message(struct ingest *in, const char *topic, size_t 
 
 enum ingest_outcome ingest_retained_message(struct ingest *in, const char *topic, size_t topic_len,
                                             const char *payload, size_t payload_len, bool oversize,
-                                            mono_ms now, int64_t wall_ns, struct lp_buf *out,
+                                            mono_ms now, int64_t wall_ns, struct buf *out,
                                             struct hm_device **dev)
 {
     return ingest_one(in, topic, topic_len, payload, payload_len, oversize, true, now, wall_ns, out,

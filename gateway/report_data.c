@@ -21,6 +21,7 @@
 #include "report_query.h"
 #include "schedule.h"
 #include "store.h"
+#include "utf8.h"
 
 #define PERIODS_MAX 48
 #define ENV_LOOKBACK_S 900.0         /* a reading this old at opening is still in effect */
@@ -32,20 +33,6 @@ struct period {
 };
 
 /* ---- small helpers ----------------------------------------------------------- */
-
-/* Copies src into dst, cut at a UTF-8 character boundary when too long. */
-static void copy_text(char *dst, size_t size, const char *src)
-{
-    size_t n = src ? strlen(src) : 0;
-    if (n >= size) {
-        n = size - 1;
-        while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
-            n--;
-    }
-    if (n)
-        memcpy(dst, src, n);
-    dst[n] = '\0';
-}
 
 /* arr (of *cap elements of size) reallocated twice as large; NULL (arr
  * unchanged) when memory runs out. */
@@ -69,7 +56,7 @@ static void *grow_array(void *arr, size_t *cap, size_t size)
 static void set_status(struct report_status *st, enum report_source src, const char *why)
 {
     st->src = src;
-    copy_text(st->why, sizeof(st->why), why ? why : "");
+    utf8_copy(st->why, sizeof(st->why), why ? why : "");
 }
 
 void report_day_bounds(int32_t day, double *start, double *end)
@@ -192,9 +179,9 @@ static int sort_history(struct gather *g)
                 struct report_incident *in = PUSH(g, incidents, n_incidents, cap_incidents);
                 if (!in)
                     return -ENOMEM;
-                copy_text(in->hall, sizeof(in->hall), h->hall);
-                copy_text(in->window, sizeof(in->window), h->window[0] ? h->window : h->subject);
-                copy_text(in->alert_id, sizeof(in->alert_id), h->alert_id);
+                utf8_copy(in->hall, sizeof(in->hall), h->hall);
+                utf8_copy(in->window, sizeof(in->window), h->window[0] ? h->window : h->subject);
+                utf8_copy(in->alert_id, sizeof(in->alert_id), h->alert_id);
                 in->start = h->at;
                 continue;
             }
@@ -205,9 +192,9 @@ static int sort_history(struct gather *g)
                     continue;
                 if (in->end == 0) {
                     if (h->by[0])
-                        copy_text(in->by, sizeof(in->by), h->by);
+                        utf8_copy(in->by, sizeof(in->by), h->by);
                     if (h->note[0])
-                        copy_text(in->note, sizeof(in->note), h->note);
+                        utf8_copy(in->note, sizeof(in->note), h->note);
                     if (strcmp(h->transition, "resolved") == 0)
                         in->end = h->at;
                 }
@@ -278,9 +265,9 @@ static int list_windows(struct gather *g)
             struct report_window *w = PUSH(g, windows, n_windows, cap_windows);
             if (!w)
                 return -ENOMEM;
-            copy_text(w->hall, sizeof(w->hall), h->id);
-            copy_text(w->id, sizeof(w->id), cw->id);
-            copy_text(w->name, sizeof(w->name), cw->name ? cw->name : cw->id);
+            utf8_copy(w->hall, sizeof(w->hall), h->id);
+            utf8_copy(w->id, sizeof(w->id), cw->id);
+            utf8_copy(w->name, sizeof(w->name), cw->name ? cw->name : cw->id);
             w->has_seat = cw->seat != NULL;
             w->lunch_duty = cw->lunch_duty;
             size_t np = day_periods(&g->cfg->schedule, g->d0, g->until, true, w->lunch_duty, p,
@@ -393,9 +380,9 @@ static int env_row(struct gather *g, const struct config_device *d, const char *
                    const struct period *p, size_t np)
 {
     struct report_env e = {0};
-    copy_text(e.hall, sizeof(e.hall), d->hall);
-    copy_text(e.device, sizeof(e.device), d->id);
-    copy_text(e.metric, sizeof(e.metric), metric);
+    utf8_copy(e.hall, sizeof(e.hall), d->hall);
+    utf8_copy(e.device, sizeof(e.device), d->id);
+    utf8_copy(e.metric, sizeof(e.metric), metric);
     for (size_t i = 0; i < g->cfg->n_rules; i++) {
         const struct config_rule *rule = &g->cfg->rules[i];
         if (!rule_covers(rule, d) || strcmp(rule->metric, metric) != 0)
@@ -472,14 +459,14 @@ static int fault_step(struct gather *g, struct fault_scan *fs, const char *statu
         struct report_fault *f = PUSH(g, faults, n_faults, cap_faults);
         if (!f)
             return -ENOMEM;
-        copy_text(f->hall, sizeof(f->hall), fs->d->hall);
-        copy_text(f->device, sizeof(f->device), fs->d->id);
-        copy_text(f->type, sizeof(f->type), fs->d->type ? fs->d->type : "");
-        copy_text(f->status, sizeof(f->status), fs->status);
+        utf8_copy(f->hall, sizeof(f->hall), fs->d->hall);
+        utf8_copy(f->device, sizeof(f->device), fs->d->id);
+        utf8_copy(f->type, sizeof(f->type), fs->d->type ? fs->d->type : "");
+        utf8_copy(f->status, sizeof(f->status), fs->status);
         f->start = fs->since;
         f->end = at;
     }
-    copy_text(fs->status, sizeof(fs->status), status);
+    utf8_copy(fs->status, sizeof(fs->status), status);
     fs->since = at;
     return 0;
 }
@@ -514,7 +501,7 @@ static int equipment_of(struct gather *g, const struct config_device *d)
     const struct json_series *s0 = json_table_find(&t, 0);
     const struct json_cell *c = s0 ? json_series_cell(s0, 0, "s") : NULL;
     if (c && c->type == JSON_T_STRING)
-        copy_text(fs.status, sizeof(fs.status), c->str);
+        utf8_copy(fs.status, sizeof(fs.status), c->str);
     double bad = 0;
     report_num_of(&t, 1, "n", &bad);
     json_table_free(&t);
@@ -572,7 +559,7 @@ static int poweroff_row(struct gather *g, const struct json_series *s, size_t ro
     if (t && t->type == JSON_T_NUMBER)
         p->last_at = t->num / 1000.0;
     if (step && step->type == JSON_T_STRING)
-        copy_text(p->last_step, sizeof(p->last_step), step->str);
+        utf8_copy(p->last_step, sizeof(p->last_step), step->str);
     else if (step && step->type == JSON_T_NUMBER)
         snprintf(p->last_step, sizeof(p->last_step), "%g", step->num);
     else
@@ -603,10 +590,10 @@ static int gather_poweroff(struct gather *g)
         struct report_poweroff *p = PUSH(g, poweroffs, n_poweroffs, cap_poweroffs);
         if (!p)
             return -ENOMEM;
-        copy_text(p->hall, sizeof(p->hall), d->hall);
-        copy_text(p->device, sizeof(p->device), d->id);
-        copy_text(p->window, sizeof(p->window), d->window ? d->window : "");
-        copy_text(p->kind, sizeof(p->kind), config_kind_name(d->kind));
+        utf8_copy(p->hall, sizeof(p->hall), d->hall);
+        utf8_copy(p->device, sizeof(p->device), d->id);
+        utf8_copy(p->window, sizeof(p->window), d->window ? d->window : "");
+        utf8_copy(p->kind, sizeof(p->kind), config_kind_name(d->kind));
         p->last_ok = -1;
         char dev[160];
         report_ql_quote(dev, sizeof(dev), d->id, '\'');
@@ -657,10 +644,10 @@ static int event_row(struct gather *g, const struct json_series *s, size_t row, 
     struct report_event *e = PUSH(g, events, n_events, cap_events);
     if (!e)
         return -ENOMEM;
-    copy_text(e->hall, sizeof(e->hall), es->d->hall);
-    copy_text(e->device, sizeof(e->device), es->d->id);
+    utf8_copy(e->hall, sizeof(e->hall), es->d->hall);
+    utf8_copy(e->device, sizeof(e->device), es->d->id);
     if (!s) {
-        copy_text(e->detail, sizeof(e->detail), "(too long to read)");
+        utf8_copy(e->detail, sizeof(e->detail), "(too long to read)");
         return 0;
     }
     const struct json_cell *t = json_series_cell(s, row, "time");
@@ -668,7 +655,7 @@ static int event_row(struct gather *g, const struct json_series *s, size_t row, 
     if (t && t->type == JSON_T_NUMBER)
         e->at = t->num / 1000.0;
     if (type && type->type == JSON_T_STRING)
-        copy_text(e->type, sizeof(e->type), type->str);
+        utf8_copy(e->type, sizeof(e->type), type->str);
     append_detail(e->detail, sizeof(e->detail), s, row, "vendor", "");
     append_detail(e->detail, sizeof(e->detail), s, row, "model", "");
     append_detail(e->detail, sizeof(e->detail), s, row, "serial", "serial ");
@@ -682,9 +669,9 @@ static int pc_of(struct gather *g, const struct config_device *d)
     struct report_pc *pc = PUSH(g, pcs, n_pcs, cap_pcs);
     if (!pc)
         return -ENOMEM;
-    copy_text(pc->hall, sizeof(pc->hall), d->hall);
-    copy_text(pc->device, sizeof(pc->device), d->id);
-    copy_text(pc->window, sizeof(pc->window), d->window ? d->window : "");
+    utf8_copy(pc->hall, sizeof(pc->hall), d->hall);
+    utf8_copy(pc->device, sizeof(pc->device), d->id);
+    utf8_copy(pc->window, sizeof(pc->window), d->window ? d->window : "");
     pc->scan_max_age_s = rule_max_age_s(g->cfg, "av_last_scan");
     pc->sig_max_age_s = rule_max_age_s(g->cfg, "av_sig_updated");
     pc->av_threats = -1;
@@ -757,7 +744,7 @@ static int influx_probe(struct gather *g)
         return rc;
     if (rc < 0 && !g->influx_down) {
         g->influx_down = true;
-        copy_text(g->influx_why, sizeof(g->influx_why), g->qerr);
+        utf8_copy(g->influx_why, sizeof(g->influx_why), g->qerr);
     }
     if (rc == 0)
         json_table_free(&t);
@@ -813,8 +800,8 @@ int report_gather(const struct config *cfg, const char *hall_id, int32_t day, do
     struct report *r = out;
     int rc = -ENOMEM;
 
-    copy_text(r->gateway_id, sizeof(r->gateway_id), cfg->gateway.id);
-    copy_text(r->timezone, sizeof(r->timezone), cfg->gateway.timezone);
+    utf8_copy(r->gateway_id, sizeof(r->gateway_id), cfg->gateway.id);
+    utf8_copy(r->timezone, sizeof(r->timezone), cfg->gateway.timezone);
     time_t dt = (time_t)day * 86400;
     struct tm tm;
     gmtime_r(&dt, &tm);
@@ -836,8 +823,8 @@ int report_gather(const struct config *cfg, const char *hall_id, int32_t day, do
         if (hall_id && strcmp(hall_id, h->id) != 0)
             continue;
         struct report_hall *rh = &r->halls[r->n_halls++];
-        copy_text(rh->id, sizeof(rh->id), h->id);
-        copy_text(rh->name, sizeof(rh->name), h->name ? h->name : h->id);
+        utf8_copy(rh->id, sizeof(rh->id), h->id);
+        utf8_copy(rh->name, sizeof(rh->name), h->name ? h->name : h->id);
     }
 
     if ((rc = read_history(&g, hall_id)) < 0 || (rc = list_windows(&g)) < 0)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alert.h"
+#include "buf.h"
 #include "enforce.h"
 #include "schedule.h"
 #include "store.h"
@@ -252,52 +253,33 @@ char *snapshot_state(const struct config *cfg, struct hallmodel *hm, const struc
 }
 
 struct alerts_acc {
-    char *buf;
-    size_t len, cap;
+    struct buf b;
     const char *gateway_id;
-    bool failed;
 };
 
 static void append_alert(const struct alert *a, void *arg)
 {
     struct alerts_acc *acc = arg;
-    if (acc->failed || a->state == ALERT_PENDING)
+    if (acc->b.err || a->state == ALERT_PENDING)
         return;
-    if (acc->cap - acc->len < ALERT_JSON_MAX + 2) {
-        size_t cap = acc->cap * 2 + ALERT_JSON_MAX + 2;
-        char *nb = realloc(acc->buf, cap);
-        if (!nb) {
-            acc->failed = true;
-            return;
-        }
-        acc->buf = nb;
-        acc->cap = cap;
-    }
-    if (acc->buf[acc->len - 1] != '[')
-        acc->buf[acc->len++] = ',';
-    int n = alert_to_json(a, acc->gateway_id, acc->buf + acc->len, acc->cap - acc->len);
-    if (n > 0)
-        acc->len += (size_t)n;
-    else if (acc->buf[acc->len - 1] == ',')
-        acc->len--;
+    char *at = buf_alloc(&acc->b, ALERT_JSON_MAX + 1);
+    if (!at)
+        return;
+    size_t mark = (size_t)(at - acc->b.data);
+    if (mark > 0 && acc->b.data[mark - 1] != '[')
+        *at++ = ',';
+    int n = alert_to_json(a, acc->gateway_id, at, ALERT_JSON_MAX);
+    buf_truncate(&acc->b, n > 0 ? (size_t)(at - acc->b.data) + (size_t)n : mark);
 }
 
 char *snapshot_alerts(const struct config *cfg, struct alerting *al)
 {
-    static const char head[] = "{\"active\":[";
-    struct alerts_acc acc = {.cap = 4096, .gateway_id = cfg->gateway.id};
-    acc.buf = malloc(acc.cap);
-    if (!acc.buf)
-        return NULL;
-    memcpy(acc.buf, head, sizeof(head) - 1);
-    acc.len = sizeof(head) - 1;
+    struct alerts_acc acc = {.gateway_id = cfg->gateway.id};
+    buf_init(&acc.b, 0);
+    buf_puts(&acc.b, "{\"active\":[");
     alerting_foreach(al, append_alert, &acc);
-    if (acc.failed || acc.cap - acc.len < 3) {
-        free(acc.buf);
-        return NULL;
-    }
-    memcpy(acc.buf + acc.len, "]}", 3);
-    return acc.buf;
+    buf_puts(&acc.b, "]}");
+    return buf_steal(&acc.b, NULL);
 }
 
 char *snapshot_history(const struct record_alert *h, size_t n)

@@ -10,9 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "crypto.h"
 #include "id.h"
 #include "json.h"
+#include "jsonw.h"
 #include "utf8.h"
 
 #define MAX_SAFE_INT 9007199254740992.0 /* 2^53 */
@@ -98,58 +100,6 @@ static bool time_valid(int64_t issued, int64_t expires)
 {
     return issued >= 0 && expires > issued && (double)expires <= MAX_SAFE_INT &&
            expires - issued <= CMDSIGN_MAX_LIFETIME_S;
-}
-
-/* A growable string; nomem once any append failed. */
-struct sbuf {
-    char *s;
-    size_t len, cap;
-    bool nomem;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->nomem)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->nomem = true;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
-
-static void sb_int(struct sbuf *b, long long v)
-{
-    char num[32];
-    int n = snprintf(num, sizeof(num), "%lld", v);
-    sb_put(b, num, (size_t)n);
-}
-
-/* A JSON string of text that holds no control characters. */
-static void sb_json_str(struct sbuf *b, const char *s)
-{
-    sb_put(b, "\"", 1);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            sb_put(b, "\\", 1);
-        sb_put(b, p, 1);
-    }
-    sb_put(b, "\"", 1);
 }
 
 /* ---- key ---------------------------------------------------------------- */
@@ -290,7 +240,8 @@ enum cmdsign_action cmdsign_action_parse(const char *s)
 
 char *cmdsign_canonical(const struct cmdsign_cmd *cmd)
 {
-    struct sbuf b = {0};
+    struct buf b;
+    buf_init(&b, 0);
     const struct cmdsign_arg *sorted[CMDSIGN_MAX_ARGS];
     size_t n = cmd->n_args < CMDSIGN_MAX_ARGS ? cmd->n_args : CMDSIGN_MAX_ARGS;
 
@@ -303,33 +254,29 @@ char *cmdsign_canonical(const struct cmdsign_cmd *cmd)
         }
         sorted[j] = &cmd->args[i];
     }
-    sb_str(&b, "v1\n");
-    sb_str(&b, cmd->id);
-    sb_str(&b, "\n");
-    sb_str(&b, cmd->action);
-    sb_str(&b, "\n");
-    sb_str(&b, cmd->hall);
-    sb_str(&b, "\n");
-    sb_str(&b, cmd->device);
-    sb_str(&b, "\n");
-    sb_int(&b, (long long)cmd->issued);
-    sb_str(&b, "\n");
-    sb_int(&b, (long long)cmd->expires);
-    sb_str(&b, "\n");
-    sb_str(&b, cmd->nonce);
-    sb_str(&b, "\n");
+    buf_puts(&b, "v1\n");
+    buf_puts(&b, cmd->id);
+    buf_puts(&b, "\n");
+    buf_puts(&b, cmd->action);
+    buf_puts(&b, "\n");
+    buf_puts(&b, cmd->hall);
+    buf_puts(&b, "\n");
+    buf_puts(&b, cmd->device);
+    buf_puts(&b, "\n");
+    buf_printf(&b, "%lld", (long long)cmd->issued);
+    buf_puts(&b, "\n");
+    buf_printf(&b, "%lld", (long long)cmd->expires);
+    buf_puts(&b, "\n");
+    buf_puts(&b, cmd->nonce);
+    buf_puts(&b, "\n");
     for (size_t i = 0; i < n; i++) {
         if (i)
-            sb_str(&b, "\n");
-        sb_str(&b, sorted[i]->key);
-        sb_str(&b, "=");
-        sb_str(&b, sorted[i]->value);
+            buf_puts(&b, "\n");
+        buf_puts(&b, sorted[i]->key);
+        buf_puts(&b, "=");
+        buf_puts(&b, sorted[i]->value);
     }
-    if (b.nomem || !b.s) {
-        free(b.s);
-        return NULL;
-    }
-    return b.s;
+    return buf_steal(&b, NULL);
 }
 
 static int mac_of(const uint8_t *key, size_t key_len, const struct cmdsign_cmd *cmd,
@@ -381,7 +328,8 @@ int cmdsign_build(const uint8_t *key, size_t key_len, struct cmdsign_cmd *cmd, c
 {
     uint8_t mac[MAC_LEN], rnd[16];
     char sig[2 * MAC_LEN + 1];
-    struct sbuf b = {0};
+    struct buf b;
+    buf_init(&b, 0);
     int rc;
 
     *out = NULL;
@@ -398,48 +346,48 @@ int cmdsign_build(const uint8_t *key, size_t key_len, struct cmdsign_cmd *cmd, c
         return rc;
     to_hex(mac, sizeof(mac), sig);
 
-    sb_str(&b, "{\"id\":");
-    sb_json_str(&b, cmd->id);
-    sb_str(&b, ",\"action\":");
-    sb_json_str(&b, cmd->action);
-    sb_str(&b, ",\"hall\":");
-    sb_json_str(&b, cmd->hall);
-    sb_str(&b, ",\"device\":");
-    sb_json_str(&b, cmd->device);
-    sb_str(&b, ",\"issued\":");
-    sb_int(&b, (long long)cmd->issued);
-    sb_str(&b, ",\"expires\":");
-    sb_int(&b, (long long)cmd->expires);
-    sb_str(&b, ",\"nonce\":");
-    sb_json_str(&b, cmd->nonce);
+    buf_puts(&b, "{\"id\":");
+    jsonw_str(&b, cmd->id);
+    buf_puts(&b, ",\"action\":");
+    jsonw_str(&b, cmd->action);
+    buf_puts(&b, ",\"hall\":");
+    jsonw_str(&b, cmd->hall);
+    buf_puts(&b, ",\"device\":");
+    jsonw_str(&b, cmd->device);
+    buf_puts(&b, ",\"issued\":");
+    jsonw_int(&b, (long long)cmd->issued);
+    buf_puts(&b, ",\"expires\":");
+    jsonw_int(&b, (long long)cmd->expires);
+    buf_puts(&b, ",\"nonce\":");
+    jsonw_str(&b, cmd->nonce);
     if (cmd->n_args) {
-        sb_str(&b, ",\"args\":{");
+        buf_puts(&b, ",\"args\":{");
         for (size_t i = 0; i < cmd->n_args; i++) {
             const struct cmdsign_arg *a = &cmd->args[i];
             if (i)
-                sb_str(&b, ",");
-            sb_json_str(&b, a->key);
-            sb_str(&b, ":");
+                buf_puts(&b, ",");
+            jsonw_str(&b, a->key);
+            buf_puts(&b, ":");
             if (a->type == CMDSIGN_ARG_STR)
-                sb_json_str(&b, a->value);
+                jsonw_str(&b, a->value);
             else
-                sb_str(&b, a->value);
+                buf_puts(&b, a->value);
         }
-        sb_str(&b, "}");
+        buf_puts(&b, "}");
     }
-    sb_str(&b, ",\"sig\":\"");
-    sb_str(&b, sig);
-    sb_str(&b, "\"}");
-    if (b.nomem) {
-        free(b.s);
+    buf_puts(&b, ",\"sig\":\"");
+    buf_puts(&b, sig);
+    buf_puts(&b, "\"}");
+    size_t len;
+    char *json = buf_steal(&b, &len);
+    if (!json)
         return -ENOMEM;
-    }
-    if (strlen(b.s) > CMDSIGN_PAYLOAD_MAX) {
+    if (len > CMDSIGN_PAYLOAD_MAX) {
         /* It would not verify: refuse it here. */
-        free(b.s);
+        free(json);
         return -EINVAL;
     }
-    *out = b.s;
+    *out = json;
     return 0;
 }
 

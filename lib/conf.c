@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "duration.h"
 #include "id.h"
 #include "utf8.h"
@@ -96,41 +97,28 @@ static char *setting_file(struct conf_ctx *x, const conf_node *s)
 }
 
 /* "devices[3].source": the dotted path of a setting, with list indices. */
-static void path_append(char **buf, size_t *len, const conf_node *s)
+static void path_append(struct buf *b, const conf_node *s)
 {
     const conf_node *p = config_setting_parent(s);
-    char part[80];
 
     if (!p)
         return;
-    path_append(buf, len, p);
+    path_append(b, p);
     if (config_setting_name(s))
-        (void)snprintf(part, sizeof(part), "%s%s", *len ? "." : "", config_setting_name(s));
+        buf_printf(b, "%s%s", b->len ? "." : "", config_setting_name(s));
     else
-        (void)snprintf(part, sizeof(part), "[%d]", config_setting_index(s));
-    size_t n = strlen(part);
-    char *b = realloc(*buf, *len + n + 1);
-    if (!b)
-        return;
-    memcpy(b + *len, part, n + 1);
-    *buf = b;
-    *len += n;
+        buf_printf(b, "[%d]", config_setting_index(s));
 }
 
 static char *setting_path(const conf_node *s, const char *child)
 {
-    char *buf = calloc(1, 1);
-    size_t len = 0;
+    struct buf b;
 
-    if (!buf)
-        return NULL;
-    path_append(&buf, &len, s);
-    if (child) {
-        char *b = len ? conf_xprintf("%s.%s", buf, child) : strdup(child);
-        free(buf);
-        buf = b;
-    }
-    return buf;
+    buf_init(&b, 0);
+    path_append(&b, s);
+    if (child)
+        buf_printf(&b, "%s%s", b.len ? "." : "", child);
+    return buf_steal(&b, NULL);
 }
 
 /* An error about setting s (about its member named child when that is absent). */

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
+#include "buf.h"
+#include "number.h"
 #include "utf8.h"
 
 static const struct json_limits default_limits = {
@@ -149,62 +151,19 @@ static void *ya_realloc(void *ctx, void *p, size_t size)
     return q;
 }
 
-/* ---- growable byte buffers that start on the caller's stack -------------- */
-
-struct grow {
-    unsigned char *p;
-    size_t len, cap;
-    unsigned char *stack; /* p's first storage; not freed */
-};
-
-static void grow_init(struct grow *g, void *stack, size_t cap)
-{
-    g->p = g->stack = stack;
-    g->len = 0;
-    g->cap = cap;
-}
-
-static void grow_free(struct grow *g)
-{
-    if (g->p != g->stack)
-        free(g->p);
-}
-
-/* grow_reserve() when g must grow. */
-static bool grow_more(struct grow *g, size_t n)
-{
-    if (n > SIZE_MAX / 4 - g->len)
-        return false;
-    size_t cap = g->cap * 2;
-    while (cap < g->len + n)
-        cap *= 2;
-    unsigned char *p = g->p == g->stack ? malloc(cap) : realloc(g->p, cap);
-    if (!p)
-        return false;
-    if (g->p == g->stack && g->len)
-        memcpy(p, g->stack, g->len);
-    g->p = p;
-    g->cap = cap;
-    return true;
-}
-
-/* Room for n more bytes; false when out of memory. */
-static inline bool grow_reserve(struct grow *g, size_t n)
-{
-    return n <= g->cap - g->len || grow_more(g, n);
-}
+/* The parser's growing arrays and texts are struct bufs that start on the
+ * caller's stack (buf_init_on) and move to the heap only for large input. */
 
 /* Appends s and a NUL; returns the offset of the copy, or SIZE_MAX. */
-static size_t grow_str(struct grow *g, const char *s, size_t len)
+static size_t put_str(struct buf *g, const char *s, size_t len)
 {
-    if (len == SIZE_MAX || !grow_reserve(g, len + 1))
+    char *d = len < SIZE_MAX ? buf_alloc(g, len + 1) : NULL;
+    if (!d)
         return SIZE_MAX;
-    size_t off = g->len;
     if (len)
-        memcpy(g->p + off, s, len);
-    g->p[off + len] = '\0';
-    g->len += len + 1;
-    return off;
+        memcpy(d, s, len);
+    d[len] = '\0';
+    return (size_t)(d - g->data);
 }
 
 /* ---- the parse state ------------------------------------------------------ */
@@ -242,13 +201,13 @@ struct parser {
     size_t end_at;  /* just past the top-level container; SIZE_MAX before */
     enum json_reject reject;
 
-    struct grow levels; /* struct level */
-    size_t depth;       /* open containers */
-    size_t arrays;      /* open arrays among them */
+    struct buf levels; /* struct level */
+    size_t depth;      /* open containers */
+    size_t arrays;     /* open arrays among them */
     uint32_t next_obj;
     bool root_object, too_deep, too_many;
 
-    struct grow keys; /* raw keys of the objects, for duplicates */
+    struct buf keys; /* raw keys of the objects, for duplicates */
     /* The first keys are looked up by a scan of lin; past JSON_LINEAR_KEYS
      * they all move to slots, a table with open addressing. */
     struct key_slot lin[JSON_LINEAR_KEYS];
@@ -263,8 +222,8 @@ struct parser {
 
     size_t leaves;
     unsigned dropped;
-    struct grow leaf; /* struct flat_leaf */
-    struct grow text; /* keys, strings and number texts of the leaves */
+    struct buf leaf; /* struct flat_leaf */
+    struct buf text; /* keys, strings and number texts of the leaves */
 };
 
 static int fail(struct parser *p, enum json_reject why)
@@ -284,7 +243,7 @@ static bool past_odd_space(const struct parser *p)
 
 static struct level *top(struct parser *p)
 {
-    return p->depth ? (struct level *)p->levels.p + p->depth - 1 : NULL;
+    return p->depth ? (struct level *)p->levels.data + p->depth - 1 : NULL;
 }
 
 /* Whether a value here is a leaf of the flat: a member of an object that is
@@ -365,69 +324,6 @@ static bool string_ok(struct parser *p, const char *s)
     return surrogates_ok(raw, n);
 }
 
-/* ---- numbers -------------------------------------------------------------- */
-
-static double slow_number(const char *s, size_t len)
-{
-    char small[64];
-    char *buf = len < sizeof(small) ? small : malloc(len + 1);
-    if (!buf)
-        return NAN;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    double v = strtod(buf, NULL);
-    if (buf != small)
-        free(buf);
-    return v;
-}
-
-/* The double nearest to the JSON number s. Significant digits up to 2^53
- * (16 digits: a device's ts in microseconds) and a power of ten up to 22 are
- * exact doubles, so one multiplication or division gives the correctly
- * rounded value (Clinger's fast path); anything else goes through strtod().
- * NAN when out of memory. */
-static double number_value(const char *s, size_t len)
-{
-    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    size_t i = 0;
-    bool neg = len > 0 && s[0] == '-';
-    uint64_t m = 0;
-    int sig = 0, exp10 = 0;
-    bool frac = false;
-    for (i = neg; i < len; i++) {
-        char c = s[i];
-        if (c == '.' && !frac) {
-            frac = true;
-            continue;
-        }
-        if (c < '0' || c > '9')
-            break;
-        if ((m || c != '0') && ++sig > 16)
-            return slow_number(s, len);
-        m = m * 10 + (uint64_t)(c - '0');
-        exp10 -= frac;
-    }
-    if (i < len) {
-        i++; /* 'e' or 'E' */
-        bool eneg = i < len && s[i] == '-';
-        i += i < len && (s[i] == '-' || s[i] == '+');
-        int e = 0;
-        for (; i < len && e < 1000; i++)
-            e = e * 10 + (s[i] - '0');
-        if (i < len)
-            return slow_number(s, len);
-        exp10 += eneg ? -e : e;
-    }
-    if (m == 0)
-        return neg ? -0.0 : 0.0;
-    if (m > (UINT64_C(1) << 53) || exp10 < -22 || exp10 > 22)
-        return slow_number(s, len);
-    double v = exp10 < 0 ? (double)m / pow10[-exp10] : (double)m * pow10[exp10];
-    return neg ? -v : v;
-}
-
 /* ---- duplicate keys ------------------------------------------------------- */
 
 static uint32_t key_hash(const char *s, size_t len)
@@ -473,7 +369,7 @@ static void slots_fill(struct parser *p)
     memset(p->slots, 0, p->n_slots * sizeof(*p->slots));
     for (size_t i = 0; i < p->n_lin; i++) {
         struct key_slot s = p->lin[i];
-        s.hash = slot_hash(s.obj, (const char *)p->keys.p + s.off, s.len);
+        s.hash = slot_hash(s.obj, (const char *)p->keys.data + s.off, s.len);
         size_t k = s.hash & (p->n_slots - 1);
         while (p->slots[k].obj)
             k = (k + 1) & (p->n_slots - 1);
@@ -488,10 +384,10 @@ static int key_add_linear(struct parser *p, uint32_t obj, const char *key, size_
 {
     for (size_t i = 0; i < p->n_lin; i++) {
         const struct key_slot *s = &p->lin[i];
-        if (s->obj == obj && s->len == len && memcmp(p->keys.p + s->off, key, len) == 0)
+        if (s->obj == obj && s->len == len && memcmp(p->keys.data + s->off, key, len) == 0)
             return 0;
     }
-    size_t off = grow_str(&p->keys, key, len);
+    size_t off = put_str(&p->keys, key, len);
     if (off == SIZE_MAX)
         return -1;
     p->lin[p->n_lin++] = (struct key_slot){.obj = obj, .off = off, .len = len};
@@ -514,10 +410,10 @@ static int key_add(struct parser *p, uint32_t obj, const char *key, size_t len)
     for (; p->slots[k].obj; k = (k + 1) & (p->n_slots - 1)) {
         const struct key_slot *s = &p->slots[k];
         if (s->obj == obj && s->hash == hash && s->len == len &&
-            memcmp(p->keys.p + s->off, key, len) == 0)
+            memcmp(p->keys.data + s->off, key, len) == 0)
             return 0;
     }
-    size_t off = grow_str(&p->keys, key, len);
+    size_t off = put_str(&p->keys, key, len);
     if (off == SIZE_MAX)
         return -1;
     p->slots[k] = (struct key_slot){.obj = obj, .hash = hash, .off = off, .len = len};
@@ -529,10 +425,10 @@ static int key_add(struct parser *p, uint32_t obj, const char *key, size_t len)
 
 static bool path_seen(const struct parser *p, size_t plen)
 {
-    const struct flat_leaf *l = (const struct flat_leaf *)p->leaf.p;
+    const struct flat_leaf *l = (const struct flat_leaf *)p->leaf.data;
     size_t n = p->leaf.len / sizeof(*l);
     for (size_t i = 0; i < n; i++) {
-        if (l[i].key_len == plen && memcmp(p->text.p + l[i].key, p->path, plen) == 0)
+        if (l[i].key_len == plen && memcmp(p->text.data + l[i].key, p->path, plen) == 0)
             return true;
     }
     return false;
@@ -551,13 +447,12 @@ static struct flat_leaf *leaf_new(struct parser *p, bool array)
         p->dropped++;
         return NULL;
     }
-    size_t key = grow_str(&p->text, p->path, plen);
-    if (key == SIZE_MAX || !grow_reserve(&p->leaf, sizeof(struct flat_leaf))) {
+    size_t key = put_str(&p->text, p->path, plen);
+    struct flat_leaf *l = key == SIZE_MAX ? NULL : buf_alloc(&p->leaf, sizeof(*l));
+    if (!l) {
         p->reject = JSON_TOO_LARGE;
         return NULL;
     }
-    struct flat_leaf *l = (struct flat_leaf *)(p->leaf.p + p->leaf.len);
-    p->leaf.len += sizeof(*l);
     memset(l, 0, sizeof(*l));
     l->key = key;
     l->key_len = plen;
@@ -585,7 +480,7 @@ static int add_scalar(struct parser *p, enum json_type t, double num, bool b, co
     l->num = num;
     l->b = b;
     if (s) {
-        size_t off = grow_str(&p->text, s, len);
+        size_t off = put_str(&p->text, s, len);
         if (off == SIZE_MAX)
             return fail(p, JSON_TOO_LARGE);
         l->str = off;
@@ -621,7 +516,7 @@ static int cb_number(void *ctx, const char *s, size_t len)
     struct parser *p = ctx;
     if (past_odd_space(p))
         return fail(p, JSON_SYNTAX);
-    double v = number_value(s, len);
+    double v = number_parse(s, len);
     if (isnan(v))
         return fail(p, JSON_TOO_LARGE);
     if (isinf(v))
@@ -681,17 +576,17 @@ static int open_level(struct parser *p, bool array)
         if (p->reject != JSON_OK)
             return 0;
     }
-    if (!grow_reserve(&p->levels, sizeof(struct level)))
-        return fail(p, JSON_TOO_LARGE);
     struct level l = {.root = p->depth == 0};
+    void *slot = buf_alloc(&p->levels, sizeof(l));
+    if (!slot)
+        return fail(p, JSON_TOO_LARGE);
     if (l.root)
         p->root_object = !array;
     if (!array) {
         l.obj = ++p->next_obj;
         l.plen = l.root ? 0 : p->key_plen;
     }
-    memcpy(p->levels.p + p->depth * sizeof(l), &l, sizeof(l));
-    p->levels.len += sizeof(l);
+    memcpy(slot, &l, sizeof(l));
     p->depth++;
     p->arrays += array;
     return 1;
@@ -702,7 +597,7 @@ static int close_level(struct parser *p, bool array)
     if (past_odd_space(p))
         return fail(p, JSON_SYNTAX);
     p->depth--;
-    p->levels.len -= sizeof(struct level);
+    buf_truncate(&p->levels, p->levels.len - sizeof(struct level));
     p->arrays -= array;
     if (p->depth == 0 && !p->finishing)
         p->end_at = yajl_get_bytes_consumed(p->h);
@@ -815,7 +710,7 @@ static enum json_reject run_parse(struct parser *p, struct arena *a)
 /* Copies the leaves into one block: fields, then their text. */
 static enum json_reject flat_build(const struct parser *p, struct json_flat *out)
 {
-    const struct flat_leaf *l = (const struct flat_leaf *)p->leaf.p;
+    const struct flat_leaf *l = (const struct flat_leaf *)p->leaf.data;
     size_t n = p->leaf.len / sizeof(*l);
     out->dropped = p->dropped;
     if (n == 0)
@@ -825,7 +720,7 @@ static enum json_reject flat_build(const struct parser *p, struct json_flat *out
         return JSON_TOO_LARGE;
     struct json_field *f = (struct json_field *)block;
     char *text = block + n * sizeof(struct json_field);
-    memcpy(text, p->text.p, p->text.len);
+    memcpy(text, p->text.data, p->text.len);
     for (size_t i = 0; i < n; i++) {
         f[i] = (struct json_field){.key = text + l[i].key,
                                    .key_len = l[i].key_len,
@@ -858,27 +753,28 @@ enum json_reject json_flatten(const char *payload, size_t len, const struct json
         return payload ? JSON_BAD_UTF8 : JSON_SYNTAX;
 
     _Alignas(16) unsigned char arena_mem[JSON_ARENA_BYTES];
-    _Alignas(16) unsigned char leaf_mem[JSON_STACK_FIELDS * sizeof(struct flat_leaf)];
-    _Alignas(16) unsigned char level_mem[JSON_STACK_LEVELS * sizeof(struct level)];
-    unsigned char text_mem[JSON_STACK_TEXT], key_mem[JSON_STACK_KEYS];
+    /* One byte more each: a struct buf keeps a NUL after its bytes. */
+    _Alignas(16) char leaf_mem[JSON_STACK_FIELDS * sizeof(struct flat_leaf) + 1];
+    _Alignas(16) char level_mem[JSON_STACK_LEVELS * sizeof(struct level) + 1];
+    char text_mem[JSON_STACK_TEXT], key_mem[JSON_STACK_KEYS];
     struct key_slot slot_mem[JSON_STACK_SLOTS];
     struct arena a = {.mem = arena_mem, .cap = sizeof(arena_mem)};
     struct parser p = {.payload = payload, .len = len, .lim = lim, .end_at = SIZE_MAX};
     p.ws_at = odd_space_at(payload, len);
-    grow_init(&p.levels, level_mem, sizeof(level_mem));
-    grow_init(&p.keys, key_mem, sizeof(key_mem));
-    grow_init(&p.leaf, leaf_mem, sizeof(leaf_mem));
-    grow_init(&p.text, text_mem, sizeof(text_mem));
+    buf_init_on(&p.levels, level_mem, sizeof(level_mem), 0);
+    buf_init_on(&p.keys, key_mem, sizeof(key_mem), 0);
+    buf_init_on(&p.leaf, leaf_mem, sizeof(leaf_mem), 0);
+    buf_init_on(&p.text, text_mem, sizeof(text_mem), 0);
     p.slots = p.stack_slots = slot_mem;
     p.n_slots = JSON_STACK_SLOTS;
 
     enum json_reject rc = run_parse(&p, &a);
     if (rc == JSON_OK)
         rc = flat_build(&p, out);
-    grow_free(&p.levels);
-    grow_free(&p.keys);
-    grow_free(&p.leaf);
-    grow_free(&p.text);
+    buf_free(&p.levels);
+    buf_free(&p.keys);
+    buf_free(&p.leaf);
+    buf_free(&p.text);
     if (p.slots != p.stack_slots)
         free(p.slots);
     return rc;

@@ -113,3 +113,14 @@ size_t utf8_cut(const char *s, size_t n, size_t max)
     }
     return i;
 }
+
+size_t utf8_copy(char *dst, size_t size, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (n >= size)
+        n = utf8_cut(src, n, size - 1);
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+    return n;
+}

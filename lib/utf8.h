@@ -29,4 +29,9 @@ bool utf8_clean(const char *s, size_t n);
  * be left with half a character. Invalid bytes count as one character each. */
 size_t utf8_cut(const char *s, size_t n, size_t max);
 
+/* Copies src into dst (size >= 1 bytes), always NUL-terminated; when src
+ * does not fit it is cut with utf8_cut(), never leaving half a character.
+ * NULL copies as "". Returns the bytes copied. */
+size_t utf8_copy(char *dst, size_t size, const char *src);
+
 #endif

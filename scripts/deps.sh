@@ -10,13 +10,14 @@ build_pkgs=(build-essential cmake pkg-config libpaho-mqtt-dev libconfig-dev
 # The servers the demo and the integration tests start on loopback, and the
 # clients the demo's hints use (influx, mosquitto_sub, curl).
 server_pkgs=(mosquitto mosquitto-clients influxdb influxdb-client curl)
-# test: the unit tests (cmocka), the integration tests (python3 with paho),
+# test: the unit tests (cmocka; aiosmtpd as a real SMTP server for the e-mail
+# route), the integration tests (python3 with paho),
 # the web page tests (chromium), systemd-analyze for the units, openssl for
 # the TLS tests and hall-provision, clang and its sanitizer runtime for the
 # fuzz targets, file and dpkg-dev for the package test, groff for the manual
 # pages' check.
-test_pkgs=(libcmocka-dev python3 python3-paho-mqtt chromium systemd openssl clang
-           libclang-rt-14-dev file dpkg-dev groff-base)
+test_pkgs=(libcmocka-dev python3 python3-paho-mqtt python3-aiosmtpd chromium systemd openssl
+           clang libclang-rt-14-dev file dpkg-dev groff-base)
 
 usage() {
     echo "usage: scripts/deps.sh build|demo|test"

@@ -9,71 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- Strings --------------------------------------------------------------- */
+#include "buf.h"
+#include "jsonw.h"
+#include "utf8.h"
 
-/* The length of the valid UTF-8 sequence at s (at most n bytes), or 0 when
- * the bytes there are not one (overlong, surrogate, beyond U+10FFFF, cut
- * short). *cp gets the code point. */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    uint32_t c;
-    size_t len;
-
-    if (n == 0)
-        return 0;
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    }
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        len = 2;
-        c = s[0] & 0x1fu;
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        len = 3;
-        c = s[0] & 0x0fu;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        len = 4;
-        c = s[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3fu);
-    }
-    if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-        (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    *cp = c;
-    return len;
-}
-
-/* Copies src into dst (size bytes), always NUL-terminated. When src does not
- * fit, it is cut at a UTF-8 character boundary, so a cut never leaves half a
- * character behind. NULL copies as "". */
-static void copy_text(char *dst, size_t size, const char *src)
-{
-    size_t n;
-
-    if (size == 0)
-        return;
-    n = src ? strlen(src) : 0;
-    if (n >= size) {
-        /* src[n] is the first byte left out: while it continues a character,
-         * that character would be cut, so leave out its start too. */
-        n = size - 1;
-        while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
-            n--;
-    }
-    if (n > 0)
-        memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-#define COPY(dst, src) copy_text((dst), sizeof(dst), (src))
+#define COPY(dst, src) utf8_copy((dst), sizeof(dst), (src))
 
 /* ---- The state machine ----------------------------------------------------- */
 
@@ -227,145 +167,38 @@ const char *alert_transition_name(enum alert_transition t)
 
 /* ---- JSON ------------------------------------------------------------------ */
 
-struct jbuf {
-    char *buf;
-    size_t size; /* > 0 */
-    size_t len;  /* excluding the NUL */
-    bool over;
-};
-
-static void put_bytes(struct jbuf *b, const char *s, size_t n)
-{
-    if (b->over)
-        return;
-    if (n >= b->size - b->len) { /* room for the NUL too */
-        b->over = true;
-        return;
-    }
-    memcpy(b->buf + b->len, s, n);
-    b->len += n;
-    b->buf[b->len] = '\0';
-}
-
-static void put(struct jbuf *b, const char *s)
-{
-    put_bytes(b, s, strlen(s));
-}
-
-/* s (at most max bytes) as a JSON string: quotes and backslashes escaped,
- * control characters (and DEL, U+2028, U+2029, which break JavaScript
- * embedding) as \u00XX, valid UTF-8 passed through, each invalid byte
- * replaced by U+FFFD. */
-static void put_string(struct jbuf *b, const char *s, size_t max)
-{
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    size_t n = strnlen((const char *)p, s ? max : 1);
-    size_t i = 0;
-    char esc[8];
-
-    put_bytes(b, "\"", 1);
-    while (i < n && !b->over) {
-        uint32_t cp;
-        size_t run = i;
-
-        /* Copy the longest run that needs no escaping in one go. */
-        while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
-            run++;
-        if (run > i) {
-            put_bytes(b, (const char *)p + i, run - i);
-            i = run;
-            continue;
-        }
-        if (p[i] == '"' || p[i] == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)p[i];
-            put_bytes(b, esc, 2);
-            i++;
-        } else if (p[i] < 0x20 || p[i] == 0x7f) {
-            snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)p[i]);
-            put_bytes(b, esc, 6);
-            i++;
-        } else {
-            size_t len = utf8_seq(p + i, n - i, &cp);
-
-            if (len == 0) {
-                put(b, "\\ufffd");
-                i++;
-            } else if (cp == 0x2028 || cp == 0x2029) {
-                snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)cp);
-                put_bytes(b, esc, 6);
-                i += len;
-            } else {
-                put_bytes(b, (const char *)p + i, len);
-                i += len;
-            }
-        }
-    }
-    put_bytes(b, "\"", 1);
-}
-
-/* The shortest of %.15g, %.16g, %.17g that reads back as v; null when v is
- * not finite (JSON has no NaN or infinity). */
-static void put_number(struct jbuf *b, double v)
-{
-    char tmp[40];
-
-    if (!isfinite(v)) {
-        put(b, "null");
-        return;
-    }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    /* A locale with a decimal comma must not leak into JSON. */
-    for (char *c = tmp; *c; c++)
-        if (*c == ',')
-            *c = '.';
-    put(b, tmp);
-}
-
 /* A wall time in unix seconds, or null when unset (0). */
-static void put_time(struct jbuf *b, double t)
+static void put_time(struct buf *b, const char *key, double t)
 {
+    jsonw_key(b, key);
     if (t == 0)
-        put(b, "null");
+        jsonw_null(b);
     else
-        put_number(b, t);
+        jsonw_number(b, t);
 }
 
-static void put_key(struct jbuf *b, const char *key, bool first)
-{
-    if (!first)
-        put_bytes(b, ",", 1);
-    put_bytes(b, "\"", 1);
-    put(b, key);
-    put_bytes(b, "\":", 2);
-}
-
+/* A fixed-size text field of the alert (NUL-terminated within its array). */
 #define PUT_FIELD(b, key, arr)                                                                     \
     do {                                                                                           \
-        put_key((b), (key), false);                                                                \
-        put_string((b), (arr), sizeof(arr));                                                       \
+        jsonw_key((b), (key));                                                                     \
+        jsonw_string((b), (arr), strnlen((arr), sizeof(arr)));                                     \
     } while (0)
 
-static void put_name(struct jbuf *b, const char *key, const char *name)
+static void put_name(struct buf *b, const char *key, const char *name)
 {
-    put_key(b, key, false);
-    put_string(b, name ? name : "unknown", SIZE_MAX);
+    jsonw_key(b, key);
+    jsonw_str(b, name ? name : "unknown");
 }
 
 int alert_to_json(const struct alert *a, const char *gateway_id, char *buf, size_t size)
 {
-    struct jbuf b = {.buf = buf, .size = size};
+    struct buf b;
 
     if (size == 0)
         return -ENOSPC;
-    buf[0] = '\0';
-    put_bytes(&b, "{", 1);
-    put_key(&b, "id", true);
-    put_string(&b, a->id, sizeof(a->id));
+    buf_init_fixed(&b, buf, size);
+    buf_putc(&b, '{');
+    PUT_FIELD(&b, "id", a->id);
     PUT_FIELD(&b, "rule", a->rule);
     PUT_FIELD(&b, "subject", a->subject);
     PUT_FIELD(&b, "hall", a->hall);
@@ -375,28 +208,24 @@ int alert_to_json(const struct alert *a, const char *gateway_id, char *buf, size
     put_name(&b, "severity", config_severity_name(a->severity));
     put_name(&b, "type", config_rule_type_name(a->type));
     put_name(&b, "state", alert_state_name(a->state));
-    put_key(&b, "manual_resolve", false);
-    put(&b, a->manual_resolve ? "true" : "false");
+    jsonw_key(&b, "manual_resolve");
+    jsonw_bool(&b, a->manual_resolve);
     PUT_FIELD(&b, "summary", a->summary);
     if (a->has_value) {
-        put_key(&b, "value", false);
-        put_number(&b, a->value);
+        jsonw_key(&b, "value");
+        jsonw_number(&b, a->value);
     }
-    put_key(&b, "pending_since", false);
-    put_time(&b, a->pending_since);
-    put_key(&b, "firing_since", false);
-    put_time(&b, a->firing_since);
-    put_key(&b, "acked_at", false);
-    put_time(&b, a->acked_at);
+    put_time(&b, "pending_since", a->pending_since);
+    put_time(&b, "firing_since", a->firing_since);
+    put_time(&b, "acked_at", a->acked_at);
     PUT_FIELD(&b, "acked_by", a->acked_by);
-    put_key(&b, "resolved_at", false);
-    put_time(&b, a->resolved_at);
+    put_time(&b, "resolved_at", a->resolved_at);
     PUT_FIELD(&b, "resolved_by", a->resolved_by);
     PUT_FIELD(&b, "note", a->note);
-    put_key(&b, "gateway", false);
-    put_string(&b, gateway_id, SIZE_MAX);
-    put_bytes(&b, "}", 1);
-    if (b.over || b.len > INT_MAX) {
+    jsonw_key(&b, "gateway");
+    jsonw_str(&b, gateway_id);
+    buf_putc(&b, '}');
+    if (b.err || b.len > INT_MAX) {
         buf[0] = '\0';
         return -ENOSPC;
     }

@@ -111,10 +111,10 @@ const char *alert_transition_name(enum alert_transition t); /* "none", "cancelle
  *    "state","manual_resolve","summary","value","pending_since","firing_since",
  *    "acked_at","acked_by","resolved_at","resolved_by","note","gateway"}
  * Strings are always present ("" when empty); value only when has_value (null
- * when not finite); times are unix seconds, null when unset (0). Numbers use
- * the shortest of %.15g..%.17g that reads back exactly. Invalid UTF-8 bytes
- * become U+FFFD; control characters are escaped as \u00XX. Returns the
- * length without the NUL, or -ENOSPC (buf then holds ""). */
+ * when not finite); times are unix seconds, null when unset (0). Strings and
+ * numbers are written by lib/jsonw.h (invalid UTF-8 bytes become U+FFFD,
+ * control characters are escaped). Returns the length without the NUL, or
+ * -ENOSPC (buf then holds ""). */
 int alert_to_json(const struct alert *a, const char *gateway_id, char *buf, size_t size);
 
 #endif

@@ -21,18 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A growable text buffer with a hard cap. data[len] is always '\0' once
- * anything has been appended. */
-struct lp_buf {
-    char *data;
-    size_t len;
-    size_t cap;
-    size_t max; /* never grows beyond this; 0 = no limit */
-};
-
-void lp_buf_init(struct lp_buf *b, size_t max);
-void lp_buf_free(struct lp_buf *b);
-void lp_buf_reset(struct lp_buf *b); /* len = 0, keeps memory */
+#include "buf.h"
 
 enum lp_field_type { LP_FLOAT, LP_BOOL, LP_STRING };
 
@@ -57,7 +46,7 @@ struct lp_field {
  * "_measurement", duplicate tag or field keys, no fields, non-finite float),
  * -ENOSPC when b would pass max, or -ENOMEM. On error b's text is left
  * exactly as it was. */
-int lineproto_append(struct lp_buf *b, const char *measurement, const struct lp_tag *tags,
+int lineproto_append(struct buf *b, const char *measurement, const struct lp_tag *tags,
                      size_t n_tags, const struct lp_field *fields, size_t n_fields, int64_t ts_ns);
 
 /* The tags of points written many times, encoded once: ",key=value" for
@@ -69,7 +58,7 @@ int lineproto_tagset(char *out, size_t size, const struct lp_tag *tags, size_t n
 
 /* lineproto_append() with tags given as lineproto_tagset()'s text: the same
  * point, the same checks of the measurement and the fields. */
-int lineproto_append_tagset(struct lp_buf *b, const char *measurement, const char *tagset,
+int lineproto_append_tagset(struct buf *b, const char *measurement, const char *tagset,
                             size_t tagset_len, const struct lp_field *fields, size_t n_fields,
                             int64_t ts_ns);
 
@@ -77,11 +66,6 @@ int lineproto_append_tagset(struct lp_buf *b, const char *measurement, const cha
 #define LP_MEASUREMENT_ESCAPES ", "
 #define LP_KEY_ESCAPES ",= " /* tag keys, tag values, field keys */
 #define LP_STRING_ESCAPES "\"\\"
-
-/* True when text (n bytes) is strict UTF-8 (no overlong forms, no
- * surrogates, nothing past U+10FFFF) without ASCII control characters: what
- * every reader of line protocol reads back unchanged. */
-bool lineproto_text_clean(const char *text, size_t n);
 
 /* Number of '\n'-terminated lines (points) in buf. */
 size_t lineproto_count_lines(const char *buf, size_t len);

@@ -7,122 +7,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "crypto.h"
+#include "jsonw.h"
+#include "utf8.h"
 
 #define EMAIL_MAX 65536
 #define NAME_MAX_LEN 64    /* of a template field name */
 #define EWORD_MAX_BYTES 39 /* UTF-8 bytes per RFC 2047 encoded word: lines stay <= 76 */
 
-/* ---- growing, bounded output buffer --------------------------------------- */
-
-struct buf {
-    char *p;
-    size_t len, cap, max; /* max: bytes, the NUL not counted */
-    int err;              /* 0, -ENOMEM or -EMSGSIZE; once set, appends do nothing */
-};
-
-static void buf_init(struct buf *b, size_t max)
-{
-    *b = (struct buf){.max = max};
-}
-
-static void buf_put(struct buf *b, const void *s, size_t n)
-{
-    if (b->err)
-        return;
-    if (n > b->max - b->len) {
-        b->err = -EMSGSIZE;
-        return;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        if (cap > b->max + 1)
-            cap = b->max + 1;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->err = -ENOMEM;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void buf_puts(struct buf *b, const char *s)
-{
-    buf_put(b, s, strlen(s));
-}
-
-__attribute__((format(printf, 2, 3))) static void buf_printf(struct buf *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof(tmp)) {
-        if (!b->err)
-            b->err = -EMSGSIZE; /* only short, bounded pieces are formatted */
-        return;
-    }
-    buf_put(b, tmp, (size_t)n);
-}
-
-/* Returns the string (malloc'd) and its length, or NULL with errno set. */
-static char *buf_finish(struct buf *b, size_t *len)
-{
-    if (!b->err && !b->p)
-        buf_put(b, "", 0);
-    if (b->err) {
-        free(b->p);
-        errno = -b->err;
-        return NULL;
-    }
-    if (len)
-        *len = b->len;
-    return b->p;
-}
-
-/* ---- text ----------------------------------------------------------------- */
-
-/* The length of the valid UTF-8 sequence at s (n bytes available), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-        return 0;
-    if (len == 4 && (cp < 0x10000 || cp > 0x10ffff))
-        return 0;
-    return len;
-}
+/* ---- text -------------------------------------------------------------------- */
 
 enum text_mode {
     TEXT_JSON,   /* inside a JSON string */
@@ -135,12 +29,16 @@ static void put_text(struct buf *b, const char *s, enum text_mode mode)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s), i = 0;
+    if (mode == TEXT_JSON) {
+        jsonw_escape(b, s, n);
+        return;
+    }
     while (i < n && !b->err) {
         unsigned c = p[i];
         if (c >= 0x80) {
-            size_t l = utf8_len(p + i, n - i);
+            size_t l = utf8_decode(s + i, n - i, NULL);
             if (l == 0) {
-                buf_puts(b, mode == TEXT_JSON ? "\\ufffd" : "\xef\xbf\xbd");
+                buf_puts(b, "\xef\xbf\xbd");
                 i++;
             } else {
                 buf_put(b, p + i, l);
@@ -149,21 +47,7 @@ static void put_text(struct buf *b, const char *s, enum text_mode mode)
             continue;
         }
         i++;
-        if (mode == TEXT_JSON) {
-            static const char esc[] = {
-                ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r'};
-            if (c == '"' || c == '\\') {
-                char e[2] = {'\\', (char)c};
-                buf_put(b, e, 2);
-            } else if (c < sizeof(esc) && esc[c]) {
-                char e[2] = {'\\', esc[c]};
-                buf_put(b, e, 2);
-            } else if (c < 0x20) {
-                buf_printf(b, "\\u%04x", c);
-            } else {
-                buf_put(b, p + i - 1, 1);
-            }
-        } else if (mode == TEXT_BODY && (c == '\r' || c == '\n')) {
+        if (mode == TEXT_BODY && (c == '\r' || c == '\n')) {
             if (c == '\r' && i < n && p[i] == '\n')
                 i++;
             buf_puts(b, "\r\n    ");
@@ -173,6 +57,15 @@ static void put_text(struct buf *b, const char *s, enum text_mode mode)
             buf_put(b, p + i - 1, 1);
         }
     }
+}
+
+/* The text made, or NULL with errno EMSGSIZE (it would pass its cap) or
+ * ENOMEM. */
+static char *finish(struct buf *b, size_t *len)
+{
+    if (b->err == -ENOSPC)
+        b->err = -EMSGSIZE;
+    return buf_steal(b, len);
 }
 
 static const char *nz(const char *s)
@@ -356,7 +249,7 @@ char *notify_message_expand(const char *tmpl, const struct alert *a, enum alert_
         expand_one(&b, open + 2, (size_t)(close - open - 2), a, t, gateway_id);
         p = close + 2;
     }
-    return buf_finish(&b, NULL);
+    return finish(&b, NULL);
 }
 
 /* ---- e-mail ---------------------------------------------------------------- */
@@ -370,7 +263,7 @@ static void put_encoded_words(struct buf *b, const char *text)
     while (i < n) {
         size_t take = 0;
         while (i + take < n) {
-            size_t l = utf8_len(s + i + take, n - i - take);
+            size_t l = utf8_decode((const char *)s + i + take, n - i - take, NULL);
             if (l == 0)
                 l = 1;
             if (take + l > EWORD_MAX_BYTES)
@@ -480,13 +373,13 @@ char *notify_message_email(const struct config_notify *r, const struct alert *a,
             b.err = subj.err;
     } else {
         buf_puts(&b, "Subject: ");
-        if (needs_encoding(subj.p))
-            put_encoded_words(&b, subj.p);
+        if (needs_encoding(subj.data))
+            put_encoded_words(&b, subj.data);
         else
-            buf_puts(&b, subj.p);
+            buf_puts(&b, subj.data);
         buf_puts(&b, "\r\n");
     }
-    free(subj.p);
+    buf_free(&subj);
 
     put_date(&b, now_s);
     const char *at = r->from ? strrchr(r->from, '@') : NULL;
@@ -531,5 +424,5 @@ char *notify_message_email(const struct config_notify *r, const struct alert *a,
     put_body_line(&b, "Resolved by:", a->resolved_by);
     put_body_line(&b, "Note:", a->note);
     put_body_line(&b, "Gateway:", gateway_id);
-    return buf_finish(&b, len);
+    return finish(&b, len);
 }

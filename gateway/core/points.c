@@ -1,6 +1,6 @@
 #include "points.h"
 
-int points_alert(struct lp_buf *b, const struct alert *a, enum alert_transition t, double wall)
+int points_alert(struct buf *b, const struct alert *a, enum alert_transition t, double wall)
 {
     struct lp_tag tags[] = {{"hall", a->hall},     {"window", a->window},
                             {"device", a->device}, {"kind", config_kind_name(a->kind)},
@@ -25,7 +25,7 @@ int points_alert(struct lp_buf *b, const struct alert *a, enum alert_transition 
                             (int64_t)(wall * 1e9));
 }
 
-int points_window(struct lp_buf *b, const struct config_hall *h, const struct config_window *w,
+int points_window(struct buf *b, const struct config_hall *h, const struct config_window *w,
                   bool open, int presence, double waiting, double wall)
 {
     struct lp_tag tags[] = {{"hall", h->id}, {"window", w->id}};
@@ -44,7 +44,7 @@ int points_window(struct lp_buf *b, const struct config_hall *h, const struct co
     return lineproto_append(b, "window", tags, 2, fields, nf, (int64_t)(wall * 1e9));
 }
 
-int points_poweroff(struct lp_buf *b, const char *hall, const char *window, const char *device,
+int points_poweroff(struct buf *b, const char *hall, const char *window, const char *device,
                     const char *kind, const char *step, bool ok, const char *detail, int64_t ts_ns)
 {
     struct lp_tag tags[] = {{"hall", hall}, {"window", window}, {"device", device}, {"kind", kind}};

@@ -13,13 +13,13 @@
 #include "config.h"
 #include "lineproto.h"
 
-int points_alert(struct lp_buf *b, const struct alert *a, enum alert_transition t, double wall);
-int points_window(struct lp_buf *b, const struct config_hall *h, const struct config_window *w,
+int points_alert(struct buf *b, const struct alert *a, enum alert_transition t, double wall);
+int points_window(struct buf *b, const struct config_hall *h, const struct config_window *w,
                   bool open, int presence, double waiting, double wall);
 
 /* One step of power-off enforcement: tags hall, window, device, kind; fields
  * step (string), ok (bool), detail (string). window may be "" (no tag). */
-int points_poweroff(struct lp_buf *b, const char *hall, const char *window, const char *device,
+int points_poweroff(struct buf *b, const char *hall, const char *window, const char *device,
                     const char *kind, const char *step, bool ok, const char *detail, int64_t ts_ns);
 
 #endif

@@ -59,12 +59,7 @@ bool reading_string_valid(const char *s, size_t len)
 {
     if (len > READING_STRING_MAX || (!s && len))
         return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            return false;
-    }
-    return utf8_valid(s, len);
+    return utf8_clean(s, len);
 }
 
 /* Copies len bytes and a NUL into the text buffer; NULL when it is full. */

@@ -1,10 +1,13 @@
 #include "windows.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "jsonw.h"
 #include "schedule.h"
 
 struct hall_queues {
@@ -137,33 +140,35 @@ void windows_state(const struct config *cfg, const struct windows_index *ix, str
 int windows_to_json(const struct config_hall *h, const struct config_window *w,
                     const struct window_state *st, double since, char *buf, size_t size)
 {
-    char waiting[32] = "null", longest[32] = "null";
+    struct buf b;
+    if (size == 0)
+        return -ENOSPC;
+    buf_init_fixed(&b, buf, size);
+    buf_putc(&b, '{');
+    jsonw_member_str(&b, "hall", h->id);
+    jsonw_member_str(&b, "window", w->id);
+    jsonw_member_str(&b, "name", w->name ? w->name : w->id);
+    jsonw_member_bool(&b, "open", st->open);
+    jsonw_key(&b, "staffed");
+    if (st->presence < 0)
+        jsonw_null(&b);
+    else
+        jsonw_bool(&b, st->presence != 0);
+    jsonw_key(&b, "waiting");
     if (st->waiting >= 0)
-        snprintf(waiting, sizeof(waiting), "%.0f", st->waiting);
+        jsonw_number(&b, round(st->waiting));
+    else
+        jsonw_null(&b);
+    jsonw_key(&b, "longest_wait_s");
     if (st->longest_wait_s >= 0)
-        snprintf(longest, sizeof(longest), "%.0f", st->longest_wait_s);
-    /* Ids are [A-Za-z0-9_.-]; the name is UTF-8 from the config, escaped. */
-    char name[256];
-    size_t o = 0;
-    for (const char *p = w->name ? w->name : w->id; *p && o + 7 < sizeof(name); p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\') {
-            name[o++] = '\\';
-            name[o++] = (char)c;
-        } else if (c < 0x20) {
-            o += (size_t)snprintf(name + o, sizeof(name) - o, "\\u%04x", c);
-        } else {
-            name[o++] = (char)c;
-        }
+        jsonw_number(&b, round(st->longest_wait_s));
+    else
+        jsonw_null(&b);
+    jsonw_member_number(&b, "since", round(since * 1000) / 1000);
+    buf_putc(&b, '}');
+    if (b.err) {
+        buf[0] = '\0';
+        return -ENOSPC;
     }
-    name[o] = '\0';
-    int n = snprintf(buf, size,
-                     "{\"hall\":\"%s\",\"window\":\"%s\",\"name\":\"%s\",\"open\":%s,"
-                     "\"staffed\":%s,\"waiting\":%s,\"longest_wait_s\":%s,\"since\":%.3f}",
-                     h->id, w->id, name, st->open ? "true" : "false",
-                     st->presence < 0 ? "null"
-                     : st->presence   ? "true"
-                                      : "false",
-                     waiting, longest, since);
-    return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+    return (int)b.len;
 }

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "log.h"
 
 #define PEM_MAX_BYTES 65536
@@ -23,10 +24,9 @@ struct httpserver {
     char *cert, *key; /* PEM contents for HTTPS */
 };
 
-/* A request while its body arrives. */
+/* A request while its body arrives: at most max_body bytes are kept. */
 struct request_ctx {
-    char *body;
-    size_t len;
+    struct buf body;
     bool too_large;
 };
 
@@ -109,29 +109,24 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         rc = calloc(1, sizeof(*rc));
         if (!rc)
             return MHD_NO;
+        buf_init(&rc->body, s->max_body);
         *con_cls = rc;
         return MHD_YES;
     }
     if (*upload_size) {
-        if (rc->len + *upload_size > s->max_body) {
+        int r = rc->too_large ? 0 : buf_put(&rc->body, upload, *upload_size);
+        if (r == -ENOMEM)
+            return MHD_NO;
+        if (r == -ENOSPC)
             rc->too_large = true;
-        } else {
-            char *nb = realloc(rc->body, rc->len + *upload_size + 1);
-            if (!nb)
-                return MHD_NO;
-            memcpy(nb + rc->len, upload, *upload_size);
-            rc->body = nb;
-            rc->len += *upload_size;
-            rc->body[rc->len] = '\0';
-        }
         *upload_size = 0;
         return MHD_YES;
     }
     struct http_request req = {
         .method = method,
         .url = url,
-        .body = rc->body && !rc->too_large ? rc->body : "",
-        .body_len = rc->too_large ? 0 : rc->len,
+        .body = rc->body.data && !rc->too_large ? rc->body.data : "",
+        .body_len = rc->too_large ? 0 : rc->body.len,
         .body_too_large = rc->too_large,
         .conn = c,
     };
@@ -148,7 +143,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     struct request_ctx *rc = *con_cls;
     if (rc) {
-        free(rc->body);
+        buf_free(&rc->body);
         free(rc);
         *con_cls = NULL;
     }

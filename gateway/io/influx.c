@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 #include <zlib.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "httpclient.h"
 #include "lineproto.h"
@@ -48,8 +49,7 @@ struct influx_writer {
     int64_t backoff_ms;
     mono_ms retry_at; /* 0 when not backing off */
     struct log_ratelimit rl_fail, rl_reject, rl_spool;
-    unsigned char *zbuf;
-    size_t zcap;
+    struct buf zbuf; /* the gzipped body */
 };
 
 long influx_parse_dropped(const char *body)
@@ -65,20 +65,16 @@ long influx_parse_dropped(const char *body)
 static int gzip_body(struct influx_writer *w, const char *data, size_t len, size_t *out_len)
 {
     size_t need = compressBound(len) + 32;
-    if (need > w->zcap) {
-        unsigned char *nb = realloc(w->zbuf, need);
-        if (!nb)
-            return -ENOMEM;
-        w->zbuf = nb;
-        w->zcap = need;
-    }
+    buf_reset(&w->zbuf);
+    if (buf_reserve(&w->zbuf, need) < 0)
+        return -ENOMEM;
     z_stream zs = {0};
     if (deflateInit2(&zs, 3, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return -ENOMEM;
     zs.next_in = (unsigned char *)data;
     zs.avail_in = (uInt)len;
-    zs.next_out = w->zbuf;
-    zs.avail_out = (uInt)w->zcap;
+    zs.next_out = (unsigned char *)w->zbuf.data;
+    zs.avail_out = (uInt)need;
     int rc = deflate(&zs, Z_FINISH);
     *out_len = zs.total_out;
     deflateEnd(&zs);
@@ -122,7 +118,7 @@ static enum send_result post_once(struct influx_writer *w, const char *data, siz
     size_t nh = 0;
     hdrs[nh++] = "Content-Type: text/plain; charset=utf-8";
     if (w->gzip && gzip_body(w, data, len, &body_len) == 0) {
-        body = w->zbuf;
+        body = w->zbuf.data;
         hdrs[nh++] = "Content-Encoding: gzip";
     } else {
         body_len = len;
@@ -514,7 +510,7 @@ void influx_writer_stop(struct influx_writer *w, int64_t drain_ms)
     spool_close(w->spool);
     http_client_free(w->http);
     queue_free(w->q);
-    free(w->zbuf);
+    buf_free(&w->zbuf);
     free(w->write_url);
     free(w->query_url);
     free(w->database);

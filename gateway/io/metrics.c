@@ -206,7 +206,7 @@ char *metrics_prometheus(void)
     return buf;
 }
 
-int metrics_points(struct lp_buf *b, const char *gateway_id, int64_t wall_ns)
+int metrics_points(struct buf *b, const char *gateway_id, int64_t wall_ns)
 {
     struct lp_field fields[MET__COUNT];
     for (int i = 0; i < MET__COUNT; i++)

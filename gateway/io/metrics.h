@@ -111,8 +111,8 @@ char *metrics_prometheus(void);
 
 /* Appends every metric as one point of measurement "gateway" (tag gateway,
  * a float field each) to b; lineproto_append()'s result. */
-struct lp_buf;
-int metrics_points(struct lp_buf *b, const char *gateway_id, int64_t wall_ns);
+struct buf;
+int metrics_points(struct buf *b, const char *gateway_id, int64_t wall_ns);
 
 /* Sets every value to zero (tests). */
 void metrics_reset(void);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "store_int.h"
+#include "utf8.h"
 
 #define STORE_BUSY_TIMEOUT_MS 5000
 
@@ -277,11 +278,8 @@ void store_col_str(struct store_reader *r, char *dst, size_t size)
     size_t n = s ? (size_t)sqlite3_column_bytes(r->stmt, r->idx) : 0;
 
     r->idx++;
-    if (n >= size) {
-        n = size - 1;
-        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-            n--;
-    }
+    if (n >= size)
+        n = utf8_cut(s, n, size - 1);
     if (n > 0)
         memcpy(dst, s, n);
     dst[n] = '\0';

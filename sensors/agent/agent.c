@@ -3,6 +3,7 @@
 #include "agent.h"
 
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -13,7 +14,6 @@
 #include <unistd.h>
 
 #include "agent_clamav.h"
-#include "agent_json.h"
 #include "agent_probe.h"
 #include "mqtt.h"
 #include "queue.h"
@@ -166,26 +166,26 @@ static int net_fingerprint(const struct agent *a, char fp[65])
     return 0;
 }
 
-static void add_av(struct agent *a, struct agent_json *j)
+static void add_av(struct agent *a, struct buf *j)
 {
     static const char *const realtime[] = {"clamd", "clamonacc", NULL};
     struct agent_clamav_db db = {0};
     struct agent_scan_summary sum;
     const char *type = "unknown";
 
-    agent_json_str(j, "av_engine", "clamav");
-    agent_json_bool(j, "av_realtime", agent_probe_process_running(a->cfg->probe_root, realtime));
+    jsonw_member_str(j, "av_engine", "clamav");
+    jsonw_member_bool(j, "av_realtime", agent_probe_process_running(a->cfg->probe_root, realtime));
     (void)agent_clamav_db_read(a->cfg->clamav.db_dir, &db);
-    agent_json_int(j, "av_sig_updated", (long long)db.build_time);
-    agent_json_int(j, "av_sig_version", db.version);
+    jsonw_member_int(j, "av_sig_updated", (long long)db.build_time);
+    jsonw_member_int(j, "av_sig_version", db.version);
     if (agent_clamav_last_summary(a->cfg->clamav.scan_log, 0, &sum) != 0)
         sum = (struct agent_scan_summary){.threats = 0};
     if (a->st.have_scan && sum.inode == a->st.last_scan_inode &&
         sum.offset == a->st.last_scan_summary)
         type = a->st.last_scan_type;
-    agent_json_int(j, "av_last_scan", (long long)(sum.start ? sum.start : sum.end));
-    agent_json_str(j, "av_last_scan_type", type);
-    agent_json_int(j, "av_threats", sum.threats > 0 ? sum.threats : 0);
+    jsonw_member_int(j, "av_last_scan", (long long)(sum.start ? sum.start : sum.end));
+    jsonw_member_str(j, "av_last_scan_type", type);
+    jsonw_member_int(j, "av_threats", sum.threats > 0 ? sum.threats : 0);
 }
 
 static int send_telemetry(struct agent *a, struct agent_cpu_sample *prev)
@@ -193,34 +193,37 @@ static int send_telemetry(struct agent *a, struct agent_cpu_sample *prev)
     const char *root = a->cfg->probe_root, *payload;
     struct agent_cpu_sample cur;
     struct agent_usb_dev usb[AGENT_USB_MAX];
-    struct agent_json j;
+    char jtext[AGENT_PAYLOAD_MAX];
+    struct buf j;
     double pct;
     int64_t up;
     int users;
     size_t n_usb;
     char fp[65];
 
-    agent_json_begin(&j);
-    agent_json_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
-    agent_json_str(&j, "power", "on");
+    buf_init_fixed(&j, jtext, sizeof(jtext));
+
+    buf_putc(&j, '{');
+    jsonw_member_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
+    jsonw_member_str(&j, "power", "on");
     if (agent_probe_cpu_sample(root, &cur) == 0) {
-        agent_json_num(&j, "cpu_pct", agent_probe_cpu_pct(prev, &cur), 1);
+        jsonw_member_number(&j, "cpu_pct", round(agent_probe_cpu_pct(prev, &cur) * 10) / 10);
         *prev = cur;
     }
     if (agent_probe_mem_pct(root, &pct) == 0)
-        agent_json_num(&j, "mem_pct", pct, 1);
+        jsonw_member_number(&j, "mem_pct", round(pct * 10) / 10);
     if (agent_probe_disk_free_pct(root, &pct) == 0)
-        agent_json_num(&j, "disk_free_pct", pct, 1);
+        jsonw_member_number(&j, "disk_free_pct", round(pct * 10) / 10);
     if (agent_probe_uptime_s(root, &up) == 0)
-        agent_json_int(&j, "uptime_s", (long long)up);
+        jsonw_member_int(&j, "uptime_s", (long long)up);
     if (agent_probe_users(root, &users) == 0)
-        agent_json_int(&j, "users", users);
+        jsonw_member_int(&j, "users", users);
     add_av(a, &j);
     if (net_fingerprint(a, fp) == 0)
-        agent_json_str(&j, "net_fp", fp);
+        jsonw_member_str(&j, "net_fp", fp);
     if (agent_probe_usb_storage(root, usb, AGENT_USB_MAX, &n_usb) == 0)
-        agent_json_int(&j, "usb_storage", (long long)n_usb);
-    if (!(payload = agent_json_end(&j)))
+        jsonw_member_int(&j, "usb_storage", (long long)n_usb);
+    if (!(payload = (buf_putc(&j, '}') == 0 ? j.data : NULL)))
         return -ENOSPC;
     log_debug("telemetry: %s", payload);
     /* A snapshot: not queued while the broker is away, the next one replaces it. */
@@ -232,15 +235,18 @@ static int send_telemetry(struct agent *a, struct agent_cpu_sample *prev)
 static void on_found(void *ctx, const char *path, const char *sig)
 {
     struct agent *a = ctx;
-    struct agent_json j;
+    char jtext[AGENT_PAYLOAD_MAX];
+    struct buf j;
     const char *payload;
 
-    agent_json_begin(&j);
-    agent_json_str(&j, "type", "threat_detected");
-    agent_json_str(&j, "signature", sig);
-    agent_json_str(&j, "path", path);
-    agent_json_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
-    if ((payload = agent_json_end(&j)))
+    buf_init_fixed(&j, jtext, sizeof(jtext));
+
+    buf_putc(&j, '{');
+    jsonw_member_str(&j, "type", "threat_detected");
+    jsonw_member_str(&j, "signature", sig);
+    jsonw_member_str(&j, "path", path);
+    jsonw_member_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
+    if ((payload = (buf_putc(&j, '}') == 0 ? j.data : NULL)))
         agent_event(a, payload);
 }
 
@@ -281,17 +287,19 @@ static bool watch_usb(struct agent *a)
         changed = true;
         if (!a->st.have_usb)
             continue; /* the first run: what is plugged in now is the baseline */
-        struct agent_json j;
+        char jtext[AGENT_PAYLOAD_MAX];
+        struct buf j;
         const char *payload;
-        agent_json_begin(&j);
-        agent_json_str(&j, "type", "usb_storage_inserted");
-        agent_json_str(&j, "vendor", devs[i].vendor[0] ? devs[i].vendor : devs[i].vendor_id);
-        agent_json_str(&j, "model", devs[i].model[0] ? devs[i].model : devs[i].product_id);
-        agent_json_str(&j, "serial", devs[i].serial);
-        agent_json_str(&j, "vendor_id", devs[i].vendor_id);
-        agent_json_str(&j, "product_id", devs[i].product_id);
-        agent_json_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
-        if ((payload = agent_json_end(&j)))
+        buf_init_fixed(&j, jtext, sizeof(jtext));
+        buf_putc(&j, '{');
+        jsonw_member_str(&j, "type", "usb_storage_inserted");
+        jsonw_member_str(&j, "vendor", devs[i].vendor[0] ? devs[i].vendor : devs[i].vendor_id);
+        jsonw_member_str(&j, "model", devs[i].model[0] ? devs[i].model : devs[i].product_id);
+        jsonw_member_str(&j, "serial", devs[i].serial);
+        jsonw_member_str(&j, "vendor_id", devs[i].vendor_id);
+        jsonw_member_str(&j, "product_id", devs[i].product_id);
+        jsonw_member_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
+        if ((payload = (buf_putc(&j, '}') == 0 ? j.data : NULL)))
             agent_event(a, payload);
     }
     changed |= n != a->st.n_usb;
@@ -311,14 +319,16 @@ static bool watch_net(struct agent *a)
     if (net_fingerprint(a, fp) < 0 || (a->st.have_net_fp && strcmp(fp, a->st.net_fp) == 0))
         return false;
     if (a->st.have_net_fp) {
-        struct agent_json j;
+        char jtext[AGENT_PAYLOAD_MAX];
+        struct buf j;
         const char *payload;
-        agent_json_begin(&j);
-        agent_json_str(&j, "type", "netcfg_changed");
-        agent_json_str(&j, "old", a->st.net_fp);
-        agent_json_str(&j, "new", fp);
-        agent_json_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
-        if ((payload = agent_json_end(&j)))
+        buf_init_fixed(&j, jtext, sizeof(jtext));
+        buf_putc(&j, '{');
+        jsonw_member_str(&j, "type", "netcfg_changed");
+        jsonw_member_str(&j, "old", a->st.net_fp);
+        jsonw_member_str(&j, "new", fp);
+        jsonw_member_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
+        if ((payload = (buf_putc(&j, '}') == 0 ? j.data : NULL)))
             agent_event(a, payload);
     }
     memcpy(a->st.net_fp, fp, sizeof(fp));

@@ -11,10 +11,16 @@
 
 #include "agent_state.h"
 #include "agentconf.h"
+#include "buf.h"
 #include "clock.h"
 #include "cmdsign.h"
+#include "jsonw.h"
 #include "log.h"
 
+/* Telemetry, events and replies are one flat JSON object each (lib/jsonw.h),
+ * written into a buffer of this many bytes: one that does not fit is not
+ * sent, never cut. */
+#define AGENT_PAYLOAD_MAX 8192
 #define AGENT_TOPIC_MAX 256
 #define AGENT_OUTBOX_MAX 256
 #define AGENT_CHILDREN_MAX 8

@@ -15,7 +15,6 @@
 
 #include "agent_clamav.h"
 #include "agent_exec.h"
-#include "agent_json.h"
 #include "mqtt.h"
 
 #define KILL_AFTER_MS 5000
@@ -26,17 +25,20 @@
 static void send_reply(struct agent *a, const char *id, const char *result, const char *detail,
                        int threats)
 {
-    struct agent_json j;
+    char jtext[AGENT_PAYLOAD_MAX];
+    struct buf j;
     const char *payload;
 
-    agent_json_begin(&j);
-    agent_json_str(&j, "id", id);
-    agent_json_str(&j, "result", result);
-    agent_json_str(&j, "detail", detail);
+    buf_init_fixed(&j, jtext, sizeof(jtext));
+
+    buf_putc(&j, '{');
+    jsonw_member_str(&j, "id", id);
+    jsonw_member_str(&j, "result", result);
+    jsonw_member_str(&j, "detail", detail);
     if (threats >= 0)
-        agent_json_int(&j, "threats", threats);
-    agent_json_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
-    if ((payload = agent_json_end(&j)))
+        jsonw_member_int(&j, "threats", threats);
+    jsonw_member_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
+    if ((payload = (buf_putc(&j, '}') == 0 ? j.data : NULL)))
         agent_publish(a, a->t_reply, payload, false);
 }
 
@@ -167,19 +169,21 @@ static void cmd_poweroff(struct agent *a, const struct cmdsign_cmd *cmd)
 /* The grace has passed: report, then shut down (or, dry, act as if). */
 static void poweroff_now(struct agent *a)
 {
-    struct agent_json j;
+    char jtext[AGENT_PAYLOAD_MAX];
+    struct buf j;
     const char *payload;
     int err;
 
     a->poweroff.pending = false;
-    agent_json_begin(&j);
-    agent_json_str(&j, "type", "shutdown");
-    agent_json_str(&j, "reason", a->poweroff.reason);
-    agent_json_str(&j, "command_id", a->poweroff.id);
+    buf_init_fixed(&j, jtext, sizeof(jtext));
+    buf_putc(&j, '{');
+    jsonw_member_str(&j, "type", "shutdown");
+    jsonw_member_str(&j, "reason", a->poweroff.reason);
+    jsonw_member_str(&j, "command_id", a->poweroff.id);
     if (a->dry_run)
-        agent_json_bool(&j, "dry_run", true);
-    agent_json_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
-    if ((payload = agent_json_end(&j)))
+        jsonw_member_bool(&j, "dry_run", true);
+    jsonw_member_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
+    if ((payload = (buf_putc(&j, '}') == 0 ? j.data : NULL)))
         agent_event(a, payload);
     if (a->dry_run) {
         reply(a, a->poweroff.id, "done", "dry run: the PC was not shut down; the agent stops", -1);
@@ -205,17 +209,20 @@ static void poweroff_now(struct agent *a)
 
 static void scan_finished_event(struct agent *a, const char *type, int threats)
 {
-    struct agent_json j;
+    char jtext[AGENT_PAYLOAD_MAX];
+    struct buf j;
     const char *payload;
 
-    agent_json_begin(&j);
-    agent_json_str(&j, "type", "scan_finished");
-    agent_json_str(&j, "scan_type", type);
-    agent_json_int(&j, "threats", threats);
+    buf_init_fixed(&j, jtext, sizeof(jtext));
+
+    buf_putc(&j, '{');
+    jsonw_member_str(&j, "type", "scan_finished");
+    jsonw_member_str(&j, "scan_type", type);
+    jsonw_member_int(&j, "threats", threats);
     if (a->dry_run)
-        agent_json_bool(&j, "dry_run", true);
-    agent_json_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
-    if ((payload = agent_json_end(&j)))
+        jsonw_member_bool(&j, "dry_run", true);
+    jsonw_member_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
+    if ((payload = (buf_putc(&j, '}') == 0 ? j.data : NULL)))
         agent_event(a, payload);
 }
 

@@ -16,7 +16,10 @@
 #include <sys/statvfs.h>
 #include <utmpx.h>
 
+#include "buf.h"
+
 #define LINE_MAX_BYTES 1024
+#define NET_TEXT_MAX 65536 /* bytes of the network description that net_fp hashes */
 #define USB_NAMES_MAX 4096 /* entries of /sys/bus/usb/devices read */
 
 char *agent_probe_path(const char *root, const char *path, char *buf, size_t size)
@@ -173,44 +176,6 @@ bool agent_probe_process_running(const char *root, const char *const *names)
     return found;
 }
 
-/* ---- text buffer -------------------------------------------------------- */
-
-struct text {
-    char *s;
-    size_t len, cap;
-    bool nomem;
-};
-
-static void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void text_add(struct text *t, const char *fmt, ...)
-{
-    va_list ap;
-    char line[LINE_MAX_BYTES + 64];
-
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    if (n < 0 || t->nomem)
-        return;
-    if ((size_t)n >= sizeof(line))
-        n = (int)sizeof(line) - 1;
-    if (t->len + (size_t)n + 1 > t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 1024;
-        while (cap < t->len + (size_t)n + 1)
-            cap *= 2;
-        char *s = realloc(t->s, cap);
-        if (!s) {
-            t->nomem = true;
-            return;
-        }
-        t->s = s;
-        t->cap = cap;
-    }
-    memcpy(t->s + t->len, line, (size_t)n + 1);
-    t->len += (size_t)n;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -292,7 +257,7 @@ int agent_probe_ifaddrs(bool ipv6, char ***lines, size_t *n)
     return 0;
 }
 
-static void add_routes(struct text *t, const char *root)
+static void add_routes(struct buf *t, const char *root)
 {
     char line[LINE_MAX_BYTES], ifname[64], gwtxt[INET_ADDRSTRLEN];
     unsigned int dest, gw, flags, mask;
@@ -307,14 +272,14 @@ static void add_routes(struct text *t, const char *root)
             continue;
         struct in_addr a = {.s_addr = gw};
         if (inet_ntop(AF_INET, &a, gwtxt, sizeof(gwtxt)))
-            text_add(t, "route default %s %s\n", ifname, gwtxt);
+            buf_printf(t, "route default %s %s\n", ifname, gwtxt);
     }
     fclose(f);
 }
 
 /* The nameserver lines of one resolv.conf into t; returns how many, and
  * whether the only one is systemd-resolved's stub. */
-static size_t add_dns_from(struct text *t, const char *root, const char *path, bool *stub_only)
+static size_t add_dns_from(struct buf *t, const char *root, const char *path, bool *stub_only)
 {
     char line[LINE_MAX_BYTES], addr[256];
     size_t n = 0;
@@ -324,32 +289,33 @@ static size_t add_dns_from(struct text *t, const char *root, const char *path, b
     *stub_only = false;
     if (!f)
         return 0;
-    struct text tmp = {0};
+    struct buf tmp;
+    buf_init(&tmp, NET_TEXT_MAX);
     while (fgets(line, sizeof(line), f)) {
         if (sscanf(line, " nameserver %255s", addr) != 1)
             continue;
         stub &= strcmp(addr, "127.0.0.53") == 0;
-        text_add(&tmp, "dns %s\n", addr);
+        buf_printf(&tmp, "dns %s\n", addr);
         n++;
     }
     fclose(f);
     *stub_only = n > 0 && stub;
-    if (!*stub_only && tmp.s)
-        text_add(t, "%s", tmp.s);
-    free(tmp.s);
+    if (!*stub_only && tmp.data)
+        buf_puts(t, tmp.data);
+    buf_free(&tmp);
     return *stub_only ? 0 : n;
 }
 
-static void add_dns(struct text *t, const char *root)
+static void add_dns(struct buf *t, const char *root)
 {
     bool stub;
 
     add_dns_from(t, root, "/etc/resolv.conf", &stub);
     if (stub && add_dns_from(t, root, "/run/systemd/resolve/resolv.conf", &stub) == 0)
-        text_add(t, "dns 127.0.0.53\n");
+        buf_printf(t, "dns 127.0.0.53\n");
 }
 
-static void add_proxies(struct text *t, const char *root)
+static void add_proxies(struct buf *t, const char *root)
 {
     static const char *const names[] = {"http_proxy", "https_proxy", "ftp_proxy",
                                         "all_proxy",  "no_proxy",    NULL};
@@ -390,14 +356,14 @@ static void add_proxies(struct text *t, const char *root)
     for (int k = 0; k < 5; k++) {
         int i = order[k];
         if (found[i])
-            text_add(t, "proxy %s=%s\n", names[i], found[i]);
+            buf_printf(t, "proxy %s=%s\n", names[i], found[i]);
         free(found[i]);
     }
 }
 
 char *agent_probe_net_text(const char *root, char *const *addrs, size_t n_addrs, bool proxy)
 {
-    struct text t = {0};
+    struct buf t;
     char **sorted = n_addrs ? malloc(n_addrs * sizeof(char *)) : NULL;
 
     if (n_addrs && !sorted)
@@ -406,19 +372,15 @@ char *agent_probe_net_text(const char *root, char *const *addrs, size_t n_addrs,
         sorted[i] = addrs[i];
     if (n_addrs)
         qsort(sorted, n_addrs, sizeof(char *), cmp_str);
-    text_add(&t, "%s", ""); /* never NULL on success, even when empty */
+    buf_init(&t, NET_TEXT_MAX);
     for (size_t i = 0; i < n_addrs; i++)
-        text_add(&t, "%s\n", sorted[i]);
+        buf_printf(&t, "%s\n", sorted[i]);
     free(sorted);
     add_routes(&t, root);
     add_dns(&t, root);
     if (proxy)
         add_proxies(&t, root);
-    if (t.nomem) {
-        free(t.s);
-        return NULL;
-    }
-    return t.s;
+    return buf_steal(&t, NULL); /* "" when empty; NULL when it failed */
 }
 
 /* ---- USB ---------------------------------------------------------------- */

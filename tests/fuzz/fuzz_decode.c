@@ -71,11 +71,11 @@ static bool same_double(double a, double b)
 static void check_encodes(const struct reading *r)
 {
     struct hm_device d = {.id = "dev-1", .hall = "h1", .window = "w01", .kind = KIND_ENV};
-    struct lp_buf b;
+    struct buf b;
     struct lp_point p;
     const int64_t ts = INT64_C(1764150000000000000);
 
-    lp_buf_init(&b, 0);
+    buf_init(&b, 0);
     int rc = ingest_encode(&d, r, ts, &b);
     hallmodel_forget_tags(&d); /* the tags ingest kept for the device */
     FUZZ_CHECK(rc == 0, "a decoded reading does not encode: %d (%s)", rc, strerror(-rc));
@@ -124,7 +124,7 @@ static void check_encodes(const struct reading *r)
     FUZZ_CHECK(k == p.n_fields, "%zu fields for %zu metrics", p.n_fields, k);
 out:
     lineproto_point_free(&p);
-    lp_buf_free(&b);
+    buf_free(&b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

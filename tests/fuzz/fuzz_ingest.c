@@ -95,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *t, *pl;
     size_t tlen, plen;
     struct hallmodel *hm;
-    struct lp_buf out;
+    struct buf out;
     const int64_t wall_ns = INT64_C(1764150000000000000);
 
     fuzz_split(data, size, &t, &tlen, &pl, &plen);
@@ -103,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *payload = fuzz_copy(pl, plen);
     FUZZ_CHECK(hallmodel_new(cfg, &hm) == 0, "hallmodel_new");
     ingest_init(&in, cfg, hm);
-    lp_buf_init(&out, 1 << 20);
+    buf_init(&out, 1 << 20);
 
     size_t written = 0;
     for (int round = 0; round < 2; round++) {
@@ -132,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pos = (size_t)(nl - out.data) + 1;
     }
 
-    lp_buf_free(&out);
+    buf_free(&out);
     hallmodel_free(hm);
     free(payload);
     free(topic);

@@ -135,11 +135,11 @@ static void check_same(const struct point *pt, const struct lp_point *p, const c
 static void same_with_tagset(const struct point *pt, int rc, const char *want)
 {
     char tagset[4096];
-    struct lp_buf b;
+    struct buf b;
     int n = lineproto_tagset(tagset, sizeof(tagset), pt->tags, pt->n_tags);
     if (n == -ENOSPC)
         return; /* tags longer than this test's buffer */
-    lp_buf_init(&b, 0);
+    buf_init(&b, 0);
     int trc = n < 0 ? n
                     : lineproto_append_tagset(&b, pt->measurement, tagset, (size_t)n, pt->fields,
                                               pt->n_fields, pt->ts_ns);
@@ -148,7 +148,7 @@ static void same_with_tagset(const struct point *pt, int rc, const char *want)
         FUZZ_CHECK(rc != 0 || strcmp(b.data, want) == 0, "with a tagset:\n%s\nwithout:\n%s", b.data,
                    want);
     }
-    lp_buf_free(&b);
+    buf_free(&b);
 }
 
 static void round_trip(struct fuzz_in *in)
@@ -156,12 +156,12 @@ static void round_trip(struct fuzz_in *in)
     static struct point pt;
     static const char before[] = "previous,tag=x value=1 1\n";
     uint8_t mode = fuzz_u8(in);
-    struct lp_buf b;
+    struct buf b;
     struct lp_point p;
 
     derive(in, &pt);
     /* Sometimes a cap, so -ENOSPC is taken too (and must leave b as it was). */
-    lp_buf_init(&b, mode & 1 ? sizeof(before) - 1 + (size_t)fuzz_u8(in) : 0);
+    buf_init(&b, mode & 1 ? sizeof(before) - 1 + (size_t)fuzz_u8(in) : 0);
     if (mode & 2)
         FUZZ_CHECK(lineproto_append(&b, "previous", &(struct lp_tag){"tag", "x"}, 1,
                                     &(struct lp_field){.key = "value", .type = LP_FLOAT, .f = 1}, 1,
@@ -195,7 +195,7 @@ static void round_trip(struct fuzz_in *in)
     if (rc == 0 || rc == -EINVAL)
         same_with_tagset(&pt, rc, b.data ? b.data + old_len : "");
     free(old);
-    lp_buf_free(&b);
+    buf_free(&b);
 }
 
 /* The raw input as a line; a point the encoder can write reads back the same. */
@@ -203,7 +203,7 @@ static void parse_raw(const uint8_t *data, size_t size)
 {
     char *line = fuzz_copy((const char *)data, size);
     struct lp_point p, q;
-    struct lp_buf b;
+    struct buf b;
 
     int rc = lineproto_parse(line, size, &p);
     FUZZ_CHECK(rc == 0 || rc == -EINVAL || rc == -ENOMEM, "parse result %d", rc);
@@ -211,7 +211,7 @@ static void parse_raw(const uint8_t *data, size_t size)
         FUZZ_CHECK(p.measurement && p.n_tags <= 32 && p.n_fields >= 1 &&
                        p.n_fields <= sizeof(p.fields) / sizeof(p.fields[0]),
                    "parsed point shape");
-        lp_buf_init(&b, 0);
+        buf_init(&b, 0);
         if (lineproto_append(&b, p.measurement, p.tags, p.n_tags, p.fields, p.n_fields,
                              p.has_ts ? p.ts_ns : 0) == 0) {
             FUZZ_CHECK(lineproto_parse(b.data, b.len - 1, &q) == 0,
@@ -233,7 +233,7 @@ static void parse_raw(const uint8_t *data, size_t size)
             FUZZ_CHECK(q.has_ts && q.ts_ns == (p.has_ts ? p.ts_ns : 0), "timestamp");
             lineproto_point_free(&q);
         }
-        lp_buf_free(&b);
+        buf_free(&b);
     }
     lineproto_point_free(&p);
     free(line);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 struct lp_scan {
     const char *s;
     size_t len;
@@ -47,7 +49,7 @@ static char *scan_name(struct lp_scan *sc, const char *escapes, const char *stop
         *d++ = c;
         sc->pos++;
     }
-    if (d == start || !lineproto_text_clean(start, (size_t)(d - start)))
+    if (d == start || !utf8_clean(start, (size_t)(d - start)))
         return NULL;
     *d++ = '\0';
     sc->out = d;
@@ -77,7 +79,7 @@ static char *scan_string(struct lp_scan *sc)
         sc->pos++;
     }
     sc->pos++; /* closing quote */
-    if (!lineproto_text_clean(start, (size_t)(d - start)))
+    if (!utf8_clean(start, (size_t)(d - start)))
         return NULL;
     *d++ = '\0';
     sc->out = d;

@@ -1,7 +1,7 @@
 /* hallgw-agent's probes against a fake probe_root tree made here: /proc
  * samples, /proc/net/route, resolv.conf, /etc/environment, a fake sysfs USB
  * mass-storage device, a utmp file, ClamAV database headers and scan logs;
- * the state files, the JSON writer and the agent's config file.
+ * the state files and the agent's config file.
  * The agent's modules are those of sensors/agent/ (the hallgw_agent
  * library). */
 #include <errno.h>
@@ -20,7 +20,6 @@
 #include <cmocka.h>
 
 #include "agent_clamav.h"
-#include "agent_json.h"
 #include "agent_probe.h"
 #include "agent_state.h"
 #include "agentconf.h"
@@ -582,31 +581,6 @@ static void test_nonces_survive_a_restart_until_they_expire(void **state)
     cmdsign_replay_free(back);
 }
 
-/* ---- JSON ---- */
-
-static void test_json_escapes_and_never_truncates(void **state)
-{
-    struct agent_json j;
-    (void)state;
-
-    agent_json_begin(&j);
-    agent_json_str(&j, "path", "C:\\dir\\\"q\"\n\x01 文件 \xff\xfe ok");
-    agent_json_int(&j, "n", -42);
-    agent_json_num(&j, "pct", 12.345, 1);
-    agent_json_bool(&j, "b", false);
-    agent_json_num(&j, "nan", 0.0 / 0.0, 1);
-    assert_string_equal(agent_json_end(&j),
-                        "{\"path\":\"C:\\\\dir\\\\\\\"q\\\"\\u000a\\u0001 文件 \\ufffd\\ufffd "
-                        "ok\",\"n\":-42,\"pct\":12.3,\"b\":false,\"nan\":null}");
-    char *big = malloc(AGENT_JSON_MAX + 1);
-    memset(big, 'a', AGENT_JSON_MAX);
-    big[AGENT_JSON_MAX] = '\0';
-    agent_json_begin(&j);
-    agent_json_str(&j, "k", big);
-    assert_null(agent_json_end(&j));
-    free(big);
-}
-
 /* ---- the agent's config ---- */
 
 static void test_agentconf_defaults_and_relative_files(void **state)
@@ -721,7 +695,6 @@ int main(void)
         T(test_follow_skips_an_overlong_line),
         T(test_state_round_trip),
         T(test_nonces_survive_a_restart_until_they_expire),
-        T(test_json_escapes_and_never_truncates),
         T(test_agentconf_defaults_and_relative_files),
         T(test_agentconf_reports_every_error_with_its_line),
     };

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "json.h"
-#include "utf8.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -392,70 +391,6 @@ static void test_an_object_without_leaves_is_ok_and_empty(void **state)
     json_flat_free(&f);
 }
 
-struct utf8_case {
-    const char *s;
-    size_t len;
-    bool valid;
-};
-
-static const struct utf8_case utf8_cases[] = {
-    {"", 0, true},
-    {"plain ascii", 11, true},
-    {"a\0b", 3, true}, /* NUL is valid UTF-8; JSON and readings refuse it elsewhere */
-    {"\xc2\x80", 2, true},
-    {"\xdf\xbf", 2, true},
-    {"\xe0\xa0\x80", 3, true},
-    {"\xed\x9f\xbf", 3, true}, /* U+D7FF */
-    {"\xee\x80\x80", 3, true}, /* U+E000 */
-    {"\xef\xbf\xbf", 3, true},
-    {"\xf0\x90\x80\x80", 4, true},
-    {"\xf4\x8f\xbf\xbf", 4, true}, /* U+10FFFF */
-    {"\x80", 1, false},            /* lone continuation */
-    {"\xc0\x80", 2, false},        /* overlong NUL */
-    {"\xc1\xbf", 2, false},
-    {"\xe0\x9f\xbf", 3, false},     /* overlong */
-    {"\xed\xa0\x80", 3, false},     /* U+D800 */
-    {"\xed\xbf\xbf", 3, false},     /* U+DFFF */
-    {"\xf0\x8f\xbf\xbf", 4, false}, /* overlong */
-    {"\xf4\x90\x80\x80", 4, false}, /* U+110000 */
-    {"\xf5\x80\x80\x80", 4, false},
-    {"\xff", 1, false},
-    {"\xe2\x82", 2, false},     /* truncated */
-    {"\xe2\x28\xa1", 3, false}, /* bad second byte */
-    {"\xe2\x82\x28", 3, false}, /* bad third byte */
-    {"\xf0\x90\x80", 3, false}, /* truncated at the end */
-    {"ok\xc3", 3, false},
-};
-
-static void test_utf8_validator_refuses_overlongs_surrogates_and_truncation(void **state)
-{
-    (void)state;
-    for (size_t i = 0; i < ARRAY_SIZE(utf8_cases); i++) {
-        if (utf8_valid(utf8_cases[i].s, utf8_cases[i].len) != utf8_cases[i].valid)
-            fail_msg("utf8 case %zu: want %d", i, utf8_cases[i].valid);
-    }
-}
-
-/* A bad sequence is found wherever it sits among plain ASCII bytes. */
-static void test_utf8_validator_finds_a_bad_byte_at_any_offset(void **state)
-{
-    (void)state;
-    for (size_t len = 1; len <= 40; len++) {
-        for (size_t at = 0; at < len; at++) {
-            char s[48];
-            memset(s, 'a', len);
-            s[at] = (char)0xff;
-            assert_false(utf8_valid(s, len));
-            s[at] = (char)0xc3; /* a two-byte sequence cut by the next byte or the end */
-            assert_false(utf8_valid(s, len));
-            if (at + 1 < len) {
-                s[at + 1] = (char)0xa9; /* é */
-                assert_true(utf8_valid(s, len));
-            }
-        }
-    }
-}
-
 /* Duplicate keys are refused however many keys come before them, in the
  * top-level object and in a nested one; the same key in two objects is
  * not a duplicate. */
@@ -677,8 +612,6 @@ int main(void)
         cmocka_unit_test(test_flattened_keys_longer_than_the_cap_are_dropped),
         cmocka_unit_test(test_empty_keys_are_flattened_as_they_are),
         cmocka_unit_test(test_an_object_without_leaves_is_ok_and_empty),
-        cmocka_unit_test(test_utf8_validator_refuses_overlongs_surrogates_and_truncation),
-        cmocka_unit_test(test_utf8_validator_finds_a_bad_byte_at_any_offset),
         cmocka_unit_test(test_duplicate_keys_are_found_among_many_keys),
         cmocka_unit_test(test_reject_names_are_distinct),
         cmocka_unit_test(test_influx_table_gives_series_tags_columns_and_typed_rows),

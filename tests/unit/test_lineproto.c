@@ -27,7 +27,7 @@ struct point {
     int64_t ts_ns;
 };
 
-static int append_point(struct lp_buf *b, const struct point *p)
+static int append_point(struct buf *b, const struct point *p)
 {
     return lineproto_append(b, p->measurement, p->tags, p->n_tags, p->fields, p->n_fields,
                             p->ts_ns);
@@ -88,14 +88,14 @@ static void assert_parses_as(const char *line, size_t len, const struct point *p
 /* Encodes p alone and parses it back. */
 static void assert_round_trip(const struct point *p)
 {
-    struct lp_buf b;
+    struct buf b;
 
-    lp_buf_init(&b, 0);
+    buf_init(&b, 0);
     assert_int_equal(append_point(&b, p), 0);
     assert_int_equal(lineproto_count_lines(b.data, b.len), 1);
     assert_int_equal(b.data[b.len - 1], '\n');
     assert_parses_as(b.data, b.len - 1, p);
-    lp_buf_free(&b);
+    buf_free(&b);
 }
 
 /* ---- Exact encoding ------------------------------------------------------- */
@@ -159,15 +159,15 @@ static void test_encodes_points_exactly(void **state)
 {
     (void)state;
     for (size_t i = 0; i < N_ELEMS(encode_cases); i++) {
-        struct lp_buf b;
+        struct buf b;
 
-        lp_buf_init(&b, 0);
+        buf_init(&b, 0);
         if (append_point(&b, &encode_cases[i].p) != 0)
             fail_msg("%s: refused", encode_cases[i].name);
         if (strcmp(b.data, encode_cases[i].want) != 0)
             fail_msg("%s:\n got  %s want %s", encode_cases[i].name, b.data, encode_cases[i].want);
         assert_round_trip(&encode_cases[i].p);
-        lp_buf_free(&b);
+        buf_free(&b);
     }
 }
 
@@ -196,8 +196,8 @@ static void test_short_decimals_are_written_as_printf_writes_them(void **state)
 {
     (void)state;
     static const double scale[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e8, 1e9};
-    struct lp_buf b;
-    lp_buf_init(&b, 0);
+    struct buf b;
+    buf_init(&b, 0);
     for (long i = -30000; i <= 30000; i += 7) {
         for (size_t k = 0; k < N_ELEMS(scale); k++) {
             double v = (double)(i * 1237) / scale[k];
@@ -206,12 +206,12 @@ static void test_short_decimals_are_written_as_printf_writes_them(void **state)
             snprintf(want, sizeof(want), "m v=%.15g 0\n", v);
             if (strtod(want + 4, NULL) != v)
                 continue; /* needs 16 or 17 digits: another test's case */
-            lp_buf_reset(&b);
+            buf_reset(&b);
             assert_int_equal(append_point(&b, &p), 0);
             assert_string_equal(b.data, want);
         }
     }
-    lp_buf_free(&b);
+    buf_free(&b);
 }
 
 /* The shortest of %.15g, %.16g and %.17g that reads back as v. */
@@ -230,8 +230,8 @@ static void test_sixteen_digit_decimals_are_written_as_printf_writes_them(void *
 {
     (void)state;
     static const double scale[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7, 1e8};
-    struct lp_buf b;
-    lp_buf_init(&b, 0);
+    struct buf b;
+    buf_init(&b, 0);
     for (int i = 0; i < 200000; i++) {
         uint64_t r = rng_next();
         double v = (double)(r % UINT64_C(9007199254740992)) / scale[i % N_ELEMS(scale)];
@@ -243,12 +243,12 @@ static void test_sixteen_digit_decimals_are_written_as_printf_writes_them(void *
         char num[64], want[96];
         shortest_printf(v, num);
         snprintf(want, sizeof(want), "m v=%s 0\n", num);
-        lp_buf_reset(&b);
+        buf_reset(&b);
         assert_int_equal(append_point(&b, &p), 0);
         if (strcmp(b.data, want) != 0)
             fail_msg("%.17g:\n got  %s want %s", v, b.data, want);
     }
-    lp_buf_free(&b);
+    buf_free(&b);
 }
 
 static void test_floats_are_shortest_round_trip_and_never_integers(void **state)
@@ -257,14 +257,14 @@ static void test_floats_are_shortest_round_trip_and_never_integers(void **state)
     for (size_t i = 0; i < N_ELEMS(float_cases); i++) {
         struct point p = {"m", {{0}}, 0, {{.key = "v", .f = float_cases[i].value}}, 1, 0};
         char want[64];
-        struct lp_buf b;
+        struct buf b;
 
         snprintf(want, sizeof(want), "m v=%s 0\n", float_cases[i].want);
-        lp_buf_init(&b, 0);
+        buf_init(&b, 0);
         assert_int_equal(append_point(&b, &p), 0);
         assert_string_equal(b.data, want);
         assert_round_trip(&p);
-        lp_buf_free(&b);
+        buf_free(&b);
     }
 }
 
@@ -335,10 +335,10 @@ static void test_refuses_unwritable_points_and_leaves_buffer_untouched(void **st
 
     (void)state;
     for (size_t i = 0; i < N_ELEMS(refuse_cases); i++) {
-        struct lp_buf b;
+        struct buf b;
         size_t cap;
 
-        lp_buf_init(&b, 0);
+        buf_init(&b, 0);
         assert_int_equal(
             lineproto_append(&b, "prev", NULL, 0, &(struct lp_field){.key = "v", .f = 1}, 1, 0), 0);
         cap = b.cap;
@@ -347,13 +347,13 @@ static void test_refuses_unwritable_points_and_leaves_buffer_untouched(void **st
         assert_int_equal(b.len, strlen(before));
         assert_string_equal(b.data, before);
         assert_int_equal(b.cap, cap);
-        lp_buf_free(&b);
+        buf_free(&b);
     }
 }
 
 /* A point written with tags encoded once by lineproto_tagset() is the point
  * lineproto_append() writes; what one refuses, the other refuses. */
-static int append_point_tagset(struct lp_buf *b, const struct point *p)
+static int append_point_tagset(struct buf *b, const struct point *p)
 {
     char tagset[512];
     int n = lineproto_tagset(tagset, sizeof(tagset), p->tags, p->n_tags);
@@ -368,23 +368,23 @@ static void test_tagset_points_are_the_points_append_writes(void **state)
 {
     (void)state;
     for (size_t i = 0; i < N_ELEMS(encode_cases); i++) {
-        struct lp_buf b;
-        lp_buf_init(&b, 0);
+        struct buf b;
+        buf_init(&b, 0);
         if (append_point_tagset(&b, &encode_cases[i].p) != 0)
             fail_msg("%s: refused", encode_cases[i].name);
         if (strcmp(b.data, encode_cases[i].want) != 0)
             fail_msg("%s:\n got  %s want %s", encode_cases[i].name, b.data, encode_cases[i].want);
-        lp_buf_free(&b);
+        buf_free(&b);
     }
     for (size_t i = 0; i < N_ELEMS(refuse_cases); i++) {
-        struct lp_buf b;
-        lp_buf_init(&b, 0);
+        struct buf b;
+        buf_init(&b, 0);
         assert_int_equal(
             lineproto_append(&b, "prev", NULL, 0, &(struct lp_field){.key = "v", .f = 1}, 1, 0), 0);
         if (append_point_tagset(&b, &refuse_cases[i].p) != -EINVAL)
             fail_msg("%s: not refused with -EINVAL", refuse_cases[i].name);
         assert_string_equal(b.data, "prev v=1 0\n");
-        lp_buf_free(&b);
+        buf_free(&b);
     }
 }
 
@@ -419,13 +419,13 @@ static void test_refuses_a_null_buffer(void **state)
 static void test_buffer_grows_by_doubling_up_to_max(void **state)
 {
     struct lp_field f = {.key = "value", .f = 1.5};
-    struct lp_buf b;
+    struct buf b;
     size_t seen[8], n_seen = 0, points = 0;
     char *snapshot;
     int rc;
 
     (void)state;
-    lp_buf_init(&b, 1000);
+    buf_init(&b, 1000);
     /* "m,n=NNNN value=1.5 0\n" is 21 bytes. */
     for (;;) {
         char v[8];
@@ -453,30 +453,30 @@ static void test_buffer_grows_by_doubling_up_to_max(void **state)
     assert_int_equal(seen[2], 1000);
     assert_int_equal(lineproto_count_lines(b.data, b.len), points);
 
-    lp_buf_reset(&b);
+    buf_reset(&b);
     assert_int_equal(b.len, 0);
     assert_int_equal(b.cap, 1000);
-    lp_buf_free(&b);
-    lp_buf_free(NULL);
+    buf_free(&b);
+    buf_free(NULL);
 }
 
 static void test_point_of_exactly_max_bytes_fits(void **state)
 {
     struct lp_field f = {.key = "v", .f = 1};
-    struct lp_buf b;
+    struct buf b;
 
     (void)state;
-    lp_buf_init(&b, 8); /* "m v=1 0\n" */
+    buf_init(&b, 8); /* "m v=1 0\n" */
     assert_int_equal(lineproto_append(&b, "m", NULL, 0, &f, 1, 0), 0);
     assert_string_equal(b.data, "m v=1 0\n");
     assert_int_equal(lineproto_append(&b, "m", NULL, 0, &f, 1, 0), -ENOSPC);
     assert_string_equal(b.data, "m v=1 0\n");
-    lp_buf_free(&b);
+    buf_free(&b);
 
-    lp_buf_init(&b, 7);
+    buf_init(&b, 7);
     assert_int_equal(lineproto_append(&b, "m", NULL, 0, &f, 1, 0), -ENOSPC);
     assert_int_equal(b.len, 0);
-    lp_buf_free(&b);
+    buf_free(&b);
 }
 
 /* ---- Round trips ---------------------------------------------------------- */
@@ -545,7 +545,7 @@ static void test_tricky_strings_round_trip_in_every_position(void **state)
             1,   {{.key = "s", .type = LP_STRING, .s = s}, {.key = "n", .f = 3}},
             2,   TS};
         const struct point *names[] = {&as_tag_key, &as_tag_value, &as_field_key};
-        struct lp_buf b;
+        struct buf b;
 
         /* A string field value takes anything without control characters. */
         assert_round_trip(&as_string);
@@ -555,19 +555,19 @@ static void test_tricky_strings_round_trip_in_every_position(void **state)
                 assert_round_trip(names[k]);
                 continue;
             }
-            lp_buf_init(&b, 0);
+            buf_init(&b, 0);
             if (append_point(&b, names[k]) != -EINVAL)
                 fail_msg("\"%s\" accepted as a name", s);
             assert_int_equal(b.len, 0);
-            lp_buf_free(&b);
+            buf_free(&b);
         }
         if (tricky[i].ok & MEASURE_OK) {
             assert_round_trip(&as_measurement);
         } else {
-            lp_buf_init(&b, 0);
+            buf_init(&b, 0);
             if (append_point(&b, &as_measurement) != -EINVAL)
                 fail_msg("\"%s\" accepted as a measurement", s);
-            lp_buf_free(&b);
+            buf_free(&b);
         }
     }
 }
@@ -596,7 +596,7 @@ static double random_reading(void)
 static void test_random_doubles_round_trip_bit_exact(void **state)
 {
     enum { N_POINTS = 20000 };
-    struct lp_buf b;
+    struct buf b;
     double *want;
     size_t line = 0;
     const char *p, *end;
@@ -604,7 +604,7 @@ static void test_random_doubles_round_trip_bit_exact(void **state)
     (void)state;
     want = calloc(2 * N_POINTS, sizeof(*want));
     assert_non_null(want);
-    lp_buf_init(&b, 0);
+    buf_init(&b, 0);
     for (size_t i = 0; i < N_POINTS; i++) {
         struct lp_field f[2] = {{.key = "raw", .f = random_double()},
                                 {.key = "reading", .f = random_reading()}};
@@ -643,7 +643,7 @@ static void test_random_doubles_round_trip_bit_exact(void **state)
         p = nl + 1;
     }
     assert_int_equal(line, N_POINTS);
-    lp_buf_free(&b);
+    buf_free(&b);
     free(want);
 }
 
@@ -673,12 +673,12 @@ static void random_text(char *out, size_t max)
 static void test_no_input_smuggles_a_second_line(void **state)
 {
     enum { N_TRIES = 20000 };
-    struct lp_buf b;
+    struct buf b;
     size_t accepted = 0, reparsed = 0;
     const char *q, *end;
 
     (void)state;
-    lp_buf_init(&b, 0);
+    buf_init(&b, 0);
     for (size_t i = 0; i < N_TRIES; i++) {
         char m[40], tk[40], tv[40], fk[40], sv[40];
         struct point p = {m, {{tk, tv}},
@@ -729,7 +729,7 @@ static void test_no_input_smuggles_a_second_line(void **state)
         q = nl + 1;
     }
     assert_int_equal(reparsed, accepted);
-    lp_buf_free(&b);
+    buf_free(&b);
 }
 
 /* ---- The parser on its own ------------------------------------------------ */
