@@ -11,7 +11,9 @@ struct queue {
     pthread_mutex_t lock;
     pthread_cond_t not_empty; /* CLOCK_MONOTONIC */
     pthread_cond_t not_full;  /* CLOCK_MONOTONIC */
+    pthread_cond_t finished;  /* CLOCK_MONOTONIC: done moved */
     size_t capacity, head, count;
+    uint64_t pushed, done; /* items pushed, and finished by the consumer */
     bool closed, woken;
     void **ring;
 };
@@ -38,6 +40,7 @@ struct queue *queue_new(size_t capacity)
     pthread_mutex_init(&q->lock, NULL);
     cond_init_monotonic(&q->not_empty);
     cond_init_monotonic(&q->not_full);
+    cond_init_monotonic(&q->finished);
     return q;
 
 out_free_queue:
@@ -49,6 +52,7 @@ void queue_free(struct queue *q)
 {
     if (!q)
         return;
+    pthread_cond_destroy(&q->finished);
     pthread_cond_destroy(&q->not_full);
     pthread_cond_destroy(&q->not_empty);
     pthread_mutex_destroy(&q->lock);
@@ -62,12 +66,14 @@ int queue_push(struct queue *q, void *item, int64_t wait_ms, int *waited)
     if (waited)
         *waited = 0;
     pthread_mutex_lock(&q->lock);
-    if (q->count == q->capacity && !q->closed && wait_ms > 0) {
-        struct timespec deadline = clock_mono_deadline(wait_ms);
+    if (q->count == q->capacity && !q->closed && wait_ms != 0) {
+        struct timespec deadline = clock_mono_deadline(wait_ms > 0 ? wait_ms : 0);
         if (waited)
             *waited = 1;
         while (q->count == q->capacity && !q->closed) {
-            if (pthread_cond_timedwait(&q->not_full, &q->lock, &deadline) == ETIMEDOUT)
+            if (wait_ms < 0)
+                pthread_cond_wait(&q->not_full, &q->lock);
+            else if (pthread_cond_timedwait(&q->not_full, &q->lock, &deadline) == ETIMEDOUT)
                 break;
         }
     }
@@ -78,6 +84,7 @@ int queue_push(struct queue *q, void *item, int64_t wait_ms, int *waited)
     } else {
         q->ring[(q->head + q->count) % q->capacity] = item;
         q->count++;
+        q->pushed++;
         pthread_cond_signal(&q->not_empty);
     }
     pthread_mutex_unlock(&q->lock);
@@ -88,10 +95,12 @@ size_t queue_pop_batch(struct queue *q, void **items, size_t max, int64_t wait_m
 {
     size_t n = 0;
     pthread_mutex_lock(&q->lock);
-    if (q->count == 0 && !q->woken && wait_ms > 0) {
-        struct timespec deadline = clock_mono_deadline(wait_ms);
-        while (q->count == 0 && !q->woken) {
-            if (pthread_cond_timedwait(&q->not_empty, &q->lock, &deadline) == ETIMEDOUT)
+    if (q->count == 0 && !q->woken && !q->closed && wait_ms != 0) {
+        struct timespec deadline = clock_mono_deadline(wait_ms > 0 ? wait_ms : 0);
+        while (q->count == 0 && !q->woken && !q->closed) {
+            if (wait_ms < 0)
+                pthread_cond_wait(&q->not_empty, &q->lock);
+            else if (pthread_cond_timedwait(&q->not_empty, &q->lock, &deadline) == ETIMEDOUT)
                 break;
         }
     }
@@ -107,6 +116,31 @@ size_t queue_pop_batch(struct queue *q, void **items, size_t max, int64_t wait_m
     return n;
 }
 
+void queue_done(struct queue *q, size_t n)
+{
+    pthread_mutex_lock(&q->lock);
+    q->done += n;
+    pthread_cond_broadcast(&q->finished);
+    pthread_mutex_unlock(&q->lock);
+}
+
+void queue_flush(struct queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    uint64_t target = q->pushed;
+    while (q->done < target)
+        pthread_cond_wait(&q->finished, &q->lock);
+    pthread_mutex_unlock(&q->lock);
+}
+
+bool queue_drained(struct queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    bool drained = q->closed && q->count == 0;
+    pthread_mutex_unlock(&q->lock);
+    return drained;
+}
+
 void queue_wake(struct queue *q)
 {
     pthread_mutex_lock(&q->lock);
@@ -120,7 +154,8 @@ void queue_close(struct queue *q)
     pthread_mutex_lock(&q->lock);
     q->closed = true;
     pthread_cond_broadcast(&q->not_full);
-    pthread_cond_signal(&q->not_empty);
+    pthread_cond_broadcast(&q->not_empty);
+    pthread_cond_broadcast(&q->finished);
     pthread_mutex_unlock(&q->lock);
 }
 
@@ -128,6 +163,14 @@ size_t queue_depth(struct queue *q)
 {
     pthread_mutex_lock(&q->lock);
     size_t n = q->count;
+    pthread_mutex_unlock(&q->lock);
+    return n;
+}
+
+size_t queue_unfinished(struct queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    size_t n = (size_t)(q->pushed - q->done);
     pthread_mutex_unlock(&q->lock);
     return n;
 }

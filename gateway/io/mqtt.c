@@ -26,7 +26,6 @@ enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_UP, CONN_RETRY_WAIT };
 /* One publish waiting in the outbox, one allocation. A NULL topic is the
  * stop request: publish the will and disconnect. */
 struct outgoing {
-    struct outgoing *next;
     char *topic;
     void *payload;
     size_t len;
@@ -42,13 +41,8 @@ struct outgoing {
 struct outbox {
     pthread_t thread;
     bool started;
-    pthread_mutex_t mu;
-    pthread_cond_t more, drained;
-    struct outgoing *head, *tail;
-    size_t n;
-    bool busy; /* the thread is handing one to Paho */
-    bool quit;
-    int64_t stop_timeout_ms;
+    struct queue *q; /* of struct outgoing */
+    _Atomic int64_t stop_timeout_ms;
 };
 
 struct mqtt {
@@ -419,49 +413,36 @@ static void *outbox_main(void *arg)
     struct mqtt *m = arg;
     threads_name_self("hallgw-outbox");
     struct outbox *ob = &m->out;
+    void *item;
 
-    pthread_mutex_lock(&ob->mu);
     for (;;) {
-        while (!ob->head && !ob->quit)
-            pthread_cond_wait(&ob->more, &ob->mu);
-        if (!ob->head)
-            break;
-        struct outgoing *o = ob->head;
-        ob->head = o->next;
-        if (!ob->head)
-            ob->tail = NULL;
-        ob->n--;
-        ob->busy = true;
-        int64_t stop_timeout = ob->stop_timeout_ms;
-        pthread_mutex_unlock(&ob->mu);
-
+        if (queue_pop_batch(ob->q, &item, 1, -1) == 0) {
+            if (queue_drained(ob->q))
+                break;
+            continue;
+        }
+        struct outgoing *o = item;
         if (o->nudge)
             MQTTAsync_unsubscribe(m->client, o->topic, NULL);
         else if (o->topic)
             send_one(m, o);
         else
-            send_stop(m, stop_timeout);
+            send_stop(m, atomic_load(&ob->stop_timeout_ms));
         free(o);
-
-        pthread_mutex_lock(&ob->mu);
-        ob->busy = false;
-        if (!ob->head)
-            pthread_cond_broadcast(&ob->drained);
+        queue_done(ob->q, 1);
     }
-    pthread_mutex_unlock(&ob->mu);
     return NULL;
 }
 
 static int outbox_start(struct mqtt *m)
 {
     struct outbox *ob = &m->out;
-    pthread_mutex_init(&ob->mu, NULL);
-    pthread_cond_init(&ob->more, NULL);
-    pthread_cond_init(&ob->drained, NULL);
+    /* One more than the publishes allowed: the stop request always fits. */
+    if (!(ob->q = queue_new(MQTT_OUTBOX_MAX + 1)))
+        return -ENOMEM;
     if (pthread_create(&ob->thread, NULL, outbox_main, m) != 0) {
-        pthread_mutex_destroy(&ob->mu);
-        pthread_cond_destroy(&ob->more);
-        pthread_cond_destroy(&ob->drained);
+        queue_free(ob->q);
+        ob->q = NULL;
         return -EAGAIN;
     }
     ob->started = true;
@@ -474,47 +455,27 @@ static void outbox_stop(struct mqtt *m)
     struct outbox *ob = &m->out;
     if (!ob->started)
         return;
-    pthread_mutex_lock(&ob->mu);
-    ob->quit = true;
-    pthread_cond_signal(&ob->more);
-    pthread_mutex_unlock(&ob->mu);
+    queue_close(ob->q);
     pthread_join(ob->thread, NULL);
-    pthread_mutex_destroy(&ob->mu);
-    pthread_cond_destroy(&ob->more);
-    pthread_cond_destroy(&ob->drained);
+    queue_free(ob->q);
+    ob->q = NULL;
     ob->started = false;
 }
 
-/* Queues o; false when the outbox is full (o is then not taken). */
+/* Queues o; false when the outbox is full (o is then not taken). The stop
+ * request (no topic) waits for room. */
 static bool outbox_put(struct mqtt *m, struct outgoing *o)
 {
     struct outbox *ob = &m->out;
-    bool ok;
-    pthread_mutex_lock(&ob->mu);
-    ok = ob->n < MQTT_OUTBOX_MAX || !o->topic;
-    if (ok) {
-        o->next = NULL;
-        if (ob->tail)
-            ob->tail->next = o;
-        else
-            ob->head = o;
-        ob->tail = o;
-        ob->n++;
-        pthread_cond_signal(&ob->more);
-    }
-    pthread_mutex_unlock(&ob->mu);
-    return ok;
+    if (o->topic && queue_depth(ob->q) >= MQTT_OUTBOX_MAX)
+        return false;
+    return queue_push(ob->q, o, o->topic ? 0 : -1, NULL) == 0;
 }
 
 void mqtt_flush(struct mqtt *m)
 {
-    if (!m || !m->out.started)
-        return;
-    struct outbox *ob = &m->out;
-    pthread_mutex_lock(&ob->mu);
-    while (ob->head || ob->busy)
-        pthread_cond_wait(&ob->drained, &ob->mu);
-    pthread_mutex_unlock(&ob->mu);
+    if (m && m->out.started)
+        queue_flush(m->out.q);
 }
 
 static int do_connect(struct mqtt *m)
@@ -734,10 +695,11 @@ void mqtt_stop_begin(struct mqtt *m, int64_t timeout_ms)
     struct outgoing *o = calloc(1, sizeof(*o));
     atomic_store(&m->disconnected, !o || !m->out.started);
     if (o && m->out.started) {
-        pthread_mutex_lock(&m->out.mu);
-        m->out.stop_timeout_ms = timeout_ms;
-        pthread_mutex_unlock(&m->out.mu);
-        outbox_put(m, o);
+        atomic_store(&m->out.stop_timeout_ms, timeout_ms);
+        if (!outbox_put(m, o)) {
+            free(o);
+            atomic_store(&m->disconnected, true);
+        }
     } else {
         free(o);
     }

@@ -11,13 +11,17 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "clock.h"
 #include "log.h"
+#include "reclog.h"
 
-#define RECORD_MAGIC UINT32_C(0x504d4748) /* "HGMP" */
-#define HEADER_BYTES 16
+#define RECORD_MAGIC UINT32_C(0x514d4748) /* "HGMQ" */
+#define KEYLEN_BYTES 8                    /* u32 key length, u32 data length */
+/* The log's format before it was a record log (lib/reclog.h): read once,
+ * rewritten in the present one. */
+#define LEGACY_MAGIC UINT32_C(0x504d4748) /* "HGMP" */
+#define LEGACY_HEADER_BYTES 16
 #define OLD_SUFFIX ".msg"
 /* While the log is behind memory (a write failed), how often to try to
  * rewrite it. */
@@ -33,15 +37,14 @@ struct entry {
 struct mqtt_persist {
     pthread_mutex_t mu;
     char *path, *tmp_path; /* the log, and its rewrite before the rename */
-    int fd;                /* -1: memory only */
-    long long size;        /* bytes in the log, all of them good records */
+    struct reclog log;     /* fd -1: memory only; size: bytes, all good records */
     long long live_bytes;  /* what a rewrite would write */
     bool stale;            /* the log differs from memory: a write failed */
     int last_err;          /* errno of the last failure (or of the open) */
     mono_ms retry_at;      /* when stale: the next rewrite attempt */
     struct entry **buckets;
     size_t n_buckets, n;
-    int fail_err; /* tests: inject write failures */
+    int fail_err; /* tests: inject write failures (given to the log) */
     void (*on_error)(void *ctx);
     void *error_ctx;
     struct log_ratelimit rl;
@@ -67,7 +70,7 @@ static struct entry **map_slot(struct mqtt_persist *p, const char *key)
 
 static long long record_bytes(size_t key_len, size_t data_len)
 {
-    return HEADER_BYTES + (long long)key_len + (long long)data_len;
+    return RECLOG_HEADER_BYTES + KEYLEN_BYTES + (long long)key_len + (long long)data_len;
 }
 
 static void map_grow(struct mqtt_persist *p)
@@ -130,7 +133,9 @@ static void map_clear(struct mqtt_persist *p)
             map_unlink(p, &p->buckets[i]);
 }
 
-/* ---- records ---------------------------------------------------------------- */
+/* ---- records ----------------------------------------------------------------
+ * A record's payload: u32 key length, u32 data length (MQTT_PERSIST_TOMBSTONE
+ * for a remove), the key, the data. */
 
 static void put_le32(unsigned char *b, uint32_t v)
 {
@@ -145,45 +150,54 @@ static uint32_t get_le32(const unsigned char *b)
     return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
-/* Writes the record into out (record_bytes() long); data NULL with
- * data_len MQTT_PERSIST_TOMBSTONE for a remove. */
-static void encode_record(unsigned char *out, const char *key, const char *data, uint32_t data_len)
+/* Appends one record to l; data NULL with data_len MQTT_PERSIST_TOMBSTONE
+ * for a remove. */
+static int append_record(struct reclog *l, const char *key, const char *data, uint32_t data_len)
 {
+    unsigned char lens[KEYLEN_BYTES];
     size_t klen = strlen(key);
-    size_t dlen = data_len == MQTT_PERSIST_TOMBSTONE ? 0 : data_len;
-    put_le32(out, RECORD_MAGIC);
-    put_le32(out + 4, (uint32_t)klen);
-    put_le32(out + 8, data_len);
-    memcpy(out + HEADER_BYTES, key, klen);
-    if (dlen)
-        memcpy(out + HEADER_BYTES + klen, data, dlen);
-    uLong crc = crc32(0L, Z_NULL, 0);
-    crc = crc32(crc, out + 4, 8);
-    crc = crc32(crc, out + HEADER_BYTES, (uInt)(klen + dlen));
-    put_le32(out + 12, (uint32_t)crc);
+    put_le32(lens, (uint32_t)klen);
+    put_le32(lens + 4, data_len);
+    struct iovec parts[3] = {{lens, sizeof(lens)}, {(void *)key, klen}, {(void *)data, 0}};
+    if (data_len != MQTT_PERSIST_TOMBSTONE)
+        parts[2].iov_len = data_len;
+    return reclog_append(l, parts, 3);
 }
 
-/* Parses the record at buf (avail bytes). Returns its size, or 0 when it is
- * torn or corrupt. */
-static size_t decode_record(const unsigned char *buf, size_t avail, uint32_t *klen, uint32_t *dlen)
+/* Reads a record's payload: key into key (NUL-terminated), the data's
+ * offset and length. False when it is not one (a foreign record). */
+static bool decode_payload(const unsigned char *buf, size_t len, char key[MQTT_PERSIST_KEY_MAX + 1],
+                           size_t *data_off, uint32_t *dlen)
 {
-    if (avail < HEADER_BYTES || get_le32(buf) != RECORD_MAGIC)
-        return 0;
-    *klen = get_le32(buf + 4);
-    *dlen = get_le32(buf + 8);
+    if (len < KEYLEN_BYTES)
+        return false;
+    uint32_t klen = get_le32(buf);
+    *dlen = get_le32(buf + 4);
     size_t body = *dlen == MQTT_PERSIST_TOMBSTONE ? 0 : *dlen;
-    if (*klen == 0 || *klen > MQTT_PERSIST_KEY_MAX ||
+    if (klen == 0 || klen > MQTT_PERSIST_KEY_MAX ||
         (*dlen != MQTT_PERSIST_TOMBSTONE && *dlen > MQTT_PERSIST_DATA_MAX) ||
-        avail - HEADER_BYTES < *klen + body)
+        len != KEYLEN_BYTES + klen + body || memchr(buf + KEYLEN_BYTES, '\0', klen))
+        return false;
+    memcpy(key, buf + KEYLEN_BYTES, klen);
+    key[klen] = '\0';
+    *data_off = KEYLEN_BYTES + klen;
+    return true;
+}
+
+/* Applies one record to the map. Returns 0 or -ENOMEM. */
+static int apply(struct mqtt_persist *p, const char *key, const unsigned char *data, uint32_t dlen)
+{
+    if (dlen == MQTT_PERSIST_TOMBSTONE) {
+        struct entry **slot = map_slot(p, key);
+        if (*slot)
+            map_unlink(p, slot);
         return 0;
-    if (memchr(buf + HEADER_BYTES, '\0', *klen))
-        return 0;
-    uLong crc = crc32(0L, Z_NULL, 0);
-    crc = crc32(crc, buf + 4, 8);
-    crc = crc32(crc, buf + HEADER_BYTES, (uInt)(*klen + body));
-    if ((uint32_t)crc != get_le32(buf + 12))
-        return 0;
-    return HEADER_BYTES + *klen + body;
+    }
+    char *copy = malloc(dlen ? dlen : 1);
+    if (!copy)
+        return -ENOMEM;
+    memcpy(copy, data, dlen);
+    return map_set(p, key, copy, dlen);
 }
 
 /* ---- the log file ------------------------------------------------------------ */
@@ -203,79 +217,45 @@ static void count_failure(struct mqtt_persist *p, const char *what, int err)
                 what, p->path, strerror(err));
 }
 
-/* One write() of len bytes (more only if the kernel writes less). Returns 0
- * or a negative errno. */
-static int write_all(struct mqtt_persist *p, int fd, const unsigned char *buf, size_t len)
-{
-    size_t done = 0;
-    if (p->fail_err) {
-        size_t half = len / 2;
-        if (half && write(fd, buf, half) < 0)
-            return -errno;
-        return -p->fail_err;
-    }
-    while (done < len) {
-        ssize_t w = write(fd, buf + done, len - done);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (w == 0)
-            return -EIO;
-        done += (size_t)w;
-    }
-    return 0;
-}
-
 /* Writes the whole live set to a new file renamed over the log. Returns 0
  * or a negative errno (the log is left as it was). */
 static int log_rewrite(struct mqtt_persist *p)
 {
+    struct reclog tmp;
+    int rc;
+
     if (!p->path)
         return -EBADF;
-    unsigned char *buf = NULL;
-    if (p->live_bytes > 0 && !(buf = malloc((size_t)p->live_bytes)))
-        return -ENOMEM;
-    size_t off = 0;
-    for (size_t i = 0; i < p->n_buckets; i++) {
-        for (struct entry *e = p->buckets[i]; e; e = e->next) {
-            encode_record(buf + off, e->key, e->data, (uint32_t)e->len);
-            off += (size_t)record_bytes(strlen(e->key), e->len);
-        }
-    }
-    int rc = 0;
-    int fd = open(p->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    rc = reclog_open(&tmp, AT_FDCWD, p->tmp_path, O_RDWR | O_CREAT | O_TRUNC, 0600, RECORD_MAGIC);
+    if (rc < 0)
+        return rc;
+    tmp.fail_err = p->fail_err;
+    for (size_t i = 0; rc == 0 && i < p->n_buckets; i++)
+        for (struct entry *e = p->buckets[i]; rc == 0 && e; e = e->next)
+            rc = append_record(&tmp, e->key, e->data, (uint32_t)e->len);
+    if (rc == 0 && rename(p->tmp_path, p->path) < 0)
         rc = -errno;
-        goto out_free_buf;
-    }
-    if ((rc = write_all(p, fd, buf, off)) < 0 || rename(p->tmp_path, p->path) < 0) {
-        rc = rc < 0 ? rc : -errno;
-        close(fd);
+    if (rc < 0) {
+        reclog_close(&tmp);
         unlink(p->tmp_path);
-        goto out_free_buf;
+        return rc;
     }
-    if (p->fd >= 0)
-        close(p->fd);
-    p->fd = fd;
-    p->size = (long long)off;
+    reclog_close(&p->log);
+    p->log = tmp;
     p->stale = false;
-out_free_buf:
-    free(buf);
-    return rc;
+    return 0;
 }
 
 static int log_truncate(struct mqtt_persist *p)
 {
-    if (p->fd < 0)
+    int rc;
+    if (p->log.fd < 0)
         return -EBADF;
-    if (ftruncate(p->fd, 0) < 0) {
+    if ((rc = reclog_truncate(&p->log, 0)) < 0) {
         p->stale = true;
-        p->last_err = errno;
-        return -errno;
+        p->last_err = -rc;
+        return rc;
     }
-    p->size = 0;
     p->stale = false;
     return 0;
 }
@@ -300,29 +280,20 @@ static int log_catch_up(struct mqtt_persist *p)
  * the log is marked stale: rewritten from memory later. */
 static int log_append(struct mqtt_persist *p, const char *key, const char *data, uint32_t dlen)
 {
-    if (p->fd < 0)
+    if (p->log.fd < 0)
         return -p->last_err;
     if (p->stale)
         return log_catch_up(p) == 0 ? 0 : -p->last_err;
-    size_t len = (size_t)record_bytes(strlen(key), dlen == MQTT_PERSIST_TOMBSTONE ? 0 : dlen);
-    unsigned char stackbuf[1024];
-    unsigned char *buf = len <= sizeof(stackbuf) ? stackbuf : malloc(len);
-    if (!buf)
-        return -ENOMEM;
-    encode_record(buf, key, data, dlen);
-    int rc = write_all(p, p->fd, buf, len);
-    if (buf != stackbuf)
-        free(buf);
+    p->log.fail_err = p->fail_err;
+    int rc = append_record(&p->log, key, data, dlen);
     if (rc < 0) {
-        if (ftruncate(p->fd, p->size) < 0)
-            log_warn("mqtt: cannot cut a partial record off %s: %s", p->path, strerror(errno));
         p->stale = true;
         p->last_err = -rc;
         p->retry_at = clock_mono_ms() + REWRITE_RETRY_MS;
         return rc;
     }
-    p->size += (long long)len;
-    if (p->size > p->live_bytes + (long long)MQTT_PERSIST_COMPACT_BYTES && log_rewrite(p) < 0)
+    if ((long long)p->log.size > p->live_bytes + (long long)MQTT_PERSIST_COMPACT_BYTES &&
+        log_rewrite(p) < 0)
         log_warn("mqtt: cannot compact %s; it keeps growing", p->path);
     return 0;
 }
@@ -339,7 +310,7 @@ static int read_file(int fd, unsigned char **out, size_t *len)
     if (!buf)
         return -ENOMEM;
     while (got < size) {
-        ssize_t r = read(fd, buf + got, size - got);
+        ssize_t r = pread(fd, buf + got, size - got, (off_t)got);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -351,45 +322,83 @@ static int read_file(int fd, unsigned char **out, size_t *len)
     return 0;
 }
 
+/* The log as an earlier version wrote it: records of u32 magic "HGMP", u32
+ * key length, u32 data length, u32 CRC-32 of the two lengths, key and data,
+ * then the key and the data. Read into memory up to the first torn or
+ * corrupt one; the caller rewrites the log. Returns 0 or -ENOMEM. */
+static int replay_legacy(struct mqtt_persist *p, const unsigned char *buf, size_t len)
+{
+    size_t off = 0;
+    while (len - off >= LEGACY_HEADER_BYTES && get_le32(buf + off) == LEGACY_MAGIC) {
+        const unsigned char *r = buf + off;
+        uint32_t klen = get_le32(r + 4), dlen = get_le32(r + 8);
+        size_t body = dlen == MQTT_PERSIST_TOMBSTONE ? 0 : dlen;
+        char key[MQTT_PERSIST_KEY_MAX + 1];
+        if (klen == 0 || klen > MQTT_PERSIST_KEY_MAX || body > MQTT_PERSIST_DATA_MAX ||
+            len - off - LEGACY_HEADER_BYTES < klen + body ||
+            memchr(r + LEGACY_HEADER_BYTES, '\0', klen))
+            break;
+        uint32_t crc = reclog_crc32(0, r + 4, 8);
+        crc = reclog_crc32(crc, r + LEGACY_HEADER_BYTES, klen + body);
+        if (crc != get_le32(r + 12))
+            break;
+        memcpy(key, r + LEGACY_HEADER_BYTES, klen);
+        key[klen] = '\0';
+        if (apply(p, key, r + LEGACY_HEADER_BYTES + klen, dlen) < 0)
+            return -ENOMEM;
+        off += LEGACY_HEADER_BYTES + klen + body;
+    }
+    if (off < len) {
+        count_error(p);
+        log_warn("mqtt: %s: a torn or corrupt record at byte %zu; %zu bytes left out", p->path, off,
+                 len - off);
+    }
+    log_notice("mqtt: %s read in its earlier format (%zu in-flight messages)", p->path, p->n);
+    return 0;
+}
+
 /* Replays the log into memory; cuts a torn tail. */
 static int log_replay(struct mqtt_persist *p)
 {
-    unsigned char *buf;
-    size_t len, off = 0;
-    int rc = read_file(p->fd, &buf, &len);
-    if (rc < 0)
+    uint64_t off = 0, end = p->log.size;
+    unsigned char head[4];
+
+    if (end >= sizeof(head) && pread(p->log.fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
+        get_le32(head) == LEGACY_MAGIC) {
+        unsigned char *buf;
+        size_t len;
+        int rc = read_file(p->log.fd, &buf, &len);
+        if (rc == 0)
+            rc = replay_legacy(p, buf, len);
+        free(buf);
+        if (rc == 0)
+            rc = log_rewrite(p);
         return rc;
-    while (off < len) {
-        uint32_t klen, dlen;
-        size_t n = decode_record(buf + off, len - off, &klen, &dlen);
-        if (n == 0)
-            break;
-        char key[MQTT_PERSIST_KEY_MAX + 1];
-        memcpy(key, buf + off + HEADER_BYTES, klen);
-        key[klen] = '\0';
-        if (dlen == MQTT_PERSIST_TOMBSTONE) {
-            struct entry **slot = map_slot(p, key);
-            if (*slot)
-                map_unlink(p, slot);
-        } else {
-            char *data = malloc(dlen ? dlen : 1);
-            if (data)
-                memcpy(data, buf + off + HEADER_BYTES + klen, dlen);
-            if (!data || map_set(p, key, data, dlen) < 0) {
-                free(buf);
-                return -ENOMEM;
-            }
-        }
-        off += n;
     }
-    free(buf);
-    p->size = (long long)off;
-    if (off < len) {
+    while (off < end) {
+        void *data;
+        uint32_t len, dlen;
+        uint64_t next;
+        size_t data_off;
+        char key[MQTT_PERSIST_KEY_MAX + 1];
+        int rc = reclog_read(&p->log, off, end, &data, &len, &next);
+        if (rc < 0)
+            return rc;
+        if (rc == 0 || !decode_payload(data, len, key, &data_off, &dlen)) {
+            free(data);
+            break;
+        }
+        rc = apply(p, key, (const unsigned char *)data + data_off, dlen);
+        free(data);
+        if (rc < 0)
+            return rc;
+        off = next;
+    }
+    if (off < end) {
         count_error(p);
-        log_warn("mqtt: %s: a torn or corrupt record at byte %zu; %zu bytes cut off", p->path, off,
-                 len - off);
-        if (ftruncate(p->fd, (off_t)off) < 0)
-            return -errno;
+        log_warn("mqtt: %s: a torn or corrupt record at byte %llu; %llu bytes cut off", p->path,
+                 (unsigned long long)off, (unsigned long long)(end - off));
+        return reclog_truncate(&p->log, off);
     }
     return 0;
 }
@@ -476,11 +485,11 @@ static void log_open(struct mqtt_persist *p, const char *dir)
     int rc = 0;
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)
         rc = -errno;
-    else if ((p->fd = open(p->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
-        rc = -errno;
+    else if ((rc = reclog_open(&p->log, AT_FDCWD, p->path, O_RDWR | O_CREAT, 0600, RECORD_MAGIC)) <
+             0)
+        p->log.fd = -1;
     else if ((rc = log_replay(p)) < 0) {
-        close(p->fd);
-        p->fd = -1;
+        reclog_close(&p->log);
         map_clear(p);
     }
     if (rc < 0) {
@@ -498,7 +507,7 @@ int mqtt_persist_open(const char *dir, const char *name, void (*on_error)(void *
     struct mqtt_persist *p = calloc(1, sizeof(*p));
     if (!p)
         return -ENOMEM;
-    p->fd = -1;
+    p->log.fd = -1;
     p->on_error = on_error;
     p->error_ctx = ctx;
     p->n_buckets = 64;
@@ -512,11 +521,12 @@ int mqtt_persist_open(const char *dir, const char *name, void (*on_error)(void *
         return -ENOMEM;
     }
     log_open(p, dir);
-    if (p->fd >= 0) {
+    if (p->log.fd >= 0) {
         import_old(p, dir, name);
         /* Start from the live records alone: empty, or rewritten. */
-        int rc = p->n == 0 ? (p->size ? log_truncate(p) : 0)
-                           : (p->size != p->live_bytes ? log_rewrite(p) : 0);
+        long long size = (long long)p->log.size;
+        int rc =
+            p->n == 0 ? (size ? log_truncate(p) : 0) : (size != p->live_bytes ? log_rewrite(p) : 0);
         if (rc < 0)
             log_warn("mqtt: cannot compact %s: %s", p->path, strerror(-rc));
         if (p->n)
@@ -532,8 +542,7 @@ void mqtt_persist_close(struct mqtt_persist *p)
         return;
     if (p->buckets)
         map_clear(p);
-    if (p->fd >= 0)
-        close(p->fd);
+    reclog_close(&p->log);
     pthread_mutex_destroy(&p->mu);
     free(p->buckets);
     free(p->path);
@@ -609,7 +618,7 @@ int mqtt_persist_remove(struct mqtt_persist *p, const char *key)
         /* Memory only (fd < 0): its puts were counted already. When the
          * last key goes (the usual end: everything acknowledged), the log is
          * emptied instead of appended to. */
-        if (p->fd >= 0)
+        if (p->log.fd >= 0)
             rc = p->n == 0 ? log_truncate(p) : log_append(p, key, NULL, MQTT_PERSIST_TOMBSTONE);
         if (rc < 0)
             count_failure(p, "write", -rc);
@@ -674,7 +683,7 @@ int mqtt_persist_clear(struct mqtt_persist *p)
 {
     pthread_mutex_lock(&p->mu);
     map_clear(p);
-    int rc = p->fd >= 0 ? log_truncate(p) : 0;
+    int rc = p->log.fd >= 0 ? log_truncate(p) : 0;
     if (rc < 0)
         count_failure(p, "truncate", -rc);
     pthread_mutex_unlock(&p->mu);
@@ -684,7 +693,7 @@ int mqtt_persist_clear(struct mqtt_persist *p)
 long long mqtt_persist_log_bytes(struct mqtt_persist *p)
 {
     pthread_mutex_lock(&p->mu);
-    long long n = p->size;
+    long long n = (long long)p->log.size;
     pthread_mutex_unlock(&p->mu);
     return n;
 }

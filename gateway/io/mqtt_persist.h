@@ -2,12 +2,13 @@
  * restart (QoS 1 messages it has acknowledged but not yet handed over,
  * publishes not yet acknowledged), as one append-only log per client.
  *
- * Layout: <dir>/<name>.log, a sequence of records, little-endian:
- *   u32 magic "HGMP" (0x504d4748)
+ * Layout: <dir>/<name>.log, a record log (lib/reclog.h, magic "HGMQ") whose
+ * records' payloads are, little-endian:
  *   u32 key length (1..MQTT_PERSIST_KEY_MAX)
  *   u32 data length, or MQTT_PERSIST_TOMBSTONE for a remove
- *   u32 CRC-32 (zlib) of the two lengths (8 bytes as written), key, data
  *   key bytes, data bytes
+ * A log of the format earlier versions wrote (records of their own, magic
+ * "HGMP") is read at open and rewritten in this one.
  * A put or a remove is one write(); when the last key is removed the file is
  * truncated to 0 bytes (the usual state: everything acknowledged), and when
  * it grows past its live records by MQTT_PERSIST_COMPACT_BYTES it is
@@ -22,8 +23,8 @@
  * write that fails (full disk, I/O error) leaves the record in memory, so
  * the running client loses nothing; only a restart before the disk recovers
  * would. Each failure is reported to on_error (the gateway counts
- * mqtt_persist_errors) and logged (rate limited); the log is rewritten from memory once writing
- * works again. Memory is bounded by what the client has in flight.
+ * mqtt_persist_errors) and logged (rate limited); the log is rewritten from
+ * memory once writing works again. Memory is bounded by what the client has in flight.
  *
  * All functions are thread-safe. */
 #ifndef HALLGW_MQTT_PERSIST_H

@@ -1,18 +1,12 @@
 /* The on-disk spool.
  *
  * On disk, in DIR:
- *   NNNNNNNNNNNNNNNN.spool  segments, 16 decimal digits, ids increasing. Each
- *                           is a sequence of records:
- *                             u32 magic "HGSR" (0x52534748)
- *                             u32 payload length
- *                             u32 CRC-32 (zlib) of the payload
- *                             u32 reserved, 0
- *                             payload
- *                           all little-endian.
- *   cursor                  24 bytes: u32 magic "HGSC" (0x43534748), u32 CRC-32
- *                           of the next 16 bytes, u64 segment id, u64 offset
- *                           of the oldest record not yet consumed. Replaced
- *                           atomically (cursor.tmp, fsync, rename, fsync DIR).
+ *   NNNNNNNNNNNNNNNN.spool  segments, 16 decimal digits, ids increasing; each
+ *                           a record log (lib/reclog.h) of batches, magic
+ *                           "HGSR".
+ *   cursor                  one record (magic "HGSC") of 16 bytes: u64
+ *                           segment id, u64 offset of the oldest record not
+ *                           yet consumed, little-endian; replaced atomically.
  *
  * Segments older than the cursor's are fully consumed and deleted; a cursor
  * naming a segment that does not exist means the start of the first segment
@@ -42,18 +36,15 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+
+#include "reclog.h"
 
 #define SPOOL_RECORD_MAGIC UINT32_C(0x52534748) /* "HGSR" */
 #define SPOOL_CURSOR_MAGIC UINT32_C(0x43534748) /* "HGSC" */
-#define SPOOL_HEADER_BYTES 16
-#define SPOOL_CURSOR_BYTES 24
 #define SPOOL_ID_DIGITS 16
 #define SPOOL_SUFFIX ".spool"
 #define SPOOL_NAME_MAX 32 /* 20 digits of a uint64, the suffix and the NUL */
 #define SPOOL_CURSOR_NAME "cursor"
-#define SPOOL_CURSOR_TMP "cursor.tmp"
-#define SPOOL_CHUNK 16384
 
 struct segment {
     uint64_t id;
@@ -78,9 +69,9 @@ struct spool {
     size_t cap_segs;
     uint64_t next_id;
 
-    int append_fd;    /* on the last segment, or -1 */
-    int read_fd;      /* on segs[0] when it is not the last, or -1 */
-    uint64_t read_id; /* the segment read_fd is open on */
+    struct reclog app; /* the last segment, or closed */
+    struct reclog rd;  /* segs[0] when it is not the last, or closed */
+    uint64_t read_id;  /* the segment rd is open on */
 
     uint64_t cur_off;      /* reader position in segs[0] */
     uint64_t cur_consumed; /* records of segs[0] before cur_off */
@@ -89,96 +80,6 @@ struct spool {
 
     struct spool_stats st;
 };
-
-/* ---- Little-endian and I/O helpers --------------------------------------- */
-
-static void put_le32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put_le64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const unsigned char *p)
-{
-    uint32_t v = 0;
-
-    for (int i = 3; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static uint64_t get_le64(const unsigned char *p)
-{
-    uint64_t v = 0;
-
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static uint32_t crc_update(uint32_t crc, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-
-    /* zlib's crc32() takes a uInt length. */
-    while (len > 0) {
-        uInt n = len > UINT32_MAX ? UINT32_MAX : (uInt)len;
-
-        crc = (uint32_t)crc32(crc, p, n);
-        p += n;
-        len -= n;
-    }
-    return crc;
-}
-
-/* Reads up to n bytes at off; returns how many (fewer only at end of file)
- * or a negative errno. */
-static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off)
-{
-    size_t done = 0;
-
-    while (done < n) {
-        ssize_t r = pread(fd, (char *)buf + done, n - done, (off_t)(off + done));
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -errno;
-        if (r == 0)
-            break;
-        done += (size_t)r;
-    }
-    return (ssize_t)done;
-}
-
-static int pwrite_full(int fd, const void *buf, size_t n, uint64_t off)
-{
-    size_t done = 0;
-
-    while (done < n) {
-        ssize_t w = pwrite(fd, (const char *)buf + done, n - done, (off_t)(off + done));
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        done += (size_t)w;
-    }
-    return 0;
-}
-
-static void close_fd(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
-}
 
 static void segment_name(uint64_t id, char name[SPOOL_NAME_MAX])
 {
@@ -200,156 +101,47 @@ static bool parse_segment_name(const char *name, uint64_t *id)
     return true;
 }
 
-/* ---- Records -------------------------------------------------------------- */
-
-struct record_header {
-    uint32_t len;
-    uint32_t crc;
-};
-
-/* Reads the header at off. Returns 1 when it is well formed and its payload
- * lies within size, 0 when not, or a negative errno. */
-static int read_header(int fd, uint64_t off, uint64_t size, struct record_header *h)
-{
-    unsigned char raw[SPOOL_HEADER_BYTES];
-    ssize_t n;
-
-    if (off > size || size - off < SPOOL_HEADER_BYTES)
-        return 0;
-    n = pread_full(fd, raw, sizeof(raw), off);
-    if (n < 0)
-        return (int)n;
-    if ((size_t)n < sizeof(raw))
-        return 0;
-    if (get_le32(raw) != SPOOL_RECORD_MAGIC || get_le32(raw + 12) != 0)
-        return 0;
-    h->len = get_le32(raw + 4);
-    h->crc = get_le32(raw + 8);
-    if (h->len == 0 || h->len > size - off - SPOOL_HEADER_BYTES)
-        return 0;
-    return 1;
-}
-
-/* Returns 1 when the payload of len bytes at off matches crc, 0 when not, or a
- * negative errno. */
-static int payload_matches(int fd, uint64_t off, uint32_t len, uint32_t crc)
-{
-    unsigned char chunk[SPOOL_CHUNK];
-    uint32_t c = (uint32_t)crc32(0L, Z_NULL, 0);
-    uint64_t done = 0;
-
-    while (done < len) {
-        size_t want = len - done > sizeof(chunk) ? sizeof(chunk) : (size_t)(len - done);
-        ssize_t n = pread_full(fd, chunk, want, off + done);
-
-        if (n < 0)
-            return (int)n;
-        if ((size_t)n < want)
-            return 0;
-        c = crc_update(c, chunk, want);
-        done += want;
-    }
-    return c == crc;
-}
-
-/* What a walk over a segment found. */
-struct walk {
-    uint64_t valid_end;    /* end of the well-formed records */
-    uint64_t records;      /* well-formed records */
-    uint64_t good_end;     /* end of the last record with a good CRC (check_crc) */
-    uint64_t good_records; /* records before good_end */
-    uint64_t bad_after;    /* bad-CRC records after good_end */
-};
-
-static int walk_segment(int fd, uint64_t size, bool check_crc, struct walk *w)
-{
-    uint64_t off = 0;
-
-    memset(w, 0, sizeof(*w));
-    for (;;) {
-        struct record_header h;
-        int rc = read_header(fd, off, size, &h);
-
-        if (rc < 0)
-            return rc;
-        if (rc == 0)
-            break;
-        if (check_crc) {
-            rc = payload_matches(fd, off + SPOOL_HEADER_BYTES, h.len, h.crc);
-            if (rc < 0)
-                return rc;
-        }
-        off += SPOOL_HEADER_BYTES + (uint64_t)h.len;
-        w->records++;
-        if (!check_crc || rc == 1) {
-            w->good_end = off;
-            w->good_records = w->records;
-            w->bad_after = 0;
-        } else {
-            w->bad_after++;
-        }
-    }
-    w->valid_end = off;
-    return 0;
-}
-
 /* ---- Cursor --------------------------------------------------------------- */
+
+static void put_le64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
 
 static void read_cursor(int dir_fd, uint64_t *seg_id, uint64_t *off)
 {
-    unsigned char raw[SPOOL_CURSOR_BYTES];
-    int fd = openat(dir_fd, SPOOL_CURSOR_NAME, O_RDONLY | O_CLOEXEC);
-    ssize_t n;
+    unsigned char raw[16];
 
     *seg_id = 0;
     *off = 0;
-    if (fd < 0)
-        return;
-    n = pread_full(fd, raw, sizeof(raw), 0);
-    close(fd);
-    if (n != (ssize_t)sizeof(raw) || get_le32(raw) != SPOOL_CURSOR_MAGIC ||
-        get_le32(raw + 4) != crc_update((uint32_t)crc32(0L, Z_NULL, 0), raw + 8, 16))
+    if (reclog_load(dir_fd, SPOOL_CURSOR_NAME, SPOOL_CURSOR_MAGIC, raw, sizeof(raw)) < 0)
         return; /* start over from the oldest segment: replay, never lose */
-    *seg_id = get_le64(raw + 8);
-    *off = get_le64(raw + 16);
+    *seg_id = get_le64(raw);
+    *off = get_le64(raw + 8);
 }
 
 static int write_cursor(struct spool *s, uint64_t seg_id, uint64_t off)
 {
-    unsigned char raw[SPOOL_CURSOR_BYTES];
-    int fd, rc;
+    unsigned char raw[16];
 
-    put_le32(raw, SPOOL_CURSOR_MAGIC);
-    put_le64(raw + 8, seg_id);
-    put_le64(raw + 16, off);
-    put_le32(raw + 4, crc_update((uint32_t)crc32(0L, Z_NULL, 0), raw + 8, 16));
-
-    fd = openat(s->dir_fd, SPOOL_CURSOR_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
-    rc = pwrite_full(fd, raw, sizeof(raw), 0);
-    if (rc == 0 && fsync(fd) < 0)
-        rc = -errno;
-    if (close(fd) < 0 && rc == 0)
-        rc = -errno;
-    if (rc < 0)
-        goto out_unlink_tmp;
-    if (renameat(s->dir_fd, SPOOL_CURSOR_TMP, s->dir_fd, SPOOL_CURSOR_NAME) < 0) {
-        rc = -errno;
-        goto out_unlink_tmp;
-    }
-    if (fsync(s->dir_fd) < 0)
-        return -errno;
-    return 0;
-
-out_unlink_tmp:
-    unlinkat(s->dir_fd, SPOOL_CURSOR_TMP, 0);
-    return rc;
+    put_le64(raw, seg_id);
+    put_le64(raw + 8, off);
+    return reclog_replace(s->dir_fd, SPOOL_CURSOR_NAME, SPOOL_CURSOR_MAGIC, raw, sizeof(raw));
 }
 
 /* ---- Segments ------------------------------------------------------------- */
 
-static int reader_fd(struct spool *s);
+static struct reclog *reader(struct spool *s);
 
 static int push_segment(struct spool *s, const struct segment *g)
 {
@@ -373,10 +165,10 @@ static void pop_first_segment(struct spool *s)
     struct segment *g = &s->segs[0];
     uint64_t unread = g->records - s->cur_consumed;
 
-    if (s->read_fd >= 0 && s->read_id == g->id)
-        close_fd(&s->read_fd);
+    if (s->rd.fd >= 0 && s->read_id == g->id)
+        reclog_close(&s->rd);
     if (s->n_segs == 1)
-        close_fd(&s->append_fd);
+        reclog_close(&s->app);
     s->st.bytes -= g->size;
     s->st.records -= unread;
     memmove(&s->segs[0], &s->segs[1], (s->n_segs - 1) * sizeof(*s->segs));
@@ -415,28 +207,21 @@ static int retire_first_segment(struct spool *s)
 static uint64_t count_lines_from(struct spool *s, uint64_t off)
 {
     const struct segment *g = &s->segs[0];
-    unsigned char chunk[SPOOL_CHUNK];
+    struct reclog *l = reader(s);
     uint64_t lines = 0;
-    int fd = reader_fd(s);
 
-    while (fd >= 0 && off < g->valid_end) {
-        struct record_header h;
-        uint64_t done = 0;
-
-        if (read_header(fd, off, g->valid_end, &h) != 1)
+    while (l && off < g->valid_end) {
+        void *data;
+        uint32_t len;
+        uint64_t next;
+        int rc = reclog_read(l, off, g->valid_end, &data, &len, &next);
+        if (rc < 0 || next == 0)
             break;
-        while (done < h.len) {
-            size_t want = h.len - done > sizeof(chunk) ? sizeof(chunk) : (size_t)(h.len - done);
-            ssize_t n = pread_full(fd, chunk, want, off + SPOOL_HEADER_BYTES + done);
-
-            if (n <= 0)
-                return lines;
-            for (const unsigned char *p = chunk, *end = chunk + n;
-                 (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
-                lines++;
-            done += (uint64_t)n;
-        }
-        off += SPOOL_HEADER_BYTES + (uint64_t)h.len;
+        for (const char *p = data, *end = p + (rc == 1 ? len : 0);
+             (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+            lines++;
+        free(data);
+        off = next;
     }
     return lines;
 }
@@ -462,12 +247,13 @@ static int start_segment(struct spool *s)
 {
     char name[SPOOL_NAME_MAX];
     struct segment g = {.id = s->next_id};
-    int fd, rc;
+    struct reclog l;
+    int rc;
 
     segment_name(g.id, name);
-    fd = openat(s->dir_fd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
+    rc = reclog_open(&l, s->dir_fd, name, O_RDWR | O_CREAT | O_EXCL, 0600, SPOOL_RECORD_MAGIC);
+    if (rc < 0)
+        return rc;
     if (fsync(s->dir_fd) < 0) {
         rc = -errno;
         goto out_remove_file;
@@ -475,33 +261,32 @@ static int start_segment(struct spool *s)
     rc = push_segment(s, &g);
     if (rc < 0)
         goto out_remove_file;
-    close_fd(&s->append_fd);
-    s->append_fd = fd;
+    reclog_close(&s->app);
+    s->app = l;
     s->next_id++;
     return 0;
 
 out_remove_file:
-    close(fd);
+    reclog_close(&l);
     unlinkat(s->dir_fd, name, 0);
     return rc;
 }
 
-/* The fd to read segs[0] through. */
-static int reader_fd(struct spool *s)
+/* The log to read segs[0] through, or NULL. */
+static struct reclog *reader(struct spool *s)
 {
     char name[SPOOL_NAME_MAX];
 
     if (s->n_segs == 1)
-        return s->append_fd;
-    if (s->read_fd >= 0 && s->read_id == s->segs[0].id)
-        return s->read_fd;
-    close_fd(&s->read_fd);
+        return s->app.fd >= 0 ? &s->app : NULL;
+    if (s->rd.fd >= 0 && s->read_id == s->segs[0].id)
+        return &s->rd;
+    reclog_close(&s->rd);
     segment_name(s->segs[0].id, name);
-    s->read_fd = openat(s->dir_fd, name, O_RDONLY | O_CLOEXEC);
-    if (s->read_fd < 0)
-        return -errno;
+    if (reclog_open(&s->rd, s->dir_fd, name, O_RDONLY, 0, SPOOL_RECORD_MAGIC) < 0)
+        return NULL;
     s->read_id = s->segs[0].id;
-    return s->read_fd;
+    return &s->rd;
 }
 
 /* ---- Open ----------------------------------------------------------------- */
@@ -568,29 +353,23 @@ static int load_segment(struct spool *s, uint64_t id, bool newest)
 {
     char name[SPOOL_NAME_MAX];
     struct segment g = {.id = id};
-    struct walk w;
-    struct stat sb;
-    int fd, rc;
+    struct reclog_walk w;
+    struct reclog l;
+    int rc;
 
     segment_name(id, name);
-    fd = openat(s->dir_fd, name, (newest ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    if (fstat(fd, &sb) < 0) {
-        rc = -errno;
-        goto out_close;
-    }
-    g.size = (uint64_t)sb.st_size;
-    rc = walk_segment(fd, g.size, newest, &w);
+    rc = reclog_open(&l, s->dir_fd, name, newest ? O_RDWR : O_RDONLY, 0, SPOOL_RECORD_MAGIC);
+    if (rc < 0)
+        return rc;
+    g.size = l.size;
+    rc = reclog_walk(&l, g.size, newest, &w);
     if (rc < 0)
         goto out_close;
     g.valid_end = w.valid_end;
     g.records = w.records;
     if (newest && w.good_end < g.size) {
-        if (ftruncate(fd, (off_t)w.good_end) < 0 || fsync(fd) < 0) {
-            rc = -errno;
+        if ((rc = reclog_truncate(&l, w.good_end)) < 0 || (rc = reclog_sync(&l)) < 0)
             goto out_close;
-        }
         s->st.torn += w.bad_after + (w.valid_end < g.size ? 1 : 0);
         g.size = g.valid_end = w.good_end;
         g.records = w.good_records;
@@ -601,12 +380,12 @@ static int load_segment(struct spool *s, uint64_t id, bool newest)
     s->st.bytes += g.size;
     s->st.records += g.records;
     if (newest) {
-        s->append_fd = fd;
+        s->app = l;
         return 0;
     }
 
 out_close:
-    close(fd);
+    reclog_close(&l);
     return rc;
 }
 
@@ -616,20 +395,19 @@ static int place_reader(struct spool *s, uint64_t cursor_id, uint64_t cursor_off
 {
     struct segment *g = &s->segs[0];
     uint64_t off = 0;
-    int fd;
+    struct reclog *l;
 
     if (g->id != cursor_id)
         return 0;
-    fd = reader_fd(s);
-    if (fd < 0)
-        return fd;
+    if (!(l = reader(s)))
+        return -EIO;
     while (off < cursor_off && off < g->valid_end) {
-        struct record_header h;
-        int rc = read_header(fd, off, g->valid_end, &h);
+        uint32_t len;
+        int rc = reclog_header(l, off, g->valid_end, &len);
 
         if (rc <= 0)
             return rc < 0 ? rc : -EIO;
-        off += SPOOL_HEADER_BYTES + (uint64_t)h.len;
+        off += RECLOG_HEADER_BYTES + (uint64_t)len;
         s->cur_consumed++;
     }
     s->cur_off = off;
@@ -644,7 +422,7 @@ int spool_open(const char *dir, uint64_t max_bytes, uint64_t segment_bytes, stru
     struct spool *s;
     int rc;
 
-    if (!dir || !out || max_bytes <= SPOOL_HEADER_BYTES || segment_bytes == 0)
+    if (!dir || !out || max_bytes <= RECLOG_HEADER_BYTES || segment_bytes == 0)
         return -EINVAL;
     *out = NULL;
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)
@@ -654,8 +432,8 @@ int spool_open(const char *dir, uint64_t max_bytes, uint64_t segment_bytes, stru
         return -ENOMEM;
     s->max_bytes = max_bytes;
     s->segment_bytes = segment_bytes;
-    s->append_fd = -1;
-    s->read_fd = -1;
+    s->app.fd = -1;
+    s->rd.fd = -1;
     s->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->dir_fd < 0) {
         rc = -errno;
@@ -667,7 +445,7 @@ int spool_open(const char *dir, uint64_t max_bytes, uint64_t segment_bytes, stru
     }
 
     read_cursor(s->dir_fd, &cursor_id, &cursor_off);
-    unlinkat(s->dir_fd, SPOOL_CURSOR_TMP, 0);
+    unlinkat(s->dir_fd, SPOOL_CURSOR_NAME ".tmp", 0);
     rc = list_segments(s->dir_fd, &ids, &n_ids);
     if (rc < 0)
         goto out_close_spool;
@@ -709,9 +487,10 @@ void spool_close(struct spool *s)
 {
     if (!s)
         return;
-    close_fd(&s->append_fd);
-    close_fd(&s->read_fd);
-    close_fd(&s->dir_fd); /* releases the flock */
+    reclog_close(&s->app);
+    reclog_close(&s->rd);
+    if (s->dir_fd >= 0)
+        close(s->dir_fd); /* releases the flock */
     free(s->segs);
     free(s);
 }
@@ -720,9 +499,8 @@ void spool_close(struct spool *s)
 
 static int append_record(struct spool *s, const void *data, size_t len)
 {
-    unsigned char header[SPOOL_HEADER_BYTES];
     struct segment *g;
-    uint64_t total = SPOOL_HEADER_BYTES + (uint64_t)len;
+    uint64_t total = RECLOG_HEADER_BYTES + (uint64_t)len;
     bool need_new;
     int rc;
 
@@ -745,21 +523,14 @@ static int append_record(struct spool *s, const void *data, size_t len)
     }
     g = &s->segs[s->n_segs - 1];
 
-    put_le32(header, SPOOL_RECORD_MAGIC);
-    put_le32(header + 4, (uint32_t)len);
-    put_le32(header + 8, crc_update((uint32_t)crc32(0L, Z_NULL, 0), data, len));
-    put_le32(header + 12, 0);
-    rc = pwrite_full(s->append_fd, header, sizeof(header), g->size);
+    struct iovec part = {(void *)data, len};
+    rc = reclog_append(&s->app, &part, 1);
     if (rc == 0)
-        rc = pwrite_full(s->append_fd, data, len, g->size + SPOOL_HEADER_BYTES);
-    if (rc == 0 && fdatasync(s->append_fd) < 0)
-        rc = -errno;
+        rc = reclog_sync(&s->app);
     if (rc < 0) {
-        /* Best effort; the next append overwrites from g->size anyway and
-         * the next open cuts whatever is left. */
-        if (ftruncate(s->append_fd, (off_t)g->size) < 0) {
-            /* nothing more to do */
-        }
+        /* The next append overwrites from g->size anyway and the next open
+         * cuts whatever is left. */
+        s->app.size = g->size;
         return rc;
     }
     g->size += total;
@@ -784,7 +555,7 @@ int spool_append(struct spool *s, const void *data, size_t len)
 
     if (!s || !data || len == 0)
         return -EINVAL;
-    if (len > UINT32_MAX || len > s->max_bytes - SPOOL_HEADER_BYTES)
+    if (len > RECLOG_RECORD_MAX || len > s->max_bytes - RECLOG_HEADER_BYTES)
         return -EFBIG;
     /* A full disk: the oldest batches give way to the newest, as at max_bytes. */
     while ((rc = append_record(s, data, len)) == -ENOSPC || rc == -EDQUOT) {
@@ -819,11 +590,11 @@ int spool_peek(struct spool *s, void **data, size_t *len)
     s->peek = PEEK_NONE;
     for (;;) {
         struct segment *g;
-        struct record_header h;
-        unsigned char *buf;
+        struct reclog *l;
+        void *buf;
+        uint32_t n;
         uint64_t next;
-        ssize_t n;
-        int fd, rc;
+        int rc;
 
         if (s->n_segs == 0)
             return -ENOENT;
@@ -834,13 +605,19 @@ int spool_peek(struct spool *s, void **data, size_t *len)
                 return rc;
             continue;
         }
-        fd = reader_fd(s);
-        if (fd < 0)
-            return fd;
-        rc = read_header(fd, s->cur_off, g->valid_end, &h);
+        if (!(l = reader(s)))
+            return -EIO;
+        rc = reclog_read(l, s->cur_off, g->valid_end, &buf, &n, &next);
         if (rc < 0)
             return rc;
-        if (rc == 0) {
+        if (rc == 1) {
+            *data = buf;
+            *len = n;
+            s->peek = PEEK_VALID;
+            s->peek_next_off = next;
+            return 0;
+        }
+        if (next == 0) {
             /* Changed under us since it was walked: the rest is garbage,
              * counted as torn when the segment is retired. */
             s->st.records -= g->records - s->cur_consumed;
@@ -848,23 +625,6 @@ int spool_peek(struct spool *s, void **data, size_t *len)
             g->records = s->cur_consumed;
             continue;
         }
-        next = s->cur_off + SPOOL_HEADER_BYTES + (uint64_t)h.len;
-        buf = malloc(h.len);
-        if (!buf)
-            return -ENOMEM;
-        n = pread_full(fd, buf, h.len, s->cur_off + SPOOL_HEADER_BYTES);
-        if (n < 0) {
-            free(buf);
-            return (int)n;
-        }
-        if ((size_t)n == h.len && crc_update((uint32_t)crc32(0L, Z_NULL, 0), buf, h.len) == h.crc) {
-            *data = buf;
-            *len = h.len;
-            s->peek = PEEK_VALID;
-            s->peek_next_off = next;
-            return 0;
-        }
-        free(buf);
         s->st.torn++;
         rc = advance_reader(s, next, 1);
         if (rc < 0)

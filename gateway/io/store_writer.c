@@ -1,5 +1,7 @@
 /* The state store: the transition writer (store.h), a thread that commits
- * queued alert transitions in groups on its own connection. */
+ * queued alert transitions in groups on its own connection. The transitions
+ * reach it through a worker queue (lib/queue.h); each group is whatever the
+ * queue holds when the thread gets to it, written in one transaction. */
 #include "store.h"
 
 #include <errno.h>
@@ -10,30 +12,26 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "queue.h"
 #include "threads.h"
 
 struct store_writer {
     struct store *st; /* the thread's own connection */
     pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t more;      /* the queue got a transition, or stop */
-    pthread_cond_t room;      /* the thread took the queue */
-    pthread_cond_t committed; /* done moved */
-    struct store_transition *queue, *batch;
-    size_t n, cap, batch_cap;
-    uint64_t queued, done; /* transitions queued and finished since the start */
-    bool stop;
+    struct queue *q;                /* of malloc'd struct store_transition */
+    struct store_transition *group; /* the group being written, contiguous */
+    size_t group_cap;
     struct log_ratelimit rl;
 };
 
-/* Writes a batch; on failure, one transition at a time, so that one bad
+/* Writes a group; on failure, one transition at a time, so that one bad
  * transition does not cost the others. */
-static void write_batch(struct store_writer *w, const struct store_transition *v, size_t n)
+static void write_group(struct store_writer *w, const struct store_transition *v, size_t n)
 {
     if (store_record_batch(w->st, v, n) == 0)
         return;
     for (size_t i = 0; i < n; i++) {
-        /* A batch of one has been tried already. */
+        /* A group of one has been tried already. */
         if (n == 1 || store_record(w->st, &v[i].alert, v[i].t) < 0) {
             metrics_inc(MET_STORE_ERRORS);
             if (log_ratelimit_ok(&w->rl, "store: transitions not written"))
@@ -46,33 +44,35 @@ static void write_batch(struct store_writer *w, const struct store_transition *v
 static void *writer_main(void *arg)
 {
     struct store_writer *w = arg;
+    void *items[STORE_WRITER_QUEUE_MAX];
     threads_name_self("hallgw-store");
 
-    pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (w->n == 0 && !w->stop)
-            pthread_cond_wait(&w->more, &w->mu);
-        if (w->n == 0)
-            break; /* stopping, and everything is written */
-        /* Take the whole queue: the next transitions go to the other array. */
-        struct store_transition *v = w->queue;
-        size_t n = w->n, cap = w->cap;
-        uint64_t upto = w->queued;
-        w->queue = w->batch;
-        w->cap = w->batch_cap;
-        w->n = 0;
-        pthread_cond_broadcast(&w->room);
-        pthread_mutex_unlock(&w->mu);
-
-        write_batch(w, v, n);
-
-        pthread_mutex_lock(&w->mu);
-        w->batch = v;
-        w->batch_cap = cap;
-        w->done = upto;
-        pthread_cond_broadcast(&w->committed);
+        size_t n = queue_pop_batch(w->q, items, STORE_WRITER_QUEUE_MAX, -1);
+        if (n == 0) {
+            if (queue_drained(w->q))
+                break;
+            continue;
+        }
+        if (n > w->group_cap) {
+            size_t cap = w->group_cap * 2 > n ? w->group_cap * 2 : n;
+            struct store_transition *g = realloc(w->group, cap * sizeof(*g));
+            if (g) {
+                w->group = g;
+                w->group_cap = cap;
+            }
+        }
+        /* Out of memory for a larger group: one transition at a time. */
+        size_t step = n <= w->group_cap ? n : 1;
+        for (size_t i = 0; i < n; i += step) {
+            for (size_t k = 0; k < step; k++)
+                w->group[k] = *(struct store_transition *)items[i + k];
+            write_group(w, w->group, step);
+        }
+        for (size_t i = 0; i < n; i++)
+            free(items[i]);
+        queue_done(w->q, n);
     }
-    pthread_mutex_unlock(&w->mu);
     return NULL;
 }
 
@@ -86,99 +86,70 @@ int store_writer_start(const char *path, struct store_writer **out, const char *
         *why = "out of memory";
     if (!w)
         return -ENOMEM;
-    if ((err = store_open(path, false, &w->st, why)) < 0) {
-        free(w);
-        return err;
+    w->q = queue_new(STORE_WRITER_QUEUE_MAX);
+    w->group_cap = 16;
+    w->group = calloc(w->group_cap, sizeof(*w->group));
+    if (!w->q || !w->group) {
+        err = -ENOMEM;
+        goto out_free;
     }
+    if ((err = store_open(path, false, &w->st, why)) < 0)
+        goto out_free;
     w->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 3);
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->more, NULL);
-    pthread_cond_init(&w->room, NULL);
-    pthread_cond_init(&w->committed, NULL);
     if ((err = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
         if (why)
             *why = "cannot start the store writer thread";
-        pthread_mutex_destroy(&w->mu);
-        pthread_cond_destroy(&w->more);
-        pthread_cond_destroy(&w->room);
-        pthread_cond_destroy(&w->committed);
         store_close(w->st);
-        free(w);
-        return -err;
+        err = -err;
+        goto out_free;
     }
     *out = w;
     return 0;
-}
 
-/* Room for one more queued transition; called locked. */
-static int make_room(struct store_writer *w)
-{
-    while (w->n >= STORE_WRITER_QUEUE_MAX)
-        pthread_cond_wait(&w->room, &w->mu);
-    if (w->n < w->cap)
-        return 0;
-    size_t cap = w->cap ? w->cap * 2 : 16;
-    if (cap > STORE_WRITER_QUEUE_MAX)
-        cap = STORE_WRITER_QUEUE_MAX;
-    struct store_transition *nv = realloc(w->queue, cap * sizeof(*nv));
-    if (!nv)
-        return -ENOMEM;
-    w->queue = nv;
-    w->cap = cap;
-    return 0;
+out_free:
+    queue_free(w->q);
+    free(w->group);
+    free(w);
+    return err;
 }
 
 int store_writer_record(struct store_writer *w, const struct alert *a, enum alert_transition t)
 {
     bool keep = a->state == ALERT_FIRING || a->state == ALERT_ACKNOWLEDGED;
-    int err;
 
     if (t == AT_PENDING || t == AT_CANCELLED || (t == AT_NONE && !keep))
         return 0;
-    pthread_mutex_lock(&w->mu);
-    if ((err = make_room(w)) == 0) {
-        w->queue[w->n].alert = *a;
-        w->queue[w->n].t = t;
-        w->n++;
-        w->queued++;
-        pthread_cond_signal(&w->more);
+    struct store_transition *tr = malloc(sizeof(*tr));
+    if (!tr)
+        return -ENOMEM;
+    tr->alert = *a;
+    tr->t = t;
+    /* A full queue waits for the thread: transitions are never dropped. */
+    if (queue_push(w->q, tr, -1, NULL) < 0) {
+        free(tr);
+        return -ESHUTDOWN;
     }
-    pthread_mutex_unlock(&w->mu);
-    return err;
+    return 0;
 }
 
 void store_writer_flush(struct store_writer *w)
 {
-    pthread_mutex_lock(&w->mu);
-    uint64_t target = w->queued;
-    while (w->done < target)
-        pthread_cond_wait(&w->committed, &w->mu);
-    pthread_mutex_unlock(&w->mu);
+    queue_flush(w->q);
 }
 
 size_t store_writer_pending(struct store_writer *w)
 {
-    pthread_mutex_lock(&w->mu);
-    size_t n = (size_t)(w->queued - w->done);
-    pthread_mutex_unlock(&w->mu);
-    return n;
+    return queue_unfinished(w->q);
 }
 
 void store_writer_stop(struct store_writer *w)
 {
     if (!w)
         return;
-    pthread_mutex_lock(&w->mu);
-    w->stop = true;
-    pthread_cond_signal(&w->more);
-    pthread_mutex_unlock(&w->mu);
+    queue_close(w->q);
     pthread_join(w->thread, NULL);
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->more);
-    pthread_cond_destroy(&w->room);
-    pthread_cond_destroy(&w->committed);
     store_close(w->st);
-    free(w->queue);
-    free(w->batch);
+    queue_free(w->q);
+    free(w->group);
     free(w);
 }

@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "reclog.h"
+
 /* Failures the log reported (mqtt_persist_open's on_error). */
 static unsigned errors;
 
@@ -32,6 +34,9 @@ static void count_error(void *ctx)
 }
 
 #define NAME "gw-test"
+/* Bytes of a record of a key of k bytes and data of d bytes: the record
+ * log's header, the two lengths, the key, the data. */
+#define RECORD(k, d) (16 + 8 + (k) + (d))
 
 /* ---- Fixture: a fresh directory per test ---------------------------------- */
 
@@ -216,7 +221,7 @@ static void test_reopen_restores_the_live_keys_only(void **state)
     assert_holds(p, "q-3", "three");
     /* Opening keeps only the live records. */
     assert_int_equal(file_size(*state), mqtt_persist_log_bytes(p));
-    assert_int_equal(file_size(*state), 2 * 16 + 3 + 9 + 3 + 5);
+    assert_int_equal(file_size(*state), RECORD(3, 9) + RECORD(3, 5));
     mqtt_persist_close(p);
 
     p = open_store(*state);
@@ -238,7 +243,7 @@ static void test_a_torn_tail_is_cut_and_counted(void **state)
     p = open_store(*state);
     assert_keys(p, "c-1");
     assert_holds(p, "c-1", "kept");
-    assert_int_equal(file_size(*state), 16 + 3 + 4);
+    assert_int_equal(file_size(*state), RECORD(3, 4));
     assert_int_equal(errors, 1);
     /* Appends after the cut are read back. */
     assert_int_equal(put_str(p, "c-3", "after"), 0);
@@ -247,12 +252,61 @@ static void test_a_torn_tail_is_cut_and_counted(void **state)
     /* Garbage after the records: cut too. */
     int fd = open(path, O_WRONLY | O_APPEND);
     assert_true(fd >= 0);
-    assert_int_equal(write(fd, "HGMPgarbage-garbage", 19), 19);
+    assert_int_equal(write(fd, "HGMQgarbage-garbage", 19), 19);
     close(fd);
     p = open_store(*state);
     assert_keys(p, "c-1,c-3");
     assert_holds(p, "c-3", "after");
     assert_int_equal(errors, 2);
+    mqtt_persist_close(p);
+}
+
+/* A record of the log as earlier versions wrote it: "HGMP", key length,
+ * data length, CRC-32 of the lengths, key and data; then key and data. */
+static size_t legacy_record(unsigned char *out, const char *key, const char *data)
+{
+    uint32_t k = (uint32_t)strlen(key), d = data ? (uint32_t)strlen(data) : 0xffffffffu;
+    size_t body = data ? d : 0;
+    uint32_t v[3] = {0x504d4748u, k, d};
+    for (int i = 0; i < 3; i++)
+        for (int b = 0; b < 4; b++)
+            out[4 * i + b] = (unsigned char)(v[i] >> (8 * b));
+    memcpy(out + 16, key, k);
+    if (data)
+        memcpy(out + 16 + k, data, body);
+    uint32_t crc = reclog_crc32(0, out + 4, 8);
+    crc = reclog_crc32(crc, out + 16, k + body);
+    for (int b = 0; b < 4; b++)
+        out[12 + b] = (unsigned char)(crc >> (8 * b));
+    return 16 + k + body;
+}
+
+static void test_a_log_of_the_earlier_format_is_read_and_rewritten(void **state)
+{
+    unsigned char buf[512];
+    size_t n = 0;
+    n += legacy_record(buf + n, "q-1", "kept across the upgrade");
+    n += legacy_record(buf + n, "c-2", "sent");
+    n += legacy_record(buf + n, "c-2", NULL); /* removed */
+    n += legacy_record(buf + n, "q-3", "also kept");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s.log", (char *)*state, NAME);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, buf, n), (ssize_t)n);
+    close(fd);
+
+    struct mqtt_persist *p = open_store(*state);
+    assert_keys(p, "q-1,q-3");
+    assert_holds(p, "q-1", "kept across the upgrade");
+    assert_holds(p, "q-3", "also kept");
+    assert_int_equal(errors, 0);
+    /* Rewritten in the record log's format, and read back as such. */
+    assert_int_equal(file_size(*state), RECORD(3, 23) + RECORD(3, 9));
+    mqtt_persist_close(p);
+    p = open_store(*state);
+    assert_keys(p, "q-1,q-3");
+    assert_holds(p, "q-1", "kept across the upgrade");
     mqtt_persist_close(p);
 }
 
@@ -284,7 +338,7 @@ static void test_the_log_is_compacted_when_it_grows(void **state)
     for (int i = 0; i < 200; i++) { /* 12.5 MiB written in all */
         assert_int_equal(put_str(p, "c-2", data), 0);
         assert_true(file_size(*state) <= (long long)MQTT_PERSIST_COMPACT_BYTES +
-                                             2 * (16 + 3 + (long long)big) + 16 + 3 + 5);
+                                             2 * RECORD(3, (long long)big) + RECORD(3, 5));
     }
     mqtt_persist_close(p);
     p = open_store(*state);
@@ -407,6 +461,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reopen_restores_the_live_keys_only, make_dir,
                                         remove_dir),
         cmocka_unit_test_setup_teardown(test_a_torn_tail_is_cut_and_counted, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_a_log_of_the_earlier_format_is_read_and_rewritten,
+                                        make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_the_log_is_emptied_when_the_last_key_goes, make_dir,
                                         remove_dir),
         cmocka_unit_test_setup_teardown(test_the_log_is_compacted_when_it_grows, make_dir,

@@ -1,4 +1,5 @@
-/* The bounded queue between Paho's thread and the core. */
+/* The worker queue: order, backpressure, wake-ups, closing, and the done
+ * accounting that lets producers wait for their items to be finished. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -168,6 +169,68 @@ static void test_many_producers_one_consumer_lose_nothing(void **state)
     queue_free(q);
 }
 
+/* A consumer that finishes items slowly, stopping when the queue is closed
+ * and drained; counts what it finished. */
+struct worker {
+    struct queue *q;
+    int finished;
+};
+
+static void *slow_worker(void *arg)
+{
+    struct worker *w = arg;
+    void *items[4];
+    for (;;) {
+        size_t n = queue_pop_batch(w->q, items, 4, -1);
+        if (n == 0) {
+            if (queue_drained(w->q))
+                return NULL;
+            continue;
+        }
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+        w->finished += (int)n;
+        queue_done(w->q, n);
+    }
+}
+
+static void test_flush_waits_until_the_consumer_finished_everything(void **state)
+{
+    (void)state;
+    struct worker w = {.q = queue_new(4)};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, slow_worker, &w), 0);
+    /* Waiting for room as long as it takes: nothing is dropped. */
+    for (intptr_t i = 0; i < 20; i++)
+        assert_int_equal(queue_push(w.q, (void *)(i + 1), -1, NULL), 0);
+    queue_flush(w.q);
+    assert_int_equal(w.finished, 20);
+    assert_int_equal(queue_unfinished(w.q), 0);
+    assert_int_equal(queue_depth(w.q), 0);
+    /* Closing ends the consumer once the queue is empty. */
+    assert_int_equal(queue_push(w.q, (void *)1, -1, NULL), 0);
+    queue_close(w.q);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(w.finished, 21);
+    assert_true(queue_drained(w.q));
+    assert_int_equal(queue_push(w.q, (void *)1, -1, NULL), -ESHUTDOWN);
+    queue_free(w.q);
+}
+
+static void test_an_endless_wait_ends_with_the_close(void **state)
+{
+    (void)state;
+    struct worker w = {.q = queue_new(2)};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, slow_worker, &w), 0);
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL); /* the worker waits with no deadline */
+    queue_close(w.q);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(w.finished, 0);
+    queue_free(w.q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -177,6 +240,8 @@ int main(void)
         cmocka_unit_test(test_wake_rouses_a_waiting_consumer_without_an_item),
         cmocka_unit_test(test_closed_queue_refuses_pushes_but_keeps_its_items),
         cmocka_unit_test(test_many_producers_one_consumer_lose_nothing),
+        cmocka_unit_test(test_flush_waits_until_the_consumer_finished_everything),
+        cmocka_unit_test(test_an_endless_wait_ends_with_the_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
