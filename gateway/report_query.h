@@ -1,4 +1,4 @@
-/* Private to the report's data (report_data.c, report_query.c): a small
+/* Private to the report's gathering (report_gather.c, report_query.c): a small
  * InfluxQL client for the report's questions, over /query of the HTTP
  * client. Nothing else may include this header.
  *

@@ -1,15 +1,18 @@
 /* The daily inspection record (巡查记录): `hallgw report`.
  *
  * Its parts, each in its own file:
- * - report_data.c fills a struct report for one local day from the alert
- *   history (the state store, SQLite) and from InfluxDB, asked through the
- *   InfluxQL client of report_query.c (/query through the HTTP client);
+ * - report_data.c (pure) makes the record's figures from the day's data:
+ *   the periods of the schedule, the incidents and equipment alerts of the
+ *   alert history, each section's rows folded from the readings;
+ * - gateway/report_gather.c reads that data for one local day from the
+ *   alert history (the state store, SQLite) and from InfluxDB, asked
+ *   through the InfluxQL client of report_query.c;
  * - report_render.c turns a struct report into Markdown, HTML or CSV: pure
  *   functions of the struct (and of the process's time zone, for local
  *   times), so they are tested with hand-built reports; its sections are
  *   written once for the three formats with the writer of report_table.c
  *   (escaping, value formatting, headings, notes, tables);
- * - report.c is the command line.
+ * - gateway/report.c is the command line.
  *
  * Times are unix seconds (double); local times are shown in the process's
  * zone, which the command sets from gateway.timezone before anything else.
@@ -160,9 +163,13 @@ struct report {
     size_t n_events;
     struct record_alert *alerts; /* section 7: every transition of the day, oldest first */
     size_t n_alerts;
+    /* private: the arrays' room (report_data.c) */
+    struct {
+        size_t windows, incidents, env, faults, equipment_alerts, poweroffs, pcs, events;
+    } caps;
 };
 
-/* ---- data (report_data.c) ------------------------------------------------ */
+/* ---- data (report_data.c: pure; gateway/report_gather.c reads the sources) */
 
 /* Fills *out for the local day `day` (days since 1970-01-01 of a local date)
  * of the halls of cfg (only hall_id when not NULL; it must exist), reported
@@ -171,7 +178,7 @@ struct report {
  * sections' status, not returned: the report is still whole. Returns 0, or
  * -EIO when nothing at all could be read (the alert history and InfluxDB
  * both failed or are absent: *out is still filled and must be freed),
- * -ENOMEM. http_global_init() must have been called. */
+ * -ENOMEM. http_global_init() must have been called. (report_gather.c) */
 int report_gather(const struct config *cfg, const char *hall_id, int32_t day, double now,
                   struct report *out);
 void report_free(struct report *r); /* the arrays; NULL does nothing */
@@ -179,6 +186,79 @@ void report_free(struct report *r); /* the arrays; NULL does nothing */
 /* Local midnight of `day` and of the day after, as unix seconds (a DST day
  * is 23 or 25 hours long). */
 void report_day_bounds(int32_t day, double *start, double *end);
+
+/* Starts *r (which it clears) for the local day `day` up to min(end of day,
+ * now): date, bounds, opening hours, the halls (hall_id alone when not
+ * NULL) and their windows with the time each is expected staffed. Returns 0
+ * or -ENOMEM. */
+int report_begin(struct report *r, const struct config *cfg, const char *hall_id, int32_t day,
+                 double now);
+
+void report_set_status(struct report_status *st, enum report_source src, const char *why);
+
+/* True when hall is one of r's halls. */
+bool report_hall_reported(const struct report *r, const char *hall);
+
+struct report_period {
+    double from, to;
+};
+#define REPORT_PERIODS_MAX 48
+
+/* The stretches of [from, to) in which the hall is open (window false) or a
+ * window with lunch_duty is expected staffed (window true), adjacent ones
+ * merged; at most max. Returns how many. */
+size_t report_periods(const struct config_schedule *s, double from, double to, bool window,
+                      bool lunch_duty, struct report_period *out, size_t max);
+
+/* From r->alerts (the day's alert history): the unstaffed incidents, with
+ * who handled them and how, each window's count of them, and the alerts of
+ * equipment. Returns 0 or -ENOMEM. */
+int report_sort_history(struct report *r, const struct config *cfg);
+
+/* Section 3. True when a threshold rule gives d's readings a limit here. */
+bool report_env_rule_covers(const struct config_rule *rule, const struct config_device *d);
+/* Starts the row of d's metric with the tightest limits of the rules that
+ * cover it; false when none sets a limit (no row). */
+bool report_env_begin(struct report_env *e, const struct config *cfg,
+                      const struct config_device *d, const char *metric);
+/* What one opening period's readings say (the gatherer's questions). */
+struct report_env_period {
+    double from;                /* the period's start */
+    double out_s, covered_s;    /* seconds out of range, with a reading in effect */
+    bool has_hi_lo;             /* the period's highest and lowest reading */
+    double hi, lo;
+    double first_at;            /* the first reading in the period; its end when none */
+    bool has_before;            /* the reading in effect at the start */
+    double before;
+};
+void report_env_add(struct report_env *e, const struct report_env_period *p);
+/* Adds the row to r unless the device never measured the metric. */
+int report_env_push(struct report *r, const struct report_env *e);
+
+/* Section 4: an equipment's status over the day, step by step. */
+struct report_fault_scan {
+    const struct config_device *d;
+    char status[REPORT_TEXT_MAX]; /* the status in effect; "" unknown */
+    double since;
+};
+bool report_status_ok(const char *s); /* "ok" or unknown */
+void report_fault_scan_begin(struct report_fault_scan *fs, const struct config_device *d,
+                             const char *status, double since);
+/* The status became status at `at`: a period that was not ok is a fault. */
+int report_fault_step(struct report *r, struct report_fault_scan *fs, const char *status,
+                      double at);
+/* The end of the day: a status still not ok is an ongoing fault. */
+int report_fault_end(struct report *r, struct report_fault_scan *fs, double until);
+
+/* Section 5: a PC's or plug's record, and each power-off step of it (ok: 1,
+ * 0, or -1 unknown; at 0 when unknown). */
+struct report_poweroff *report_poweroff_add(struct report *r, const struct config_device *d);
+void report_poweroff_step(struct report_poweroff *p, const char *step, int ok, double at);
+
+/* Section 6: a PC's row (its limits from the max_age rules) and its events. */
+struct report_pc *report_pc_add(struct report *r, const struct config *cfg,
+                                const struct config_device *d);
+struct report_event *report_event_add(struct report *r, const struct config_device *d);
 
 /* ---- rendering (report_render.c, report_table.c) ------------------------- */
 
