@@ -50,7 +50,7 @@ static void record(struct alerting *al, const struct alert *a, enum alert_transi
     }
 }
 
-void alerting_announce(struct alerting *al, struct alert *a, enum alert_transition t, double wall)
+void alerting_announce(struct alerting *al, struct alert *a, enum alert_transition t, wall_s wall)
 {
     switch (t) {
     case AT_FIRING:
@@ -72,9 +72,15 @@ void alerting_announce(struct alerting *al, struct alert *a, enum alert_transiti
     publish_alert(al, a, t);
     log_notice("alert %s %s: %s", a->id, alert_transition_name(t), a->summary);
     record(al, a, t);
-    if (al->io.alert_point)
-        /* Sub-second: two transitions in one second must stay two points. */
-        al->io.alert_point(al->io.ctx, a, t, (double)clock_wall_ns() / 1e9);
+    if (al->io.alert_point) {
+        /* The clock at the transition, and never a timestamp twice: two
+         * transitions of one rule in a turn must stay two points. */
+        wall_s at = clock_wall();
+        if (at < al->last_alert_point + 1e-6)
+            at = al->last_alert_point + 1e-6;
+        al->last_alert_point = at;
+        al->io.alert_point(al->io.ctx, a, t, at);
+    }
     if (al->io.notifier) {
         notifier_send(al->io.notifier, a, t, al->cfg->gateway.id, NULL);
         a->last_notified = wall;
@@ -92,7 +98,7 @@ struct alert *alerting_find_alert(struct alerting *al, const char *hall, const c
 }
 
 struct alert *alerting_find_rule_alert(struct alerting *al, const char *hall, const char *rule,
-                                     const char *subject)
+                                       const char *subject)
 {
     char key[256];
     key3(key, sizeof(key), hall, rule, subject);
@@ -142,11 +148,11 @@ void alerting_drop_alert(struct alerting *al, struct alert *a)
     free(a);
 }
 
-double alerting_held_until(struct alerting *al, const char *hall, const char *id, double wall)
+wall_s alerting_held_until(struct alerting *al, const char *hall, const char *id, wall_s wall)
 {
     char key[256];
     key_of(key, sizeof(key), hall, id);
-    double *until = strmap_get(al->holds, key);
+    wall_s *until = strmap_get(al->holds, key);
     if (!until)
         return 0;
     if (wall < *until)
@@ -165,27 +171,27 @@ void alerting_free_value(const char *key, void *value, void *arg)
 /* ---- acknowledgements ------------------------------------------------------- */
 
 int alerting_ack(struct alerting *al, const char *hall, const char *alert_id, const char *by,
-                 const char *note, bool resolve, time_t wall)
+                 const char *note, bool resolve, wall_s wall)
 {
     struct alert *a = alerting_find_alert(al, hall, alert_id);
     if (!a || !alert_is_active(a) || a->state == ALERT_PENDING)
         return -ENOENT;
     if (!resolve) {
-        enum alert_transition t = alert_ack(a, by, note, (double)wall);
+        enum alert_transition t = alert_ack(a, by, note, wall);
         if (t == AT_NONE) /* a second ack updates the note */
             record(al, a, AT_ACKNOWLEDGED);
-        alerting_announce(al, a, t, (double)wall);
+        alerting_announce(al, a, t, wall);
         return 0;
     }
     if (a->type == RULE_BASELINE) {
-        int r = alerting_approve_baseline(al, a, by, (double)wall);
+        int r = alerting_approve_baseline(al, a, by, wall);
         if (r < 0)
             return r;
     } else if (!a->manual_resolve) {
         return -EINVAL; /* it resolves by itself when its condition clears */
     }
-    enum alert_transition t = alert_resolve(a, by, note, (double)wall);
-    alerting_announce(al, a, t, (double)wall);
+    enum alert_transition t = alert_resolve(a, by, note, wall);
+    alerting_announce(al, a, t, wall);
     if (a->state == ALERT_RESOLVED)
         alerting_drop_alert(al, a);
     return 0;
@@ -273,10 +279,10 @@ void alerting_foreach(struct alerting *al, void (*fn)(const struct alert *a, voi
     strmap_foreach(al->alerts, foreach_one, &c);
 }
 
-static void resolve_orphans(struct alerting *al, double wall);
+static void resolve_orphans(struct alerting *al, wall_s wall);
 
 int alerting_new(const struct config *cfg, struct hallmodel *hm, const struct alerting_io *io,
-                 mono_ms now, struct alerting **out)
+                 wall_s wall, mono_ms now, struct alerting **out)
 {
     struct alerting *al = calloc(1, sizeof(*al));
     if (!al)
@@ -316,7 +322,7 @@ int alerting_new(const struct config *cfg, struct hallmodel *hm, const struct al
                 log_notice("alerting: %zu active alerts restored", n);
         }
         free(v);
-        resolve_orphans(al, (double)clock_wall_ns() / 1e9);
+        resolve_orphans(al, wall);
     }
     metrics_set(MET_G_ALERTS_ACTIVE, alerting_active_count(al));
     *out = al;
@@ -353,7 +359,7 @@ static void collect_orphan(const char *key, void *value, void *arg)
 }
 
 /* Resolves the alerts whose rule is gone or disabled. */
-static void resolve_orphans(struct alerting *al, double wall)
+static void resolve_orphans(struct alerting *al, wall_s wall)
 {
     struct orphans o = {.al = al};
     strmap_foreach(al->alerts, collect_orphan, &o);
@@ -369,7 +375,7 @@ static void resolve_orphans(struct alerting *al, double wall)
 }
 
 void alerting_set_config(struct alerting *al, const struct config *cfg, struct notifier *nt,
-                         double wall)
+                         wall_s wall)
 {
     al->cfg = cfg;
     al->io.notifier = nt;
@@ -419,7 +425,7 @@ bool alerting_external_rule(const char *rule)
     return false;
 }
 
-int alerting_raise_external(struct alerting *al, const struct alerting_external *x, time_t wall,
+int alerting_raise_external(struct alerting *al, const struct alerting_external *x, wall_s wall,
                             mono_ms now)
 {
     if (!alerting_external_rule(x->rule) || !x->subject || !x->hall)
@@ -443,32 +449,32 @@ int alerting_raise_external(struct alerting *al, const struct alerting_external 
     }
     snprintf(a->summary, sizeof(a->summary), "%s", x->summary ? x->summary : "");
     a->has_value = false;
-    enum alert_transition t = alert_update(a, true, 0, now, (double)wall);
+    enum alert_transition t = alert_update(a, true, 0, now, wall);
     if (t == AT_NONE) /* a repeat updates the summary */
         record(al, a, AT_NONE);
-    alerting_announce(al, a, t, (double)wall);
+    alerting_announce(al, a, t, wall);
     return 0;
 }
 
 int alerting_resolve_external(struct alerting *al, const char *hall, const char *alert_id,
-                              const char *note, time_t wall)
+                              const char *note, wall_s wall)
 {
     struct alert *a = alerting_find_alert(al, hall, alert_id);
     if (!a || !alerting_external_rule(a->rule))
         return -ENOENT;
-    enum alert_transition t = alert_resolve(a, "", note, (double)wall);
+    enum alert_transition t = alert_resolve(a, "", note, wall);
     if (t == AT_NONE)
         return -ENOENT;
-    alerting_announce(al, a, t, (double)wall);
+    alerting_announce(al, a, t, wall);
     alerting_drop_alert(al, a);
     return 0;
 }
 
-int alerting_hold(struct alerting *al, const char *hall, const char *alert_id, double until)
+int alerting_hold(struct alerting *al, const char *hall, const char *alert_id, wall_s until)
 {
     char key[256];
     key_of(key, sizeof(key), hall, alert_id);
-    double *v = strmap_get(al->holds, key);
+    wall_s *v = strmap_get(al->holds, key);
     if (until <= 0) {
         free(strmap_remove(al->holds, key));
         return 0;

@@ -32,10 +32,10 @@ struct alerting_io {
     /* Publishes an MQTT message (QoS 1). */
     void (*publish)(void *ctx, const char *topic, const char *payload, size_t len, bool retained);
     /* Writes an alert transition to InfluxDB. */
-    void (*alert_point)(void *ctx, const struct alert *a, enum alert_transition t, double wall);
+    void (*alert_point)(void *ctx, const struct alert *a, enum alert_transition t, wall_s wall);
     /* Writes a window state to InfluxDB. */
     void (*window_point)(void *ctx, const struct config_hall *h, const struct config_window *w,
-                         bool open, int presence, double waiting, double wall);
+                         bool open, int presence, double waiting, wall_s wall);
     struct store *store; /* may be NULL (no persistence) */
     /* When not NULL, transitions are recorded through it (queued, written by
      * its thread after they are published) instead of store_record() on
@@ -49,29 +49,29 @@ struct alerting;
 /* Loads the active alerts from io->store: they come back active, and are not
  * announced again. */
 int alerting_new(const struct config *cfg, struct hallmodel *hm, const struct alerting_io *io,
-                 mono_ms now, struct alerting **out);
+                 wall_s wall, mono_ms now, struct alerting **out);
 void alerting_free(struct alerting *al);
 
 /* A new config (reload); alerts of rules that no longer exist are resolved. */
 void alerting_set_config(struct alerting *al, const struct config *cfg, struct notifier *nt,
-                         double wall);
+                         wall_s wall);
 
 /* Evaluates what a fresh reading of d may change: its device rules, its event
  * rules, and its window's state. Retained messages must not be passed here:
  * they never trigger anything by themselves. */
 void alerting_on_reading(struct alerting *al, struct hm_device *d, const struct reading *rd,
-                         time_t wall, mono_ms now);
+                         wall_s wall, mono_ms now);
 
 /* Evaluates every rule on every device and window (time passing: `for`,
  * silence, ages, the schedule), publishes window state changes, re-notifies
  * and escalates. Call about once a second. */
-void alerting_tick(struct alerting *al, time_t wall, mono_ms now);
+void alerting_tick(struct alerting *al, wall_s wall, mono_ms now);
 
 /* An acknowledgement (or, with resolve, a manual resolve; for baseline rules
  * this approves the current value). Returns 0, -ENOENT (no such active alert)
  * or -EINVAL (resolve of an alert that clears by itself). */
 int alerting_ack(struct alerting *al, const char *hall, const char *alert_id, const char *by,
-                 const char *note, bool resolve, time_t wall);
+                 const char *note, bool resolve, wall_s wall);
 
 /* Parses <prefix>/<hall>/alerts/<id>/ack. Returns true and fills hall and id. */
 bool alerting_parse_ack_topic(const char *prefix, const char *topic, size_t len, char *hall,
@@ -112,13 +112,13 @@ struct alerting_external {
  * type "event": a person resolves it with a handling note (alerting_ack with
  * resolve), or alerting_resolve_external() does when the cause is gone.
  * Returns 0, -EINVAL (not an external rule) or -ENOMEM. */
-int alerting_raise_external(struct alerting *al, const struct alerting_external *x, time_t wall,
+int alerting_raise_external(struct alerting *al, const struct alerting_external *x, wall_s wall,
                             mono_ms now);
 
 /* Resolves an active external alert by itself (resolved_by ""), with note
  * as the record of why. Returns 0, or -ENOENT when it is not active. */
 int alerting_resolve_external(struct alerting *al, const char *hall, const char *alert_id,
-                              const char *note, time_t wall);
+                              const char *note, wall_s wall);
 
 /* Holds the alert alert_id of hall (a rule's "<rule>:<device>") until the
  * wall time until: while held, a true condition keeps it pending (quiet)
@@ -126,6 +126,6 @@ int alerting_resolve_external(struct alerting *al, const char *hall, const char 
  * still true. An alert already firing is not affected. until <= 0 removes
  * the hold. For enforcement: a scan was ordered, give it time. Returns 0 or
  * -ENOMEM. */
-int alerting_hold(struct alerting *al, const char *hall, const char *alert_id, double until);
+int alerting_hold(struct alerting *al, const char *hall, const char *alert_id, wall_s until);
 
 #endif

@@ -22,7 +22,7 @@
  * changes nothing: a restored or pending alert waits for data. */
 static void apply_to(struct alerting *al, struct alert *a, const struct config_rule *r,
                      const char *subject, const struct hm_device *d, const char *hall,
-                     const char *window, const struct rule_verdict *v, mono_ms now, double wall)
+                     const char *window, const struct rule_verdict *v, mono_ms now, wall_s wall)
 {
     if (v->unknown)
         return;
@@ -59,17 +59,18 @@ static void apply_to(struct alerting *al, struct alert *a, const struct config_r
 
 static void apply(struct alerting *al, const struct config_rule *r, const char *subject,
                   const struct hm_device *d, const char *hall, const char *window,
-                  const struct rule_verdict *v, mono_ms now, double wall)
+                  const struct rule_verdict *v, mono_ms now, wall_s wall)
 {
-    apply_to(al, alerting_find_rule_alert(al, hall, r->name, subject), r, subject, d, hall, window, v, now,
-             wall);
+    apply_to(al, alerting_find_rule_alert(al, hall, r->name, subject), r, subject, d, hall, window,
+             v, now, wall);
 }
 
 /* ---- baselines ------------------------------------------------------------- */
 
 /* The approved value of d's metric; the first value seen is approved as the
  * baseline (by "auto") when none is stored. NULL while nothing is known. */
-static const char *baseline_of(struct alerting *al, const struct hm_device *d, const char *metric)
+static const char *baseline_of(struct alerting *al, const struct hm_device *d, const char *metric,
+                               wall_s wall)
 {
     char key[256];
     key_of(key, sizeof(key), d->id, metric);
@@ -86,8 +87,7 @@ static const char *baseline_of(struct alerting *al, const struct hm_device *d, c
         store_baseline_get(al->io.store, d->id, metric, value, sizeof(value)) != 0) {
         snprintf(value, sizeof(value), "%s", v->str);
         if (al->io.store)
-            store_baseline_set(al->io.store, d->id, metric, value, "auto",
-                               (double)clock_wall_ns() / 1e9);
+            store_baseline_set(al->io.store, d->id, metric, value, "auto", wall);
         log_info("baseline %s of %s learnt: %s", metric, d->id, value);
     }
     char *copy = strdup(value);
@@ -98,7 +98,8 @@ static const char *baseline_of(struct alerting *al, const struct hm_device *d, c
     return copy;
 }
 
-int alerting_approve_baseline(struct alerting *al, const struct alert *a, const char *by, double wall)
+int alerting_approve_baseline(struct alerting *al, const struct alert *a, const char *by,
+                              wall_s wall)
 {
     const struct config_rule *r = NULL;
     for (size_t i = 0; i < al->cfg->n_rules; i++) {
@@ -130,7 +131,7 @@ int alerting_approve_baseline(struct alerting *al, const struct alert *a, const 
 
 /* ---- evaluation ------------------------------------------------------------ */
 
-static void eval_device(struct alerting *al, struct hm_device *d, time_t wall, mono_ms now)
+static void eval_device(struct alerting *al, struct hm_device *d, wall_s wall, mono_ms now)
 {
     const struct config *cfg = al->cfg;
     const struct config_device *cd = NULL;
@@ -148,21 +149,20 @@ static void eval_device(struct alerting *al, struct hm_device *d, time_t wall, m
         struct rules_device_input in = {
             .cd = cd,
             .was_active = a && alert_is_active(a),
-            .baseline = r->type == RULE_BASELINE ? baseline_of(al, d, r->metric) : NULL,
+            .baseline = r->type == RULE_BASELINE ? baseline_of(al, d, r->metric, wall) : NULL,
             .wall = wall,
             .now = now,
             .started = al->started,
         };
         struct rule_verdict v;
         rules_eval_device(r, &cfg->schedule, d, &in, &v);
-        apply_to(al, a, r, d->id, d, d->hall, d->window[0] ? d->window : NULL, &v, now,
-                 (double)wall);
+        apply_to(al, a, r, d->id, d, d->hall, d->window[0] ? d->window : NULL, &v, now, wall);
     }
 }
 
 static void window_point(struct alerting *al, const struct config_hall *h,
                          const struct config_window *w, const struct window_state *st,
-                         struct window_memo *m, double wall)
+                         struct window_memo *m, wall_s wall)
 {
     /* "since" is when the window entered its state (open, staffed); the
      * queue count is republished with it but does not move it. */
@@ -190,7 +190,7 @@ static void window_point(struct alerting *al, const struct config_hall *h,
 }
 
 static void eval_window(struct alerting *al, const struct config_hall *h,
-                        const struct config_window *w, time_t wall, mono_ms now)
+                        const struct config_window *w, wall_s wall, mono_ms now)
 {
     const struct config *cfg = al->cfg;
     struct window_state st;
@@ -206,7 +206,7 @@ static void eval_window(struct alerting *al, const struct config_hall *h,
             return;
         }
     }
-    window_point(al, h, w, &st, m, (double)wall);
+    window_point(al, h, w, &st, m, wall);
 
     struct route rt = {.format = FORMAT_NATIVE};
     snprintf(rt.hall, sizeof(rt.hall), "%s", h->id);
@@ -223,11 +223,11 @@ static void eval_window(struct alerting *al, const struct config_hall *h,
             continue;
         struct rule_verdict v;
         rules_eval_unstaffed(r, st.open, presence, st.waiting, w->name ? w->name : w->id, &v);
-        apply(al, r, w->id, seat, h->id, w->id, &v, now, (double)wall);
+        apply(al, r, w->id, seat, h->id, w->id, &v, now, wall);
     }
 }
 
-static void eval_windows_of(struct alerting *al, const struct hm_device *d, time_t wall,
+static void eval_windows_of(struct alerting *al, const struct hm_device *d, wall_s wall,
                             mono_ms now)
 {
     const struct config_hall *h = config_find_hall(al->cfg, d->hall);
@@ -243,7 +243,7 @@ static void eval_windows_of(struct alerting *al, const struct hm_device *d, time
 }
 
 void alerting_on_reading(struct alerting *al, struct hm_device *d, const struct reading *rd,
-                         time_t wall, mono_ms now)
+                         wall_s wall, mono_ms now)
 {
     if (rd->cls == MSG_EVENT) {
         for (size_t i = 0; i < al->cfg->n_rules; i++) {
@@ -253,7 +253,7 @@ void alerting_on_reading(struct alerting *al, struct hm_device *d, const struct 
                 !rules_when_matches(r, &al->cfg->schedule, wall) || !rules_event_matches(r, rd, &v))
                 continue;
             v.for_ms = 0;
-            apply(al, r, d->id, d, d->hall, d->window[0] ? d->window : NULL, &v, now, (double)wall);
+            apply(al, r, d->id, d, d->hall, d->window[0] ? d->window : NULL, &v, now, wall);
         }
         return;
     }
@@ -265,14 +265,14 @@ void alerting_on_reading(struct alerting *al, struct hm_device *d, const struct 
 static void eval_one_device(struct hm_device *d, void *arg)
 {
     struct alerting *al = ((void **)arg)[0];
-    const time_t *wall = ((void **)arg)[1];
+    const wall_s *wall = ((void **)arg)[1];
     const mono_ms *now = ((void **)arg)[2];
     eval_device(al, d, *wall, *now);
 }
 
 struct renotify_ctx {
     struct alerting *al;
-    double wall;
+    wall_s wall;
 };
 
 static void renotify_one(const char *key, void *value, void *arg)
@@ -296,7 +296,7 @@ static void renotify_one(const char *key, void *value, void *arg)
     }
 }
 
-void alerting_tick(struct alerting *al, time_t wall, mono_ms now)
+void alerting_tick(struct alerting *al, wall_s wall, mono_ms now)
 {
     void *args[3] = {al, &wall, &now};
     hallmodel_foreach(al->hm, eval_one_device, args);
@@ -305,7 +305,6 @@ void alerting_tick(struct alerting *al, time_t wall, mono_ms now)
         for (size_t j = 0; j < h->n_windows; j++)
             eval_window(al, h, &h->windows[j], wall, now);
     }
-    struct renotify_ctx c = {al, (double)wall};
+    struct renotify_ctx c = {al, wall};
     strmap_foreach(al->alerts, renotify_one, &c);
 }
-

@@ -20,7 +20,7 @@ struct window_memo {
     bool known, open;
     int presence;
     double waiting, longest_wait_s;
-    double since, last_point;
+    wall_s since, last_point;
 };
 
 struct alerting {
@@ -31,9 +31,10 @@ struct alerting {
     struct strmap *subjects;   /* "<hall>/<subject>" -> size_t * (its alerts in `alerts`) */
     struct strmap *baselines;  /* "<device>/<metric>" -> char * (approved value) */
     struct strmap *windows;    /* "<hall>/<window>" -> struct window_memo * */
-    struct strmap *holds;      /* "<hall>/<alert id>" -> double * (wall: held until) */
+    struct strmap *holds;      /* "<hall>/<alert id>" -> wall_s * (held until) */
     struct windows_index *wix; /* of cfg; NULL: windows_state scans */
     mono_ms started;
+    wall_s last_alert_point; /* alert points never share a timestamp */
     struct log_ratelimit rl_store;
 };
 
@@ -77,14 +78,14 @@ int alerting_put_alert(struct alerting *al, struct alert *a);
 void alerting_drop_alert(struct alerting *al, struct alert *a);
 /* The wall time until which alert id of hall is held pending, or 0. A hold
  * that has run out is forgotten. */
-double alerting_held_until(struct alerting *al, const char *hall, const char *id, double wall);
+wall_s alerting_held_until(struct alerting *al, const char *hall, const char *id, wall_s wall);
 /* Publishes, logs, stores, writes and notifies transition t of a. */
-void alerting_announce(struct alerting *al, struct alert *a, enum alert_transition t, double wall);
+void alerting_announce(struct alerting *al, struct alert *a, enum alert_transition t, wall_s wall);
 /* A strmap_foreach() callback that frees the value. */
 void alerting_free_value(const char *key, void *value, void *arg);
 
 /* alerting_eval.c: approves the current value of a baseline alert's metric. */
 int alerting_approve_baseline(struct alerting *al, const struct alert *a, const char *by,
-                              double wall);
+                              wall_s wall);
 
 #endif

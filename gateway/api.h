@@ -29,7 +29,7 @@ struct api_request {
     char by[65];
     char note[256];
     bool resolve;
-    double until; /* unix seconds */
+    wall_s until;
     /* the answer */
     int result;     /* 0 or a negative errno */
     char state[16]; /* the alert's state afterwards */

@@ -17,6 +17,7 @@
 #include "duration.h"
 #include "jsonw.h"
 #include "mqtt.h"
+#include "report.h"
 #include "store.h"
 #include "utf8.h"
 
@@ -101,13 +102,13 @@ static struct store *open_store(const struct config *cfg, bool readonly)
     return st;
 }
 
-static void fmt_time(double t, char *buf, size_t size)
+static void fmt_time(wall_s t, char *buf, size_t size)
 {
     if (t <= 0) {
         snprintf(buf, size, "-");
         return;
     }
-    time_t tt = (time_t)t;
+    time_t tt = (time_t)wall_whole(t);
     struct tm tm;
     localtime_r(&tt, &tm);
     strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
@@ -198,25 +199,14 @@ int cli_alerts(int argc, char **argv, const char *default_config)
         goto out_close;
     }
 
-    int32_t day;
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    if (date) {
-        if (date_parse(date, &day) < 0) {
-            fprintf(stderr, "hallgw: --date: expected YYYY-MM-DD, got '%s'\n", date);
-            rc = 2;
-            goto out_close;
-        }
-        time_t d = (time_t)day * 86400;
-        gmtime_r(&d, &tm);
+    int32_t day = report_local_day(clock_wall());
+    if (date && date_parse(date, &day) < 0) {
+        fprintf(stderr, "hallgw: --date: expected YYYY-MM-DD, got '%s'\n", date);
+        rc = 2;
+        goto out_close;
     }
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    tm.tm_isdst = -1;
-    double from = (double)mktime(&tm);
-    tm.tm_mday++;
-    tm.tm_isdst = -1;
-    double to = (double)mktime(&tm);
+    wall_s from, to;
+    report_day_bounds(day, &from, &to);
 
     struct record_alert *h = NULL;
     size_t n = 0;
@@ -267,7 +257,7 @@ static void ack_usage(FILE *f)
           f);
 }
 
-static bool recorded(struct store *st, const char *id, const char *by, bool resolve, double since)
+static bool recorded(struct store *st, const char *id, const char *by, bool resolve, wall_s since)
 {
     struct record_alert *h = NULL;
     size_t n = 0;
@@ -391,7 +381,7 @@ int cli_ack(int argc, char **argv, const char *default_config)
         mqtt_tick(m, clock_mono_ms());
         usleep(20000);
     }
-    double sent_at = (double)clock_wall_ns() / 1e9;
+    wall_s sent_at = clock_wall();
     if (!mqtt_is_connected(m) || mqtt_publish(m, topic, payload, strlen(payload), 1, false) < 0) {
         fprintf(stderr, "hallgw ack: cannot reach the broker at %s\n", cfg->mqtt.uri);
         goto out_free_mqtt;

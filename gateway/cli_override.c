@@ -40,9 +40,9 @@ static void usage(FILE *f)
           f);
 }
 
-static void fmt_time(double t, char *buf, size_t size)
+static void fmt_time(wall_s t, char *buf, size_t size)
 {
-    time_t tt = (time_t)t;
+    time_t tt = (time_t)wall_whole(t);
     struct tm tm;
     if (!localtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M", &tm) == 0)
         snprintf(buf, size, "%.0f", t);
@@ -51,7 +51,7 @@ static void fmt_time(double t, char *buf, size_t size)
 static int list(struct store *st, bool with_log)
 {
     struct record_override *v = NULL;
-    double now = (double)time(NULL);
+    wall_s now = clock_wall();
     size_t n = 0;
     char t1[32], t2[32], c1[256], c2[256];
     if (store_overrides(st, now, &v, &n) < 0) {
@@ -156,7 +156,7 @@ int cli_override(int argc, char **argv, const char *default_config)
     setenv("TZ", cfg->gateway.timezone, 1);
     tzset();
     int rc = 2;
-    time_t now = time(NULL), t = 0;
+    wall_s now = clock_wall(), t = 0;
     const char *why = "";
     if (add) {
         int r = enforce_parse_until(until, now, &t);
@@ -166,7 +166,7 @@ int cli_override(int argc, char **argv, const char *default_config)
                                  : "expected HH:MM, YYYY-MM-DDTHH:MM or unix seconds");
             goto out_free_config;
         }
-        if (enforce_override_check(cfg, device, (double)t, (double)now, &why) < 0) {
+        if (enforce_override_check(cfg, device, t, now, &why) < 0) {
             fprintf(stderr, "hallgw override add: %s: %s\n", device, why);
             goto out_free_config;
         }
@@ -184,7 +184,7 @@ int cli_override(int argc, char **argv, const char *default_config)
     }
     rc = 1;
     if (add) {
-        struct record_override o = {.until = (double)t, .created = (double)now};
+        struct record_override o = {.until = t, .created = now};
         char when[32];
         snprintf(o.device, sizeof(o.device), "%s", device);
         snprintf(o.reason, sizeof(o.reason), "%s", reason);
@@ -197,7 +197,7 @@ int cli_override(int argc, char **argv, const char *default_config)
         printf("%s kept on until %s (%s, by %s)\n", device, when, reason, by);
         rc = 0;
     } else if (remove) {
-        int r = store_override_remove(st, device, by, (double)now, NULL);
+        int r = store_override_remove(st, device, by, now, NULL);
         if (r == -ENOENT) {
             fprintf(stderr, "hallgw override remove: no override for %s\n", device);
             rc = 2;

@@ -58,24 +58,17 @@ struct pc_track *enforce_track(struct enforce *ef, const char *id)
     return t;
 }
 
-void enforce_local_date(time_t t, char out[11])
+static void next_cmd_id(struct enforce *ef, const char *kind, wall_s wall, char *buf, size_t size)
 {
-    struct tm tm;
-    if (!localtime_r(&t, &tm) || strftime(out, 11, "%Y-%m-%d", &tm) == 0)
-        snprintf(out, 11, "1970-01-01");
-}
-
-static void next_cmd_id(struct enforce *ef, const char *kind, time_t wall, char *buf, size_t size)
-{
-    snprintf(buf, size, "%s-%lld-%u", kind, (long long)wall, ++ef->seq);
+    snprintf(buf, size, "%s-%lld-%u", kind, (long long)wall_whole(wall), ++ef->seq);
 }
 
 /* Records one step: the store's power-off log, InfluxDB and the log. */
 static void record(struct enforce *ef, const struct enforce_run *run, const char *hall,
                    const char *window, const char *device, enum device_kind kind, const char *step,
-                   bool ok, const char *detail, time_t wall)
+                   bool ok, const char *detail, wall_s wall)
 {
-    struct record_poweroff_step s = {.at = (double)wall, .ok = ok};
+    struct record_poweroff_step s = {.at = wall, .ok = ok};
     snprintf(s.date, sizeof(s.date), "%s", run->date);
     snprintf(s.hall, sizeof(s.hall), "%s", hall);
     snprintf(s.window, sizeof(s.window), "%s", window);
@@ -92,10 +85,7 @@ static void record(struct enforce *ef, const struct enforce_run *run, const char
     }
     if (ef->io.step_point) {
         /* Steps of one device never share a timestamp (they would overwrite). */
-        int64_t ts = (int64_t)wall * 1000000000;
-        int64_t wall_ns = clock_wall_ns();
-        if (wall_ns / 1000000000 == (int64_t)wall)
-            ts = wall_ns;
+        int64_t ts = wall_ns(wall);
         if (ts <= ef->last_point_ns)
             ts = ef->last_point_ns + 1;
         ef->last_point_ns = ts;
@@ -109,7 +99,7 @@ static void alert_id_of(const char *device, char *buf, size_t size)
 }
 
 static void raise_alert(struct enforce *ef, const char *hall, const char *window,
-                        const char *device, enum device_kind kind, const char *summary, time_t wall,
+                        const char *device, enum device_kind kind, const char *summary, wall_s wall,
                         mono_ms now)
 {
     metrics_inc(MET_POWEROFF_FAILURES);
@@ -128,7 +118,7 @@ static void raise_alert(struct enforce *ef, const char *hall, const char *window
 }
 
 static void resolve_alert(struct enforce *ef, const char *hall, const char *device,
-                          const char *note, time_t wall)
+                          const char *note, wall_s wall)
 {
     char id[ALERT_ID_MAX + 1];
     if (!ef->io.alerting)
@@ -139,7 +129,7 @@ static void resolve_alert(struct enforce *ef, const char *hall, const char *devi
 
 /* Applies what a state machine asked for, for a PC (pc) or a plug (pl). */
 static void apply(struct enforce *ef, const struct enforce_run *run, const struct enforce_pc *pc,
-                  const struct enforce_plug *pl, const struct enforce_out *out, time_t wall,
+                  const struct enforce_plug *pl, const struct enforce_out *out, wall_s wall,
                   mono_ms now)
 {
     const char *hall = pc ? pc->hall : pl->hall, *window = pc ? pc->window : pl->window;
@@ -167,7 +157,7 @@ static void apply(struct enforce *ef, const struct enforce_run *run, const struc
 
 int enforce_send_signed(struct enforce *ef, struct cmdsign_cmd *cmd, const char *kind,
                         const char *action, const char *hall, const char *device,
-                        int64_t lifetime_s, time_t wall, const char **why)
+                        int64_t lifetime_s, wall_s wall, const char **why)
 {
     char topic[256], *json = NULL;
     if (!ef->key_len) {
@@ -178,8 +168,8 @@ int enforce_send_signed(struct enforce *ef, struct cmdsign_cmd *cmd, const char 
     snprintf(cmd->action, sizeof(cmd->action), "%s", action);
     snprintf(cmd->hall, sizeof(cmd->hall), "%s", hall);
     snprintf(cmd->device, sizeof(cmd->device), "%s", device);
-    cmd->issued = (int64_t)wall;
-    cmd->expires = (int64_t)wall + (lifetime_s > 0 ? lifetime_s : 1);
+    cmd->issued = wall_whole(wall);
+    cmd->expires = cmd->issued + (lifetime_s > 0 ? lifetime_s : 1);
     int r = cmdsign_build(ef->key, ef->key_len, cmd, &json);
     if (r < 0) {
         *why = r == -ENOMEM ? "out of memory" : "the command cannot be signed";
@@ -199,7 +189,7 @@ int enforce_send_signed(struct enforce *ef, struct cmdsign_cmd *cmd, const char 
 /* ---- the runs ------------------------------------------------------------------------- */
 
 static void send_poweroff(struct enforce *ef, struct enforce_run *run, struct enforce_pc *pc,
-                          time_t wall, mono_ms now)
+                          wall_s wall, mono_ms now)
 {
     const struct config_poweroff *p = &ef->cfg->poweroff;
     struct cmdsign_cmd cmd = {0};
@@ -228,7 +218,7 @@ static void send_poweroff(struct enforce *ef, struct enforce_run *run, struct en
 }
 
 static void send_plug(struct enforce *ef, struct enforce_run *run, struct enforce_plug *pl,
-                      time_t wall, mono_ms now)
+                      wall_s wall, mono_ms now)
 {
     const struct config_poweroff *p = &ef->cfg->poweroff;
     struct enforce_plug_cmd pcmd;
@@ -259,7 +249,7 @@ static void send_plug(struct enforce *ef, struct enforce_run *run, struct enforc
         apply(ef, run, NULL, pl, &out, wall, now);
         return;
     }
-    enforce_plug_sent(pl, id, now, clock_wall_ns(), p->verify_within_ms);
+    enforce_plug_sent(pl, id, now, clock_wall(), p->verify_within_ms);
     record(ef, run, pl->hall, pl->window, pl->id, KIND_PLUG, step, true, detail, wall);
 }
 
@@ -273,10 +263,10 @@ static void plug_seen(struct enforce *ef, const struct enforce_plug *pl,
         return;
     seen->has_value = true;
     seen->on = v->b;
-    seen->reported = pl->state != EPL_WAITING && d->last_wall_ns >= pl->sent_wall_ns;
+    seen->reported = pl->state != EPL_WAITING && d->last_wall >= pl->sent_wall;
 }
 
-static void advance_pc(struct enforce *ef, struct enforce_run *run, size_t i, time_t wall,
+static void advance_pc(struct enforce *ef, struct enforce_run *run, size_t i, wall_s wall,
                        mono_ms now)
 {
     struct enforce_pc *pc = &run->pcs[i];
@@ -297,7 +287,7 @@ static void advance_pc(struct enforce *ef, struct enforce_run *run, size_t i, ti
         apply(ef, run, pc, NULL, &out, wall, now);
 }
 
-static void advance_plug(struct enforce *ef, struct enforce_run *run, size_t i, time_t wall,
+static void advance_plug(struct enforce *ef, struct enforce_run *run, size_t i, wall_s wall,
                          mono_ms now)
 {
     struct enforce_plug *pl = &run->plugs[i];
@@ -313,7 +303,7 @@ static void advance_plug(struct enforce *ef, struct enforce_run *run, size_t i, 
 }
 
 /* Moves every item of run along: PCs first, then plugs. */
-static void advance(struct enforce *ef, struct enforce_run *run, time_t wall, mono_ms now)
+static void advance(struct enforce *ef, struct enforce_run *run, wall_s wall, mono_ms now)
 {
     for (size_t i = 0; i < run->n_pcs; i++)
         advance_pc(ef, run, i, wall, now);
@@ -323,7 +313,7 @@ static void advance(struct enforce *ef, struct enforce_run *run, time_t wall, mo
 
 /* Moves along the items of run that device d is (a PC and its plug, or a plug). */
 static void advance_device(struct enforce *ef, struct enforce_run *run, const struct hm_device *d,
-                           time_t wall, mono_ms now)
+                           wall_s wall, mono_ms now)
 {
     for (size_t i = 0; d->kind == KIND_PC && i < run->n_pcs; i++) {
         if (strcmp(run->pcs[i].id, d->id) != 0)
@@ -348,7 +338,7 @@ static enum availability view_avail(void *ctx, const struct config_device *cd)
 }
 
 /* Records the decisions a new run starts with. */
-static void record_plan(struct enforce *ef, struct enforce_run *run, time_t wall)
+static void record_plan(struct enforce *ef, struct enforce_run *run, wall_s wall)
 {
     for (size_t i = 0; i < run->n_pcs; i++) {
         struct enforce_pc *pc = &run->pcs[i];
@@ -369,19 +359,19 @@ static void record_plan(struct enforce *ef, struct enforce_run *run, time_t wall
     }
 }
 
-static void refresh_overrides(struct enforce *ef, time_t wall, mono_ms now)
+static void refresh_overrides(struct enforce *ef, wall_s wall, mono_ms now)
 {
     struct record_override *v = NULL;
     size_t n = 0;
     ef->next_overrides = now + OVERRIDES_EVERY_MS;
     if (!ef->io.store)
         return;
-    if (store_overrides_expire(ef->io.store, (double)wall, &v, &n) == 0) {
+    if (store_overrides_expire(ef->io.store, wall, &v, &n) == 0) {
         for (size_t i = 0; i < n; i++)
             log_notice("override of %s (by %s: %s) expired", v[i].device, v[i].by, v[i].reason);
         free(v);
     }
-    if (store_overrides(ef->io.store, (double)wall, &v, &n) < 0) {
+    if (store_overrides(ef->io.store, wall, &v, &n) < 0) {
         metrics_inc(MET_STORE_ERRORS);
         if (log_ratelimit_ok(&ef->rl_store, "enforce: store errors"))
             log_err("enforce: cannot read the overrides: %s", store_last_error(ef->io.store));
@@ -392,12 +382,12 @@ static void refresh_overrides(struct enforce *ef, time_t wall, mono_ms now)
     ef->n_ov = n;
 }
 
-static void start_run(struct enforce *ef, enum enforce_trigger trigger, time_t wall, mono_ms now)
+static void start_run(struct enforce *ef, enum enforce_trigger trigger, wall_s wall, mono_ms now)
 {
     struct enforce_run r;
     struct enforce_view view = {.avail = view_avail, .ctx = ef};
     refresh_overrides(ef, wall, now);
-    if (enforce_plan_run(ef->cfg, trigger, ef->ov, ef->n_ov, &view, (double)wall, now, &r) < 0) {
+    if (enforce_plan_run(ef->cfg, trigger, ef->ov, ef->n_ov, &view, wall, now, &r) < 0) {
         log_err("enforce: out of memory planning the %s",
                 trigger == ENFORCE_POWERON ? "power-on" : "power-off run");
         return;
@@ -418,12 +408,12 @@ static void start_run(struct enforce *ef, enum enforce_trigger trigger, time_t w
 
 /* True when a time of day tod_s of a working day falls in (from, to] and
  * was not run yet (*fired: a wall clock set back crosses it again). */
-static bool crossed(const struct config_schedule *s, time_t from, time_t to, int32_t tod_s,
-                    time_t *fired)
+static bool crossed(const struct config_schedule *s, wall_s from, wall_s to, int32_t tod_s,
+                    wall_s *fired)
 {
     if (tod_s < 0 || to <= from)
         return false;
-    time_t t = schedule_next_on_workday(s, from, tod_s);
+    wall_s t = schedule_next_on_workday(s, from, tod_s);
     if (!t || t > to || t == *fired)
         return false;
     *fired = t;
@@ -461,7 +451,7 @@ static int run_pc(const struct enforce_run *run, const char *id)
     return -1;
 }
 
-static void closed_rule(struct enforce *ef, time_t off_since, time_t wall)
+static void closed_rule(struct enforce *ef, wall_s off_since, wall_s wall)
 {
     const struct config *cfg = ef->cfg;
     char today[11];
@@ -473,29 +463,29 @@ static void closed_rule(struct enforce *ef, time_t off_since, time_t wall)
             continue;
         const struct hm_device *d = device_of(ef, cd->hall, cd->id);
         if (!enforce_closed_due(&cfg->poweroff, t->seen_on_since, d ? d->avail : AVAIL_UNKNOWN,
-                                (double)wall))
+                                wall))
             continue;
         if (enforce_exempt(&cfg->poweroff, cd->id) ||
-            enforce_override_for(ef->ov, ef->n_ov, cd->id, (double)wall))
+            enforce_override_for(ef->ov, ef->n_ov, cd->id, wall))
             continue; /* seen_on_since is kept: due as soon as the override ends */
-        bool same = ef->have_run && ef->run.started >= (double)off_since &&
+        bool same = ef->have_run && ef->run.started >= off_since &&
                     (strcmp(ef->run.date, today) == 0 || enforce_run_active(&ef->run));
         if (same && !may_retry(&ef->run, run_pc(&ef->run, cd->id)))
             continue;
         if (!same) {
             enforce_run_free(&ef->run);
-            ef->run.started = (double)wall;
+            ef->run.started = wall;
             ef->run.trigger = ENFORCE_CLOSED;
             snprintf(ef->run.date, sizeof(ef->run.date), "%s", today);
             ef->have_run = true;
         }
-        int k = enforce_plan_pc(cfg, cd, ef->ov, ef->n_ov, (double)wall, &ef->run);
+        int k = enforce_plan_pc(cfg, cd, ef->ov, ef->n_ov, wall, &ef->run);
         if (k < 0) {
             log_err("enforce: out of memory");
             return;
         }
         char since[16] = "?";
-        time_t s = (time_t)t->seen_on_since;
+        time_t s = (time_t)wall_whole(t->seen_on_since);
         struct tm tm;
         if (localtime_r(&s, &tm))
             strftime(since, sizeof(since), "%H:%M:%S", &tm);
@@ -516,7 +506,7 @@ static void closed_rule(struct enforce *ef, time_t off_since, time_t wall)
 /* A live sign of PC d: while the hall is off, the closed-hall rule starts
  * counting (unless the PC is being worked on). */
 static void pc_seen(struct enforce *ef, const struct hm_device *d, const struct reading *rd,
-                    time_t wall)
+                    wall_s wall)
 {
     struct pc_track *t = enforce_track(ef, d->id);
     if (!t)
@@ -532,13 +522,13 @@ static void pc_seen(struct enforce *ef, const struct hm_device *d, const struct 
     if (i >= 0 && (ef->run.pcs[i].state == EPC_PENDING || ef->run.pcs[i].state == EPC_SENT ||
                    ef->run.pcs[i].state == EPC_ACCEPTED || ef->run.pcs[i].state == EPC_DONE))
         return;
-    t->seen_on_since = (double)wall;
+    t->seen_on_since = wall;
 }
 
 /* ---- replies ----------------------------------------------------------------------------- */
 
 static void on_reply(struct enforce *ef, const struct hm_device *d, const struct reading *rd,
-                     time_t wall, mono_ms now)
+                     wall_s wall, mono_ms now)
 {
     const struct metric *mid = reading_find(rd, "id"), *mres = reading_find(rd, "result");
     const struct metric *mdet = reading_find(rd, "detail");
@@ -589,7 +579,7 @@ static void on_reply(struct enforce *ef, const struct hm_device *d, const struct
 /* ---- the core's calls ---------------------------------------------------------------------- */
 
 void enforce_on_reading(struct enforce *ef, struct hm_device *d, const struct reading *rd,
-                        bool retained, time_t wall, mono_ms now)
+                        bool retained, wall_s wall, mono_ms now)
 {
     if (!d->registered || (d->kind != KIND_PC && d->kind != KIND_PLUG))
         return;
@@ -624,7 +614,7 @@ static void clear_seen(const char *key, void *value, void *arg)
     ((struct pc_track *)value)->seen_on_since = 0;
 }
 
-void enforce_tick(struct enforce *ef, time_t wall, mono_ms now)
+void enforce_tick(struct enforce *ef, wall_s wall, mono_ms now)
 {
     const struct config *cfg = ef->cfg;
     const struct config_poweroff *p = &cfg->poweroff;
@@ -637,7 +627,7 @@ void enforce_tick(struct enforce *ef, time_t wall, mono_ms now)
         if (p->plugs_after_pcs && crossed(&cfg->schedule, ef->last_wall, wall,
                                           cfg->schedule.poweron_s, &ef->fired_poweron))
             start_run(ef, ENFORCE_POWERON, wall, now);
-        time_t off_since = enforce_off_since(&cfg->schedule, wall);
+        wall_s off_since = enforce_off_since(&cfg->schedule, wall);
         if (off_since)
             closed_rule(ef, off_since, wall);
         else
@@ -675,7 +665,7 @@ int enforce_override_add(struct enforce *ef, const char *device, double until, c
         return -EIO;
     }
     log_notice("override: %s kept on until %.0f by %s: %s", device, until, o.by, o.reason);
-    refresh_overrides(ef, (time_t)wall, clock_mono_ms());
+    refresh_overrides(ef, wall, clock_mono_ms());
     return 0;
 }
 
@@ -692,7 +682,7 @@ int enforce_override_remove(struct enforce *ef, const char *device, const char *
         return -EIO;
     }
     log_notice("override of %s removed by %s", device, by);
-    refresh_overrides(ef, (time_t)wall, clock_mono_ms());
+    refresh_overrides(ef, wall, clock_mono_ms());
     return 0;
 }
 
@@ -715,7 +705,7 @@ bool enforce_running(const struct enforce *ef)
 }
 
 int enforce_new(const struct config *cfg, struct hallmodel *hm, const struct enforce_io *io,
-                time_t wall, struct enforce **out)
+                wall_s wall, struct enforce **out)
 {
     struct enforce *ef = calloc(1, sizeof(*ef));
     if (!ef)

@@ -1,4 +1,4 @@
-/* Enforcement (DESIGN.md section 7): the nightly power-off run, the
+/* Enforcement (docs/enforcement.md): the nightly power-off run, the
  * closed-hall rule, the morning power-on of the plugs, virus scans ordered
  * when they are overdue, and the overrides that keep a device on.
  *
@@ -53,7 +53,7 @@ struct enforce;
  * a key that cannot be read is logged, and every command then fails (and is
  * recorded as failed). wall: now, nothing before it is caught up. */
 int enforce_new(const struct config *cfg, struct hallmodel *hm, const struct enforce_io *io,
-                time_t wall, struct enforce **out);
+                wall_s wall, struct enforce **out);
 void enforce_free(struct enforce *ef); /* NULL does nothing */
 
 /* A new config (reload): the key is read again; a run in progress goes on. */
@@ -65,12 +65,12 @@ void enforce_set_config(struct enforce *ef, const struct config *cfg);
  * Retained messages are passed too (retained = true): they update state,
  * never start anything. */
 void enforce_on_reading(struct enforce *ef, struct hm_device *d, const struct reading *rd,
-                        bool retained, time_t wall, mono_ms now);
+                        bool retained, wall_s wall, mono_ms now);
 
 /* Time passing: the nightly run and the power-on at their times, the
  * closed-hall rule, the deadlines, plug commands, scans, override expiry.
  * Call about once a second, before alerting_tick(). */
-void enforce_tick(struct enforce *ef, time_t wall, mono_ms now);
+void enforce_tick(struct enforce *ef, wall_s wall, mono_ms now);
 
 /* The last power-off run (nightly or closed-hall), or NULL when there was
  * none since the start; and whether it is still in progress. */

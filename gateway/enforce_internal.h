@@ -17,9 +17,9 @@ struct strmap;
 
 /* What is kept per PC between runs. */
 struct pc_track {
-    double seen_on_since; /* wall: first live sign while the hall is off; 0 for none */
+    wall_s seen_on_since; /* wall: first live sign while the hall is off; 0 for none */
     char scan_date[11];   /* local date of the last scan ordered; "" for none */
-    double scan_hold;     /* the scan alert is held until then; 0 while not overdue */
+    wall_s scan_hold;     /* the scan alert is held until then; 0 while not overdue */
     char scan_cmd[ID_MAX + 1];
 };
 
@@ -37,8 +37,8 @@ struct enforce {
     struct record_override *ov;
     size_t n_ov;
     mono_ms next_overrides;
-    time_t last_wall;
-    time_t fired_poweroff, fired_poweron; /* the instants already run: never twice */
+    wall_s last_wall;
+    wall_s fired_poweroff, fired_poweron; /* the instants already run: never twice */
     unsigned seq;
     int64_t last_point_ns;
     struct log_ratelimit rl_store;
@@ -49,26 +49,23 @@ struct enforce {
 /* The track of PC id, created on first use; NULL when out of memory. */
 struct pc_track *enforce_track(struct enforce *ef, const char *id);
 
-/* The local date of t as YYYY-MM-DD. */
-void enforce_local_date(time_t t, char out[11]);
-
 /* Signs a command for device (cmd holds its args; id, action, hall, device,
  * issued and expires = wall + lifetime_s are filled here) and publishes it
  * on <prefix>/<hall>/<device>/cmd. kind prefixes the command id. Returns 0,
  * or a negative errno with *why a static reason. */
 int enforce_send_signed(struct enforce *ef, struct cmdsign_cmd *cmd, const char *kind,
                         const char *action, const char *hall, const char *device,
-                        int64_t lifetime_s, time_t wall, const char **why);
+                        int64_t lifetime_s, wall_s wall, const char **why);
 
 /* enforce_scan.c */
 
 /* The scan rules of PC d (max_age with action "scan"): holds their alert
  * while a scan is due, orders one a day at an allowed moment (not when
  * may_order is false: retained state). */
-void enforce_scans_device(struct enforce *ef, const struct hm_device *d, time_t wall,
+void enforce_scans_device(struct enforce *ef, const struct hm_device *d, wall_s wall,
                           bool may_order);
 
 /* enforce_scans_device() for every PC. */
-void enforce_scans_tick(struct enforce *ef, time_t wall);
+void enforce_scans_tick(struct enforce *ef, wall_s wall);
 
 #endif

@@ -15,7 +15,7 @@
 #define SCAN_LIFETIME_S 900
 
 static void order_scan(struct enforce *ef, const struct hm_device *d, struct pc_track *t,
-                       time_t wall)
+                       wall_s wall)
 {
     struct cmdsign_cmd cmd = {0};
     const char *why = "";
@@ -33,7 +33,7 @@ static void order_scan(struct enforce *ef, const struct hm_device *d, struct pc_
                cmd.id);
 }
 
-void enforce_scans_device(struct enforce *ef, const struct hm_device *d, time_t wall,
+void enforce_scans_device(struct enforce *ef, const struct hm_device *d, wall_s wall,
                           bool may_order)
 {
     const struct config *cfg = ef->cfg;
@@ -46,12 +46,12 @@ void enforce_scans_device(struct enforce *ef, const struct hm_device *d, time_t 
             continue;
         const struct hm_value *v = hallmodel_value(d, r->metric);
         struct pc_track *t = enforce_track(ef, d->id);
-        /* A retained copy alone orders nothing (DESIGN section 9). */
+        /* A retained copy alone orders nothing (docs/enforcement.md). */
         if (!v || v->type != METRIC_NUMBER || v->retained || !t)
             continue;
         char alert_id[ALERT_ID_MAX + 1], today[11];
         snprintf(alert_id, sizeof(alert_id), "%s:%s", r->name, d->id);
-        if (!enforce_scan_overdue(r, v->num, (double)wall)) {
+        if (!enforce_scan_overdue(r, v->num, wall)) {
             t->scan_hold = 0;
             continue;
         }
@@ -59,8 +59,8 @@ void enforce_scans_device(struct enforce *ef, const struct hm_device *d, time_t 
         double quiet = (double)cfg->scans.still_overdue_after_ms / 1000.0;
         enforce_local_date(wall, today);
         if (t->scan_hold == 0 && strcmp(t->scan_date, today) != 0) {
-            time_t next = enforce_scan_next(cfg, wall);
-            t->scan_hold = (double)(next ? next : wall) + quiet;
+            wall_s next = enforce_scan_next(cfg, wall);
+            t->scan_hold = (next ? next : wall) + quiet;
             if (ef->io.alerting)
                 alerting_hold(ef->io.alerting, d->hall, alert_id, t->scan_hold);
         }
@@ -68,7 +68,7 @@ void enforce_scans_device(struct enforce *ef, const struct hm_device *d, time_t 
             !enforce_scan_allowed(cfg, wall))
             continue;
         order_scan(ef, d, t, wall);
-        t->scan_hold = (double)wall + quiet;
+        t->scan_hold = wall + quiet;
         if (ef->io.alerting)
             alerting_hold(ef->io.alerting, d->hall, alert_id, t->scan_hold);
     }
@@ -76,7 +76,7 @@ void enforce_scans_device(struct enforce *ef, const struct hm_device *d, time_t 
 
 struct scans_arg {
     struct enforce *ef;
-    time_t wall;
+    wall_s wall;
 };
 
 static void scans_one(struct hm_device *d, void *arg)
@@ -85,7 +85,7 @@ static void scans_one(struct hm_device *d, void *arg)
     enforce_scans_device(a->ef, d, a->wall, true);
 }
 
-void enforce_scans_tick(struct enforce *ef, time_t wall)
+void enforce_scans_tick(struct enforce *ef, wall_s wall)
 {
     struct scans_arg a = {ef, wall};
     hallmodel_foreach(ef->hm, scans_one, &a);

@@ -197,7 +197,7 @@ static void process_ack(struct gateway *g, struct mqtt_msg *m, const char *hall,
     if (f.dropped == 0 && by && by->type == JSON_T_STRING && by->str_len > 0 &&
         (!note || note->type == JSON_T_STRING) && (!resolve || resolve->type == JSON_T_BOOL))
         r = alerting_ack(g->alerting, hall, id, by->str, note ? note->str : "",
-                         resolve && resolve->b, (time_t)(m->wall_ns / 1000000000));
+                         resolve && resolve->b, m->arrival);
     if (r < 0) {
         metrics_inc(MET_ACKS_REJECTED);
         if (log_ratelimit_ok(&g->rl_ack, "acks refused"))
@@ -227,12 +227,12 @@ static void process(struct gateway *g, struct mqtt_msg *m, mono_ms now)
     enum ingest_outcome o =
         m->retained
             ? ingest_retained_message(&g->ingest, m->topic, m->topic_len, m->payload,
-                                      m->payload_len, m->oversize, now, m->wall_ns, &g->batch, &dev)
+                                      m->payload_len, m->oversize, now, m->arrival, &g->batch, &dev)
             : ingest_message(&g->ingest, m->topic, m->topic_len, m->payload, m->payload_len,
-                             m->oversize, now, m->wall_ns, &g->batch, &dev);
+                             m->oversize, now, m->arrival, &g->batch, &dev);
     if (o == INGEST_WRITTEN) {
         g->batch_points++;
-        time_t wall = (time_t)(m->wall_ns / 1000000000);
+        wall_s wall = m->arrival;
         /* Before alerting: a scan ordered holds the scan alert. Enforcement
          * sees retained messages as state, never as a trigger. */
         enforce_on_reading(g->enforce, dev, &g->ingest.rd, m->retained, wall, now);
@@ -258,7 +258,7 @@ static void add_point(struct gateway *g, int r)
 static void write_stats(struct gateway *g)
 {
     metrics_set(MET_G_QUEUE_DEPTH, queue_depth(g->inbox));
-    add_point(g, metrics_points(&g->batch, g->cfg->gateway.id, clock_wall_ns()));
+    add_point(g, metrics_points(&g->batch, g->cfg->gateway.id, clock_wall()));
 }
 
 /* ---- what alerting does to the outside ---------------------------------- */
@@ -270,14 +270,14 @@ static void io_publish(void *ctx, const char *topic, const char *payload, size_t
         mqtt_publish(g->mqtt, topic, payload, len, 1, retained);
 }
 
-static void io_alert_point(void *ctx, const struct alert *a, enum alert_transition t, double wall)
+static void io_alert_point(void *ctx, const struct alert *a, enum alert_transition t, wall_s wall)
 {
     struct gateway *g = ctx;
     add_point(g, points_alert(&g->batch, a, t, wall));
 }
 
 static void io_window_point(void *ctx, const struct config_hall *h, const struct config_window *w,
-                            bool open, int presence, double waiting, double wall)
+                            bool open, int presence, double waiting, wall_s wall)
 {
     struct gateway *g = ctx;
     add_point(g, points_window(&g->batch, h, w, open, presence, waiting, wall));
@@ -307,7 +307,7 @@ static int start_enforce(struct gateway *g)
                             .step_point = io_step_point,
                             .store = g->store,
                             .alerting = g->alerting};
-    return enforce_new(g->cfg, g->hm, &io, time(NULL), &g->enforce);
+    return enforce_new(g->cfg, g->hm, &io, clock_wall(), &g->enforce);
 }
 
 static int start_alerting(struct gateway *g)
@@ -321,7 +321,7 @@ static int start_alerting(struct gateway *g)
                              .store = g->store,
                              .writer = g->store_writer,
                              .notifier = g->notifier};
-    return alerting_new(g->cfg, g->hm, &io, clock_mono_ms(), &g->alerting);
+    return alerting_new(g->cfg, g->hm, &io, clock_wall(), clock_mono_ms(), &g->alerting);
 }
 
 /* ---- the HTTP API's view of the core --------------------------------------- */
@@ -335,10 +335,10 @@ static int start_http(struct gateway *g)
     return httpapi_start(g->cfg, g->api, &g->http);
 }
 
-static void publish_snapshots(struct gateway *g, mono_ms now, bool alerts_only)
+static void publish_snapshots(struct gateway *g, wall_s wall, mono_ms now, bool alerts_only)
 {
     char *state = alerts_only ? NULL
-                              : snapshot_state(g->cfg, g->hm, g->enforce, time(NULL), now,
+                              : snapshot_state(g->cfg, g->hm, g->enforce, wall, now,
                                                g->mqtt && mqtt_is_connected(g->mqtt));
     api_publish(g->api, state, snapshot_alerts(g->cfg, g->alerting));
     if (!alerts_only)
@@ -347,10 +347,9 @@ static void publish_snapshots(struct gateway *g, mono_ms now, bool alerts_only)
 
 /* POST and DELETE /api/v1/overrides: the store and enforcement's view of it
  * change together, and the device is checked against the running config. */
-static void serve_override(struct gateway *g, struct api_request *r)
+static void serve_override(struct gateway *g, struct api_request *r, wall_s wall)
 {
     const char *why = "";
-    double wall = (double)clock_wall_ns() / 1e9;
     if (r->kind == API_OVERRIDE_ADD)
         r->result = enforce_override_add(g->enforce, r->id, r->until, r->note, r->by, wall, &why);
     else
@@ -359,7 +358,7 @@ static void serve_override(struct gateway *g, struct api_request *r)
     api_complete(g->api, r);
 }
 
-static void serve_api(struct gateway *g, mono_ms now)
+static void serve_api(struct gateway *g, wall_s wall, mono_ms now)
 {
     if (!g->api)
         return;
@@ -368,14 +367,13 @@ static void serve_api(struct gateway *g, mono_ms now)
     bool changed = false, overrides = false;
     while ((r = api_next_request(g->api))) {
         if (r->kind == API_OVERRIDE_ADD || r->kind == API_OVERRIDE_REMOVE) {
-            serve_override(g, r);
+            serve_override(g, r, wall);
             overrides = true;
             continue;
         }
         const struct alert *a = alerting_find(g->alerting, r->hall[0] ? r->hall : NULL, r->id);
-        r->result =
-            a ? alerting_ack(g->alerting, a->hall, r->id, r->by, r->note, r->resolve, time(NULL))
-              : -ENOENT;
+        r->result = a ? alerting_ack(g->alerting, a->hall, r->id, r->by, r->note, r->resolve, wall)
+                      : -ENOENT;
         if (r->result == 0) {
             a = alerting_find(g->alerting, r->hall[0] ? r->hall : NULL, r->id);
             snprintf(r->state, sizeof(r->state), "%s", a ? alert_state_name(a->state) : "resolved");
@@ -388,9 +386,9 @@ static void serve_api(struct gateway *g, mono_ms now)
         api_complete(g->api, r);
     }
     if (overrides || (api_wanted(g->api, now) && now - g->snapshot_at >= TICK_MS))
-        publish_snapshots(g, now, false);
+        publish_snapshots(g, wall, now, false);
     else if (changed)
-        publish_snapshots(g, now, true);
+        publish_snapshots(g, wall, now, true);
 }
 
 static void set_timezone(const char *tz)
@@ -491,7 +489,7 @@ static void reload(struct gateway *g)
     g->notifier = NULL;
     if (nc->n_notify > 0 && notifier_start(nc, &g->notifier) < 0)
         log_err("reload: cannot start the notification routes");
-    alerting_set_config(g->alerting, nc, g->notifier, (double)clock_wall_ns() / 1e9);
+    alerting_set_config(g->alerting, nc, g->notifier, clock_wall());
     enforce_set_config(g->enforce, nc);
     if (new_writer && start_writer(g) < 0)
         log_err("reload: cannot start the InfluxDB writer");
@@ -578,12 +576,13 @@ static void core_loop(struct gateway *g)
         take(g, wait);
         trim_heap(g);
         now = clock_mono_ms();
-        serve_api(g, now);
+        wall_s wall = clock_wall(); /* the one reading of the wall clock per turn */
+        serve_api(g, wall, now);
         /* The watchdog hears from a core that turns and has its broker. */
         sdnotify_watchdog(now, g->mqtt && mqtt_is_connected(g->mqtt));
         if (now >= g->next_tick) {
-            enforce_tick(g->enforce, time(NULL), now);
-            alerting_tick(g->alerting, time(NULL), now);
+            enforce_tick(g->enforce, wall, now);
+            alerting_tick(g->alerting, wall, now);
             g->next_tick = now + TICK_MS;
         }
         if (now >= g->next_stats) {

@@ -16,6 +16,7 @@
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "report.h"
 #include "snapshot.h"
 #include "store.h"
 #include "webpage.h"
@@ -160,15 +161,7 @@ static void serve_history(const struct httpapi *h, const struct http_request *re
             return;
         }
         /* The day in the gateway's zone: TZ is the process's. */
-        time_t t = (time_t)day * 86400;
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-        tm.tm_isdst = -1;
-        from = (double)mktime(&tm);
-        tm.tm_mday++;
-        tm.tm_isdst = -1;
-        to = (double)mktime(&tm);
+        report_day_bounds(day, &from, &to);
     }
     struct store *st = NULL;
     const char *why = NULL;
@@ -301,7 +294,7 @@ static void serve_overrides(const struct httpapi *h, const struct http_request *
     struct record_override *v = NULL;
     struct record_override_event *ev = NULL, none;
     size_t n = 0, n_ev = 0;
-    int rc = store_overrides(st, (double)clock_wall_ns() / 1e9, &v, &n);
+    int rc = store_overrides(st, clock_wall(), &v, &n);
     if (rc == 0 && with_log)
         rc = store_override_log(st, from, to, &ev, &n_ev);
     store_close(st);
@@ -345,7 +338,7 @@ static void override_answer(const struct api_request *a, struct http_response *r
         reply_json(r, 200, body);
         return;
     }
-    struct record_override o = {.until = a->until, .created = (double)clock_wall_ns() / 1e9};
+    struct record_override o = {.until = a->until, .created = clock_wall()};
     snprintf(o.device, sizeof(o.device), "%.64s", a->id);
     snprintf(o.reason, sizeof(o.reason), "%s", a->note);
     snprintf(o.by, sizeof(o.by), "%s", a->by);
@@ -369,10 +362,10 @@ static void serve_override_add(const struct httpapi *h, const struct http_reques
     const struct json_field *until = json_flat_get(&f, "until");
     const struct json_field *reason = json_flat_get(&f, "reason");
     const struct json_field *by = json_flat_get(&f, "by");
-    time_t now = time(NULL), t = 0;
+    wall_s now = clock_wall(), t = 0;
     int ur = -EINVAL;
     if (until && until->type == JSON_T_NUMBER && until->num > 0 && until->num < 1e12) {
-        t = (time_t)until->num;
+        t = until->num;
         ur = t > now && t - now <= ENFORCE_OVERRIDE_MAX_S ? 0 : -ERANGE;
     } else if (until && until->type == JSON_T_STRING) {
         ur = enforce_parse_until(until->str, now, &t);
@@ -386,7 +379,7 @@ static void serve_override_add(const struct httpapi *h, const struct http_reques
         snprintf(ar->id, sizeof(ar->id), "%s", device->str);
         snprintf(ar->by, sizeof(ar->by), "%s", by->str);
         snprintf(ar->note, sizeof(ar->note), "%s", reason->str);
-        ar->until = (double)t;
+        ar->until = t;
     }
     json_flat_free(&f);
     if (!ok) {

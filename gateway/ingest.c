@@ -60,13 +60,12 @@ static enum metric_id decode_reject_metric(enum decode_result r, enum json_rejec
     return MET_REJECT_BAD_VALUE;
 }
 
-int64_t ingest_timestamp_ns(double device_ts, int64_t wall_ns)
+int64_t ingest_timestamp_ns(double device_ts, wall_s arrival)
 {
-    double wall_s = (double)wall_ns / 1e9;
-    if (device_ts > 0 && isfinite(device_ts) && device_ts >= wall_s - INGEST_TS_MAX_AGE_S &&
-        device_ts <= wall_s + INGEST_TS_MAX_AHEAD_S)
-        return llround(device_ts * 1e6) * 1000; /* microseconds: what a double holds exactly */
-    return wall_ns;
+    if (device_ts > 0 && isfinite(device_ts) && device_ts >= arrival - INGEST_TS_MAX_AGE_S &&
+        device_ts <= arrival + INGEST_TS_MAX_AHEAD_S)
+        return wall_ns(device_ts);
+    return wall_ns(arrival);
 }
 
 static size_t device_tags(const struct hm_device *d, struct lp_tag tags[4])
@@ -149,7 +148,7 @@ int ingest_encode(struct hm_device *d, const struct reading *rd, int64_t ts_ns, 
 
 static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size_t topic_len,
                                       const char *payload, size_t payload_len, bool oversize,
-                                      bool retained, mono_ms now, int64_t wall_ns, struct buf *out,
+                                      bool retained, mono_ms now, wall_s arrival, struct buf *out,
                                       struct hm_device **dev)
 {
     struct route r;
@@ -207,14 +206,14 @@ static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size
         metrics_add(MET_KEYS_DROPPED, in->rd.dropped_keys);
     in->rd.retained = retained;
 
-    int64_t ts_ns = ingest_timestamp_ns(in->rd.ts, wall_ns);
+    int64_t ts_ns = ingest_timestamp_ns(in->rd.ts, arrival);
     /* The caller flushes batches long before out reaches its cap, so a
      * failure here is a point line protocol can not carry. */
     if (ingest_encode(d, &in->rd, ts_ns, out) < 0) {
         metrics_inc(MET_REJECT_ENCODE);
         return INGEST_REJECTED;
     }
-    hallmodel_update(in->hm, d, &in->rd, now, wall_ns);
+    hallmodel_update(in->hm, d, &in->rd, now, arrival);
     metrics_inc(MET_DECODED);
     if (dev)
         *dev = d;
@@ -223,18 +222,18 @@ static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size
 
 enum ingest_outcome ingest_message(struct ingest *in, const char *topic, size_t topic_len,
                                    const char *payload, size_t payload_len, bool oversize,
-                                   mono_ms now, int64_t wall_ns, struct buf *out,
+                                   mono_ms now, wall_s arrival, struct buf *out,
                                    struct hm_device **dev)
 {
-    return ingest_one(in, topic, topic_len, payload, payload_len, oversize, false, now, wall_ns,
+    return ingest_one(in, topic, topic_len, payload, payload_len, oversize, false, now, arrival,
                       out, dev);
 }
 
 enum ingest_outcome ingest_retained_message(struct ingest *in, const char *topic, size_t topic_len,
                                             const char *payload, size_t payload_len, bool oversize,
-                                            mono_ms now, int64_t wall_ns, struct buf *out,
+                                            mono_ms now, wall_s arrival, struct buf *out,
                                             struct hm_device **dev)
 {
-    return ingest_one(in, topic, topic_len, payload, payload_len, oversize, true, now, wall_ns, out,
+    return ingest_one(in, topic, topic_len, payload, payload_len, oversize, true, now, arrival, out,
                       dev);
 }

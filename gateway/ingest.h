@@ -43,7 +43,7 @@ void ingest_set_config(struct ingest *in, const struct config *cfg);
  * INGEST_WRITTEN *dev (if not NULL) is the device it was about. */
 enum ingest_outcome ingest_message(struct ingest *in, const char *topic, size_t topic_len,
                                    const char *payload, size_t payload_len, bool oversize,
-                                   mono_ms now, int64_t wall_ns, struct buf *out,
+                                   mono_ms now, wall_s arrival, struct buf *out,
                                    struct hm_device **dev);
 
 /* As ingest_message, for a message the broker delivered retained: it is
@@ -51,11 +51,12 @@ enum ingest_outcome ingest_message(struct ingest *in, const char *topic, size_t 
  * hall model (rules do not judge them) until a live reading replaces them. */
 enum ingest_outcome ingest_retained_message(struct ingest *in, const char *topic, size_t topic_len,
                                             const char *payload, size_t payload_len, bool oversize,
-                                            mono_ms now, int64_t wall_ns, struct buf *out,
+                                            mono_ms now, wall_s arrival, struct buf *out,
                                             struct hm_device **dev);
 
-/* Chooses the point's timestamp: the device's ts when sane, else wall_ns. */
-int64_t ingest_timestamp_ns(double device_ts, int64_t wall_ns);
+/* Chooses the point's timestamp (ns): the device's ts when sane, else the
+ * message's arrival. */
+int64_t ingest_timestamp_ns(double device_ts, wall_s arrival);
 
 /* Encodes rd for device d as one point; d's tags are encoded once, into
  * d->lp_tags. Returns lineproto_append's result. */

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "duration.h"
 #include "httpclient.h"
@@ -78,23 +79,14 @@ static void usage(FILE *f)
           f);
 }
 
-/* Days since 1970-01-01 of the local date of t. */
-static int32_t local_day(time_t t)
-{
-    struct tm tm;
-    localtime_r(&t, &tm);
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    return (int32_t)(timegm(&tm) / 86400);
-}
-
-static int parse_day(const char *s, time_t now, int32_t *day)
+static int parse_day(const char *s, wall_s now, int32_t *day)
 {
     if (strcmp(s, "today") == 0) {
-        *day = local_day(now);
+        *day = report_local_day(now);
         return 0;
     }
     if (strcmp(s, "yesterday") == 0) {
-        *day = local_day(now) - 1;
+        *day = report_local_day(now) - 1;
         return 0;
     }
     return date_parse(s, day);
@@ -231,14 +223,14 @@ int report_cli(int argc, char **argv, const char *default_config)
         fputs(")\n", stderr);
         goto out_free_config;
     }
-    time_t now = time(NULL);
+    wall_s now = clock_wall();
     int32_t day;
     if (parse_day(date, now, &day) < 0) {
         fprintf(stderr,
                 "hallgw report: --date: expected YYYY-MM-DD, today or yesterday, got '%s'\n", date);
         goto out_free_config;
     }
-    if (day > local_day(now)) {
+    if (day > report_local_day(now)) {
         fprintf(stderr, "hallgw report: --date %s is in the future (time zone %s)\n", date,
                 cfg->gateway.timezone);
         goto out_free_config;
@@ -250,7 +242,7 @@ int report_cli(int argc, char **argv, const char *default_config)
         goto out_free_config;
     }
     struct report r;
-    int g = report_gather(cfg, hall, day, (double)now, &r);
+    int g = report_gather(cfg, hall, day, now, &r);
     if (g == -ENOMEM) {
         fputs("hallgw report: out of memory\n", stderr);
         goto out_free_report;

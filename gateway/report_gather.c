@@ -60,7 +60,8 @@ static int read_history(struct gather *g, const char *hall_id)
 
 /* ---- section 2: staffing --------------------------------------------------------- */
 
-static int staffing_of(struct gather *g, struct report_window *w, const struct report_period *p, size_t np)
+static int staffing_of(struct gather *g, struct report_window *w, const struct report_period *p,
+                       size_t np)
 {
     char hall[160], win[160], stmt[REPORT_STMT_MAX];
     report_ql_quote(hall, sizeof(hall), w->hall, '\'');

@@ -63,7 +63,7 @@ static json_t *num_or_null(double v)
 
 static json_t *window_json(const struct config *cfg, const struct windows_index *ix,
                            struct hallmodel *hm, const struct config_hall *h,
-                           const struct config_window *w, time_t wall)
+                           const struct config_window *w, wall_s wall)
 {
     struct window_state st;
     windows_state(cfg, ix, hm, h, w, wall, &st);
@@ -164,7 +164,7 @@ static json_t *poweroff_json(const struct config *cfg, const struct enforce *ef)
 }
 
 /* The overrides of v still in force at wall (all of them when wall is 0). */
-static json_t *override_list(const struct record_override *v, size_t n, double wall)
+static json_t *override_list(const struct record_override *v, size_t n, wall_s wall)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
@@ -206,18 +206,19 @@ char *snapshot_overrides(const struct record_override *v, size_t n,
 }
 
 char *snapshot_state(const struct config *cfg, struct hallmodel *hm, const struct enforce *ef,
-                     time_t wall, mono_ms now, bool mqtt_connected)
+                     wall_s wall, mono_ms now, bool mqtt_connected)
 {
     json_t *root = json_object();
     json_object_set_new(root, "gateway", json_string(cfg->gateway.id));
-    json_object_set_new(root, "time", json_real((double)clock_wall_ns() / 1e9));
+    json_object_set_new(root, "time", json_real(wall));
     json_object_set_new(root, "timezone", json_string(cfg->gateway.timezone));
     json_object_set_new(root, "mqtt_connected", json_boolean(mqtt_connected));
     json_t *sched = json_object();
     json_object_set_new(sched, "state",
                         json_string(state_names[schedule_state(&cfg->schedule, wall)]));
-    time_t next = schedule_next_transition(&cfg->schedule, wall, false);
-    json_object_set_new(sched, "next_transition", next ? json_integer(next) : json_null());
+    wall_s next = schedule_next_transition(&cfg->schedule, wall, false);
+    json_object_set_new(sched, "next_transition",
+                        next ? json_integer(wall_whole(next)) : json_null());
     json_object_set_new(root, "schedule", sched);
 
     json_t *halls = json_array();
@@ -246,7 +247,7 @@ char *snapshot_state(const struct config *cfg, struct hallmodel *hm, const struc
     size_t n_ov = 0;
     if (ef)
         enforce_overrides(ef, &ov, &n_ov);
-    json_object_set_new(root, "overrides", override_list(ov, n_ov, (double)wall));
+    json_object_set_new(root, "overrides", override_list(ov, n_ov, wall));
     char *out = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     return out;

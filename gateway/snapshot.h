@@ -21,7 +21,7 @@ struct enforce;
  * "window","state","ok","detail"}],"plugs":[...]}) and "overrides" (those in
  * force: [{"device","until","reason","by","created"}]). ef may be NULL. */
 char *snapshot_state(const struct config *cfg, struct hallmodel *hm, const struct enforce *ef,
-                     time_t wall, mono_ms now, bool mqtt_connected);
+                     wall_s wall, mono_ms now, bool mqtt_connected);
 char *snapshot_alerts(const struct config *cfg, struct alerting *al);
 
 struct record_alert;

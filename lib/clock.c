@@ -9,11 +9,11 @@ mono_ms clock_mono_ms(void)
     return (mono_ms)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t clock_wall_ns(void)
+wall_s clock_wall(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 struct timespec clock_mono_deadline(int64_t timeout_ms)

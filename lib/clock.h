@@ -1,17 +1,45 @@
-/* Time sources. mono_ms is used only for relative timings (durations,
- * timeouts, deadlines); wall time only for timestamps written out and for
- * the hall schedule. */
+/* Time sources and the two representations of time.
+ *
+ * mono_ms is used only for relative timings (durations, timeouts,
+ * deadlines). wall_s is the one representation of a wall-clock instant
+ * across the modules: readings, alerts, records, the schedule, commands,
+ * reports. Times leave the program in other forms only at the edges:
+ * nanoseconds in line protocol, whole seconds for localtime_r() and in
+ * signed commands, seconds in JSON and SQLite.
+ *
+ * The clock is read by the programs' loops and handed to what they call;
+ * the pure modules (gateway/core, the schedule) take it as a parameter and
+ * never read it. */
 #ifndef HALLGW_CLOCK_H
 #define HALLGW_CLOCK_H
 
+#include <math.h>
 #include <stdint.h>
 
 typedef int64_t mono_ms; /* CLOCK_MONOTONIC, milliseconds; never compare with wall time */
 
+/* Unix seconds (CLOCK_REALTIME) with their fraction; a double holds them to
+ * the microsecond for centuries. 0 means "unset" where a field can be. */
+typedef double wall_s;
+
 mono_ms clock_mono_ms(void);
 
-/* CLOCK_REALTIME in nanoseconds since the Unix epoch. */
-int64_t clock_wall_ns(void);
+/* The wall clock now. */
+wall_s clock_wall(void);
+
+/* The whole second of t (rounded down), for localtime_r() and the like. */
+static inline int64_t wall_whole(wall_s t)
+{
+    int64_t i = (int64_t)t;
+    return (double)i > t ? i - 1 : i;
+}
+
+/* t in nanoseconds since the epoch, for line protocol: to the microsecond,
+ * what a double holds exactly. */
+static inline int64_t wall_ns(wall_s t)
+{
+    return (int64_t)llround(t * 1e6) * 1000;
+}
 
 /* A struct timespec for pthread_cond_timedwait on a CLOCK_MONOTONIC condvar,
  * timeout_ms from now. */

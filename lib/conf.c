@@ -10,7 +10,6 @@
 
 #include "buf.h"
 
-
 /* ---- errors ---- */
 
 char *conf_xstrdup(struct conf_ctx *x, const char *s)

@@ -47,7 +47,6 @@ static void fmt_ms(int64_t ms, char *buf, size_t n)
     }
 }
 
-
 /* Opens a readable, non-empty regular file, or reports why not and returns -1. */
 static int open_file(struct conf_ctx *x, const conf_node *s, const char *path, off_t *size)
 {
@@ -416,9 +415,7 @@ const conf_node **conf_str_elems(struct conf_ctx *x, const conf_node *s, size_t 
         return NULL;
     }
     for (int i = 0; i < len; i++) {
-        const conf_node *e = conf_type(s) == CONF_TYPE_STRING
-                                 ? s
-                                 : conf_elem(s, i);
+        const conf_node *e = conf_type(s) == CONF_TYPE_STRING ? s : conf_elem(s, i);
         const char *str = conf_str_value(x, e);
 
         if (str && !*str)
@@ -442,8 +439,7 @@ int conf_str_count(const conf_node *s)
 
 const conf_node *conf_str_elem(const conf_node *s, int i)
 {
-    return conf_type(s) == CONF_TYPE_STRING ? s
-                                                        : conf_elem(s, i);
+    return conf_type(s) == CONF_TYPE_STRING ? s : conf_elem(s, i);
 }
 
 void conf_parse_name_set(struct conf_ctx *x, const conf_node *s, const char *const *names, int fold,
@@ -525,4 +521,3 @@ bool conf_check_hostport(struct conf_ctx *x, const conf_node *s, const char *v,
     }
     return true;
 }
-

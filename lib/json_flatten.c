@@ -450,4 +450,3 @@ const yajl_callbacks json_flatten_callbacks = {
     .yajl_start_array = cb_start_array,
     .yajl_end_array = cb_end_array,
 };
-

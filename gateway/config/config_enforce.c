@@ -1,5 +1,5 @@
 /* The config's enforcement blocks: the root keys "poweroff" (the nightly
- * power-off run, DESIGN.md section 7) and "scans" (virus scans ordered when
+ * power-off run, docs/enforcement.md) and "scans" (virus scans ordered when
  * a max_age rule with action = "scan" is overdue), the checks against mqtt,
  * schedule and rules, and their release. Part of the config module.
  *

@@ -208,37 +208,37 @@ static bool first_wall_change(const struct config_schedule *s, enum schedule_sta
     return false;
 }
 
-bool schedule_is_workday(const struct config_schedule *s, time_t t)
+bool schedule_is_workday(const struct config_schedule *s, wall_s t)
 {
     int64_t wall;
 
-    return local_wall(t, &wall) && day_is_workday(s, floor_div(wall, DAY_S));
+    return local_wall(wall_whole(t), &wall) && day_is_workday(s, floor_div(wall, DAY_S));
 }
 
-enum schedule_state schedule_state(const struct config_schedule *s, time_t t)
+enum schedule_state schedule_state(const struct config_schedule *s, wall_s t)
 {
     int64_t wall;
 
-    if (!local_wall(t, &wall))
+    if (!local_wall(wall_whole(t), &wall))
         return SCHED_CLOSED;
     return state_at_wall(s, wall);
 }
 
-bool schedule_is_open(const struct config_schedule *s, time_t t)
+bool schedule_is_open(const struct config_schedule *s, wall_s t)
 {
     return schedule_state(s, t) == SCHED_OPEN;
 }
 
-bool schedule_window_expected(const struct config_schedule *s, time_t t, bool lunch_duty)
+bool schedule_window_expected(const struct config_schedule *s, wall_s t, bool lunch_duty)
 {
     enum schedule_state st = schedule_state(s, t);
 
     return st == SCHED_OPEN || (st == SCHED_BREAK && lunch_duty);
 }
 
-time_t schedule_next_transition(const struct config_schedule *s, time_t t, bool lunch_duty)
+wall_s schedule_next_transition(const struct config_schedule *s, wall_s t, bool lunch_duty)
 {
-    int64_t u = t, limit, wall_u, found;
+    int64_t u = wall_whole(t), limit, wall_u, found;
     enum schedule_state from;
 
     /* schedule_window_expected() is a function of the state, so its changes
@@ -262,20 +262,20 @@ time_t schedule_next_transition(const struct config_schedule *s, time_t t, bool 
         /* [u, end) has offset off; end is an offset change or the day's end. */
         if (first_wall_change(s, from, wall_u, end - 1 + off, &found)) {
             found -= off;
-            return found <= limit ? (time_t)found : 0;
+            return found <= limit ? (wall_s)found : 0;
         }
         u = end;
         if (!local_wall(u, &wall_u))
             return 0;
         if (state_at_wall(s, wall_u) != from)
-            return u <= limit ? (time_t)u : 0;
+            return u <= limit ? (wall_s)u : 0;
     }
     return 0;
 }
 
-time_t schedule_close_today(const struct config_schedule *s, time_t t)
+wall_s schedule_close_today(const struct config_schedule *s, wall_s t_wall)
 {
-    int64_t wall, day, at[2];
+    int64_t t = wall_whole(t_wall), wall, day, at[2];
     int n;
 
     if (!local_wall(t, &wall))
@@ -289,15 +289,15 @@ time_t schedule_close_today(const struct config_schedule *s, time_t t)
     if (n < 0)
         return 0;
     if (at[0] > t)
-        return (time_t)at[0];
+        return (wall_s)at[0];
     if (n == 2 && at[1] > t)
-        return (time_t)at[1];
+        return (wall_s)at[1];
     return 0;
 }
 
-time_t schedule_next_on_workday(const struct config_schedule *s, time_t t, int32_t tod_s)
+wall_s schedule_next_on_workday(const struct config_schedule *s, wall_s t_wall, int32_t tod_s)
 {
-    int64_t wall, day, at;
+    int64_t t = wall_whole(t_wall), wall, day, at;
 
     assert(tod_s >= 0 && tod_s <= DAY_S);
     if (!local_wall(t, &wall))
@@ -307,18 +307,19 @@ time_t schedule_next_on_workday(const struct config_schedule *s, time_t t, int32
             continue;
         if (!wall_first_instant(day * DAY_S + tod_s, &at))
             return 0;
-        if (at > (int64_t)t)
-            return at - (int64_t)t <= HORIZON_S ? (time_t)at : 0;
+        if (at > t)
+            return at - t <= HORIZON_S ? (wall_s)at : 0;
     }
     return 0;
 }
 
-time_t schedule_at(time_t t, int32_t tod_s)
+wall_s schedule_at(wall_s t, int32_t tod_s)
 {
     int64_t wall, at;
 
     assert(tod_s >= 0 && tod_s <= DAY_S);
-    if (!local_wall(t, &wall) || !wall_first_instant(floor_div(wall, DAY_S) * DAY_S + tod_s, &at))
+    if (!local_wall(wall_whole(t), &wall) ||
+        !wall_first_instant(floor_div(wall, DAY_S) * DAY_S + tod_s, &at))
         return 0;
-    return (time_t)at;
+    return (wall_s)at;
 }

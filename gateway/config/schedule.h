@@ -1,6 +1,8 @@
 /* The hall's opening schedule (pure): weekdays, open/close, breaks, holidays,
  * make-up working days (调休) and per-window lunch duty.
  *
+ * Instants are wall_s (lib/clock.h); the schedule changes only on whole
+ * seconds, and an instant returned is a whole second (0 when there is none).
  * Times of day are wall-clock times in the process's local time zone, which
  * the gateway sets from gateway.timezone (setenv("TZ") and tzset() once,
  * before any schedule call). `now` is always a parameter: no clock reads, no
@@ -34,6 +36,8 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "clock.h"
+
 #include "config.h"
 
 enum schedule_state {
@@ -44,17 +48,17 @@ enum schedule_state {
 
 /* True when the local date of t is a working day: a make-up working day, or
  * one of the weekdays and not a holiday. */
-bool schedule_is_workday(const struct config_schedule *s, time_t t);
+bool schedule_is_workday(const struct config_schedule *s, wall_s t);
 
 /* The hall's state at t. */
-enum schedule_state schedule_state(const struct config_schedule *s, time_t t);
+enum schedule_state schedule_state(const struct config_schedule *s, wall_s t);
 
 /* True while the hall is open (breaks excluded). */
-bool schedule_is_open(const struct config_schedule *s, time_t t);
+bool schedule_is_open(const struct config_schedule *s, wall_s t);
 
 /* True while a window is expected staffed: the hall is open, or it is a break
  * and the window has lunch duty. */
-bool schedule_window_expected(const struct config_schedule *s, time_t t, bool lunch_duty);
+bool schedule_window_expected(const struct config_schedule *s, wall_s t, bool lunch_duty);
 
 /* The next instant after t at which schedule_window_expected() (with this
  * lunch_duty) or schedule_state() changes: the smallest u > t with
@@ -65,24 +69,24 @@ bool schedule_window_expected(const struct config_schedule *s, time_t t, bool lu
  * between two days open 00:00-24:00, nothing between adjacent breaks, nothing
  * for a break skipped by a DST gap; the end of a repeated hour is returned
  * when the wall clock going back changes the state. */
-time_t schedule_next_transition(const struct config_schedule *s, time_t t, bool lunch_duty);
+wall_s schedule_next_transition(const struct config_schedule *s, wall_s t, bool lunch_duty);
 
 /* The instant of today's close when t is on a working day before close (by
  * the wall clock, so also in the second pass of a repeated hour before
  * close), else 0. The first occurrence of the close after t: the second one
  * when t is in the second pass of a repeated hour. */
-time_t schedule_close_today(const struct config_schedule *s, time_t t);
+wall_s schedule_close_today(const struct config_schedule *s, wall_s t);
 
 /* The first instant after t (exclusive) of the time of day tod_s (0..86400)
  * on a working day, at most 400 days ahead; 0 when none. For poweroff_at and
  * poweron_at: at exactly tod_s it is the next working day's. Once a day: a
  * repeated tod_s counts only its first occurrence, so once that has passed
  * (t in the second pass included) it is the next working day's. */
-time_t schedule_next_on_workday(const struct config_schedule *s, time_t t, int32_t tod_s);
+wall_s schedule_next_on_workday(const struct config_schedule *s, wall_s t, int32_t tod_s);
 
 /* The instant of the time of day tod_s (0..86400) on the local date of t
  * (first occurrence; first instant after a gap); may be before t. 0 when t is
  * out of localtime_r's range. */
-time_t schedule_at(time_t t, int32_t tod_s);
+wall_s schedule_at(wall_s t, int32_t tod_s);
 
 #endif

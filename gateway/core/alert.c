@@ -36,7 +36,7 @@ void alert_init(struct alert *a, const struct config_rule *rule, const char *sub
 }
 
 /* A new occurrence starts clean: nothing of the last one's handling is kept. */
-static void start_occurrence(struct alert *a, mono_ms now, double wall)
+static void start_occurrence(struct alert *a, mono_ms now, wall_s wall)
 {
     a->pending_since_mono = now;
     a->pending_since = wall;
@@ -51,7 +51,7 @@ static void start_occurrence(struct alert *a, mono_ms now, double wall)
     a->changed_at = wall;
 }
 
-static enum alert_transition fire(struct alert *a, double wall)
+static enum alert_transition fire(struct alert *a, wall_s wall)
 {
     a->state = ALERT_FIRING;
     a->firing_since = wall;
@@ -60,7 +60,7 @@ static enum alert_transition fire(struct alert *a, double wall)
 }
 
 enum alert_transition alert_update(struct alert *a, bool condition, int64_t for_ms, mono_ms now,
-                                   double wall)
+                                   wall_s wall)
 {
     switch (a->state) {
     case ALERT_INACTIVE:
@@ -95,7 +95,7 @@ enum alert_transition alert_update(struct alert *a, bool condition, int64_t for_
     return AT_NONE;
 }
 
-enum alert_transition alert_ack(struct alert *a, const char *by, const char *note, double wall)
+enum alert_transition alert_ack(struct alert *a, const char *by, const char *note, wall_s wall)
 {
     if (a->state == ALERT_ACKNOWLEDGED) {
         if (by)
@@ -115,7 +115,7 @@ enum alert_transition alert_ack(struct alert *a, const char *by, const char *not
     return AT_ACKNOWLEDGED;
 }
 
-enum alert_transition alert_resolve(struct alert *a, const char *by, const char *note, double wall)
+enum alert_transition alert_resolve(struct alert *a, const char *by, const char *note, wall_s wall)
 {
     if (a->state != ALERT_FIRING && a->state != ALERT_ACKNOWLEDGED)
         return AT_NONE;

@@ -43,9 +43,9 @@ struct alert {
     enum alert_state state;
     bool manual_resolve; /* event alerts */
     mono_ms pending_since_mono;
-    double pending_since; /* wall, unix seconds */
-    double firing_since;
-    double acked_at, resolved_at, changed_at;
+    wall_s pending_since;
+    wall_s firing_since;
+    wall_s acked_at, resolved_at, changed_at;
     char acked_by[65];
     char resolved_by[65];         /* "" when it resolved by itself */
     char note[ALERT_TEXT_MAX];    /* ack or handling note */
@@ -53,7 +53,7 @@ struct alert {
     double value;                 /* the value that triggered or last updated it */
     bool has_value;
     /* notification bookkeeping */
-    double last_notified;
+    wall_s last_notified;
     bool escalated;
 };
 
@@ -83,13 +83,13 @@ void alert_init(struct alert *a, const struct config_rule *rule, const char *sub
  * - anything else (a repeat while firing, say): AT_NONE, nothing changed.
  * summary, value and has_value are the caller's to set. */
 enum alert_transition alert_update(struct alert *a, bool condition, int64_t for_ms, mono_ms now,
-                                   double wall);
+                                   wall_s wall);
 
 /* Acknowledges a firing alert: records by, note (NULL: "") and acked_at.
  * Returns AT_ACKNOWLEDGED, or AT_NONE when the alert is not firing. An ack of
  * an acknowledged alert updates by and note (those not NULL) and changed_at,
  * keeps acked_at (the first ack), and returns AT_NONE. */
-enum alert_transition alert_ack(struct alert *a, const char *by, const char *note, double wall);
+enum alert_transition alert_ack(struct alert *a, const char *by, const char *note, wall_s wall);
 
 /* Resolves a firing or acknowledged alert by hand (events), with a handling
  * note: resolved_by = by (NULL: ""), note = note (NULL keeps the ack note),
@@ -97,7 +97,7 @@ enum alert_transition alert_ack(struct alert *a, const char *by, const char *not
  * for alerts that clear by themselves is the caller's policy. A condition
  * still true makes a new occurrence on the next alert_update. Returns
  * AT_RESOLVED, or AT_NONE (nothing changed) in any other state. */
-enum alert_transition alert_resolve(struct alert *a, const char *by, const char *note, double wall);
+enum alert_transition alert_resolve(struct alert *a, const char *by, const char *note, wall_s wall);
 
 /* True for pending, firing and acknowledged. */
 bool alert_is_active(const struct alert *a);

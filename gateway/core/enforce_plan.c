@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "enforce_time.h"
+
 /* ---- small helpers ---------------------------------------------------------- */
 
 static void copy_id(char *dst, size_t size, const char *src)
@@ -44,9 +46,9 @@ static void fmt_dur(int64_t ms, char *buf, size_t size)
 }
 
 /* A local time as "HH:MM", or "YYYY-MM-DD HH:MM" when not on the date of ref. */
-static void fmt_local(double t, double ref, char *buf, size_t size)
+static void fmt_local(wall_s t, wall_s ref, char *buf, size_t size)
 {
-    time_t tt = (time_t)t, rt = (time_t)ref;
+    time_t tt = (time_t)wall_whole(t), rt = (time_t)wall_whole(ref);
     struct tm tm, rm;
     if (!localtime_r(&tt, &tm) || !localtime_r(&rt, &rm)) {
         snprintf(buf, size, "%.0f", t);
@@ -56,14 +58,6 @@ static void fmt_local(double t, double ref, char *buf, size_t size)
         strftime(buf, size, "%H:%M", &tm);
     else
         strftime(buf, size, "%Y-%m-%d %H:%M", &tm);
-}
-
-static void local_date(double wall, char out[11])
-{
-    time_t t = (time_t)wall;
-    struct tm tm;
-    if (!localtime_r(&t, &tm) || strftime(out, 11, "%Y-%m-%d", &tm) == 0)
-        snprintf(out, 11, "1970-01-01");
 }
 
 /* ---- the run ------------------------------------------------------------------ */
@@ -166,7 +160,7 @@ const char *enforce_exempt(const struct config_poweroff *p, const char *id)
 }
 
 const struct record_override *enforce_override_for(const struct record_override *v, size_t n,
-                                                   const char *id, double wall)
+                                                   const char *id, wall_s wall)
 {
     for (size_t i = 0; i < n; i++) {
         if (strcmp(v[i].device, id) == 0 && v[i].until > wall)
@@ -175,7 +169,7 @@ const struct record_override *enforce_override_for(const struct record_override 
     return NULL;
 }
 
-static void override_text(const struct record_override *o, double wall, char *buf, size_t size)
+static void override_text(const struct record_override *o, wall_s wall, char *buf, size_t size)
 {
     char until[32];
     fmt_local(o->until, wall, until, sizeof(until));
@@ -190,7 +184,7 @@ static const char *avail_text(enum availability a)
 /* Decides what to do with a PC at the start of a run. */
 static void decide_pc(const struct config *cfg, struct enforce_pc *pc,
                       const struct record_override *ov, size_t n_ov, enum availability avail,
-                      double wall, mono_ms now)
+                      wall_s wall, mono_ms now)
 {
     const struct config_poweroff *p = &cfg->poweroff;
     const char *glob = enforce_exempt(p, pc->id);
@@ -221,7 +215,7 @@ static void decide_pc(const struct config *cfg, struct enforce_pc *pc,
 /* Decides what to do with a plug at the start of a run (or a new attempt of
  * its PC). */
 static void decide_plug(const struct config *cfg, struct enforce_run *r, struct enforce_plug *pl,
-                        const struct record_override *ov, size_t n_ov, double wall, mono_ms now)
+                        const struct record_override *ov, size_t n_ov, wall_s wall, mono_ms now)
 {
     const struct config_poweroff *p = &cfg->poweroff;
     const char *glob = enforce_exempt(p, pl->id);
@@ -266,12 +260,12 @@ static const struct config_device *window_plug(const struct config *cfg,
 
 int enforce_plan_run(const struct config *cfg, enum enforce_trigger trigger,
                      const struct record_override *ov, size_t n_ov, const struct enforce_view *view,
-                     double wall, mono_ms now, struct enforce_run *r)
+                     wall_s wall, mono_ms now, struct enforce_run *r)
 {
     memset(r, 0, sizeof(*r));
     r->started = wall;
     r->trigger = trigger;
-    local_date(wall, r->date);
+    enforce_local_date(wall, r->date);
     if (trigger != ENFORCE_POWERON) {
         for (size_t i = 0; i < cfg->n_devices; i++) {
             const struct config_device *cd = &cfg->devices[i];
@@ -311,7 +305,7 @@ out_nomem:
 }
 
 int enforce_plan_pc(const struct config *cfg, const struct config_device *cd,
-                    const struct record_override *ov, size_t n_ov, double wall,
+                    const struct record_override *ov, size_t n_ov, wall_s wall,
                     struct enforce_run *r)
 {
     int i = find_pc(r, cd->id);
@@ -501,13 +495,13 @@ bool enforce_pc_check(struct enforce_pc *pc, const struct enforce_pc_seen *seen,
 
 /* ---- the plug state machine ---------------------------------------------------------- */
 
-void enforce_plug_sent(struct enforce_plug *pl, const char *cmd_id, mono_ms now, int64_t wall_ns,
+void enforce_plug_sent(struct enforce_plug *pl, const char *cmd_id, mono_ms now, wall_s wall,
                        int64_t verify_ms)
 {
     pl->state = EPL_SENT;
     copy_id(pl->cmd_id, sizeof(pl->cmd_id), cmd_id);
     pl->sent_at = now;
-    pl->sent_wall_ns = wall_ns;
+    pl->sent_wall = wall;
     pl->deadline = now + verify_ms;
     pl->detail[0] = '\0';
 }

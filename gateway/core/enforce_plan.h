@@ -80,7 +80,7 @@ struct enforce_plug {
     enum enforce_plug_state state;
     mono_ms ready_at; /* switch no earlier; 0 while not known (PC not off yet) */
     mono_ms sent_at, deadline;
-    int64_t sent_wall_ns; /* a report at or after this verifies */
+    wall_s sent_wall; /* a report at or after this verifies */
     char cmd_id[ID_MAX + 1];
     bool alerted;
     char detail[ALERT_TEXT_MAX];
@@ -93,8 +93,8 @@ enum enforce_trigger {
 };
 
 struct enforce_run {
-    char date[11];  /* local YYYY-MM-DD of its start */
-    double started; /* unix seconds */
+    char date[11]; /* local YYYY-MM-DD of its start */
+    wall_s started;
     enum enforce_trigger trigger;
     struct enforce_pc *pcs; /* PCs first, then plugs: the order things happen */
     size_t n_pcs, cap_pcs;
@@ -118,7 +118,7 @@ const char *enforce_exempt(const struct config_poweroff *p, const char *id);
 
 /* The override of id in force at wall (until > wall), or NULL. */
 const struct record_override *enforce_override_for(const struct record_override *v, size_t n,
-                                                   const char *id, double wall);
+                                                   const char *id, wall_s wall);
 
 /* Plans the nightly run (or the power-on with trigger ENFORCE_POWERON) into
  * *r (which must be empty): every configured PC in config order, then (with
@@ -130,7 +130,7 @@ const struct record_override *enforce_override_for(const struct record_override 
  * Returns 0 or -ENOMEM. */
 int enforce_plan_run(const struct config *cfg, enum enforce_trigger trigger,
                      const struct record_override *ov, size_t n_ov, const struct enforce_view *view,
-                     double wall, mono_ms now, struct enforce_run *r);
+                     wall_s wall, mono_ms now, struct enforce_run *r);
 
 /* Adds PC cd to run r for the closed-hall rule, or restarts its item for a
  * new attempt: PENDING (SKIPPED in a dry run), attempts kept; its window's
@@ -138,7 +138,7 @@ int enforce_plan_run(const struct config *cfg, enum enforce_trigger trigger,
  * already off, exempt or under an override. Returns the PC's index, or
  * -ENOMEM. */
 int enforce_plan_pc(const struct config *cfg, const struct config_device *cd,
-                    const struct record_override *ov, size_t n_ov, double wall,
+                    const struct record_override *ov, size_t n_ov, wall_s wall,
                     struct enforce_run *r);
 
 /* ---- the state machines ---- */
@@ -187,7 +187,7 @@ bool enforce_pc_check(struct enforce_pc *pc, const struct enforce_pc_seen *seen,
 
 /* What the hall model says of a plug now. */
 struct enforce_plug_seen {
-    bool reported;  /* it reported its relay ("on") at or after sent_wall_ns */
+    bool reported;  /* it reported its relay ("on") at or after sent_wall */
     bool on;        /* that value */
     bool has_value; /* an "on" value is known at all (for plugs found in the state) */
 };
@@ -202,8 +202,8 @@ bool enforce_plug_check(struct enforce_plug *pl, const struct enforce_pc *pc,
                         const struct enforce_plug_seen *seen, int64_t plug_delay_ms, mono_ms now,
                         struct enforce_out *out);
 
-/* The plug command went out at now (wall_ns): SENT, deadline now + verify_ms. */
-void enforce_plug_sent(struct enforce_plug *pl, const char *cmd_id, mono_ms now, int64_t wall_ns,
+/* The plug command went out at now (wall): SENT, deadline now + verify_ms. */
+void enforce_plug_sent(struct enforce_plug *pl, const char *cmd_id, mono_ms now, wall_s wall,
                        int64_t verify_ms);
 
 /* The plug command could not be sent: FAILED (raise for the night). */

@@ -12,34 +12,43 @@
 
 #define OFF_LOOKBACK_DAYS 40
 
+void enforce_local_date(wall_s t, char out[11])
+{
+    struct tm tm;
+    time_t tt = (time_t)wall_whole(t);
+    if (!localtime_r(&tt, &tm) || strftime(out, 11, "%Y-%m-%d", &tm) == 0)
+        snprintf(out, 11, "1970-01-01");
+}
+
 /* ---- the schedule --------------------------------------------------------------------- */
 
 /* Noon of the local date k days before the date of t; 0 when out of range. */
-static time_t noon_days_before(time_t t, int k)
+static wall_s noon_days_before(wall_s t, int k)
 {
     struct tm tm;
-    if (!localtime_r(&t, &tm))
+    time_t tt = (time_t)wall_whole(t);
+    if (!localtime_r(&tt, &tm))
         return 0;
     tm.tm_mday -= k;
     tm.tm_hour = 12;
     tm.tm_min = tm.tm_sec = 0;
     tm.tm_isdst = -1;
     time_t r = mktime(&tm);
-    return r == (time_t)-1 ? 0 : r;
+    return r == (time_t)-1 ? 0 : (wall_s)r;
 }
 
-time_t enforce_off_since(const struct config_schedule *s, time_t t)
+wall_s enforce_off_since(const struct config_schedule *s, wall_s t)
 {
     if (s->poweroff_s < 0 || schedule_state(s, t) != SCHED_CLOSED)
         return 0;
     int32_t wake_s = s->poweron_s >= 0 ? s->poweron_s : s->open_s;
     for (int k = 0; k <= OFF_LOOKBACK_DAYS; k++) {
-        time_t noon = noon_days_before(t, k);
+        wall_s noon = noon_days_before(t, k);
         if (!noon)
             return 0;
         if (!schedule_is_workday(s, noon))
             continue;
-        time_t off = schedule_at(noon, s->poweroff_s), wake = schedule_at(noon, wake_s);
+        wall_s off = schedule_at(noon, s->poweroff_s), wake = schedule_at(noon, wake_s);
         bool off_past = off && off <= t, wake_past = wake && wake <= t;
         if (off_past && (!wake_past || off >= wake))
             return off;
@@ -49,31 +58,31 @@ time_t enforce_off_since(const struct config_schedule *s, time_t t)
     return 0;
 }
 
-bool enforce_closed_due(const struct config_poweroff *p, double seen_on_since,
-                        enum availability avail, double wall)
+bool enforce_closed_due(const struct config_poweroff *p, wall_s seen_on_since,
+                        enum availability avail, wall_s wall)
 {
     return p->enabled && seen_on_since > 0 && avail != AVAIL_OFFLINE &&
            (wall - seen_on_since) * 1000.0 >= (double)p->closed_grace_ms;
 }
 
-bool enforce_scan_allowed(const struct config *cfg, time_t t)
+bool enforce_scan_allowed(const struct config *cfg, wall_s t)
 {
     const struct config_schedule *s = &cfg->schedule;
     if (cfg->scans.when == SCANS_BREAK)
         return schedule_state(s, t) == SCHED_BREAK;
     if (s->poweroff_s < 0)
         return false;
-    time_t p = schedule_next_on_workday(s, t, s->poweroff_s);
-    return p && (double)(p - t) * 1000.0 <= (double)cfg->scans.before_poweroff_ms;
+    wall_s p = schedule_next_on_workday(s, t, s->poweroff_s);
+    return p && (p - t) * 1000.0 <= (double)cfg->scans.before_poweroff_ms;
 }
 
-time_t enforce_scan_next(const struct config *cfg, time_t t)
+wall_s enforce_scan_next(const struct config *cfg, wall_s t)
 {
     const struct config_schedule *s = &cfg->schedule;
     if (enforce_scan_allowed(cfg, t))
         return t;
     if (cfg->scans.when == SCANS_BREAK) {
-        time_t u = t;
+        wall_s u = t;
         /* At most a few transitions a day: 400 days of them. */
         for (int i = 0; i < 400 * 8; i++) {
             u = schedule_next_transition(s, u, false);
@@ -86,11 +95,11 @@ time_t enforce_scan_next(const struct config *cfg, time_t t)
     }
     if (s->poweroff_s < 0)
         return 0;
-    time_t p = schedule_next_on_workday(s, t, s->poweroff_s);
-    return p ? p - (time_t)(cfg->scans.before_poweroff_ms / 1000) : 0;
+    wall_s p = schedule_next_on_workday(s, t, s->poweroff_s);
+    return p ? p - (wall_s)(cfg->scans.before_poweroff_ms / 1000) : 0;
 }
 
-bool enforce_scan_overdue(const struct config_rule *r, double value, double wall)
+bool enforce_scan_overdue(const struct config_rule *r, double value, wall_s wall)
 {
     return r->type == RULE_MAX_AGE && (wall - value) * 1000.0 > (double)r->max_age_ms;
 }
@@ -108,9 +117,9 @@ static bool all_digits(const char *s)
     return true;
 }
 
-int enforce_parse_until(const char *s, time_t now, time_t *out)
+int enforce_parse_until(const char *s, wall_s now, wall_s *out)
 {
-    time_t t = 0;
+    wall_s t = 0;
     int32_t tod, day;
     size_t len = s ? strlen(s) : 0;
     if (len == 0)
@@ -118,7 +127,7 @@ int enforce_parse_until(const char *s, time_t now, time_t *out)
     if (all_digits(s)) {
         if (len > 12)
             return -EINVAL;
-        t = (time_t)strtoll(s, NULL, 10);
+        t = (wall_s)strtoll(s, NULL, 10);
     } else if ((len == 5 || len == 8) && s[2] == ':') {
         if (timeofday_parse(s, &tod) < 0)
             return -EINVAL;
@@ -141,7 +150,7 @@ int enforce_parse_until(const char *s, time_t now, time_t *out)
         time_t noon = mktime(&tm);
         if (noon == (time_t)-1)
             return -EINVAL;
-        t = schedule_at(noon, tod);
+        t = schedule_at((wall_s)noon, tod);
     } else {
         return -EINVAL;
     }
@@ -151,7 +160,7 @@ int enforce_parse_until(const char *s, time_t now, time_t *out)
     return 0;
 }
 
-int enforce_override_check(const struct config *cfg, const char *device, double until, double wall,
+int enforce_override_check(const struct config *cfg, const char *device, wall_s until, wall_s wall,
                            const char **why)
 {
     const struct config_device *cd = device ? config_find_device(cfg, device) : NULL;

@@ -258,10 +258,10 @@ static struct hm_value *value_slot(struct hallmodel *hm, struct hm_device *d, co
 }
 
 void hallmodel_update(struct hallmodel *hm, struct hm_device *d, const struct reading *rd,
-                      mono_ms now, int64_t wall_ns)
+                      mono_ms now, wall_s wall)
 {
     d->last_seen = now;
-    d->last_wall_ns = wall_ns;
+    d->last_wall = wall;
     d->messages++;
     if (rd->cls == MSG_STATUS) {
         d->avail = rd->status;

@@ -41,7 +41,7 @@ struct hm_device {
     bool registered; /* in the config; false for accepted unknown devices */
     enum availability avail;
     mono_ms last_seen; /* 0 = never */
-    int64_t last_wall_ns;
+    wall_s last_wall;  /* the arrival of its last message */
     uint64_t messages;
     /* Its tags as line protocol (lineproto_tagset()), kept by ingest in
      * an allocation of their size: lp_tags_len 0 until built and after
@@ -83,7 +83,7 @@ struct hm_device *hallmodel_resolve(struct hallmodel *hm, const struct route *r,
  * HM_MAX_VALUES are not kept (they are still written out). The values of a
  * reading delivered retained (rd->retained) are marked retained. */
 void hallmodel_update(struct hallmodel *hm, struct hm_device *d, const struct reading *rd,
-                      mono_ms now, int64_t wall_ns);
+                      mono_ms now, wall_s wall);
 
 /* The device a route names, without creating it; NULL when unknown. */
 struct hm_device *hallmodel_lookup(struct hallmodel *hm, const struct route *r);

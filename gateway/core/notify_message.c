@@ -75,12 +75,12 @@ static const char *nz(const char *s)
 
 /* t (unix seconds) as RFC 3339 in the local zone: 2026-10-01T09:30:00+08:00;
  * "" when t is unset. */
-static void format_rfc3339(double t, char *out, size_t size)
+static void format_rfc3339(wall_s t, char *out, size_t size)
 {
     out[0] = '\0';
     if (!(t > 0 && t < 1e11))
         return;
-    time_t s = (time_t)t;
+    time_t s = (time_t)wall_whole(t);
     struct tm tm;
     if (!localtime_r(&s, &tm))
         return;
@@ -315,12 +315,12 @@ static void put_atext(struct buf *b, const char *s, const char *fallback, bool d
     }
 }
 
-static void put_date(struct buf *b, int64_t now_s)
+static void put_date(struct buf *b, wall_s now)
 {
     static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t s = (time_t)now_s;
+    time_t s = (time_t)wall_whole(now);
     struct tm tm;
     if (!localtime_r(&s, &tm))
         gmtime_r(&s, &tm);
@@ -343,7 +343,7 @@ static void put_body_line(struct buf *b, const char *label, const char *value)
 }
 
 char *notify_message_email(const struct config_notify *r, const struct alert *a,
-                           enum alert_transition t, const char *gateway_id, int64_t now_s,
+                           enum alert_transition t, const char *gateway_id, wall_s now,
                            uint64_t seq, size_t *len)
 {
     struct buf b, subj;
@@ -381,14 +381,14 @@ char *notify_message_email(const struct config_notify *r, const struct alert *a,
     }
     buf_free(&subj);
 
-    put_date(&b, now_s);
+    put_date(&b, now);
     const char *at = r->from ? strrchr(r->from, '@') : NULL;
     char domain[256] = "";
     if (at) {
         size_t dl = strcspn(at + 1, "> \t");
         snprintf(domain, sizeof(domain), "%.*s", (int)(dl < 255 ? dl : 255), at + 1);
     }
-    buf_printf(&b, "Message-ID: <%lld.%llx.", (long long)now_s, (unsigned long long)seq);
+    buf_printf(&b, "Message-ID: <%lld.%llx.", (long long)wall_whole(now), (unsigned long long)seq);
     put_atext(&b, gateway_id, "hallgw", false);
     buf_puts(&b, "@");
     put_atext(&b, domain, "hallgw.invalid", true);

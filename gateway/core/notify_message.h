@@ -28,15 +28,15 @@ char *notify_message_expand(const char *tmpl, const struct alert *a, enum alert_
 /* Builds the e-mail for a transition of a on route r (an e-mail route): an
  * RFC 5322 message with CRLF line ends — From (r->from as written), To
  * (r->to), Subject "[hallgw] <severity> <state>: <rule> <subject>" (RFC 2047
- * base64 encoded words when it is not plain ASCII), Date (now_s, local zone),
- * Message-ID (unique per now_s and seq), MIME-Version, Content-Type
+ * base64 encoded words when it is not plain ASCII), Date (now, local zone),
+ * Message-ID (unique per whole second of now and seq), MIME-Version, Content-Type
  * text/plain; charset=utf-8, Content-Transfer-Encoding 8bit, Auto-Submitted,
  * X-Hallgw-Alert (the alert id) — and a body of one "Name: value" line per
  * alert field that is set. Header values never carry CR or LF from the
  * alert. Dot-stuffing is left to libcurl. Returns a malloc'd message and its
  * length in *len, or NULL when out of memory. */
 char *notify_message_email(const struct config_notify *r, const struct alert *a,
-                           enum alert_transition t, const char *gateway_id, int64_t now_s,
+                           enum alert_transition t, const char *gateway_id, wall_s now,
                            uint64_t seq, size_t *len);
 
 /* The address in "Name <a@b>", or s itself, trimmed; malloc'd (NULL when out

@@ -1,6 +1,6 @@
 #include "points.h"
 
-int points_alert(struct buf *b, const struct alert *a, enum alert_transition t, double wall)
+int points_alert(struct buf *b, const struct alert *a, enum alert_transition t, wall_s wall)
 {
     struct lp_tag tags[] = {{"hall", a->hall},     {"window", a->window},
                             {"device", a->device}, {"kind", config_kind_name(a->kind)},
@@ -22,11 +22,11 @@ int points_alert(struct buf *b, const struct alert *a, enum alert_transition t, 
     if (a->note[0])
         fields[nf++] = (struct lp_field){.key = "note", .type = LP_STRING, .s = a->note};
     return lineproto_append(b, "alert", tags, sizeof(tags) / sizeof(tags[0]), fields, nf,
-                            (int64_t)(wall * 1e9));
+                            wall_ns(wall));
 }
 
 int points_window(struct buf *b, const struct config_hall *h, const struct config_window *w,
-                  bool open, int presence, double waiting, double wall)
+                  bool open, int presence, double waiting, wall_s wall)
 {
     struct lp_tag tags[] = {{"hall", h->id}, {"window", w->id}};
     struct lp_field fields[4];
@@ -41,7 +41,7 @@ int points_window(struct buf *b, const struct config_hall *h, const struct confi
     }
     if (waiting >= 0)
         fields[nf++] = (struct lp_field){.key = "waiting", .type = LP_FLOAT, .f = waiting};
-    return lineproto_append(b, "window", tags, 2, fields, nf, (int64_t)(wall * 1e9));
+    return lineproto_append(b, "window", tags, 2, fields, nf, wall_ns(wall));
 }
 
 int points_poweroff(struct buf *b, const char *hall, const char *window, const char *device,

@@ -13,9 +13,9 @@
 #include "config.h"
 #include "lineproto.h"
 
-int points_alert(struct buf *b, const struct alert *a, enum alert_transition t, double wall);
+int points_alert(struct buf *b, const struct alert *a, enum alert_transition t, wall_s wall);
 int points_window(struct buf *b, const struct config_hall *h, const struct config_window *w,
-                  bool open, int presence, double waiting, double wall);
+                  bool open, int presence, double waiting, wall_s wall);
 
 /* One step of power-off enforcement: tags hall, window, device, kind; fields
  * step (string), ok (bool), detail (string). window may be "" (no tag). */

@@ -2,20 +2,21 @@
  * patrol record, 巡查记录), power-off overrides and their log, and the steps
  * of power-off enforcement. The store (io/store.h) keeps them in SQLite; the
  * pure modules that plan, render and report read them as plain structs.
- * Times are unix seconds. */
+ * Times are wall_s (lib/clock.h). */
 #ifndef HALLGW_RECORD_H
 #define HALLGW_RECORD_H
 
 #include <stdbool.h>
 
 #include "alert.h"
+#include "clock.h"
 
 /* One transition of an alert, as the history keeps it. */
 struct record_alert {
     char alert_id[ALERT_ID_MAX + 1];
     char rule[65], subject[65], hall[65], device[65], window[65];
     char severity[16], transition[16];
-    double at; /* unix seconds */
+    wall_s at;
     char by[65];
     char note[ALERT_TEXT_MAX];
     char summary[ALERT_TEXT_MAX];
@@ -26,26 +27,26 @@ struct record_alert {
 /* A power-off override ("keep pc-w03 on until 21:00, reason: overtime"). */
 struct record_override {
     char device[65];
-    double until; /* unix seconds: the override ends then */
+    wall_s until; /* the override ends then */
     char reason[ALERT_TEXT_MAX];
     char by[65];
-    double created; /* unix seconds */
+    wall_s created;
 };
 
 /* One entry of the override log: "add", "remove" or "expire". */
 struct record_override_event {
     char device[65];
     char action[8];
-    double until;
+    wall_s until;
     char reason[ALERT_TEXT_MAX];
     char by[65]; /* who added it; for "remove", who removed it */
-    double at;   /* for "expire", the until it ran out at */
+    wall_s at;   /* for "expire", the until it ran out at */
 };
 
 /* One step of power-off enforcement. */
 struct record_poweroff_step {
     char date[11]; /* the run's local date, YYYY-MM-DD */
-    double at;     /* unix seconds */
+    wall_s at;
     char hall[65], window[65], device[65];
     char kind[16]; /* "pc" or "plug" */
     char step[32]; /* "command", "reply", "verified_off", "plug_command", "plug_off",

@@ -14,7 +14,7 @@
  *   (escaping, value formatting, headings, notes, tables);
  * - gateway/report.c is the command line.
  *
- * Times are unix seconds (double); local times are shown in the process's
+ * Times are wall_s (unix seconds); local times are shown in the process's
  * zone, which the command sets from gateway.timezone before anything else.
  * Every string is UTF-8, NUL-terminated, owned by the struct. */
 #ifndef HALLGW_REPORT_H
@@ -67,8 +67,8 @@ struct report_window {
 struct report_incident {
     char hall[REPORT_ID_MAX], window[REPORT_ID_MAX];
     char alert_id[ALERT_ID_MAX + 1];
-    double start;              /* fired */
-    double end;                /* resolved; 0 when not resolved by `until` */
+    wall_s start;              /* fired */
+    wall_s end;                /* resolved; 0 when not resolved by `until` */
     char by[REPORT_ID_MAX];    /* who acknowledged or resolved it; "" when nobody */
     char note[ALERT_TEXT_MAX]; /* the handling note; "" when none */
 };
@@ -93,7 +93,7 @@ struct report_fault {
     char hall[REPORT_ID_MAX], device[REPORT_ID_MAX];
     char type[REPORT_ID_MAX];     /* the device's type from the config; "" if none */
     char status[REPORT_TEXT_MAX]; /* "paper_out", "offline", ... */
-    double start, end;            /* minute resolution */
+    wall_s start, end;            /* minute resolution */
     bool ongoing;                 /* still not ok at `until` */
 };
 
@@ -105,7 +105,7 @@ struct report_poweroff {
     size_t records;  /* points of the day; 0: none for this device */
     size_t failures; /* of which ok = false */
     char last_step[REPORT_TEXT_MAX];
-    double last_at; /* 0 when no record */
+    wall_s last_at; /* 0 when no record */
     int last_ok;    /* the last record's ok: 1, 0, or -1 when unknown */
 };
 
@@ -113,8 +113,8 @@ struct report_poweroff {
  * and its USB storage events (禁止泄露、外借专业数据信息). */
 struct report_pc {
     char hall[REPORT_ID_MAX], device[REPORT_ID_MAX], window[REPORT_ID_MAX];
-    double last_scan;      /* av_last_scan, unix s, last value before `until`; 0: none */
-    double sig_updated;    /* av_sig_updated, likewise */
+    wall_s last_scan;      /* av_last_scan, unix s, last value before `until`; 0: none */
+    wall_s sig_updated;    /* av_sig_updated, likewise */
     double scan_max_age_s; /* from the max_age rule on av_last_scan; 0 when none */
     double sig_max_age_s;  /* from the max_age rule on av_sig_updated; 0 when none */
     double av_threats;     /* last av_threats reported; -1 when none */
@@ -126,7 +126,7 @@ struct report_pc {
 struct report_event {
     char hall[REPORT_ID_MAX], device[REPORT_ID_MAX];
     char type[REPORT_ID_MAX];
-    double at;
+    wall_s at;
     char detail[REPORT_TEXT_MAX]; /* "SanDisk Cruzer, serial 123", "Eicar: /tmp/x" */
 };
 
@@ -134,9 +134,9 @@ struct report {
     char gateway_id[REPORT_ID_MAX];
     char timezone[REPORT_TEXT_MAX];
     char date[16];             /* YYYY-MM-DD */
-    double day_start, day_end; /* the local day [00:00, 24:00) */
-    double until;              /* min(day_end, generated_at) */
-    double generated_at;
+    wall_s day_start, day_end; /* the local day [00:00, 24:00) */
+    wall_s until;              /* min(day_end, generated_at) */
+    wall_s generated_at;
     char opening_hours[REPORT_TEXT_MAX]; /* "09:00-12:00, 13:00-17:00"; "" when closed */
 
     struct report_hall *halls; /* the halls reported on */
@@ -179,20 +179,22 @@ struct report {
  * -EIO when nothing at all could be read (the alert history and InfluxDB
  * both failed or are absent: *out is still filled and must be freed),
  * -ENOMEM. http_global_init() must have been called. (report_gather.c) */
-int report_gather(const struct config *cfg, const char *hall_id, int32_t day, double now,
+int report_gather(const struct config *cfg, const char *hall_id, int32_t day, wall_s now,
                   struct report *out);
 void report_free(struct report *r); /* the arrays; NULL does nothing */
 
+/* The local date of t, as days since 1970-01-01. */
+int32_t report_local_day(wall_s t);
 /* Local midnight of `day` and of the day after, as unix seconds (a DST day
  * is 23 or 25 hours long). */
-void report_day_bounds(int32_t day, double *start, double *end);
+void report_day_bounds(int32_t day, wall_s *start, wall_s *end);
 
 /* Starts *r (which it clears) for the local day `day` up to min(end of day,
  * now): date, bounds, opening hours, the halls (hall_id alone when not
  * NULL) and their windows with the time each is expected staffed. Returns 0
  * or -ENOMEM. */
 int report_begin(struct report *r, const struct config *cfg, const char *hall_id, int32_t day,
-                 double now);
+                 wall_s now);
 
 void report_set_status(struct report_status *st, enum report_source src, const char *why);
 
@@ -200,14 +202,14 @@ void report_set_status(struct report_status *st, enum report_source src, const c
 bool report_hall_reported(const struct report *r, const char *hall);
 
 struct report_period {
-    double from, to;
+    wall_s from, to;
 };
 #define REPORT_PERIODS_MAX 48
 
 /* The stretches of [from, to) in which the hall is open (window false) or a
  * window with lunch_duty is expected staffed (window true), adjacent ones
  * merged; at most max. Returns how many. */
-size_t report_periods(const struct config_schedule *s, double from, double to, bool window,
+size_t report_periods(const struct config_schedule *s, wall_s from, wall_s to, bool window,
                       bool lunch_duty, struct report_period *out, size_t max);
 
 /* From r->alerts (the day's alert history): the unstaffed incidents, with
@@ -219,16 +221,16 @@ int report_sort_history(struct report *r, const struct config *cfg);
 bool report_env_rule_covers(const struct config_rule *rule, const struct config_device *d);
 /* Starts the row of d's metric with the tightest limits of the rules that
  * cover it; false when none sets a limit (no row). */
-bool report_env_begin(struct report_env *e, const struct config *cfg,
-                      const struct config_device *d, const char *metric);
+bool report_env_begin(struct report_env *e, const struct config *cfg, const struct config_device *d,
+                      const char *metric);
 /* What one opening period's readings say (the gatherer's questions). */
 struct report_env_period {
-    double from;                /* the period's start */
-    double out_s, covered_s;    /* seconds out of range, with a reading in effect */
-    bool has_hi_lo;             /* the period's highest and lowest reading */
+    wall_s from;             /* the period's start */
+    double out_s, covered_s; /* seconds out of range, with a reading in effect */
+    bool has_hi_lo;          /* the period's highest and lowest reading */
     double hi, lo;
-    double first_at;            /* the first reading in the period; its end when none */
-    bool has_before;            /* the reading in effect at the start */
+    wall_s first_at; /* the first reading in the period; its end when none */
+    bool has_before; /* the reading in effect at the start */
     double before;
 };
 void report_env_add(struct report_env *e, const struct report_env_period *p);
@@ -239,21 +241,21 @@ int report_env_push(struct report *r, const struct report_env *e);
 struct report_fault_scan {
     const struct config_device *d;
     char status[REPORT_TEXT_MAX]; /* the status in effect; "" unknown */
-    double since;
+    wall_s since;
 };
 bool report_status_ok(const char *s); /* "ok" or unknown */
 void report_fault_scan_begin(struct report_fault_scan *fs, const struct config_device *d,
-                             const char *status, double since);
+                             const char *status, wall_s since);
 /* The status became status at `at`: a period that was not ok is a fault. */
 int report_fault_step(struct report *r, struct report_fault_scan *fs, const char *status,
-                      double at);
+                      wall_s at);
 /* The end of the day: a status still not ok is an ongoing fault. */
-int report_fault_end(struct report *r, struct report_fault_scan *fs, double until);
+int report_fault_end(struct report *r, struct report_fault_scan *fs, wall_s until);
 
 /* Section 5: a PC's or plug's record, and each power-off step of it (ok: 1,
  * 0, or -1 unknown; at 0 when unknown). */
 struct report_poweroff *report_poweroff_add(struct report *r, const struct config_device *d);
-void report_poweroff_step(struct report_poweroff *p, const char *step, int ok, double at);
+void report_poweroff_step(struct report_poweroff *p, const char *step, int ok, wall_s at);
 
 /* Section 6: a PC's row (its limits from the max_age rules) and its events. */
 struct report_pc *report_pc_add(struct report *r, const struct config *cfg,

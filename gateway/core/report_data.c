@@ -45,49 +45,58 @@ void report_set_status(struct report_status *st, enum report_source src, const c
     utf8_copy(st->why, sizeof(st->why), why ? why : "");
 }
 
-void report_day_bounds(int32_t day, double *start, double *end)
+int32_t report_local_day(wall_s t)
+{
+    time_t tt = (time_t)wall_whole(t);
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    return (int32_t)(timegm(&tm) / 86400);
+}
+
+void report_day_bounds(int32_t day, wall_s *start, wall_s *end)
 {
     time_t d = (time_t)day * 86400;
     struct tm tm;
     gmtime_r(&d, &tm);
     tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
     tm.tm_isdst = -1;
-    *start = (double)mktime(&tm);
+    *start = (wall_s)mktime(&tm);
     tm.tm_mday++;
     tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
     tm.tm_isdst = -1;
-    *end = (double)mktime(&tm);
+    *end = (wall_s)mktime(&tm);
 }
 
-size_t report_periods(const struct config_schedule *s, double from, double to, bool window,
+size_t report_periods(const struct config_schedule *s, wall_s from, wall_s to, bool window,
                       bool lunch_duty, struct report_period *out, size_t max)
 {
     size_t n = 0;
-    time_t t = (time_t)from;
-    while ((double)t < to && n < max) {
+    wall_s t = from;
+    while (t < to && n < max) {
         bool on = window ? schedule_window_expected(s, t, lunch_duty) : schedule_is_open(s, t);
-        time_t next = schedule_next_transition(s, t, lunch_duty);
-        double end = next == 0 || (double)next > to ? to : (double)next;
-        if (on && end > (double)t) {
-            if (n > 0 && out[n - 1].to >= (double)t)
+        wall_s next = schedule_next_transition(s, t, lunch_duty);
+        wall_s end = next == 0 || next > to ? to : next;
+        if (on && end > t) {
+            if (n > 0 && out[n - 1].to >= t)
                 out[n - 1].to = end;
             else
-                out[n++] = (struct report_period){(double)t, end};
+                out[n++] = (struct report_period){t, end};
         }
-        if (next == 0 || (double)next >= to || next <= t)
+        if (next == 0 || next >= to || next <= t)
             break;
         t = next;
     }
     return n;
 }
 
-static void fmt_hhmm(double t, double day_end, char *buf, size_t size)
+static void fmt_hhmm(wall_s t, wall_s day_end, char *buf, size_t size)
 {
     if (t >= day_end) {
         snprintf(buf, size, "24:00");
         return;
     }
-    time_t tt = (time_t)t;
+    time_t tt = (time_t)wall_whole(t);
     struct tm tm;
     localtime_r(&tt, &tm);
     if (tm.tm_sec)
@@ -150,7 +159,7 @@ static int list_windows(struct report *r, const struct config *cfg)
 }
 
 int report_begin(struct report *r, const struct config *cfg, const char *hall_id, int32_t day,
-                 double now)
+                 wall_s now)
 {
     memset(r, 0, sizeof(*r));
     utf8_copy(r->gateway_id, sizeof(r->gateway_id), cfg->gateway.id);
@@ -263,8 +272,8 @@ bool report_env_rule_covers(const struct config_rule *rule, const struct config_
     return !rule->devices || fnmatch(rule->devices, d->id, 0) == 0;
 }
 
-bool report_env_begin(struct report_env *e, const struct config *cfg,
-                      const struct config_device *d, const char *metric)
+bool report_env_begin(struct report_env *e, const struct config *cfg, const struct config_device *d,
+                      const char *metric)
 {
     memset(e, 0, sizeof(*e));
     utf8_copy(e->hall, sizeof(e->hall), d->hall);
@@ -334,15 +343,14 @@ bool report_status_ok(const char *s)
 }
 
 void report_fault_scan_begin(struct report_fault_scan *fs, const struct config_device *d,
-                             const char *status, double since)
+                             const char *status, wall_s since)
 {
     fs->d = d;
     utf8_copy(fs->status, sizeof(fs->status), status ? status : "");
     fs->since = since;
 }
 
-int report_fault_step(struct report *r, struct report_fault_scan *fs, const char *status,
-                      double at)
+int report_fault_step(struct report *r, struct report_fault_scan *fs, const char *status, wall_s at)
 {
     if (strcmp(status, fs->status) == 0)
         return 0;
@@ -362,7 +370,7 @@ int report_fault_step(struct report *r, struct report_fault_scan *fs, const char
     return 0;
 }
 
-int report_fault_end(struct report *r, struct report_fault_scan *fs, double until)
+int report_fault_end(struct report *r, struct report_fault_scan *fs, wall_s until)
 {
     if (report_status_ok(fs->status))
         return 0;
@@ -387,7 +395,7 @@ struct report_poweroff *report_poweroff_add(struct report *r, const struct confi
     return p;
 }
 
-void report_poweroff_step(struct report_poweroff *p, const char *step, int ok, double at)
+void report_poweroff_step(struct report_poweroff *p, const char *step, int ok, wall_s at)
 {
     p->records++;
     if (ok == 0)

@@ -41,7 +41,7 @@ static void write_header(struct report_writer *w)
 {
     const struct report *r = w->r;
     char gen[40], until[40], iso_gen[40], iso_until[40];
-    time_t g = (time_t)floor(r->generated_at);
+    time_t g = (time_t)wall_whole(r->generated_at);
     struct tm tm;
     localtime_r(&g, &tm);
     strftime(gen, sizeof(gen), "%Y-%m-%d %H:%M:%S", &tm);
@@ -70,7 +70,7 @@ static void write_header(struct report_writer *w)
     }
     static const char *const wd_zh[] = {"星期日", "星期一", "星期二", "星期三",
                                         "星期四", "星期五", "星期六"};
-    time_t d0 = (time_t)r->day_start;
+    time_t d0 = (time_t)wall_whole(r->day_start);
     localtime_r(&d0, &tm);
     char date[64];
     snprintf(date, sizeof(date), "%s %s", r->date, wd_zh[tm.tm_wday % 7]);

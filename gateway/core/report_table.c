@@ -118,17 +118,17 @@ int report_format_parse(const char *s)
     return -1;
 }
 
-void report_local_time(const struct report *r, double t, char *buf, size_t size)
+void report_local_time(const struct report *r, wall_s t, char *buf, size_t size)
 {
-    time_t tt = (time_t)floor(t);
+    time_t tt = (time_t)wall_whole(t);
     struct tm tm;
     localtime_r(&tt, &tm);
     strftime(buf, size, t >= r->day_start && t < r->day_end ? "%H:%M:%S" : "%Y-%m-%d %H:%M", &tm);
 }
 
-void report_iso_time(double t, char *buf, size_t size)
+void report_iso_time(wall_s t, char *buf, size_t size)
 {
-    time_t tt = (time_t)floor(t);
+    time_t tt = (time_t)wall_whole(t);
     struct tm tm;
     localtime_r(&tt, &tm);
     char z[8];
@@ -405,7 +405,7 @@ void report_cell_duration(struct report_writer *w, double s, bool known)
     cell_seconds(w, s, known, report_format_duration);
 }
 
-void report_cell_time(struct report_writer *w, double t)
+void report_cell_time(struct report_writer *w, wall_s t)
 {
     char shown[32] = "", iso[40] = "";
     if (t > 0) {

@@ -37,9 +37,9 @@ struct report_writer {
 };
 
 /* A local time of r: "HH:MM:SS" on the report's day, else "YYYY-MM-DD HH:MM". */
-void report_local_time(const struct report *r, double t, char *buf, size_t size);
+void report_local_time(const struct report *r, wall_s t, char *buf, size_t size);
 /* ISO 8601 with the zone's offset: 2026-01-05T09:00:00+08:00. */
-void report_iso_time(double t, char *buf, size_t size);
+void report_iso_time(wall_s t, char *buf, size_t size);
 /* The name of hall id in r; id itself when r has no such hall. */
 const char *report_hall_name(const struct report *r, const char *id);
 
@@ -102,7 +102,7 @@ void report_cell_minutes(struct report_writer *w, double s, bool known);
 void report_cell_duration(struct report_writer *w, double s, bool known);
 /* A unix time: report_local_time() (md, html), report_iso_time() (csv);
  * "-" and empty when t is 0. */
-void report_cell_time(struct report_writer *w, double t);
+void report_cell_time(struct report_writer *w, wall_s t);
 /* The age of `at` at `until` as a duration, "(超期 overdue)" when over
  * max_age_s (0: no limit); "-" and empty when at is 0. */
 void report_cell_age(struct report_writer *w, double at, double until, double max_age_s);

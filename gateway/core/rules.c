@@ -17,7 +17,7 @@ bool rules_scope_matches(const struct config_rule *r, const struct hm_device *d)
     return true;
 }
 
-bool rules_when_matches(const struct config_rule *r, const struct config_schedule *s, time_t t)
+bool rules_when_matches(const struct config_rule *r, const struct config_schedule *s, wall_s t)
 {
     switch (r->when) {
     case WHEN_OPEN:

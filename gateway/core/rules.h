@@ -37,7 +37,7 @@ bool rules_scope_matches(const struct config_rule *r, const struct hm_device *d)
 
 /* True when the rule is in force at t: always, while the hall is open, or
  * while it is closed. */
-bool rules_when_matches(const struct config_rule *r, const struct config_schedule *s, time_t t);
+bool rules_when_matches(const struct config_rule *r, const struct config_schedule *s, wall_s t);
 
 /* True for the types evaluated per device. */
 bool rules_is_device_rule(enum rule_type t);
@@ -47,7 +47,7 @@ struct rules_device_input {
     const struct config_device *cd; /* the device's config, or NULL (unknown device) */
     bool was_active;                /* the rule's alert for this device is active (hysteresis) */
     const char *baseline;           /* approved value for baseline rules, or NULL */
-    time_t wall;
+    wall_s wall;
     mono_ms now;
     mono_ms started; /* when the gateway started: silence is counted from here at most */
 };

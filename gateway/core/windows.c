@@ -106,7 +106,7 @@ static void add_hall_queue(struct hallmodel *hm, const char *hall, const char *i
 }
 
 void windows_state(const struct config *cfg, const struct windows_index *ix, struct hallmodel *hm,
-                   const struct config_hall *h, const struct config_window *w, time_t t,
+                   const struct config_hall *h, const struct config_window *w, wall_s t,
                    struct window_state *out)
 {
     out->open = schedule_window_expected(&cfg->schedule, t, w->lunch_duty);
@@ -138,7 +138,7 @@ void windows_state(const struct config *cfg, const struct windows_index *ix, str
 }
 
 int windows_to_json(const struct config_hall *h, const struct config_window *w,
-                    const struct window_state *st, double since, char *buf, size_t size)
+                    const struct window_state *st, wall_s since, char *buf, size_t size)
 {
     struct buf b;
     if (size == 0)

@@ -32,11 +32,11 @@ void windows_index_free(struct windows_index *ix); /* NULL does nothing */
 /* The state of window w of hall h (one of cfg's) at t. ix: built from cfg, or
  * NULL to scan the devices. */
 void windows_state(const struct config *cfg, const struct windows_index *ix, struct hallmodel *hm,
-                   const struct config_hall *h, const struct config_window *w, time_t t,
+                   const struct config_hall *h, const struct config_window *w, wall_s t,
                    struct window_state *out);
 
 /* The window state as JSON into buf; returns the length or -ENOSPC. */
 int windows_to_json(const struct config_hall *h, const struct config_window *w,
-                    const struct window_state *st, double since, char *buf, size_t size);
+                    const struct window_state *st, wall_s since, char *buf, size_t size);
 
 #endif

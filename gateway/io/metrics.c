@@ -206,12 +206,12 @@ char *metrics_prometheus(void)
     return buf;
 }
 
-int metrics_points(struct buf *b, const char *gateway_id, int64_t wall_ns)
+int metrics_points(struct buf *b, const char *gateway_id, wall_s wall)
 {
     struct lp_field fields[MET__COUNT];
     for (int i = 0; i < MET__COUNT; i++)
         fields[i] = (struct lp_field){
             .key = metrics_desc(i)->field, .type = LP_FLOAT, .f = (double)metrics_get(i)};
     struct lp_tag tag = {"gateway", gateway_id};
-    return lineproto_append(b, "gateway", &tag, 1, fields, MET__COUNT, wall_ns);
+    return lineproto_append(b, "gateway", &tag, 1, fields, MET__COUNT, wall_ns(wall));
 }

@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "clock.h"
+
 enum metric_id {
     /* messages by format */
     MET_RECV_NATIVE,
@@ -112,7 +114,7 @@ char *metrics_prometheus(void);
 /* Appends every metric as one point of measurement "gateway" (tag gateway,
  * a float field each) to b; lineproto_append()'s result. */
 struct buf;
-int metrics_points(struct buf *b, const char *gateway_id, int64_t wall_ns);
+int metrics_points(struct buf *b, const char *gateway_id, wall_s wall);
 
 /* Sets every value to zero (tests). */
 void metrics_reset(void);

@@ -227,7 +227,7 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
     msg->oversize = oversize;
     msg->retained = pm->retained != 0;
     msg->qos = pm->qos;
-    msg->wall_ns = clock_wall_ns();
+    msg->arrival = clock_wall();
 
     int waited = 0;
     int r = queue_push(m->inbox, msg, m->inbox_wait_ms, &waited);

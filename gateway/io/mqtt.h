@@ -26,7 +26,7 @@ struct mqtt_msg {
     bool oversize; /* payload over max_payload: not copied, payload_len is the real size */
     bool retained;
     int qos;
-    int64_t wall_ns; /* arrival, CLOCK_REALTIME */
+    wall_s arrival;
 };
 
 /* What the client reports to its owner's counters (the gateway's /metrics),

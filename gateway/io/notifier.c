@@ -470,7 +470,7 @@ int notifier_start(const struct config *cfg, struct notifier **out)
         goto out_free;
     if ((r = http_client_new(&n->http)) < 0)
         goto out_free;
-    n->seq = (uint64_t)clock_wall_ns();
+    n->seq = (uint64_t)wall_ns(clock_wall()); /* Message-IDs unique across restarts */
     n->rl_drop = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 3);
     n->rl_build = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 3);
     n->rl_fail = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 20);
@@ -514,8 +514,7 @@ static struct notify_item *build_item(struct notifier *n, const struct notify_ro
     it->route = r;
     snprintf(it->what, sizeof(it->what), "%s %s", a->id, alert_transition_name(t));
     if (r->c.type == NOTIFY_EMAIL) {
-        it->data = notify_message_email(&r->c, a, t, gateway_id, clock_wall_ns() / 1000000000,
-                                        n->seq++, &it->len);
+        it->data = notify_message_email(&r->c, a, t, gateway_id, clock_wall(), n->seq++, &it->len);
     } else {
         it->data = notify_message_expand(r->c.template_text ? r->c.template_text : "{{json}}", a, t,
                                          gateway_id);

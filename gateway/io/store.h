@@ -73,7 +73,7 @@ int store_load_active(struct store *st, struct alert **out, size_t *n);
 /* History rows with at in [from, to) (0 = unbounded), optionally one hall
  * (NULL = all), oldest first, at most limit rows (0 = no limit), into a
  * malloc'd array (free() it; NULL when *n is 0). */
-int store_history(struct store *st, double from, double to, const char *hall, size_t limit,
+int store_history(struct store *st, wall_s from, wall_s to, const char *hall, size_t limit,
                   struct record_alert **out, size_t *n);
 
 /* Approved baseline values (e.g. net_fp per PC). */
@@ -83,7 +83,7 @@ int store_baseline_get(struct store *st, const char *device, const char *metric,
                        size_t size);
 /* Approves value (replacing any earlier one), by whom and when. */
 int store_baseline_set(struct store *st, const char *device, const char *metric, const char *value,
-                       const char *by, double at);
+                       const char *by, wall_s at);
 
 /* ---- Power-off overrides ("keep pc-w03 on until 21:00, reason: overtime") */
 
@@ -93,23 +93,23 @@ int store_override_set(struct store *st, const struct record_override *o);
 
 /* Removes device's override and logs "remove" by whom, at; the removed one
  * into *removed when not NULL. -ENOENT when there is none. */
-int store_override_remove(struct store *st, const char *device, const char *by, double at,
+int store_override_remove(struct store *st, const char *device, const char *by, wall_s at,
                           struct record_override *removed);
 
 /* The overrides still in force at now (until > now), by device, into a
  * malloc'd array (free() it; NULL when *n is 0). Expired ones that are still
  * stored are left out. */
-int store_overrides(struct store *st, double now, struct record_override **out, size_t *n);
+int store_overrides(struct store *st, wall_s now, struct record_override **out, size_t *n);
 
 /* Deletes the overrides that ran out by now (until <= now), logging each as
  * "expire" at its until, and returns them (malloc'd, free() it; NULL when *n
  * is 0). Writes nothing when none ran out. */
-int store_overrides_expire(struct store *st, double now, struct record_override **expired,
+int store_overrides_expire(struct store *st, wall_s now, struct record_override **expired,
                            size_t *n);
 
 /* Override log entries with at in [from, to) (0 = unbounded), oldest first
  * (malloc'd; NULL when *n is 0). */
-int store_override_log(struct store *st, double from, double to, struct record_override_event **out,
+int store_override_log(struct store *st, wall_s from, wall_s to, struct record_override_event **out,
                        size_t *n);
 
 /* ---- The power-off log: every step of power-off enforcement ------------- */
@@ -120,7 +120,7 @@ int store_poweroff_add(struct store *st, const struct record_poweroff_step *p);
 /* Steps of one run date (NULL: any), one hall (NULL: all) and with at in
  * [from, to) (0 = unbounded), in the order they were written (malloc'd;
  * NULL when *n is 0). */
-int store_poweroff_log(struct store *st, const char *date, const char *hall, double from, double to,
+int store_poweroff_log(struct store *st, const char *date, const char *hall, wall_s from, wall_s to,
                        struct record_poweroff_step **out, size_t *n);
 
 /* ---- The transition writer ---------------------------------------------- */

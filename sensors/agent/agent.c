@@ -204,7 +204,7 @@ static int send_telemetry(struct agent *a, struct agent_cpu_sample *prev)
     buf_init_fixed(&j, jtext, sizeof(jtext));
 
     buf_putc(&j, '{');
-    jsonw_member_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
+    jsonw_member_int(&j, "ts", (long long)wall_whole(clock_wall()));
     jsonw_member_str(&j, "power", "on");
     if (agent_probe_cpu_sample(root, &cur) == 0) {
         jsonw_member_number(&j, "cpu_pct", round(agent_probe_cpu_pct(prev, &cur) * 10) / 10);
@@ -245,7 +245,7 @@ static void on_found(void *ctx, const char *path, const char *sig)
     jsonw_member_str(&j, "type", "threat_detected");
     jsonw_member_str(&j, "signature", sig);
     jsonw_member_str(&j, "path", path);
-    jsonw_member_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
+    jsonw_member_int(&j, "ts", (long long)wall_whole(clock_wall()));
     if ((payload = (buf_putc(&j, '}') == 0 ? j.data : NULL)))
         agent_event(a, payload);
 }
@@ -298,7 +298,7 @@ static bool watch_usb(struct agent *a)
         jsonw_member_str(&j, "serial", devs[i].serial);
         jsonw_member_str(&j, "vendor_id", devs[i].vendor_id);
         jsonw_member_str(&j, "product_id", devs[i].product_id);
-        jsonw_member_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
+        jsonw_member_int(&j, "ts", (long long)wall_whole(clock_wall()));
         if ((payload = (buf_putc(&j, '}') == 0 ? j.data : NULL)))
             agent_event(a, payload);
     }
@@ -327,7 +327,7 @@ static bool watch_net(struct agent *a)
         jsonw_member_str(&j, "type", "netcfg_changed");
         jsonw_member_str(&j, "old", a->st.net_fp);
         jsonw_member_str(&j, "new", fp);
-        jsonw_member_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
+        jsonw_member_int(&j, "ts", (long long)wall_whole(clock_wall()));
         if ((payload = (buf_putc(&j, '}') == 0 ? j.data : NULL)))
             agent_event(a, payload);
     }
@@ -421,7 +421,7 @@ static void setup_state(struct agent *a, bool once)
     }
     if ((rc = agent_state_load(dir, &a->st)) < 0 && rc != -ENOENT)
         log_warn("cannot read %s/state: %s", dir, strerror(-rc));
-    rc = agent_state_load_nonces(dir, a->replay, clock_wall_ns() / 1000000000);
+    rc = agent_state_load_nonces(dir, a->replay, wall_whole(clock_wall()));
     if (rc > 0)
         log_info("%d unexpired command nonces restored", rc);
 }

@@ -37,7 +37,7 @@ static void send_reply(struct agent *a, const char *id, const char *result, cons
     jsonw_member_str(&j, "detail", detail);
     if (threats >= 0)
         jsonw_member_int(&j, "threats", threats);
-    jsonw_member_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
+    jsonw_member_int(&j, "ts", (long long)wall_whole(clock_wall()));
     if ((payload = (buf_putc(&j, '}') == 0 ? j.data : NULL)))
         agent_publish(a, a->t_reply, payload, false);
 }
@@ -182,7 +182,7 @@ static void poweroff_now(struct agent *a)
     jsonw_member_str(&j, "command_id", a->poweroff.id);
     if (a->dry_run)
         jsonw_member_bool(&j, "dry_run", true);
-    jsonw_member_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
+    jsonw_member_int(&j, "ts", (long long)wall_whole(clock_wall()));
     if ((payload = (buf_putc(&j, '}') == 0 ? j.data : NULL)))
         agent_event(a, payload);
     if (a->dry_run) {
@@ -221,7 +221,7 @@ static void scan_finished_event(struct agent *a, const char *type, int threats)
     jsonw_member_int(&j, "threats", threats);
     if (a->dry_run)
         jsonw_member_bool(&j, "dry_run", true);
-    jsonw_member_int(&j, "ts", (long long)(clock_wall_ns() / 1000000000));
+    jsonw_member_int(&j, "ts", (long long)wall_whole(clock_wall()));
     if ((payload = (buf_putc(&j, '}') == 0 ? j.data : NULL)))
         agent_event(a, payload);
 }
@@ -360,7 +360,7 @@ void agent_cmd_handle(struct agent *a, const struct mqtt_msg *m)
 {
     struct cmdsign_cmd cmd;
     const char *why;
-    int64_t now = clock_wall_ns() / 1000000000;
+    int64_t now = wall_whole(clock_wall());
     int rc;
 
     if (strcmp(m->topic, a->t_cmd) != 0)

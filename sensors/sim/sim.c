@@ -237,7 +237,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 }
 
 /* Simulated start time: now, or today at --start in local time. */
-static int start_time(const struct sim_opts *o, double now, int64_t tz_offset, double *out)
+static int start_time(const struct sim_opts *o, wall_s now, int64_t tz_offset, wall_s *out)
 {
     if (!o->start) {
         *out = now;
@@ -253,10 +253,10 @@ static int start_time(const struct sim_opts *o, double now, int64_t tz_offset, d
     return 0;
 }
 
-static void progress(const struct publisher *p, double elapsed_s, double sim_t)
+static void progress(const struct publisher *p, double elapsed_s, wall_s sim_t)
 {
     char when[32] = "";
-    time_t t = (time_t)sim_t;
+    time_t t = (time_t)wall_whole(sim_t);
     struct tm tm;
     if (sim_t > 0 && localtime_r(&t, &tm))
         strftime(when, sizeof(when), ", simulated %H:%M", &tm);
@@ -289,7 +289,7 @@ static void pc_command(struct commands *c, struct sim_device *d, const struct mq
 {
     struct cmdsign_cmd cmd;
     const char *why = NULL;
-    int64_t now = clock_wall_ns() / 1000000000;
+    int64_t now = wall_whole(clock_wall());
     if (!c->key_len) {
         fprintf(stderr,
                 "hallgw-sim: a command for %s, but no command key (-c config with "
@@ -410,11 +410,11 @@ int main(int argc, char **argv)
     if (cfg)
         setenv("TZ", cfg->gateway.timezone, 1);
     tzset();
-    time_t now_t = time(NULL);
+    wall_s wall0 = clock_wall(), sim0;
+    time_t now_t = (time_t)wall_whole(wall0);
     struct tm lt;
     localtime_r(&now_t, &lt);
     int64_t tz_offset = lt.tm_gmtoff;
-    double wall0 = (double)clock_wall_ns() / 1e9, sim0;
     if (start_time(&o, wall0, tz_offset, &sim0) < 0)
         return 2;
 
@@ -493,7 +493,7 @@ int main(int argc, char **argv)
 
     mono_ms next_progress = clock_mono_ms() + 10000;
     size_t rr = 0;
-    double sim_t = sim0;
+    wall_s sim_t = sim0;
     t0 = clock_mono_ms();
     while (!atomic_load(&stop_requested)) {
         mono_ms now = clock_mono_ms();
@@ -502,7 +502,7 @@ int main(int argc, char **argv)
             break;
         if (o.count > 0 && (long long)pub.sent >= o.count)
             break;
-        hall.wall_now = (double)clock_wall_ns() / 1e9;
+        hall.wall_now = clock_wall();
         if (o.rate >= 0) {
             /* Load mode: keep pace with rate (or none), in small bursts. */
             double target = o.rate > 0 ? elapsed * o.rate : (double)pub.sent + 1000;

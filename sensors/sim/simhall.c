@@ -159,14 +159,14 @@ void simhall_announce(struct sim_hall *h, sim_emit_fn emit, void *arg)
         emit_status(h, &h->devs[i], true, emit, arg);
 }
 
-static bool hall_open(const struct sim_hall *h, double t)
+static bool hall_open(const struct sim_hall *h, wall_s t)
 {
-    return schedule_state(h->sched, (time_t)t) != SCHED_CLOSED;
+    return schedule_state(h->sched, t) != SCHED_CLOSED;
 }
 
-static bool lunch(const struct sim_hall *h, double t)
+static bool lunch(const struct sim_hall *h, wall_s t)
 {
-    return schedule_state(h->sched, (time_t)t) == SCHED_BREAK;
+    return schedule_state(h->sched, t) == SCHED_BREAK;
 }
 
 /* Real seconds since the start, for the scripted incidents. */
@@ -186,7 +186,7 @@ static bool threat_found(const struct sim_hall *h, const struct sim_device *d)
            d->scanned_at < h->started + THREAT_AFTER_S;
 }
 
-static bool seat_staffed(struct sim_hall *h, struct sim_device *d, double t)
+static bool seat_staffed(struct sim_hall *h, struct sim_device *d, wall_s t)
 {
     if (!hall_open(h, t) || lunch(h, t))
         return false;

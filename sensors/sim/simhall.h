@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "clock.h"
 #include "config.h"
 
 #define SIM_MAX_WINDOWS 99
@@ -53,8 +54,8 @@ struct sim_hall {
     double served;
     double co2, temperature, humidity;
     const struct config_schedule *sched; /* opening hours, in the process's time zone */
-    double wall_now; /* real unix time, for the "ts" of reports; set by the caller */
-    double started;  /* real unix time the simulation started */
+    wall_s wall_now; /* the real time, for the "ts" of reports; set by the caller */
+    wall_s started;  /* the real time the simulation started */
     bool incidents;  /* play the scripted incidents (see simhall_init) */
     bool threat_sent;
 };

@@ -31,7 +31,7 @@
 #define T0_MONO INT64_C(5000000)
 
 /* The wall time at a monotonic time, both advancing together. */
-static double wall_at(mono_ms now)
+static wall_s wall_at(mono_ms now)
 {
     return T0_WALL + (double)(now - T0_MONO) / 1000.0;
 }
@@ -684,7 +684,7 @@ static void gw_start(struct gw *g)
     assert_int_equal(hallmodel_new(g->cfg, &g->hm), 0);
     assert_int_equal(store_open(g->db, false, &g->st, &why), 0);
     io.store = g->st;
-    assert_int_equal(alerting_new(g->cfg, g->hm, &io, T0_MONO, &g->al), 0);
+    assert_int_equal(alerting_new(g->cfg, g->hm, &io, T0_WALL, T0_MONO, &g->al), 0);
 }
 
 static void gw_stop(struct gw *g)
@@ -746,14 +746,14 @@ static void send(struct gw *g, const char *id, const char *key, double v, bool r
         assert_int_equal(reading_add_bool(&rd, key, v != 0), 0);
     else
         assert_int_equal(reading_add_number(&rd, key, v), 0);
-    hallmodel_update(g->hm, d, &rd, now, (int64_t)wall_at(now) * 1000000000);
+    hallmodel_update(g->hm, d, &rd, now, wall_at(now));
     if (!retained)
-        alerting_on_reading(g->al, d, &rd, (time_t)wall_at(now), now);
+        alerting_on_reading(g->al, d, &rd, wall_at(now), now);
 }
 
 static void tick(struct gw *g, mono_ms now)
 {
-    alerting_tick(g->al, (time_t)wall_at(now), now);
+    alerting_tick(g->al, wall_at(now), now);
 }
 
 static enum alert_state state_of(struct gw *g, const char *id)
@@ -855,7 +855,7 @@ static void test_rules_missing_or_retained_value_is_unknown_silence_is_not(void 
     struct route rt = {.format = FORMAT_NATIVE, .hall = "h1", .device = "env-1"};
     struct hm_device *d = hallmodel_lookup(g.hm, &rt);
     assert_non_null(d);
-    struct rules_device_input in = {.wall = (time_t)T0_WALL, .now = T0_MONO, .started = T0_MONO};
+    struct rules_device_input in = {.wall = T0_WALL, .now = T0_MONO, .started = T0_MONO};
 
     rules_eval_device(co2, &g.cfg->schedule, d, &in, &v);
     assert_true(v.unknown); /* never reported */

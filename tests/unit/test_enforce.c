@@ -84,7 +84,7 @@ static struct config *load(const char *poweroff_extra, const char *when)
 }
 
 /* A UTC instant. */
-static time_t at(int y, int mo, int d, int h, int mi, int s)
+static wall_s at(int y, int mo, int d, int h, int mi, int s)
 {
     struct tm tm = {.tm_year = y - 1900,
                     .tm_mon = mo - 1,
@@ -138,8 +138,7 @@ static void plan(const struct config *c, const struct record_override *ov, size_
 {
     static const struct avail_map none[] = {{NULL, AVAIL_UNKNOWN}};
     struct enforce_view v = {.avail = avail_of, .ctx = (void *)(avail ? avail : none)};
-    assert_int_equal(enforce_plan_run(c, ENFORCE_NIGHTLY, ov, n_ov, &v, (double)FRI_1730, 1000, r),
-                     0);
+    assert_int_equal(enforce_plan_run(c, ENFORCE_NIGHTLY, ov, n_ov, &v, FRI_1730, 1000, r), 0);
 }
 
 /* ---- the plan ---- */
@@ -204,12 +203,9 @@ static void test_plan_skips_active_overrides_and_ignores_expired_ones(void **sta
     (void)state;
     struct config *c = load("", "break");
     struct record_override ov[] = {
-        {.device = "pc-w03",
-         .until = (double)FRI_1730 + 3 * 3600,
-         .reason = "overtime",
-         .by = "wang"},
-        {.device = "pc-w02", .until = (double)FRI_1730 - 1, .reason = "yesterday", .by = "li"},
-        {.device = "plug-w01", .until = (double)FRI_1730 + 60, .reason = "router", .by = "it"},
+        {.device = "pc-w03", .until = FRI_1730 + 3 * 3600, .reason = "overtime", .by = "wang"},
+        {.device = "pc-w02", .until = FRI_1730 - 1, .reason = "yesterday", .by = "li"},
+        {.device = "plug-w01", .until = FRI_1730 + 60, .reason = "router", .by = "it"},
     };
     struct enforce_run r;
     plan(c, ov, 3, NULL, &r);
@@ -289,8 +285,7 @@ static void test_poweron_plans_plugs_only(void **state)
     (void)state;
     struct config *c = load("", "break");
     struct enforce_run r;
-    assert_int_equal(enforce_plan_run(c, ENFORCE_POWERON, NULL, 0, NULL, (double)FRI_1730, 5, &r),
-                     0);
+    assert_int_equal(enforce_plan_run(c, ENFORCE_POWERON, NULL, 0, NULL, FRI_1730, 5, &r), 0);
     assert_int_equal(r.n_pcs, 0);
     assert_int_equal(r.n_plugs, 4);
     for (size_t i = 0; i < r.n_plugs; i++) {
@@ -621,7 +616,7 @@ static void test_closed_hall_pc_is_due_after_closed_grace(void **state)
 {
     (void)state;
     struct config *c = load("closed_grace = \"10m\";", "break");
-    double seen = (double)at(2026, 11, 20, 19, 0, 0);
+    wall_s seen = at(2026, 11, 20, 19, 0, 0);
     assert_false(enforce_closed_due(&c->poweroff, 0, AVAIL_ONLINE, seen + 3600));
     assert_false(enforce_closed_due(&c->poweroff, seen, AVAIL_ONLINE, seen + 599));
     assert_true(enforce_closed_due(&c->poweroff, seen, AVAIL_ONLINE, seen + 600));
@@ -637,12 +632,12 @@ static void test_closed_hall_attempt_restarts_a_pc_and_rearms_its_plug(void **st
     struct enforce_run r;
     struct enforce_out out;
     struct record_override ov = {
-        .device = "pc-w03", .until = (double)FRI_1730 + 6, .reason = "overtime", .by = "wang"};
+        .device = "pc-w03", .until = FRI_1730 + 6, .reason = "overtime", .by = "wang"};
     plan(c, &ov, 1, NULL, &r);
     assert_int_equal(pc_of(&r, "pc-w03")->state, EPC_SKIPPED);
     assert_int_equal(plug_of(&r, "plug-w03")->state, EPL_SKIPPED);
     /* After the override ran out, the closed-hall rule takes it. */
-    int i = enforce_plan_pc(c, config_find_device(c, "pc-w03"), &ov, 1, (double)FRI_1730 + 10, &r);
+    int i = enforce_plan_pc(c, config_find_device(c, "pc-w03"), &ov, 1, FRI_1730 + 10, &r);
     assert_true(i >= 0);
     assert_int_equal(r.pcs[i].state, EPC_PENDING);
     assert_int_equal(r.n_pcs, 4);
@@ -651,7 +646,7 @@ static void test_closed_hall_attempt_restarts_a_pc_and_rearms_its_plug(void **st
     assert_int_equal(r.pcs[i].plug, (int)(p3 - r.plugs));
     /* A PC not in the run (a new run for the closed-hall rule) is added with its plug. */
     struct enforce_run r2 = {.date = "2026-11-21"};
-    i = enforce_plan_pc(c, config_find_device(c, "pc-w02"), NULL, 0, (double)FRI_1730, &r2);
+    i = enforce_plan_pc(c, config_find_device(c, "pc-w02"), NULL, 0, FRI_1730, &r2);
     assert_int_equal(i, 0);
     assert_int_equal(r2.n_plugs, 1);
     assert_string_equal(r2.plugs[0].id, "plug-w02");
@@ -660,7 +655,7 @@ static void test_closed_hall_attempt_restarts_a_pc_and_rearms_its_plug(void **st
     enforce_pc_sent(&r2.pcs[0], "po-1", 0, 15 * MIN_MS);
     r2.plugs[0].state = EPL_DONE;
     enforce_pc_reply(&r2.pcs[0], "refused", "x", 1, &out);
-    i = enforce_plan_pc(c, config_find_device(c, "pc-w02"), NULL, 0, (double)FRI_1730, &r2);
+    i = enforce_plan_pc(c, config_find_device(c, "pc-w02"), NULL, 0, FRI_1730, &r2);
     assert_int_equal(r2.pcs[i].attempts, 1);
     assert_int_equal(r2.plugs[0].state, EPL_DONE);
     enforce_run_free(&r2);
@@ -690,7 +685,7 @@ static void test_scans_at_the_break_or_before_poweroff(void **state)
     assert_int_equal(enforce_scan_next(c, FRI_1730), at(2026, 11, 23, 17, 0, 0));
 
     const struct config_rule *r = &c->rules[0];
-    double now = (double)FRI_1730;
+    wall_s now = FRI_1730;
     assert_false(enforce_scan_overdue(r, now - 7 * 86400, now));
     assert_true(enforce_scan_overdue(r, now - 7 * 86400 - 1, now));
     config_free(c);
@@ -701,7 +696,7 @@ static void test_scans_at_the_break_or_before_poweroff(void **state)
 static void test_override_until_parses_times_dates_and_unix_seconds(void **state)
 {
     (void)state;
-    time_t now = at(2026, 11, 20, 17, 0, 0), t;
+    wall_s now = at(2026, 11, 20, 17, 0, 0), t;
     assert_int_equal(enforce_parse_until("21:00", now, &t), 0);
     assert_int_equal(t, at(2026, 11, 20, 21, 0, 0));
     /* Past today: tomorrow's. */
@@ -728,7 +723,7 @@ static void test_override_is_for_configured_pcs_and_plugs(void **state)
     (void)state;
     struct config *c = load("", "break");
     const char *why;
-    double now = (double)FRI_1730;
+    wall_s now = FRI_1730;
     assert_int_equal(enforce_override_check(c, "pc-w03", now + 3600, now, &why), 0);
     assert_int_equal(enforce_override_check(c, "plug-w01", now + 3600, now, &why), 0);
     assert_int_equal(enforce_override_check(c, "pc-w3", now + 3600, now, &why), -ENOENT);
@@ -764,7 +759,7 @@ static void alerting_up(struct alerting_fixture *f)
     struct alerting_io io = {.publish = count_publish};
     f->c = load("", "break");
     assert_int_equal(hallmodel_new(f->c, &f->hm), 0);
-    assert_int_equal(alerting_new(f->c, f->hm, &io, 1, &f->al), 0);
+    assert_int_equal(alerting_new(f->c, f->hm, &io, FRI_1730, 1, &f->al), 0);
     published = 0;
 }
 
@@ -826,7 +821,7 @@ static void test_external_alert_fires_once_resolves_by_itself_or_by_hand(void **
 }
 
 static struct hm_device *pc_with_scan(struct alerting_fixture *f, const char *id, double last_scan,
-                                      time_t wall, mono_ms now)
+                                      wall_s wall, mono_ms now)
 {
     static struct reading rd;
     struct route rt = {.format = FORMAT_NATIVE, .hall = "h1"};
@@ -836,7 +831,7 @@ static struct hm_device *pc_with_scan(struct alerting_fixture *f, const char *id
     assert_non_null(d);
     reading_reset(&rd, MSG_TELEMETRY);
     assert_int_equal(reading_add_number(&rd, "av_last_scan", last_scan), 0);
-    hallmodel_update(f->hm, d, &rd, now, (int64_t)wall * 1000000000);
+    hallmodel_update(f->hm, d, &rd, now, wall);
     alerting_on_reading(f->al, d, &rd, wall, now);
     return d;
 }
@@ -845,28 +840,28 @@ static void test_a_held_alert_stays_pending_until_the_hold_ends(void **state)
 {
     (void)state;
     struct alerting_fixture f;
-    time_t wall = FRI_1730;
+    wall_s wall = FRI_1730;
     alerting_up(&f);
-    assert_int_equal(alerting_hold(f.al, "h1", "av-scan:pc-w01", (double)wall + 100), 0);
-    pc_with_scan(&f, "pc-w01", (double)wall - 10 * 86400, wall, S(1));
+    assert_int_equal(alerting_hold(f.al, "h1", "av-scan:pc-w01", wall + 100), 0);
+    pc_with_scan(&f, "pc-w01", wall - 10 * 86400, wall, S(1));
     const struct alert *a = alerting_find(f.al, "h1", "av-scan:pc-w01");
     assert_non_null(a);
     assert_int_equal(a->state, ALERT_PENDING);
     /* Without a hold it fires at once. */
-    pc_with_scan(&f, "pc-w02", (double)wall - 10 * 86400, wall, S(1));
+    pc_with_scan(&f, "pc-w02", wall - 10 * 86400, wall, S(1));
     assert_int_equal(alerting_find(f.al, "h1", "av-scan:pc-w02")->state, ALERT_FIRING);
     alerting_tick(f.al, wall + 99, S(100));
     assert_int_equal(alerting_find(f.al, "h1", "av-scan:pc-w01")->state, ALERT_PENDING);
     alerting_tick(f.al, wall + 100, S(101));
     assert_int_equal(alerting_find(f.al, "h1", "av-scan:pc-w01")->state, ALERT_FIRING);
     /* A hold does not silence an alert already firing. */
-    alerting_hold(f.al, "h1", "av-scan:pc-w02", (double)wall + 1000);
+    alerting_hold(f.al, "h1", "av-scan:pc-w02", wall + 1000);
     alerting_tick(f.al, wall + 101, S(102));
     assert_int_equal(alerting_find(f.al, "h1", "av-scan:pc-w02")->state, ALERT_FIRING);
     /* The scan finished while held: quietly cancelled. */
-    alerting_hold(f.al, "h1", "av-scan:pc-w03", (double)wall + 1000);
-    pc_with_scan(&f, "pc-w03", (double)wall - 10 * 86400, wall, S(1));
-    pc_with_scan(&f, "pc-w03", (double)wall, wall + 5, S(6));
+    alerting_hold(f.al, "h1", "av-scan:pc-w03", wall + 1000);
+    pc_with_scan(&f, "pc-w03", wall - 10 * 86400, wall, S(1));
+    pc_with_scan(&f, "pc-w03", wall, wall + 5, S(6));
     assert_null(alerting_find(f.al, "h1", "av-scan:pc-w03"));
     alerting_down(&f);
 }

@@ -34,7 +34,7 @@ static void use_tz(const char *tz)
     tzset();
 }
 
-static time_t ts(struct when w)
+static wall_s ts(struct when w)
 {
     struct tm tm = {
         .tm_year = w.y - 1900,
@@ -123,7 +123,7 @@ struct state_case {
 static void check_states(const struct config_schedule *s, const struct state_case *c, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        time_t t = ts(c[i].at);
+        wall_s t = ts(c[i].at);
         enum schedule_state got = schedule_state(s, t);
 
         if (got != c[i].want)
@@ -138,19 +138,19 @@ static void check_states(const struct config_schedule *s, const struct state_cas
  * schedule_state every `step_s` seconds and at each side of each returned
  * instant, that the state is constant in between and changes exactly there.
  * Returns how many transitions it saw. */
-static int check_transition_chain(const struct config_schedule *s, time_t from, time_t until,
-                                  time_t step_s)
+static int check_transition_chain(const struct config_schedule *s, wall_s from, wall_s until,
+                                  wall_s step_s)
 {
     int n = 0;
-    time_t t = from;
+    wall_s t = from;
 
     while (t < until) {
         enum schedule_state st = schedule_state(s, t);
-        time_t next = schedule_next_transition(s, t, false);
+        wall_s next = schedule_next_transition(s, t, false);
 
         assert_true(next > t);
         assert_int_equal(schedule_next_transition(s, t, true), next);
-        for (time_t u = t; u < next && u < until; u += step_s)
+        for (wall_s u = t; u < next && u < until; u += step_s)
             if (schedule_state(s, u) != st)
                 fail_msg("state changes at or before %lld, but next transition from %lld "
                          "is %lld",
@@ -231,7 +231,7 @@ static void test_lunch_break_closes_the_hall_but_not_a_lunch_duty_window(void **
     (void)state;
     use_tz("Asia/Shanghai");
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        time_t t = ts(cases[i].at);
+        wall_s t = ts(cases[i].at);
 
         if (schedule_is_open(&s, t) != cases[i].open ||
             schedule_window_expected(&s, t, false) != cases[i].window ||
@@ -268,7 +268,7 @@ static void test_holiday_closes_a_weekday_and_a_make_up_day_opens_a_weekend(void
     (void)state;
     use_tz("Asia/Shanghai");
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        time_t t = ts(cases[i].at);
+        wall_s t = ts(cases[i].at);
 
         if (schedule_is_workday(&s, t) != cases[i].workday ||
             schedule_state(&s, t) != cases[i].want)
@@ -340,8 +340,8 @@ static void test_next_transition_from_each_state(void **state)
     (void)state;
     use_tz("Asia/Shanghai");
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        time_t from = ts(cases[i].from), want = ts(cases[i].want);
-        time_t got = schedule_next_transition(&s, from, cases[i].lunch_duty);
+        wall_s from = ts(cases[i].from), want = ts(cases[i].want);
+        wall_s got = schedule_next_transition(&s, from, cases[i].lunch_duty);
 
         if (got != want)
             fail_msg("case %zu: from %02d-%02d %02d:%02d got %lld, want %lld", i, cases[i].from.mo,
@@ -383,7 +383,7 @@ static void test_next_transition_gives_up_after_400_days(void **state)
     int32_t one_day[1];
     struct config_schedule never = hours(0, H(9, 0), H(17, 0));
     struct config_schedule once = hours(0, H(9, 0), H(17, 0));
-    time_t from;
+    wall_s from;
 
     (void)state;
     use_tz("Asia/Shanghai");
@@ -427,8 +427,8 @@ static void test_close_today_only_on_a_working_day_before_close(void **state)
     (void)state;
     use_tz("Asia/Shanghai");
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        time_t got = schedule_close_today(&s, ts(cases[i].at));
-        time_t want = cases[i].some ? ts(cases[i].want) : 0;
+        wall_s got = schedule_close_today(&s, ts(cases[i].at));
+        wall_s want = cases[i].some ? ts(cases[i].want) : 0;
 
         if (got != want)
             fail_msg("case %zu: got %lld, want %lld", i, (long long)got, (long long)want);
@@ -457,8 +457,8 @@ static void test_poweroff_is_today_before_1730_else_the_next_working_day(void **
     (void)state;
     use_tz("Asia/Shanghai");
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        time_t got = schedule_next_on_workday(&s, ts(cases[i].from), s.poweroff_s);
-        time_t want = ts(cases[i].want);
+        wall_s got = schedule_next_on_workday(&s, ts(cases[i].from), s.poweroff_s);
+        wall_s want = ts(cases[i].want);
 
         if (got != want)
             fail_msg("case %zu: got %lld, want %lld", i, (long long)got, (long long)want);
@@ -470,7 +470,7 @@ static void test_poweroff_is_today_before_1730_else_the_next_working_day(void **
 
 static void test_schedule_at_is_the_time_of_day_on_the_same_date(void **state)
 {
-    time_t t;
+    wall_s t;
 
     (void)state;
     use_tz("Asia/Shanghai");
@@ -484,14 +484,14 @@ static void test_schedule_at_is_the_time_of_day_on_the_same_date(void **state)
 static void test_shanghai_days_are_all_86400_s(void **state)
 {
     struct config_schedule s = standard();
-    time_t noon, open0;
+    wall_s noon, open0;
 
     (void)state;
     use_tz("Asia/Shanghai");
     noon = ts(W(2026, 1, 1, 12, 0, 0));
     open0 = ts(W(2026, 1, 1, 9, 0, 0));
     for (int k = 0; k < 366; k++)
-        assert_int_equal(schedule_at(noon + (time_t)k * 86400, H(9, 0)), open0 + (time_t)k * 86400);
+        assert_int_equal(schedule_at(noon + (wall_s)k * 86400, H(9, 0)), open0 + (wall_s)k * 86400);
     assert_int_equal(schedule_next_transition(&s, ts(W(2026, 11, 27, 17, 0, 0)), false) -
                          ts(W(2026, 11, 27, 17, 0, 0)),
                      64 * 3600);
@@ -511,7 +511,7 @@ static void test_berlin_spring_forward_opens_at_the_end_of_the_gap(void **state)
     struct config_schedule s = hours(EVERY_DAY, H(2, 30), H(17, 0));
     static struct config_break in_gap[] = {{H(2, 0), H(3, 0)}};
     struct config_schedule b = hours(EVERY_DAY, H(1, 0), H(17, 0));
-    const time_t gap_end = 1774746000; /* 2026-03-29 03:00 CEST */
+    const wall_s gap_end = 1774746000; /* 2026-03-29 03:00 CEST */
 
     (void)state;
     use_tz("Europe/Berlin");
@@ -555,10 +555,10 @@ static void test_berlin_fall_back_repeats_the_states_of_the_repeated_hour(void *
         {W_DST(2026, 10, 25, 3, 0, 0, 0), SCHED_CLOSED},
     };
     struct config_schedule s = hours(EVERY_DAY, H(1, 0), H(2, 30));
-    const time_t close1 = 1792888200; /* 02:30 CEST, 00:30 UTC */
-    const time_t close2 = 1792891800; /* 02:30 CET, 01:30 UTC */
-    const time_t back = 1792890000;   /* 03:00 CEST = 02:00 CET, 01:00 UTC */
-    time_t expect_chain[5], t;
+    const wall_s close1 = 1792888200; /* 02:30 CEST, 00:30 UTC */
+    const wall_s close2 = 1792891800; /* 02:30 CET, 01:30 UTC */
+    const wall_s back = 1792890000;   /* 03:00 CEST = 02:00 CET, 01:00 UTC */
+    wall_s expect_chain[5], t;
 
     (void)state;
     use_tz("Europe/Berlin");
@@ -620,7 +620,7 @@ static void test_new_york_keeps_local_hours_across_both_changes(void **state)
 static void test_wall_clock_jumps_give_answers_for_the_new_time(void **state)
 {
     struct config_schedule s = standard();
-    time_t t, first_next;
+    wall_s t, first_next;
 
     (void)state;
     use_tz("Asia/Shanghai");
@@ -637,8 +637,8 @@ static void test_wall_clock_jumps_give_answers_for_the_new_time(void **state)
     assert_int_equal(schedule_next_transition(&s, t + 86400, false), ts(W(2026, 11, 27, 12, 0, 0)));
     assert_int_equal(schedule_close_today(&s, t + 86400), ts(W(2026, 11, 27, 17, 0, 0)));
     /* And another: Saturday. */
-    assert_int_equal(schedule_state(&s, t + (time_t)2 * 86400), SCHED_CLOSED);
-    assert_int_equal(schedule_close_today(&s, t + (time_t)2 * 86400), 0);
+    assert_int_equal(schedule_state(&s, t + (wall_s)2 * 86400), SCHED_CLOSED);
+    assert_int_equal(schedule_close_today(&s, t + (wall_s)2 * 86400), 0);
     /* Back to t: the same answers as the first time. */
     assert_int_equal(schedule_state(&s, t), SCHED_OPEN);
     assert_int_equal(schedule_next_transition(&s, t, false), first_next);
