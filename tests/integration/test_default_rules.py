@@ -3,7 +3,7 @@ of the hall regulations: each of its rules is shown firing here, on the
 thresholds, metrics and scopes as shipped. Only the waiting times (`for`) are
 shortened, so the test does not wait ten real minutes.
 
-  regulation (DESIGN.md section 1)              default rules
+  regulation (docs/rules.md)                   default rules
   不得擅离岗位 / 不准擅自离岗、缺岗              unstaffed
   不准以下班时间为由拒绝办事                     unstaffed (sooner while people wait)
   限时办结                                       wait-time
