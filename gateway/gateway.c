@@ -400,37 +400,6 @@ static void set_timezone(const char *tz)
 
 /* ---- reload -------------------------------------------------------------- */
 
-static bool mqtt_settings_changed(const struct config *a, const struct config *b)
-{
-#define DIFF(x) ((a->x == NULL) != (b->x == NULL) || (a->x && strcmp(a->x, b->x) != 0))
-    return DIFF(mqtt.uri) || DIFF(mqtt.client_id) || DIFF(mqtt.username) || DIFF(mqtt.password) ||
-           DIFF(mqtt.prefix) || DIFF(mqtt.tls.ca_file) || DIFF(mqtt.tls.cert_file) ||
-           DIFF(mqtt.tls.key_file) || DIFF(gateway.id) || a->mqtt.qos != b->mqtt.qos ||
-           a->mqtt.keepalive_s != b->mqtt.keepalive_s || a->mqtt.tls.verify != b->mqtt.tls.verify;
-}
-
-static bool influx_settings_changed(const struct config *a, const struct config *b)
-{
-    return DIFF(influx.url) || DIFF(influx.database) || DIFF(influx.retention_policy) ||
-           DIFF(influx.username) || DIFF(influx.password) || DIFF(influx.org) ||
-           DIFF(influx.bucket) || DIFF(influx.token) || DIFF(influx.spool_dir) ||
-           a->influx.enabled != b->influx.enabled || a->influx.api != b->influx.api ||
-           a->influx.create_database != b->influx.create_database ||
-           a->influx.gzip != b->influx.gzip || a->influx.timeout_ms != b->influx.timeout_ms ||
-           a->influx.spool_max_bytes != b->influx.spool_max_bytes;
-#undef DIFF
-}
-
-static bool http_settings_changed(const struct config *a, const struct config *b)
-{
-#define DIFF(x) ((a->x == NULL) != (b->x == NULL) || (a->x && strcmp(a->x, b->x) != 0))
-    return a->http.enabled != b->http.enabled || DIFF(http.listen) || DIFF(http.token) ||
-           DIFF(http.web_dir) || DIFF(http.cert_file) || DIFF(http.key_file) ||
-           a->http.max_body_bytes != b->http.max_body_bytes ||
-           a->http.open_reads != b->http.open_reads || DIFF(gateway.state_dir);
-#undef DIFF
-}
-
 static void reload(struct gateway *g)
 {
     sdnotify_reloading();
@@ -460,9 +429,9 @@ static void reload(struct gateway *g)
         return;
     }
     bool new_mqtt =
-        mqtt_settings_changed(g->cfg, nc) || !subscriptions_equal(g->subs, g->n_subs, subs, n_subs);
-    bool new_writer = influx_settings_changed(g->cfg, nc);
-    bool new_http = http_settings_changed(g->cfg, nc);
+        config_mqtt_changed(g->cfg, nc) || !subscriptions_equal(g->subs, g->n_subs, subs, n_subs);
+    bool new_writer = config_influx_changed(g->cfg, nc);
+    bool new_http = config_http_changed(g->cfg, nc);
     struct config *old = g->cfg;
 
     if (new_writer) {

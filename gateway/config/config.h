@@ -270,6 +270,13 @@ struct config {
 int config_load(const char *path, struct config **out, struct conf_errors *errs);
 void config_free(struct config *c); /* NULL does nothing */
 
+/* Whether a reload from a to b changes what the MQTT client, the InfluxDB
+ * writer or the HTTP server was started with (config_diff.c): the one that
+ * did is restarted, the others keep running. */
+bool config_mqtt_changed(const struct config *a, const struct config *b);
+bool config_influx_changed(const struct config *a, const struct config *b);
+bool config_http_changed(const struct config *a, const struct config *b);
+
 /* Lookups on a loaded config; NULL when absent. */
 const struct config_device *config_find_device(const struct config *c, const char *id);
 const struct config_device *config_find_source(const struct config *c, enum source_format f,

@@ -865,6 +865,56 @@ static void test_gateway_halls_must_name_defined_halls_once(void **state)
     conf_errors_free(&e);
 }
 
+/* A reload restarts only what its change touches. */
+static void test_reload_changes_name_the_connection_they_touch(void **state)
+{
+    static const char *const fmt = "mqtt = { uri = \"tcp://127.0.0.1:1883\"; %s };\n"
+                                   "influx = { url = \"http://127.0.0.1:8086\"; %s };\n"
+                                   "http = { listen = \"127.0.0.1:8080\"; %s };\n"
+                                   "%s\n";
+    static const struct {
+        const char *mqtt_keys, *influx_keys, *http_keys, *other;
+        bool mqtt, influx, http;
+    } cases[] = {
+        {"", "", "", "", false, false, false},
+        {"", "", "", "limits = { queue_capacity = 64; };", false, false, false},
+        {"keepalive = \"10s\";", "", "", "", true, false, false},
+        {"prefix = \"site2\";", "", "", "", true, false, false},
+        {"", "", "", "gateway = { id = \"gw-2\"; };", true, false, false},
+        {"", "database = \"other\";", "", "", false, true, false},
+        {"", "gzip = false;", "", "", false, true, false},
+        {"", "", "open_reads = false;", "", false, false, true},
+        /* The spool's default directory is in the state directory. */
+        {"", "", "", "gateway = { state_dir = \"/tmp/hallgw-test-other\"; };", false, true, true},
+    };
+    struct config *a = NULL, *b = NULL;
+    struct conf_errors e = {0};
+    char text[1024];
+    (void)state;
+
+    snprintf(text, sizeof(text), fmt, "", "", "", "");
+    assert_int_equal(load_text(text, &a, &e), 0);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(text, sizeof(text), fmt, cases[i].mqtt_keys, cases[i].influx_keys,
+                 cases[i].http_keys, cases[i].other);
+        if (load_text(text, &b, &e) != 0) {
+            print_errors(&e);
+            fail_msg("case %zu does not load:\n%s", i, text);
+        }
+        bool m = config_mqtt_changed(a, b), x = config_influx_changed(a, b),
+             h = config_http_changed(a, b);
+        if (m != cases[i].mqtt || x != cases[i].influx || h != cases[i].http)
+            fail_msg("case %zu: mqtt %d influx %d http %d for\n%s", i, m, x, h, text);
+        /* Either way round. */
+        assert_int_equal(config_mqtt_changed(b, a), m);
+        assert_int_equal(config_influx_changed(b, a), x);
+        assert_int_equal(config_http_changed(b, a), h);
+        config_free(b);
+        b = NULL;
+    }
+    config_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -894,6 +944,7 @@ int main(void)
         cmocka_unit_test(test_kind_names_parse_and_measurements),
         cmocka_unit_test(test_gateway_halls_keeps_only_the_owned_halls),
         cmocka_unit_test(test_gateway_halls_must_name_defined_halls_once),
+        cmocka_unit_test(test_reload_changes_name_the_connection_they_touch),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
