@@ -35,9 +35,12 @@ static inline int64_t wall_whole(wall_s t)
 }
 
 /* t in nanoseconds since the epoch, for line protocol: to the microsecond,
- * what a double holds exactly. */
+ * what a double holds exactly. Saturates past the years 1677 and 2262,
+ * which int64 nanoseconds cannot hold (NaN gives 0). */
 static inline int64_t wall_ns(wall_s t)
 {
+    if (!(t > -9.2e9 && t < 9.2e9))
+        return t > 0 ? INT64_MAX : t < 0 ? INT64_MIN : 0;
     return (int64_t)llround(t * 1e6) * 1000;
 }
 
