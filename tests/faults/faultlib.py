@@ -58,7 +58,8 @@ def seq_stats(influx, device="env-1"):
                        % device)
     if not rows:
         return 0, 0
-    return rows[0].get("count", 0), rows[0].get("count_1", 0)
+    # A query that meets points being written may answer null for a count.
+    return rows[0].get("count") or 0, rows[0].get("count_1") or 0
 
 
 def seqs(influx, device="env-1"):

@@ -53,7 +53,7 @@ def set_offset(path, seconds, gw=None):
 
 def env_points(st):
     rows = st.influx.rows("SELECT count(co2) FROM env")
-    return rows[0]["count"] if rows else 0
+    return (rows[0]["count"] or 0) if rows else 0
 
 
 def live_traffic(pub):

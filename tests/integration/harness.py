@@ -310,7 +310,7 @@ class InfluxQueries:
 
     def count(self, measurement, field, where=""):
         rows = self.rows('SELECT count("%s") FROM "%s" %s' % (field, measurement, where))
-        return rows[0]["count"] if rows else 0
+        return (rows[0]["count"] or 0) if rows else 0
 
     def ping(self):
         try:

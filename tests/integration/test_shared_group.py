@@ -33,7 +33,7 @@ def readings(st):
     """(points, distinct seq values) of env-1."""
     rows = st.influx.rows("SELECT count(\"seq\"), count(distinct(\"seq\")) FROM \"env\" "
                           "WHERE \"device\" = 'env-1'")
-    return (rows[0]["count"], rows[0]["count_1"]) if rows else (0, 0)
+    return (rows[0]["count"] or 0, rows[0]["count_1"] or 0) if rows else (0, 0)
 
 
 def test_two_gateways_in_a_group_share_the_readings_and_an_ack_reaches_the_holder():
