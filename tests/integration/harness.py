@@ -140,12 +140,12 @@ def test_stem():
     return "".join(c if c.isalnum() or c in "_-" else "_" for c in name)[:24] or "test"
 
 
-def namespace(label=None):
+def namespace():
     """A topic prefix and a database name of their own: the test file's name,
     a counter and the process id (so a repeated run never meets the retained
     messages or the points of an earlier one)."""
     n = next(_stack_counter)
-    prefix = "%s-%d-%d" % (label or test_stem(), n, os.getpid())
+    prefix = "%s-%d-%d" % (test_stem(), n, os.getpid())
     return prefix, prefix.replace("-", "_")
 
 
