@@ -6,6 +6,7 @@ API's request form."""
 import json
 import os
 import re
+import shutil
 import time
 
 import harness
@@ -29,8 +30,11 @@ class Setup:
         finally:
             self.stub.stop()
             self.mqtt.stop()
-        if not ok:
+        if ok:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        else:
             print(self.gw.log_text()[-4000:])
+            print("test directory kept: %s" % self.dir)
 
 
 def send(mqtt, start, n):
@@ -159,9 +163,12 @@ def test_v2_write_api_with_org_bucket_and_token():
         assert r.headers.get("Authorization") == "Token s3cr3t-token"
         assert r.headers.get("Content-Encoding") == "gzip"
 
-    run_case("v2", lambda req: (204, b""), 20, check,
-             influx_extra='api = "v2"; org = "hall org"; bucket = "hallgw/autogen"; token_file = "%s";'
-             % token_file)
+    try:
+        run_case("v2", lambda req: (204, b""), 20, check,
+                 influx_extra='api = "v2"; org = "hall org"; bucket = "hallgw/autogen"; token_file = "%s";'
+                 % token_file)
+    finally:
+        shutil.rmtree(token_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
