@@ -1,6 +1,7 @@
 """What the fault tests share: the integration harness (real mosquitto,
-influxd and hallgw on free loopback ports), numbered bursts whose arrival can
-be counted exactly in InfluxDB, and the guards for faults that need root."""
+influxd and hallgw: the run's shared servers, or servers of a test's own
+where it breaks them), numbered bursts whose arrival can be counted exactly
+in InfluxDB, and the guards for faults that need root."""
 
 import json
 import os
@@ -57,12 +58,23 @@ def seq_stats(influx, device="env-1"):
                        % device)
     if not rows:
         return 0, 0
-    return rows[0].get("count", 0), rows[0].get("count_1", 0)
+    # A query that meets points being written may answer null for a count.
+    return rows[0].get("count") or 0, rows[0].get("count_1") or 0
 
 
 def seqs(influx, device="env-1"):
     """The set of seq values of a device in InfluxDB."""
     return {int(r["seq"]) for r in influx.rows('SELECT "seq" FROM "env" WHERE "device" = \'%s\'' % device)}
+
+
+def spool_drained(gw):
+    """The gateway's spool is empty, everything spooled replayed or dropped
+    (its /metrics: http=True). Nothing older is left to land."""
+    m = gw.metrics()
+    return (m.get(("hallgw_spool_records", ""), 0) == 0 and
+            m.get(("hallgw_points_total", 'outcome="replayed"'), 0) +
+            m.get(("hallgw_points_total", 'outcome="spool_dropped"'), 0) >=
+            m.get(("hallgw_points_total", 'outcome="spooled"'), 0))
 
 
 def mount_tmpfs(path, size):

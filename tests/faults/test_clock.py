@@ -37,12 +37,23 @@ def build_shim(d):
     return so
 
 
-def set_offset(path, seconds):
+def set_offset(path, seconds, gw=None):
+    """Shifts the gateway's wall clock by seconds; with gw, waits until the
+    gateway's own time (its state API) shows it."""
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % seconds)
     os.rename(tmp, path)
-    time.sleep(0.5)  # the shim re-reads it every 100 ms
+    if gw is not None:
+        def shifted():
+            status, body = gw.http_get("/api/v1/state")
+            return status == 200 and abs(json.loads(body)["time"] - (time.time() + seconds)) < 30
+        wait_for("the gateway's clock %+d s" % seconds, shifted, timeout=10, interval=0.05)
+
+
+def env_points(st):
+    rows = st.influx.rows("SELECT count(co2) FROM env")
+    return (rows[0]["count"] or 0) if rows else 0
 
 
 def live_traffic(pub):
@@ -93,32 +104,37 @@ def test_wall_clock_jumps_start_the_poweroff_once_and_raise_no_stale_alerts():
         sub = Subscriber(st.mqtt, "hall/h1/alerts", "hall/h1/+/cmd")
         pub = Publisher(st.mqtt)
         live_traffic(pub)
-        time.sleep(3)
+        # Judged as they arrive: once their points are written, an alert
+        # would have been published.
+        wait_for("the readings written", lambda: env_points(st) >= 3)
         assert firing(sub) == [], "alerts before any jump: %r" % firing(sub)
         assert poweroff_commands(sub) == []
 
         # Forward past close and poweroff_at: the run starts, nothing is stale.
-        set_offset(offset_file, JUMP_S)
+        set_offset(offset_file, JUMP_S, gw)
         sent = wait_for("the power-off run after the jump forward",
                         lambda: len(poweroff_commands(sub)) == 2 and poweroff_commands(sub), timeout=15)
         assert sorted(d for d, _ in sent) == ["pc-w01", "pc-w02"], sent
         # The gateway's own timestamps follow the new wall clock.
         status, body = gw.http_get("/api/v1/state")
         assert status == 200 and json.loads(body)["time"] > time.time() + JUMP_S - 60
-        time.sleep(3)
+        # On purpose: a few alerting ticks (one a second) on the new clock.
+        time.sleep(2.2)
         assert firing(sub) == [], "alerts after the jump forward: %r" % firing(sub)
 
         # Back before close (the clock was wrong), then forward again: the
         # night's run is not started a second time, still nothing is stale.
-        set_offset(offset_file, 0)
+        set_offset(offset_file, 0, gw)
+        time.sleep(1.2)  # on purpose: an alerting tick with the clock back
+        set_offset(offset_file, JUMP_S + 60, gw)
+        # On purpose: the first run started within a tick of its jump; give
+        # a second one three.
         time.sleep(3)
-        set_offset(offset_file, JUMP_S + 60)
-        time.sleep(5)
         assert poweroff_commands(sub) == sent, "commands after the second jump: %r" % poweroff_commands(sub)
         # Far back (a clock reset to an hour ago), then the devices report again.
-        set_offset(offset_file, -3600)
+        set_offset(offset_file, -3600, gw)
         live_traffic(pub)
-        time.sleep(3)
+        wait_for("the readings written again", lambda: env_points(st) >= 6)
         assert firing(sub) == [], "alerts after the jumps: %r" % firing(sub)
         assert not gw.dead()
         rows = st.influx.rows("SELECT count(*) FROM env")

@@ -12,11 +12,10 @@ import json
 import os
 import sqlite3
 import subprocess
-import time
 
 import faultlib
 from faultlib import (Publisher, Stack, Subscriber, burst, mount_tmpfs, need_root, remount, seqs,
-                      umount, wait_for)
+                      spool_drained, umount, wait_for)
 
 RULES = """rules = (
   { name = "co2-high"; type = "threshold"; kind = "env"; metric = "co2"; above = 1000.0;
@@ -53,8 +52,8 @@ def fill_the_spool(st, spool, max_size_mb, n=6000):
 
     st.influx.start()
     wait_for("the kept points replayed", lambda: len(seqs(st.influx)) >= n - dropped,
-             timeout=90, interval=1)
-    time.sleep(1)
+             timeout=90, interval=0.5)
+    wait_for("the spool drained", lambda: spool_drained(gw), timeout=30)
     landed = seqs(st.influx)
     # The gateway's own points (its `gateway` measurement every
     # stats_interval) share the spool: a dropped batch may hold some.
@@ -67,13 +66,14 @@ def fill_the_spool(st, spool, max_size_mb, n=6000):
 
 
 def test_spool_at_its_cap_drops_the_oldest_and_counts_them():
-    with Stack("spool-cap") as st:
+    # InfluxDB is killed: an influxd of its own.
+    with Stack("spool-cap", private=("influx",)) as st:
         fill_the_spool(st, os.path.join(st.dir, "spool"), max_size_mb=1)
 
 
 def test_spool_on_a_full_disk_drops_the_oldest_and_counts_them():
     need_root("a tiny tmpfs for the spool")
-    with Stack("disk-full") as st:
+    with Stack("disk-full", private=("influx",)) as st:
         spool = os.path.join(st.dir, "spool")
         mount_tmpfs(spool, "1m")
         try:
@@ -180,10 +180,9 @@ def test_full_state_disk_under_a_running_gateway_is_counted_not_a_crash():
             filler = os.path.join(gw.state_dir, "filler")
             subprocess.run(["dd", "if=/dev/zero", "of=" + filler, "bs=64k"], capture_output=True)
             pub.publish("hall/h1/env-2/telemetry", json.dumps({"co2": 1500}))
-            time.sleep(3)
-            assert not gw.dead(), "hallgw died with %d on a full state disk" % gw.proc.returncode
             wait_for("the alert on its topic with the state disk full",
-                     lambda: alert_transitions(sub, "co2-high:env-2") == ["firing"], timeout=15)
+                     lambda: alert_transitions(sub, "co2-high:env-2") == ["firing"] or gw.dead(), timeout=15)
+            assert not gw.dead(), "hallgw died with %d on a full state disk" % gw.proc.returncode
             wait_for("the store error counted",
                      lambda: gw.metric("hallgw_store_errors_total") >= 1, timeout=30)
             wait_for("the MQTT persistence error counted",

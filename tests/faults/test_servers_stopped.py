@@ -11,12 +11,13 @@ import time
 import faultlib
 from faultlib import Publisher, Stack, burst, burst_in_background, harness, seq_stats, wait_for
 
-PAUSE_S = 10
+PAUSE_S = 6  # how long a server stays stopped (SIGSTOP)
 
 
 def test_broker_stopped_mid_burst_loses_nothing():
     n = 10000
-    with Stack("mqtt-sigstop") as st:
+    # The broker is paused: a mosquitto of its own.
+    with Stack("mqtt-sigstop", private=("mqtt",)) as st:
         # A short keepalive, so the gateway notices the silent broker while it is stopped.
         gw = st.hallgw(devices=[faultlib.ENV_DEVICE], http=True, mqtt_extra='keepalive = "2s";')
         gw.start()
@@ -31,6 +32,7 @@ def test_broker_stopped_mid_burst_loses_nothing():
                  lambda: gw.metric("hallgw_mqtt_connection_lost_total") >= 1, timeout=PAUSE_S)
         status, _ = gw.http_get("/healthz", timeout=2)
         assert status == 503, "/healthz with the broker gone: %d" % status
+        # Stopped on purpose for PAUSE_S in all, noticed or not.
         time.sleep(max(0.0, PAUSE_S - (time.time() - stopped_at)))
         assert not gw.dead()
         harness.resume(st.mqtt.proc)
@@ -46,7 +48,8 @@ def test_broker_stopped_mid_burst_loses_nothing():
 
 
 def test_influxdb_black_hole_times_out_and_the_core_keeps_running():
-    with Stack("influx-sigstop") as st:
+    # InfluxDB is paused: an influxd of its own.
+    with Stack("influx-sigstop", private=("influx",)) as st:
         gw = st.hallgw(devices=[faultlib.ENV_DEVICE], http=True)  # influx.timeout = 2s
         gw.start()
         pub = Publisher(st.mqtt)
@@ -73,8 +76,8 @@ def test_influxdb_black_hole_times_out_and_the_core_keeps_running():
 
         harness.resume(st.influx.proc)
         wait_for("all 2,100 points after the black hole",
-                 lambda: seq_stats(st.influx)[1] >= 2100, timeout=90, interval=1)
-        time.sleep(1)
+                 lambda: seq_stats(st.influx)[1] >= 2100, timeout=90, interval=0.5)
+        wait_for("the spool drained", lambda: faultlib.spool_drained(gw), timeout=30)
         # A write that timed out may have landed and be sent again: the same
         # timestamps, so InfluxDB keeps one point each.
         assert seq_stats(st.influx) == (2100, 2100), seq_stats(st.influx)

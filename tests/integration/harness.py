@@ -1,9 +1,24 @@
-"""Integration test harness: a real mosquitto, a real influxd and hallgw,
-each started on free loopback ports in a private temporary directory, and
-stopped at the end.
+"""Integration test harness: a real mosquitto, a real influxd and hallgw.
+
+Under ctest the servers are shared: the `servers` fixture (servers.py) starts
+one mosquitto and one influxd for the whole run on free loopback ports and
+writes where they listen to the file named by $HALLGW_TEST_SERVERS. Each
+Stack then gets a namespace of its own on them: an MQTT topic prefix (the
+gateway's mqtt.prefix), an InfluxDB database and MQTT client ids, all derived
+from the test file's name and a counter. Run directly (python3 test_x.py,
+without $HALLGW_TEST_SERVERS), a Stack starts private servers, as does a
+test that must kill, pause or specially configure one (Stack(private=...)).
+
+Tests write native topics as a hall sees them with the default prefix,
+"hall/<hall>/<device>/...": Publisher and Subscriber put the namespace's
+prefix in place of that first level on the way out and back on the way in.
+Foreign topics (zigbee2mqtt/, tele/, stat/, cmnd/, Shelly ids) are global on
+a shared broker: a test that uses them names its devices uniquely, or starts
+a private broker.
 
 Only the standard library and Debian's python3-paho-mqtt are used."""
 
+import itertools
 import json
 import os
 import shutil
@@ -20,6 +35,9 @@ BUILD_DIR = os.environ.get("HALLGW_BUILD_DIR", os.path.join(os.path.dirname(__fi
 FIXTURES_DIR = os.environ.get(
     "HALLGW_FIXTURES_DIR", os.path.join(os.path.dirname(__file__), "../fixtures"))
 SOURCE_DIR = os.environ.get("HALLGW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
+# Written by the ctest fixture (servers.py start): where the shared servers listen.
+SERVERS_FILE = os.environ.get("HALLGW_TEST_SERVERS")
+DEFAULT_PREFIX = "hall"
 
 
 def log(*args):
@@ -109,11 +127,82 @@ def fixtures(name=None):
     return out
 
 
+# ---- namespaces: what keeps tests apart on shared servers
+
+_stack_counter = itertools.count(1)
+_client_counter = itertools.count(1)
+
+
+def test_stem():
+    """The running test file's name without test_ and .py: "alerts"."""
+    name = os.path.splitext(os.path.basename(sys.argv[0] or "test"))[0]
+    name = name[5:] if name.startswith("test_") else name
+    return "".join(c if c.isalnum() or c in "_-" else "_" for c in name)[:24] or "test"
+
+
+def namespace():
+    """A topic prefix and a database name of their own: the test file's name,
+    a counter and the process id (so a repeated run never meets the retained
+    messages or the points of an earlier one)."""
+    n = next(_stack_counter)
+    prefix = "%s-%d-%d" % (test_stem(), n, os.getpid())
+    return prefix, prefix.replace("-", "_")
+
+
+def unique_client_id(what):
+    """An MQTT client id no other test (nor this one) uses."""
+    return "%s-%s-%d-%d" % (what, test_stem(), os.getpid(), next(_client_counter))
+
+
+def topic_out(prefix, topic):
+    """A topic or filter as the test writes it ("hall/h1/...") on the broker."""
+    if prefix != DEFAULT_PREFIX and (topic == DEFAULT_PREFIX or topic.startswith(DEFAULT_PREFIX + "/")):
+        return prefix + topic[len(DEFAULT_PREFIX):]
+    return topic
+
+
+def topic_in(prefix, topic):
+    """A topic from the broker as the test writes it."""
+    if prefix != DEFAULT_PREFIX and (topic == prefix or topic.startswith(prefix + "/")):
+        return DEFAULT_PREFIX + topic[len(prefix):]
+    return topic
+
+
+def shared_servers():
+    """The shared servers' ports, {"mqtt": port, "influx": port}, or None when
+    this run has none (no $HALLGW_TEST_SERVERS)."""
+    if not SERVERS_FILE:
+        return None
+    try:
+        with open(SERVERS_FILE) as f:
+            state = json.load(f)
+    except OSError as e:
+        raise AssertionError("HALLGW_TEST_SERVERS is set but %s cannot be read (%s): the servers "
+                             "fixture did not run (ctest runs it; unset HALLGW_TEST_SERVERS to "
+                             "start private servers)" % (SERVERS_FILE, e))
+    ports = {"mqtt": state["mqtt"]["port"], "influx": state["influx"]["port"]}
+    for what, port in ports.items():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        except OSError as e:
+            raise AssertionError("the shared %s of %s does not answer on port %d: %s"
+                                 % (what, SERVERS_FILE, port, e))
+    return ports
+
+
+# ---- servers
+
 class Mosquitto:
-    def __init__(self, workdir, port=None, extra="", prelude=""):
+    """A private mosquitto. prefix: the topic prefix its tests use."""
+
+    shared = False
+
+    def __init__(self, workdir, port=None, extra="", prelude="", prefix=DEFAULT_PREFIX, detach=False):
         self.dir = os.path.join(workdir, "mosquitto")
         os.makedirs(self.dir, exist_ok=True)
         self.port = port or free_port()
+        self.prefix = prefix
+        self.detach = detach
         self.conf = os.path.join(self.dir, "mosquitto.conf")
         with open(self.conf, "w") as f:
             f.write(prelude + "listener %d 127.0.0.1\n"
@@ -129,8 +218,9 @@ class Mosquitto:
 
     def start(self):
         self.log = open(os.path.join(self.dir, "mosquitto.log"), "ab")
-        self.proc = subprocess.Popen(["mosquitto", "-c", self.conf],
-                                     stdout=self.log, stderr=self.log)
+        # detach: a server that outlives this process (the shared one).
+        self.proc = subprocess.Popen(["mosquitto", "-c", self.conf], stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=self.log, start_new_session=self.detach)
         wait_port(self.port, proc=self.proc)
 
     def kill(self, sig=signal.SIGKILL):
@@ -146,15 +236,106 @@ class Mosquitto:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
 
+    def topic(self, t):
+        """t ("hall/...") as it is on this broker."""
+        return topic_out(self.prefix, t)
+
     @property
     def uri(self):
         return "tcp://127.0.0.1:%d" % self.port
 
 
-class Influxd:
-    def __init__(self, workdir):
+class SharedMosquitto:
+    """The run's shared mosquitto, seen through one test's prefix. It cannot
+    be stopped or killed: a test that must do that asks for a private one."""
+
+    shared = True
+    proc = None
+
+    def __init__(self, port, prefix):
+        self.port = port
+        self.prefix = prefix
+
+    def topic(self, t):
+        return topic_out(self.prefix, t)
+
+    @property
+    def uri(self):
+        return "tcp://127.0.0.1:%d" % self.port
+
+    def stop(self):
+        pass
+
+    def kill(self, *a):
+        raise AssertionError("the shared mosquitto cannot be killed: use Stack(private=(\"mqtt\",))")
+
+    start = kill
+
+
+class InfluxQueries:
+    """InfluxQL over HTTP, on the database db by default."""
+
+    db = "hallgw"
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def query(self, q, db=None):
+        """Runs an InfluxQL query; returns the list of series of the first result."""
+        url = "%s/query?%s" % (self.url, urllib.parse.urlencode({"db": db or self.db, "q": q, "epoch": "ns"}))
+        with urllib.request.urlopen(url, timeout=10) as r:
+            body = json.load(r)
+        res = body["results"][0]
+        if "error" in res:
+            raise RuntimeError("query %r: %s" % (q, res["error"]))
+        return res.get("series", [])
+
+    def rows(self, q, db=None):
+        """Rows of a query as dicts, with the series tags merged in."""
+        try:
+            series = self.query(q, db)
+        except RuntimeError as e:
+            if "database not found" in str(e):
+                return []
+            raise
+        out = []
+        for s in series:
+            for v in s.get("values", []):
+                row = dict(zip(s["columns"], v))
+                row.update(s.get("tags", {}))
+                row["_measurement"] = s.get("name")
+                out.append(row)
+        return out
+
+    def count(self, measurement, field, where=""):
+        rows = self.rows('SELECT count("%s") FROM "%s" %s' % (field, measurement, where))
+        return (rows[0]["count"] or 0) if rows else 0
+
+    def ping(self):
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/ping" % self.port, timeout=2) as r:
+                return r.status == 204
+        except OSError:
+            return False
+
+    def drop(self):
+        """Drops the database (the gateway creates it at start)."""
+        data = urllib.parse.urlencode({"q": 'DROP DATABASE "%s"' % self.db}).encode()
+        with urllib.request.urlopen(self.url + "/query", data=data, timeout=30) as r:
+            r.read()
+
+
+class Influxd(InfluxQueries):
+    """A private influxd."""
+
+    shared = False
+
+    def __init__(self, workdir, db="hallgw", detach=False):
         self.dir = os.path.join(workdir, "influxd")
         os.makedirs(self.dir, exist_ok=True)
+        self.db = db
+        self.detach = detach
         self.port = free_port()
         self.rpc_port = free_port()
         self.conf = os.path.join(self.dir, "influxdb.conf")
@@ -174,17 +355,10 @@ class Influxd:
 
     def start(self):
         self.log = open(os.path.join(self.dir, "influxd.log"), "ab")
-        self.proc = subprocess.Popen(["influxd", "-config", self.conf],
-                                     stdout=self.log, stderr=self.log)
+        self.proc = subprocess.Popen(["influxd", "-config", self.conf], stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=self.log, start_new_session=self.detach)
         wait_port(self.port, proc=self.proc)
-        wait_for("influxd /ping", self.ping, timeout=30)
-
-    def ping(self):
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%d/ping" % self.port, timeout=2) as r:
-                return r.status == 204
-        except OSError:
-            return False
+        wait_for("influxd /ping", self.ping, timeout=30, interval=0.05)
 
     def kill(self, sig=signal.SIGKILL):
         self.proc.send_signal(sig)
@@ -200,40 +374,60 @@ class Influxd:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
 
-    @property
-    def url(self):
-        return "http://127.0.0.1:%d" % self.port
 
-    def query(self, q, db="hallgw"):
-        """Runs an InfluxQL query; returns the list of series of the first result."""
-        url = "%s/query?%s" % (self.url, urllib.parse.urlencode({"db": db, "q": q, "epoch": "ns"}))
-        with urllib.request.urlopen(url, timeout=10) as r:
-            body = json.load(r)
-        res = body["results"][0]
-        if "error" in res:
-            raise RuntimeError("query %r: %s" % (q, res["error"]))
-        return res.get("series", [])
+class SharedInfluxd(InfluxQueries):
+    """The run's shared influxd, seen through one test's database. It cannot
+    be stopped or killed: a test that must do that asks for a private one."""
 
-    def rows(self, q, db="hallgw"):
-        """Rows of a query as dicts, with the series tags merged in."""
-        try:
-            series = self.query(q, db)
-        except RuntimeError as e:
-            if "database not found" in str(e):
-                return []
-            raise
-        out = []
-        for s in series:
-            for v in s.get("values", []):
-                row = dict(zip(s["columns"], v))
-                row.update(s.get("tags", {}))
-                row["_measurement"] = s.get("name")
-                out.append(row)
-        return out
+    shared = True
+    proc = None
 
-    def count(self, measurement, field, where=""):
-        rows = self.rows('SELECT count("%s") FROM "%s" %s' % (field, measurement, where))
-        return rows[0]["count"] if rows else 0
+    def __init__(self, port, db):
+        self.port = port
+        self.db = db
+
+    def stop(self):
+        pass
+
+    def kill(self, *a):
+        raise AssertionError("the shared influxd cannot be killed: use Stack(private=(\"influx\",))")
+
+    start = kill
+
+
+def mosquitto(workdir, prefix=None, private=False):
+    """A broker for a test, under a topic prefix of its own: the shared one,
+    or (private, or no shared servers) one of its own."""
+    prefix = prefix or namespace()[0]
+    shared = None if private else shared_servers()
+    if shared:
+        return SharedMosquitto(shared["mqtt"], prefix)
+    return Mosquitto(workdir, prefix=prefix)
+
+
+def influxd(workdir, db=None, private=False):
+    """An InfluxDB for a test, with a database of its own: on the shared
+    influxd, or (private, or no shared servers) on an influxd of its own."""
+    db = db or namespace()[1]
+    shared = None if private else shared_servers()
+    if shared:
+        return SharedInfluxd(shared["influx"], db)
+    return Influxd(workdir, db=db)
+
+
+def forget_session(mqtt, cid):
+    """Ends a persistent session a stopped gateway left on a shared broker
+    (a clean-session connect with its client id discards it), so that it
+    does not queue messages for the rest of the run."""
+    import paho.mqtt.client as paho
+    c = paho.Client(client_id=cid, clean_session=True)
+    try:
+        c.connect("127.0.0.1", mqtt.port, keepalive=10)
+        c.loop_start()
+        c.disconnect()
+        c.loop_stop()
+    except OSError:
+        pass
 
 
 def conf_str(s):
@@ -283,6 +477,10 @@ class Hallgw:
         self.timezone = "Asia/Shanghai"
         self.mqtt = mqtt
         self.influx = influx
+        # The broker's prefix for this test, and a client id of its own: its
+        # persistent session is this gateway's alone, across its restarts.
+        self.prefix = getattr(mqtt, "prefix", DEFAULT_PREFIX)
+        self.client_id = unique_client_id("hallgw")
         self.devices = list(devices)
         self.halls = list(halls)
         self.extra = extra
@@ -301,9 +499,11 @@ class Hallgw:
             f.write('gateway = { id = "%s"; timezone = "%s"; state_dir = %s; '
                     'stats_interval = "1s"; %s };\n'
                     % (self.gateway_id, self.timezone, conf_str(self.state_dir), self.gateway_extra))
-            f.write('mqtt = { uri = "%s"; client_id = "hallgw-test-%d"; prefix = "hall"; qos = 1; %s};\n'
-                    % (self.mqtt.uri, os.getpid(), self.mqtt_extra + " " if self.mqtt_extra else ""))
-            api = "" if "api =" in self.influx_extra else 'api = "v1"; database = "hallgw"; '
+            f.write('mqtt = { uri = "%s"; client_id = "%s"; prefix = "%s"; qos = 1; %s};\n'
+                    % (self.mqtt.uri, self.client_id, self.prefix,
+                       self.mqtt_extra + " " if self.mqtt_extra else ""))
+            api = "" if "api =" in self.influx_extra else \
+                'api = "v1"; database = "%s"; ' % getattr(self.influx, "db", "hallgw")
             f.write('influx = { url = "%s"; %sbatch_size = 500; '
                     'flush_interval = "200ms"; timeout = "2s"; %s };\n'
                     % (self.influx.url, api, self.influx_extra))
@@ -325,17 +525,48 @@ class Hallgw:
                 f.write('\nhttp = { listen = "127.0.0.1:%d"; };\n' % self.http_port)
 
     def start(self, wait_online=True, env=None):
+        """Starts the gateway; wait_online: until it is connected and
+        subscribed (its "online" on its status topic, which it publishes
+        after subscribing, has arrived)."""
+        watch = self.status_watch() if wait_online else None
         self.logf = open(self.log_path, "ab")
         self.log_mark = self.logf.tell()
         self.proc = subprocess.Popen([os.path.join(BUILD_DIR, "hallgw"), "-c", self.conf],
                                      stdout=self.logf, stderr=self.logf,
                                      env=dict(os.environ, **env) if env else None)
         if wait_online:
-            wait_for("hallgw to connect", lambda: "connected to" in self.log_text(self.log_mark) or self.dead(),
-                     timeout=20)
-            if self.dead():
-                raise AssertionError("hallgw exited with %s:\n%s" % (self.proc.returncode, self.log_text()))
-            time.sleep(0.3)  # subscriptions complete
+            try:
+                wait_for("hallgw to connect", lambda: "connected to" in self.log_text(self.log_mark) or self.dead(),
+                         timeout=20, interval=0.05)
+                if self.dead():
+                    raise AssertionError("hallgw exited with %s:\n%s" % (self.proc.returncode, self.log_text()))
+                if watch:
+                    self.wait_online(watch)
+            finally:
+                if watch:
+                    watch.close()
+
+    @property
+    def status_topic(self):
+        """The gateway's status topic, as the test writes topics."""
+        return "%s/_gateway/%s/status" % (DEFAULT_PREFIX, self.gateway_id)
+
+    def status_watch(self):
+        """A Subscriber on the gateway's status topic, or None when the test
+        cannot reach the gateway's broker in plain MQTT."""
+        if not isinstance(getattr(self.mqtt, "port", None), int) or not self.mqtt.uri.startswith("tcp://"):
+            return None
+        return Subscriber(self.mqtt, self.status_topic)
+
+    def wait_online(self, watch, timeout=20):
+        """Waits for a live (not retained) "online" on the status topic: the
+        gateway subscribes first and then says it is online, over one
+        connection, so its subscriptions are in place at the broker."""
+        wait_for("hallgw online on %s" % self.status_topic,
+                 lambda: (b"online", False) in watch.payloads(self.status_topic) or self.dead(),
+                 timeout=timeout, interval=0.05)
+        if self.dead():
+            raise AssertionError("hallgw exited with %s:\n%s" % (self.proc.returncode, self.log_text()))
 
     def dead(self):
         return self.proc.poll() is not None
@@ -399,11 +630,14 @@ class Hallgw:
 
 
 class Publisher:
-    """A paho-mqtt client for publishing test traffic."""
+    """A paho-mqtt client for publishing test traffic. Topics are written as
+    under the default prefix ("hall/h1/env-1/telemetry"); they go out under
+    the broker's prefix for the test."""
 
     def __init__(self, mqtt, client_id=None):
         import paho.mqtt.client as paho
-        self.client = paho.Client(client_id=client_id or "test-pub-%d-%f" % (os.getpid(), time.time()),
+        self.prefix = getattr(mqtt, "prefix", DEFAULT_PREFIX)
+        self.client = paho.Client(client_id=client_id or unique_client_id("test-pub"),
                                   clean_session=True)
         self.client.connect("127.0.0.1", mqtt.port, keepalive=30)
         self.client.loop_start()
@@ -411,36 +645,42 @@ class Publisher:
     def publish(self, topic, payload, qos=1, retain=False, wait=True):
         if isinstance(payload, str):
             payload = payload.encode("utf-8")
-        info = self.client.publish(topic, payload, qos=qos, retain=retain)
+        info = self.client.publish(topic_out(self.prefix, topic), payload, qos=qos, retain=retain)
         if wait and qos > 0:
             info.wait_for_publish(10)
         return info
 
     def close(self):
-        self.client.loop_stop()
+        # DISCONNECT first: the network thread then ends at once, not at its
+        # next one-second select.
         self.client.disconnect()
+        self.client.loop_stop()
 
 
 class Subscriber:
-    """Collects the messages of some topic filters, with a condition wait."""
+    """Collects the messages of some topic filters, with a condition wait.
+    Filters and the topics of what arrives are written as under the default
+    prefix, as for Publisher."""
 
     def __init__(self, mqtt, *filters):
         import paho.mqtt.client as paho
         import threading
+        self.prefix = getattr(mqtt, "prefix", DEFAULT_PREFIX)
         self.messages = []
         self.lock = threading.Lock()
-        self.client = paho.Client(client_id="test-sub-%d-%f" % (os.getpid(), time.time()))
+        self.client = paho.Client(client_id=unique_client_id("test-sub"))
         self.client.on_message = self._on_message
         subscribed = threading.Event()
         self.client.on_subscribe = lambda *a: subscribed.set()
         self.client.connect("127.0.0.1", mqtt.port, keepalive=30)
         self.client.loop_start()
-        self.client.subscribe([(f, 1) for f in filters])
-        subscribed.wait(10)
+        self.client.subscribe([(topic_out(self.prefix, f), 1) for f in filters])
+        if not subscribed.wait(10):
+            raise AssertionError("no SUBACK for %s" % (filters,))
 
     def _on_message(self, client, userdata, msg):
         with self.lock:
-            self.messages.append((msg.topic, msg.payload, msg.retain))
+            self.messages.append((topic_in(self.prefix, msg.topic), msg.payload, msg.retain))
 
     def json_on(self, topic):
         """Decoded JSON payloads received on exactly this topic."""
@@ -452,24 +692,40 @@ class Subscriber:
             return [(p, r) for t, p, r in self.messages if t == topic]
 
     def close(self):
-        self.client.loop_stop()
+        # DISCONNECT first: the network thread then ends at once, not at its
+        # next one-second select.
         self.client.disconnect()
+        self.client.loop_stop()
 
 
 class Stack:
-    """Context manager: a temp dir with mosquitto and influxd; keeps the
-    directory and prints the logs when the test fails."""
+    """Context manager: a temp dir, a broker and an InfluxDB for one test, and
+    the gateways it starts; keeps the directory and prints the logs when the
+    test fails.
 
-    def __init__(self, name, influx=True):
+    The broker and the InfluxDB are the run's shared servers, under a topic
+    prefix and a database of the stack's own, unless there are none (a test
+    file run by itself) or the test names them in private: "mqtt" and/or
+    "influx", for a test that kills, pauses or reconfigures that server."""
+
+    def __init__(self, name, influx=True, private=()):
+        assert set(private) <= {"mqtt", "influx"}, private
         self.name = name
         self.want_influx = influx
+        self.private = set(private)
         self.ok = False
 
     def __enter__(self):
         self.dir = tempfile.mkdtemp(prefix="hallgw-%s-" % self.name)
-        self.mqtt = Mosquitto(self.dir)
-        self.influx = Influxd(self.dir) if self.want_influx else None
+        self.prefix, self.db = namespace()
         self.gateways = []
+        self.mqtt = mosquitto(self.dir, self.prefix, private="mqtt" in self.private)
+        try:
+            self.influx = (influxd(self.dir, self.db, private="influx" in self.private)
+                           if self.want_influx else None)
+        except BaseException:
+            self.mqtt.stop()
+            raise
         return self
 
     def hallgw(self, **kw):
@@ -486,13 +742,22 @@ class Stack:
                     g.proc.kill()
             if et is not None:
                 sys.stdout.write("---- %s log ----\n%s\n" % (g.dir, g.log_text()[-6000:]))
+        if self.mqtt.shared:
+            for g in self.gateways:
+                forget_session(self.mqtt, g.client_id)
         if self.influx:
+            if self.influx.shared and et is None:
+                try:
+                    self.influx.drop()
+                except OSError:
+                    pass
             self.influx.stop()
         self.mqtt.stop()
         if et is None:
             shutil.rmtree(self.dir, ignore_errors=True)
         else:
-            print("test directory kept: %s" % self.dir)
+            print("test directory kept: %s (topic prefix %s, database %s)"
+                  % (self.dir, self.prefix, self.influx.db if self.influx else "-"))
         return False
 
 

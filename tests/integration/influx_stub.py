@@ -17,9 +17,12 @@ class Request:
         self.headers = headers
         self.body = body
         self.lines = [l for l in body.decode("utf-8").split("\n") if l]
+        self.status = None  # the answer given
 
 
 class InfluxStub:
+    db = "hallgw"
+
     def __init__(self):
         self.port = free_port()
         self.requests = []
@@ -45,6 +48,7 @@ class InfluxStub:
                 with stub.lock:
                     stub.requests.append(req)
                     status, reply = stub.answer(req)
+                    req.status = status
                     if 200 <= status < 300:
                         stub.accepted.extend(req.lines)
                 self.send_response(status)

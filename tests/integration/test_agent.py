@@ -89,7 +89,8 @@ class Agent:
         self.dry_run = dry_run
         poweroff_argv = poweroff_argv or ["/bin/false"]
         with open(self.conf, "w") as f:
-            f.write('mqtt = { uri = "%s"; prefix = "hall"; };\n' % st.mqtt.uri)
+            f.write('mqtt = { uri = "%s"; prefix = "%s"; client_id = "%s"; };\n'
+                    % (st.mqtt.uri, st.mqtt.prefix, harness.unique_client_id("agent")))
             f.write('hall = "%s"; device = "%s";\n' % (HALL, DEVICE))
             f.write('command_key_file = "command.key";\n')
             f.write('interval = "1s"; watch_interval = "200ms";\n')
@@ -220,7 +221,9 @@ def test_dry_run_publishes_telemetry_with_every_key_and_online_status():
                             capture_output=True, timeout=30).returncode
         assert rc == 0
         wait_for("the --once telemetry", lambda: len(r.sub.json_on(BASE + "/telemetry")) == before + 1, timeout=10)
-        time.sleep(0.5)
+        # A status would have come before the telemetry; a moment more for
+        # one sent after it.
+        time.sleep(0.3)
         assert len(r.sub.payloads(BASE + "/status")) == status_before
 
 
@@ -288,7 +291,8 @@ def test_refused_commands_run_nothing_and_an_accepted_one_runs():
         wait_for("replay refused", lambda: len(r.replies(pending["id"])) == 2, timeout=10)
         rep = r.replies(pending["id"])[1]
         assert rep["result"] == "refused" and "replayed" in rep["detail"], rep
-        time.sleep(1.5)
+        # Time for a refused command's program to run, had it been started.
+        time.sleep(1)
         assert not os.path.exists(marker), "a refused command ran the poweroff program"
         assert r.events("shutdown") == []
         assert a.stop() == 0  # SIGTERM cancels the pending poweroff
@@ -386,7 +390,8 @@ def test_new_found_line_in_scan_log_is_a_threat_event_once():
         a.start()
         a.wait_connected()
         wait_for("the second threat", lambda: len(r.events("threat_detected")) == 2, timeout=10)
-        time.sleep(1)
+        # A few more watch rounds (200 ms), in which nothing may be repeated.
+        time.sleep(0.6)
         evs = r.events("threat_detected")
         assert len(evs) == 2, evs
         assert evs[1]["path"] == "/srv/share/invoice.doc" and evs[1]["signature"] == "Doc.Dropper.Agent-1"
@@ -451,7 +456,8 @@ def test_usb_storage_and_network_changes_are_events():
         a.wait_connected()
         wait_for("the second USB event", lambda: len(r.events("usb_storage_inserted")) == 2, timeout=10)
         wait_for("the second network event", lambda: len(r.events("netcfg_changed")) == 2, timeout=10)
-        time.sleep(1)
+        # A few more watch rounds (200 ms), in which nothing may be repeated.
+        time.sleep(0.6)
         assert [e["serial"] for e in r.events("usb_storage_inserted")] == ["E0D55EA5", "4C53"]
         assert r.events("netcfg_changed")[1]["old"] == ch["new"]
         assert len(r.events("netcfg_changed")) == 2

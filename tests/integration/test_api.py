@@ -151,7 +151,8 @@ def test_state_alerts_and_acks_over_http():
 
 
 def test_metrics_parse_and_move_and_health_and_files():
-    with Stack("api-metrics") as st:
+    # The broker is killed below: a private one.
+    with Stack("api-metrics", private=("mqtt",)) as st:
         gw, base = start(st)
         code, headers, body = http("GET", base + "/metrics")
         assert code == 200 and headers["Content-Type"].startswith("text/plain; version=0.0.4")

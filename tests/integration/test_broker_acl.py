@@ -388,7 +388,7 @@ def test_broker_acl_as_shipped():
         gw.publish("hall/h1/pc-w01/cmd", cmd.replace("pc-w02", "pc-w01"))
         wait_for("the gateway's command at pc-w02", lambda: pc2.got("hall/h1/pc-w02/cmd", cmd), timeout=10)
         wait_for("the gateway's command at pc-w01", lambda: pc1.got("hall/h1/pc-w01/cmd"), timeout=10)
-        time.sleep(QUIET_S)
+        time.sleep(QUIET_S)  # on purpose: after the barrier, the bounded wait for what must not come
         assert not pc1.got("hall/h1/pc-w02/cmd"), "pc-w01 read pc-w02's command"
         assert [t for t, _, _ in pc1.got()] == ["hall/h1/pc-w01/cmd"], \
             "pc-w01 read more than its own command: %s" % [t for t, _, _ in pc1.got()]
@@ -463,7 +463,7 @@ def test_broker_acl_as_shipped():
         thief = client("seat-w01", client_id="hallgw", will=("hall/h1/pc-w01/status", "offline"))
         thief.publish("hall/h1/seat-w01/telemetry", '{"presence": true}')
         wait_for("seat-w01's telemetry at the gateway", lambda: gw.got("hall/h1/seat-w01/telemetry"))
-        time.sleep(QUIET_S)
+        time.sleep(QUIET_S)  # on purpose: time for a takeover's disconnect to show
         assert gw.disconnects == gw_disconnects, "a device with the gateway's client id disconnected the gateway"
         log("a device connecting with the gateway's client id does not take its session")
 
@@ -477,7 +477,7 @@ def test_broker_acl_as_shipped():
         honest.drop()
         clients.remove(honest)
         wait_for("seat-w01's own will at the gateway", lambda: gw.got("hall/h1/seat-w01/status", "offline"))
-        time.sleep(QUIET_S)
+        time.sleep(QUIET_S)  # on purpose: after the barrier, the bounded wait for what must not come
         for r in (gw, dash):
             assert not r.got("hall/h1/pc-w01/status", since=marks[r]), \
                 "seat-w01's last will on pc-w01's status reached %s" % r.name

@@ -323,7 +323,8 @@ def feed(st, started):
     # real-time mode). --start puts the simulated clock in the open morning, so seats
     # are staffed; the gateway's schedule is open around the real now.
     n = 6000
-    sim = subprocess.run([SIM, "--uri", st.mqtt.uri, "--hall", HALL, "--windows", str(WINDOWS),
+    sim = subprocess.run([SIM, "--uri", st.mqtt.uri, "--prefix", st.mqtt.prefix, "--hall", HALL,
+                          "--windows", str(WINDOWS),
                           "--rate", "400", "--count", str(n), "--seed", "7", "--start", "10:00"],
                          capture_output=True, text=True, timeout=60)
     assert sim.returncode == 0, sim.stderr

@@ -11,7 +11,7 @@ import time
 import zlib
 
 import harness
-from harness import Stack, Publisher, wait_for
+from harness import Stack, Publisher, Subscriber, wait_for
 
 DEVICES = [{"id": "env-1", "hall": "h1", "kind": "env"}]
 
@@ -34,27 +34,40 @@ def seq_stats(influx):
     rows = influx.rows('SELECT count("seq"), count(distinct("seq")) FROM "env" WHERE "device" = \'env-1\'')
     if not rows:
         return 0, 0
-    return rows[0].get("count", 0), rows[0].get("count_1", 0)
+    # A query that meets points being written may answer null for a count.
+    return rows[0].get("count") or 0, rows[0].get("count_1") or 0
+
+
+def spool_empty(gw):
+    """Nothing is left in the spool to be sent (again)."""
+    m = gw.metrics()
+    return m.get(("hallgw_spool_records", ""), 0) == 0 and \
+        m.get(("hallgw_points_total", 'outcome="replayed"'), 0) >= \
+        m.get(("hallgw_points_total", 'outcome="spooled"'), 0)
 
 
 def test_influx_outage_loses_nothing_and_writes_nothing_twice():
-    with Stack("outage") as st:
-        gw = st.hallgw(devices=DEVICES)
+    # InfluxDB is killed and restarted: an influxd of its own.
+    with Stack("outage", private=("influx",)) as st:
+        gw = st.hallgw(devices=DEVICES, http=True)
         gw.start()
         pub = Publisher(st.mqtt)
         burst(pub, 100, 0)
         wait_for("the first 100 points", lambda: seq_stats(st.influx)[0] == 100, timeout=20)
 
         st.influx.kill()
-        outage_start = time.time()
         burst(pub, 5000, 100)
         wait_for("the gateway to spool", lambda: "will retry" in gw.log_text(), timeout=20)
-        time.sleep(max(0.0, 30 - (time.time() - outage_start)))
+        # InfluxDB stays away until the burst is in the spool and the writer
+        # has retried in vain a few times, its backoff growing (0.5 s, 1 s, 2 s...).
+        wait_for("the burst spooled",
+                 lambda: gw.metric("hallgw_points_total", 'outcome="spooled"') >= 5000, timeout=60)
+        wait_for("four failed writes", lambda: gw.metric("hallgw_influx_failures_total") >= 4, timeout=30)
         st.influx.start()
 
         wait_for("all 5,100 points after the outage",
-                 lambda: seq_stats(st.influx)[0] >= 5100, timeout=90, interval=1)
-        time.sleep(2)
+                 lambda: seq_stats(st.influx)[0] >= 5100, timeout=90, interval=0.5)
+        wait_for("the spool replayed", lambda: spool_empty(gw), timeout=30)
         total, distinct = seq_stats(st.influx)
         assert (total, distinct) == (5100, 5100), (total, distinct)
         pub.close()
@@ -62,8 +75,9 @@ def test_influx_outage_loses_nothing_and_writes_nothing_twice():
 
 
 def test_broker_restart_reconnects_by_itself_and_qos1_messages_land():
-    with Stack("broker-restart") as st:
-        gw = st.hallgw(devices=DEVICES)
+    # The broker is killed and restarted: a mosquitto of its own.
+    with Stack("broker-restart", private=("mqtt",)) as st:
+        gw = st.hallgw(devices=DEVICES, http=True)
         gw.start()
         pub = Publisher(st.mqtt)
         burst(pub, 10, 0)
@@ -72,12 +86,19 @@ def test_broker_restart_reconnects_by_itself_and_qos1_messages_land():
 
         st.mqtt.kill()
         wait_for("the gateway to see the broker gone", lambda: "lost" in gw.log_text(), timeout=30)
-        time.sleep(2)
+        # The broker stays away until the gateway has tried it again in vain.
+        wait_for("a failed reconnect", lambda: gw.metric("hallgw_mqtt_connect_failures_total") >= 1,
+                 timeout=30)
         st.mqtt.start()
-        # The gateway announces itself again on its status topic when back.
+        # The gateway announces itself again on its status topic when back,
+        # after subscribing (the restarted broker holds nothing retained from
+        # before, so any "online" is the new connection's).
+        status = Subscriber(st.mqtt, gw.status_topic)
         wait_for("the gateway to reconnect",
                  lambda: gw.log_text().count("connected to") >= 2, timeout=60)
-        time.sleep(1)
+        wait_for("the gateway online again",
+                 lambda: [p for p, _ in status.payloads(gw.status_topic) if p == b"online"], timeout=30)
+        status.close()
         pub = Publisher(st.mqtt)
         burst(pub, 200, 10)
         wait_for("210 points", lambda: seq_stats(st.influx)[0] == 210, timeout=30)
@@ -88,15 +109,17 @@ def test_broker_restart_reconnects_by_itself_and_qos1_messages_land():
 
 def test_sigterm_during_a_burst_keeps_everything_acknowledged():
     n = 20000
-    with Stack("sigterm") as st:
-        gw = st.hallgw(devices=DEVICES)
+    # InfluxDB is killed: an influxd of its own.
+    with Stack("sigterm", private=("influx",)) as st:
+        gw = st.hallgw(devices=DEVICES, http=True)
         gw.start()
         # InfluxDB away: whatever the gateway took must reach the spool.
         st.influx.kill()
         pub = Publisher(st.mqtt)
         t = threading.Thread(target=burst, args=(pub, n, 0))
         t.start()
-        time.sleep(0.5)
+        wait_for("the burst under way", lambda: gw.metric(
+            "hallgw_messages_received_total", 'format="native"') >= 1000, timeout=30, interval=0.05)
         gw.signal(signal.SIGTERM)
         rc = gw.proc.wait(60)
         assert rc == 0, "hallgw exited with %d" % rc
@@ -109,8 +132,8 @@ def test_sigterm_during_a_burst_keeps_everything_acknowledged():
         st.influx.start()
         gw.start()
         wait_for("all %d points after the restart" % n,
-                 lambda: seq_stats(st.influx)[0] >= n, timeout=120, interval=1)
-        time.sleep(2)
+                 lambda: seq_stats(st.influx)[0] >= n, timeout=120, interval=0.5)
+        wait_for("the spool replayed", lambda: spool_empty(gw), timeout=30)
         assert seq_stats(st.influx) == (n, n)
         pub.close()
         assert gw.stop() == 0
@@ -141,25 +164,24 @@ def test_messages_kept_across_a_restart_do_not_wait_for_keepalive_pings():
         # without the gateway asking for packets these would come one per
         # ping, five minutes apart.
         gw = st.hallgw(devices=DEVICES, mqtt_extra='keepalive = "300s";')
-        client_id = "hallgw-test-%d" % os.getpid()
+        client_id = gw.client_id
         os.makedirs(os.path.join(gw.state_dir, "mqtt"), exist_ok=True)
         base = time.time() - 60
         with open(os.path.join(gw.state_dir, "mqtt", client_id + ".log"), "wb") as f:
             for i in range(n):
                 payload = json.dumps({"ts": base + i * 0.01, "seq": i, "temperature": 21.5}).encode()
                 f.write(kept_record("q-%d" % (i + 1),
-                                    kept_message("hall/h1/env-1/telemetry", payload, i + 1)))
+                                    kept_message(st.mqtt.topic("hall/h1/env-1/telemetry"), payload, i + 1)))
         gw.start()
+        wait_for("the kept messages received", lambda: "every message kept from the last run received"
+                 in gw.log_text(), timeout=60)
         wait_for("all %d kept messages in InfluxDB" % n, lambda: seq_stats(st.influx)[0] >= n,
                  timeout=60, interval=0.5)
-        time.sleep(1)
         assert seq_stats(st.influx) == (n, n)
         log = gw.log_text()
         # The first few come with the broker's own answers (CONNACK, SUBACK).
         kept = re.search(r"mqtt: (\d+) messages? kept from the last run", log)
         assert kept and n - 20 <= int(kept.group(1)) <= n, log[-2000:]
-        wait_for("the kept messages done", lambda: "every message kept from the last run received"
-                 in gw.log_text(), timeout=10)
         assert os.path.getsize(os.path.join(gw.state_dir, "mqtt", client_id + ".log")) == 0
         assert gw.stop() == 0
 

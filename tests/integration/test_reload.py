@@ -3,10 +3,9 @@ says why; a good one takes effect (new bindings are subscribed)."""
 
 import json
 import signal
-import time
 
 import harness
-from harness import Stack, Publisher, wait_for
+from harness import Stack, Publisher, Subscriber, wait_for
 
 
 def test_sighup_with_a_bad_config_keeps_the_old_one_and_a_good_one_takes_effect():
@@ -17,7 +16,7 @@ def test_sighup_with_a_bad_config_keeps_the_old_one_and_a_good_one_takes_effect(
         sensor = '{"Time":"2026-11-26T10:00:00","SCD40":{"CarbonDioxide":777,"Temperature":22.5,"Humidity":40}}'
 
         # Not bound yet: the Tasmota sensor's topic is not even subscribed.
-        pub.publish("tele/air_9/SENSOR", sensor)
+        pub.publish("tele/reload_air_9/SENSOR", sensor)
         pub.publish("hall/h1/env-1/telemetry", json.dumps({"temperature": 20.0}))
         wait_for("env-1", lambda: st.influx.rows("SELECT * FROM env WHERE device = 'env-1'"))
         assert not st.influx.rows("SELECT * FROM env WHERE co2 = 777")
@@ -36,13 +35,17 @@ def test_sighup_with_a_bad_config_keeps_the_old_one_and_a_good_one_takes_effect(
 
         # A good file that binds the Tasmota sensor: it is subscribed and decoded.
         gw.extra = ""
-        gw.devices.append({"id": "env-9", "hall": "h1", "kind": "env", "source": "tasmota:air_9"})
+        gw.devices.append({"id": "env-9", "hall": "h1", "kind": "env", "source": "tasmota:reload_air_9"})
         gw.write_config()
+        status = Subscriber(st.mqtt, gw.status_topic)
         gw.signal(signal.SIGHUP)
         wait_for("the reload", lambda: "reloaded" in gw.log_text(), timeout=10)
         wait_for("the reconnect", lambda: gw.log_text().count("connected to") >= 2, timeout=20)
-        time.sleep(0.5)
-        pub.publish("tele/air_9/SENSOR", sensor)
+        # After subscribing again, the gateway says it is online (live, not
+        # the retained copy of its first connect).
+        gw.wait_online(status)
+        status.close()
+        pub.publish("tele/reload_air_9/SENSOR", sensor)
         rows = wait_for("env-9", lambda: st.influx.rows("SELECT * FROM env WHERE device = 'env-9'"))
         assert rows[-1]["co2"] == 777 and rows[-1]["temperature"] == 22.5
         pub.close()

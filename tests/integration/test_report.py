@@ -16,10 +16,12 @@ from harness import BUILD_DIR, Publisher, Stack, Subscriber, noon_zone, schedule
 
 DEVICES = [
     {"id": "env-1", "hall": "h1", "kind": "env"},
-    {"id": "seat-w01", "hall": "h1", "kind": "seat", "source": "zigbee2mqtt:seat_w01"},
+    {"id": "seat-w01", "hall": "h1", "kind": "seat", "source": "zigbee2mqtt:report_seat_w01"},
     {"id": "seat-w02", "hall": "h1", "kind": "seat"},
     {"id": "pc-w01", "hall": "h1", "kind": "pc"},
 ]
+# Foreign topics are global on a shared broker: a name no other test uses.
+SEAT_W01 = "zigbee2mqtt/report_seat_w01"
 HALLS = [{"id": "h1", "name": "政务服务大厅", "windows": [
     {"id": "w01", "name": "综合受理 1", "seat": "seat-w01", "pc": "pc-w01"},
     {"id": "w02", "name": "<b>综合</b> 2", "seat": "seat-w02"}]}]
@@ -103,24 +105,26 @@ def test_report_of_a_day_with_alerts_acks_and_readings():
         pub = Publisher(st.mqtt)
 
         # Both windows staffed, CO2 too high.
-        pub.publish("zigbee2mqtt/seat_w01", json.dumps({"occupancy": True}))
+        pub.publish(SEAT_W01, json.dumps({"occupancy": True}))
         pub.publish("hall/h1/seat-w02/telemetry", json.dumps({"presence": True}))
         pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 1500, "temperature": 22.5}))
         pub.publish("hall/h1/pc-w01/telemetry", json.dumps(
             {"power": "on", "av_last_scan": time.time() - 2 * 86400, "av_sig_updated": time.time() - 3600}))
         wait_for("co2-high firing", lambda: "firing" in transitions(sub, "co2-high:env-1"), timeout=15)
+        # The day needs some length: w01 staffed and CO2 high for 2 s.
         time.sleep(2)
         # w01's clerk leaves; the alert fires after 1s.
-        pub.publish("zigbee2mqtt/seat_w01", json.dumps({"occupancy": False}))
+        pub.publish(SEAT_W01, json.dumps({"occupancy": False}))
         wait_for("unstaffed:w01 firing", lambda: "firing" in transitions(sub, "unstaffed:w01"), timeout=15)
         pub.publish("hall/h1/alerts/co2-high:env-1/ack",
                     json.dumps({"by": ACK_BY, "note": ACK_NOTE}, ensure_ascii=False))
         wait_for("co2-high acknowledged", lambda: "acknowledged" in transitions(sub, "co2-high:env-1"))
         pub.publish("hall/h1/pc-w01/event", json.dumps(
             {"type": "usb_storage_inserted", "vendor": "SanDisk", "model": "Cruzer, Blade", "serial": "4C53"}))
+        # And w01 empty for 2 s.
         time.sleep(2)
         # Back at the window; the air clears.
-        pub.publish("zigbee2mqtt/seat_w01", json.dumps({"occupancy": True}))
+        pub.publish(SEAT_W01, json.dumps({"occupancy": True}))
         pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 700}))
         wait_for("unstaffed:w01 resolved", lambda: "resolved" in transitions(sub, "unstaffed:w01"))
         wait_for("co2-high resolved", lambda: "resolved" in transitions(sub, "co2-high:env-1"))
@@ -129,7 +133,15 @@ def test_report_of_a_day_with_alerts_acks_and_readings():
             "SELECT staffed_open FROM \"window\" WHERE \"window\" = 'w01' AND staffed_open >= 0")) >= 3)
         wait_for("co2 back to 700", lambda: st.influx.rows("SELECT co2 FROM env WHERE co2 = 700"))
         wait_for("usb event", lambda: st.influx.rows("SELECT * FROM event WHERE \"type\" = 'usb_storage_inserted'"))
-        time.sleep(1)
+        # The transitions reach the store a moment after they are published,
+        # and today's report reaches up to the last whole second: wait until
+        # it has the resolves and the last reading.
+        def reported():
+            md = report(gw, "--date", today, "--format", "md").stdout
+            resolves = sum("resolved" in l for l in md.splitlines()
+                           if "co2-high:env-1" in l or "unstaffed:w01" in l)
+            return resolves >= 2 and [c for c in md_rows(md, "env-1") if c[1] == "co2" and c[6] == "700"]
+        wait_for("the whole day in the report", reported)
 
         # ---- Markdown
         r = report(gw, "--date", today, "--format", "md")
@@ -219,10 +231,17 @@ def test_report_of_a_day_with_alerts_acks_and_readings():
                            capture_output=True, text=True, timeout=10)
         assert r.returncode == 0 and "EXIT STATUS" in r.stdout and "巡查记录" in r.stdout
 
-        # ---- InfluxDB gone: the SQLite parts are still there, each Influx section says so.
-        st.influx.stop()
+        # ---- InfluxDB gone (nothing listens at its address any more): the
+        # SQLite parts are still there, each Influx section says so.
+        with open(gw.conf, encoding="utf-8") as f:
+            conf = f.read()
+        gone = conf.replace(st.influx.url, "http://127.0.0.1:%d" % harness.free_port())
+        assert gone != conf
+        no_influx = os.path.join(st.dir, "no-influx.conf")
+        with open(no_influx, "w", encoding="utf-8") as f:
+            f.write(gone)
         t0 = time.time()
-        r = report(gw, "--date", today)
+        r = report(gw, "--date", today, conf=no_influx)
         assert time.time() - t0 < 30
         assert r.returncode == 0, r.stderr
         assert "warning" in r.stderr and "InfluxDB" in r.stderr, r.stderr
@@ -234,7 +253,7 @@ def test_report_of_a_day_with_alerts_acks_and_readings():
 
         # ---- nothing readable at all: exit 1.
         gw.stop()
-        with open(gw.conf, encoding="utf-8") as f:
+        with open(no_influx, encoding="utf-8") as f:
             conf = f.read().replace(gw.state_dir, os.path.join(st.dir, "no-such-state"))
         broken = os.path.join(st.dir, "broken.conf")
         with open(broken, "w", encoding="utf-8") as f:

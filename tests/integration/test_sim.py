@@ -29,7 +29,8 @@ def test_every_simulated_device_lands_with_the_printed_config():
         gw.start()
 
         n = 600
-        sim = subprocess.run([SIM, "--uri", st.mqtt.uri, "--hall", "h7", "--windows", "4",
+        sim = subprocess.run([SIM, "--uri", st.mqtt.uri, "--prefix", st.mqtt.prefix, "--hall", "h7",
+                              "--windows", "4",
                               "--rate", "300", "--count", str(n), "--seed", "7"],
                              capture_output=True, text=True, timeout=120)
         assert sim.returncode == 0, sim.stderr

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import harness
-from harness import Influxd, Hallgw, Mosquitto, Publisher, free_port, wait_for
+from harness import Hallgw, Mosquitto, Publisher, free_port, wait_for
 
 
 def make_pki(d):
@@ -42,8 +42,9 @@ def test_tls_with_password_lands_and_a_wrong_password_backs_off():
         extra = ("listener %d 127.0.0.1\n"
                  "cafile %s/ca.crt\ncertfile %s/server.crt\nkeyfile %s/server.key\n"
                  "allow_anonymous false\npassword_file %s\n" % (tls_port, d, d, d, pwfile))
+        # A broker of its own (TLS, passwords); the run's shared influxd.
         mqtt = Mosquitto(d, extra=extra, prelude="per_listener_settings true\n")
-        influx = Influxd(d)
+        influx = harness.influxd(d)
         try:
             secret = os.path.join(d, "mqtt.secret")
             with open(secret, "w") as f:
@@ -70,12 +71,17 @@ def test_tls_with_password_lands_and_a_wrong_password_backs_off():
             with open(secret, "w") as f:
                 f.write("wrong\n")
             gw.start(wait_online=False)
-            time.sleep(8)
+            t0 = time.time()
+            wait_for("the refusal in the log", lambda: "cannot connect" in gw.log_text(gw.log_mark), timeout=10)
             log = gw.log_text(gw.log_mark)
             assert "cannot connect" in log and ("not authorized" in log.lower() or "bad user" in log.lower()
                                                  or "code 5" in log or "code 4" in log), log
-            attempts = gw.counter("mqtt_connect_failures")
-            assert attempts is not None and 2 <= attempts <= 6, "attempts in 8 s: %r" % attempts
+            # Attempts 0.5 s, 1 s, 2 s apart: the fourth failure comes after
+            # 3.5 s (a tight loop would have hundreds by the first count).
+            attempts = wait_for("four failed attempts", lambda: (lambda n: n if n and n >= 4 else None)(
+                gw.counter("mqtt_connect_failures")), timeout=20, interval=0.1)
+            elapsed = time.time() - t0
+            assert attempts <= 5 and elapsed >= 3, "%r attempts in %.1f s" % (attempts, elapsed)
             assert not gw.dead()
             gw.stop()
             ok = True

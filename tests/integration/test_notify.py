@@ -1,0 +1,109 @@
+"""Where an alert's news goes besides MQTT (docs/alerts.md): a webhook route
+that gets the alert and retries while its listener is down, and the alert
+policy: an unacknowledged alert escalated once to another route and
+renotified after `renotify`, an acknowledged one neither. The hall, devices
+and rules are test_alerts.py's."""
+
+import json
+import time
+
+import harness
+from harness import Publisher, Stack, Subscriber, noon_zone, schedule_around_now, wait_for
+from test_alerts import DEVICES, HALLS, RULES, start, transitions
+
+
+def test_webhook_route_gets_the_alert_and_retries_while_the_listener_is_down():
+    from influx_stub import InfluxStub  # a recording HTTP listener
+    hook = InfluxStub()
+    state = {"down": True}
+    hook.answer = lambda req: (503, b"down") if state["down"] else (200, b"ok")
+    try:
+        with Stack("alert-webhook") as st:
+            notify = ('notify = ( { name = "it"; type = "webhook"; url = "%s/hook"; '
+                      'severity = ["warning", "critical"]; retries = 10; timeout = "2s"; } );\n' % hook.url)
+            gw, _ = start(st, extra=notify)
+            pub = Publisher(st.mqtt)
+            pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 1500}))
+            wait_for("a first (failing) attempt", lambda: hook.requests, timeout=15)
+            # The gateway keeps working while the route fails.
+            pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 1501, "temperature": 22.5}))
+            wait_for("telemetry still written",
+                     lambda: st.influx.rows("SELECT * FROM env WHERE temperature = 22.5"), timeout=10)
+            state["down"] = False
+            ok = wait_for("the webhook delivered", lambda: [r for r in hook.requests if r.path == "/hook"
+                          and hook.accepted] and hook.accepted, timeout=30)
+            body = json.loads(b"\n".join(l.encode() for l in ok))
+            assert body["id"] == "co2-high:env-1" and body["state"] == "firing", body
+            wait_for("retries counted", lambda: (gw.counter("notify_retries") or 0) >= 1, timeout=10)
+            pub.close()
+    finally:
+        hook.stop()
+
+
+def test_an_unacknowledged_alert_is_escalated_once_and_renotified_an_acknowledged_one_is_not():
+    from influx_stub import InfluxStub  # a recording HTTP listener
+    hook = InfluxStub()
+    hook.answer = lambda req: (200, b"ok")
+
+    def bodies(path, alert_id):
+        with hook.lock:
+            reqs = [r for r in hook.requests if r.path == path]
+        out = [json.loads(r.body) for r in reqs]
+        return [b for b in out if b["id"] == alert_id]
+
+    try:
+        with Stack("alert-policy") as st:
+            zone, offset = noon_zone()
+            # "it" takes every warning; "duty" only critical ones, so it hears
+            # of a warning only when one is escalated to it.
+            policy = ('notify = ( { name = "it"; type = "webhook"; url = "%s/it"; '
+                      'severity = ["warning", "critical"]; },\n'
+                      '           { name = "duty"; type = "webhook"; url = "%s/duty"; '
+                      'severity = ["critical"]; } );\n'
+                      'alerts = { renotify = "1m"; escalate_after = "4s"; escalate_to = "duty"; };\n'
+                      % (hook.url, hook.url))
+            gw = st.hallgw(devices=DEVICES + [{"id": "env-2", "hall": "h1", "kind": "env"}],
+                           halls=HALLS, extra=schedule_around_now(offset) + RULES + policy)
+            gw.timezone = zone
+            gw.write_config()
+            gw.start()
+            sub = Subscriber(st.mqtt, "hall/h1/alerts")
+            pub = Publisher(st.mqtt)
+
+            def high():
+                for d in ("env-1", "env-2"):
+                    pub.publish("hall/h1/%s/telemetry" % d, json.dumps({"co2": 1500}))
+
+            high()
+            for d in ("env-1", "env-2"):
+                wait_for("co2-high:%s firing" % d, lambda: transitions(sub, "co2-high:" + d), timeout=15)
+            t_fired = time.time()
+            # One of the two is acknowledged at once: nothing more is sent for it.
+            pub.publish("hall/h1/alerts/co2-high:env-2/ack", json.dumps({"by": "王工", "note": "已处理"}))
+            wait_for("env-2 acknowledged", lambda: [s for s, _ in transitions(sub, "co2-high:env-2")]
+                     [-1] == "acknowledged", timeout=10)
+            esc = wait_for("the escalation to duty", lambda: bodies("/duty", "co2-high:env-1"), timeout=20)
+            assert esc[0]["state"] == "firing" and esc[0]["severity"] == "warning", esc
+            assert time.time() - t_fired >= 3, "escalated before escalate_after"
+            # Readings keep coming (the alert stays firing); after renotify (1m,
+            # its least), a second firing notification to "it" for env-1 only.
+            def renotified():
+                high()
+                return len(bodies("/it", "co2-high:env-1")) >= 2
+            wait_for("the renotification", renotified, timeout=90, interval=2)
+            again = bodies("/it", "co2-high:env-1")
+            assert [b["transition"] for b in again] == ["firing", "firing"], again
+            assert time.time() - t_fired >= 55, "renotified before renotify"
+            assert len(bodies("/duty", "co2-high:env-1")) == 1, "escalated more than once"
+            assert bodies("/duty", "co2-high:env-2") == [], "an acknowledged alert was escalated"
+            assert [b["transition"] for b in bodies("/it", "co2-high:env-2")] == \
+                ["firing", "acknowledged"], bodies("/it", "co2-high:env-2")
+            sub.close()
+            pub.close()
+    finally:
+        hook.stop()
+
+
+if __name__ == "__main__":
+    harness.run([test_webhook_route_gets_the_alert_and_retries_while_the_listener_is_down,
+                 test_an_unacknowledged_alert_is_escalated_once_and_renotified_an_acknowledged_one_is_not])
