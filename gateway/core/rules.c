@@ -95,6 +95,9 @@ static void eval_stale(const struct config_rule *r, const struct hm_device *d,
     /* Absence of data is the condition itself: never unknown. */
     mono_ms last = d->last_seen > in->started ? d->last_seen : in->started;
     int64_t silent_ms = in->now - last;
+    /* The silence itself is the delay, and an offline status or last will
+     * says it at once: either way no further `for`. */
+    out->for_ms = 0;
     if (d->avail == AVAIL_OFFLINE) {
         out->condition = true;
         snprintf(out->summary, sizeof(out->summary), "%s reports offline", d->id);
@@ -106,8 +109,6 @@ static void eval_stale(const struct config_rule *r, const struct hm_device *d,
     if (out->condition)
         snprintf(out->summary, sizeof(out->summary), "%s silent for %llds", d->id,
                  (long long)(silent_ms / 1000));
-    /* The silence itself is the delay: fire as soon as it is long enough. */
-    out->for_ms = 0;
 }
 
 static void eval_wait_time(const struct config_rule *r, const struct hm_device *d,

@@ -874,6 +874,18 @@ static void test_rules_missing_or_retained_value_is_unknown_silence_is_not(void 
     rules_eval_device(stale, &g.cfg->schedule, d, &in, &v);
     assert_false(v.unknown);
     assert_true(v.condition);
+    assert_int_equal(v.for_ms, 0); /* the silence was the wait */
+
+    /* An offline status (or last will) says it at once: stale now, and
+     * without waiting out the rule's `for` once more. */
+    in.now = T0_MONO + 1000;
+    rules_eval_device(stale, &g.cfg->schedule, d, &in, &v);
+    assert_false(v.condition);
+    d->avail = AVAIL_OFFLINE;
+    rules_eval_device(stale, &g.cfg->schedule, d, &in, &v);
+    assert_true(v.condition);
+    assert_int_equal(v.for_ms, 0);
+    assert_string_equal(v.summary, "env-1 reports offline");
 
     /* A seat never heard from: unknown, not empty; outside hours: false. */
     rules_eval_unstaffed(&g.cfg->rules[2], true, -1, -1, "w01", &v);
