@@ -380,11 +380,17 @@ static void send_stop(struct mqtt *m, int64_t timeout_ms)
     }
     if (m->will_topic) {
         MQTTAsync_message msg = MQTTAsync_message_initializer;
+        MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
         msg.payload = m->will_payload;
         msg.payloadlen = (int)strlen(m->will_payload);
         msg.qos = 1;
         msg.retained = 1;
-        MQTTAsync_sendMessage(m->client, m->will_topic, &msg, NULL);
+        /* Paho's disconnect waits out its whole timeout when a QoS 1
+         * publish is still in flight as it starts, even if the PUBACK comes
+         * a moment later: wait for the last publish (the broker acknowledges
+         * in order) before disconnecting. */
+        if (MQTTAsync_sendMessage(m->client, m->will_topic, &msg, &ro) == MQTTASYNC_SUCCESS)
+            MQTTAsync_waitForCompletion(m->client, ro.token, (unsigned long)timeout_ms);
     }
     MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
     d.timeout = (int)timeout_ms;
