@@ -866,12 +866,14 @@ static void test_gateway_halls_must_name_defined_halls_once(void **state)
 }
 
 /* A reload restarts only what its change touches. */
+#define RELOAD_TEXT                                                                                \
+    "mqtt = { uri = \"tcp://127.0.0.1:1883\"; %s };\n"                                             \
+    "influx = { url = \"http://127.0.0.1:8086\"; %s };\n"                                          \
+    "http = { listen = \"127.0.0.1:8080\"; %s };\n"                                                \
+    "%s\n"
+
 static void test_reload_changes_name_the_connection_they_touch(void **state)
 {
-    static const char *const fmt = "mqtt = { uri = \"tcp://127.0.0.1:1883\"; %s };\n"
-                                   "influx = { url = \"http://127.0.0.1:8086\"; %s };\n"
-                                   "http = { listen = \"127.0.0.1:8080\"; %s };\n"
-                                   "%s\n";
     static const struct {
         const char *mqtt_keys, *influx_keys, *http_keys, *other;
         bool mqtt, influx, http;
@@ -892,10 +894,10 @@ static void test_reload_changes_name_the_connection_they_touch(void **state)
     char text[1024];
     (void)state;
 
-    snprintf(text, sizeof(text), fmt, "", "", "", "");
+    snprintf(text, sizeof(text), RELOAD_TEXT, "", "", "", "");
     assert_int_equal(load_text(text, &a, &e), 0);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        snprintf(text, sizeof(text), fmt, cases[i].mqtt_keys, cases[i].influx_keys,
+        snprintf(text, sizeof(text), RELOAD_TEXT, cases[i].mqtt_keys, cases[i].influx_keys,
                  cases[i].http_keys, cases[i].other);
         if (load_text(text, &b, &e) != 0) {
             print_errors(&e);
