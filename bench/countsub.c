@@ -66,10 +66,15 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     static const struct option lopts[] = {
-        {"uri", required_argument, NULL, 'u'},  {"topic", required_argument, NULL, 't'},
-        {"qos", required_argument, NULL, 'q'},  {"count", required_argument, NULL, 'n'},
-        {"idle", required_argument, NULL, 'i'}, {"timeout", required_argument, NULL, 'T'},
-        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
+        {"uri", required_argument, NULL, 'u'},
+        {"topic", required_argument, NULL, 't'},
+        {"qos", required_argument, NULL, 'q'},
+        {"count", required_argument, NULL, 'n'},
+        {"idle", required_argument, NULL, 'i'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
     };
     const char *uri = "tcp://127.0.0.1:1883";
     const char *filters[16];

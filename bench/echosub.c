@@ -96,15 +96,11 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     static const struct option lopts[] = {
-        {"uri", required_argument, NULL, 'u'},
-        {"prefix", required_argument, NULL, 'p'},
-        {"hall", required_argument, NULL, 'H'},
-        {"device", required_argument, NULL, 'd'},
-        {"qos", required_argument, NULL, 'q'},
-        {"idle", required_argument, NULL, 'i'},
-        {"timeout", required_argument, NULL, 'T'},
-        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"uri", required_argument, NULL, 'u'},     {"prefix", required_argument, NULL, 'p'},
+        {"hall", required_argument, NULL, 'H'},    {"device", required_argument, NULL, 'd'},
+        {"qos", required_argument, NULL, 'q'},     {"idle", required_argument, NULL, 'i'},
+        {"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
     };
     const char *uri = "tcp://127.0.0.1:1883", *prefix = "hall", *hall = "bench";
     const char *device = "lat-co2";

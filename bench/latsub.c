@@ -195,15 +195,11 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     static const struct option lopts[] = {
-        {"uri", required_argument, NULL, 'u'},
-        {"hall", required_argument, NULL, 'H'},
-        {"prefix", required_argument, NULL, 'P'},
-        {"log", required_argument, NULL, 'l'},
-        {"idle", required_argument, NULL, 'i'},
-        {"timeout", required_argument, NULL, 'T'},
-        {"raw", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"uri", required_argument, NULL, 'u'},    {"hall", required_argument, NULL, 'H'},
+        {"prefix", required_argument, NULL, 'P'}, {"log", required_argument, NULL, 'l'},
+        {"idle", required_argument, NULL, 'i'},   {"timeout", required_argument, NULL, 'T'},
+        {"raw", required_argument, NULL, 'r'},    {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
     };
     const char *uri = "tcp://127.0.0.1:1883", *hall = "bench", *prefix = "hall";
     const char *log_path = NULL, *raw_path = NULL;

@@ -70,9 +70,9 @@ static void test_names_outside_the_page_are_not_found(void **state)
 {
     (void)state;
     struct webpage_file f;
-    static const char *const bad[] = {"",          "missing.js",    ".hidden",       "../x",
-                                      "a/b.js",    "index.html\n", "%2e%2e%2fetc", "app.js?x",
-                                      "APP.JS",    " index.html"};
+    static const char *const bad[] = {"",       "missing.js",   ".hidden",      "../x",
+                                      "a/b.js", "index.html\n", "%2e%2e%2fetc", "app.js?x",
+                                      "APP.JS", " index.html"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(webpage_open(NULL, bad[i], &f), -ENOENT);
         assert_int_equal(webpage_open(WEB_DIR, bad[i], &f), -ENOENT);
