@@ -75,11 +75,7 @@ void alerting_announce(struct alerting *al, struct alert *a, enum alert_transiti
     if (al->io.alert_point) {
         /* The clock at the transition, and never a timestamp twice: two
          * transitions of one rule in a turn must stay two points. */
-        wall_s at = clock_wall();
-        if (at < al->last_alert_point + 1e-6)
-            at = al->last_alert_point + 1e-6;
-        al->last_alert_point = at;
-        al->io.alert_point(al->io.ctx, a, t, at);
+        al->io.alert_point(al->io.ctx, a, t, wall_after(clock_wall(), &al->last_alert_point));
     }
     if (al->io.notifier) {
         notifier_send(al->io.notifier, a, t, al->cfg->gateway.id, NULL);

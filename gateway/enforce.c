@@ -85,11 +85,7 @@ static void record(struct enforce *ef, const struct enforce_run *run, const char
     }
     if (ef->io.step_point) {
         /* Steps of one device never share a timestamp (they would overwrite). */
-        int64_t ts = wall_ns(wall);
-        if (ts <= ef->last_point_ns)
-            ts = ef->last_point_ns + 1;
-        ef->last_point_ns = ts;
-        ef->io.step_point(ef->io.ctx, &s, ts);
+        ef->io.step_point(ef->io.ctx, &s, wall_ns(wall_after(wall, &ef->last_point)));
     }
 }
 

@@ -40,7 +40,7 @@ struct enforce {
     wall_s last_wall;
     wall_s fired_poweroff, fired_poweron; /* the instants already run: never twice */
     unsigned seq;
-    int64_t last_point_ns;
+    wall_s last_point; /* of the last step point */
     struct log_ratelimit rl_store;
 };
 

@@ -44,6 +44,17 @@ static inline int64_t wall_ns(wall_s t)
     return (int64_t)llround(t * 1e6) * 1000;
 }
 
+/* t, or a microsecond after *last when t is not later than that; *last
+ * becomes the result. For instants that must never repeat, such as the
+ * timestamps of points of one series (InfluxDB would overwrite). */
+static inline wall_s wall_after(wall_s t, wall_s *last)
+{
+    if (t < *last + 1e-6)
+        t = *last + 1e-6;
+    *last = t;
+    return t;
+}
+
 /* A struct timespec for pthread_cond_timedwait on a CLOCK_MONOTONIC condvar,
  * timeout_ms from now. */
 struct timespec clock_mono_deadline(int64_t timeout_ms);

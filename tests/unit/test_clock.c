@@ -46,6 +46,21 @@ static void test_wall_ns_saturates(void **state)
     assert_true(wall_ns(7258118400.0) > 0);
 }
 
+static void test_wall_after_never_repeats_an_instant(void **state)
+{
+    (void)state;
+    wall_s last = 0;
+    assert_true(wall_after(1764150000.5, &last) == 1764150000.5);
+    /* The same instant, and an earlier one: a microsecond later each time,
+     * and still apart once written as line protocol nanoseconds. */
+    wall_s a = wall_after(1764150000.5, &last), b = wall_after(1764150000.0, &last);
+    assert_true(a > 1764150000.5 && b > a);
+    assert_true(wall_ns(a) > wall_ns(1764150000.5) && wall_ns(b) > wall_ns(a));
+    assert_true(last == b);
+    /* A later instant is itself. */
+    assert_true(wall_after(1764150001.0, &last) == 1764150001.0);
+}
+
 static void test_clocks_read_the_system(void **state)
 {
     (void)state;
@@ -64,6 +79,7 @@ int main(void)
         cmocka_unit_test(test_wall_whole_rounds_down),
         cmocka_unit_test(test_wall_ns_is_to_the_microsecond),
         cmocka_unit_test(test_wall_ns_saturates),
+        cmocka_unit_test(test_wall_after_never_repeats_an_instant),
         cmocka_unit_test(test_clocks_read_the_system),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
