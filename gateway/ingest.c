@@ -7,6 +7,7 @@
 
 #include "decode.h"
 #include "metrics.h"
+#include "strmap.h"
 #include "topic.h"
 
 void ingest_init(struct ingest *in, const struct config *cfg, struct hallmodel *hm)
@@ -22,6 +23,7 @@ void ingest_set_config(struct ingest *in, const struct config *cfg)
     in->limits.max_bytes = cfg->limits.payload_max_bytes;
     in->limits.max_depth = cfg->limits.json_max_depth;
     in->limits.max_fields = READING_MAX_METRICS * 4;
+    in->ns_tag = (int)(strmap_hash(cfg->gateway.id) % 1000);
 }
 
 static const enum metric_id recv_metric[FORMAT_COUNT] = {
@@ -60,12 +62,13 @@ static enum metric_id decode_reject_metric(enum decode_result r, enum json_rejec
     return MET_REJECT_BAD_VALUE;
 }
 
-int64_t ingest_timestamp_ns(double device_ts, wall_s arrival)
+int64_t ingest_timestamp_ns(double device_ts, wall_s arrival, wall_s *last_stamp, int ns_tag)
 {
     if (device_ts > 0 && isfinite(device_ts) && device_ts >= arrival - INGEST_TS_MAX_AGE_S &&
         device_ts <= arrival + INGEST_TS_MAX_AHEAD_S)
         return wall_ns(device_ts);
-    return wall_ns(arrival);
+    int64_t ns = wall_ns(wall_after(arrival, last_stamp));
+    return ns > 0 && ns < INT64_MAX - 1000 ? ns + ns_tag : ns;
 }
 
 static size_t device_tags(const struct hm_device *d, struct lp_tag tags[4])
@@ -206,7 +209,7 @@ static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size
         metrics_add(MET_KEYS_DROPPED, in->rd.dropped_keys);
     in->rd.retained = retained;
 
-    int64_t ts_ns = ingest_timestamp_ns(in->rd.ts, arrival);
+    int64_t ts_ns = ingest_timestamp_ns(in->rd.ts, arrival, &d->last_stamp, in->ns_tag);
     /* The caller flushes batches long before out reaches its cap, so a
      * failure here is a point line protocol can not carry. */
     if (ingest_encode(d, &in->rd, ts_ns, out) < 0) {

@@ -33,6 +33,7 @@ struct ingest {
     struct hallmodel *hm;
     struct json_limits limits;
     struct reading rd; /* reused for every message */
+    int ns_tag;        /* the nanoseconds of arrival stamps: from gateway.id */
 };
 
 /* hm must outlive in. */
@@ -54,9 +55,14 @@ enum ingest_outcome ingest_retained_message(struct ingest *in, const char *topic
                                             mono_ms now, wall_s arrival, struct buf *out,
                                             struct hm_device **dev);
 
-/* Chooses the point's timestamp (ns): the device's ts when sane, else the
- * message's arrival. */
-int64_t ingest_timestamp_ns(double device_ts, wall_s arrival);
+/* Chooses the point's timestamp (ns): the device's ts when sane, to the
+ * microsecond. Else the message's arrival, at least a microsecond after the
+ * device's last such stamp (*last_stamp, updated), so that a burst never
+ * puts two readings on one instant of the series; its nanoseconds are
+ * ns_tag (0..999, from the gateway's id), so that gateways sharing a
+ * device's messages (mqtt.shared_group) do not overwrite each other's
+ * points either. */
+int64_t ingest_timestamp_ns(double device_ts, wall_s arrival, wall_s *last_stamp, int ns_tag);
 
 /* Encodes rd for device d as one point; d's tags are encoded once, into
  * d->lp_tags. Returns lineproto_append's result. */

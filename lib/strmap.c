@@ -17,7 +17,7 @@ struct strmap {
     size_t n_buckets, count;
 };
 
-static uint64_t hash_str(const char *s)
+uint64_t strmap_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     for (; *s; s++)
@@ -65,7 +65,7 @@ static struct entry **find(const struct strmap *m, const char *key, uint64_t h)
 
 void *strmap_get(const struct strmap *m, const char *key)
 {
-    struct entry *e = *find(m, key, hash_str(key));
+    struct entry *e = *find(m, key, strmap_hash(key));
     return e ? e->value : NULL;
 }
 
@@ -91,7 +91,7 @@ static void grow(struct strmap *m)
 
 int strmap_put(struct strmap *m, const char *key, void *value)
 {
-    uint64_t h = hash_str(key);
+    uint64_t h = strmap_hash(key);
     struct entry **p = find(m, key, h);
     if (*p) {
         (*p)->value = value;
@@ -113,7 +113,7 @@ int strmap_put(struct strmap *m, const char *key, void *value)
 
 void *strmap_remove(struct strmap *m, const char *key)
 {
-    struct entry **p = find(m, key, hash_str(key));
+    struct entry **p = find(m, key, strmap_hash(key));
     struct entry *e = *p;
     if (!e)
         return NULL;

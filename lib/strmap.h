@@ -4,6 +4,7 @@
 #define HALLGW_STRMAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct strmap;
 
@@ -18,6 +19,10 @@ int strmap_put(struct strmap *m, const char *key, void *value);
 /* Removes key; returns its value, or NULL. */
 void *strmap_remove(struct strmap *m, const char *key);
 size_t strmap_count(const struct strmap *m);
+
+/* The map's hash of a string (64-bit FNV-1a), for callers that need a
+ * stable number from a name. */
+uint64_t strmap_hash(const char *s);
 
 /* Calls fn for every entry. fn must not change the map. */
 void strmap_foreach(const struct strmap *m, void (*fn)(const char *key, void *value, void *arg),

@@ -42,6 +42,7 @@ struct hm_device {
     enum availability avail;
     mono_ms last_seen; /* 0 = never */
     wall_s last_wall;  /* the arrival of its last message */
+    wall_s last_stamp; /* the arrival stamp of its last point without a device time */
     uint64_t messages;
     /* Its tags as line protocol (lineproto_tagset()), kept by ingest in
      * an allocation of their size: lp_tags_len 0 until built and after
