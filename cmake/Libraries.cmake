@@ -5,7 +5,8 @@
 #   hallgw_config   gateway/config/  hallgw.conf: loading, validation, lookups,
 #                                    the opening schedule
 #   hallgw_core     gateway/core/    the pure core: no I/O, no clock
-#   hallgw_mqtt     gateway/io/      the MQTT client (Paho) and its persistence log
+#   hallgw_mqtt     gateway/io/      the MQTT client (Paho), its persistence log and
+#                                    the inbox journal
 #   hallgw_io       gateway/io/      InfluxDB, HTTP, SQLite, notifications, systemd
 #   hallgw_gateway  gateway/         the wiring of the core to the I/O edge
 #   hallgw_agent    sensors/agent/   the PC agent's modules
@@ -34,12 +35,14 @@ function(hallgw_libraries sfx)
     target_include_directories(hallgw_core${sfx} PUBLIC ${src}/gateway/core)
     target_link_libraries(hallgw_core${sfx} PUBLIC hallgw_config${sfx})
 
-    add_library(hallgw_mqtt${sfx} STATIC ${src}/gateway/io/mqtt.c ${src}/gateway/io/mqtt_persist.c)
+    set(mqtt_sources ${src}/gateway/io/mqtt.c ${src}/gateway/io/mqtt_persist.c
+                     ${src}/gateway/io/journal.c)
+    add_library(hallgw_mqtt${sfx} STATIC ${mqtt_sources})
     target_include_directories(hallgw_mqtt${sfx} PUBLIC ${src}/gateway/io ${PAHO_INCLUDE})
     target_link_libraries(hallgw_mqtt${sfx} PUBLIC hallgw_lib${sfx} ${PAHO_MQTT3AS})
 
     file(GLOB io_sources CONFIGURE_DEPENDS ${src}/gateway/io/*.c)
-    list(REMOVE_ITEM io_sources ${src}/gateway/io/mqtt.c ${src}/gateway/io/mqtt_persist.c)
+    list(REMOVE_ITEM io_sources ${mqtt_sources})
     add_library(hallgw_io${sfx} STATIC ${io_sources})
     target_include_directories(hallgw_io${sfx} PUBLIC ${src}/gateway/io)
     target_link_libraries(hallgw_io${sfx} PUBLIC hallgw_core${sfx} PkgConfig::CURL

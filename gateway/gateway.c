@@ -65,6 +65,10 @@ struct gateway {
     struct ingest ingest;
     struct buf batch;
     size_t batch_points;
+    /* The inbox journal: the largest journal id processed, and the largest
+     * handed on with a batch (the writer reports it done). */
+    uint64_t journal_seen, journal_marked;
+    _Atomic(struct mqtt *) mqtt_for_writer; /* set once the client exists */
     mono_ms batch_started;
     mono_ms next_stats, next_tick;
     struct log_ratelimit rl_ack;
@@ -116,6 +120,35 @@ static void count_mqtt(void *ctx, enum mqtt_event ev)
     }
 }
 
+static void process(struct gateway *g, struct mqtt_msg *m, mono_ms now);
+static void flush_batch(struct gateway *g);
+static void mark_journal(struct gateway *g);
+
+static int replay_one(void *ctx, struct mqtt_msg *msg)
+{
+    struct gateway *g = ctx;
+    process(g, msg, clock_mono_ms());
+    free(msg);
+    return 0;
+}
+
+/* What the last run took and did not finish (a crash): processed before
+ * anything new, as old readings. */
+static void replay_journal(struct gateway *g)
+{
+    struct journal_stats st;
+    if (!mqtt_journal_stats(g->mqtt, &st))
+        return;
+    metrics_add(MET_JOURNAL_TORN, st.torn);
+    long n = mqtt_replay(g->mqtt, replay_one, g);
+    if (n < 0)
+        log_err("journal: replay stopped: %s", strerror((int)-n));
+    else if (n > 0)
+        log_notice("journal: %ld messages of the last run replayed", n);
+    flush_batch(g);
+    mark_journal(g);
+}
+
 static int start_mqtt(struct gateway *g)
 {
     const struct config_mqtt *mc = &g->cfg->mqtt;
@@ -148,18 +181,31 @@ static int start_mqtt(struct gateway *g)
         /* Oversize payloads are counted by ingest, not copied. */
         .max_payload = g->cfg->limits.payload_max_bytes,
         .on_event = count_mqtt,
+        .journal = true,
+        .durability = mc->durability == DURABILITY_MACHINE ? JOURNAL_MACHINE : JOURNAL_PROCESS,
+        .sync_interval_ms = mc->sync_interval_ms,
     };
     int r = mqtt_new(&o, &g->mqtt);
     if (r < 0)
         return r;
+    atomic_store(&g->mqtt_for_writer, g->mqtt);
+    replay_journal(g);
     return mqtt_start(g->mqtt);
+}
+
+/* The writer's thread: a batch and everything processed before it are
+ * written or spooled. */
+static void batch_done(void *ctx, uint64_t mark)
+{
+    struct gateway *g = ctx;
+    mqtt_journal_done(atomic_load(&g->mqtt_for_writer), mark);
 }
 
 static int start_writer(struct gateway *g)
 {
     if (!g->cfg->influx.enabled)
         return 0;
-    return influx_writer_start(&g->cfg->influx, &g->writer);
+    return influx_writer_start(&g->cfg->influx, batch_done, g, &g->writer);
 }
 
 /* ---- the batch ---------------------------------------------------------- */
@@ -169,15 +215,35 @@ static void flush_batch(struct gateway *g)
     if (g->batch_points == 0)
         return;
     if (g->writer) {
-        struct influx_batch b = {
-            .data = g->batch.data, .len = g->batch.len, .points = g->batch_points};
+        struct influx_batch b = {.data = g->batch.data,
+                                 .len = g->batch.len,
+                                 .points = g->batch_points,
+                                 .mark = g->journal_seen};
         influx_writer_submit(g->writer, &b, SUBMIT_WAIT_MS);
         /* The writer owns the buffer now. */
         buf_init(&g->batch, BATCH_MAX_BYTES);
     } else {
         buf_reset(&g->batch);
+        mqtt_journal_done(g->mqtt, g->journal_seen);
     }
+    g->journal_marked = g->journal_seen;
     g->batch_points = 0;
+}
+
+/* Messages processed since the last batch left no point waiting: they are
+ * done once what went before them is (the writer keeps the order). */
+static void mark_journal(struct gateway *g)
+{
+    if (g->batch_points || g->journal_seen <= g->journal_marked)
+        return;
+    if (g->writer) {
+        struct influx_batch b = {.mark = g->journal_seen};
+        if (influx_writer_submit(g->writer, &b, 0) < 0)
+            return; /* the next batch carries it */
+    } else {
+        mqtt_journal_done(g->mqtt, g->journal_seen);
+    }
+    g->journal_marked = g->journal_seen;
 }
 
 /* hall/<hall>/alerts/<id>/ack with {"by": "...", "note": "...", "resolve": true}. */
@@ -209,10 +275,21 @@ static void process_ack(struct gateway *g, struct mqtt_msg *m, const char *hall,
     json_flat_free(&f);
 }
 
+static void process_one(struct gateway *g, struct mqtt_msg *m, mono_ms now);
+
 static void process(struct gateway *g, struct mqtt_msg *m, mono_ms now)
 {
+    process_one(g, m, now);
+    if (m->journal_id > g->journal_seen)
+        g->journal_seen = m->journal_id;
+}
+
+static void process_one(struct gateway *g, struct mqtt_msg *m, mono_ms now)
+{
     char hall[ID_MAX + 1], id[ALERT_ID_MAX + 1];
-    if (m->retained)
+    if (m->replayed)
+        metrics_inc(MET_JOURNAL_REPLAYED);
+    else if (m->retained)
         metrics_inc(MET_RETAINED);
     if (alerting_parse_ack_topic(g->cfg->mqtt.prefix, m->topic, m->topic_len, hall, sizeof(hall),
                                  id, sizeof(id))) {
@@ -223,9 +300,11 @@ static void process(struct gateway *g, struct mqtt_msg *m, mono_ms now)
         g->batch_started = now;
     struct hm_device *dev = NULL;
     /* A retained message is state: its values are marked so in the hall
-     * model, and no rule judges them (rules.h). */
+     * model, and no rule judges them (rules.h). So is a replayed one: an
+     * old reading the last run took but did not finish. */
+    bool as_state = m->retained || m->replayed;
     enum ingest_outcome o =
-        m->retained
+        as_state
             ? ingest_retained_message(&g->ingest, m->topic, m->topic_len, m->payload,
                                       m->payload_len, m->oversize, now, m->arrival, &g->batch, &dev)
             : ingest_message(&g->ingest, m->topic, m->topic_len, m->payload, m->payload_len,
@@ -235,9 +314,9 @@ static void process(struct gateway *g, struct mqtt_msg *m, mono_ms now)
         wall_s wall = m->arrival;
         /* Before alerting: a scan ordered holds the scan alert. Enforcement
          * sees retained messages as state, never as a trigger. */
-        enforce_on_reading(g->enforce, dev, &g->ingest.rd, m->retained, wall, now);
+        enforce_on_reading(g->enforce, dev, &g->ingest.rd, as_state, wall, now);
         /* Retained messages never trigger anything by themselves. */
-        if (!m->retained)
+        if (!as_state)
             alerting_on_reading(g->alerting, dev, &g->ingest.rd, wall, now);
     }
     if (g->batch_points >= (size_t)g->cfg->influx.batch_size || g->batch.len >= BATCH_FLUSH_BYTES)
@@ -543,6 +622,7 @@ static void core_loop(struct gateway *g)
             wait = g->next_tick - now;
 
         take(g, wait);
+        mark_journal(g);
         trim_heap(g);
         now = clock_mono_ms();
         wall_s wall = clock_wall(); /* the one reading of the wall clock per turn */
@@ -552,6 +632,7 @@ static void core_loop(struct gateway *g)
         if (now >= g->next_tick) {
             enforce_tick(g->enforce, wall, now);
             alerting_tick(g->alerting, wall, now);
+            mqtt_journal_tick(g->mqtt);
             g->next_tick = now + TICK_MS;
         }
         if (now >= g->next_stats) {

@@ -123,6 +123,8 @@ static const struct conf_key tls_keys[] = {
     {0},
 };
 
+static const char *const durability_names[] = {"process", "machine", NULL};
+
 static const struct conf_key mqtt_keys[] = {
     K("uri", CONF_STR, struct config_mqtt, uri, .required = true, .check = check_mqtt_uri),
     K("client_id", CONF_STR, struct config_mqtt, client_id),
@@ -134,6 +136,8 @@ static const struct conf_key mqtt_keys[] = {
     K("command_key_file", CONF_FILE, struct config_mqtt, command_key_file),
     K("shared_group", CONF_ID, struct config_mqtt, shared_group),
     K("tls", CONF_GROUP, struct config_mqtt, tls, .sub = tls_keys),
+    K("durability", CONF_ENUM, struct config_mqtt, durability, .names = durability_names),
+    K("sync_interval", CONF_DUR, struct config_mqtt, sync_interval_ms, .min = 0, .max = 10000),
     {0},
 };
 

@@ -69,6 +69,8 @@ struct config_tls {
     bool verify;                          /* default true */
 };
 
+enum config_durability { DURABILITY_PROCESS, DURABILITY_MACHINE };
+
 struct config_mqtt {
     char *uri;              /* tcp://host:port or ssl://host:port */
     char *client_id;        /* default "hallgw-<gateway.id>" */
@@ -80,6 +82,8 @@ struct config_mqtt {
     char *command_key_file; /* NULL if absent (used by enforcement) */
     char *shared_group;     /* NULL if absent; else filters as $share/<group>/<filter> */
     struct config_tls tls;
+    enum config_durability durability; /* of the inbox journal; default process */
+    int64_t sync_interval_ms;          /* durability machine: default 0, each message */
 };
 
 enum influx_api { INFLUX_V1 = 1, INFLUX_V2 = 2 };

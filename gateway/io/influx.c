@@ -50,6 +50,8 @@ struct influx_writer {
     mono_ms retry_at; /* 0 when not backing off */
     struct log_ratelimit rl_fail, rl_reject, rl_spool;
     struct buf zbuf; /* the gzipped body */
+    influx_done_fn on_done;
+    void *done_ctx;
 };
 
 long influx_parse_dropped(const char *body)
@@ -348,10 +350,14 @@ static void *writer_main(void *arg)
             struct influx_batch *b = items[i];
             now = clock_mono_ms();
             backing_off = w->retry_at && now < w->retry_at;
-            if (backing_off || spool_pending(w) || (stopping && now >= w->drain_deadline))
+            if (b->len == 0)
+                ; /* only a mark */
+            else if (backing_off || spool_pending(w) || (stopping && now >= w->drain_deadline))
                 to_spool(w, b->data, b->len, b->points);
             else
                 write_or_spool(w, b->data, b->len, b->points);
+            if (b->mark && w->on_done)
+                w->on_done(w->done_ctx, b->mark);
             free(b->data);
             free(b);
         }
@@ -408,11 +414,14 @@ static char *token_header(const struct config_influx *cfg)
     return h;
 }
 
-int influx_writer_start(const struct config_influx *cfg, struct influx_writer **out)
+int influx_writer_start(const struct config_influx *cfg, influx_done_fn on_done, void *done_ctx,
+                        struct influx_writer **out)
 {
     struct influx_writer *w = calloc(1, sizeof(*w));
     if (!w)
         return -ENOMEM;
+    w->on_done = on_done;
+    w->done_ctx = done_ctx;
     int r = -ENOMEM;
     w->q = queue_new(WRITER_QUEUE_BATCHES);
     if (!w->q)

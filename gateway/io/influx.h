@@ -25,12 +25,18 @@ struct influx_batch {
     char *data; /* line protocol, '\n'-terminated lines; malloc'd */
     size_t len;
     size_t points;
+    uint64_t mark; /* for on_done: 0 none; a batch may carry only a mark */
 };
+
+/* Called by the writer's thread, in order, once a batch's points are
+ * written, spooled or counted as lost, with the batch's mark (when not 0). */
+typedef void (*influx_done_fn)(void *ctx, uint64_t mark);
 
 /* Copies what it needs from cfg, opens the spool and starts the thread.
  * A spool that can not be opened is logged and the writer runs without one
  * (failed batches are then counted as lost). Returns 0 or a negative errno. */
-int influx_writer_start(const struct config_influx *cfg, struct influx_writer **out);
+int influx_writer_start(const struct config_influx *cfg, influx_done_fn on_done, void *done_ctx,
+                        struct influx_writer **out);
 
 /* Hands b to the writer, which takes ownership of b->data (also on failure,
  * when it frees it). Waits up to wait_ms for room. Returns 0, or -ETIMEDOUT

@@ -61,6 +61,8 @@ enum metric_id {
     MET_MQTT_PUBLISHED,
     MET_MQTT_PUBLISH_FAILURES,
     MET_MQTT_PERSIST_ERRORS, /* in-flight messages not written to the log (kept in memory) */
+    MET_JOURNAL_REPLAYED,    /* messages replayed from the inbox journal at start */
+    MET_JOURNAL_TORN,        /* torn journal tails cut off at start */
     /* alerts and notifications */
     MET_ALERTS_FIRED,
     MET_ALERTS_ACKNOWLEDGED,

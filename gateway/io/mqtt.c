@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "log.h"
 #include "mqtt_persist.h"
 #include "queue.h"
@@ -51,8 +52,15 @@ struct mqtt {
     MQTTClient_persistence persistence;
     char *persistence_dir;
     _Atomic(struct mqtt_persist *) persist; /* while Paho has it open */
-    char *nudge_filter;                     /* subscribed by no one (nudge_kept) */
-    size_t kept_seen;                       /* kept messages at the last nudge (owner only) */
+    struct mqtt_persist *pst;               /* Paho's handle is m; this is its log */
+    /* The inbox journal (journal.h): Paho's queue entries ("q-" keys) go
+     * there instead of to persist; NULL without one. */
+    struct journal *journal;
+    bool use_journal;
+    enum journal_durability durability;
+    int64_t sync_interval_ms;
+    char *nudge_filter; /* subscribed by no one (nudge_kept) */
+    size_t kept_seen;   /* kept messages at the last nudge (owner only) */
     mono_ms next_nudge;
     char *uri, *client_id, *username, *password;
     char *ca_file, *cert_file, *key_file;
@@ -114,6 +122,97 @@ static void persist_error(void *ctx)
     emit(ctx, MQTT_EV_PERSIST_ERROR);
 }
 
+/* Paho's queue entry (MQTTPersistence_persistQueueEntry, MQTT 3.1.1): eight
+ * buffers, int payloadlen, the payload, int qos, int retained, int dup, int
+ * msgid, the topic with its NUL, int topicLen. */
+struct queue_entry {
+    const char *payload, *topic;
+    size_t payload_len, topic_len;
+    int qos, msgid;
+    bool retained;
+};
+
+static bool parse_queue_entry(int n, char *const bufs[], const int lens[], struct queue_entry *q)
+{
+    const int I = (int)sizeof(int);
+    if (n != 8 || lens[0] != I || lens[2] != I || lens[3] != I || lens[4] != I || lens[5] != I ||
+        lens[7] != I || lens[1] < 0 || lens[6] < 1)
+        return false;
+    int plen, qos, retained, msgid;
+    memcpy(&plen, bufs[0], sizeof(int));
+    memcpy(&qos, bufs[2], sizeof(int));
+    memcpy(&retained, bufs[3], sizeof(int));
+    memcpy(&msgid, bufs[5], sizeof(int));
+    if (plen != lens[1] || bufs[6][lens[6] - 1] != '\0')
+        return false;
+    *q = (struct queue_entry){.payload = bufs[1],
+                              .payload_len = (size_t)plen,
+                              .topic = bufs[6],
+                              .topic_len = (size_t)lens[6] - 1,
+                              .qos = qos,
+                              .msgid = msgid,
+                              .retained = retained != 0};
+    return true;
+}
+
+static bool is_queue_key(const char *key)
+{
+    return key[0] == 'q' && key[1] == '-';
+}
+
+/* The same entry as one stored buffer (what a version without the journal
+ * kept): split it into the eight parts. */
+static bool parse_stored_entry(char *data, int len, struct queue_entry *q)
+{
+    const int I = (int)sizeof(int);
+    char *bufs[8];
+    int lens[8];
+    int plen, off = 0;
+    if (len < 5 * I + 1)
+        return false;
+    memcpy(&plen, data, sizeof(int));
+    if (plen < 0 || plen > len - 5 * I - 1)
+        return false;
+    bufs[0] = data, lens[0] = I, off = I;
+    bufs[1] = data + off, lens[1] = plen, off += plen;
+    for (int i = 2; i <= 5; i++)
+        bufs[i] = data + off, lens[i] = I, off += I;
+    char *nul = memchr(data + off, '\0', (size_t)(len - off));
+    if (!nul || (nul - data) + 1 + I != len)
+        return false;
+    bufs[6] = data + off, lens[6] = (int)(nul - (data + off)) + 1, off += lens[6];
+    bufs[7] = data + off, lens[7] = I;
+    return parse_queue_entry(8, bufs, lens, q);
+}
+
+/* Moves the queue entries an earlier version kept in the log into the
+ * journal, so that they are replayed at full speed with the rest. */
+static void adopt_kept(struct mqtt *m, struct mqtt_persist *p)
+{
+    char **keys = NULL;
+    int n = 0;
+    if (mqtt_persist_keys(p, malloc, &keys, &n) < 0)
+        return;
+    for (int i = 0; i < n; i++) {
+        char *data;
+        int len;
+        struct queue_entry q;
+        if (is_queue_key(keys[i]) && mqtt_persist_get(p, keys[i], malloc, &data, &len) == 0) {
+            uint64_t id;
+            wall_s arrival;
+            if (parse_stored_entry(data, len, &q) &&
+                (journal_seen(m->journal, q.msgid, q.topic, q.topic_len, q.payload,
+                              q.payload_len) ||
+                 journal_record(m->journal, q.msgid, q.topic, q.topic_len, q.payload, q.payload_len,
+                                q.qos, q.retained, &id, &arrival) == 0))
+                mqtt_persist_remove(p, keys[i]);
+            free(data);
+        }
+        free(keys[i]);
+    }
+    free(keys);
+}
+
 static int pst_open(void **handle, const char *client_id, const char *server_uri, void *ctx)
 {
     (void)server_uri;
@@ -121,8 +220,13 @@ static int pst_open(void **handle, const char *client_id, const char *server_uri
     struct mqtt_persist *p;
     if (mqtt_persist_open(m->persistence_dir, client_id, persist_error, m, &p) < 0)
         return MQTTCLIENT_PERSISTENCE_ERROR;
-    *handle = p;
+    *handle = m;
+    m->pst = p;
     atomic_store(&m->persist, p);
+    if (m->use_journal && !m->journal &&
+        journal_open(m->persistence_dir, client_id, m->durability, m->sync_interval_ms,
+                     persist_error, m, &m->journal) == 0)
+        adopt_kept(m, p);
     return 0;
 }
 
@@ -130,31 +234,37 @@ static int pst_close(void *handle)
 {
     /* Paho closes it when the client is destroyed (mqtt_free clears
      * m->persist before that). */
-    mqtt_persist_close(handle);
+    struct mqtt *m = handle;
+    mqtt_persist_close(m->pst);
+    m->pst = NULL;
     return 0;
 }
 
 static int pst_put(void *handle, char *key, int n, char *bufs[], int lens[])
 {
-    int rc = mqtt_persist_put(handle, key, n, bufs, lens);
+    struct mqtt *m = handle;
+    int rc = mqtt_persist_put(m->pst, key, n, bufs, lens);
     return rc == 0 || (rc != -ENOMEM && rc != -EINVAL) ? 0 : MQTTCLIENT_PERSISTENCE_ERROR;
 }
 
 static int pst_get(void *handle, char *key, char **buf, int *len)
 {
-    return mqtt_persist_get(handle, key, paho_alloc, buf, len) == 0 ? 0
+    struct mqtt *m = handle;
+    return mqtt_persist_get(m->pst, key, paho_alloc, buf, len) == 0 ? 0
                                                                     : MQTTCLIENT_PERSISTENCE_ERROR;
 }
 
 static int pst_remove(void *handle, char *key)
 {
-    mqtt_persist_remove(handle, key); /* a failed write is counted; gone from memory */
+    struct mqtt *m = handle;
+    mqtt_persist_remove(m->pst, key); /* a failed write is counted; gone from memory */
     return 0;
 }
 
 static int pst_keys(void *handle, char ***keys, int *n)
 {
-    if (mqtt_persist_keys(handle, paho_alloc, keys, n) == 0)
+    struct mqtt *m = handle;
+    if (mqtt_persist_keys(m->pst, paho_alloc, keys, n) == 0)
         return 0;
     for (int i = 0; i < *n; i++)
         MQTTAsync_free((*keys)[i]);
@@ -167,13 +277,15 @@ static int pst_keys(void *handle, char ***keys, int *n)
 
 static int pst_clear(void *handle)
 {
-    mqtt_persist_clear(handle);
+    struct mqtt *m = handle;
+    mqtt_persist_clear(m->pst);
     return 0;
 }
 
 static int pst_containskey(void *handle, char *key)
 {
-    return mqtt_persist_contains(handle, key) ? 0 : MQTTCLIENT_PERSISTENCE_ERROR;
+    struct mqtt *m = handle;
+    return mqtt_persist_contains(m->pst, key) ? 0 : MQTTCLIENT_PERSISTENCE_ERROR;
 }
 
 static void persistence_init(struct mqtt *m)
@@ -227,7 +339,22 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
     msg->oversize = oversize;
     msg->retained = pm->retained != 0;
     msg->qos = pm->qos;
-    msg->arrival = clock_wall();
+    msg->journal_id = 0;
+    msg->replayed = false;
+    /* Paho sends the acknowledgement of a QoS 1 message after this
+     * returns: record it first (journal.h). */
+    if (!m->journal) {
+        msg->arrival = clock_wall();
+    } else if (pm->qos == 0 || oversize) {
+        msg->arrival = journal_arrival(m->journal);
+    } else if (pm->dup &&
+               journal_seen(m->journal, pm->msgid, msg->topic, tlen, msg->payload, plen)) {
+        free(msg); /* the replay has it */
+        goto out_free;
+    } else {
+        (void)journal_record(m->journal, pm->msgid, msg->topic, tlen, msg->payload, plen, pm->qos,
+                             msg->retained, &msg->journal_id, &msg->arrival);
+    }
 
     int waited = 0;
     int r = queue_push(m->inbox, msg, m->inbox_wait_ms, &waited);
@@ -347,6 +474,9 @@ int mqtt_new(const struct mqtt_options *o, struct mqtt **out)
     co.MQTTVersion = MQTTVERSION_3_1_1;
     co.sendWhileDisconnected = 0;
     m->persistence_dir = dup_or_null(o->persistence_dir);
+    m->use_journal = o->journal && o->persistence_dir && o->inbox;
+    m->durability = o->durability;
+    m->sync_interval_ms = o->sync_interval_ms;
     persistence_init(m);
     int rc = MQTTAsync_createWithOptions(&m->client, m->uri, m->client_id,
                                          m->persistence_dir ? MQTTCLIENT_PERSISTENCE_USER
@@ -742,6 +872,7 @@ void mqtt_free(struct mqtt *m)
         atomic_store(&m->persist, NULL);
         MQTTAsync_destroy(&m->client);
     }
+    journal_close(m->journal);
     for (size_t i = 0; i < m->n_subs; i++)
         free(m->subs[i]);
     free(m->subs);
@@ -759,4 +890,60 @@ void mqtt_free(struct mqtt *m)
     free(m->persistence_dir);
     free(m->nudge_filter);
     free(m);
+}
+
+/* ---- the journal ------------------------------------------------------------ */
+
+struct replay_ctx {
+    int (*fn)(void *ctx, struct mqtt_msg *msg);
+    void *ctx;
+};
+
+static int replay_one(void *ctx, const struct journal_msg *jm)
+{
+    struct replay_ctx *r = ctx;
+    struct mqtt_msg *msg = malloc(sizeof(*msg) + jm->topic_len + 1 + jm->payload_len + 1);
+    if (!msg)
+        return -ENOMEM;
+    msg->topic = (char *)(msg + 1);
+    memcpy(msg->topic, jm->topic, jm->topic_len + 1);
+    msg->topic_len = jm->topic_len;
+    msg->payload = msg->topic + jm->topic_len + 1;
+    memcpy(msg->payload, jm->payload, jm->payload_len + 1);
+    msg->payload_len = jm->payload_len;
+    msg->oversize = false;
+    msg->retained = jm->retained;
+    msg->qos = jm->qos;
+    msg->arrival = jm->arrival;
+    msg->journal_id = jm->id;
+    msg->replayed = true;
+    return r->fn(r->ctx, msg);
+}
+
+long mqtt_replay(struct mqtt *m, int (*fn)(void *ctx, struct mqtt_msg *msg), void *ctx)
+{
+    if (!m->journal)
+        return 0;
+    struct replay_ctx r = {fn, ctx};
+    return journal_replay(m->journal, replay_one, &r);
+}
+
+void mqtt_journal_done(struct mqtt *m, uint64_t mark)
+{
+    if (m && m->journal)
+        journal_done(m->journal, mark);
+}
+
+void mqtt_journal_tick(struct mqtt *m)
+{
+    if (m && m->journal)
+        journal_tick(m->journal);
+}
+
+bool mqtt_journal_stats(struct mqtt *m, struct journal_stats *st)
+{
+    if (!m || !m->journal)
+        return false;
+    journal_stats(m->journal, st);
+    return true;
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "clock.h"
+#include "journal.h"
 
 struct queue;
 
@@ -26,7 +27,9 @@ struct mqtt_msg {
     bool oversize; /* payload over max_payload: not copied, payload_len is the real size */
     bool retained;
     int qos;
-    wall_s arrival;
+    wall_s arrival;      /* given once (journal.h): a replay has the same */
+    uint64_t journal_id; /* its id in the journal; 0 when not recorded */
+    bool replayed;       /* from the journal: the last run did not finish it */
 };
 
 /* What the client reports to its owner's counters (the gateway's /metrics),
@@ -69,6 +72,12 @@ struct mqtt_options {
      * that durability (counted in mqtt_persist_errors), never a message of
      * the running client. */
     const char *persistence_dir;
+    /* With persistence_dir and an inbox: record each QoS 1 message in the
+     * inbox journal (journal.h) before it is acknowledged, until the owner
+     * says it is done (mqtt_journal_done). */
+    bool journal;
+    enum journal_durability durability;
+    int64_t sync_interval_ms;
     /* Called for each event, from any thread (so it must be thread-safe and
      * quick); NULL for none. */
     void (*on_event)(void *ctx, enum mqtt_event ev);
@@ -96,6 +105,19 @@ bool mqtt_is_connected(const struct mqtt *m);
  * connect (each connect subscribes again, in chunks of a few hundred
  * filters, the next when the last is acknowledged). NULL: false. */
 bool mqtt_take_subscribed(struct mqtt *m);
+
+/* Hands fn each message the journal holds from the last run (replayed set),
+ * oldest first; fn takes ownership of msg (frees it) and returns 0 to go
+ * on. Call before mqtt_start(). Returns how many, or a negative errno. */
+long mqtt_replay(struct mqtt *m, int (*fn)(void *ctx, struct mqtt_msg *msg), void *ctx);
+
+/* Every message with a journal_id up to mark has its points written or
+ * spooled. Thread-safe; m NULL or without a journal: nothing. */
+void mqtt_journal_done(struct mqtt *m, uint64_t mark);
+/* Syncs what waits longer than sync_interval (durability "machine"). */
+void mqtt_journal_tick(struct mqtt *m);
+/* False without a journal. */
+bool mqtt_journal_stats(struct mqtt *m, struct journal_stats *st);
 
 /* Publishes; thread-safe, never waits for Paho: the message is copied into
  * the outbox, which a thread of the client hands to Paho in order (the
