@@ -274,7 +274,8 @@ static int load(struct journal *j)
     closedir(d);
     if (rc < 0)
         return rc;
-    qsort(j->segs, j->n_segs, sizeof(*j->segs), cmp_segment);
+    if (j->n_segs > 1)
+        qsort(j->segs, j->n_segs, sizeof(*j->segs), cmp_segment);
     uint64_t max_id = 0;
     for (size_t i = 0; i < j->n_segs; i++) {
         if ((rc = scan_segment(j, &j->segs[i], &max_id)) < 0)

@@ -115,15 +115,16 @@ static void test_a_torn_tail_is_cut_off_and_counted(void **state)
     assert_int_equal(st.errors, 1);
     assert_true(st.syncs >= 3); /* machine: each message synced */
     /* Leave a torn tail as a kill would: append half a record by hand. */
-    char path[256];
-    DIR *d = opendir(strcat(strcpy(path, dir), "/t.journal"));
+    char path[256], best[256] = "", seg[600];
+    snprintf(path, sizeof(path), "%s/t.journal", dir);
+    DIR *d = opendir(path);
     assert_non_null(d);
-    char seg[300] = "";
     for (struct dirent *e; (e = readdir(d));)
-        if (strstr(e->d_name, ".log") &&
-            strcmp(e->d_name, seg + (seg[0] ? strlen(path) + 1 : 0)) > 0)
-            snprintf(seg, sizeof(seg), "%s/%s", path, e->d_name);
+        if (strstr(e->d_name, ".log") && strcmp(e->d_name, best) > 0)
+            snprintf(best, sizeof(best), "%s", e->d_name);
     closedir(d);
+    assert_true(best[0] != '\0');
+    snprintf(seg, sizeof(seg), "%s/%s", path, best);
     FILE *f = fopen(seg, "ab");
     assert_non_null(f);
     fwrite("HGJN\x40\0\0\0garbage", 1, 15, f);
