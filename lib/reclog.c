@@ -14,17 +14,6 @@
 
 /* ---- encoding ----------------------------------------------------------------- */
 
-static void put_le32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* zlib's crc32() takes a uInt length. */
 static uint32_t crc_update(uint32_t crc, const void *data, size_t len)
 {
@@ -136,10 +125,10 @@ int reclog_append(struct reclog *l, const struct iovec *parts, int n)
     }
     if (len == 0)
         return -EINVAL;
-    put_le32(header, l->magic);
-    put_le32(header + 4, (uint32_t)len);
-    put_le32(header + 8, crc);
-    put_le32(header + 12, 0);
+    reclog_put_le32(header, l->magic);
+    reclog_put_le32(header + 4, (uint32_t)len);
+    reclog_put_le32(header + 8, crc);
+    reclog_put_le32(header + 12, 0);
     iov[0] = (struct iovec){header, sizeof(header)};
 
     int rc;
@@ -179,10 +168,11 @@ static int read_header(const struct reclog *l, uint64_t off, uint64_t end, uint3
     ssize_t n = pread_full(l->fd, raw, sizeof(raw), off);
     if (n < 0)
         return (int)n;
-    if ((size_t)n < sizeof(raw) || get_le32(raw) != l->magic || get_le32(raw + 12) != 0)
+    if ((size_t)n < sizeof(raw) || reclog_get_le32(raw) != l->magic ||
+        reclog_get_le32(raw + 12) != 0)
         return 0;
-    *len = get_le32(raw + 4);
-    *crc = get_le32(raw + 8);
+    *len = reclog_get_le32(raw + 4);
+    *crc = reclog_get_le32(raw + 8);
     if (*len == 0 || *len > RECLOG_RECORD_MAX || *len > end - off - RECLOG_HEADER_BYTES)
         return 0;
     return 1;

@@ -26,6 +26,29 @@
 #include <sys/uio.h>
 
 #define RECLOG_HEADER_BYTES 16
+
+/* Little-endian fields, for the payloads of the logs' users. */
+static inline void reclog_put_le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline void reclog_put_le64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline uint32_t reclog_get_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t reclog_get_le64(const unsigned char *p)
+{
+    return (uint64_t)reclog_get_le32(p) | (uint64_t)reclog_get_le32(p + 4) << 32;
+}
 #define RECLOG_RECORD_MAX (UINT32_C(1) << 30) /* bytes of a payload */
 
 struct reclog {

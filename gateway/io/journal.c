@@ -54,34 +54,6 @@ struct journal {
     struct log_ratelimit rl;
 };
 
-static void put_le32(unsigned char *b, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put_le64(unsigned char *b, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const unsigned char *b)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = v << 8 | b[i];
-    return v;
-}
-
-static uint64_t get_le64(const unsigned char *b)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | b[i];
-    return v;
-}
-
 static void failed(struct journal *j, const char *what, int err)
 {
     j->st.errors++;
@@ -153,7 +125,7 @@ static int add_segment(struct journal *j, uint64_t first_id)
 static int append_done(struct reclog *l, uint64_t mark)
 {
     unsigned char rec[DONE_BYTES] = {'D'};
-    put_le64(rec + 8, mark);
+    reclog_put_le64(rec + 8, mark);
     struct iovec part = {rec, sizeof(rec)};
     return reclog_append(l, &part, 1);
 }
@@ -227,9 +199,10 @@ static int scan_segment(struct journal *j, struct segment *s, uint64_t *max_id)
             break;
         }
         const unsigned char *p = data;
-        if (p[0] == 'M' && len >= MSG_HEADER_BYTES && get_le32(p + 4) <= len - MSG_HEADER_BYTES) {
-            uint64_t id = get_le64(p + 8);
-            uint32_t tlen = get_le32(p + 4);
+        if (p[0] == 'M' && len >= MSG_HEADER_BYTES &&
+            reclog_get_le32(p + 4) <= len - MSG_HEADER_BYTES) {
+            uint64_t id = reclog_get_le64(p + 8);
+            uint32_t tlen = reclog_get_le32(p + 4);
             if (id > s->last_id)
                 s->last_id = id;
             if (id > *max_id)
@@ -244,7 +217,7 @@ static int scan_segment(struct journal *j, struct segment *s, uint64_t *max_id)
                     j->n_recent++;
             }
         } else if (p[0] == 'D' && len == DONE_BYTES) {
-            uint64_t mark = get_le64(p + 8);
+            uint64_t mark = reclog_get_le64(p + 8);
             if (mark > j->done)
                 j->done = mark;
         }
@@ -383,9 +356,9 @@ int journal_record(struct journal *j, int msgid, const char *topic, size_t topic
     wall_s t = wall_after(clock_wall(), &j->last_arrival);
     uint64_t bits;
     memcpy(&bits, &t, sizeof(bits));
-    put_le32(h + 4, (uint32_t)topic_len);
-    put_le64(h + 8, id);
-    put_le64(h + 16, bits);
+    reclog_put_le32(h + 4, (uint32_t)topic_len);
+    reclog_put_le64(h + 8, id);
+    reclog_put_le64(h + 16, bits);
     int rc = 0;
     if (j->cur.size >= JOURNAL_SEGMENT_BYTES && (rc = start_segment(j)) < 0)
         failed(j, "start a segment", rc);
@@ -478,8 +451,8 @@ static long replay_segment(int dir_fd, uint64_t first_id, uint64_t from, uint64_
         if (reclog_read(&l, off, l.size, &data, &len, &next) != 1)
             break; /* the tail, cut at open */
         const unsigned char *p = data;
-        uint32_t tlen = len >= MSG_HEADER_BYTES ? get_le32(p + 4) : 0;
-        uint64_t id = len >= MSG_HEADER_BYTES ? get_le64(p + 8) : 0;
+        uint32_t tlen = len >= MSG_HEADER_BYTES ? reclog_get_le32(p + 4) : 0;
+        uint64_t id = len >= MSG_HEADER_BYTES ? reclog_get_le64(p + 8) : 0;
         if (p[0] == 'M' && len >= MSG_HEADER_BYTES && tlen <= len - MSG_HEADER_BYTES && id > from &&
             id <= to) {
             size_t plen = len - MSG_HEADER_BYTES - tlen;
@@ -493,7 +466,7 @@ static long replay_segment(int dir_fd, uint64_t first_id, uint64_t from, uint64_
             copy[tlen] = '\0';
             memcpy(copy + tlen + 1, p + MSG_HEADER_BYTES + tlen, plen);
             copy[tlen + 1 + plen] = '\0';
-            uint64_t bits = get_le64(p + 16);
+            uint64_t bits = reclog_get_le64(p + 16);
             struct journal_msg m = {.id = id,
                                     .retained = p[1] & 1,
                                     .qos = (p[1] >> 1) & 3,

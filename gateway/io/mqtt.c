@@ -122,9 +122,10 @@ static void persist_error(void *ctx)
     emit(ctx, MQTT_EV_PERSIST_ERROR);
 }
 
-/* Paho's queue entry (MQTTPersistence_persistQueueEntry, MQTT 3.1.1): eight
- * buffers, int payloadlen, the payload, int qos, int retained, int dup, int
- * msgid, the topic with its NUL, int topicLen. */
+/* A queue entry the library kept in the log (MQTTPersistence_persistQueueEntry,
+ * MQTT 3.1.1), its buffers stored one after the other: int payloadlen, the
+ * payload, int qos, int retained, int dup, int msgid, the topic with its
+ * NUL, int topicLen. */
 struct queue_entry {
     const char *payload, *topic;
     size_t payload_len, topic_len;
@@ -132,57 +133,34 @@ struct queue_entry {
     bool retained;
 };
 
-static bool parse_queue_entry(int n, char *const bufs[], const int lens[], struct queue_entry *q)
-{
-    const int I = (int)sizeof(int);
-    if (n != 8 || lens[0] != I || lens[2] != I || lens[3] != I || lens[4] != I || lens[5] != I ||
-        lens[7] != I || lens[1] < 0 || lens[6] < 1)
-        return false;
-    int plen, qos, retained, msgid;
-    memcpy(&plen, bufs[0], sizeof(int));
-    memcpy(&qos, bufs[2], sizeof(int));
-    memcpy(&retained, bufs[3], sizeof(int));
-    memcpy(&msgid, bufs[5], sizeof(int));
-    if (plen != lens[1] || bufs[6][lens[6] - 1] != '\0')
-        return false;
-    *q = (struct queue_entry){.payload = bufs[1],
-                              .payload_len = (size_t)plen,
-                              .topic = bufs[6],
-                              .topic_len = (size_t)lens[6] - 1,
-                              .qos = qos,
-                              .msgid = msgid,
-                              .retained = retained != 0};
-    return true;
-}
-
 static bool is_queue_key(const char *key)
 {
     return key[0] == 'q' && key[1] == '-';
 }
 
-/* The same entry as one stored buffer (what a version without the journal
- * kept): split it into the eight parts. */
-static bool parse_stored_entry(char *data, int len, struct queue_entry *q)
+static bool parse_stored_entry(const char *data, int len, struct queue_entry *q)
 {
     const int I = (int)sizeof(int);
-    char *bufs[8];
-    int lens[8];
-    int plen, off = 0;
+    int plen, retained;
     if (len < 5 * I + 1)
         return false;
     memcpy(&plen, data, sizeof(int));
     if (plen < 0 || plen > len - 5 * I - 1)
         return false;
-    bufs[0] = data, lens[0] = I, off = I;
-    bufs[1] = data + off, lens[1] = plen, off += plen;
-    for (int i = 2; i <= 5; i++)
-        bufs[i] = data + off, lens[i] = I, off += I;
-    char *nul = memchr(data + off, '\0', (size_t)(len - off));
-    if (!nul || (nul - data) + 1 + I != len)
+    const char *ints = data + I + plen; /* qos, retained, dup, msgid */
+    const char *topic = ints + 4 * I;
+    const char *nul = memchr(topic, '\0', (size_t)(data + len - topic));
+    if (!nul || nul + 1 + I != data + len)
         return false;
-    bufs[6] = data + off, lens[6] = (int)(nul - (data + off)) + 1, off += lens[6];
-    bufs[7] = data + off, lens[7] = I;
-    return parse_queue_entry(8, bufs, lens, q);
+    memcpy(&q->qos, ints, sizeof(int));
+    memcpy(&retained, ints + I, sizeof(int));
+    memcpy(&q->msgid, ints + 3 * I, sizeof(int));
+    q->payload = data + I;
+    q->payload_len = (size_t)plen;
+    q->topic = topic;
+    q->topic_len = (size_t)(nul - topic);
+    q->retained = retained != 0;
+    return true;
 }
 
 /* Moves the queue entries an earlier version kept in the log into the

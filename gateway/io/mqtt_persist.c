@@ -137,27 +137,14 @@ static void map_clear(struct mqtt_persist *p)
  * A record's payload: u32 key length, u32 data length (MQTT_PERSIST_TOMBSTONE
  * for a remove), the key, the data. */
 
-static void put_le32(unsigned char *b, uint32_t v)
-{
-    b[0] = (unsigned char)v;
-    b[1] = (unsigned char)(v >> 8);
-    b[2] = (unsigned char)(v >> 16);
-    b[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t get_le32(const unsigned char *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
 /* Appends one record to l; data NULL with data_len MQTT_PERSIST_TOMBSTONE
  * for a remove. */
 static int append_record(struct reclog *l, const char *key, const char *data, uint32_t data_len)
 {
     unsigned char lens[KEYLEN_BYTES];
     size_t klen = strlen(key);
-    put_le32(lens, (uint32_t)klen);
-    put_le32(lens + 4, data_len);
+    reclog_put_le32(lens, (uint32_t)klen);
+    reclog_put_le32(lens + 4, data_len);
     struct iovec parts[3] = {{lens, sizeof(lens)}, {(void *)key, klen}, {(void *)data, 0}};
     if (data_len != MQTT_PERSIST_TOMBSTONE)
         parts[2].iov_len = data_len;
@@ -171,8 +158,8 @@ static bool decode_payload(const unsigned char *buf, size_t len, char key[MQTT_P
 {
     if (len < KEYLEN_BYTES)
         return false;
-    uint32_t klen = get_le32(buf);
-    *dlen = get_le32(buf + 4);
+    uint32_t klen = reclog_get_le32(buf);
+    *dlen = reclog_get_le32(buf + 4);
     size_t body = *dlen == MQTT_PERSIST_TOMBSTONE ? 0 : *dlen;
     if (klen == 0 || klen > MQTT_PERSIST_KEY_MAX ||
         (*dlen != MQTT_PERSIST_TOMBSTONE && *dlen > MQTT_PERSIST_DATA_MAX) ||
@@ -329,9 +316,9 @@ static int read_file(int fd, unsigned char **out, size_t *len)
 static int replay_legacy(struct mqtt_persist *p, const unsigned char *buf, size_t len)
 {
     size_t off = 0;
-    while (len - off >= LEGACY_HEADER_BYTES && get_le32(buf + off) == LEGACY_MAGIC) {
+    while (len - off >= LEGACY_HEADER_BYTES && reclog_get_le32(buf + off) == LEGACY_MAGIC) {
         const unsigned char *r = buf + off;
-        uint32_t klen = get_le32(r + 4), dlen = get_le32(r + 8);
+        uint32_t klen = reclog_get_le32(r + 4), dlen = reclog_get_le32(r + 8);
         size_t body = dlen == MQTT_PERSIST_TOMBSTONE ? 0 : dlen;
         char key[MQTT_PERSIST_KEY_MAX + 1];
         if (klen == 0 || klen > MQTT_PERSIST_KEY_MAX || body > MQTT_PERSIST_DATA_MAX ||
@@ -340,7 +327,7 @@ static int replay_legacy(struct mqtt_persist *p, const unsigned char *buf, size_
             break;
         uint32_t crc = reclog_crc32(0, r + 4, 8);
         crc = reclog_crc32(crc, r + LEGACY_HEADER_BYTES, klen + body);
-        if (crc != get_le32(r + 12))
+        if (crc != reclog_get_le32(r + 12))
             break;
         memcpy(key, r + LEGACY_HEADER_BYTES, klen);
         key[klen] = '\0';
@@ -364,7 +351,7 @@ static int log_replay(struct mqtt_persist *p)
     unsigned char head[4];
 
     if (end >= sizeof(head) && pread(p->log.fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
-        get_le32(head) == LEGACY_MAGIC) {
+        reclog_get_le32(head) == LEGACY_MAGIC) {
         unsigned char *buf;
         size_t len;
         int rc = read_file(p->log.fd, &buf, &len);

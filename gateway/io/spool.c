@@ -103,21 +103,6 @@ static bool parse_segment_name(const char *name, uint64_t *id)
 
 /* ---- Cursor --------------------------------------------------------------- */
 
-static void put_le64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_le64(const unsigned char *p)
-{
-    uint64_t v = 0;
-
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 static void read_cursor(int dir_fd, uint64_t *seg_id, uint64_t *off)
 {
     unsigned char raw[16];
@@ -126,16 +111,16 @@ static void read_cursor(int dir_fd, uint64_t *seg_id, uint64_t *off)
     *off = 0;
     if (reclog_load(dir_fd, SPOOL_CURSOR_NAME, SPOOL_CURSOR_MAGIC, raw, sizeof(raw)) < 0)
         return; /* start over from the oldest segment: replay, never lose */
-    *seg_id = get_le64(raw);
-    *off = get_le64(raw + 8);
+    *seg_id = reclog_get_le64(raw);
+    *off = reclog_get_le64(raw + 8);
 }
 
 static int write_cursor(struct spool *s, uint64_t seg_id, uint64_t off)
 {
     unsigned char raw[16];
 
-    put_le64(raw, seg_id);
-    put_le64(raw + 8, off);
+    reclog_put_le64(raw, seg_id);
+    reclog_put_le64(raw + 8, off);
     return reclog_replace(s->dir_fd, SPOOL_CURSOR_NAME, SPOOL_CURSOR_MAGIC, raw, sizeof(raw));
 }
 
