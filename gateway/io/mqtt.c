@@ -1,20 +1,16 @@
-#include "mqtt.h"
-
+/* The MQTT client: the connection, the inbox and the outbox. What it keeps
+ * on disk is in mqtt_store.c. */
 #include <MQTTAsync.h>
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "journal.h"
-#include "log.h"
+#include "mqtt_internal.h"
 #include "mqtt_persist.h"
 #include "queue.h"
 #include "threads.h"
-
-enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_UP, CONN_RETRY_WAIT };
 
 /* Filters per SUBSCRIBE, and SUBSCRIBEs in flight at once (subscribe_chunk). */
 #define MQTT_SUBSCRIBE_CHUNK 512
@@ -35,250 +31,12 @@ struct outgoing {
     bool nudge; /* not a publish: an UNSUBSCRIBE of topic (see nudge_kept) */
 };
 
-/* The outbox: publishes are handed to Paho by a thread of their own. Paho
- * holds its client lock while its receive thread sits in on_message, and
- * on_message waits while the inbox is full: an owner that called Paho itself
- * would wait for a callback that waits for the owner to empty the inbox. */
-struct outbox {
-    pthread_t thread;
-    bool started;
-    struct queue *q; /* of struct outgoing */
-    _Atomic int64_t stop_timeout_ms;
-};
-
-struct mqtt {
-    MQTTAsync client;
-    /* Paho keeps a pointer to it for the client's life; context is m. */
-    MQTTClient_persistence persistence;
-    char *persistence_dir;
-    _Atomic(struct mqtt_persist *) persist; /* while Paho has it open */
-    struct mqtt_persist *pst;               /* Paho's handle is m; this is its log */
-    /* The inbox journal (journal.h): Paho's queue entries ("q-" keys) go
-     * there instead of to persist; NULL without one. */
-    struct journal *journal;
-    bool use_journal;
-    enum journal_durability durability;
-    int64_t sync_interval_ms;
-    char *nudge_filter; /* subscribed by no one (nudge_kept) */
-    size_t kept_seen;   /* kept messages at the last nudge (owner only) */
-    mono_ms next_nudge;
-    char *uri, *client_id, *username, *password;
-    char *ca_file, *cert_file, *key_file;
-    char *will_topic, *online_payload, *will_payload;
-    char **subs;
-    int *sub_qos;
-    size_t n_subs;
-    int keepalive_s, qos;
-    bool clean_session, verify;
-    struct queue *inbox;
-    int64_t inbox_wait_ms;
-    size_t max_payload;
-
-    _Atomic int state;          /* enum conn_state, written by callbacks */
-    atomic_bool need_subscribe; /* set by the connected callback */
-    atomic_int chunks_acked;    /* chunks of subscriptions the broker acknowledged */
-    atomic_bool subscribed;     /* every chunk of this connect acknowledged */
-    size_t sub_next;            /* the first subscription of the next chunk (owner only) */
-    int sub_inflight;           /* chunks sent and not yet acknowledged (owner only) */
-    atomic_bool disconnected;   /* set by the disconnect callback */
-    atomic_bool stopped;        /* after mqtt_stop: messages are no longer taken */
-    mono_ms stop_deadline;
-    int retry_delay_ms;
-    mono_ms retry_at;
-    struct log_ratelimit rl_fail;
-    struct log_ratelimit rl_outbox;
-    void (*on_event)(void *ctx, enum mqtt_event ev);
-    void *event_ctx;
-    struct outbox out;
-};
-
 static int outbox_start(struct mqtt *m);
 static void outbox_stop(struct mqtt *m);
-
-static void emit(struct mqtt *m, enum mqtt_event ev)
-{
-    if (m->on_event)
-        m->on_event(m->event_ctx, ev);
-}
 
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
-}
-
-/* ---- persistence: mqtt_persist behind Paho's interface ---------------------
- * Buffers handed to Paho come from MQTTAsync_malloc: Paho frees them with its
- * own (tracking) allocator. A put that cannot reach the disk still succeeds
- * for Paho: the record is kept in memory (and counted by mqtt_persist), so
- * Paho never reads back less than it stored. */
-
-static void *paho_alloc(size_t n)
-{
-    return MQTTAsync_malloc(n);
-}
-
-static void persist_error(void *ctx)
-{
-    emit(ctx, MQTT_EV_PERSIST_ERROR);
-}
-
-/* A queue entry the library kept in the log (MQTTPersistence_persistQueueEntry,
- * MQTT 3.1.1), its buffers stored one after the other: int payloadlen, the
- * payload, int qos, int retained, int dup, int msgid, the topic with its
- * NUL, int topicLen. */
-struct queue_entry {
-    const char *payload, *topic;
-    size_t payload_len, topic_len;
-    int qos, msgid;
-    bool retained;
-};
-
-static bool is_queue_key(const char *key)
-{
-    return key[0] == 'q' && key[1] == '-';
-}
-
-static bool parse_stored_entry(const char *data, int len, struct queue_entry *q)
-{
-    const int I = (int)sizeof(int);
-    int plen, retained;
-    if (len < 5 * I + 1)
-        return false;
-    memcpy(&plen, data, sizeof(int));
-    if (plen < 0 || plen > len - 5 * I - 1)
-        return false;
-    const char *ints = data + I + plen; /* qos, retained, dup, msgid */
-    const char *topic = ints + 4 * I;
-    const char *nul = memchr(topic, '\0', (size_t)(data + len - topic));
-    if (!nul || nul + 1 + I != data + len)
-        return false;
-    memcpy(&q->qos, ints, sizeof(int));
-    memcpy(&retained, ints + I, sizeof(int));
-    memcpy(&q->msgid, ints + 3 * I, sizeof(int));
-    q->payload = data + I;
-    q->payload_len = (size_t)plen;
-    q->topic = topic;
-    q->topic_len = (size_t)(nul - topic);
-    q->retained = retained != 0;
-    return true;
-}
-
-/* Moves the queue entries an earlier version kept in the log into the
- * journal, so that they are replayed at full speed with the rest. */
-static void adopt_kept(struct mqtt *m, struct mqtt_persist *p)
-{
-    char **keys = NULL;
-    int n = 0;
-    if (mqtt_persist_keys(p, malloc, &keys, &n) < 0)
-        return;
-    for (int i = 0; i < n; i++) {
-        char *data;
-        int len;
-        struct queue_entry q;
-        if (is_queue_key(keys[i]) && mqtt_persist_get(p, keys[i], malloc, &data, &len) == 0) {
-            uint64_t id;
-            wall_s arrival;
-            if (parse_stored_entry(data, len, &q) &&
-                (journal_seen(m->journal, q.msgid, q.topic, q.topic_len, q.payload,
-                              q.payload_len) ||
-                 journal_record(m->journal, q.msgid, q.topic, q.topic_len, q.payload, q.payload_len,
-                                q.qos, q.retained, &id, &arrival) == 0))
-                mqtt_persist_remove(p, keys[i]);
-            free(data);
-        }
-        free(keys[i]);
-    }
-    free(keys);
-}
-
-static int pst_open(void **handle, const char *client_id, const char *server_uri, void *ctx)
-{
-    (void)server_uri;
-    struct mqtt *m = ctx;
-    struct mqtt_persist *p;
-    if (mqtt_persist_open(m->persistence_dir, client_id, persist_error, m, &p) < 0)
-        return MQTTCLIENT_PERSISTENCE_ERROR;
-    *handle = m;
-    m->pst = p;
-    atomic_store(&m->persist, p);
-    if (m->use_journal && !m->journal &&
-        journal_open(m->persistence_dir, client_id, m->durability, m->sync_interval_ms,
-                     persist_error, m, &m->journal) == 0)
-        adopt_kept(m, p);
-    return 0;
-}
-
-static int pst_close(void *handle)
-{
-    /* Paho closes it when the client is destroyed (mqtt_free clears
-     * m->persist before that). */
-    struct mqtt *m = handle;
-    mqtt_persist_close(m->pst);
-    m->pst = NULL;
-    return 0;
-}
-
-static int pst_put(void *handle, char *key, int n, char *bufs[], int lens[])
-{
-    struct mqtt *m = handle;
-    int rc = mqtt_persist_put(m->pst, key, n, bufs, lens);
-    return rc == 0 || (rc != -ENOMEM && rc != -EINVAL) ? 0 : MQTTCLIENT_PERSISTENCE_ERROR;
-}
-
-static int pst_get(void *handle, char *key, char **buf, int *len)
-{
-    struct mqtt *m = handle;
-    return mqtt_persist_get(m->pst, key, paho_alloc, buf, len) == 0 ? 0
-                                                                    : MQTTCLIENT_PERSISTENCE_ERROR;
-}
-
-static int pst_remove(void *handle, char *key)
-{
-    struct mqtt *m = handle;
-    mqtt_persist_remove(m->pst, key); /* a failed write is counted; gone from memory */
-    return 0;
-}
-
-static int pst_keys(void *handle, char ***keys, int *n)
-{
-    struct mqtt *m = handle;
-    if (mqtt_persist_keys(m->pst, paho_alloc, keys, n) == 0)
-        return 0;
-    for (int i = 0; i < *n; i++)
-        MQTTAsync_free((*keys)[i]);
-    if (*keys)
-        MQTTAsync_free(*keys);
-    *keys = NULL;
-    *n = 0;
-    return MQTTCLIENT_PERSISTENCE_ERROR;
-}
-
-static int pst_clear(void *handle)
-{
-    struct mqtt *m = handle;
-    mqtt_persist_clear(m->pst);
-    return 0;
-}
-
-static int pst_containskey(void *handle, char *key)
-{
-    struct mqtt *m = handle;
-    return mqtt_persist_contains(m->pst, key) ? 0 : MQTTCLIENT_PERSISTENCE_ERROR;
-}
-
-static void persistence_init(struct mqtt *m)
-{
-    m->persistence = (MQTTClient_persistence){
-        .context = m,
-        .popen = pst_open,
-        .pclose = pst_close,
-        .pput = pst_put,
-        .pget = pst_get,
-        .premove = pst_remove,
-        .pkeys = pst_keys,
-        .pclear = pst_clear,
-        .pcontainskey = pst_containskey,
-    };
 }
 
 static void wake_owner(struct mqtt *m)
@@ -302,7 +60,7 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
         goto out_free;
     struct mqtt_msg *msg = malloc(sizeof(*msg) + tlen + 1 + copy + 1);
     if (!msg) {
-        emit(m, MQTT_EV_INBOX_DROP);
+        mqtt_emit(m, MQTT_EV_INBOX_DROP);
         goto out_free;
     }
     msg->topic = (char *)(msg + 1);
@@ -321,25 +79,17 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
     msg->replayed = false;
     /* Paho sends the acknowledgement of a QoS 1 message after this
      * returns: record it first (journal.h). */
-    if (!m->journal) {
-        msg->arrival = clock_wall();
-    } else if (pm->qos == 0 || oversize) {
-        msg->arrival = journal_arrival(m->journal);
-    } else if (pm->dup &&
-               journal_seen(m->journal, pm->msgid, msg->topic, tlen, msg->payload, plen)) {
-        free(msg); /* the replay has it */
+    if (!mqtt_store_arrived(m, msg, pm->msgid, pm->dup != 0)) {
+        free(msg);
         goto out_free;
-    } else {
-        (void)journal_record(m->journal, pm->msgid, msg->topic, tlen, msg->payload, plen, pm->qos,
-                             msg->retained, &msg->journal_id, &msg->arrival);
     }
 
     int waited = 0;
     int r = queue_push(m->inbox, msg, m->inbox_wait_ms, &waited);
     if (waited)
-        emit(m, MQTT_EV_INBOX_WAIT);
+        mqtt_emit(m, MQTT_EV_INBOX_WAIT);
     if (r < 0) {
-        emit(m, MQTT_EV_INBOX_DROP);
+        mqtt_emit(m, MQTT_EV_INBOX_DROP);
         free(msg);
     }
 
@@ -355,7 +105,7 @@ static void on_connected(void *ctx, char *cause)
     struct mqtt *m = ctx;
     atomic_store(&m->state, CONN_UP);
     atomic_store(&m->need_subscribe, true);
-    emit(m, MQTT_EV_CONNECTED);
+    mqtt_emit(m, MQTT_EV_CONNECTED);
     wake_owner(m);
 }
 
@@ -364,7 +114,7 @@ static void on_connection_lost(void *ctx, char *cause)
     struct mqtt *m = ctx;
     /* With automatic reconnect on, Paho reconnects by itself. */
     atomic_store(&m->state, CONN_CONNECTING);
-    emit(m, MQTT_EV_CONNECTION_LOST);
+    mqtt_emit(m, MQTT_EV_CONNECTION_LOST);
     log_warn("mqtt: connection to %s lost%s%s; reconnecting", m->uri, cause ? ": " : "",
              cause ? cause : "");
     wake_owner(m);
@@ -373,7 +123,7 @@ static void on_connection_lost(void *ctx, char *cause)
 static void on_connect_failure(void *ctx, MQTTAsync_failureData *resp)
 {
     struct mqtt *m = ctx;
-    emit(m, MQTT_EV_CONNECT_FAILURE);
+    mqtt_emit(m, MQTT_EV_CONNECT_FAILURE);
     if (log_ratelimit_ok(&m->rl_fail, "mqtt: connect failures")) {
         const char *why = resp && resp->message ? resp->message : NULL;
         int code = resp ? resp->code : 0;
@@ -455,7 +205,7 @@ int mqtt_new(const struct mqtt_options *o, struct mqtt **out)
     m->use_journal = o->journal && o->persistence_dir && o->inbox;
     m->durability = o->durability;
     m->sync_interval_ms = o->sync_interval_ms;
-    persistence_init(m);
+    mqtt_store_init(m);
     int rc = MQTTAsync_createWithOptions(&m->client, m->uri, m->client_id,
                                          m->persistence_dir ? MQTTCLIENT_PERSISTENCE_USER
                                                             : MQTTCLIENT_PERSISTENCE_NONE,
@@ -517,9 +267,9 @@ static void send_one(struct mqtt *m, const struct outgoing *o)
     msg.qos = o->qos;
     msg.retained = o->retained;
     if (MQTTAsync_sendMessage(m->client, o->topic, &msg, NULL) != MQTTASYNC_SUCCESS)
-        emit(m, MQTT_EV_PUBLISH_FAILURE);
+        mqtt_emit(m, MQTT_EV_PUBLISH_FAILURE);
     else
-        emit(m, MQTT_EV_PUBLISHED);
+        mqtt_emit(m, MQTT_EV_PUBLISHED);
 }
 
 static void *outbox_main(void *arg)
@@ -771,13 +521,13 @@ int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t 
                  bool retained)
 {
     if (atomic_load(&m->state) != CONN_UP || atomic_load(&m->stopped)) {
-        emit(m, MQTT_EV_PUBLISH_FAILURE);
+        mqtt_emit(m, MQTT_EV_PUBLISH_FAILURE);
         return -ENOTCONN;
     }
     size_t tlen = strlen(topic);
     struct outgoing *o = malloc(sizeof(*o) + tlen + 1 + len);
     if (!o) {
-        emit(m, MQTT_EV_PUBLISH_FAILURE);
+        mqtt_emit(m, MQTT_EV_PUBLISH_FAILURE);
         return -EIO;
     }
     o->topic = (char *)(o + 1);
@@ -791,7 +541,7 @@ int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t 
     o->nudge = false;
     if (!outbox_put(m, o)) {
         free(o);
-        emit(m, MQTT_EV_PUBLISH_FAILURE);
+        mqtt_emit(m, MQTT_EV_PUBLISH_FAILURE);
         if (log_ratelimit_ok(&m->rl_outbox, "mqtt: outbox full"))
             log_err("mqtt: %d publishes wait for the broker: dropping the publish on %s",
                     MQTT_OUTBOX_MAX, topic);
@@ -828,7 +578,7 @@ bool mqtt_stop_done(struct mqtt *m)
         return false;
     atomic_store(&m->state, CONN_IDLE);
     atomic_store(&m->stopped, true);
-    emit(m, MQTT_EV_DISCONNECTED);
+    mqtt_emit(m, MQTT_EV_DISCONNECTED);
     return true;
 }
 
@@ -868,60 +618,4 @@ void mqtt_free(struct mqtt *m)
     free(m->persistence_dir);
     free(m->nudge_filter);
     free(m);
-}
-
-/* ---- the journal ------------------------------------------------------------ */
-
-struct replay_ctx {
-    int (*fn)(void *ctx, struct mqtt_msg *msg);
-    void *ctx;
-};
-
-static int replay_one(void *ctx, const struct journal_msg *jm)
-{
-    struct replay_ctx *r = ctx;
-    struct mqtt_msg *msg = malloc(sizeof(*msg) + jm->topic_len + 1 + jm->payload_len + 1);
-    if (!msg)
-        return -ENOMEM;
-    msg->topic = (char *)(msg + 1);
-    memcpy(msg->topic, jm->topic, jm->topic_len + 1);
-    msg->topic_len = jm->topic_len;
-    msg->payload = msg->topic + jm->topic_len + 1;
-    memcpy(msg->payload, jm->payload, jm->payload_len + 1);
-    msg->payload_len = jm->payload_len;
-    msg->oversize = false;
-    msg->retained = jm->retained;
-    msg->qos = jm->qos;
-    msg->arrival = jm->arrival;
-    msg->journal_id = jm->id;
-    msg->replayed = true;
-    return r->fn(r->ctx, msg);
-}
-
-long mqtt_replay(struct mqtt *m, int (*fn)(void *ctx, struct mqtt_msg *msg), void *ctx)
-{
-    if (!m->journal)
-        return 0;
-    struct replay_ctx r = {fn, ctx};
-    return journal_replay(m->journal, replay_one, &r);
-}
-
-void mqtt_journal_done(struct mqtt *m, uint64_t mark)
-{
-    if (m && m->journal)
-        journal_done(m->journal, mark);
-}
-
-void mqtt_journal_tick(struct mqtt *m)
-{
-    if (m && m->journal)
-        journal_tick(m->journal);
-}
-
-bool mqtt_journal_stats(struct mqtt *m, struct journal_stats *st)
-{
-    if (!m || !m->journal)
-        return false;
-    journal_stats(m->journal, st);
-    return true;
 }
