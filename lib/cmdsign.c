@@ -41,16 +41,6 @@ static bool all_hex(const char *s, size_t n)
     return true;
 }
 
-static void to_hex(const uint8_t *b, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static bool in_set(const char *s, size_t n, size_t min, size_t max, const char *set)
 {
     if (n < min || n > max)
@@ -298,7 +288,7 @@ void cmdsign_sha256_hex(const void *data, size_t len, char out[2 * 32 + 1])
 
     if (crypto_sha256(data, len, md) < 0)
         memset(md, 0, sizeof(md));
-    to_hex(md, sizeof(md), out);
+    crypto_hex(md, sizeof(md), out);
 }
 
 /* ---- build -------------------------------------------------------------- */
@@ -338,13 +328,13 @@ int cmdsign_build(const uint8_t *key, size_t key_len, struct cmdsign_cmd *cmd, c
     if (cmd->nonce[0] == '\0') {
         if (crypto_random(rnd, sizeof(rnd)) < 0)
             return -EIO;
-        to_hex(rnd, sizeof(rnd), cmd->nonce);
+        crypto_hex(rnd, sizeof(rnd), cmd->nonce);
     }
     if (!cmd_valid(cmd))
         return -EINVAL;
     if ((rc = mac_of(key, key_len, cmd, mac)) < 0)
         return rc;
-    to_hex(mac, sizeof(mac), sig);
+    crypto_hex(mac, sizeof(mac), sig);
 
     buf_puts(&b, "{\"id\":");
     jsonw_str(&b, cmd->id);

@@ -30,6 +30,27 @@ int crypto_random(void *out, size_t n)
     return n <= INT_MAX && RAND_bytes(out, (int)n) == 1 ? 0 : -EIO;
 }
 
+void crypto_hex(const void *data, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *b = data;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int crypto_random_hex(size_t n, char *out)
+{
+    unsigned char b[64];
+    if (n > sizeof(b) || crypto_random(b, n) < 0)
+        return -EIO;
+    crypto_hex(b, n, out);
+    crypto_wipe(b, n);
+    return 0;
+}
+
 bool crypto_equal(const void *a, const void *b, size_t n)
 {
     return CRYPTO_memcmp(a, b, n) == 0;

@@ -1,5 +1,5 @@
 /* The cryptography the programs use (OpenSSL is included here only):
- * HMAC-SHA256 and SHA-256, random bytes, a comparison that takes the same
+ * HMAC-SHA256 and SHA-256, random bytes, hex, a comparison that takes the same
  * time whatever the bytes, wiping secrets, and base64. */
 #ifndef HALLGW_CRYPTO_H
 #define HALLGW_CRYPTO_H
@@ -19,6 +19,13 @@ int crypto_sha256(const void *data, size_t len, uint8_t md[CRYPTO_SHA256_BYTES])
 
 /* n bytes from the system's cryptographic random source. Returns 0 or -EIO. */
 int crypto_random(void *out, size_t n);
+
+/* The lowercase hex of n bytes into out, NUL-terminated: out holds 2n + 1
+ * bytes. */
+void crypto_hex(const void *data, size_t n, char *out);
+
+/* n random bytes as 2n hex digits into out (2n + 1 bytes). 0 or -EIO. */
+int crypto_random_hex(size_t n, char *out);
 
 /* True when the n bytes of a and b are equal, in a time that does not
  * depend on where they differ. */
