@@ -7,7 +7,8 @@
 #   hallgw_core     gateway/core/    the pure core: no I/O, no clock
 #   hallgw_mqtt     gateway/io/      the MQTT client (Paho), its persistence log and
 #                                    the inbox journal
-#   hallgw_io       gateway/io/      InfluxDB, HTTP, SQLite, notifications, systemd
+#   hallgw_io       gateway/io/      InfluxDB, HTTP, SQLite, notifications, systemd,
+#                                    password hashes
 #   hallgw_gateway  gateway/         the wiring of the core to the I/O edge
 #   hallgw_agent    sensors/agent/   the PC agent's modules
 #
@@ -35,8 +36,8 @@ function(hallgw_libraries sfx)
     target_include_directories(hallgw_core${sfx} PUBLIC ${src}/gateway/core)
     target_link_libraries(hallgw_core${sfx} PUBLIC hallgw_config${sfx})
 
-    set(mqtt_sources ${src}/gateway/io/mqtt.c ${src}/gateway/io/mqtt_persist.c
-                     ${src}/gateway/io/journal.c)
+    set(mqtt_sources ${src}/gateway/io/mqtt.c ${src}/gateway/io/mqtt_store.c
+                     ${src}/gateway/io/mqtt_persist.c ${src}/gateway/io/journal.c)
     add_library(hallgw_mqtt${sfx} STATIC ${mqtt_sources})
     target_include_directories(hallgw_mqtt${sfx} PUBLIC ${src}/gateway/io ${PAHO_INCLUDE})
     target_link_libraries(hallgw_mqtt${sfx} PUBLIC hallgw_lib${sfx} ${PAHO_MQTT3AS})
@@ -46,7 +47,8 @@ function(hallgw_libraries sfx)
     add_library(hallgw_io${sfx} STATIC ${io_sources})
     target_include_directories(hallgw_io${sfx} PUBLIC ${src}/gateway/io)
     target_link_libraries(hallgw_io${sfx} PUBLIC hallgw_core${sfx} PkgConfig::CURL
-                          PkgConfig::SQLITE PkgConfig::MHD PkgConfig::SYSTEMD)
+                          PkgConfig::SQLITE PkgConfig::MHD PkgConfig::SYSTEMD
+                          PkgConfig::XCRYPT)
 
     file(GLOB gateway_sources CONFIGURE_DEPENDS ${src}/gateway/*.c)
     list(REMOVE_ITEM gateway_sources ${src}/gateway/main.c)

@@ -179,13 +179,27 @@ int alerting_ack(struct alerting *al, const char *hall, const char *alert_id, co
         alerting_announce(al, a, t, wall);
         return 0;
     }
-    if (a->type == RULE_BASELINE) {
-        int r = alerting_approve_baseline(al, a, by, wall);
-        if (r < 0)
-            return r;
-    } else if (!a->manual_resolve) {
-        return -EINVAL; /* it resolves by itself when its condition clears */
-    }
+    if (!a->manual_resolve)
+        return -EINVAL; /* it resolves by itself when its condition clears (a
+                         * baseline: or when the new value is approved) */
+    enum alert_transition t = alert_resolve(a, by, note, wall);
+    alerting_announce(al, a, t, wall);
+    if (a->state == ALERT_RESOLVED)
+        alerting_drop_alert(al, a);
+    return 0;
+}
+
+int alerting_approve(struct alerting *al, const char *hall, const char *alert_id, const char *by,
+                     const char *note, wall_s wall)
+{
+    struct alert *a = alerting_find_alert(al, hall, alert_id);
+    if (!a || !alert_is_active(a) || a->state == ALERT_PENDING)
+        return -ENOENT;
+    if (a->type != RULE_BASELINE)
+        return -EINVAL; /* nothing to approve */
+    int r = alerting_approve_baseline(al, a, by, wall);
+    if (r < 0)
+        return r;
     enum alert_transition t = alert_resolve(a, by, note, wall);
     alerting_announce(al, a, t, wall);
     if (a->state == ALERT_RESOLVED)

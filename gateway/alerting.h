@@ -67,11 +67,19 @@ void alerting_on_reading(struct alerting *al, struct hm_device *d, const struct 
  * and escalates. Call about once a second. */
 void alerting_tick(struct alerting *al, wall_s wall, mono_ms now);
 
-/* An acknowledgement (or, with resolve, a manual resolve; for baseline rules
- * this approves the current value). Returns 0, -ENOENT (no such active alert)
- * or -EINVAL (resolve of an alert that clears by itself). */
+/* An acknowledgement (or, with resolve, a manual resolve of an event
+ * alert). Returns 0, -ENOENT (no such active alert) or -EINVAL (resolve of an
+ * alert that clears by itself; a baseline alert clears when its value comes
+ * back or is approved). */
 int alerting_ack(struct alerting *al, const char *hall, const char *alert_id, const char *by,
                  const char *note, bool resolve, wall_s wall);
+
+/* Approves the current value of a baseline alert's metric, by whom (stored
+ * with the baseline), and resolves the alert. Returns 0, -ENOENT (no such
+ * active alert) or -EINVAL (not a baseline alert). The caller checks that
+ * by may approve (role it). */
+int alerting_approve(struct alerting *al, const char *hall, const char *alert_id, const char *by,
+                     const char *note, wall_s wall);
 
 /* Parses <prefix>/<hall>/alerts/<id>/ack. Returns true and fills hall and id. */
 bool alerting_parse_ack_topic(const char *prefix, const char *topic, size_t len, char *hall,

@@ -13,11 +13,13 @@
 #include <stdint.h>
 
 #include "clock.h"
+#include "roles.h"
 
 struct queue;
 
 enum api_request_kind {
     API_ACK,             /* hall, id (the alert), by, note, resolve */
+    API_APPROVE,         /* hall, id (a baseline alert), by, note: approve and resolve */
     API_OVERRIDE_ADD,    /* id (the device), until, note (the reason), by */
     API_OVERRIDE_REMOVE, /* id (the device), by */
 };
@@ -29,6 +31,7 @@ struct api_request {
     char by[65];
     char note[256];
     bool resolve;
+    enum role role; /* the account's: checked against the alert's kind */
     wall_s until;
     /* the answer */
     int result;     /* 0 or a negative errno */

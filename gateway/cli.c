@@ -77,7 +77,7 @@ const char *cli_pad(char *buf, size_t size, const char *s, size_t cols)
     return buf;
 }
 
-static struct config *load_config(const char *path)
+struct config *cli_load_config(const char *path)
 {
     struct config *cfg = NULL;
     struct conf_errors errs = {0};
@@ -89,7 +89,7 @@ static struct config *load_config(const char *path)
     return cfg;
 }
 
-static struct store *open_store(const struct config *cfg, bool readonly)
+struct store *cli_open_store(const struct config *cfg, bool readonly)
 {
     char db[1024];
     const char *why = NULL;
@@ -102,7 +102,7 @@ static struct store *open_store(const struct config *cfg, bool readonly)
     return st;
 }
 
-static void fmt_time(wall_s t, char *buf, size_t size)
+void cli_fmt_time(wall_s t, char *buf, size_t size)
 {
     if (t <= 0) {
         snprintf(buf, size, "-");
@@ -164,12 +164,12 @@ int cli_alerts(int argc, char **argv, const char *default_config)
             return 2;
         }
     }
-    struct config *cfg = load_config(path);
+    struct config *cfg = cli_load_config(path);
     if (!cfg)
         return 2;
     setenv("TZ", cfg->gateway.timezone, 1);
     tzset();
-    struct store *st = open_store(cfg, true);
+    struct store *st = cli_open_store(cfg, true);
     int rc = 1;
     if (!st)
         goto out_free_config;
@@ -188,7 +188,7 @@ int cli_alerts(int argc, char **argv, const char *default_config)
             const struct alert *a = &v[i];
             if (hall && strcmp(hall, a->hall) != 0)
                 continue;
-            fmt_time(a->firing_since, t1, sizeof(t1));
+            cli_fmt_time(a->firing_since, t1, sizeof(t1));
             printf("%s %-12s %-8s %-19s %s %s%s%s\n", cli_pad(c1, sizeof(c1), a->id, 40),
                    alert_state_name(a->state), config_severity_name(a->severity), t1,
                    cli_pad(c2, sizeof(c2), a->acked_by[0] ? a->acked_by : "-", 12), a->summary,
@@ -217,7 +217,7 @@ int cli_alerts(int argc, char **argv, const char *default_config)
     printf("%-19s %-40s %-12s %-8s %-12s %s\n", "TIME", "ALERT", "TRANSITION", "SEVERITY", "BY",
            "SUMMARY / NOTE");
     for (size_t i = 0; i < n; i++) {
-        fmt_time(h[i].at, t2, sizeof(t2));
+        cli_fmt_time(h[i].at, t2, sizeof(t2));
         printf("%-19s %s %-12s %-8s %s %s%s%s\n", t2, cli_pad(c1, sizeof(c1), h[i].alert_id, 40),
                h[i].transition, h[i].severity,
                cli_pad(c2, sizeof(c2), h[i].by[0] ? h[i].by : "-", 12), h[i].summary,
@@ -319,11 +319,11 @@ int cli_ack(int argc, char **argv, const char *default_config)
         return 2;
     }
     const char *id = argv[optind];
-    struct config *cfg = load_config(path);
+    struct config *cfg = cli_load_config(path);
     if (!cfg)
         return 2;
     int rc = 2;
-    struct store *st = open_store(cfg, true);
+    struct store *st = cli_open_store(cfg, true);
     char hall_buf[ID_MAX + 1] = "";
     if (!hall && st) {
         struct alert *v = NULL;

@@ -1,13 +1,27 @@
-/* The subcommands for people: hallgw alerts, hallgw ack. Each finds the
- * state directory (and the broker, for ack) through the config file. */
+/* The subcommands for people: hallgw alerts, hallgw ack, and the helpers
+ * every subcommand shares. Each finds the state directory (and the broker,
+ * for ack) through the config file. */
 #ifndef HALLGW_CLI_H
 #define HALLGW_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "clock.h"
+
+struct config;
+struct store;
 
 /* Return the process exit code. argv[0] is the subcommand's name. */
 int cli_alerts(int argc, char **argv, const char *default_config);
 int cli_ack(int argc, char **argv, const char *default_config);
+
+/* The config at path, or NULL with its errors printed (FILE:LINE: key). */
+struct config *cli_load_config(const char *path);
+/* The state store of cfg's state_dir, or NULL with the reason printed. */
+struct store *cli_open_store(const struct config *cfg, bool readonly);
+/* t as local "YYYY-MM-DD HH:MM:SS", "-" for 0. */
+void cli_fmt_time(wall_s t, char *buf, size_t size);
 
 /* Terminal columns UTF-8 text s takes: East Asian wide and fullwidth
  * characters (汉字, 한글, fullwidth forms) count 2, others 1; a byte that is

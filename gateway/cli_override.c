@@ -146,13 +146,9 @@ int cli_override(int argc, char **argv, const char *default_config)
         return 2;
     }
 
-    struct config *cfg = NULL;
-    struct conf_errors errs = {0};
-    if (config_load(path, &cfg, &errs) < 0) {
-        conf_errors_print(&errs, stderr);
-        conf_errors_free(&errs);
+    struct config *cfg = cli_load_config(path);
+    if (!cfg)
         return 2;
-    }
     setenv("TZ", cfg->gateway.timezone, 1);
     tzset();
     int rc = 2;
@@ -172,13 +168,8 @@ int cli_override(int argc, char **argv, const char *default_config)
         }
     }
 
-    char db[1024];
-    struct store *st = NULL;
-    const char *open_why = NULL;
-    snprintf(db, sizeof(db), "%s/hallgw.db", cfg->gateway.state_dir);
-    if (store_open(db, !add && !remove, &st, &open_why) < 0) {
-        fprintf(stderr, "hallgw override: cannot open %s: %s\n", db,
-                open_why ? open_why : "unknown error");
+    struct store *st = cli_open_store(cfg, !add && !remove);
+    if (!st) {
         rc = 1;
         goto out_free_config;
     }

@@ -451,8 +451,14 @@ static void serve_api(struct gateway *g, wall_s wall, mono_ms now)
             continue;
         }
         const struct alert *a = alerting_find(g->alerting, r->hall[0] ? r->hall : NULL, r->id);
-        r->result = a ? alerting_ack(g->alerting, a->hall, r->id, r->by, r->note, r->resolve, wall)
-                      : -ENOENT;
+        if (!a)
+            r->result = -ENOENT;
+        else if (!roles_may_handle(r->role, a->kind))
+            r->result = -EACCES;
+        else if (r->kind == API_APPROVE)
+            r->result = alerting_approve(g->alerting, a->hall, r->id, r->by, r->note, wall);
+        else
+            r->result = alerting_ack(g->alerting, a->hall, r->id, r->by, r->note, r->resolve, wall);
         if (r->result == 0) {
             a = alerting_find(g->alerting, r->hall[0] ? r->hall : NULL, r->id);
             snprintf(r->state, sizeof(r->state), "%s", a ? alert_state_name(a->state) : "resolved");

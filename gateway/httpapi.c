@@ -1,19 +1,25 @@
 #include "httpapi.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
+#include "buf.h"
 #include "clock.h"
 #include "crypto.h"
 #include "duration.h"
 #include "enforce_time.h"
 #include "httpserver.h"
+#include "id.h"
 #include "json.h"
+#include "jsonw.h"
 #include "log.h"
 #include "metrics.h"
 #include "report.h"
@@ -29,11 +35,14 @@
 struct httpapi {
     struct httpserver *server;
     struct api *api;
-    char *token;
+    struct auth *auth;
     char *web_dir;
-    char *db_path;
     size_t max_body;
     bool open_reads;
+    bool https;
+    int64_t session_ms;
+    char **hosts; /* http.hosts */
+    size_t n_hosts;
 };
 
 /* ---- responses ----------------------------------------------------------- */
@@ -54,30 +63,74 @@ static void reply_error(struct http_response *r, unsigned status, const char *ms
 
 /* ---- access -------------------------------------------------------------- */
 
-static bool token_ok(const struct httpapi *h, const struct http_request *req)
+/* A Host header that names this server: an IP literal, localhost, or one of
+ * http.hosts. A DNS name an attacker controls, pointed at this address (DNS
+ * rebinding), is none of these. No Host at all (HTTP/1.0) passes. */
+static bool host_allowed(const struct httpapi *h, const char *host)
 {
-    const char *a = http_request_header(req, "Authorization");
-    if (!h->token || !a || strncmp(a, "Bearer ", 7) != 0)
+    if (!host)
+        return true;
+    char name[256];
+    size_t n = strlen(host);
+    if (n >= sizeof(name))
         return false;
-    /* Digests compared in constant time: the time taken tells nothing of
-     * the token, not even its length. */
-    uint8_t want[CRYPTO_SHA256_BYTES], got[CRYPTO_SHA256_BYTES];
-    if (crypto_sha256(h->token, strlen(h->token), want) < 0 ||
-        crypto_sha256(a + 7, strlen(a + 7), got) < 0)
-        return false;
-    return crypto_equal(want, got, sizeof(want));
+    if (host[0] == '[') /* [v6]:port */
+        return strchr(host, ']') != NULL;
+    memcpy(name, host, n + 1);
+    char *colon = strchr(name, ':');
+    if (colon)
+        *colon = '\0';
+    struct in_addr v4;
+    if (inet_pton(AF_INET, name, &v4) == 1 || strcasecmp(name, "localhost") == 0)
+        return true;
+    for (size_t i = 0; i < h->n_hosts; i++)
+        if (strcasecmp(name, h->hosts[i]) == 0)
+            return true;
+    return false;
 }
 
-/* True when the request may change something; else answers it. */
-static bool change_allowed(const struct httpapi *h, const struct http_request *req,
-                           struct http_response *r)
+/* Who sent req: 0 with *who, -ENOENT without credentials; answers (and
+ * returns -EACCES or -EIO) when they are not valid. */
+static int identify(const struct httpapi *h, const struct http_request *req, struct auth_who *who,
+                    struct http_response *r)
 {
-    if (!h->token) {
-        reply_error(r, 403, "changes are disabled: no http.token_file");
+    int rc = auth_identify(h->auth, http_request_header(req, "Authorization"),
+                           http_request_cookie(req, AUTH_COOKIE), clock_wall(), who);
+    if (rc == -EACCES)
+        reply_error(r, 401,
+                    "the token or session is not valid (revoked, expired or a disabled "
+                    "account): sign in again");
+    else if (rc == -EIO)
+        reply_error(r, 503, "the accounts cannot be read");
+    return rc;
+}
+
+/* True when who may read; else answers. */
+static bool read_allowed(const struct httpapi *h, int identified, struct http_response *r)
+{
+    if (identified == 0 || h->open_reads)
+        return true;
+    reply_error(r, 401, "sign in, or send a bearer token (http.open_reads is off)");
+    return false;
+}
+
+/* True when who may do action a with this request; else answers. */
+static bool change_allowed(const struct httpapi *h, const struct http_request *req, int identified,
+                           const struct auth_who *who, enum role_action a, struct http_response *r)
+{
+    (void)h;
+    if (identified != 0) {
+        reply_error(r, 401, "sign in, or send a bearer token");
         return false;
     }
-    if (!token_ok(h, req)) {
-        reply_error(r, 401, "a valid bearer token is required");
+    if (!roles_may(who->role, a)) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "the role %s may not do this", role_name(who->role));
+        reply_error(r, 403, msg);
+        return false;
+    }
+    if (!auth_csrf_ok(who, http_request_header(req, "X-CSRF-Token"))) {
+        reply_error(r, 403, "missing or wrong X-CSRF-Token: reload the page");
         return false;
     }
     if (req->body_too_large) {
@@ -143,15 +196,21 @@ static bool arg_double(const struct http_request *req, const char *name, double 
     return *v && !*end;
 }
 
+/* At most this many history rows per answer; the next page is asked for
+ * with offset= (X-Next-Offset says where it starts). */
+#define HISTORY_PAGE_MAX 1000
+
 static void serve_history(const struct httpapi *h, const struct http_request *req,
                           struct http_response *r)
 {
-    double from = 0, to = 0, limit = 1000;
+    double from = 0, to = 0, limit = HISTORY_PAGE_MAX, offset = 0;
     const char *date = http_request_arg(req, "date");
     const char *hall = http_request_arg(req, "hall");
     if (!arg_double(req, "from", &from) || !arg_double(req, "to", &to) ||
-        !arg_double(req, "limit", &limit) || limit < 1 || limit > 100000) {
-        reply_error(r, 400, "from and to are unix seconds, limit 1 to 100000");
+        !arg_double(req, "limit", &limit) || limit < 1 || limit > HISTORY_PAGE_MAX ||
+        !arg_double(req, "offset", &offset) || offset < 0 || offset > 1e12 ||
+        offset != (double)(int64_t)offset) {
+        reply_error(r, 400, "from and to are unix seconds, limit 1 to 1000, offset a count");
         return;
     }
     if (date) {
@@ -163,19 +222,19 @@ static void serve_history(const struct httpapi *h, const struct http_request *re
         /* The day in the gateway's zone: TZ is the process's. */
         report_day_bounds(day, &from, &to);
     }
-    struct store *st = NULL;
-    const char *why = NULL;
-    if (store_open(h->db_path, true, &st, &why) < 0) {
-        reply_error(r, 503, "the alert history cannot be read");
-        return;
-    }
     struct record_alert *v = NULL;
     size_t n = 0;
-    int rc = store_history(st, from, to, hall, (size_t)limit, &v, &n);
-    store_close(st);
+    struct store *st = auth_store_acquire(h->auth);
+    int rc = store_history_page(st, from, to, hall, (size_t)offset, (size_t)limit, &v, &n);
+    auth_store_release(h->auth);
     if (rc < 0) {
         reply_error(r, 503, "the alert history cannot be read");
         return;
+    }
+    if (n == (size_t)limit) {
+        char next[32];
+        snprintf(next, sizeof(next), "%.0f", offset + limit);
+        http_response_header(r, "X-Next-Offset", next);
     }
     reply_json(r, 200, snapshot_history(v, n));
     free(v);
@@ -206,12 +265,12 @@ int httpapi_ack_body(const char *body, size_t len, size_t max_body, struct api_r
     const struct json_field *by = json_flat_get(&f, "by");
     const struct json_field *note = json_flat_get(&f, "note");
     const struct json_field *resolve = json_flat_get(&f, "resolve");
-    bool ok = f.dropped == 0 && by && by->type == JSON_T_STRING && by->str_len > 0 &&
-              by->str_len <= 64 &&
+    bool ok = f.dropped == 0 &&
+              (!by || (by->type == JSON_T_STRING && by->str_len > 0 && by->str_len <= 64)) &&
               (!note || (note->type == JSON_T_STRING && note->str_len < 256)) &&
               (!resolve || resolve->type == JSON_T_BOOL);
     if (ok) {
-        snprintf(req->by, sizeof(req->by), "%s", by->str);
+        snprintf(req->by, sizeof(req->by), "%s", by ? by->str : "");
         snprintf(req->note, sizeof(req->note), "%s", note ? note->str : "");
         req->resolve = resolve && resolve->b;
     }
@@ -219,21 +278,42 @@ int httpapi_ack_body(const char *body, size_t len, size_t max_body, struct api_r
     return ok ? 0 : -EINVAL;
 }
 
-static void serve_ack(const struct httpapi *h, const struct http_request *req, const char *id,
-                      struct http_response *r)
+/* "/api/v1/alerts/<id>/approve": the id into id (size bytes). */
+static bool approve_path(const char *url, char *id, size_t size)
 {
-    if (!change_allowed(h, req, r))
-        return;
+    static const char pre[] = "/api/v1/alerts/", post[] = "/approve";
+    size_t n = strlen(url), pl = sizeof(pre) - 1, sl = sizeof(post) - 1;
+    if (n <= pl + sl || strncmp(url, pre, pl) != 0 || strcmp(url + n - sl, post) != 0 ||
+        n - pl - sl >= size)
+        return false;
+    memcpy(id, url + pl, n - pl - sl);
+    id[n - pl - sl] = '\0';
+    return !strchr(id, '/');
+}
+
+static const char *alert_action_name(const struct api_request *a)
+{
+    return a->kind == API_APPROVE ? "approve" : a->resolve ? "resolve" : "ack";
+}
+
+/* POST /api/v1/alerts/<id>/ack and /approve. by is the account's name; a
+ * "by" in the body is not believed (it is still checked, for old clients). */
+static void serve_alert_action(const struct httpapi *h, const struct http_request *req,
+                               const struct auth_who *who, enum api_request_kind kind,
+                               const char *id, struct http_response *r)
+{
     struct api_request parsed = {0};
-    int pr = httpapi_ack_body(req->body, req->body_len, h->max_body, &parsed);
+    int pr = 0;
+    if (kind == API_ACK || req->body_len > 0)
+        pr = httpapi_ack_body(req->body, req->body_len, h->max_body, &parsed);
     if (pr == -EBADMSG) {
         reply_error(r, 400, "the body must be a JSON object");
         return;
     }
     if (pr < 0) {
         reply_error(r, 400,
-                    "expected {\\\"by\\\": name (1-64 bytes), \\\"note\\\": text, "
-                    "\\\"resolve\\\": true|false}");
+                    "expected {\\\"note\\\": text (under 256 bytes), \\\"resolve\\\": "
+                    "true|false}");
         return;
     }
     struct api_request *ar = calloc(1, sizeof(*ar));
@@ -241,11 +321,12 @@ static void serve_ack(const struct httpapi *h, const struct http_request *req, c
         reply_error(r, 500, "out of memory");
         return;
     }
-    ar->kind = API_ACK;
+    ar->kind = kind;
+    ar->role = who->role;
     snprintf(ar->id, sizeof(ar->id), "%s", id);
     const char *hall = http_request_arg(req, "hall");
     snprintf(ar->hall, sizeof(ar->hall), "%s", hall ? hall : "");
-    snprintf(ar->by, sizeof(ar->by), "%s", parsed.by);
+    snprintf(ar->by, sizeof(ar->by), "%s", who->name);
     snprintf(ar->note, sizeof(ar->note), "%s", parsed.note);
     ar->resolve = parsed.resolve;
     struct api_request answer;
@@ -253,20 +334,33 @@ static void serve_ack(const struct httpapi *h, const struct http_request *req, c
         reply_error(r, 503, "the gateway core is not answering");
         return;
     }
-    if (answer.result == -ENOENT) {
+    auth_audit(h->auth, who->name, req->addr, alert_action_name(&answer), id, answer.note,
+               answer.result == 0, clock_wall());
+    switch (answer.result) {
+    case 0:
+        break;
+    case -ENOENT:
         reply_error(r, 404, "no such active alert");
         return;
-    }
-    if (answer.result == -EINVAL) {
-        reply_error(r, 409, "this alert resolves by itself when its condition clears");
+    case -EACCES:
+        reply_error(r, 403,
+                    "this alert is not for your role (operator: the hall's sensors; it: PCs, "
+                    "plugs and equipment)");
         return;
-    }
-    if (answer.result < 0) {
+    case -EINVAL:
+        reply_error(r, 409,
+                    kind == API_APPROVE
+                        ? "only a baseline alert has a value to approve"
+                        : "this alert resolves by itself when its condition clears (a baseline "
+                          "alert: when its value is approved)");
+        return;
+    default:
         reply_error(r, 500, strerror(-answer.result));
         return;
     }
     char *body = NULL;
-    if (asprintf(&body, "{\"id\":\"%s\",\"state\":\"%s\"}", answer.id, answer.state) < 0)
+    if (asprintf(&body, "{\"id\":\"%s\",\"state\":\"%s\",\"by\":\"%s\"}", answer.id, answer.state,
+                 answer.by) < 0)
         body = NULL;
     reply_json(r, 200, body);
 }
@@ -285,19 +379,14 @@ static void serve_overrides(const struct httpapi *h, const struct http_request *
         reply_error(r, 400, "from and to are unix seconds");
         return;
     }
-    struct store *st = NULL;
-    const char *why = NULL;
-    if (store_open(h->db_path, true, &st, &why) < 0) {
-        reply_error(r, 503, "the overrides cannot be read");
-        return;
-    }
     struct record_override *v = NULL;
     struct record_override_event *ev = NULL, none;
     size_t n = 0, n_ev = 0;
+    struct store *st = auth_store_acquire(h->auth);
     int rc = store_overrides(st, clock_wall(), &v, &n);
     if (rc == 0 && with_log)
         rc = store_override_log(st, from, to, &ev, &n_ev);
-    store_close(st);
+    auth_store_release(h->auth);
     char *json = NULL;
     if (rc == 0)
         json = snapshot_overrides(v, n, with_log ? (ev ? ev : &none) : NULL, n_ev);
@@ -345,13 +434,35 @@ static void override_answer(const struct api_request *a, struct http_response *r
     reply_json(r, 201, snapshot_overrides(&o, 1, NULL, 0));
 }
 
-/* POST /api/v1/overrides {"device","until","reason","by"}: until is unix
- * seconds, "HH:MM" (the next one) or "YYYY-MM-DDTHH:MM" (local time). */
-static void serve_override_add(const struct httpapi *h, const struct http_request *req,
-                               struct http_response *r)
+/* Hands ar to the core, records the answer in the audit log, answers. */
+static void submit_override(const struct httpapi *h, const struct http_request *req,
+                            const struct auth_who *who, struct api_request *ar,
+                            struct http_response *r)
 {
-    if (!change_allowed(h, req, r))
+    struct api_request answer;
+    char id[sizeof(ar->id)];
+    snprintf(id, sizeof(id), "%s", ar->id);
+    bool add = ar->kind == API_OVERRIDE_ADD;
+    if (api_submit(h->api, ar, ACK_WAIT_MS, &answer) < 0) {
+        reply_error(r, 503, "the gateway core is not answering");
         return;
+    }
+    char detail[sizeof(answer.note) + 48];
+    if (add)
+        snprintf(detail, sizeof(detail), "until %.0f: %s", answer.until, answer.note);
+    else
+        snprintf(detail, sizeof(detail), "%s", answer.why);
+    auth_audit(h->auth, who->name, req->addr, add ? "override-add" : "override-remove", id, detail,
+               answer.result == 0, clock_wall());
+    override_answer(&answer, r);
+}
+
+/* POST /api/v1/overrides {"device","until","reason"}: until is unix
+ * seconds, "HH:MM" (the next one) or "YYYY-MM-DDTHH:MM" (local time). by is
+ * the account's name. */
+static void serve_override_add(const struct httpapi *h, const struct http_request *req,
+                               const struct auth_who *who, struct http_response *r)
+{
     struct json_flat f;
     struct json_limits lim = {.max_bytes = h->max_body, .max_depth = 1, .max_fields = 16};
     if (json_flatten(req->body, req->body_len, &lim, &f) != JSON_OK) {
@@ -361,7 +472,6 @@ static void serve_override_add(const struct httpapi *h, const struct http_reques
     const struct json_field *device = json_flat_get(&f, "device");
     const struct json_field *until = json_flat_get(&f, "until");
     const struct json_field *reason = json_flat_get(&f, "reason");
-    const struct json_field *by = json_flat_get(&f, "by");
     wall_s now = clock_wall(), t = 0;
     int ur = -EINVAL;
     if (until && until->type == JSON_T_NUMBER && until->num > 0 && until->num < 1e12) {
@@ -371,13 +481,13 @@ static void serve_override_add(const struct httpapi *h, const struct http_reques
         ur = enforce_parse_until(until->str, now, &t);
     }
     bool ok = device && device->type == JSON_T_STRING && id_valid(device->str, device->str_len) &&
-              by && by->type == JSON_T_STRING && by->str_len > 0 && by->str_len <= 64 && reason &&
-              reason->type == JSON_T_STRING && reason->str_len > 0 && reason->str_len < 256;
+              reason && reason->type == JSON_T_STRING && reason->str_len > 0 &&
+              reason->str_len < 256;
     struct api_request *ar = ok && ur == 0 ? calloc(1, sizeof(*ar)) : NULL;
     if (ar) {
         ar->kind = API_OVERRIDE_ADD;
         snprintf(ar->id, sizeof(ar->id), "%s", device->str);
-        snprintf(ar->by, sizeof(ar->by), "%s", by->str);
+        snprintf(ar->by, sizeof(ar->by), "%s", who->name);
         snprintf(ar->note, sizeof(ar->note), "%s", reason->str);
         ar->until = t;
     }
@@ -385,8 +495,7 @@ static void serve_override_add(const struct httpapi *h, const struct http_reques
     if (!ok) {
         reply_error(r, 400,
                     "expected {\\\"device\\\": id, \\\"until\\\": unix seconds, \\\"HH:MM\\\" "
-                    "or \\\"YYYY-MM-DDTHH:MM\\\", \\\"reason\\\": text (1-255 bytes), "
-                    "\\\"by\\\": name (1-64 bytes)}");
+                    "or \\\"YYYY-MM-DDTHH:MM\\\", \\\"reason\\\": text (1-255 bytes)}");
         return;
     }
     if (ur < 0) {
@@ -400,25 +509,14 @@ static void serve_override_add(const struct httpapi *h, const struct http_reques
         reply_error(r, 500, "out of memory");
         return;
     }
-    struct api_request answer;
-    if (api_submit(h->api, ar, ACK_WAIT_MS, &answer) < 0) {
-        reply_error(r, 503, "the gateway core is not answering");
-        return;
-    }
-    override_answer(&answer, r);
+    submit_override(h, req, who, ar, r);
 }
 
-/* DELETE /api/v1/overrides/<device>?by=NAME */
+/* DELETE /api/v1/overrides/<device> */
 static void serve_override_remove(const struct httpapi *h, const struct http_request *req,
-                                  const char *device, struct http_response *r)
+                                  const struct auth_who *who, const char *device,
+                                  struct http_response *r)
 {
-    if (!change_allowed(h, req, r))
-        return;
-    const char *by = http_request_arg(req, "by");
-    if (!by || !*by || strlen(by) > 64) {
-        reply_error(r, 400, "?by=NAME (who removes it) is required");
-        return;
-    }
     if (!id_valid(device, strlen(device))) {
         reply_error(r, 404, "no override for this device");
         return;
@@ -430,13 +528,161 @@ static void serve_override_remove(const struct httpapi *h, const struct http_req
     }
     ar->kind = API_OVERRIDE_REMOVE;
     snprintf(ar->id, sizeof(ar->id), "%s", device);
-    snprintf(ar->by, sizeof(ar->by), "%s", by);
-    struct api_request answer;
-    if (api_submit(h->api, ar, ACK_WAIT_MS, &answer) < 0) {
-        reply_error(r, 503, "the gateway core is not answering");
+    snprintf(ar->by, sizeof(ar->by), "%s", who->name);
+    submit_override(h, req, who, ar, r);
+}
+
+/* ---- people: signing in and out, the audit log ------------------------------ */
+
+/* A JSON body from b, or a 500 when b ran out of memory. */
+static void reply_buf(struct http_response *r, unsigned status, struct buf *b, int err)
+{
+    size_t len = 0;
+    char *json = err == 0 ? buf_steal(b, &len) : NULL;
+    buf_free(b);
+    if (!json) {
+        reply_error(r, 500, "out of memory");
         return;
     }
-    override_answer(&answer, r);
+    http_response_take(r, status, JSON_TYPE, json, len);
+}
+
+static void set_cookie(const struct httpapi *h, const struct http_request *req,
+                       struct http_response *r, const char *value, double max_age_s)
+{
+    char c[256];
+    snprintf(c, sizeof(c), "%s=%s; Path=/; Max-Age=%.0f; HttpOnly; SameSite=Strict%s", AUTH_COOKIE,
+             value, max_age_s, h->https || req->https ? "; Secure" : "");
+    http_response_header(r, "Set-Cookie", c);
+}
+
+static void session_json(const struct httpapi *h, const struct auth_who *who, bool signed_in,
+                         struct http_response *r)
+{
+    static const char *const via[] = {"", "token_file", "token", "session"};
+    struct buf b;
+    buf_init(&b, 4096);
+    int err = buf_putc(&b, '{');
+    err |= jsonw_member_bool(&b, "signed_in", signed_in);
+    if (signed_in) {
+        err |= jsonw_member_str(&b, "name", who->name);
+        err |= jsonw_member_str(&b, "role", role_name(who->role));
+        err |= jsonw_member_str(&b, "via", via[who->via]);
+        if (who->via == AUTH_SESSION)
+            err |= jsonw_member_str(&b, "csrf", who->csrf);
+    }
+    err |= jsonw_member_bool(&b, "open_reads", h->open_reads);
+    err |= buf_putc(&b, '}');
+    reply_buf(r, 200, &b, err);
+}
+
+/* POST {"name","password"}: signs in (a cookie); GET: who is signed in;
+ * DELETE: signs out. */
+static void serve_session(const struct httpapi *h, const struct http_request *req,
+                          struct http_response *r)
+{
+    struct auth_who who;
+    if (strcmp(req->method, "POST") == 0) {
+        if (req->body_too_large) {
+            reply_error(r, 413, "request body too large");
+            return;
+        }
+        struct json_flat f;
+        struct json_limits lim = {.max_bytes = h->max_body, .max_depth = 1, .max_fields = 8};
+        if (json_flatten(req->body, req->body_len, &lim, &f) != JSON_OK) {
+            reply_error(r, 400, "the body must be a JSON object");
+            return;
+        }
+        const struct json_field *name = json_flat_get(&f, "name");
+        const struct json_field *pw = json_flat_get(&f, "password");
+        if (!name || name->type != JSON_T_STRING || !id_valid(name->str, name->str_len) || !pw ||
+            pw->type != JSON_T_STRING || pw->str_len == 0 || pw->str_len > 256) {
+            json_flat_free(&f);
+            reply_error(r, 400, "expected {\\\"name\\\": account, \\\"password\\\": text}");
+            return;
+        }
+        char cookie[65];
+        int rc = auth_sign_in(h->auth, name->str, pw->str, req->addr, clock_wall(), cookie, &who);
+        json_flat_free(&f);
+        if (rc == -EAGAIN) {
+            reply_error(r, 429, "too many failed sign-ins: wait 15 minutes");
+            return;
+        }
+        if (rc == -EACCES) {
+            reply_error(r, 401, "wrong name or password");
+            return;
+        }
+        if (rc < 0) {
+            reply_error(r, 503, "the accounts cannot be written");
+            return;
+        }
+        set_cookie(h, req, r, cookie, (double)h->session_ms / 1000);
+        crypto_wipe(cookie, sizeof(cookie));
+        session_json(h, &who, true, r);
+        return;
+    }
+    int id = identify(h, req, &who, r);
+    if (id == -EIO)
+        return;
+    if (strcmp(req->method, "DELETE") == 0) {
+        if (id == 0 && !auth_csrf_ok(&who, http_request_header(req, "X-CSRF-Token"))) {
+            reply_error(r, 403, "missing or wrong X-CSRF-Token: reload the page");
+            return;
+        }
+        if (id == 0 && who.via == AUTH_SESSION) {
+            auth_sign_out(h->auth, http_request_cookie(req, AUTH_COOKIE));
+            auth_audit(h->auth, who.name, req->addr, "sign-out", who.name, "", true, clock_wall());
+        }
+        set_cookie(h, req, r, "", 0);
+        memset(&who, 0, sizeof(who));
+        session_json(h, &who, false, r);
+        return;
+    }
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+        reply_error(r, 405, "GET, POST (sign in) or DELETE (sign out)");
+        return;
+    }
+    /* A stale cookie is no error here: the page asks to sign in again. */
+    session_json(h, &who, id == 0, r);
+}
+
+/* GET /api/v1/audit?from=&to=&limit= (role admin). */
+static void serve_audit(const struct httpapi *h, const struct http_request *req,
+                        struct http_response *r)
+{
+    double from = 0, to = 0, limit = HISTORY_PAGE_MAX;
+    if (!arg_double(req, "from", &from) || !arg_double(req, "to", &to) ||
+        !arg_double(req, "limit", &limit) || limit < 1 || limit > HISTORY_PAGE_MAX) {
+        reply_error(r, 400, "from and to are unix seconds, limit 1 to 1000");
+        return;
+    }
+    struct record_audit *v = NULL;
+    size_t n = 0;
+    struct store *st = auth_store_acquire(h->auth);
+    int rc = store_audit(st, from, to, (size_t)limit, &v, &n);
+    auth_store_release(h->auth);
+    if (rc < 0) {
+        reply_error(r, 503, "the audit log cannot be read");
+        return;
+    }
+    struct buf b;
+    buf_init(&b, 64 * 1024 * 1024);
+    int err = buf_putc(&b, '[');
+    for (size_t i = 0; i < n && err == 0; i++) {
+        err |= jsonw_next(&b);
+        err |= buf_putc(&b, '{');
+        err |= jsonw_member_number(&b, "at", v[i].at);
+        err |= jsonw_member_str(&b, "account", v[i].account);
+        err |= jsonw_member_str(&b, "addr", v[i].addr);
+        err |= jsonw_member_str(&b, "action", v[i].action);
+        err |= jsonw_member_str(&b, "target", v[i].target);
+        err |= jsonw_member_str(&b, "detail", v[i].detail);
+        err |= jsonw_member_bool(&b, "ok", v[i].ok);
+        err |= buf_putc(&b, '}');
+    }
+    err |= buf_putc(&b, ']');
+    free(v);
+    reply_buf(r, 200, &b, err);
 }
 
 /* ---- health and metrics ------------------------------------------------------ */
@@ -465,59 +711,96 @@ static void serve_metrics(struct http_response *r)
 
 /* ---- routing ------------------------------------------------------------------- */
 
-static void handle(void *ctx, const struct http_request *req, struct http_response *r)
+/* The changes: POST /api/v1/alerts/<id>/ack|approve, POST
+ * /api/v1/overrides, DELETE /api/v1/overrides/<device>. True when url is
+ * one of them (answered). */
+static bool route_change(const struct httpapi *h, const struct http_request *req, int identified,
+                         const struct auth_who *who, struct http_response *r)
 {
     static const char ov_pre[] = "/api/v1/overrides/";
-    const struct httpapi *h = ctx;
     const char *url = req->url;
     bool post = strcmp(req->method, "POST") == 0;
     bool del = strcmp(req->method, "DELETE") == 0;
-
-    if (strcmp(url, "/api/v1/overrides") == 0 && post) {
-        serve_override_add(h, req, r);
-        return;
-    }
-    if (strncmp(url, ov_pre, sizeof(ov_pre) - 1) == 0) {
-        if (!del)
-            reply_error(r, 405, "use DELETE");
-        else
-            serve_override_remove(h, req, url + sizeof(ov_pre) - 1, r);
-        return;
-    }
-    if (del) {
-        reply_error(r, 405, "DELETE only for /api/v1/overrides/<device>");
-        return;
-    }
     char id[sizeof(((struct api_request *)0)->id)];
-    if (httpapi_ack_path(url, id, sizeof(id))) {
-        if (!post)
-            reply_error(r, 405, "use POST");
-        else
-            serve_ack(h, req, id, r);
-        return;
+    bool ack = httpapi_ack_path(url, id, sizeof(id));
+    bool approve = !ack && approve_path(url, id, sizeof(id));
+    bool ov_add = strcmp(url, "/api/v1/overrides") == 0 && post;
+    bool ov_del = strncmp(url, ov_pre, sizeof(ov_pre) - 1) == 0;
+
+    if (!ack && !approve && !ov_add && !ov_del)
+        return false;
+    if (ov_del && !del) {
+        reply_error(r, 405, "use DELETE");
+        return true;
     }
-    if (post) {
-        reply_error(r, 405, "only GET here");
-        return;
+    if ((ack || approve) && !post) {
+        reply_error(r, 405, "use POST");
+        return true;
     }
-    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-        reply_error(r, 405, "GET or POST");
+    enum role_action a = ack ? ACTION_HANDLE_ALERT : approve ? ACTION_APPROVE : ACTION_OVERRIDE;
+    if (!change_allowed(h, req, identified, who, a, r)) {
+        if (identified == 0 && r->status == 403) /* a person tried: on the record */
+            auth_audit(h->auth, who->name, req->addr,
+                       ack       ? "ack"
+                       : approve ? "approve"
+                       : ov_add  ? "override-add"
+                                 : "override-remove",
+                       ack || approve ? id
+                       : ov_add       ? ""
+                                      : url + sizeof(ov_pre) - 1,
+                       "refused: not for this role, or no CSRF token", false, clock_wall());
+        return true;
+    }
+    if (ack || approve)
+        serve_alert_action(h, req, who, ack ? API_ACK : API_APPROVE, id, r);
+    else if (ov_add)
+        serve_override_add(h, req, who, r);
+    else
+        serve_override_remove(h, req, who, url + sizeof(ov_pre) - 1, r);
+    return true;
+}
+
+static void handle(void *ctx, const struct http_request *req, struct http_response *r)
+{
+    const struct httpapi *h = ctx;
+    const char *url = req->url;
+
+    if (!host_allowed(h, http_request_header(req, "Host"))) {
+        reply_error(r, 421, "this server does not answer to that host name (http.hosts)");
         return;
     }
     if (strcmp(url, "/healthz") == 0) {
         serve_health(h, r);
         return;
     }
-    if (strcmp(url, "/metrics") == 0) {
-        serve_metrics(r);
+    if (strcmp(url, "/api/v1/session") == 0) {
+        serve_session(h, req, r);
         return;
     }
     bool api = strncmp(url, "/api/", 5) == 0;
-    if (api && !h->open_reads && !token_ok(h, req)) {
-        reply_error(r, 401, "a valid bearer token is required");
+    bool metrics = strcmp(url, "/metrics") == 0;
+    if (!api && !metrics) { /* the page's files: they hold no data */
+        if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+            reply_error(r, 405, "only GET here");
+        else
+            serve_file(h, req, strcmp(url, "/") == 0 ? "index.html" : url + 1, r);
         return;
     }
-    if (strcmp(url, "/api/v1/state") == 0) {
+    struct auth_who who;
+    int id = identify(h, req, &who, r);
+    if (id == -EACCES || id == -EIO)
+        return;
+    if (route_change(h, req, id, &who, r))
+        return;
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+        reply_error(r, 405, "only GET here");
+        return;
+    }
+    if (!read_allowed(h, id, r))
+        return;
+    if (metrics) {
+        serve_metrics(r);
+    } else if (strcmp(url, "/api/v1/state") == 0) {
         serve_snapshot(h, false, r);
     } else if (strcmp(url, "/api/v1/alerts") == 0) {
         const char *hist = http_request_arg(req, "history");
@@ -527,10 +810,13 @@ static void handle(void *ctx, const struct http_request *req, struct http_respon
             serve_snapshot(h, true, r);
     } else if (strcmp(url, "/api/v1/overrides") == 0) {
         serve_overrides(h, req, r);
-    } else if (api) {
-        reply_error(r, 404, "no such endpoint");
+    } else if (strcmp(url, "/api/v1/audit") == 0) {
+        if (id != 0 || !roles_may(who.role, ACTION_AUDIT))
+            reply_error(r, id != 0 ? 401 : 403, "the audit log is for the admin role");
+        else
+            serve_audit(h, req, r);
     } else {
-        serve_file(h, req, strcmp(url, "/") == 0 ? "index.html" : url + 1, r);
+        reply_error(r, 404, "no such endpoint");
     }
 }
 
@@ -541,11 +827,11 @@ void httpapi_stop(struct httpapi *h)
     if (!h)
         return;
     httpserver_stop(h->server);
-    if (h->token)
-        crypto_wipe(h->token, strlen(h->token));
-    free(h->token);
+    auth_close(h->auth);
+    for (size_t i = 0; i < h->n_hosts; i++)
+        free(h->hosts[i]);
+    free(h->hosts);
     free(h->web_dir);
-    free(h->db_path);
     free(h);
 }
 
@@ -556,28 +842,41 @@ int httpapi_start(const struct config *cfg, struct api *api, struct httpapi **ou
     if (!h)
         return -ENOMEM;
     h->api = api;
-    h->token = hc->token ? strdup(hc->token) : NULL;
     h->web_dir = hc->web_dir ? strdup(hc->web_dir) : NULL;
     h->max_body = hc->max_body_bytes;
     h->open_reads = hc->open_reads;
-    if (asprintf(&h->db_path, "%s/hallgw.db", cfg->gateway.state_dir) < 0)
-        h->db_path = NULL;
-    if ((hc->token && !h->token) || (hc->web_dir && !h->web_dir) || !h->db_path) {
+    h->https = hc->cert_file && hc->key_file;
+    h->session_ms = hc->session_ms;
+    h->hosts = hc->n_hosts ? calloc(hc->n_hosts, sizeof(char *)) : NULL;
+    bool nomem = (hc->web_dir && !h->web_dir) || (hc->n_hosts && !h->hosts);
+    for (size_t i = 0; h->hosts && i < hc->n_hosts; i++, h->n_hosts++)
+        nomem |= !(h->hosts[i] = strdup(hc->hosts[i]));
+    char *db_path = NULL;
+    if (asprintf(&db_path, "%s/hallgw.db", cfg->gateway.state_dir) < 0)
+        db_path = NULL;
+    if (nomem || !db_path) {
+        free(db_path);
         httpapi_stop(h);
         return -ENOMEM;
+    }
+    int rc = auth_open(db_path, hc->token, (double)hc->session_ms / 1000, &h->auth);
+    free(db_path);
+    if (rc < 0) {
+        httpapi_stop(h);
+        return rc;
     }
     struct httpserver_options o = {.listen = hc->listen,
                                    .cert_file = hc->cert_file,
                                    .key_file = hc->key_file,
                                    .max_body = hc->max_body_bytes};
-    int rc = httpserver_start(&o, handle, h, &h->server);
+    rc = httpserver_start(&o, handle, h, &h->server);
     if (rc < 0) {
         httpapi_stop(h);
         return rc;
     }
-    log_notice("http: listening on %s%s; the live page from %s", hc->listen,
-               hc->cert_file && hc->key_file ? " (HTTPS)" : "",
-               h->web_dir ? h->web_dir : "the built-in files");
+    log_notice("http: listening on %s%s; the live page from %s; reads %s", hc->listen,
+               h->https ? " (HTTPS)" : "", h->web_dir ? h->web_dir : "the built-in files",
+               h->open_reads ? "open" : "need an account");
     *out = h;
     return 0;
 }

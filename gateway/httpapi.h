@@ -2,23 +2,33 @@
  * page, the JSON API, /metrics (Prometheus) and /healthz.
  *
  *   GET  /, /<file>                  the page: built in, or from http.web_dir
+ *   GET|POST|DELETE /api/v1/session  who is signed in; sign in {"name","password"}
+ *                                    (a cookie); sign out
  *   GET  /api/v1/state               halls, windows, devices (core snapshot)
  *   GET  /api/v1/alerts              active alerts; ?history=1 with date=YYYY-MM-DD
- *                                    or from=/to= (unix s), hall=, limit=
- *   POST /api/v1/alerts/<id>/ack     {"by","note","resolve"}, ?hall=H
+ *                                    or from=/to= (unix s), hall=, limit= (at most
+ *                                    1000), offset= (X-Next-Offset: the next page)
+ *   POST /api/v1/alerts/<id>/ack     {"note","resolve"}, ?hall=H       operator, it
+ *   POST /api/v1/alerts/<id>/approve {"note"}: a baseline's new value  it
  *   GET  /api/v1/overrides           the power-off overrides in force; ?log=1 (with
  *                                    from=/to=, unix s) adds the log of adds,
  *                                    removes and expiries
- *   POST /api/v1/overrides           {"device","until","reason","by"}: until is unix s,
+ *   POST /api/v1/overrides           {"device","until","reason"}: until is unix s,
  *                                    "HH:MM" or "YYYY-MM-DDTHH:MM" (local time)
- *   DELETE /api/v1/overrides/<device>?by=NAME
+ *   DELETE /api/v1/overrides/<device>                                  operator, it
+ *   GET  /api/v1/audit               the audit log; from=, to=, limit=  admin
  *   GET  /metrics, /healthz
  *
- * Changes need "Authorization: Bearer <http.token_file>"; reads too unless
- * http.open_reads. Errors are JSON {"error": "..."} with a fitting status.
- * The state and the alerts come from the core through api.c; the history
- * and the overrides are read from the store on a connection of the
- * request's own. */
+ * Who asks is an account (auth.h): a bearer token or a session cookie; the
+ * role decides what it may change (roles.h), and the name recorded is the
+ * account's. A change through a session also needs its X-CSRF-Token. Reads
+ * need an account unless http.open_reads (the default on loopback only);
+ * /healthz and the page's files are always open. A Host that is neither an
+ * IP literal, localhost nor one of http.hosts is refused (DNS rebinding).
+ * Errors are JSON {"error": "..."} with a fitting status. The state and the
+ * alerts come from the core through api.c; the history, the overrides, the
+ * accounts and the audit log are read from the store on the one connection
+ * auth.c keeps. */
 #ifndef HALLGW_HTTPAPI_H
 #define HALLGW_HTTPAPI_H
 
@@ -41,9 +51,10 @@ void httpapi_stop(struct httpapi *h); /* NULL does nothing */
  * with an <id> without '/' shorter than size bytes, copied NUL-terminated
  * into id.
  * httpapi_ack_body: reads a body of len bytes, a JSON object of at most
- * max_body bytes, depth 2 and 16 leaves, into req->by ("by": 1-64 bytes),
- * req->note ("note": under 256 bytes, optional) and req->resolve
- * ("resolve": a bool, optional); nothing else of req is touched. Returns 0,
+ * max_body bytes, depth 2 and 16 leaves, into req->by ("by": 1-64 bytes,
+ * optional; the server records the account instead), req->note ("note":
+ * under 256 bytes, optional) and req->resolve ("resolve": a bool,
+ * optional); nothing else of req is touched. Returns 0,
  * -EBADMSG when the body is not such a JSON object, -EINVAL when its members
  * are not as above. */
 bool httpapi_ack_path(const char *url, char *id, size_t size);

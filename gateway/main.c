@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "cli_override.h"
+#include "cli_people.h"
 #include "config.h"
 #include "gateway.h"
 #include "log.h"
@@ -21,6 +22,9 @@ static void usage(FILE *f)
           "       hallgw ack ALERT_ID --by NAME [--note TEXT] [--resolve] [--hall H] [-c FILE]\n"
           "       hallgw override add|list|remove [DEVICE] [...] [-c FILE]\n"
           "       hallgw report [--date YYYY-MM-DD] [--hall H] [--format md|html|csv] [-c FILE]\n"
+          "       hallgw user add|passwd|role|disable|enable|list [NAME] [...] [-c FILE]\n"
+          "       hallgw token add|list|revoke [ACCOUNT|ID] [--label TEXT] [-c FILE]\n"
+          "       hallgw audit [--from YYYY-MM-DD] [--to YYYY-MM-DD] [-c FILE]\n"
           "\n"
           "hallgw turns the MQTT traffic of a public service hall (seat sensors, queue\n"
           "systems, environment sensors, printers, smart plugs, PC agents) into a live\n"
@@ -40,6 +44,9 @@ static void usage(FILE *f)
           "  ack      acknowledge or resolve an alert, with who and a handling note\n"
           "  override keep a PC on past the nightly power-off, until a time, with a reason\n"
           "  report   the daily inspection record (巡查记录) as Markdown, HTML or CSV\n"
+          "  user     the accounts people sign in with, and their roles\n"
+          "  token    API tokens of accounts, for scripts and Prometheus\n"
+          "  audit    the log of what people did: sign-ins, acks, approvals, overrides\n"
           "\n"
           "Signals:\n"
           "  SIGHUP          reload the configuration; a bad new one keeps the old running\n"
@@ -84,6 +91,12 @@ int main(int argc, char **argv)
         return cli_override(argc - 1, argv + 1, DEFAULT_CONFIG);
     if (argc > 1 && strcmp(argv[1], "report") == 0)
         return report_cli(argc - 1, argv + 1, DEFAULT_CONFIG);
+    if (argc > 1 && strcmp(argv[1], "user") == 0)
+        return cli_user(argc - 1, argv + 1, DEFAULT_CONFIG);
+    if (argc > 1 && strcmp(argv[1], "token") == 0)
+        return cli_token(argc - 1, argv + 1, DEFAULT_CONFIG);
+    if (argc > 1 && strcmp(argv[1], "audit") == 0)
+        return cli_audit(argc - 1, argv + 1, DEFAULT_CONFIG);
     while ((c = getopt_long(argc, argv, "c:vVh", opts, NULL)) != -1) {
         switch (c) {
         case 'c':

@@ -6,7 +6,7 @@ set -euo pipefail
 # build: compile the three programs and the bench tools (cmake -S . -B build).
 build_pkgs=(build-essential cmake pkg-config libpaho-mqtt-dev libconfig-dev
             libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libyajl-dev
-            libssl-dev libsystemd-dev zlib1g-dev)
+            libssl-dev libsystemd-dev libcrypt-dev zlib1g-dev)
 # The servers the demo and the integration tests start on loopback, and the
 # clients the demo's hints use (influx, mosquitto_sub, curl).
 server_pkgs=(mosquitto mosquitto-clients influxdb influxdb-client curl)

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "config_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +175,15 @@ static const struct conf_key influx_keys[] = {
     {0},
 };
 
+bool config_listen_is_loopback(const char *listen)
+{
+    const char *colon = strrchr(listen, ':');
+    size_t n = colon ? (size_t)(colon - listen) : strlen(listen);
+    return (n == 9 && strncmp(listen, "localhost", 9) == 0) ||
+           (n >= 4 && strncmp(listen, "127.", 4) == 0) ||
+           (n == 5 && strncmp(listen, "[::1]", 5) == 0);
+}
+
 static bool check_listen(struct conf_ctx *x, const conf_node *s, const char *v)
 {
     const char *colon = strrchr(v, ':');
@@ -186,6 +196,33 @@ static bool check_listen(struct conf_ctx *x, const conf_node *s, const char *v)
     return true;
 }
 
+/* http.hosts: DNS names, as a browser sends them in Host (no port). */
+static void parse_http_hosts(struct conf_ctx *x, const conf_node *s, void *dst)
+{
+    struct config_http *h = dst;
+    size_t n, k = 0;
+    const conf_node **v = conf_str_elems(x, s, &n);
+    char **names = n ? calloc(n, sizeof(*names)) : NULL;
+
+    if (n && !names)
+        x->nomem = true;
+    for (size_t i = 0; names && i < n; i++) {
+        const char *name = conf_string(v[i]);
+        size_t len = strlen(name);
+        bool ok = len > 0 && len <= 253;
+        for (size_t j = 0; ok && j < len; j++)
+            ok = isalnum((unsigned char)name[j]) || name[j] == '-' || name[j] == '.';
+        if (!ok)
+            conf_err_at(x, v[i], NULL, "\"%s\" is not a host name (letters, digits, - and .)",
+                        name);
+        else if ((names[k] = conf_xstrdup(x, name)))
+            k++;
+    }
+    h->hosts = names;
+    h->n_hosts = k;
+    free(v);
+}
+
 static const struct conf_key http_keys[] = {
     K("enabled", CONF_BOOL, struct config_http, enabled),
     K("listen", CONF_STR, struct config_http, listen, .check = check_listen),
@@ -195,6 +232,9 @@ static const struct conf_key http_keys[] = {
     K("key_file", CONF_FILE, struct config_http, key_file),
     K("max_body_bytes", CONF_SIZE, struct config_http, max_body_bytes, .min = 1024, .max = 1048576),
     K("open_reads", CONF_BOOL, struct config_http, open_reads),
+    {.name = "hosts", .t = CONF_CUSTOM, .off = 0, .fn = parse_http_hosts},
+    K("session_lifetime", CONF_DUR, struct config_http, session_ms, .min = 60000,
+      .max = 31 * DAY_MS),
     {0},
 };
 
@@ -244,7 +284,7 @@ static void set_defaults(struct config *c)
     c->influx.gzip = true;
     c->influx.spool_max_bytes = UINT64_C(512) * 1024 * 1024;
     c->http.max_body_bytes = 16384;
-    c->http.open_reads = true;
+    c->http.session_ms = 12 * 3600000;
     c->limits.payload_max_bytes = 65536;
     c->limits.json_max_depth = 8;
     c->limits.max_devices = 20000;
@@ -315,6 +355,9 @@ static void finish_blocks(struct conf_ctx *x, const conf_node *root)
                         "HTTPS needs both cert_file and key_file");
     }
     default_str(x, &c->http.listen, "127.0.0.1:8080");
+    /* Reads need an account beyond loopback unless open_reads says so. */
+    if (!(http && conf_is_group(http) && conf_member(http, "open_reads")))
+        c->http.open_reads = c->http.listen && config_listen_is_loopback(c->http.listen);
     default_str(x, &c->influx.url, "http://127.0.0.1:8086");
     if (c->influx.api == INFLUX_V1)
         default_str(x, &c->influx.database, "hallgw");
@@ -516,6 +559,9 @@ void config_free(struct config *c)
     free(c->http.web_dir);
     free(c->http.cert_file);
     free(c->http.key_file);
+    for (size_t i = 0; i < c->http.n_hosts; i++)
+        free(c->http.hosts[i]);
+    free(c->http.hosts);
     config_free_model((struct config_priv *)c);
     config_free_rules((struct config_priv *)c);
     config_free_notify(c);

@@ -106,11 +106,15 @@ struct config_influx {
 struct config_http {
     bool enabled;  /* the block is present and enabled is not false */
     char *listen;  /* "host:port", default "127.0.0.1:8080" */
-    char *token;   /* from token_file: the bearer token for changes; NULL: changes refused */
+    char *token;   /* from token_file: a token acting as an admin account; NULL for none */
     char *web_dir; /* the live page's files instead of the built-in ones; NULL: built in */
     char *cert_file, *key_file; /* HTTPS when both are set */
     size_t max_body_bytes;      /* request bodies, default 16384 */
-    bool open_reads;            /* GETs without the token; default true */
+    bool open_reads;            /* reads without an account; default: true on loopback only */
+    char **hosts;               /* Host names the server answers to, besides IP literals and
+                                 * localhost; NULL when absent */
+    size_t n_hosts;
+    int64_t session_ms; /* how long a sign-in lasts, default 12 h */
 };
 
 struct config_limits {
@@ -303,5 +307,8 @@ const char *config_kind_measurement(enum device_kind k);
 /* "break", "before_poweroff"; "quick", "full". */
 const char *config_scans_when_name(enum scans_when w);
 const char *config_scans_type_name(enum scans_type t);
+
+/* True when http.listen ("host:port") is a loopback address. */
+bool config_listen_is_loopback(const char *listen);
 
 #endif

@@ -31,10 +31,22 @@ bool config_influx_changed(const struct config *a, const struct config *b)
            a->influx.spool_max_bytes != b->influx.spool_max_bytes;
 }
 
+static bool lists_differ(char *const *a, size_t na, char *const *b, size_t nb)
+{
+    if (na != nb)
+        return true;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            return true;
+    return false;
+}
+
 bool config_http_changed(const struct config *a, const struct config *b)
 {
     return a->http.enabled != b->http.enabled || DIFF(http.listen) || DIFF(http.token) ||
            DIFF(http.web_dir) || DIFF(http.cert_file) || DIFF(http.key_file) ||
            a->http.max_body_bytes != b->http.max_body_bytes ||
-           a->http.open_reads != b->http.open_reads || DIFF(gateway.state_dir);
+           a->http.open_reads != b->http.open_reads || a->http.session_ms != b->http.session_ms ||
+           lists_differ(a->http.hosts, a->http.n_hosts, b->http.hosts, b->http.n_hosts) ||
+           DIFF(gateway.state_dir);
 }

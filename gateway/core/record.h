@@ -55,4 +55,43 @@ struct record_poweroff_step {
     char detail[ALERT_TEXT_MAX];
 };
 
+/* A person's account (io/password.h makes hash; core/roles.h names role). */
+struct record_account {
+    char name[65];
+    char role[16];
+    char hash[128];
+    bool disabled;
+    wall_s created, changed;
+};
+
+/* An API token of an account: "hgw_<id>_<secret>"; only the SHA-256 of the
+ * secret is kept. */
+struct record_token {
+    char id[17]; /* 16 hex digits, shown in listings */
+    char account[65];
+    char hash[65]; /* hex SHA-256 of the secret */
+    char label[65];
+    wall_s created, last_used;
+};
+
+/* A signed-in browser: the cookie's value is kept as its SHA-256. */
+struct record_session {
+    char id_hash[65];
+    char account[65];
+    char csrf[65]; /* the token the page sends back with every change */
+    char addr[64]; /* where the sign-in came from */
+    wall_s created, expires;
+};
+
+/* One human action, as the audit log keeps it. */
+struct record_audit {
+    wall_s at;
+    char account[65]; /* who; for a failed sign-in, the name that was tried */
+    char addr[64];    /* from where: the client's address, "cli" or "mqtt" */
+    char action[32];  /* "sign-in", "ack", "resolve", "approve", "override-add", ... */
+    char target[132]; /* the alert, device or account acted on */
+    char detail[ALERT_TEXT_MAX];
+    bool ok; /* false: refused (and why is in detail) */
+};
+
 #endif

@@ -40,6 +40,26 @@ const char *http_request_arg(const struct http_request *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+const char *http_request_cookie(const struct http_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
+}
+
+/* The client's address, without a port. */
+static void client_addr(struct MHD_Connection *c, char *out, size_t size)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    out[0] = '\0';
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)size);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)size);
+}
+
 void http_response_header(struct http_response *r, const char *name, const char *value)
 {
     if (r->n_headers == HTTP_RESPONSE_HEADERS)
@@ -128,8 +148,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         .body = rc->body.data && !rc->too_large ? rc->body.data : "",
         .body_len = rc->too_large ? 0 : rc->body.len,
         .body_too_large = rc->too_large,
+        .https = s->cert != NULL,
         .conn = c,
     };
+    client_addr(c, req.addr, sizeof(req.addr));
     struct http_response resp = {.status = MHD_HTTP_INTERNAL_SERVER_ERROR, .fd = -1};
     s->handler(s->ctx, &req, &resp);
     return send_response(c, &resp);

@@ -25,14 +25,17 @@ struct http_request {
     const char *body;   /* NUL-terminated; "" when there is none */
     size_t body_len;
     bool body_too_large; /* over max_body: body is then "" */
+    bool https;          /* it came over TLS */
+    char addr[64];       /* the client's address: "127.0.0.1", "::1" */
     void *conn;          /* private */
 };
 
-/* A request header or query argument (URL-decoded), or NULL. */
+/* A request header, query argument (URL-decoded) or cookie, or NULL. */
 const char *http_request_header(const struct http_request *r, const char *name);
 const char *http_request_arg(const struct http_request *r, const char *name);
+const char *http_request_cookie(const struct http_request *r, const char *name);
 
-#define HTTP_RESPONSE_HEADERS 6
+#define HTTP_RESPONSE_HEADERS 8
 
 /* What the handler answers; it starts as an empty 500. The body is one of:
  * body (malloc'd, freed by the server), static_body (not freed), or fd (an
@@ -47,7 +50,7 @@ struct http_response {
     size_t n_headers;
     struct {
         char name[32];
-        char value[160];
+        char value[256];
     } headers[HTTP_RESPONSE_HEADERS];
 };
 

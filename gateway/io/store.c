@@ -100,6 +100,39 @@ static const char *const migrations[] = {
     " detail TEXT NOT NULL);"
     "CREATE INDEX poweroff_log_date ON poweroff_log (date, seq);"
     "CREATE INDEX poweroff_log_at ON poweroff_log (at);",
+    /* 2 -> 3: people's accounts, their API tokens and sessions, the audit log */
+    "CREATE TABLE accounts ("
+    " name TEXT PRIMARY KEY NOT NULL,"
+    " role TEXT NOT NULL,"
+    " hash TEXT NOT NULL,"
+    " disabled INTEGER NOT NULL,"
+    " created REAL NOT NULL,"
+    " changed REAL NOT NULL);"
+    "CREATE TABLE tokens ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " account TEXT NOT NULL,"
+    " hash TEXT NOT NULL,"
+    " label TEXT NOT NULL,"
+    " created REAL NOT NULL,"
+    " last_used REAL NOT NULL);"
+    "CREATE TABLE sessions ("
+    " id_hash TEXT PRIMARY KEY NOT NULL,"
+    " account TEXT NOT NULL,"
+    " csrf TEXT NOT NULL,"
+    " addr TEXT NOT NULL,"
+    " created REAL NOT NULL,"
+    " expires REAL NOT NULL);"
+    "CREATE INDEX sessions_account ON sessions (account);"
+    "CREATE TABLE audit ("
+    " seq INTEGER PRIMARY KEY,"
+    " at REAL NOT NULL,"
+    " account TEXT NOT NULL,"
+    " addr TEXT NOT NULL,"
+    " action TEXT NOT NULL,"
+    " target TEXT NOT NULL,"
+    " detail TEXT NOT NULL,"
+    " ok INTEGER NOT NULL);"
+    "CREATE INDEX audit_at ON audit (at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -117,6 +150,10 @@ static const char *const migrations[] = {
 #define OVERRIDE_COLUMNS "device, \"until\", reason, \"by\", created"
 #define OVERRIDE_LOG_COLUMNS "device, action, \"until\", reason, \"by\", at"
 #define POWEROFF_COLUMNS "date, at, hall, \"window\", device, kind, step, ok, detail"
+#define ACCOUNT_COLUMNS "name, role, hash, disabled, created, changed"
+#define TOKEN_COLUMNS "id, account, hash, label, created, last_used"
+#define SESSION_COLUMNS "id_hash, account, csrf, addr, created, expires"
+#define AUDIT_COLUMNS "at, account, addr, action, target, detail, ok"
 
 static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -130,9 +167,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_ACTIVE] = ("SELECT " ALERT_COLUMNS " FROM alerts"
                      " WHERE state IN ('firing', 'acknowledged') ORDER BY firing_since, id"),
     [STMT_HISTORY] = ("SELECT " HISTORY_COLUMNS " FROM alert_history"
-                      " WHERE at >= ?1 AND at < ?2 ORDER BY at, seq LIMIT ?3"),
+                      " WHERE at >= ?1 AND at < ?2 ORDER BY at, seq LIMIT ?3 OFFSET ?5"),
     [STMT_HISTORY_HALL] = ("SELECT " HISTORY_COLUMNS " FROM alert_history"
-                           " WHERE hall = ?4 AND at >= ?1 AND at < ?2 ORDER BY at, seq LIMIT ?3"),
+                           " WHERE hall = ?4 AND at >= ?1 AND at < ?2 ORDER BY at, seq"
+                           " LIMIT ?3 OFFSET ?5"),
     [STMT_BASELINE_GET] = "SELECT value FROM baselines WHERE device = ? AND metric = ?",
     [STMT_BASELINE_SET] =
         ("INSERT OR REPLACE INTO baselines (device, metric, value, approved_by, at)"
@@ -154,6 +192,25 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_POWEROFF_LOG] = ("SELECT " POWEROFF_COLUMNS " FROM poweroff_log"
                            " WHERE (?1 IS NULL OR date = ?1) AND (?2 IS NULL OR hall = ?2)"
                            " AND at >= ?3 AND at < ?4 ORDER BY seq"),
+    [STMT_ACCOUNT_ADD] = ("INSERT INTO accounts (" ACCOUNT_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?)"),
+    [STMT_ACCOUNT_GET] = ("SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE name = ?"),
+    [STMT_ACCOUNT_SET] = ("UPDATE accounts SET role = ?2, hash = ?3, disabled = ?4, changed = ?5"
+                          " WHERE name = ?1"),
+    [STMT_ACCOUNTS] = ("SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY name"),
+    [STMT_TOKEN_ADD] = ("INSERT INTO tokens (" TOKEN_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?)"),
+    [STMT_TOKEN_GET] = ("SELECT " TOKEN_COLUMNS " FROM tokens WHERE id = ?"),
+    [STMT_TOKEN_USED] = "UPDATE tokens SET last_used = ?2 WHERE id = ?1",
+    [STMT_TOKEN_DELETE] = "DELETE FROM tokens WHERE id = ?",
+    [STMT_TOKENS] = ("SELECT " TOKEN_COLUMNS " FROM tokens WHERE ?1 IS NULL OR account = ?1"
+                     " ORDER BY account, created"),
+    [STMT_SESSION_ADD] = ("INSERT INTO sessions (" SESSION_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?)"),
+    [STMT_SESSION_GET] = ("SELECT " SESSION_COLUMNS " FROM sessions WHERE id_hash = ?1"
+                          " AND expires > ?2"),
+    [STMT_SESSION_DELETE] = "DELETE FROM sessions WHERE id_hash = ?",
+    [STMT_SESSIONS_END] = "DELETE FROM sessions WHERE account = ?1 OR expires <= ?2",
+    [STMT_AUDIT_ADD] = ("INSERT INTO audit (" AUDIT_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?)"),
+    [STMT_AUDIT] = ("SELECT " AUDIT_COLUMNS " FROM audit WHERE at >= ?1 AND at < ?2"
+                    " ORDER BY at, seq LIMIT ?3"),
 };
 
 /* ---- Errors ---------------------------------------------------------------- */
@@ -180,6 +237,12 @@ static int errno_of(sqlite3 *db, int rc)
         return -EBUSY;
     case SQLITE_READONLY:
         return -EROFS;
+    case SQLITE_CONSTRAINT: {
+        /* An account or token whose name is taken; any other is a bug. */
+        int ext = db ? sqlite3_extended_errcode(db) : 0;
+        return ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE ? -EEXIST
+                                                                                      : -EIO;
+    }
     case SQLITE_NOMEM:
         return -ENOMEM;
     case SQLITE_FULL:
@@ -405,6 +468,66 @@ fail:
     store_stmt_done(s);
     free(v);
     return err;
+}
+
+/* The cached statement id with bind's parameters; NULL with *err set. */
+static sqlite3_stmt *bound(struct store *st, enum stmt_id id, store_bind_fn bind, const void *arg,
+                           const char *what, int *err)
+{
+    sqlite3_stmt *s = store_stmt_get(st, id, err);
+    struct store_binder b = {s, 0, SQLITE_OK};
+
+    if (!s)
+        return NULL;
+    if (bind)
+        bind(&b, arg);
+    if (b.rc != SQLITE_OK) {
+        *err = store_fail(st, b.rc, "bind %s", what);
+        store_stmt_done(s);
+        return NULL;
+    }
+    return s;
+}
+
+int store_run(struct store *st, enum stmt_id id, store_bind_fn bind, const void *arg,
+              const char *what, int *changes)
+{
+    int err = 0;
+    sqlite3_stmt *s = bound(st, id, bind, arg, what, &err);
+
+    if (!s)
+        return err;
+    if ((err = store_stmt_run(st, s, what)) == 0 && changes)
+        *changes = sqlite3_changes(st->db);
+    return err;
+}
+
+int store_query_one(struct store *st, enum stmt_id id, store_bind_fn bind, const void *arg,
+                    store_row_fn read, const char *what, void *row)
+{
+    int err = 0, rc;
+    sqlite3_stmt *s = bound(st, id, bind, arg, what, &err);
+
+    if (!s)
+        return err;
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        err = read(st, s, row);
+    else if (rc == SQLITE_DONE)
+        err = -ENOENT;
+    else
+        err = store_fail(st, rc, "%s", what);
+    store_stmt_done(s);
+    return err;
+}
+
+int store_query(struct store *st, enum stmt_id id, store_bind_fn bind, const void *arg, size_t elem,
+                store_row_fn read, const char *what, void **out, size_t *n)
+{
+    int err = 0;
+    sqlite3_stmt *s = bound(st, id, bind, arg, what, &err);
+
+    return s ? store_read_rows(st, s, elem, read, what, out, n) : err;
 }
 
 /* ---- Opening and the schema ------------------------------------------------ */

@@ -75,6 +75,9 @@ int store_load_active(struct store *st, struct alert **out, size_t *n);
  * malloc'd array (free() it; NULL when *n is 0). */
 int store_history(struct store *st, wall_s from, wall_s to, const char *hall, size_t limit,
                   struct record_alert **out, size_t *n);
+/* The same, skipping the first offset rows (pages of limit rows). */
+int store_history_page(struct store *st, wall_s from, wall_s to, const char *hall, size_t offset,
+                       size_t limit, struct record_alert **out, size_t *n);
 
 /* Approved baseline values (e.g. net_fp per PC). */
 /* 0, -ENOENT when none is approved, -ENOSPC when it does not fit in size
@@ -156,5 +159,41 @@ size_t store_writer_pending(struct store_writer *w);
 /* Commits everything queued, stops the thread and closes its connection.
  * NULL does nothing. */
 void store_writer_stop(struct store_writer *w);
+
+/* ---- People: accounts, their API tokens and sessions, the audit log ----- */
+
+/* Adds an account: -EEXIST when the name is taken. */
+int store_account_add(struct store *st, const struct record_account *a);
+/* The account name into *a: 0 or -ENOENT. */
+int store_account_get(struct store *st, const char *name, struct record_account *a);
+/* Writes a's role, hash and disabled (by a->name, at a->changed): 0 or
+ * -ENOENT. Ends every session of the account in the same transaction, so a
+ * new password, a new role or a disabled account takes effect at once. */
+int store_account_set(struct store *st, const struct record_account *a);
+/* Every account by name (malloc'd; NULL when *n is 0). */
+int store_accounts(struct store *st, struct record_account **out, size_t *n);
+
+int store_token_add(struct store *st, const struct record_token *t);
+int store_token_get(struct store *st, const char *id, struct record_token *t);
+/* Notes that token id was used at (at most once a minute is enough). */
+int store_token_used(struct store *st, const char *id, wall_s at);
+/* -ENOENT when there is no such token. */
+int store_token_delete(struct store *st, const char *id);
+/* The tokens of account (NULL: of all), malloc'd; NULL when *n is 0. */
+int store_tokens(struct store *st, const char *account, struct record_token **out, size_t *n);
+
+int store_session_add(struct store *st, const struct record_session *s);
+/* The session whose hash is id_hash and that has not expired by now. */
+int store_session_get(struct store *st, const char *id_hash, wall_s now, struct record_session *s);
+int store_session_delete(struct store *st, const char *id_hash);
+/* Deletes the sessions of account (NULL: none) and every one expired by
+ * now. */
+int store_sessions_end(struct store *st, const char *account, wall_s now);
+
+int store_audit_add(struct store *st, const struct record_audit *a);
+/* Audit entries with at in [from, to) (0 = unbounded), oldest first, at most
+ * limit (0 = no limit); malloc'd, NULL when *n is 0. */
+int store_audit(struct store *st, wall_s from, wall_s to, size_t limit, struct record_audit **out,
+                size_t *n);
 
 #endif

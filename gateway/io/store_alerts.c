@@ -277,6 +277,12 @@ static int history_row(struct store *st, sqlite3_stmt *s, void *row)
 int store_history(struct store *st, double from, double to, const char *hall, size_t limit,
                   struct record_alert **out, size_t *n)
 {
+    return store_history_page(st, from, to, hall, 0, limit, out, n);
+}
+
+int store_history_page(struct store *st, double from, double to, const char *hall, size_t offset,
+                       size_t limit, struct record_alert **out, size_t *n)
+{
     int err = 0;
     sqlite3_stmt *s = store_stmt_get(st, hall ? STMT_HISTORY_HALL : STMT_HISTORY, &err);
     struct store_binder b = {s, 0, SQLITE_OK};
@@ -292,6 +298,8 @@ int store_history(struct store *st, double from, double to, const char *hall, si
         b.rc = sqlite3_bind_int64(s, 3, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);
     if (hall && b.rc == SQLITE_OK)
         b.rc = sqlite3_bind_text(s, 4, hall, -1, SQLITE_STATIC);
+    if (b.rc == SQLITE_OK)
+        b.rc = sqlite3_bind_int64(s, 5, offset > INT64_MAX ? INT64_MAX : (int64_t)offset);
     if (b.rc != SQLITE_OK) {
         err = store_fail(st, b.rc, "bind history query");
         goto out_unbind;

@@ -1,6 +1,6 @@
 /* The state store's internals, shared by store.c (opening, the schema, the
- * statement helpers), store_alerts.c, store_overrides.c and
- * store_writer.c. Not for use outside the store. */
+ * statement helpers), store_alerts.c, store_overrides.c, store_accounts.c
+ * and store_writer.c. Not for use outside the store. */
 #ifndef HALLGW_STORE_INT_H
 #define HALLGW_STORE_INT_H
 
@@ -32,6 +32,21 @@ enum stmt_id {
     STMT_OVERRIDE_LOG,
     STMT_POWEROFF_ADD,
     STMT_POWEROFF_LOG,
+    STMT_ACCOUNT_ADD,
+    STMT_ACCOUNT_GET,
+    STMT_ACCOUNT_SET,
+    STMT_ACCOUNTS,
+    STMT_TOKEN_ADD,
+    STMT_TOKEN_GET,
+    STMT_TOKEN_USED,
+    STMT_TOKEN_DELETE,
+    STMT_TOKENS,
+    STMT_SESSION_ADD,
+    STMT_SESSION_GET,
+    STMT_SESSION_DELETE,
+    STMT_SESSIONS_END,
+    STMT_AUDIT_ADD,
+    STMT_AUDIT,
     STMT_COUNT
 };
 
@@ -100,5 +115,24 @@ typedef int (*store_row_fn)(struct store *st, sqlite3_stmt *s, void *row);
  * by what in st->err, nothing. s is left ready for its next use. */
 int store_read_rows(struct store *st, sqlite3_stmt *s, size_t elem, store_row_fn read,
                     const char *what, void **out, size_t *n);
+
+/* Binds the parameters of a statement from arg, in order. */
+typedef void (*store_bind_fn)(struct store_binder *b, const void *arg);
+
+/* Runs statement id (no rows expected) with the parameters bind puts from
+ * arg; what names it in st->err. With changes, the number of rows it
+ * changed. 0 or a negative errno. */
+int store_run(struct store *st, enum stmt_id id, store_bind_fn bind, const void *arg,
+              const char *what, int *changes);
+
+/* Runs query id with the parameters bind puts from arg and reads its first
+ * row into row: 0, -ENOENT when there is none, or a negative
+ * errno. */
+int store_query_one(struct store *st, enum stmt_id id, store_bind_fn bind, const void *arg,
+                    store_row_fn read, const char *what, void *row);
+
+/* Runs query id and reads every row, as store_read_rows. */
+int store_query(struct store *st, enum stmt_id id, store_bind_fn bind, const void *arg, size_t elem,
+                store_row_fn read, const char *what, void **out, size_t *n);
 
 #endif

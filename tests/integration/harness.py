@@ -463,6 +463,21 @@ def schedule_around_now(offset_h, open_s=-3600, close_s=3600, breaks=(), lunch=N
     return "schedule = { %s };\n" % " ".join(parts)
 
 
+def add_account(conf, name, role, password=None):
+    """Adds an account to the state store of the gateway configured in conf
+    (hallgw user add; the password, at least 10 characters, on standard
+    input) and returns a new API token of it (hallgw token add)."""
+    hallgw = os.path.join(BUILD_DIR, "hallgw")
+    password = password or "pw-of-" + name + "-123"
+    p = subprocess.run([hallgw, "user", "add", name, "--role", role, "-c", conf],
+                       input=(password + "\n").encode(), capture_output=True, timeout=60)
+    assert p.returncode == 0, "hallgw user add %s: %s" % (name, p.stderr.decode())
+    p = subprocess.run([hallgw, "token", "add", name, "--label", "test", "-c", conf],
+                       capture_output=True, timeout=60)
+    assert p.returncode == 0, "hallgw token add %s: %s" % (name, p.stderr.decode())
+    return p.stdout.decode().strip()
+
+
 class Hallgw:
     """The gateway under test, with a config written from parts."""
 
@@ -585,6 +600,11 @@ class Hallgw:
         rc = self.proc.wait(20)
         self.logf.close()
         return rc
+
+    def add_account(self, name, role, password=None):
+        """Adds an account (hallgw user add, the password on standard input)
+        and returns an API token of it (hallgw token add)."""
+        return add_account(self.conf, name, role, password)
 
     def http_get(self, path, timeout=5):
         """(status, body) of a GET on the gateway's HTTP server (http=True)."""

@@ -117,22 +117,29 @@ def test_state_alerts_and_acks_over_http():
         alert = wait_for("the alert over HTTP", active, timeout=10)[0]
         assert alert["state"] == "firing" and alert["severity"] == "warning"
 
+        # Changes are made by accounts: the name recorded is the account's,
+        # whatever the body says; a viewer may not change anything.
+        operator = gw.add_account("zhangsan", "operator")
+        viewer = gw.add_account("zhao", "viewer")
+        it = gw.add_account("li", "it")
         url = base + "/api/v1/alerts/co2-high:env-1/ack"
-        ack = {"by": "张三", "note": "开窗通风"}
+        ack = {"by": "someone else", "note": "开窗通风"}
         assert http("POST", url, ack)[0] == 401, "an ack without a token must be refused"
         assert http("POST", url, ack, token="wrong")[0] == 401
-        assert http("POST", url, raw=b"{not json", token=TOKEN)[0] == 400
-        assert http("POST", url, {"note": "no by"}, token=TOKEN)[0] == 400
-        assert http("POST", url, raw=b'{"by":"x","note":"' + b"a" * 4096 + b'"}', token=TOKEN)[0] == 413
-        assert http("POST", base + "/api/v1/alerts/nope:env-1/ack", ack, token=TOKEN)[0] == 404
-        code, _, body = http("POST", url, ack, token=TOKEN)
+        assert http("POST", url, ack, token=viewer)[0] == 403
+        # The CO2 sensor is the hall's: not for IT.
+        assert http("POST", url, ack, token=it)[0] == 403
+        assert http("POST", url, raw=b"{not json", token=operator)[0] == 400
+        assert http("POST", url, raw=b'{"by":"x","note":"' + b"a" * 4096 + b'"}', token=operator)[0] == 413
+        assert http("POST", base + "/api/v1/alerts/nope:env-1/ack", ack, token=operator)[0] == 404
+        code, _, body = http("POST", url, ack, token=operator)
         assert code == 200, body
-        assert json.loads(body) == {"id": "co2-high:env-1", "state": "acknowledged"}
+        assert json.loads(body) == {"id": "co2-high:env-1", "state": "acknowledged", "by": "zhangsan"}
         a = wait_for("acknowledged in /api/v1/alerts", lambda: [x for x in active() if x["state"] == "acknowledged"])[0]
-        assert a["acked_by"] == "张三" and a["note"] == "开窗通风"
+        assert a["acked_by"] == "zhangsan" and a["note"] == "开窗通风"
         # A resolve of an alert that clears by itself: conflict.
-        assert http("POST", url, dict(ack, resolve=True), token=TOKEN)[0] == 409
-        # Events need the resolve.
+        assert http("POST", url, dict(ack, resolve=True), token=operator)[0] == 409
+        # Events need the resolve; http.token_file's token acts as an admin.
         pub.publish("hall/h1/env-1/event", json.dumps({"type": "threat_detected", "signature": "X"}))
         wait_for("the event alert", lambda: [x for x in json.loads(http("GET", base + "/api/v1/alerts")[2])["active"]
                                              if x["id"] == "threat:env-1"])
@@ -142,8 +149,17 @@ def test_state_alerts_and_acks_over_http():
         # The history holds who and the note.
         code, _, body = http("GET", base + "/api/v1/alerts?history=1&hall=h1")
         hist = json.loads(body)["history"]
-        assert any(h["alert_id"] == "threat:env-1" and h["transition"] == "resolved" and h["by"] == "李四"
+        assert any(h["alert_id"] == "threat:env-1" and h["transition"] == "resolved" and h["by"] == "token_file"
                    and h["note"] == "已处理" for h in hist), hist
+        # Every change, refused or done, is in the audit log: for admins only.
+        assert http("GET", base + "/api/v1/audit", token=operator)[0] == 403
+        code, _, body = http("GET", base + "/api/v1/audit", token=TOKEN)
+        assert code == 200, body
+        audit = [(e["account"], e["action"], e["target"], e["ok"]) for e in json.loads(body)]
+        assert ("zhangsan", "ack", "co2-high:env-1", True) in audit, audit
+        assert ("li", "ack", "co2-high:env-1", False) in audit, audit
+        assert ("token_file", "resolve", "threat:env-1", True) in audit, audit
+        assert ("zhao", "ack", "co2-high:env-1", False) in audit, audit
         assert http("GET", base + "/api/v1/alerts?history=1&from=abc")[0] == 400
         assert http("GET", base + "/api/v1/nothing")[0] == 404
         assert http("DELETE", base + "/api/v1/state")[0] == 405

@@ -1,10 +1,11 @@
 """A new network baseline approved by IT (docs/rules.md `baseline`,
 docs/alerts.md): a PC's first network fingerprint is learnt as its baseline;
-a changed one raises netcfg-changed; IT acknowledging it with a resolve
-(over the HTTP API with the token, or over MQTT) approves the new
-fingerprint: no alert while the PC reports it, also after a gateway restart,
-and a later change fires again. The patrol record keeps who approved it and
-the note."""
+a changed one raises netcfg-changed. Approving the new fingerprint is an
+action of its own (POST /api/v1/alerts/<id>/approve) for an account with
+the role it: an operator is refused, and a resolve (over HTTP or MQTT)
+approves nothing. Once approved: no alert while the PC reports it, also
+after a gateway restart, and a later change fires again. The patrol record
+and the audit log keep who approved it and the note."""
 
 import json
 import os
@@ -60,7 +61,7 @@ class Pc:
             "SELECT * FROM pc WHERE device = 'pc-w01' AND uptime_s = %d" % self.n))
 
 
-def test_it_approves_a_new_network_baseline_by_resolving_its_alert():
+def test_it_approves_a_new_network_baseline_and_nobody_else_does():
     with Stack("baseline") as st:
         token_file = os.path.join(st.dir, "http.token")
         with open(token_file, "w") as f:
@@ -89,15 +90,28 @@ def test_it_approves_a_new_network_baseline_by_resolving_its_alert():
         code, body = http("GET", api + "/alerts")
         assert code == 200 and [a["id"] for a in body["active"]] == [ALERT], body
 
-        # IT checks the change and approves it: an ack with resolve, with the token.
-        ack = {"by": "王工", "note": "更换交换机，已核实", "resolve": True}
-        assert http("POST", api + "/alerts/%s/ack" % ALERT, ack)[0] == 401
-        code, body = http("POST", api + "/alerts/%s/ack" % ALERT, ack, token=TOKEN)
-        assert code == 200 and body == {"id": ALERT, "state": "resolved"}, (code, body)
+        # A resolve is not an approval: refused over HTTP, ignored over MQTT.
+        it = gw.add_account("wang", "it")
+        operator = gw.add_account("zhang", "operator")
+        resolve = {"by": "王工", "note": "更换交换机，已核实", "resolve": True}
+        assert http("POST", api + "/alerts/%s/ack" % ALERT, resolve, token=it)[0] == 409
+        pub.publish("hall/h1/alerts/%s/ack" % ALERT,
+                    json.dumps({"by": "李工", "note": "新网段", "resolve": True}, ensure_ascii=False))
+        # Approval is for IT: without an account, or as an operator, refused.
+        note = {"note": "更换交换机，已核实"}
+        assert http("POST", api + "/alerts/%s/approve" % ALERT, note)[0] == 401
+        assert http("POST", api + "/alerts/%s/approve" % ALERT, note, token=operator)[0] == 403
+        pc.report(FP_B)
+        assert states(sub) == ["firing"], states(sub)
+        code, body = http("GET", api + "/alerts")
+        assert [a["id"] for a in body["active"]] == [ALERT], body
+        # IT approves it.
+        code, body = http("POST", api + "/alerts/%s/approve" % ALERT, note, token=it)
+        assert code == 200 and body == {"id": ALERT, "state": "resolved", "by": "wang"}, (code, body)
         wait_for("resolved on the alerts topic", lambda: states(sub) == ["firing", "resolved"], timeout=10)
         resolved = [m for m in sub.json_on("hall/h1/alerts") if m["id"] == ALERT][-1]
-        assert resolved["resolved_by"] == "王工" and resolved["note"] == "更换交换机，已核实", resolved
-        assert "approved by 王工: %s" % FP_B in gw.log_text(), gw.log_text()[-2000:]
+        assert resolved["resolved_by"] == "wang" and resolved["note"] == "更换交换机，已核实", resolved
+        assert "approved by wang: %s" % FP_B in gw.log_text(), gw.log_text()[-2000:]
 
         # B is the baseline now: reported again, nothing fires...
         pc.report(FP_B)
@@ -118,7 +132,13 @@ def test_it_approves_a_new_network_baseline_by_resolving_its_alert():
         assert [h["transition"] for h in hist if h["transition"] in ("firing", "resolved")] == \
             ["firing", "resolved"], hist
         (res,) = [h for h in hist if h["transition"] == "resolved"]
-        assert res["by"] == "王工" and res["note"] == "更换交换机，已核实", res
+        assert res["by"] == "wang" and res["note"] == "更换交换机，已核实", res
+        code, body = http("GET", api + "/audit", token=TOKEN)
+        assert code == 200, (code, body)
+        audit = [(e["account"], e["action"], e["ok"]) for e in body if e["target"] == ALERT]
+        assert audit == [("wang", "resolve", False), ("zhang", "approve", False),
+                         ("wang", "approve", True)], audit
+        assert [e["addr"] for e in body if e["target"] == ALERT] == ["127.0.0.1"] * 3, body
 
         # A later change fires again, against the approved B...
         pc.report(FP_C)
@@ -126,11 +146,11 @@ def test_it_approves_a_new_network_baseline_by_resolving_its_alert():
                  lambda: states(sub) == ["firing", "resolved", "firing"], timeout=10)
         again = [m for m in sub.json_on("hall/h1/alerts") if m["id"] == ALERT][-1]
         assert FP_B in again["summary"] and FP_C in again["summary"], again
-        # ...and is approved over MQTT this time.
-        pub.publish("hall/h1/alerts/%s/ack" % ALERT,
-                    json.dumps({"by": "李工", "note": "新网段", "resolve": True}, ensure_ascii=False))
-        wait_for("resolved over MQTT",
-                 lambda: states(sub) == ["firing", "resolved", "firing", "resolved"], timeout=10)
+        # ...and is approved by IT again.
+        code, body = http("POST", api + "/alerts/%s/approve" % ALERT, {"note": "新网段"}, token=it)
+        assert code == 200, (code, body)
+        wait_for("approved", lambda: states(sub) == ["firing", "resolved", "firing", "resolved"],
+                 timeout=10)
         pc.report(FP_C)
         assert states(sub) == ["firing", "resolved", "firing", "resolved"], states(sub)
         # Going back to B is a change too: B is no longer the approved one.
@@ -141,4 +161,4 @@ def test_it_approves_a_new_network_baseline_by_resolving_its_alert():
 
 
 if __name__ == "__main__":
-    harness.run([test_it_approves_a_new_network_baseline_by_resolving_its_alert])
+    harness.run([test_it_approves_a_new_network_baseline_and_nobody_else_does])

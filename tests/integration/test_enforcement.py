@@ -365,8 +365,10 @@ def test_an_override_keeps_a_pc_on_until_it_expires_then_the_closed_hall_rule_ta
         g = Gateway(st, devices, halls, 'grace = "1s"; verify_within = "20s"; plug_delay = "0s"; '
                                         'closed_grace = "2s";')
         until = int(g.poweroff_at) + 4
+        # Kept on by an operator: the run names the account, not the body's "by".
+        operator = g.gw.add_account("wang", "operator")
         code, body = http("POST", g.api + "/overrides", {"device": "pc-w03", "until": until,
-                          "reason": "加班 overtime", "by": "王工"}, token=TOKEN)
+                          "reason": "加班 overtime", "by": "someone"}, token=operator)
         assert code == 201, (code, body)
         assert body["overrides"][0]["device"] == "pc-w03" and body["overrides"][0]["until"] == until
         agent = Agent(st, st.mqtt, "pc-w03", g.key)
@@ -375,7 +377,7 @@ def test_an_override_keeps_a_pc_on_until_it_expires_then_the_closed_hall_rule_ta
                      timeout=LEAD_S + 15)
             skipped = g.steps("pc-w03")[0]
             assert skipped["ok"] and skipped["detail"].startswith("override until"), skipped
-            assert "王工" in skipped["detail"] and "加班 overtime" in skipped["detail"]
+            assert "wang" in skipped["detail"] and "加班 overtime" in skipped["detail"], skipped
             assert [s["step"] for s in g.steps("plug-w03")] == ["skipped"]
             # Kept on while the override holds.
             while time.time() < until - 0.5:
@@ -424,8 +426,10 @@ def test_overrides_through_the_http_api_and_the_cli():
         assert sub.json_on("hall/h1/pc-w01/cmd") == []
         assert g.state()["poweroff"]["dry_run"] is True
 
-        body = {"device": "pc-w01", "until": "23:59", "reason": "maintenance", "by": "it"}
+        body = {"device": "pc-w01", "until": "23:59", "reason": "maintenance"}
+        viewer = g.gw.add_account("zhao", "viewer")
         assert http("POST", g.api + "/overrides", body)[0] == 401
+        assert http("POST", g.api + "/overrides", body, token=viewer)[0] == 403
         assert http("POST", g.api + "/overrides", body, token="wrong")[0] == 401
         code, err = http("POST", g.api + "/overrides", dict(body, device="pc-w9"), token=TOKEN)
         assert code == 404 and "no such" in err["error"], err
@@ -441,17 +445,17 @@ def test_overrides_through_the_http_api_and_the_cli():
         assert code == 201 and ok["overrides"][0]["reason"] == "maintenance", ok
         code, got = http("GET", g.api + "/overrides")
         assert code == 200 and [o["device"] for o in got["overrides"]] == ["pc-w01"], got
-        assert got["overrides"][0]["by"] == "it" and got["overrides"][0]["until"] > time.time()
+        assert got["overrides"][0]["by"] == "token_file" and got["overrides"][0]["until"] > time.time()
         # The state snapshot shows it at once.
         assert [o["device"] for o in g.state()["overrides"]] == ["pc-w01"]
         listing = g.cli("override", "list")
         assert listing.returncode == 0 and "pc-w01" in listing.stdout and "maintenance" in listing.stdout, \
             listing.stdout + listing.stderr
-        assert http("DELETE", g.api + "/overrides/pc-w01", token=TOKEN)[0] == 400  # no ?by=
-        assert http("DELETE", g.api + "/overrides/pc-w01?by=it")[0] == 401
-        code, gone = http("DELETE", g.api + "/overrides/pc-w01?by=it", token=TOKEN)
+        assert http("DELETE", g.api + "/overrides/pc-w01")[0] == 401
+        assert http("DELETE", g.api + "/overrides/pc-w01", token=viewer)[0] == 403
+        code, gone = http("DELETE", g.api + "/overrides/pc-w01", token=TOKEN)
         assert code == 200 and gone == {"device": "pc-w01", "removed": True}, gone
-        assert http("DELETE", g.api + "/overrides/pc-w01?by=it", token=TOKEN)[0] == 404
+        assert http("DELETE", g.api + "/overrides/pc-w01", token=TOKEN)[0] == 404
         assert http("GET", g.api + "/overrides")[1]["overrides"] == []
         # The CLI writes the store directly; the gateway and the API see it.
         r = g.cli("override", "add", "pc-w01", "--until", "23:58", "--reason", "加班", "--by", "王工")
