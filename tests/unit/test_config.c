@@ -298,7 +298,7 @@ static void test_minimal_config_gets_every_default(void **state)
     assert_int_equal(c->limits.max_devices, 20000);
     assert_int_equal(c->limits.queue_capacity, 8192);
     assert_int_equal(c->limits.queue_wait_ms, 2000);
-    assert_int_equal(c->unknown_devices, UNKNOWN_ACCEPT);
+    assert_int_equal(c->unknown_devices, UNKNOWN_IGNORE);
     assert_int_equal(c->n_halls, 0);
     assert_int_equal(c->n_devices, 0);
     assert_null(config_find_device(c, "x"));
