@@ -192,8 +192,14 @@ class HallBroker:
             assert st.st_mode & 0o777 == mode, "%s: mode %o" % (name, st.st_mode & 0o777)
             if as_root and self.owner:
                 assert pwd.getpwuid(st.st_uid).pw_name == owner, "%s: owner %d" % (name, st.st_uid)
-        with open(os.path.join(self.etc, "acl"), "rb") as a, open(SHIPPED_ACL, "rb") as b:
-            assert a.read() == b.read(), "the installed acl is not config/mosquitto/acl"
+        with open(os.path.join(self.etc, "acl"), encoding="utf-8") as a, \
+                open(SHIPPED_ACL, encoding="utf-8") as b:
+            installed, shipped = a.read(), b.read()
+        assert installed.startswith(shipped), "the installed acl does not start with config/mosquitto/acl"
+        # ...then a block per device account, binding it to the hall.
+        blocks = re.findall(r"(?m)^user (\S+)$", installed[len(shipped):])
+        devices = [n for n, (kind, _) in self.accounts.items() if kind in ("pc", "device")]
+        assert sorted(blocks) == sorted(devices), "device blocks %s, devices %s" % (blocks, devices)
         with open(self.conf, "rb") as a, open(SHIPPED_CONF, "rb") as b:
             assert a.read() == b.read(), "the installed mosquitto.conf is not config/mosquitto/hallgw-hall.conf"
         # What the broker writes: its own directories, as Debian's unit makes them.
@@ -378,6 +384,32 @@ def test_broker_acl_as_shipped():
                 barrier=("hall/h1/pc-w01/telemetry", '{"barrier": 1}', gw))
         log("a device can not publish commands (another's, its own, Tasmota, Shelly, Zigbee2MQTT), "
             "for another device, acks, alerts, windows or under _gateway")
+
+        # ---- a device account is bound to its hall --------------------------------
+        # A stolen device password must not speak under other hall ids: each
+        # would be a new device there (or fill limits.max_devices of a gateway
+        # that accepts unknown devices). The same device under its own hall,
+        # sent after, is the barrier: it is seen.
+        refused(broker, pc1,
+                [("hall/h2/pc-w01/telemetry", '{"cpu_pct": 99}'),
+                 ("hall/h2/pc-w01/status", "online"),
+                 ("hall/h2/pc-w01/event", '{"type": "usb_storage_inserted"}'),
+                 ("hall/h2/pc-w01/cmd/reply", '{"id": "c-1", "result": "done"}')]
+                + [("hall/made-up-%d/pc-w01/telemetry" % i, '{"cpu_pct": 1}') for i in range(3)],
+                [gw, dash],
+                barrier=("hall/h1/pc-w01/telemetry", '{"hall": "h1"}', gw))
+        assert gw.got("hall/h1/pc-w01/telemetry", '{"hall": "h1"}')
+        assert not [t for t, _, _ in gw.got() if not t.startswith("hall/h1/") and "/pc-w01/" in t], \
+            "the gateway saw pc-w01 under another hall: %s" % [t for t, _, _ in gw.got()]
+        cmd_h2 = json.dumps({"id": "c-h2", "action": "scan", "hall": "h2", "device": "pc-w01"})
+        gw.publish("hall/h2/pc-w01/cmd", cmd_h2)
+        gw.publish("hall/h1/pc-w01/cmd", cmd_h2.replace("h2", "h1"))
+        wait_for("pc-w01's command in its own hall", lambda: pc1.got("hall/h1/pc-w01/cmd"), timeout=10)
+        time.sleep(QUIET_S)  # on purpose: after the barrier, the bounded wait for what must not come
+        assert not pc1.got("hall/h2/pc-w01/cmd"), "pc-w01 read a command of another hall"
+        with pc1.lock:
+            pc1.messages.clear()
+        log("a device account publishes under its own hall only, and reads its commands there only")
 
         # ---- the gateway: commands reach their device, and only it ------------------
         # pc-w01 subscribed to pc-w02's commands (and hall/#): the broker
