@@ -594,6 +594,61 @@ def test_broker_acl_as_shipped():
             print("test directory kept: " + d)
 
 
+# Names that would put a device account into another topic tree (the ACL
+# lets an account publish under <name>/online, <name>/status/..., tele/<name>/
+# ...), with the word the refusal must name.
+RESERVED_NAMES = [(n, n) for n in ("hall", "cmnd", "tele", "stat", "tasmota", "tasmotas", "shellies",
+                                   "homeassistant", "zigbee2mqtt", "hallgw", "alerts", "windows")] + [
+    ("$SYS", "$SYS"), ("$share", "'$'"), ("a+b", "'+'"), ("+", "'+'"), ("#", "'#'"), ("pc/w01", "'/'")]
+
+
+def test_provision_refuses_reserved_device_names():
+    """hall-provision refuses a device named like a reserved topic level, on
+    the command line and in a --devices file, with exit status 2, a message
+    naming the word, and nothing made."""
+    d = tempfile.mkdtemp(prefix="hallgw-provision-")
+    try:
+        out = os.path.join(d, "out")
+        devices = os.path.join(d, "devices.txt")
+
+        def provision(*args):
+            r = subprocess.run([PROVISION, "--out", out, "--hall", "h1", "--ip", "127.0.0.1"] + list(args),
+                               capture_output=True, text=True, timeout=60)
+            assert not os.path.exists(out), "%s: hall-provision made %s" % (args, out)
+            return r
+
+        for name, word in RESERVED_NAMES:
+            r = provision("pc-w01:pc", name)
+            assert r.returncode == 2 and r.stdout == "", "%s: exit %d, %r" % (name, r.returncode, r.stdout)
+            assert "'%s'" % name in r.stderr and word in r.stderr, "%s: %r" % (name, r.stderr)
+            if name.isalnum():
+                assert re.search(r"reserved|service account", r.stderr), "%s: %r" % (name, r.stderr)
+            if name == "#":
+                continue  # in a --devices file, "#" starts a comment
+            with open(devices, "w") as f:
+                f.write("pc-w01 pc\n%s device\n" % name)
+            r = provision("--devices", devices)
+            assert r.returncode == 2 and ("%s:2:" % devices) in r.stderr and word in r.stderr, \
+                "%s in a file: exit %d, %r" % (name, r.returncode, r.stderr)
+        log("hall-provision refuses %s as device names" % " ".join(n for n, _ in RESERVED_NAMES))
+
+        # The prefix of the run is a topic tree too.
+        r = provision("--prefix", "site1", "site1")
+        assert r.returncode == 2 and "'site1' is reserved: site1/" in r.stderr, r.stderr
+        # A NUL byte would be dropped by the shell's read: refused, with its line.
+        with open(devices, "wb") as f:
+            f.write(b"pc-w01 pc\nseat\0-w01\n")
+        r = provision("--devices", devices)
+        assert r.returncode == 2 and "%s:2: holds a NUL byte" % devices in r.stderr, r.stderr
+        # Names that only look alike are devices.
+        r = subprocess.run([PROVISION, "--out", out, "--hall", "h1", "--ip", "127.0.0.1",
+                            "pc-w01:pc", "tele-1", "Cmnd", "hall2"], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        log("the run's prefix and a NUL byte are refused; tele-1, Cmnd, hall2 are device names")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def start_gateway(broker, d):
     """hallgw with the gateway bundle's password and CA (InfluxDB is not
     needed: points wait in the spool)."""
@@ -642,4 +697,4 @@ def run_agent(broker, d, agent_bin):
 
 
 if __name__ == "__main__":
-    harness.run([test_broker_acl_as_shipped])
+    harness.run([test_provision_refuses_reserved_device_names, test_broker_acl_as_shipped])
