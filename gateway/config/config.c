@@ -290,7 +290,7 @@ static void set_defaults(struct config *c)
     c->limits.max_devices = 20000;
     c->limits.queue_capacity = 8192;
     c->limits.queue_wait_ms = 2000;
-    c->unknown_devices = UNKNOWN_ACCEPT;
+    c->unknown_devices = UNKNOWN_IGNORE;
     c->schedule.weekdays = 0x3e; /* mon-fri: bits 1 to 5 (tm_wday) */
     c->schedule.open_s = 9 * 3600;
     c->schedule.close_s = 17 * 3600;

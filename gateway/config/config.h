@@ -258,7 +258,7 @@ struct config {
     struct config_influx influx;
     struct config_http http;
     struct config_limits limits;
-    enum unknown_policy unknown_devices; /* default accept */
+    enum unknown_policy unknown_devices; /* default ignore */
     struct config_hall *halls;
     size_t n_halls;
     struct config_device *devices;

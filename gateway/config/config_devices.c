@@ -364,6 +364,23 @@ static const struct config_window *find_window(const struct model_check *m,
     return r ? r->w : NULL;
 }
 
+/* A native device's id is the device level of its topics and the name of its
+ * broker account, which the ACL lets publish under <name>/online and
+ * <name>/status/... (lib/id.h): not the prefix, nor the first level of
+ * another topic tree. */
+static void check_native_id(struct model_check *m, const struct config_device *d, size_t i)
+{
+    const char *prefix = m->p->pub.mqtt.prefix;
+
+    if (!d->id || d->format != FORMAT_NATIVE)
+        return;
+    if (id_is_topic_level(d->id) || (prefix && strcmp(d->id, prefix) == 0))
+        conf_err_at(m->x, member(m->devices, i, "id"), NULL,
+                    "\"%s\" is reserved: %s/ is another topic tree, and a native device's id "
+                    "is also its broker account",
+                    d->id, d->id);
+}
+
 /* Each device's hall exists; its own window key names a window of that hall. */
 static void check_devices(struct model_check *m)
 {
@@ -374,6 +391,7 @@ static void check_devices(struct model_check *m)
         const struct config_hall *h = d->hall ? config_find_hall(c, d->hall) : NULL;
         const conf_node *ws = member(m->devices, i, "window");
 
+        check_native_id(m, d, i);
         if (d->hall && !h && (!m->halls || conf_is_list(m->halls))) {
             conf_err_at(m->x, member(m->devices, i, "hall"), NULL, "no hall \"%s\" in halls",
                         d->hall);

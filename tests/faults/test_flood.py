@@ -30,7 +30,7 @@ def test_100000_unknown_devices_keep_memory_bounded_and_are_counted():
     n, max_devices = 100000, 5000
     with Stack("flood-unknown") as st:
         gw = st.hallgw(devices=[faultlib.ENV_DEVICE], http=True,
-                       extra="limits = { max_devices = %d; };\n" % max_devices)
+                       extra='unknown_devices = "accept";\nlimits = { max_devices = %d; };\n' % max_devices)
         # Under AddressSanitizer, freed memory is held in a quarantine (256 MB)
         # that would read as growth: keep it small.
         gw.start(env={"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=1"})
@@ -111,7 +111,8 @@ def retained_stack(st):
                 % (harness.local_hms(off, -4 * 3600), harness.local_hms(off, -2 * 3600),
                    harness.local_hms(off, -3600)))
     gw = st.hallgw(devices=DEVICES, halls=HALLS, http=True,
-                   extra=schedule + RULES + 'poweroff = { closed_grace = "1s"; };\n',
+                   extra=schedule + RULES + 'poweroff = { closed_grace = "1s"; };\n'
+                   'unknown_devices = "accept";\n',
                    mqtt_extra="command_key_file = %s;" % harness.conf_str(key))
     gw.timezone = zone
     gw.write_config()

@@ -192,8 +192,14 @@ class HallBroker:
             assert st.st_mode & 0o777 == mode, "%s: mode %o" % (name, st.st_mode & 0o777)
             if as_root and self.owner:
                 assert pwd.getpwuid(st.st_uid).pw_name == owner, "%s: owner %d" % (name, st.st_uid)
-        with open(os.path.join(self.etc, "acl"), "rb") as a, open(SHIPPED_ACL, "rb") as b:
-            assert a.read() == b.read(), "the installed acl is not config/mosquitto/acl"
+        with open(os.path.join(self.etc, "acl"), encoding="utf-8") as a, \
+                open(SHIPPED_ACL, encoding="utf-8") as b:
+            installed, shipped = a.read(), b.read()
+        assert installed.startswith(shipped), "the installed acl does not start with config/mosquitto/acl"
+        # ...then a block per device account, binding it to the hall.
+        blocks = re.findall(r"(?m)^user (\S+)$", installed[len(shipped):])
+        devices = [n for n, (kind, _) in self.accounts.items() if kind in ("pc", "device")]
+        assert sorted(blocks) == sorted(devices), "device blocks %s, devices %s" % (blocks, devices)
         with open(self.conf, "rb") as a, open(SHIPPED_CONF, "rb") as b:
             assert a.read() == b.read(), "the installed mosquitto.conf is not config/mosquitto/hallgw-hall.conf"
         # What the broker writes: its own directories, as Debian's unit makes them.
@@ -379,6 +385,32 @@ def test_broker_acl_as_shipped():
         log("a device can not publish commands (another's, its own, Tasmota, Shelly, Zigbee2MQTT), "
             "for another device, acks, alerts, windows or under _gateway")
 
+        # ---- a device account is bound to its hall --------------------------------
+        # A stolen device password must not speak under other hall ids: each
+        # would be a new device there (or fill limits.max_devices of a gateway
+        # that accepts unknown devices). The same device under its own hall,
+        # sent after, is the barrier: it is seen.
+        refused(broker, pc1,
+                [("hall/h2/pc-w01/telemetry", '{"cpu_pct": 99}'),
+                 ("hall/h2/pc-w01/status", "online"),
+                 ("hall/h2/pc-w01/event", '{"type": "usb_storage_inserted"}'),
+                 ("hall/h2/pc-w01/cmd/reply", '{"id": "c-1", "result": "done"}')]
+                + [("hall/made-up-%d/pc-w01/telemetry" % i, '{"cpu_pct": 1}') for i in range(3)],
+                [gw, dash],
+                barrier=("hall/h1/pc-w01/telemetry", '{"hall": "h1"}', gw))
+        assert gw.got("hall/h1/pc-w01/telemetry", '{"hall": "h1"}')
+        assert not [t for t, _, _ in gw.got() if not t.startswith("hall/h1/") and "/pc-w01/" in t], \
+            "the gateway saw pc-w01 under another hall: %s" % [t for t, _, _ in gw.got()]
+        cmd_h2 = json.dumps({"id": "c-h2", "action": "scan", "hall": "h2", "device": "pc-w01"})
+        gw.publish("hall/h2/pc-w01/cmd", cmd_h2)
+        gw.publish("hall/h1/pc-w01/cmd", cmd_h2.replace("h2", "h1"))
+        wait_for("pc-w01's command in its own hall", lambda: pc1.got("hall/h1/pc-w01/cmd"), timeout=10)
+        time.sleep(QUIET_S)  # on purpose: after the barrier, the bounded wait for what must not come
+        assert not pc1.got("hall/h2/pc-w01/cmd"), "pc-w01 read a command of another hall"
+        with pc1.lock:
+            pc1.messages.clear()
+        log("a device account publishes under its own hall only, and reads its commands there only")
+
         # ---- the gateway: commands reach their device, and only it ------------------
         # pc-w01 subscribed to pc-w02's commands (and hall/#): the broker
         # accepts the subscription and delivers nothing of it. pc-w01's own
@@ -562,6 +594,61 @@ def test_broker_acl_as_shipped():
             print("test directory kept: " + d)
 
 
+# Names that would put a device account into another topic tree (the ACL
+# lets an account publish under <name>/online, <name>/status/..., tele/<name>/
+# ...), with the word the refusal must name.
+RESERVED_NAMES = [(n, n) for n in ("hall", "cmnd", "tele", "stat", "tasmota", "tasmotas", "shellies",
+                                   "homeassistant", "zigbee2mqtt", "hallgw", "alerts", "windows")] + [
+    ("$SYS", "$SYS"), ("$share", "'$'"), ("a+b", "'+'"), ("+", "'+'"), ("#", "'#'"), ("pc/w01", "'/'")]
+
+
+def test_provision_refuses_reserved_device_names():
+    """hall-provision refuses a device named like a reserved topic level, on
+    the command line and in a --devices file, with exit status 2, a message
+    naming the word, and nothing made."""
+    d = tempfile.mkdtemp(prefix="hallgw-provision-")
+    try:
+        out = os.path.join(d, "out")
+        devices = os.path.join(d, "devices.txt")
+
+        def provision(*args):
+            r = subprocess.run([PROVISION, "--out", out, "--hall", "h1", "--ip", "127.0.0.1"] + list(args),
+                               capture_output=True, text=True, timeout=60)
+            assert not os.path.exists(out), "%s: hall-provision made %s" % (args, out)
+            return r
+
+        for name, word in RESERVED_NAMES:
+            r = provision("pc-w01:pc", name)
+            assert r.returncode == 2 and r.stdout == "", "%s: exit %d, %r" % (name, r.returncode, r.stdout)
+            assert "'%s'" % name in r.stderr and word in r.stderr, "%s: %r" % (name, r.stderr)
+            if name.isalnum():
+                assert re.search(r"reserved|service account", r.stderr), "%s: %r" % (name, r.stderr)
+            if name == "#":
+                continue  # in a --devices file, "#" starts a comment
+            with open(devices, "w") as f:
+                f.write("pc-w01 pc\n%s device\n" % name)
+            r = provision("--devices", devices)
+            assert r.returncode == 2 and ("%s:2:" % devices) in r.stderr and word in r.stderr, \
+                "%s in a file: exit %d, %r" % (name, r.returncode, r.stderr)
+        log("hall-provision refuses %s as device names" % " ".join(n for n, _ in RESERVED_NAMES))
+
+        # The prefix of the run is a topic tree too.
+        r = provision("--prefix", "site1", "site1")
+        assert r.returncode == 2 and "'site1' is reserved: site1/" in r.stderr, r.stderr
+        # A NUL byte would be dropped by the shell's read: refused, with its line.
+        with open(devices, "wb") as f:
+            f.write(b"pc-w01 pc\nseat\0-w01\n")
+        r = provision("--devices", devices)
+        assert r.returncode == 2 and "%s:2: holds a NUL byte" % devices in r.stderr, r.stderr
+        # Names that only look alike are devices.
+        r = subprocess.run([PROVISION, "--out", out, "--hall", "h1", "--ip", "127.0.0.1",
+                            "pc-w01:pc", "tele-1", "Cmnd", "hall2"], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        log("the run's prefix and a NUL byte are refused; tele-1, Cmnd, hall2 are device names")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def start_gateway(broker, d):
     """hallgw with the gateway bundle's password and CA (InfluxDB is not
     needed: points wait in the spool)."""
@@ -610,4 +697,4 @@ def run_agent(broker, d, agent_bin):
 
 
 if __name__ == "__main__":
-    harness.run([test_broker_acl_as_shipped])
+    harness.run([test_provision_refuses_reserved_device_names, test_broker_acl_as_shipped])

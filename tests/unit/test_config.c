@@ -298,7 +298,7 @@ static void test_minimal_config_gets_every_default(void **state)
     assert_int_equal(c->limits.max_devices, 20000);
     assert_int_equal(c->limits.queue_capacity, 8192);
     assert_int_equal(c->limits.queue_wait_ms, 2000);
-    assert_int_equal(c->unknown_devices, UNKNOWN_ACCEPT);
+    assert_int_equal(c->unknown_devices, UNKNOWN_IGNORE);
     assert_int_equal(c->n_halls, 0);
     assert_int_equal(c->n_devices, 0);
     assert_null(config_find_device(c, "x"));
@@ -533,6 +533,46 @@ static void test_bad_sources(void **state)
            W(12, "devices[8].source", "ending in /availability, /set or /get"),
            W(13, "devices[9].source", "expected a string"),
            W(14, "devices[10].source", "has an empty topic level"));
+}
+
+/* A native device's id is also its broker account, which the ACL lets publish
+ * under <id>/online and <id>/status/...: the first level of another topic tree,
+ * or the prefix, would let it write there. */
+static void test_native_device_ids_that_are_topic_trees_are_refused(void **state)
+{
+    const char *text = "mqtt = { uri = \"tcp://127.0.0.1:1883\"; };\n"
+                       "halls = ( { id = \"h1\"; } );\n"
+                       "devices = (\n"
+                       "  { id = \"tele\"; hall = \"h1\"; kind = \"env\"; "
+                       "source = \"tasmota:air_1\"; },\n"
+                       "  { id = \"zigbee2mqtt\"; hall = \"h1\"; kind = \"seat\"; "
+                       "source = \"zigbee2mqtt:seat_1\"; },\n"
+                       "  { id = \"shellies\"; hall = \"h1\"; kind = \"plug\"; "
+                       "source = \"shelly:plug_1\"; }\n"
+                       ");\n";
+    struct config *c = NULL;
+    struct conf_errors e;
+    (void)state;
+
+    EXPECT("reserved_ids.conf", W(4, "devices[0].id", "\"hall\" is reserved: hall/ is another"),
+           W(5, "devices[1].id", "\"cmnd\" is reserved: cmnd/ is another topic tree"),
+           W(6, "devices[2].id", "\"tele\" is reserved"),
+           W(7, "devices[3].id", "\"stat\" is reserved"),
+           W(8, "devices[4].id", "\"tasmota\" is reserved"),
+           W(9, "devices[5].id", "\"tasmotas\" is reserved"),
+           W(10, "devices[6].id", "\"shellies\" is reserved"),
+           W(11, "devices[7].id", "\"homeassistant\" is reserved"),
+           W(12, "devices[8].id", "\"zigbee2mqtt\" is reserved"),
+           W(13, "devices[9].id", "\"hallgw\" is reserved"),
+           W(14, "devices[10].id",
+             "\"site1\" is reserved: site1/ is another topic tree, "
+             "and a native device's id is also its broker account"));
+    /* A foreign device's id names no topic and no account. */
+    assert_int_equal(load_text(text, &c, &e), 0);
+    assert_int_equal(e.n, 0);
+    assert_non_null(config_find_device(c, "tele"));
+    config_free(c);
+    conf_errors_free(&e);
 }
 
 static void test_window_references_resolve_in_the_same_hall(void **state)
@@ -927,6 +967,7 @@ int main(void)
         cmocka_unit_test(test_bad_qos_prints_file_line_key_message),
         cmocka_unit_test(test_every_wrong_type_is_reported_in_one_go),
         cmocka_unit_test(test_bad_values_are_all_reported),
+        cmocka_unit_test(test_native_device_ids_that_are_topic_trees_are_refused),
         cmocka_unit_test(test_unknown_keys_are_errors_at_every_level),
         cmocka_unit_test(test_missing_required_keys_use_the_block_line),
         cmocka_unit_test(test_duplicate_ids_name_both_lines),
