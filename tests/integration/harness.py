@@ -606,6 +606,11 @@ class Hallgw:
         and returns an API token of it (hallgw token add)."""
         return add_account(self.conf, name, role, password)
 
+    def cli(self, *args):
+        """Runs a hallgw command on this gateway's config (text output)."""
+        return subprocess.run([os.path.join(BUILD_DIR, "hallgw")] + list(args) + ["-c", self.conf],
+                              capture_output=True, text=True, timeout=30)
+
     def http_get(self, path, timeout=5):
         """(status, body) of a GET on the gateway's HTTP server (http=True)."""
         import urllib.error

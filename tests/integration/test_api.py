@@ -230,7 +230,112 @@ def test_the_page_is_built_in_with_etags():
             assert http("GET", base + bad)[0] == 404, bad
 
 
+def test_sign_in_sessions_csrf_hosts_and_closed_reads():
+    """Reads need an account when open_reads is off; a browser session is a
+    cookie that changes need a CSRF token with; a foreign Host is refused;
+    the history comes in pages."""
+    with Stack("api-session") as st:
+        port = free_port()
+        base = "http://127.0.0.1:%d" % port
+        gw = st.hallgw(devices=DEVICES, halls=HALLS, extra=RULES +
+                       'http = { listen = "127.0.0.1:%d"; open_reads = false; '
+                       'hosts = ["hall-gw.example.org"]; session_lifetime = "1h"; };\n' % port)
+        gw.start()
+        viewer = gw.add_account("zhao", "viewer")
+        gw.add_account("wang", "operator", password="correct horse battery")
+
+        # Reads: closed without an account, open to any role; /healthz and
+        # the page stay open.
+        for path in ("/api/v1/state", "/api/v1/alerts", "/api/v1/overrides", "/metrics"):
+            code, _, body = http("GET", base + path)
+            assert code == 401 and json.loads(body)["error"], (path, code, body)
+            assert http("GET", base + path, token=viewer)[0] == 200, path
+        assert http("GET", base + "/healthz")[0] in (200, 503)
+        assert http("GET", base + "/")[0] == 200
+        code, _, body = http("GET", base + "/api/v1/session")
+        assert code == 200 and json.loads(body) == {"signed_in": False, "open_reads": False}, body
+
+        # Host: the configured name, localhost and IP literals pass.
+        assert http("GET", base + "/api/v1/state", token=viewer,
+                    headers={"Host": "rebound.attacker.example"})[0] == 421
+        for host in ("hall-gw.example.org:%d" % port, "localhost:%d" % port, "127.0.0.1"):
+            assert http("GET", base + "/api/v1/state", token=viewer, headers={"Host": host})[0] == 200, host
+
+        # Sign in: a wrong password, then the right one.
+        code, _, body = http("POST", base + "/api/v1/session", {"name": "wang", "password": "wrong one!"})
+        assert code == 401, body
+        code, headers, body = http("POST", base + "/api/v1/session",
+                                   {"name": "wang", "password": "correct horse battery"})
+        assert code == 200, body
+        me = json.loads(body)
+        assert me["signed_in"] and me["name"] == "wang" and me["role"] == "operator", me
+        cookie = headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Max-Age=3600" in cookie, cookie
+        session = cookie.split(";")[0]
+        code, _, body = http("GET", base + "/api/v1/state", headers={"Cookie": session})
+        assert code == 200, body
+        code, _, body = http("GET", base + "/api/v1/session", headers={"Cookie": session})
+        assert json.loads(body)["csrf"] == me["csrf"], body
+
+        # A change with the cookie alone (what a forged cross-site form
+        # sends) is refused; with the CSRF token it reaches the core.
+        url = base + "/api/v1/alerts/co2-high:env-1/ack"
+        code, _, body = http("POST", url, {"note": "x"}, headers={"Cookie": session})
+        assert code == 403 and "CSRF" in json.loads(body)["error"], body
+        code, _, body = http("POST", url, {"note": "x"},
+                             headers={"Cookie": session, "X-CSRF-Token": "0" * 64})
+        assert code == 403, body
+        pub = Publisher(st.mqtt)
+        pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 1450}))
+        wait_for("the alert", lambda: json.loads(http("GET", base + "/api/v1/alerts", token=viewer)[2])["active"],
+                 timeout=10)
+        code, _, body = http("POST", url, {"note": "开窗"},
+                             headers={"Cookie": session, "X-CSRF-Token": me["csrf"]})
+        assert code == 200 and json.loads(body)["by"] == "wang", body
+
+        # The history in pages of at most 1000 rows.
+        for i in range(3):
+            pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 800}))
+            wait_for("resolved", lambda: not json.loads(http("GET", base + "/api/v1/alerts", token=viewer)[2])["active"],
+                     timeout=10)
+            pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 1450}))
+            wait_for("firing", lambda: json.loads(http("GET", base + "/api/v1/alerts", token=viewer)[2])["active"],
+                     timeout=10)
+        code, _, body = http("GET", base + "/api/v1/alerts?history=1", token=viewer)
+        everything = json.loads(body)["history"]
+        assert len(everything) >= 8, everything
+        assert http("GET", base + "/api/v1/alerts?history=1&limit=1001", token=viewer)[0] == 400
+        pages, offset = [], 0
+        while True:
+            code, headers, body = http("GET", base + "/api/v1/alerts?history=1&limit=3&offset=%d" % offset,
+                                       token=viewer)
+            assert code == 200, body
+            pages += json.loads(body)["history"]
+            if not headers.get("X-Next-Offset"):
+                break
+            offset = int(headers["X-Next-Offset"])
+        assert pages == everything, (pages, everything)
+        pub.close()
+
+        # Signing out ends the session: the same cookie reads nothing.
+        code, headers, body = http("DELETE", base + "/api/v1/session",
+                                   headers={"Cookie": session, "X-CSRF-Token": me["csrf"]})
+        assert code == 200 and "Max-Age=0" in headers["Set-Cookie"], body
+        assert http("GET", base + "/api/v1/state", headers={"Cookie": session})[0] == 401
+        # Recorded: the sign-ins, the refused changes, the ack, the sign-out.
+        code, _, body = http("GET", base + "/api/v1/audit", token=viewer)
+        assert code == 403, body
+        out = gw.cli("audit")
+        assert out.returncode == 0, out.stderr
+        lines = [l.split() for l in out.stdout.splitlines()[1:]]
+        seen = [(l[2], l[4], l[6]) for l in lines]
+        for want in (("wang", "sign-in", "no"), ("wang", "sign-in", "yes"), ("wang", "ack", "no"),
+                     ("wang", "ack", "yes"), ("wang", "sign-out", "yes")):
+            assert want in seen, (want, out.stdout)
+
+
 if __name__ == "__main__":
     harness.run([test_state_alerts_and_acks_over_http,
                  test_metrics_parse_and_move_and_health_and_files,
-                 test_the_page_is_built_in_with_etags])
+                 test_the_page_is_built_in_with_etags,
+                 test_sign_in_sessions_csrf_hosts_and_closed_reads])

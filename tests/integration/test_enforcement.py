@@ -97,8 +97,7 @@ class Gateway:
         return body
 
     def cli(self, *args):
-        return subprocess.run([os.path.join(BUILD_DIR, "hallgw")] + list(args) + ["-c", self.gw.conf],
-                              capture_output=True, text=True, timeout=30)
+        return self.gw.cli(*args)
 
 
 class Agent:
