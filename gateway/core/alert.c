@@ -222,6 +222,8 @@ int alert_to_json(const struct alert *a, const char *gateway_id, char *buf, size
     put_time(&b, "resolved_at", a->resolved_at);
     PUT_FIELD(&b, "resolved_by", a->resolved_by);
     PUT_FIELD(&b, "note", a->note);
+    if (a->silenced_by[0])
+        PUT_FIELD(&b, "silenced_by", a->silenced_by);
     jsonw_key(&b, "gateway");
     jsonw_str(&b, gateway_id);
     buf_putc(&b, '}');

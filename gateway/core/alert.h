@@ -55,6 +55,7 @@ struct alert {
     /* notification bookkeeping */
     wall_s last_notified;
     bool escalated;
+    char silenced_by[17]; /* the silence holding its notifications back; "" for none */
 };
 
 enum alert_transition {
@@ -109,8 +110,10 @@ const char *alert_transition_name(enum alert_transition t); /* "none", "cancelle
 /* The alert as JSON (one line, UTF-8, NUL-terminated) into buf:
  *   {"id","rule","subject","hall","device","window","kind","severity","type",
  *    "state","manual_resolve","summary","value","pending_since","firing_since",
- *    "acked_at","acked_by","resolved_at","resolved_by","note","gateway"}
- * Strings are always present ("" when empty); value only when has_value (null
+ *    "acked_at","acked_by","resolved_at","resolved_by","note","silenced_by",
+ *    "gateway"}
+ * Strings are always present ("" when empty), but silenced_by only while a
+ * silence holds the alert's notifications back; value only when has_value (null
  * when not finite); times are unix seconds, null when unset (0). Strings and
  * numbers are written by lib/jsonw.h (invalid UTF-8 bytes become U+FFFD,
  * control characters are escaped). Returns the length without the NUL, or

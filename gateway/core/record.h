@@ -83,6 +83,23 @@ struct record_session {
     wall_s created, expires;
 };
 
+/* A silence: alerts that match it send no notification and no escalation
+ * while it lasts ([starts, ends)); they still exist, are published, stored
+ * and shown as silenced. Each matcher is an exact value, "" for any; at
+ * least one is set. A maintenance silence says a device is being repaired
+ * (its reason is shown on the window's card). */
+struct record_silence {
+    char id[17]; /* 16 hex digits */
+    char hall[65], window[65], device[65], rule[65];
+    char severity[16];
+    wall_s starts, ends;
+    char comment[ALERT_TEXT_MAX];
+    bool maintenance;
+    char created_by[65];
+    wall_s created;
+    char ended_by[65]; /* who expired it early; "" while it runs or ran out */
+};
+
 /* One human action, as the audit log keeps it. */
 struct record_audit {
     wall_s at;

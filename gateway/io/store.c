@@ -133,6 +133,22 @@ static const char *const migrations[] = {
     " detail TEXT NOT NULL,"
     " ok INTEGER NOT NULL);"
     "CREATE INDEX audit_at ON audit (at);",
+    /* 3 -> 4: silences */
+    "CREATE TABLE silences ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " hall TEXT NOT NULL,"
+    " \"window\" TEXT NOT NULL,"
+    " device TEXT NOT NULL,"
+    " rule TEXT NOT NULL,"
+    " severity TEXT NOT NULL,"
+    " starts REAL NOT NULL,"
+    " ends REAL NOT NULL,"
+    " comment TEXT NOT NULL,"
+    " maintenance INTEGER NOT NULL,"
+    " created_by TEXT NOT NULL,"
+    " created REAL NOT NULL,"
+    " ended_by TEXT NOT NULL);"
+    "CREATE INDEX silences_ends ON silences (ends);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -154,6 +170,9 @@ static const char *const migrations[] = {
 #define TOKEN_COLUMNS "id, account, hash, label, created, last_used"
 #define SESSION_COLUMNS "id_hash, account, csrf, addr, created, expires"
 #define AUDIT_COLUMNS "at, account, addr, action, target, detail, ok"
+#define SILENCE_COLUMNS                                                                            \
+    "id, hall, \"window\", device, rule, severity, starts, ends, comment, maintenance,"            \
+    " created_by, created, ended_by"
 
 static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -209,6 +228,11 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_SESSION_DELETE] = "DELETE FROM sessions WHERE id_hash = ?",
     [STMT_SESSIONS_END] = "DELETE FROM sessions WHERE account = ?1 OR expires <= ?2",
     [STMT_AUDIT_ADD] = ("INSERT INTO audit (" AUDIT_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?)"),
+    [STMT_SILENCE_PUT] = ("INSERT OR REPLACE INTO silences (" SILENCE_COLUMNS ")"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+    [STMT_SILENCE_GET] = ("SELECT " SILENCE_COLUMNS " FROM silences WHERE id = ?"),
+    [STMT_SILENCES] = ("SELECT " SILENCE_COLUMNS " FROM silences WHERE ends > ?1 AND starts < ?2"
+                       " ORDER BY starts, id"),
     [STMT_AUDIT] = ("SELECT " AUDIT_COLUMNS " FROM audit WHERE at >= ?1 AND at < ?2"
                     " ORDER BY at, seq LIMIT ?3"),
 };

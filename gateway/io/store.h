@@ -196,4 +196,17 @@ int store_audit_add(struct store *st, const struct record_audit *a);
 int store_audit(struct store *st, wall_s from, wall_s to, size_t limit, struct record_audit **out,
                 size_t *n);
 
+/* ---- Silences --------------------------------------------------------- */
+
+/* Adds s, or replaces the silence of the same id (an extension, or an early
+ * end). */
+int store_silence_put(struct store *st, const struct record_silence *s);
+/* The silence id into *s: 0 or -ENOENT. */
+int store_silence_get(struct store *st, const char *id, struct record_silence *s);
+/* The silences in force at some time in [from, to) (to 0: unbounded), by
+ * start (malloc'd; NULL when *n is 0). store_silences(st, now, 0, ...) are
+ * those in force now or later. */
+int store_silences(struct store *st, wall_s from, wall_s to, struct record_silence **out,
+                   size_t *n);
+
 #endif

@@ -1,6 +1,6 @@
 /* The state store's internals, shared by store.c (opening, the schema, the
- * statement helpers), store_alerts.c, store_overrides.c, store_accounts.c
- * and store_writer.c. Not for use outside the store. */
+ * statement helpers), store_alerts.c, store_overrides.c, store_accounts.c,
+ * store_silences.c and store_writer.c. Not for use outside the store. */
 #ifndef HALLGW_STORE_INT_H
 #define HALLGW_STORE_INT_H
 
@@ -47,6 +47,9 @@ enum stmt_id {
     STMT_SESSIONS_END,
     STMT_AUDIT_ADD,
     STMT_AUDIT,
+    STMT_SILENCE_PUT,
+    STMT_SILENCE_GET,
+    STMT_SILENCES,
     STMT_COUNT
 };
 
