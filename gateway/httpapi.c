@@ -43,13 +43,10 @@ static void reply_json(struct http_response *r, unsigned status, char *json)
     http_response_take(r, status, JSON_TYPE, json, json ? strlen(json) : 0);
 }
 
-/* msg is ours, never the client's: no escaping needed beyond quotes. */
+/* {"error": msg}, msg escaped by the JSON writer whatever it holds. */
 static void reply_error(struct http_response *r, unsigned status, const char *msg)
 {
-    char *body = NULL;
-    if (asprintf(&body, "{\"error\":\"%s\"}", msg) < 0)
-        body = NULL;
-    reply_json(r, status, body);
+    http_response_error(r, status, msg);
 }
 
 /* ---- access -------------------------------------------------------------- */
@@ -232,8 +229,8 @@ static void serve_ack(const struct httpapi *h, const struct http_request *req, c
     }
     if (pr < 0) {
         reply_error(r, 400,
-                    "expected {\\\"by\\\": name (1-64 bytes), \\\"note\\\": text, "
-                    "\\\"resolve\\\": true|false}");
+                    "expected {\"by\": name (1-64 bytes), \"note\": text, "
+                    "\"resolve\": true|false}");
         return;
     }
     struct api_request *ar = calloc(1, sizeof(*ar));
@@ -384,16 +381,16 @@ static void serve_override_add(const struct httpapi *h, const struct http_reques
     json_flat_free(&f);
     if (!ok) {
         reply_error(r, 400,
-                    "expected {\\\"device\\\": id, \\\"until\\\": unix seconds, \\\"HH:MM\\\" "
-                    "or \\\"YYYY-MM-DDTHH:MM\\\", \\\"reason\\\": text (1-255 bytes), "
-                    "\\\"by\\\": name (1-64 bytes)}");
+                    "expected {\"device\": id, \"until\": unix seconds, \"HH:MM\" "
+                    "or \"YYYY-MM-DDTHH:MM\", \"reason\": text (1-255 bytes), "
+                    "\"by\": name (1-64 bytes)}");
         return;
     }
     if (ur < 0) {
         reply_error(r, 400,
                     ur == -ERANGE ? "until must be in the future, at most 31 days ahead"
-                                  : "until must be unix seconds, \\\"HH:MM\\\" or "
-                                    "\\\"YYYY-MM-DDTHH:MM\\\"");
+                                  : "until must be unix seconds, \"HH:MM\" or "
+                                    "\"YYYY-MM-DDTHH:MM\"");
         return;
     }
     if (!ar) {

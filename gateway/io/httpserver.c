@@ -12,9 +12,14 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "jsonw.h"
 #include "log.h"
 
 #define PEM_MAX_BYTES 65536
+#define ERROR_TYPE "application/json; charset=utf-8"
+
+/* The answer when even an error body cannot be allocated. */
+static const char out_of_memory[] = "{\"error\":\"out of memory\"}";
 
 struct httpserver {
     struct MHD_Daemon *mhd;
@@ -57,6 +62,35 @@ void http_response_take(struct http_response *r, unsigned status, const char *ty
     r->len = body ? len : 0;
     r->status = body ? status : MHD_HTTP_INTERNAL_SERVER_ERROR;
     r->type = body ? type : NULL;
+}
+
+void http_response_error(struct http_response *r, unsigned status, const char *msg)
+{
+    struct buf b;
+    size_t len = 0;
+    buf_init(&b, 0);
+    buf_putc(&b, '{');
+    jsonw_member_str(&b, "error", msg);
+    buf_putc(&b, '}');
+    char *body = buf_steal(&b, &len); /* NULL when any step failed */
+    if (body) {
+        http_response_take(r, status, ERROR_TYPE, body, len);
+        return;
+    }
+    http_response_take(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, NULL, 0);
+    r->type = ERROR_TYPE;
+    r->static_body = out_of_memory;
+    r->len = sizeof(out_of_memory) - 1;
+}
+
+/* An error the handler answered without a body (or could not allocate one
+ * for) gets the JSON body every error has. */
+static void complete_error(struct http_response *r)
+{
+    if (r->status < 400 || r->body || r->static_body || r->fd >= 0)
+        return;
+    const char *phrase = MHD_get_reason_phrase_for(r->status);
+    http_response_error(r, r->status, phrase && *phrase ? phrase : "error");
 }
 
 static bool has_header(const struct http_response *r, const char *name)
@@ -132,6 +166,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     };
     struct http_response resp = {.status = MHD_HTTP_INTERNAL_SERVER_ERROR, .fd = -1};
     s->handler(s->ctx, &req, &resp);
+    complete_error(&resp);
     return send_response(c, &resp);
 }
 

@@ -6,7 +6,10 @@
  * per request, with the whole body read (up to max_body bytes), and fills in
  * a response. Every response carries "X-Content-Type-Options: nosniff" and,
  * unless the handler sets its own, "Cache-Control: no-store"; a 401 carries
- * "WWW-Authenticate: Bearer realm="hallgw"". */
+ * "WWW-Authenticate: Bearer realm="hallgw"". Every error (4xx, 5xx) the
+ * server answers has a JSON body {"error": "..."}: what the handler wrote
+ * with http_response_error(), or, when the handler left the body empty, the
+ * status's reason phrase. */
 #ifndef HALLGW_HTTPSERVER_H
 #define HALLGW_HTTPSERVER_H
 
@@ -58,6 +61,10 @@ void http_response_header(struct http_response *r, const char *name, const char 
 /* Sets a malloc'd body (NULL: an empty 500, out of memory). */
 void http_response_take(struct http_response *r, unsigned status, const char *type, char *body,
                         size_t len);
+
+/* Answers status with the JSON body {"error": msg} (msg is escaped, whatever
+ * it holds; NULL is ""). Out of memory: a 500 with a fixed JSON body. */
+void http_response_error(struct http_response *r, unsigned status, const char *msg);
 
 typedef void (*httpserver_handler)(void *ctx, const struct http_request *req,
                                    struct http_response *resp);

@@ -214,7 +214,55 @@ def test_the_page_is_built_in_with_etags():
             assert http("GET", base + bad)[0] == 404, bad
 
 
+def assert_json_error(code, headers, body, want, what):
+    assert code == want, (what, code, body)
+    assert headers["Content-Type"].startswith("application/json"), (what, headers["Content-Type"])
+    try:
+        doc = json.loads(body)
+    except ValueError as e:
+        raise AssertionError("%s: the %d answer is not JSON (%s): %r" % (what, code, e, body))
+    assert isinstance(doc, dict) and isinstance(doc.get("error"), str) and doc["error"], (what, doc)
+    return doc["error"]
+
+
+def test_every_error_answer_is_json():
+    with Stack("api-errors", influx=True) as st:
+        gw, base = start(st)
+        ack = base + "/api/v1/alerts/co2-high:env-1/ack"
+        cases = [
+            ("bad JSON ack", 400, http("POST", ack, raw=b"{not json", token=TOKEN)),
+            ("ack without by", 400, http("POST", ack, {"note": "no by"}, token=TOKEN)),
+            ("ack with by not a string", 400, http("POST", ack, {"by": 7}, token=TOKEN)),
+            ("ack without a token", 401, http("POST", ack, {"by": "x"})),
+            ("oversized body", 413, http("POST", ack, raw=b'{"by":"x","note":"' + b"a" * 4096 + b'"}',
+                                         token=TOKEN)),
+            ("unknown endpoint", 404, http("GET", base + "/api/v1/nothing")),
+            ("missing file", 404, http("GET", base + "/missing.js")),
+            ("wrong method on the API", 405, http("DELETE", base + "/api/v1/state")),
+            ("GET of an ack", 405, http("GET", ack)),
+            ("PUT of the page", 405, http("PUT", base + "/", raw=b"x")),
+            ("POST of the state", 405, http("POST", base + "/api/v1/state", {"x": 1})),
+            ("bad limit", 400, http("GET", base + "/api/v1/alerts?history=1&limit=0")),
+            ("bad from", 400, http("GET", base + "/api/v1/alerts?history=1&from=abc")),
+            ("bad date", 400, http("GET", base + "/api/v1/alerts?history=1&date=2026-13-01")),
+            ("override without a reason", 400, http("POST", base + "/api/v1/overrides",
+                                                   {"device": "env-1", "until": "21:00", "by": "x"},
+                                                   token=TOKEN)),
+            ("override with a bad until", 400, http("POST", base + "/api/v1/overrides",
+                                                   {"device": "env-1", "until": "soon", "reason": "r",
+                                                    "by": "x"}, token=TOKEN)),
+            ("override removal without by", 400, http("DELETE", base + "/api/v1/overrides/env-1",
+                                                     token=TOKEN)),
+        ]
+        for what, want, (code, headers, body) in cases:
+            assert_json_error(code, headers, body, want, what)
+        # The messages that show the expected body quote it as JSON would.
+        msg = json.loads(cases[1][2][2])["error"]
+        assert '{"by": name' in msg and "\\" not in msg, msg
+
+
 if __name__ == "__main__":
     harness.run([test_state_alerts_and_acks_over_http,
                  test_metrics_parse_and_move_and_health_and_files,
-                 test_the_page_is_built_in_with_etags])
+                 test_the_page_is_built_in_with_etags,
+                 test_every_error_answer_is_json])
