@@ -19,6 +19,7 @@
 #include "report.h"
 #include "snapshot.h"
 #include "store.h"
+#include "utf8.h"
 #include "webpage.h"
 
 #define SNAPSHOT_WAIT_MS 3000
@@ -198,14 +199,23 @@ int httpapi_ack_body(const char *body, size_t len, size_t max_body, struct api_r
     /* A flat object: a member that is an object or array is refused, not
      * taken as absent. */
     struct json_limits lim = {.max_bytes = max_body, .max_depth = 1, .max_fields = 16};
-    if (json_flatten(body, len, &lim, &f) != JSON_OK)
+    enum json_reject jr = json_flatten(body, len, &lim, &f);
+    /* \u0000 or bytes that are not UTF-8 in a string: text that is not
+     * plain, refused like a control character. */
+    if (jr == JSON_NUL || jr == JSON_BAD_UTF8)
+        return -EINVAL;
+    if (jr != JSON_OK)
         return -EBADMSG;
     const struct json_field *by = json_flat_get(&f, "by");
     const struct json_field *note = json_flat_get(&f, "note");
     const struct json_field *resolve = json_flat_get(&f, "resolve");
+    /* Plain text only: a line break, a NUL or a bidirectional control would
+     * break the alert's InfluxDB points, forge log lines or disguise the
+     * patrol record. */
     bool ok = f.dropped == 0 && by && by->type == JSON_T_STRING && by->str_len > 0 &&
-              by->str_len <= 64 &&
-              (!note || (note->type == JSON_T_STRING && note->str_len < 256)) &&
+              by->str_len <= 64 && utf8_plain_text(by->str, by->str_len) &&
+              (!note || (note->type == JSON_T_STRING && note->str_len < 256 &&
+                         utf8_plain_text(note->str, note->str_len))) &&
               (!resolve || resolve->type == JSON_T_BOOL);
     if (ok) {
         snprintf(req->by, sizeof(req->by), "%s", by->str);
@@ -229,8 +239,9 @@ static void serve_ack(const struct httpapi *h, const struct http_request *req, c
     }
     if (pr < 0) {
         reply_error(r, 400,
-                    "expected {\"by\": name (1-64 bytes), \"note\": text, "
-                    "\"resolve\": true|false}");
+                    "expected {\"by\": name (1-64 bytes), \"note\": text (under 256 bytes), "
+                    "\"resolve\": true|false}, by and note plain text: no control characters "
+                    "(line breaks, tabs, NUL), no bidirectional controls, valid UTF-8");
         return;
     }
     struct api_request *ar = calloc(1, sizeof(*ar));
@@ -369,7 +380,8 @@ static void serve_override_add(const struct httpapi *h, const struct http_reques
     }
     bool ok = device && device->type == JSON_T_STRING && id_valid(device->str, device->str_len) &&
               by && by->type == JSON_T_STRING && by->str_len > 0 && by->str_len <= 64 && reason &&
-              reason->type == JSON_T_STRING && reason->str_len > 0 && reason->str_len < 256;
+              reason->type == JSON_T_STRING && reason->str_len > 0 && reason->str_len < 256 &&
+              utf8_plain_text(reason->str, reason->str_len);
     struct api_request *ar = ok && ur == 0 ? calloc(1, sizeof(*ar)) : NULL;
     if (ar) {
         ar->kind = API_OVERRIDE_ADD;
@@ -382,8 +394,8 @@ static void serve_override_add(const struct httpapi *h, const struct http_reques
     if (!ok) {
         reply_error(r, 400,
                     "expected {\"device\": id, \"until\": unix seconds, \"HH:MM\" "
-                    "or \"YYYY-MM-DDTHH:MM\", \"reason\": text (1-255 bytes), "
-                    "\"by\": name (1-64 bytes)}");
+                    "or \"YYYY-MM-DDTHH:MM\", \"reason\": plain text (1-255 bytes, no "
+                    "control characters), \"by\": name (1-64 bytes)}");
         return;
     }
     if (ur < 0) {

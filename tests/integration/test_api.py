@@ -261,8 +261,48 @@ def test_every_error_answer_is_json():
         assert '{"by": name' in msg and "\\" not in msg, msg
 
 
+def test_ack_and_override_with_control_characters_get_400():
+    with Stack("api-ack-text") as st:
+        gw, base = start(st)
+        pub = Publisher(st.mqtt)
+        pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 1450}))
+
+        def state():
+            body = http("GET", base + "/api/v1/alerts")[2]
+            return [a["state"] for a in json.loads(body)["active"] if a["id"] == "co2-high:env-1"]
+        wait_for("the alert over HTTP", state, timeout=10)
+        url = base + "/api/v1/alerts/co2-high:env-1/ack"
+        bad = ["交接\n[notice] forged line", "a\rb", "a\tb", "a\u0000b", "abc\u202egnp.exe",
+               "\u2066x\u2069", "a\u0085b", "esc\u001b[2J"]
+        for text in bad:
+            for ack in ({"by": text, "note": "ok"}, {"by": "张三", "note": text}):
+                for ascii_only in (True, False):
+                    raw = json.dumps(ack, ensure_ascii=ascii_only).encode()
+                    code, headers, body = http("POST", url, raw=raw, token=TOKEN)
+                    err = assert_json_error(code, headers, body, 400, repr(ack))
+                    assert "plain text" in err, err
+        # Bytes that are not UTF-8 at all.
+        code, headers, body = http("POST", url, raw=b'{"by":"\xff\xfe","note":"x"}', token=TOKEN)
+        assert_json_error(code, headers, body, 400, "invalid UTF-8")
+        assert state() == ["firing"], "a refused ack changed the alert"
+        assert "forged" not in gw.log_text()
+        # An override's reason too (refused before the device is looked up).
+        for text in ("加班\n完成", "x\u202ey"):
+            code, headers, body = http("POST", base + "/api/v1/overrides",
+                                       {"device": "env-1", "until": "21:00", "reason": text, "by": "王工"},
+                                       token=TOKEN)
+            err = assert_json_error(code, headers, body, 400, repr(text))
+            assert "plain text" in err, err
+        # Plain text, Chinese and all, still acknowledges.
+        code, _, body = http("POST", url, {"by": "张三", "note": "开窗通风 (CO2 1450 ppm), \"已处理\""},
+                             token=TOKEN)
+        assert code == 200 and json.loads(body)["state"] == "acknowledged", body
+        pub.close()
+
+
 if __name__ == "__main__":
     harness.run([test_state_alerts_and_acks_over_http,
                  test_metrics_parse_and_move_and_health_and_files,
                  test_the_page_is_built_in_with_etags,
-                 test_every_error_answer_is_json])
+                 test_every_error_answer_is_json,
+                 test_ack_and_override_with_control_characters_get_400])
