@@ -578,7 +578,9 @@ int httpapi_start(const struct config *cfg, struct api *api, struct httpapi **ou
     struct httpserver_options o = {.listen = hc->listen,
                                    .cert_file = hc->cert_file,
                                    .key_file = hc->key_file,
-                                   .max_body = hc->max_body_bytes};
+                                   .max_body = hc->max_body_bytes,
+                                   .max_connections_per_address =
+                                       (unsigned)hc->max_connections_per_address};
     int rc = httpserver_start(&o, handle, h, &h->server);
     if (rc < 0) {
         httpapi_stop(h);

@@ -195,6 +195,8 @@ static const struct conf_key http_keys[] = {
     K("key_file", CONF_FILE, struct config_http, key_file),
     K("max_body_bytes", CONF_SIZE, struct config_http, max_body_bytes, .min = 1024, .max = 1048576),
     K("open_reads", CONF_BOOL, struct config_http, open_reads),
+    K("max_connections_per_address", CONF_INT, struct config_http, max_connections_per_address,
+      .min = 1, .max = 64),
     {0},
 };
 
@@ -245,6 +247,7 @@ static void set_defaults(struct config *c)
     c->influx.spool_max_bytes = UINT64_C(512) * 1024 * 1024;
     c->http.max_body_bytes = 16384;
     c->http.open_reads = true;
+    c->http.max_connections_per_address = 16;
     c->limits.payload_max_bytes = 65536;
     c->limits.json_max_depth = 8;
     c->limits.max_devices = 20000;

@@ -108,9 +108,10 @@ struct config_http {
     char *listen;  /* "host:port", default "127.0.0.1:8080" */
     char *token;   /* from token_file: the bearer token for changes; NULL: changes refused */
     char *web_dir; /* the live page's files instead of the built-in ones; NULL: built in */
-    char *cert_file, *key_file; /* HTTPS when both are set */
-    size_t max_body_bytes;      /* request bodies, default 16384 */
-    bool open_reads;            /* GETs without the token; default true */
+    char *cert_file, *key_file;      /* HTTPS when both are set */
+    size_t max_body_bytes;           /* request bodies, default 16384 */
+    bool open_reads;                 /* GETs without the token; default true */
+    int max_connections_per_address; /* open at once from one address, default 16 */
 };
 
 struct config_limits {

@@ -36,5 +36,7 @@ bool config_http_changed(const struct config *a, const struct config *b)
     return a->http.enabled != b->http.enabled || DIFF(http.listen) || DIFF(http.token) ||
            DIFF(http.web_dir) || DIFF(http.cert_file) || DIFF(http.key_file) ||
            a->http.max_body_bytes != b->http.max_body_bytes ||
-           a->http.open_reads != b->http.open_reads || DIFF(gateway.state_dir);
+           a->http.open_reads != b->http.open_reads ||
+           a->http.max_connections_per_address != b->http.max_connections_per_address ||
+           DIFF(gateway.state_dir);
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "log.h"
 
 #define PEM_MAX_BYTES 65536
+#define MAX_CONNECTIONS 64u
 #define ERROR_TYPE "application/json; charset=utf-8"
 
 /* The answer when even an error body cannot be allocated. */
@@ -184,12 +186,22 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     }
 }
 
-/* libmicrohttpd's own messages: its format, its arguments. */
+/* libmicrohttpd's own messages: its format, its arguments. A client can make
+ * it repeat one (each connection refused over a limit logs one), so they are
+ * rate-limited; they come from any of its threads, hence the lock. */
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+static pthread_mutex_t mhd_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct log_ratelimit mhd_log_rl = LOG_RATELIMIT_INIT(60000, 20);
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
+    pthread_mutex_lock(&mhd_log_lock);
+    bool ok = log_ratelimit_ok(&mhd_log_rl, "http server messages");
+    pthread_mutex_unlock(&mhd_log_lock);
+    if (!ok)
+        return;
     char line[512];
     vsnprintf(line, sizeof(line), fmt, ap);
     size_t n = strlen(line);
@@ -271,12 +283,13 @@ int httpserver_start(const struct httpserver_options *o, httpserver_handler hand
         }
         flags |= MHD_USE_TLS;
     }
-    s->mhd =
-        MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-                         MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED, completed,
-                         s, MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                         s->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->cert,
-                         MHD_OPTION_HTTPS_MEM_KEY, s->key, MHD_OPTION_END);
+    s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+                              s, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED,
+                              completed, s, MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS,
+                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_connections_per_address,
+                              MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                              s->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->cert,
+                              MHD_OPTION_HTTPS_MEM_KEY, s->key, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->mhd) {
         log_err("http: cannot listen on %s", o->listen);

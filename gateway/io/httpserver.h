@@ -9,7 +9,11 @@
  * "WWW-Authenticate: Bearer realm="hallgw"". Every error (4xx, 5xx) the
  * server answers has a JSON body {"error": "..."}: what the handler wrote
  * with http_response_error(), or, when the handler left the body empty, the
- * status's reason phrase. */
+ * status's reason phrase.
+ *
+ * At most 64 connections are open at once, and at most
+ * max_connections_per_address of them from one address; a connection over
+ * either limit is closed at once, without an answer. */
 #ifndef HALLGW_HTTPSERVER_H
 #define HALLGW_HTTPSERVER_H
 
@@ -17,9 +21,10 @@
 #include <stddef.h>
 
 struct httpserver_options {
-    const char *listen;               /* "host:port", "[v6]:port" */
-    const char *cert_file, *key_file; /* PEM: HTTPS when both are set */
-    size_t max_body;                  /* bytes of a request body kept */
+    const char *listen;                   /* "host:port", "[v6]:port" */
+    const char *cert_file, *key_file;     /* PEM: HTTPS when both are set */
+    size_t max_body;                      /* bytes of a request body kept */
+    unsigned max_connections_per_address; /* 0: only the total limit */
 };
 
 struct http_request {

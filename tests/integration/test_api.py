@@ -5,6 +5,7 @@ format with counters that move, /healthz, and the page's files."""
 import json
 import os
 import re
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -68,7 +69,7 @@ def parse_prometheus(text):
     return samples
 
 
-def start(st, web_dir=True):
+def start(st, web_dir=True, http_extra=""):
     """The gateway with its HTTP server; web_dir=True: a customised page in
     <test dir>/web (an index.html only); False: the built-in page."""
     zone, offset = noon_zone()
@@ -84,7 +85,7 @@ def start(st, web_dir=True):
         web = 'web_dir = "%s"; ' % os.path.join(st.dir, "web")
     gw = st.hallgw(devices=DEVICES, halls=HALLS, extra=schedule_around_now(offset) + RULES +
                    'http = { listen = "127.0.0.1:%d"; token_file = "%s"; %s'
-                   'max_body_bytes = 2048; };\n' % (port, token_file, web))
+                   'max_body_bytes = 2048; %s};\n' % (port, token_file, web, http_extra))
     gw.timezone = zone
     gw.write_config()
     gw.start()
@@ -300,9 +301,65 @@ def test_ack_and_override_with_control_characters_get_400():
         pub.close()
 
 
+def raw_get(port, path="/healthz", source="127.0.0.1", timeout=5):
+    """A keep-alive GET on a socket of its own from the source address:
+    (socket, status) with the socket left open, or (None, None) when the
+    server closed the connection without an answer."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(source, 0))
+    try:
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n" % path.encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except (ConnectionResetError, BrokenPipeError):
+        data = b""
+    if not data:
+        s.close()
+        return None, None
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+    while len(rest) < length:
+        rest += s.recv(4096)
+    return s, int(head.split()[1])
+
+
+def test_connections_per_address_are_capped():
+    with Stack("api-conns", influx=True) as st:
+        gw, base = start(st, http_extra="max_connections_per_address = 3; ")
+        port = int(base.rsplit(":", 1)[1])
+        held = []
+        for _ in range(3):
+            s, status = raw_get(port)
+            assert status in (200, 503), status
+            held.append(s)
+        # Three idle keep-alive connections from 127.0.0.1: a fourth is
+        # closed without an answer...
+        s, status = raw_get(port)
+        assert s is None, "a fourth connection from one address was answered %s" % status
+        # ... while another address is served,
+        s, status = raw_get(port, source="127.0.0.2")
+        assert s is not None, "another address was refused"
+        s.close()
+        # and once one of the three is closed, the address is served again.
+        held.pop().close()
+
+        def served():
+            s, _ = raw_get(port)
+            if s:
+                held.append(s)
+            return s is not None
+        wait_for("a connection once one is closed", served, timeout=10)
+        for s in held:
+            s.close()
+
+
 if __name__ == "__main__":
     harness.run([test_state_alerts_and_acks_over_http,
                  test_metrics_parse_and_move_and_health_and_files,
                  test_the_page_is_built_in_with_etags,
                  test_every_error_answer_is_json,
-                 test_ack_and_override_with_control_characters_get_400])
+                 test_ack_and_override_with_control_characters_get_400,
+                 test_connections_per_address_are_capped])
