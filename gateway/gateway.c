@@ -660,8 +660,10 @@ static void core_loop(struct gateway *g)
         now = clock_mono_ms();
         wall_s wall = clock_wall(); /* the one reading of the wall clock per turn */
         serve_api(g, wall, now);
-        /* The watchdog hears from a core that turns and has its broker. */
-        sdnotify_watchdog(now, g->mqtt && mqtt_is_connected(g->mqtt));
+        /* The watchdog hears from a core that turns, with or without its
+         * broker: a restart does not bring a broker back, it only loses the
+         * state. A broker outage shows in /healthz and the metrics. */
+        sdnotify_watchdog(now);
         if (now >= g->next_tick) {
             enforce_tick(g->enforce, wall, now);
             alerting_tick(g->alerting, wall, now);
