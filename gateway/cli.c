@@ -318,6 +318,11 @@ int cli_ack(int argc, char **argv, const char *default_config)
         ack_usage(stderr);
         return 2;
     }
+    if (!utf8_plain_text(by, strlen(by)) || !utf8_plain_text(note, strlen(note))) {
+        fprintf(stderr, "hallgw ack: --by and --note must be plain text: no control characters "
+                        "(line breaks, tabs), no bidirectional controls, valid UTF-8\n");
+        return 2;
+    }
     const char *id = argv[optind];
     struct config *cfg = cli_load_config(path);
     if (!cfg)

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "enforce_time.h"
 #include "store.h"
+#include "utf8.h"
 
 static void usage(FILE *f)
 {
@@ -143,6 +144,14 @@ int cli_override(int argc, char **argv, const char *default_config)
     if (add && (!until || !reason || !*reason || strlen(reason) >= ALERT_TEXT_MAX)) {
         fprintf(stderr, "hallgw override add: --until TIME and --reason TEXT (1 to 255 bytes) "
                         "are required\n");
+        return 2;
+    }
+    if ((add || remove) &&
+        (!utf8_plain_text(by, strlen(by)) || (add && !utf8_plain_text(reason, strlen(reason))))) {
+        fprintf(stderr,
+                "hallgw override %s: --by and --reason must be plain text: no control "
+                "characters (line breaks, tabs), no bidirectional controls, valid UTF-8\n",
+                verb);
         return 2;
     }
 

@@ -37,6 +37,7 @@
 #include "store.h"
 #include "subscriptions.h"
 #include "threads.h"
+#include "utf8.h"
 
 #define CORE_BATCH 256
 #define BATCH_MAX_BYTES (64u << 20)
@@ -246,19 +247,51 @@ static void mark_journal(struct gateway *g)
     g->journal_marked = g->journal_seen;
 }
 
+/* The alert id of an ack topic as a log line may show it: the hall is a
+ * valid id, the alert id is only what the topic held. */
+static const char *ack_id_shown(const char *id)
+{
+    return utf8_plain_text(id, strlen(id)) ? id : "(an id that is not plain text)";
+}
+
+/* An ack whose by or note is not plain text: counted, and logged without the
+ * text. */
+static void refuse_ack_text(struct gateway *g, const char *hall, const char *id)
+{
+    metrics_inc(MET_ACKS_REFUSED);
+    if (log_ratelimit_ok(&g->rl_ack, "acks refused"))
+        log_warn("ack of %s/%s refused: by and note must be plain text (no control characters, "
+                 "no bidirectional controls, valid UTF-8)",
+                 hall, ack_id_shown(id));
+}
+
 /* hall/<hall>/alerts/<id>/ack with {"by": "...", "note": "...", "resolve": true}. */
 static void process_ack(struct gateway *g, struct mqtt_msg *m, const char *hall, const char *id)
 {
     struct json_flat f;
     struct json_limits lim = {.max_bytes = 4096, .max_depth = 1, .max_fields = 16};
-    if (m->retained || m->oversize ||
-        json_flatten(m->payload, m->payload_len, &lim, &f) != JSON_OK) {
+    enum json_reject jr = JSON_SYNTAX;
+    if (!m->retained && !m->oversize)
+        jr = json_flatten(m->payload, m->payload_len, &lim, &f);
+    if (jr == JSON_NUL || jr == JSON_BAD_UTF8) {
+        refuse_ack_text(g, hall, id);
+        return;
+    }
+    if (jr != JSON_OK) {
         metrics_inc(MET_ACKS_REJECTED);
         return;
     }
     const struct json_field *by = json_flat_get(&f, "by");
     const struct json_field *note = json_flat_get(&f, "note");
     const struct json_field *resolve = json_flat_get(&f, "resolve");
+    /* A line break, a NUL or a bidirectional control in the record would
+     * break the alert's InfluxDB points, forge log lines or disguise it. */
+    if ((by && by->type == JSON_T_STRING && !utf8_plain_text(by->str, by->str_len)) ||
+        (note && note->type == JSON_T_STRING && !utf8_plain_text(note->str, note->str_len))) {
+        refuse_ack_text(g, hall, id);
+        json_flat_free(&f);
+        return;
+    }
     int r = -EINVAL;
     if (f.dropped == 0 && by && by->type == JSON_T_STRING && by->str_len > 0 &&
         (!note || note->type == JSON_T_STRING) && (!resolve || resolve->type == JSON_T_BOOL))
@@ -267,7 +300,7 @@ static void process_ack(struct gateway *g, struct mqtt_msg *m, const char *hall,
     if (r < 0) {
         metrics_inc(MET_ACKS_REJECTED);
         if (log_ratelimit_ok(&g->rl_ack, "acks refused"))
-            log_warn("ack of %s/%s refused: %s", hall, id,
+            log_warn("ack of %s/%s refused: %s", hall, ack_id_shown(id),
                      r == -ENOENT ? "no such active alert"
                                   : "expected {\"by\": name, \"note\": text} (resolve only "
                                     "for alerts that need it)");
@@ -633,8 +666,10 @@ static void core_loop(struct gateway *g)
         now = clock_mono_ms();
         wall_s wall = clock_wall(); /* the one reading of the wall clock per turn */
         serve_api(g, wall, now);
-        /* The watchdog hears from a core that turns and has its broker. */
-        sdnotify_watchdog(now, g->mqtt && mqtt_is_connected(g->mqtt));
+        /* The watchdog hears from a core that turns, with or without its
+         * broker: a restart does not bring a broker back, it only loses the
+         * state. A broker outage shows in /healthz and the metrics. */
+        sdnotify_watchdog(now);
         if (now >= g->next_tick) {
             enforce_tick(g->enforce, wall, now);
             alerting_tick(g->alerting, wall, now);

@@ -25,6 +25,7 @@
 #include "report.h"
 #include "snapshot.h"
 #include "store.h"
+#include "utf8.h"
 #include "webpage.h"
 
 #define SNAPSHOT_WAIT_MS 3000
@@ -52,13 +53,10 @@ static void reply_json(struct http_response *r, unsigned status, char *json)
     http_response_take(r, status, JSON_TYPE, json, json ? strlen(json) : 0);
 }
 
-/* msg is ours, never the client's: no escaping needed beyond quotes. */
+/* {"error": msg}, msg escaped by the JSON writer whatever it holds. */
 static void reply_error(struct http_response *r, unsigned status, const char *msg)
 {
-    char *body = NULL;
-    if (asprintf(&body, "{\"error\":\"%s\"}", msg) < 0)
-        body = NULL;
-    reply_json(r, status, body);
+    http_response_error(r, status, msg);
 }
 
 /* ---- access -------------------------------------------------------------- */
@@ -260,14 +258,24 @@ int httpapi_ack_body(const char *body, size_t len, size_t max_body, struct api_r
     /* A flat object: a member that is an object or array is refused, not
      * taken as absent. */
     struct json_limits lim = {.max_bytes = max_body, .max_depth = 1, .max_fields = 16};
-    if (json_flatten(body, len, &lim, &f) != JSON_OK)
+    enum json_reject jr = json_flatten(body, len, &lim, &f);
+    /* \u0000 or bytes that are not UTF-8 in a string: text that is not
+     * plain, refused like a control character. */
+    if (jr == JSON_NUL || jr == JSON_BAD_UTF8)
+        return -EINVAL;
+    if (jr != JSON_OK)
         return -EBADMSG;
     const struct json_field *by = json_flat_get(&f, "by");
     const struct json_field *note = json_flat_get(&f, "note");
     const struct json_field *resolve = json_flat_get(&f, "resolve");
+    /* Plain text only: a line break, a NUL or a bidirectional control would
+     * break the alert's InfluxDB points, forge log lines or disguise the
+     * patrol record. */
     bool ok = f.dropped == 0 &&
-              (!by || (by->type == JSON_T_STRING && by->str_len > 0 && by->str_len <= 64)) &&
-              (!note || (note->type == JSON_T_STRING && note->str_len < 256)) &&
+              (!by || (by->type == JSON_T_STRING && by->str_len > 0 && by->str_len <= 64 &&
+                       utf8_plain_text(by->str, by->str_len))) &&
+              (!note || (note->type == JSON_T_STRING && note->str_len < 256 &&
+                         utf8_plain_text(note->str, note->str_len))) &&
               (!resolve || resolve->type == JSON_T_BOOL);
     if (ok) {
         snprintf(req->by, sizeof(req->by), "%s", by ? by->str : "");
@@ -312,8 +320,9 @@ static void serve_alert_action(const struct httpapi *h, const struct http_reques
     }
     if (pr < 0) {
         reply_error(r, 400,
-                    "expected {\\\"note\\\": text (under 256 bytes), \\\"resolve\\\": "
-                    "true|false}");
+                    "expected {\"note\": text (under 256 bytes), \"resolve\": true|false}, "
+                    "the note plain text: no control characters (line breaks, tabs, NUL), no "
+                    "bidirectional controls, valid UTF-8");
         return;
     }
     struct api_request *ar = calloc(1, sizeof(*ar));
@@ -482,7 +491,7 @@ static void serve_override_add(const struct httpapi *h, const struct http_reques
     }
     bool ok = device && device->type == JSON_T_STRING && id_valid(device->str, device->str_len) &&
               reason && reason->type == JSON_T_STRING && reason->str_len > 0 &&
-              reason->str_len < 256;
+              reason->str_len < 256 && utf8_plain_text(reason->str, reason->str_len);
     struct api_request *ar = ok && ur == 0 ? calloc(1, sizeof(*ar)) : NULL;
     if (ar) {
         ar->kind = API_OVERRIDE_ADD;
@@ -494,15 +503,16 @@ static void serve_override_add(const struct httpapi *h, const struct http_reques
     json_flat_free(&f);
     if (!ok) {
         reply_error(r, 400,
-                    "expected {\\\"device\\\": id, \\\"until\\\": unix seconds, \\\"HH:MM\\\" "
-                    "or \\\"YYYY-MM-DDTHH:MM\\\", \\\"reason\\\": text (1-255 bytes)}");
+                    "expected {\"device\": id, \"until\": unix seconds, \"HH:MM\" "
+                    "or \"YYYY-MM-DDTHH:MM\", \"reason\": plain text (1-255 bytes, no "
+                    "control characters)}");
         return;
     }
     if (ur < 0) {
         reply_error(r, 400,
                     ur == -ERANGE ? "until must be in the future, at most 31 days ahead"
-                                  : "until must be unix seconds, \\\"HH:MM\\\" or "
-                                    "\\\"YYYY-MM-DDTHH:MM\\\"");
+                                  : "until must be unix seconds, \"HH:MM\" or "
+                                    "\"YYYY-MM-DDTHH:MM\"");
         return;
     }
     if (!ar) {
@@ -598,7 +608,7 @@ static void serve_session(const struct httpapi *h, const struct http_request *re
         if (!name || name->type != JSON_T_STRING || !id_valid(name->str, name->str_len) || !pw ||
             pw->type != JSON_T_STRING || pw->str_len == 0 || pw->str_len > 256) {
             json_flat_free(&f);
-            reply_error(r, 400, "expected {\\\"name\\\": account, \\\"password\\\": text}");
+            reply_error(r, 400, "expected {\"name\": account, \"password\": text}");
             return;
         }
         char cookie[65];
@@ -868,7 +878,9 @@ int httpapi_start(const struct config *cfg, struct api *api, struct httpapi **ou
     struct httpserver_options o = {.listen = hc->listen,
                                    .cert_file = hc->cert_file,
                                    .key_file = hc->key_file,
-                                   .max_body = hc->max_body_bytes};
+                                   .max_body = hc->max_body_bytes,
+                                   .max_connections_per_address =
+                                       (unsigned)hc->max_connections_per_address};
     rc = httpserver_start(&o, handle, h, &h->server);
     if (rc < 0) {
         httpapi_stop(h);

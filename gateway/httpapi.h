@@ -54,9 +54,10 @@ void httpapi_stop(struct httpapi *h); /* NULL does nothing */
  * max_body bytes, depth 2 and 16 leaves, into req->by ("by": 1-64 bytes,
  * optional; the server records the account instead), req->note ("note":
  * under 256 bytes, optional) and req->resolve ("resolve": a bool,
- * optional); nothing else of req is touched. Returns 0,
- * -EBADMSG when the body is not such a JSON object, -EINVAL when its members
- * are not as above. */
+ * optional); nothing else of req is touched. by and note must be plain text
+ * (utf8_plain_text(): no control characters, no bidirectional controls,
+ * valid UTF-8, no \u0000). Returns 0, -EBADMSG when the body is not such a
+ * JSON object, -EINVAL when its members are not as above. */
 bool httpapi_ack_path(const char *url, char *id, size_t size);
 int httpapi_ack_body(const char *body, size_t len, size_t max_body, struct api_request *req);
 

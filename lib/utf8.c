@@ -98,6 +98,26 @@ bool utf8_clean(const char *s, size_t n)
     return true;
 }
 
+/* A C1 control or a bidirectional formatting character. */
+static bool invisible_control(uint32_t cp)
+{
+    return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+bool utf8_plain_text(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t len = utf8_decode(s + i, n - i, &cp);
+        if (len == 0 || cp < 0x20 || cp == 0x7f || invisible_control(cp))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
 size_t utf8_cut(const char *s, size_t n, size_t max)
 {
     size_t i = 0;

@@ -24,6 +24,14 @@ bool utf8_valid(const char *s, size_t n);
  * terminal carries unchanged. */
 bool utf8_clean(const char *s, size_t n);
 
+/* True when the n bytes are text a person may write into the record (who
+ * acknowledged, a handling note, an override's reason): valid UTF-8 without
+ * C0 controls (U+0000..U+001F, tab and line breaks included), DEL, C1
+ * controls (U+0080..U+009F) or the invisible bidirectional controls
+ * (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069) that make a log
+ * line, a report or a terminal show something other than what is stored. */
+bool utf8_plain_text(const char *s, size_t n);
+
 /* The length of the longest prefix of s (n bytes) that has at most max bytes
  * and does not end inside a valid sequence: where to cut text that must not
  * be left with half a character. Invalid bytes count as one character each. */

@@ -925,8 +925,10 @@
       poll();
       return;
     }
-    const by = $('ack-by').value.trim();
-    const note = $('ack-note').value.trim();
+    /* The gateway takes plain text only: the lines of the note become one. */
+    const oneLine = (s) => s.replace(/\s+/g, ' ').trim();
+    const by = oneLine($('ack-by').value);
+    const note = oneLine($('ack-note').value);
     if (!by) return setError(t('errBy'), 'ack-by');
     if (bytes(by) > BY_MAX_BYTES) return setError(t('errTooLong', t('fBy'), BY_MAX_BYTES), 'ack-by');
     if (d.mode === 'resolve' && !note) return setError(t('errNote'), 'ack-note');

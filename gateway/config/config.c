@@ -235,6 +235,8 @@ static const struct conf_key http_keys[] = {
     {.name = "hosts", .t = CONF_CUSTOM, .off = 0, .fn = parse_http_hosts},
     K("session_lifetime", CONF_DUR, struct config_http, session_ms, .min = 60000,
       .max = 31 * DAY_MS),
+    K("max_connections_per_address", CONF_INT, struct config_http, max_connections_per_address,
+      .min = 1, .max = 64),
     {0},
 };
 
@@ -285,6 +287,7 @@ static void set_defaults(struct config *c)
     c->influx.spool_max_bytes = UINT64_C(512) * 1024 * 1024;
     c->http.max_body_bytes = 16384;
     c->http.session_ms = 12 * 3600000;
+    c->http.max_connections_per_address = 16;
     c->limits.payload_max_bytes = 65536;
     c->limits.json_max_depth = 8;
     c->limits.max_devices = 20000;

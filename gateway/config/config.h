@@ -108,11 +108,12 @@ struct config_http {
     char *listen;  /* "host:port", default "127.0.0.1:8080" */
     char *token;   /* from token_file: a token acting as an admin account; NULL for none */
     char *web_dir; /* the live page's files instead of the built-in ones; NULL: built in */
-    char *cert_file, *key_file; /* HTTPS when both are set */
-    size_t max_body_bytes;      /* request bodies, default 16384 */
-    bool open_reads;            /* reads without an account; default: true on loopback only */
-    char **hosts;               /* Host names the server answers to, besides IP literals and
-                                 * localhost; NULL when absent */
+    char *cert_file, *key_file;      /* HTTPS when both are set */
+    size_t max_body_bytes;           /* request bodies, default 16384 */
+    bool open_reads;                 /* reads without an account; default: true on loopback only */
+    int max_connections_per_address; /* open at once from one address, default 16 */
+    char **hosts; /* Host names the server answers to, besides IP literals and localhost; NULL
+                   * when absent */
     size_t n_hosts;
     int64_t session_ms; /* how long a sign-in lasts, default 12 h */
 };

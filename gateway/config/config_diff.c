@@ -47,6 +47,7 @@ bool config_http_changed(const struct config *a, const struct config *b)
            DIFF(http.web_dir) || DIFF(http.cert_file) || DIFF(http.key_file) ||
            a->http.max_body_bytes != b->http.max_body_bytes ||
            a->http.open_reads != b->http.open_reads || a->http.session_ms != b->http.session_ms ||
+           a->http.max_connections_per_address != b->http.max_connections_per_address ||
            lists_differ(a->http.hosts, a->http.n_hosts, b->http.hosts, b->http.n_hosts) ||
            DIFF(gateway.state_dir);
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +13,15 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "jsonw.h"
 #include "log.h"
 
 #define PEM_MAX_BYTES 65536
+#define MAX_CONNECTIONS 64u
+#define ERROR_TYPE "application/json; charset=utf-8"
+
+/* The answer when even an error body cannot be allocated. */
+static const char out_of_memory[] = "{\"error\":\"out of memory\"}";
 
 struct httpserver {
     struct MHD_Daemon *mhd;
@@ -77,6 +84,35 @@ void http_response_take(struct http_response *r, unsigned status, const char *ty
     r->len = body ? len : 0;
     r->status = body ? status : MHD_HTTP_INTERNAL_SERVER_ERROR;
     r->type = body ? type : NULL;
+}
+
+void http_response_error(struct http_response *r, unsigned status, const char *msg)
+{
+    struct buf b;
+    size_t len = 0;
+    buf_init(&b, 0);
+    buf_putc(&b, '{');
+    jsonw_member_str(&b, "error", msg);
+    buf_putc(&b, '}');
+    char *body = buf_steal(&b, &len); /* NULL when any step failed */
+    if (body) {
+        http_response_take(r, status, ERROR_TYPE, body, len);
+        return;
+    }
+    http_response_take(r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, NULL, 0);
+    r->type = ERROR_TYPE;
+    r->static_body = out_of_memory;
+    r->len = sizeof(out_of_memory) - 1;
+}
+
+/* An error the handler answered without a body (or could not allocate one
+ * for) gets the JSON body every error has. */
+static void complete_error(struct http_response *r)
+{
+    if (r->status < 400 || r->body || r->static_body || r->fd >= 0)
+        return;
+    const char *phrase = MHD_get_reason_phrase_for(r->status);
+    http_response_error(r, r->status, phrase && *phrase ? phrase : "error");
 }
 
 static bool has_header(const struct http_response *r, const char *name)
@@ -154,6 +190,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     client_addr(c, req.addr, sizeof(req.addr));
     struct http_response resp = {.status = MHD_HTTP_INTERNAL_SERVER_ERROR, .fd = -1};
     s->handler(s->ctx, &req, &resp);
+    complete_error(&resp);
     return send_response(c, &resp);
 }
 
@@ -171,12 +208,22 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     }
 }
 
-/* libmicrohttpd's own messages: its format, its arguments. */
+/* libmicrohttpd's own messages: its format, its arguments. A client can make
+ * it repeat one (each connection refused over a limit logs one), so they are
+ * rate-limited; they come from any of its threads, hence the lock. */
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+static pthread_mutex_t mhd_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct log_ratelimit mhd_log_rl = LOG_RATELIMIT_INIT(60000, 20);
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
+    pthread_mutex_lock(&mhd_log_lock);
+    bool ok = log_ratelimit_ok(&mhd_log_rl, "http server messages");
+    pthread_mutex_unlock(&mhd_log_lock);
+    if (!ok)
+        return;
     char line[512];
     vsnprintf(line, sizeof(line), fmt, ap);
     size_t n = strlen(line);
@@ -258,12 +305,13 @@ int httpserver_start(const struct httpserver_options *o, httpserver_handler hand
         }
         flags |= MHD_USE_TLS;
     }
-    s->mhd =
-        MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-                         MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED, completed,
-                         s, MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                         s->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->cert,
-                         MHD_OPTION_HTTPS_MEM_KEY, s->key, MHD_OPTION_END);
+    s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+                              s, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED,
+                              completed, s, MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS,
+                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_connections_per_address,
+                              MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                              s->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->cert,
+                              MHD_OPTION_HTTPS_MEM_KEY, s->key, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->mhd) {
         log_err("http: cannot listen on %s", o->listen);

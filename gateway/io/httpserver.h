@@ -6,7 +6,14 @@
  * per request, with the whole body read (up to max_body bytes), and fills in
  * a response. Every response carries "X-Content-Type-Options: nosniff" and,
  * unless the handler sets its own, "Cache-Control: no-store"; a 401 carries
- * "WWW-Authenticate: Bearer realm="hallgw"". */
+ * "WWW-Authenticate: Bearer realm="hallgw"". Every error (4xx, 5xx) the
+ * server answers has a JSON body {"error": "..."}: what the handler wrote
+ * with http_response_error(), or, when the handler left the body empty, the
+ * status's reason phrase.
+ *
+ * At most 64 connections are open at once, and at most
+ * max_connections_per_address of them from one address; a connection over
+ * either limit is closed at once, without an answer. */
 #ifndef HALLGW_HTTPSERVER_H
 #define HALLGW_HTTPSERVER_H
 
@@ -14,9 +21,10 @@
 #include <stddef.h>
 
 struct httpserver_options {
-    const char *listen;               /* "host:port", "[v6]:port" */
-    const char *cert_file, *key_file; /* PEM: HTTPS when both are set */
-    size_t max_body;                  /* bytes of a request body kept */
+    const char *listen;                   /* "host:port", "[v6]:port" */
+    const char *cert_file, *key_file;     /* PEM: HTTPS when both are set */
+    size_t max_body;                      /* bytes of a request body kept */
+    unsigned max_connections_per_address; /* 0: only the total limit */
 };
 
 struct http_request {
@@ -61,6 +69,10 @@ void http_response_header(struct http_response *r, const char *name, const char 
 /* Sets a malloc'd body (NULL: an empty 500, out of memory). */
 void http_response_take(struct http_response *r, unsigned status, const char *type, char *body,
                         size_t len);
+
+/* Answers status with the JSON body {"error": msg} (msg is escaped, whatever
+ * it holds; NULL is ""). Out of memory: a 500 with a fixed JSON body. */
+void http_response_error(struct http_response *r, unsigned status, const char *msg);
 
 typedef void (*httpserver_handler)(void *ctx, const struct http_request *req,
                                    struct http_response *resp);

@@ -114,6 +114,9 @@ static const struct metric_desc descs[MET__COUNT] = {
       "Alert transitions, by the state entered."),
     C(MET_ACKS_REJECTED, "hallgw_acks_rejected_total", "", "acks_rejected",
       "Acknowledgements refused: unknown alert, or not {\"by\",\"note\"}."),
+    C(MET_ACKS_REFUSED, "hallgw_acks_refused_total", "", "acks_refused",
+      "Acknowledgements over MQTT refused because by or note is not plain text: control "
+      "characters, bidirectional controls, NUL or invalid UTF-8."),
     C(MET_NOTIFY_SENT, "hallgw_notifications_total", "outcome=\"sent\"", "notify_sent",
       "Notifications to webhook and e-mail routes, by outcome."),
     C(MET_NOTIFY_RETRIES, "hallgw_notifications_total", "outcome=\"retried\"", "notify_retries",

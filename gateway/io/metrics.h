@@ -68,6 +68,7 @@ enum metric_id {
     MET_ALERTS_ACKNOWLEDGED,
     MET_ALERTS_RESOLVED,
     MET_ACKS_REJECTED, /* acks for unknown alerts or malformed */
+    MET_ACKS_REFUSED,  /* MQTT acks whose by or note is not plain text */
     MET_NOTIFY_SENT,
     MET_NOTIFY_RETRIES,
     MET_NOTIFY_FAILED,  /* gave up after the retries */

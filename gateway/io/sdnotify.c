@@ -24,7 +24,7 @@ void sdnotify_status(const char *status)
     sd_notifyf(0, "STATUS=%s", status);
 }
 
-void sdnotify_watchdog(mono_ms now, bool healthy)
+void sdnotify_watchdog(mono_ms now)
 {
     static mono_ms last;
     static int64_t interval_ms = -1;
@@ -32,7 +32,7 @@ void sdnotify_watchdog(mono_ms now, bool healthy)
         uint64_t usec = 0;
         interval_ms = sd_watchdog_enabled(0, &usec) > 0 ? (int64_t)(usec / 1000) : 0;
     }
-    if (interval_ms == 0 || !healthy || now - last < interval_ms / 2)
+    if (interval_ms == 0 || now - last < interval_ms / 2)
         return;
     last = now;
     sd_notify(0, "WATCHDOG=1");

@@ -14,9 +14,11 @@ void sdnotify_reloading(void);
 void sdnotify_stopping(void);
 void sdnotify_status(const char *status);
 
-/* Pings the watchdog, at most every half WatchdogSec, and only while
- * healthy is true (a stuck core or a gateway cut off from its broker stops
- * pinging, and systemd restarts it). */
-void sdnotify_watchdog(mono_ms now, bool healthy);
+/* Pings the watchdog, at most every half WatchdogSec. Called from the core
+ * loop on every turn: a core that stops turning stops pinging, and systemd
+ * restarts it. Nothing else withholds the ping: a broker or InfluxDB outage
+ * is not cured by a restart (which would only lose the gateway's state);
+ * /healthz, the metrics and the alerts report it. */
+void sdnotify_watchdog(mono_ms now);
 
 #endif

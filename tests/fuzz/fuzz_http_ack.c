@@ -19,6 +19,7 @@
 
 #include "api.h"
 #include "httpapi.h"
+#include "utf8.h"
 
 static void check_path(const char *url, size_t size)
 {
@@ -81,6 +82,9 @@ static void check_body(const char *body, size_t len, size_t max_body)
     }
     FUZZ_CHECK(strlen(req.by) <= 64, "by of %zu bytes", strlen(req.by));
     FUZZ_CHECK(memchr(req.note, '\0', sizeof(req.note)), "note not terminated");
+    FUZZ_CHECK(utf8_plain_text(req.by, strlen(req.by)) &&
+                   utf8_plain_text(req.note, strlen(req.note)),
+               "accepted by or note with a control character");
     FUZZ_CHECK(req.kind == before.kind && memcmp(req.hall, before.hall, sizeof(req.hall)) == 0 &&
                    memcmp(req.id, before.id, sizeof(req.id)) == 0 &&
                    memcmp(req.state, before.state, sizeof(req.state)) == 0,

@@ -36,9 +36,9 @@ rules = (
 """
 
 
-def start(st, extra_schedule=None, extra=""):
+def start(st, extra_schedule=None, extra="", http=False):
     zone, offset = noon_zone()
-    gw = st.hallgw(devices=DEVICES, halls=HALLS,
+    gw = st.hallgw(devices=DEVICES, halls=HALLS, http=http,
                    extra=(extra_schedule or schedule_around_now(offset)) + RULES + extra)
     gw.timezone = zone
     gw.write_config()
@@ -248,9 +248,58 @@ def test_ack_over_mqtt_records_name_and_note():
         pub.close()
 
 
+# Text that must never reach the record: line breaks and tabs split the
+# alert's line-protocol points and forge log lines, NUL cuts the text short,
+# and a right-to-left override makes it read other than it is stored.
+NOT_PLAIN = ["交接\n[notice] forged", "a\rb", "a\tb", "a\u0000b", "abc\u202egnp.exe"]
+
+
+def test_ack_with_control_characters_is_refused_everywhere_and_the_record_stays_whole():
+    with Stack("alert-ack-text") as st:
+        gw, _ = start(st, http=True)
+        sub = Subscriber(st.mqtt, "hall/h1/alerts")
+        pub = Publisher(st.mqtt)
+        pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 1500}))
+        wait_for("firing", lambda: transitions(sub, "co2-high:env-1"), timeout=10)
+        acks = [{"by": bad, "note": "ok"} for bad in NOT_PLAIN] + \
+               [{"by": "李师傅", "note": bad} for bad in NOT_PLAIN]
+        for ack in acks:
+            pub.publish("hall/h1/alerts/co2-high:env-1/ack", json.dumps(ack, ensure_ascii=False))
+        wait_for("every refusal counted",
+                 lambda: gw.metric("hallgw_acks_refused_total") >= len(acks), timeout=10)
+        assert gw.metric("hallgw_acks_refused_total") == len(acks)
+        # The command line refuses them before sending anything.
+        for bad in NOT_PLAIN[:3] + ["abc\u202egnp.exe"]:
+            r = cli(gw, "ack", "co2-high:env-1", "--by", "李师傅", "--note", bad)
+            assert r.returncode == 2 and "plain text" in r.stderr, (bad, r.returncode, r.stderr)
+            r = cli(gw, "ack", "co2-high:env-1", "--by", bad)
+            assert r.returncode == 2 and "plain text" in r.stderr, (bad, r.returncode, r.stderr)
+        r = cli(gw, "override", "add", "pc-w01", "--until", "23:59", "--reason", "加班\n完成",
+                "--by", "王工")
+        assert r.returncode == 2 and "plain text" in r.stderr, (r.returncode, r.stderr)
+        assert "pc-w01" not in cli(gw, "override", "list").stdout
+        # Nothing was acknowledged, and the log holds no forged line.
+        active = cli(gw, "alerts", "--active")
+        assert "firing" in active.stdout and "李师傅" not in active.stdout, active.stdout
+        assert "forged" not in gw.log_text()
+        # The alert resolves, and both of its points are in InfluxDB.
+        pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 800}))
+        wait_for("resolved", lambda: [s for s, _ in transitions(sub, "co2-high:env-1")][-1:] == ["resolved"],
+                 timeout=10)
+        assert [s for s, _ in transitions(sub, "co2-high:env-1")] == ["firing", "resolved"]
+        rows = wait_for("alert points", lambda: len(st.influx.rows(
+            "SELECT * FROM alert WHERE alert_id = 'co2-high:env-1'")) >= 2 and st.influx.rows(
+            "SELECT * FROM alert WHERE alert_id = 'co2-high:env-1'"))
+        assert [r["state"] for r in rows] == ["firing", "resolved"], rows
+        assert gw.metric("hallgw_messages_rejected_total", 'reason="encode"') == 0
+        sub.close()
+        pub.close()
+
+
 if __name__ == "__main__":
     harness.run([test_co2_fires_after_for_and_resolves_with_hysteresis,
                  test_unstaffed_window_alerts_sooner_with_people_waiting_and_not_at_lunch,
                  test_pc_scan_overdue_and_threat_needs_a_manual_resolve,
                  test_restart_keeps_active_alerts_without_a_second_firing,
-                 test_ack_over_mqtt_records_name_and_note])
+                 test_ack_over_mqtt_records_name_and_note,
+                 test_ack_with_control_characters_is_refused_everywhere_and_the_record_stays_whole])

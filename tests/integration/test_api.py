@@ -5,6 +5,7 @@ format with counters that move, /healthz, and the page's files."""
 import json
 import os
 import re
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -68,7 +69,7 @@ def parse_prometheus(text):
     return samples
 
 
-def start(st, web_dir=True):
+def start(st, web_dir=True, http_extra=""):
     """The gateway with its HTTP server; web_dir=True: a customised page in
     <test dir>/web (an index.html only); False: the built-in page."""
     zone, offset = noon_zone()
@@ -84,7 +85,7 @@ def start(st, web_dir=True):
         web = 'web_dir = "%s"; ' % os.path.join(st.dir, "web")
     gw = st.hallgw(devices=DEVICES, halls=HALLS, extra=schedule_around_now(offset) + RULES +
                    'http = { listen = "127.0.0.1:%d"; token_file = "%s"; %s'
-                   'max_body_bytes = 2048; };\n' % (port, token_file, web))
+                   'max_body_bytes = 2048; %s};\n' % (port, token_file, web, http_extra))
     gw.timezone = zone
     gw.write_config()
     gw.start()
@@ -333,9 +334,154 @@ def test_sign_in_sessions_csrf_hosts_and_closed_reads():
                      ("wang", "ack", "yes"), ("wang", "sign-out", "yes")):
             assert want in seen, (want, out.stdout)
 
+def assert_json_error(code, headers, body, want, what):
+    assert code == want, (what, code, body)
+    assert headers["Content-Type"].startswith("application/json"), (what, headers["Content-Type"])
+    try:
+        doc = json.loads(body)
+    except ValueError as e:
+        raise AssertionError("%s: the %d answer is not JSON (%s): %r" % (what, code, e, body))
+    assert isinstance(doc, dict) and isinstance(doc.get("error"), str) and doc["error"], (what, doc)
+    return doc["error"]
+
+
+def test_every_error_answer_is_json():
+    with Stack("api-errors", influx=True) as st:
+        gw, base = start(st)
+        ack = base + "/api/v1/alerts/co2-high:env-1/ack"
+        cases = [
+            ("bad JSON ack", 400, http("POST", ack, raw=b"{not json", token=TOKEN)),
+            ("ack of an alert that is not active", 404, http("POST", ack, {"note": "no by"}, token=TOKEN)),
+            ("ack with by not a string", 400, http("POST", ack, {"by": 7}, token=TOKEN)),
+            ("ack without a token", 401, http("POST", ack, {"by": "x"})),
+            ("oversized body", 413, http("POST", ack, raw=b'{"by":"x","note":"' + b"a" * 4096 + b'"}',
+                                         token=TOKEN)),
+            ("unknown endpoint", 404, http("GET", base + "/api/v1/nothing")),
+            ("missing file", 404, http("GET", base + "/missing.js")),
+            ("wrong method on the API", 405, http("DELETE", base + "/api/v1/state")),
+            ("GET of an ack", 405, http("GET", ack)),
+            ("PUT of the page", 405, http("PUT", base + "/", raw=b"x")),
+            ("POST of the state", 405, http("POST", base + "/api/v1/state", {"x": 1})),
+            ("bad limit", 400, http("GET", base + "/api/v1/alerts?history=1&limit=0")),
+            ("bad from", 400, http("GET", base + "/api/v1/alerts?history=1&from=abc")),
+            ("bad date", 400, http("GET", base + "/api/v1/alerts?history=1&date=2026-13-01")),
+            ("override without a reason", 400, http("POST", base + "/api/v1/overrides",
+                                                   {"device": "env-1", "until": "21:00", "by": "x"},
+                                                   token=TOKEN)),
+            ("override with a bad until", 400, http("POST", base + "/api/v1/overrides",
+                                                   {"device": "env-1", "until": "soon", "reason": "r",
+                                                    "by": "x"}, token=TOKEN)),
+            ("removal of an override that is not there", 404,
+             http("DELETE", base + "/api/v1/overrides/env-1", token=TOKEN)),
+            ("sign-in without a password", 400, http("POST", base + "/api/v1/session", {"name": "x"})),
+            ("a foreign Host", 421, http("GET", base + "/api/v1/state", headers={"Host": "evil.example"})),
+        ]
+        for what, want, (code, headers, body) in cases:
+            assert_json_error(code, headers, body, want, what)
+        # The messages that show the expected body quote it as JSON would.
+        msg = json.loads(cases[2][2][2])["error"]
+        assert '{"note": text' in msg and "\\" not in msg, msg
+
+
+def test_ack_and_override_with_control_characters_get_400():
+    with Stack("api-ack-text") as st:
+        gw, base = start(st)
+        pub = Publisher(st.mqtt)
+        pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 1450}))
+
+        def state():
+            body = http("GET", base + "/api/v1/alerts")[2]
+            return [a["state"] for a in json.loads(body)["active"] if a["id"] == "co2-high:env-1"]
+        wait_for("the alert over HTTP", state, timeout=10)
+        url = base + "/api/v1/alerts/co2-high:env-1/ack"
+        bad = ["交接\n[notice] forged line", "a\rb", "a\tb", "a\u0000b", "abc\u202egnp.exe",
+               "\u2066x\u2069", "a\u0085b", "esc\u001b[2J"]
+        for text in bad:
+            for ack in ({"by": text, "note": "ok"}, {"by": "张三", "note": text}):
+                for ascii_only in (True, False):
+                    raw = json.dumps(ack, ensure_ascii=ascii_only).encode()
+                    code, headers, body = http("POST", url, raw=raw, token=TOKEN)
+                    err = assert_json_error(code, headers, body, 400, repr(ack))
+                    assert "plain text" in err, err
+        # Bytes that are not UTF-8 at all.
+        code, headers, body = http("POST", url, raw=b'{"by":"\xff\xfe","note":"x"}', token=TOKEN)
+        assert_json_error(code, headers, body, 400, "invalid UTF-8")
+        assert state() == ["firing"], "a refused ack changed the alert"
+        assert "forged" not in gw.log_text()
+        # An override's reason too (refused before the device is looked up).
+        for text in ("加班\n完成", "x\u202ey"):
+            code, headers, body = http("POST", base + "/api/v1/overrides",
+                                       {"device": "env-1", "until": "21:00", "reason": text, "by": "王工"},
+                                       token=TOKEN)
+            err = assert_json_error(code, headers, body, 400, repr(text))
+            assert "plain text" in err, err
+        # Plain text, Chinese and all, still acknowledges.
+        code, _, body = http("POST", url, {"by": "张三", "note": "开窗通风 (CO2 1450 ppm), \"已处理\""},
+                             token=TOKEN)
+        assert code == 200 and json.loads(body)["state"] == "acknowledged", body
+        pub.close()
+
+
+def raw_get(port, path="/healthz", source="127.0.0.1", timeout=5):
+    """A keep-alive GET on a socket of its own from the source address:
+    (socket, status) with the socket left open, or (None, None) when the
+    server closed the connection without an answer."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(source, 0))
+    try:
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n" % path.encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except (ConnectionResetError, BrokenPipeError):
+        data = b""
+    if not data:
+        s.close()
+        return None, None
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+    while len(rest) < length:
+        rest += s.recv(4096)
+    return s, int(head.split()[1])
+
+
+def test_connections_per_address_are_capped():
+    with Stack("api-conns", influx=True) as st:
+        gw, base = start(st, http_extra="max_connections_per_address = 3; ")
+        port = int(base.rsplit(":", 1)[1])
+        held = []
+        for _ in range(3):
+            s, status = raw_get(port)
+            assert status in (200, 503), status
+            held.append(s)
+        # Three idle keep-alive connections from 127.0.0.1: a fourth is
+        # closed without an answer...
+        s, status = raw_get(port)
+        assert s is None, "a fourth connection from one address was answered %s" % status
+        # ... while another address is served,
+        s, status = raw_get(port, source="127.0.0.2")
+        assert s is not None, "another address was refused"
+        s.close()
+        # and once one of the three is closed, the address is served again.
+        held.pop().close()
+
+        def served():
+            s, _ = raw_get(port)
+            if s:
+                held.append(s)
+            return s is not None
+        wait_for("a connection once one is closed", served, timeout=10)
+        for s in held:
+            s.close()
+
 
 if __name__ == "__main__":
     harness.run([test_state_alerts_and_acks_over_http,
                  test_metrics_parse_and_move_and_health_and_files,
                  test_the_page_is_built_in_with_etags,
-                 test_sign_in_sessions_csrf_hosts_and_closed_reads])
+                 test_sign_in_sessions_csrf_hosts_and_closed_reads,
+                 test_every_error_answer_is_json,
+                 test_ack_and_override_with_control_characters_get_400,
+                 test_connections_per_address_are_capped])

@@ -293,6 +293,7 @@ static void test_minimal_config_gets_every_default(void **state)
     assert_true(c->influx.gzip);
     assert_string_equal(c->influx.spool_dir, "/var/lib/hallgw/spool");
     assert_int_equal(c->influx.spool_max_bytes, 512ull * 1024 * 1024);
+    assert_int_equal(c->http.max_connections_per_address, 16);
     assert_int_equal(c->limits.payload_max_bytes, 65536);
     assert_int_equal(c->limits.json_max_depth, 8);
     assert_int_equal(c->limits.max_devices, 20000);
@@ -926,6 +927,7 @@ static void test_reload_changes_name_the_connection_they_touch(void **state)
         {"", "database = \"other\";", "", "", false, true, false},
         {"", "gzip = false;", "", "", false, true, false},
         {"", "", "open_reads = false;", "", false, false, true},
+        {"", "", "max_connections_per_address = 4;", "", false, false, true},
         /* The spool's default directory is in the state directory. */
         {"", "", "", "gateway = { state_dir = \"/tmp/hallgw-test-other\"; };", false, true, true},
     };

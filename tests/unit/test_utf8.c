@@ -118,6 +118,61 @@ static void test_clean_text_has_no_control_characters(void **state)
     assert_false(utf8_clean("\xed\xa0\x80", 3));
 }
 
+static const struct utf8_case plain_cases[] = {
+    {"", 0, true},
+    {"张三", 6, true},
+    {"开窗通风, window opened (CO2 1450 ppm) \"ok\" C:\\dir", 54, true},
+    {"\xc2\xa0nbsp and \xc2\xa9", 13, true},     /* U+00A0, U+00A9: after C1 */
+    {"\xe2\x80\x8d zwj \xe2\x80\xa9", 11, true}, /* U+200D, U+2029 */
+    {"\xe2\x81\xa5 \xe2\x81\xaa", 7, true},      /* U+2065, U+206A: around the isolates */
+    {"\xe2\x80\xa9\xe2\x80\xaf", 6, true},       /* U+2029, U+202F: around the embeddings */
+    {"\xd8\x9b\xd8\x9d", 4, true},               /* U+061B, U+061D */
+    {"\xf0\x9f\x98\x80", 4, true},               /* an emoji */
+    {"a\nb", 3, false},
+    {"a\rb", 3, false},
+    {"a\tb", 3, false},
+    {"a\0b", 3, false},
+    {"\x1b[31mred", 8, false},
+    {"\x01", 1, false},
+    {"\x1f", 1, false},
+    {"a\x7f", 2, false},
+    {"\xc2\x80", 2, false},        /* U+0080 */
+    {"\xc2\x85", 2, false},        /* U+0085 NEL: a line break to some readers */
+    {"\xc2\x9b", 2, false},        /* U+009B CSI */
+    {"\xc2\x9f", 2, false},        /* U+009F */
+    {"\xd8\x9c", 2, false},        /* U+061C arabic letter mark */
+    {"\xe2\x80\x8e", 3, false},    /* U+200E */
+    {"\xe2\x80\x8f", 3, false},    /* U+200F */
+    {"\xe2\x80\xaa", 3, false},    /* U+202A */
+    {"abc\xe2\x80\xae", 6, false}, /* U+202E right-to-left override */
+    {"\xe2\x81\xa6", 3, false},    /* U+2066 */
+    {"\xe2\x81\xa9x", 4, false},   /* U+2069 */
+    {"\xff", 1, false},
+    {"\xc0\x8a", 2, false},     /* an overlong newline */
+    {"\xed\xa0\x80", 3, false}, /* a surrogate */
+    {"\xe5\xbc", 2, false},     /* half a character */
+};
+
+static void test_plain_text_refuses_controls_bidi_and_invalid_utf8(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(plain_cases); i++) {
+        if (utf8_plain_text(plain_cases[i].s, plain_cases[i].len) != plain_cases[i].valid)
+            fail_msg("plain text case %zu: want %d", i, plain_cases[i].valid);
+    }
+    /* Wherever the character sits. */
+    char s[16];
+    for (size_t at = 0; at < 8; at++) {
+        memset(s, 'x', sizeof(s));
+        memcpy(s + at, "\xe2\x80\xae", 3);
+        assert_false(utf8_plain_text(s, 12));
+        memset(s, 'x', sizeof(s));
+        s[at] = '\n';
+        assert_false(utf8_plain_text(s, 12));
+        assert_true(utf8_plain_text(s, at));
+    }
+}
+
 static void test_cut_and_copy_never_split_a_character(void **state)
 {
     (void)state;
@@ -150,6 +205,7 @@ int main(void)
         cmocka_unit_test(test_utf8_validator_finds_a_bad_byte_at_any_offset),
         cmocka_unit_test(test_decode_gives_the_code_point_and_the_length),
         cmocka_unit_test(test_clean_text_has_no_control_characters),
+        cmocka_unit_test(test_plain_text_refuses_controls_bidi_and_invalid_utf8),
         cmocka_unit_test(test_cut_and_copy_never_split_a_character),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
