@@ -541,9 +541,7 @@ void httpapi_stop(struct httpapi *h)
     if (!h)
         return;
     httpserver_stop(h->server);
-    if (h->token)
-        crypto_wipe(h->token, strlen(h->token));
-    free(h->token);
+    crypto_free_secret(h->token);
     free(h->web_dir);
     free(h->db_path);
     free(h);

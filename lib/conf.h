@@ -198,7 +198,4 @@ char *conf_xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The index of v in the NULL-terminated names, or -1. */
 int conf_name_index(const char *const *names, const char *v);
 
-/* Overwrites a secret before freeing it; NULL does nothing. */
-void conf_free_secret(char *s);
-
 #endif

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "duration.h"
 #include "id.h"
 #include "utf8.h"
@@ -113,6 +114,8 @@ static char *read_content(struct conf_ctx *x, const conf_node *s, const char *pa
     close(fd);
     return buf;
 out_free:
+    if (secret)
+        crypto_wipe(buf, (size_t)size + 1);
     free(buf);
 out_close:
     close(fd);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "crypto.h"
 #include "id.h"
 
 #define DAY_MS INT64_C(86400000)
@@ -497,7 +498,7 @@ void config_free(struct config *c)
     free(c->mqtt.uri);
     free(c->mqtt.client_id);
     free(c->mqtt.username);
-    conf_free_secret(c->mqtt.password);
+    crypto_free_secret(c->mqtt.password);
     free(c->mqtt.prefix);
     free(c->mqtt.command_key_file);
     free(c->mqtt.shared_group);
@@ -506,13 +507,13 @@ void config_free(struct config *c)
     free(c->influx.database);
     free(c->influx.retention_policy);
     free(c->influx.username);
-    conf_free_secret(c->influx.password);
+    crypto_free_secret(c->influx.password);
     free(c->influx.org);
     free(c->influx.bucket);
-    conf_free_secret(c->influx.token);
+    crypto_free_secret(c->influx.token);
     free(c->influx.spool_dir);
     free(c->http.listen);
-    conf_free_secret(c->http.token);
+    crypto_free_secret(c->http.token);
     free(c->http.web_dir);
     free(c->http.cert_file);
     free(c->http.key_file);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "log.h"
 
 #define PEM_MAX_BYTES 65536
@@ -185,7 +186,7 @@ void httpserver_stop(struct httpserver *s)
     if (s->mhd)
         MHD_stop_daemon(s->mhd);
     free(s->cert);
-    free(s->key);
+    crypto_free_secret(s->key); /* the TLS private key */
     free(s);
 }
 

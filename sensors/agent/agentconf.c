@@ -52,6 +52,8 @@ static void parse_key_file(struct conf_ctx *x, const conf_node *s, void *dst)
     *(char **)dst = path;
     if (rc < 0)
         return;
+    if (c->command_key)
+        crypto_wipe(c->command_key, c->command_key_len);
     free(c->command_key);
     c->command_key = malloc(len);
     if (!c->command_key) {
@@ -305,7 +307,7 @@ void agentconf_free(struct agentconf *c)
     free(c->mqtt.uri);
     free(c->mqtt.client_id);
     free(c->mqtt.username);
-    conf_free_secret(c->mqtt.password);
+    crypto_free_secret(c->mqtt.password);
     free(c->mqtt.prefix);
     free(c->mqtt.ca_file);
     free(c->mqtt.cert_file);
