@@ -101,6 +101,10 @@ struct cmdsign_cmd {
  * -EFBIG when the file is larger than 2 * CMDSIGN_KEY_MAX bytes. */
 int cmdsign_key_load(const char *path, uint8_t key[CMDSIGN_KEY_MAX], size_t *len);
 
+/* The same from an open file descriptor, read to its end (not closed): for
+ * a caller that opened and checked the file itself (conf_open_secret()). */
+int cmdsign_key_read(int fd, uint8_t key[CMDSIGN_KEY_MAX], size_t *len);
+
 /* Adds an argument to cmd. Returns 0, -EINVAL (bad key or value, duplicate
  * key) or -E2BIG (CMDSIGN_MAX_ARGS reached). */
 int cmdsign_arg_int(struct cmdsign_cmd *cmd, const char *key, long long v);

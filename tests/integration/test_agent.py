@@ -77,8 +77,7 @@ class Agent:
         self.dir = os.path.join(st.dir, name)
         os.makedirs(os.path.join(self.dir, "clamav"), exist_ok=True)
         self.key_file = os.path.join(self.dir, "command.key")
-        with open(self.key_file, "wb") as f:
-            f.write(KEY + b"\n")
+        harness.write_secret(self.key_file, KEY + b"\n")
         with open(os.path.join(self.dir, "clamav", "daily.cld"), "wb") as f:
             f.write(DAILY_HEADER.encode().ljust(512, b" ") + b"\x1f\x8b...")
         self.scan_log = os.path.join(self.dir, "scan.log")
