@@ -164,6 +164,11 @@ void cmdsign_replay_free(struct cmdsign_replay *rc);        /* NULL does nothing
 int cmdsign_replay_check_and_add(struct cmdsign_replay *rc, const char *nonce, int64_t expires,
                                  int64_t now);
 
+/* Forgets nonce, added by cmdsign_replay_check_and_add() for a command that
+ * was then refused after all (its nonce could not be saved): that command
+ * never ran. Does nothing when nonce is not remembered. */
+void cmdsign_replay_forget(struct cmdsign_replay *rc, const char *nonce);
+
 size_t cmdsign_replay_count(const struct cmdsign_replay *rc);
 
 /* Calls fn for every remembered nonce, oldest first (to save the cache). */
