@@ -62,10 +62,7 @@ void auth_close(struct auth *a)
     if (!a)
         return;
     store_close(a->st);
-    if (a->legacy_token) {
-        crypto_wipe(a->legacy_token, strlen(a->legacy_token));
-        free(a->legacy_token);
-    }
+    crypto_free_secret(a->legacy_token);
     pthread_mutex_destroy(&a->lock);
     free(a);
 }

@@ -12,6 +12,7 @@
 
 #include "alerting.h"
 #include "cmdsign.h"
+#include "crypto.h"
 #include "enforce_time.h"
 #include "log.h"
 #include "metrics.h"
@@ -753,8 +754,6 @@ void enforce_free(struct enforce *ef)
     strmap_foreach(ef->tracks, free_track, NULL);
     strmap_free(ef->tracks);
     free(ef->ov);
-    volatile uint8_t *k = ef->key;
-    for (size_t i = 0; i < sizeof(ef->key); i++)
-        k[i] = 0;
+    crypto_wipe(ef->key, sizeof(ef->key));
     free(ef);
 }

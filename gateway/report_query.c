@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "crypto.h"
 #include "httpclient.h"
 #include "report_gather.h"
 
@@ -76,7 +77,8 @@ void report_influx_close(struct gather *g)
 {
     http_client_free(g->http);
     free(g->base_url);
-    free(g->userpwd);
+    crypto_free_secret(g->userpwd);
+    crypto_wipe(g->auth_header, sizeof(g->auth_header));
 }
 
 int report_iq(struct gather *g, const char *stmt, struct json_table *t)

@@ -96,28 +96,37 @@ static bool time_valid(int64_t issued, int64_t expires)
 
 int cmdsign_key_load(const char *path, uint8_t key[CMDSIGN_KEY_MAX], size_t *len)
 {
-    char buf[2 * CMDSIGN_KEY_MAX + 2];
-    size_t n = 0;
-    int rc = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc, fd = open(path, O_RDONLY | O_CLOEXEC);
 
     *len = 0;
     if (fd < 0)
         return -errno;
+    rc = cmdsign_key_read(fd, key, len);
+    close(fd);
+    return rc;
+}
+
+int cmdsign_key_read(int fd, uint8_t key[CMDSIGN_KEY_MAX], size_t *len)
+{
+    char buf[2 * CMDSIGN_KEY_MAX + 2];
+    size_t n = 0;
+    int rc = 0;
+
+    *len = 0;
     for (;;) {
         ssize_t r = read(fd, buf + n, sizeof(buf) - n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
             rc = -errno;
-            goto out_close;
+            goto out_wipe;
         }
         if (r == 0)
             break;
         n += (size_t)r;
         if (n == sizeof(buf)) {
             rc = -EFBIG;
-            goto out_close;
+            goto out_wipe;
         }
     }
     while (n > 0 && strchr(" \t\r\n\v\f", buf[n - 1]) && buf[n - 1] != '\0')
@@ -135,9 +144,8 @@ int cmdsign_key_load(const char *path, uint8_t key[CMDSIGN_KEY_MAX], size_t *len
     }
     if (rc == 0 && *len < CMDSIGN_KEY_MIN)
         rc = -EINVAL;
-out_close:
+out_wipe:
     crypto_wipe(buf, sizeof(buf));
-    close(fd);
     if (rc < 0) {
         crypto_wipe(key, CMDSIGN_KEY_MAX);
         *len = 0;

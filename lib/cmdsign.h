@@ -101,6 +101,10 @@ struct cmdsign_cmd {
  * -EFBIG when the file is larger than 2 * CMDSIGN_KEY_MAX bytes. */
 int cmdsign_key_load(const char *path, uint8_t key[CMDSIGN_KEY_MAX], size_t *len);
 
+/* The same from an open file descriptor, read to its end (not closed): for
+ * a caller that opened and checked the file itself (conf_open_secret()). */
+int cmdsign_key_read(int fd, uint8_t key[CMDSIGN_KEY_MAX], size_t *len);
+
 /* Adds an argument to cmd. Returns 0, -EINVAL (bad key or value, duplicate
  * key) or -E2BIG (CMDSIGN_MAX_ARGS reached). */
 int cmdsign_arg_int(struct cmdsign_cmd *cmd, const char *key, long long v);
@@ -159,6 +163,11 @@ void cmdsign_replay_free(struct cmdsign_replay *rc);        /* NULL does nothing
  * -EINVAL for a nonce that is not 1 to CMDSIGN_NONCE_MAX bytes. */
 int cmdsign_replay_check_and_add(struct cmdsign_replay *rc, const char *nonce, int64_t expires,
                                  int64_t now);
+
+/* Forgets nonce, added by cmdsign_replay_check_and_add() for a command that
+ * was then refused after all (its nonce could not be saved): that command
+ * never ran. Does nothing when nonce is not remembered. */
+void cmdsign_replay_forget(struct cmdsign_replay *rc, const char *nonce);
 
 size_t cmdsign_replay_count(const struct cmdsign_replay *rc);
 

@@ -159,6 +159,14 @@ int cmdsign_replay_check_and_add(struct cmdsign_replay *rc, const char *nonce, i
     return 0;
 }
 
+void cmdsign_replay_forget(struct cmdsign_replay *rc, const char *nonce)
+{
+    int32_t idx = replay_find(rc, nonce);
+
+    if (idx >= 0)
+        replay_remove(rc, idx);
+}
+
 size_t cmdsign_replay_count(const struct cmdsign_replay *rc)
 {
     return rc->n;

@@ -215,16 +215,6 @@ void conf_errors_free(struct conf_errors *errs)
     errs->n = 0;
 }
 
-void conf_free_secret(char *s)
-{
-    if (s) {
-        volatile char *v = s;
-        while (*v)
-            *v++ = '\0';
-    }
-    free(s);
-}
-
 /* ---- settings ---- */
 
 _Static_assert(CONF_TYPE_GROUP == CONFIG_TYPE_GROUP && CONF_TYPE_INT == CONFIG_TYPE_INT &&

@@ -4,7 +4,11 @@
  *
  * The walker checks each setting against its key: unknown keys, types,
  * ranges, durations ("30s", "1h30m"), times of day, dates, ids, enums, files,
- * directories and secrets read from files. Every problem is recorded, not
+ * directories and secrets read from files. A secret file (a password, a
+ * token, a private key) must not be accessible by group or others, as ssh
+ * asks of a private key: the mode of the file opened is checked, and any
+ * permission bit for group or others (0640, 0604) is refused with the path,
+ * the mode and how to fix it (chmod 600). Every problem is recorded, not
  * only the first, as "FILE:LINE: key: message" (the key is the dotted path
  * of the setting, "devices[3].source"), and the walk goes on. Relative paths
  * are relative to the main file's directory.
@@ -99,24 +103,25 @@ bool conf_bool(const conf_node *s);
 /* ---- the walker ------------------------------------------------------------------ */
 
 enum conf_vtype {
-    CONF_STR,    /* char *, not empty; .check validates it */
-    CONF_ID,     /* char *, an id (lib/id.h), not one of .names (reserved) */
-    CONF_INT,    /* int in [min, max] */
-    CONF_SIZE,   /* size_t in [min, max] */
-    CONF_MB,     /* uint64_t bytes, written as MiB in [min, max] */
-    CONF_BOOL,   /* bool */
-    CONF_DUR,    /* int64_t ms in [min, max] */
-    CONF_DUR_S,  /* int s, whole seconds in [min, max] ms */
-    CONF_DATE,   /* int32_t days since the epoch */
-    CONF_TOD,    /* int32_t seconds since midnight, "HH:MM" or "HH:MM:SS" ("24:00" is 86400) */
-    CONF_FLOAT,  /* double, written as an integer or a float; finite */
-    CONF_ENUM,   /* int: index in .names + min */
-    CONF_SECRET, /* char *, the content of the named file (one trailing newline removed) */
-    CONF_FILE,   /* char *, the path of a readable, non-empty regular file */
-    CONF_DIR,    /* char *, the path of a directory */
-    CONF_TEXT,   /* char *, the content of the named file: at most 64 KiB of UTF-8, no NUL */
-    CONF_GROUP,  /* a nested group of .sub keys stored from off */
-    CONF_CUSTOM, /* .fn parses the setting; dst is base + off */
+    CONF_STR,         /* char *, not empty; .check validates it */
+    CONF_ID,          /* char *, an id (lib/id.h), not one of .names (reserved) */
+    CONF_INT,         /* int in [min, max] */
+    CONF_SIZE,        /* size_t in [min, max] */
+    CONF_MB,          /* uint64_t bytes, written as MiB in [min, max] */
+    CONF_BOOL,        /* bool */
+    CONF_DUR,         /* int64_t ms in [min, max] */
+    CONF_DUR_S,       /* int s, whole seconds in [min, max] ms */
+    CONF_DATE,        /* int32_t days since the epoch */
+    CONF_TOD,         /* int32_t seconds since midnight, "HH:MM" or "HH:MM:SS" ("24:00" is 86400) */
+    CONF_FLOAT,       /* double, written as an integer or a float; finite */
+    CONF_ENUM,        /* int: index in .names + min */
+    CONF_SECRET,      /* char *, the content of a secret file (one trailing newline removed) */
+    CONF_FILE,        /* char *, the path of a readable, non-empty regular file */
+    CONF_SECRET_FILE, /* char *, the path of a secret file (a private key), read later */
+    CONF_DIR,         /* char *, the path of a directory */
+    CONF_TEXT,        /* char *, the content of the named file: at most 64 KiB of UTF-8, no NUL */
+    CONF_GROUP,       /* a nested group of .sub keys stored from off */
+    CONF_CUSTOM,      /* .fn parses the setting; dst is base + off */
 };
 
 /* One allowed key of a group; a table ends with {0}. */
@@ -187,6 +192,11 @@ void conf_parse_name_set(struct conf_ctx *x, const conf_node *s, const char *con
 bool conf_check_hostport(struct conf_ctx *x, const conf_node *s, const char *v,
                          const char *const *schemes, bool port_required);
 
+/* Opens path, a secret file for setting s: a readable, non-empty regular
+ * file that group and others can neither read nor write. Returns the file
+ * descriptor (the caller closes it), or -1 after recording why not. */
+int conf_open_secret(struct conf_ctx *x, const conf_node *s, const char *path);
+
 /* A path relative to the main file's directory, malloc'd (NULL: out of
  * memory, recorded). */
 char *conf_path(struct conf_ctx *x, const char *path);
@@ -197,8 +207,5 @@ char *conf_xstrdup(struct conf_ctx *x, const char *s);
 char *conf_xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The index of v in the NULL-terminated names, or -1. */
 int conf_name_index(const char *const *names, const char *v);
-
-/* Overwrites a secret before freeing it; NULL does nothing. */
-void conf_free_secret(char *s);
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "duration.h"
 #include "id.h"
 #include "utf8.h"
@@ -47,8 +48,11 @@ static void fmt_ms(int64_t ms, char *buf, size_t n)
     }
 }
 
-/* Opens a readable, non-empty regular file, or reports why not and returns -1. */
-static int open_file(struct conf_ctx *x, const conf_node *s, const char *path, off_t *size)
+/* Opens a readable, non-empty regular file, or reports why not and returns -1.
+ * A secret file must also keep group and others out: its mode is that of the
+ * file opened (fstat), not of whatever the path names a moment later. */
+static int open_file(struct conf_ctx *x, const conf_node *s, const char *path, off_t *size,
+                     bool secret)
 {
     struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -57,6 +61,11 @@ static int open_file(struct conf_ctx *x, const conf_node *s, const char *path, o
         conf_err_at(x, s, NULL, "cannot read %s: %s", path, strerror(errno));
     } else if (!S_ISREG(st.st_mode)) {
         conf_err_at(x, s, NULL, "%s is not a regular file", path);
+    } else if (secret && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+        conf_err_at(x, s, NULL,
+                    "%s has mode %04o: a secret file must not be accessible by group or others "
+                    "(chmod 600 %s)",
+                    path, (unsigned)(st.st_mode & 07777), path);
     } else if (st.st_size == 0) {
         conf_err_at(x, s, NULL, "%s is empty", path);
     } else if (st.st_size > SECRET_MAX_BYTES && size) {
@@ -79,7 +88,7 @@ static char *read_content(struct conf_ctx *x, const conf_node *s, const char *pa
     off_t size;
     ssize_t n = 0;
     char *buf = NULL;
-    int fd = open_file(x, s, path, &size);
+    int fd = open_file(x, s, path, &size, secret);
 
     if (fd < 0)
         return NULL;
@@ -113,10 +122,17 @@ static char *read_content(struct conf_ctx *x, const conf_node *s, const char *pa
     close(fd);
     return buf;
 out_free:
+    if (secret)
+        crypto_wipe(buf, (size_t)size + 1);
     free(buf);
 out_close:
     close(fd);
     return NULL;
+}
+
+int conf_open_secret(struct conf_ctx *x, const conf_node *s, const char *path)
+{
+    return open_file(x, s, path, NULL, true);
 }
 
 int conf_name_index(const char *const *names, const char *v)
@@ -310,13 +326,14 @@ static void parse_value(struct conf_ctx *x, const conf_node *s, const struct con
         break;
     case CONF_SECRET:
     case CONF_FILE:
+    case CONF_SECRET_FILE:
     case CONF_TEXT:
         if (!(path = conf_path(x, v)))
             return;
-        if (k->t != CONF_FILE) {
+        if (k->t == CONF_SECRET || k->t == CONF_TEXT) {
             *(char **)dst = read_content(x, s, path, k->t == CONF_SECRET);
             free(path);
-        } else if ((i = open_file(x, s, path, NULL)) >= 0) {
+        } else if ((i = open_file(x, s, path, NULL, k->t == CONF_SECRET_FILE)) >= 0) {
             close(i);
             *(char **)dst = path;
         } else {

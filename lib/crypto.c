@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
+#include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -59,6 +61,14 @@ bool crypto_equal(const void *a, const void *b, size_t n)
 void crypto_wipe(void *p, size_t n)
 {
     OPENSSL_cleanse(p, n);
+}
+
+void crypto_free_secret(char *s)
+{
+    if (!s)
+        return;
+    OPENSSL_cleanse(s, strlen(s));
+    free(s);
 }
 
 size_t crypto_base64(const void *data, size_t n, char *out)

@@ -34,6 +34,12 @@ bool crypto_equal(const void *a, const void *b, size_t n);
 /* Overwrites n bytes in a way the compiler can not leave out. */
 void crypto_wipe(void *p, size_t n);
 
+/* Frees a secret held as a string (a password, a token, a key read as text,
+ * or a copy that contains one, such as an "Authorization:" header) after
+ * wiping its bytes up to the NUL. Every secret string is freed this way.
+ * NULL does nothing. */
+void crypto_free_secret(char *s);
+
 /* The base64 (RFC 4648, with padding) of n bytes into out, NUL-terminated:
  * out holds CRYPTO_BASE64_LEN(n) + 1 bytes. Returns the length. */
 #define CRYPTO_BASE64_LEN(n) (4 * (((n) + 2) / 3))

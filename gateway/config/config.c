@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "crypto.h"
 #include "id.h"
 
 #define DAY_MS INT64_C(86400000)
@@ -119,7 +120,7 @@ static const struct conf_key gateway_keys[] = {
 static const struct conf_key tls_keys[] = {
     K("ca_file", CONF_FILE, struct config_tls, ca_file),
     K("cert_file", CONF_FILE, struct config_tls, cert_file),
-    K("key_file", CONF_FILE, struct config_tls, key_file),
+    K("key_file", CONF_SECRET_FILE, struct config_tls, key_file),
     K("verify", CONF_BOOL, struct config_tls, verify),
     {0},
 };
@@ -134,7 +135,7 @@ static const struct conf_key mqtt_keys[] = {
     K("prefix", CONF_STR, struct config_mqtt, prefix, .check = check_prefix),
     K("qos", CONF_INT, struct config_mqtt, qos, .min = 0, .max = 1),
     K("keepalive", CONF_DUR_S, struct config_mqtt, keepalive_s, .min = 1000, .max = 65535000),
-    K("command_key_file", CONF_FILE, struct config_mqtt, command_key_file),
+    K("command_key_file", CONF_SECRET_FILE, struct config_mqtt, command_key_file),
     K("shared_group", CONF_ID, struct config_mqtt, shared_group),
     K("tls", CONF_GROUP, struct config_mqtt, tls, .sub = tls_keys),
     K("durability", CONF_ENUM, struct config_mqtt, durability, .names = durability_names),
@@ -229,7 +230,7 @@ static const struct conf_key http_keys[] = {
     K("token_file", CONF_SECRET, struct config_http, token),
     K("web_dir", CONF_DIR, struct config_http, web_dir),
     K("cert_file", CONF_FILE, struct config_http, cert_file),
-    K("key_file", CONF_FILE, struct config_http, key_file),
+    K("key_file", CONF_SECRET_FILE, struct config_http, key_file),
     K("max_body_bytes", CONF_SIZE, struct config_http, max_body_bytes, .min = 1024, .max = 1048576),
     K("open_reads", CONF_BOOL, struct config_http, open_reads),
     {.name = "hosts", .t = CONF_CUSTOM, .off = 0, .fn = parse_http_hosts},
@@ -353,8 +354,10 @@ static void finish_blocks(struct conf_ctx *x, const conf_node *root)
     }
     const conf_node *http = conf_member(root, "http");
     if (http && conf_is_group(http)) {
-        if (!c->http.cert_file != !c->http.key_file)
-            conf_err_at(x, http, c->http.cert_file ? "key_file" : "cert_file",
+        /* Written, not loaded: a file refused already has its error. */
+        bool cert = conf_member(http, "cert_file"), key = conf_member(http, "key_file");
+        if (cert != key)
+            conf_err_at(x, http, cert ? "key_file" : "cert_file",
                         "HTTPS needs both cert_file and key_file");
     }
     default_str(x, &c->http.listen, "127.0.0.1:8080");
@@ -543,7 +546,7 @@ void config_free(struct config *c)
     free(c->mqtt.uri);
     free(c->mqtt.client_id);
     free(c->mqtt.username);
-    conf_free_secret(c->mqtt.password);
+    crypto_free_secret(c->mqtt.password);
     free(c->mqtt.prefix);
     free(c->mqtt.command_key_file);
     free(c->mqtt.shared_group);
@@ -552,13 +555,13 @@ void config_free(struct config *c)
     free(c->influx.database);
     free(c->influx.retention_policy);
     free(c->influx.username);
-    conf_free_secret(c->influx.password);
+    crypto_free_secret(c->influx.password);
     free(c->influx.org);
     free(c->influx.bucket);
-    conf_free_secret(c->influx.token);
+    crypto_free_secret(c->influx.token);
     free(c->influx.spool_dir);
     free(c->http.listen);
-    conf_free_secret(c->http.token);
+    crypto_free_secret(c->http.token);
     free(c->http.web_dir);
     free(c->http.cert_file);
     free(c->http.key_file);

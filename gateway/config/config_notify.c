@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto.h"
 #include "id.h"
 
 #define K CONF_KEY
@@ -316,7 +317,7 @@ void config_free_notify(struct config *c)
         for (size_t j = 0; j < r->n_halls; j++)
             free(r->halls[j]);
         free(r->halls);
-        free(r->url);
+        crypto_free_secret(r->url); /* a webhook URL often carries an access key */
         free(r->template_text);
         free(r->content_type);
         free(r->smtp_url);
@@ -325,7 +326,7 @@ void config_free_notify(struct config *c)
             free(r->to[j]);
         free(r->to);
         free(r->username);
-        conf_free_secret(r->password);
+        crypto_free_secret(r->password);
     }
     free(c->notify);
     free(c->alerts.escalate_to);

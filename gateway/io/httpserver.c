@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "jsonw.h"
 #include "log.h"
 
@@ -254,7 +255,7 @@ void httpserver_stop(struct httpserver *s)
     if (s->mhd)
         MHD_stop_daemon(s->mhd);
     free(s->cert);
-    free(s->key);
+    crypto_free_secret(s->key); /* the TLS private key */
     free(s);
 }
 

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "crypto.h"
 #include "httpclient.h"
 #include "lineproto.h"
 #include "log.h"
@@ -482,8 +483,8 @@ out_free:
     free(w->write_url);
     free(w->query_url);
     free(w->database);
-    free(w->auth_header);
-    free(w->userpwd);
+    crypto_free_secret(w->auth_header);
+    crypto_free_secret(w->userpwd);
     free(w);
     return r;
 }
@@ -523,7 +524,7 @@ void influx_writer_stop(struct influx_writer *w, int64_t drain_ms)
     free(w->write_url);
     free(w->query_url);
     free(w->database);
-    free(w->auth_header);
-    free(w->userpwd);
+    crypto_free_secret(w->auth_header);
+    crypto_free_secret(w->userpwd);
     free(w);
 }

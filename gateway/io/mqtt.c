@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "journal.h"
 #include "mqtt_internal.h"
 #include "mqtt_persist.h"
@@ -608,7 +609,7 @@ void mqtt_free(struct mqtt *m)
     free(m->uri);
     free(m->client_id);
     free(m->username);
-    free(m->password);
+    crypto_free_secret(m->password);
     free(m->ca_file);
     free(m->cert_file);
     free(m->key_file);

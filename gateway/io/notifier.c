@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "crypto.h"
 #include "httpclient.h"
 #include "json.h"
 #include "log.h"
@@ -87,14 +88,14 @@ static void route_free(struct notify_route *r)
 {
     free(r->c.name);
     free_strv(r->c.halls, r->c.n_halls);
-    free(r->c.url);
+    crypto_free_secret(r->c.url); /* a webhook URL often carries an access key */
     free(r->c.template_text);
     free(r->c.content_type);
     free(r->c.smtp_url);
     free(r->c.from);
     free_strv(r->c.to, r->c.n_to);
     free(r->c.username);
-    free(r->c.password);
+    crypto_free_secret(r->c.password);
     free(r->content_type_header);
     free(r->from_addr);
     free_strv(r->to_addrs, r->c.n_to);

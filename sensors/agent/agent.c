@@ -51,7 +51,8 @@ static void usage(FILE *f)
           "             scan (quick or full, with the configured scanner), notify (show a\n"
           "             message). A command must carry a valid HMAC-SHA256 signature made\n"
           "             with command_key_file, be addressed to this hall and device, be\n"
-          "             unexpired and unused; anything else is refused and nothing runs.\n"
+          "             unexpired and unused, and its nonce must be saved in state_dir\n"
+          "             first; anything else is refused and nothing runs.\n"
           "             Every command is answered on .../cmd/reply. Programs are run from\n"
           "             the config's argv lists, never through a shell.\n"
           "\n"
@@ -408,11 +409,14 @@ static void setup_state(struct agent *a, bool once)
     char path[4096];
     int rc;
 
+    const char *cmds = once ? "" : ", and commands are refused until it can be written";
+
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-        log_warn("cannot create the state directory %s: %s; state is kept in memory only", dir,
-                 strerror(errno));
+        log_warn("cannot create the state directory %s: %s; state is kept in memory only%s", dir,
+                 strerror(errno), cmds);
     } else if (access(dir, W_OK) < 0) {
-        log_warn("cannot write to %s: %s; state is kept in memory only", dir, strerror(errno));
+        log_warn("cannot write to %s: %s; state is kept in memory only%s", dir, strerror(errno),
+                 cmds);
     } else {
         a->state_ok = !once;
         snprintf(path, sizeof(path), "%s/mqtt", dir);

@@ -50,7 +50,8 @@ struct agent_child {
 struct agent {
     struct agentconf *cfg;
     bool dry_run;
-    bool state_ok; /* state_dir is usable: save state and nonces */
+    bool state_ok;       /* state_dir is usable: save the state file and the MQTT session */
+    bool nonces_unsaved; /* the last save of the nonces failed: commands are refused */
     struct queue *inbox;
     struct mqtt *mqtt;
     char t_telemetry[AGENT_TOPIC_MAX], t_event[AGENT_TOPIC_MAX], t_status[AGENT_TOPIC_MAX],

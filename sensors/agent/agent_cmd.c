@@ -356,6 +356,35 @@ static void cmd_notify(struct agent *a, const struct cmdsign_cmd *cmd)
 
 /* ---- dispatch ----------------------------------------------------------- */
 
+/* Saves the replay cache, which now holds cmd's nonce, before cmd runs: a
+ * command whose nonce could not be kept across a restart could be replayed
+ * after one, so it is refused (and its nonce forgotten: it never ran) until
+ * the state directory can be written again. True when cmd may run. */
+static bool save_nonce(struct agent *a, const struct cmdsign_cmd *cmd)
+{
+    char why[512];
+    int rc = agent_state_save_nonces(a->cfg->state_dir, a->replay);
+
+    if (rc == 0) {
+        if (a->nonces_unsaved)
+            log_notice("%s/nonces can be written again: commands are accepted", a->cfg->state_dir);
+        a->nonces_unsaved = false;
+        return true;
+    }
+    cmdsign_replay_forget(a->replay, cmd->nonce);
+    if (!a->nonces_unsaved)
+        log_err("cannot save %s/nonces: %s; commands are refused until it can be written "
+                "(without it a command could be replayed after a restart)",
+                a->cfg->state_dir, strerror(-rc));
+    a->nonces_unsaved = true;
+    snprintf(why, sizeof(why),
+             "no replay protection: cannot save %s/nonces: %s; commands are refused until it "
+             "can be written",
+             a->cfg->state_dir, strerror(-rc));
+    refuse(a, cmd->id, why);
+    return false;
+}
+
 void agent_cmd_handle(struct agent *a, const struct mqtt_msg *m)
 {
     struct cmdsign_cmd cmd;
@@ -388,9 +417,8 @@ void agent_cmd_handle(struct agent *a, const struct mqtt_msg *m)
         refuse(a, cmd.id, "replay cache full: cannot rule out a replay of an older command");
         return;
     }
-    if (a->state_ok && (rc = agent_state_save_nonces(a->cfg->state_dir, a->replay)) < 0)
-        log_warn("cannot save %s/nonces: %s; a replay after a restart would not be caught",
-                 a->cfg->state_dir, strerror(-rc));
+    if (!save_nonce(a, &cmd))
+        return;
     log_notice("command %s: %s verified", cmd.id, cmd.action);
     switch (cmd.action_code) {
     case CMDSIGN_ACTION_POWEROFF:

@@ -34,6 +34,8 @@ static int write_atomic(const char *dir, const char *name, void (*fn)(FILE *f, c
     fn(f, arg);
     if (fflush(f) != 0 || fsync(fileno(f)) != 0)
         rc = -errno;
+    else if (ferror(f)) /* a write that failed before the flush */
+        rc = -EIO;
     if (fclose(f) != 0 && rc == 0)
         rc = -errno;
     if (rc == 0 && rename(tmp, path) != 0)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmdsign.h"
 #include "crypto.h"
@@ -23,7 +24,8 @@ static bool check_uri(struct conf_ctx *x, const conf_node *s, const char *v)
     return conf_check_hostport(x, s, v, schemes, true);
 }
 
-/* command_key_file: the path, and the key read from it (cmdsign_key_load). */
+/* command_key_file: the path, and the key read from it, a secret file
+ * (conf_open_secret, cmdsign_key_read). */
 static void parse_key_file(struct conf_ctx *x, const conf_node *s, void *dst)
 {
     struct agentconf *c = conf_of(x);
@@ -31,7 +33,7 @@ static void parse_key_file(struct conf_ctx *x, const conf_node *s, void *dst)
     size_t len = 0;
     const char *v = conf_str_value(x, s);
     char *path;
-    int rc;
+    int fd, rc;
 
     if (!v)
         return;
@@ -41,17 +43,24 @@ static void parse_key_file(struct conf_ctx *x, const conf_node *s, void *dst)
     }
     if (!(path = conf_path(x, v)))
         return;
-    rc = cmdsign_key_load(path, key, &len);
-    if (rc == -EINVAL)
-        conf_err_at(x, s, NULL, "%s: the key is shorter than %d bytes", path, CMDSIGN_KEY_MIN);
-    else if (rc == -EFBIG)
-        conf_err_at(x, s, NULL, "%s: the key is longer than %d bytes", path, CMDSIGN_KEY_MAX);
-    else if (rc < 0)
-        conf_err_at(x, s, NULL, "cannot read %s: %s", path, strerror(-rc));
+    if ((fd = conf_open_secret(x, s, path)) < 0) {
+        rc = -EACCES; /* recorded */
+    } else {
+        rc = cmdsign_key_read(fd, key, &len);
+        close(fd);
+        if (rc == -EINVAL)
+            conf_err_at(x, s, NULL, "%s: the key is shorter than %d bytes", path, CMDSIGN_KEY_MIN);
+        else if (rc == -EFBIG)
+            conf_err_at(x, s, NULL, "%s: the key is longer than %d bytes", path, CMDSIGN_KEY_MAX);
+        else if (rc < 0)
+            conf_err_at(x, s, NULL, "cannot read %s: %s", path, strerror(-rc));
+    }
     free(*(char **)dst);
     *(char **)dst = path;
     if (rc < 0)
         return;
+    if (c->command_key)
+        crypto_wipe(c->command_key, c->command_key_len);
     free(c->command_key);
     c->command_key = malloc(len);
     if (!c->command_key) {
@@ -117,7 +126,7 @@ static void parse_argv(struct conf_ctx *x, const conf_node *s, void *dst)
 static const struct conf_key tls_keys[] = {
     K("ca_file", CONF_FILE, mqtt.ca_file),
     K("cert_file", CONF_FILE, mqtt.cert_file),
-    K("key_file", CONF_FILE, mqtt.key_file),
+    K("key_file", CONF_SECRET_FILE, mqtt.key_file),
     K("verify", CONF_BOOL, mqtt.verify),
     {0},
 };
@@ -305,7 +314,7 @@ void agentconf_free(struct agentconf *c)
     free(c->mqtt.uri);
     free(c->mqtt.client_id);
     free(c->mqtt.username);
-    conf_free_secret(c->mqtt.password);
+    crypto_free_secret(c->mqtt.password);
     free(c->mqtt.prefix);
     free(c->mqtt.ca_file);
     free(c->mqtt.cert_file);

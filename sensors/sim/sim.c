@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "cmdsign.h"
 #include "config.h"
+#include "crypto.h"
 #include "duration.h"
 #include "log.h"
 #include "json.h"
@@ -541,6 +542,7 @@ int main(int argc, char **argv)
         free(rest);
     queue_free(inbox);
     cmdsign_replay_free(cmds.replay);
+    crypto_wipe(cmds.key, sizeof(cmds.key));
     simhall_free(&hall);
     config_free(cfg);
     return pub.failed && !pub.sent ? 1 : 0;

@@ -85,8 +85,7 @@ def test_wall_clock_jumps_start_the_poweroff_once_and_raise_no_stale_alerts():
         offset_file = os.path.join(st.dir, "wall-offset")
         set_offset(offset_file, 0)
         key = os.path.join(st.dir, "command.key")
-        with open(key, "w") as f:
-            f.write(KEY_HEX + "\n")
+        harness.write_secret(key, KEY_HEX + "\n")
         zone, off = harness.noon_zone()
         schedule = ('schedule = { weekdays = ["mon","tue","wed","thu","fri","sat","sun"]; '
                     'open = "%s"; close = "%s"; poweroff_at = "%s"; };\n'

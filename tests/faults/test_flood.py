@@ -103,8 +103,7 @@ def retained_stack(st):
     ago: a PC seen on now would be powered off after closed_grace, were it a
     live message. The 10,000 retained messages wait at the broker."""
     key = os.path.join(st.dir, "command.key")
-    with open(key, "w") as f:
-        f.write(KEY_HEX + "\n")
+    harness.write_secret(key, KEY_HEX + "\n")
     zone, off = harness.noon_zone()
     schedule = ('schedule = { weekdays = ["mon","tue","wed","thu","fri","sat","sun"]; '
                 'open = "%s"; close = "%s"; poweroff_at = "%s"; };\n'

@@ -434,6 +434,19 @@ def conf_str(s):
     return json.dumps(s, ensure_ascii=False)
 
 
+def write_secret(path, data, mode=0o600):
+    """Writes a password, token or key file the way the programs accept it:
+    mode 0600 (group and others may not read it). data is str or bytes."""
+    if isinstance(data, str):
+        data = data.encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.fchmod(fd, mode)
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
 def noon_zone():
     """An Etc/GMT zone in which it is now between 11:00 and 13:00, so a test
     can put opening hours around now without crossing midnight."""

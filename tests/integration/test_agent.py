@@ -1,5 +1,6 @@
 """hallgw-agent end to end, against a real mosquitto on loopback: telemetry
-and status, signed commands (accepted, refused, replayed), dry-run poweroff,
+and status, signed commands (accepted, refused, replayed, refused while the
+replay cache cannot be saved), dry-run poweroff,
 programs run without a shell, and scan log events.
 
 Commands are signed here with hmac/hashlib from the canonical string of
@@ -77,8 +78,7 @@ class Agent:
         self.dir = os.path.join(st.dir, name)
         os.makedirs(os.path.join(self.dir, "clamav"), exist_ok=True)
         self.key_file = os.path.join(self.dir, "command.key")
-        with open(self.key_file, "wb") as f:
-            f.write(KEY + b"\n")
+        harness.write_secret(self.key_file, KEY + b"\n")
         with open(os.path.join(self.dir, "clamav", "daily.cld"), "wb") as f:
             f.write(DAILY_HEADER.encode().ljust(512, b" ") + b"\x1f\x8b...")
         self.scan_log = os.path.join(self.dir, "scan.log")
@@ -314,6 +314,51 @@ def test_refused_commands_run_nothing_and_an_accepted_one_runs():
         assert len(r.events("shutdown")) == 1
 
 
+def test_commands_are_refused_while_the_nonces_cannot_be_saved():
+    """The replay cache is saved before a command runs: were it not, the
+    command could be replayed after a restart. While the state directory
+    cannot be written, a correctly signed command is refused, saying why,
+    and runs nothing; once it can, commands are accepted again."""
+    with Run("agent-nonce-store") as r:
+        shown = os.path.join(r.st.dir, "shown")
+        show = script(os.path.join(r.st.dir, "show.sh"), 'echo "$2" >> "$1"\n')
+        # Not a dry run: an accepted notify runs the program, which the test sees.
+        a = r.agent(extra='notify = { argv = ["%s", "%s"]; };\n' % (show, shown)).start()
+        a.wait_connected()
+        wait_for("online status", lambda: online(r), timeout=10)
+        state = os.path.join(a.dir, "state")
+        nonces = os.path.join(state, "nonces")
+        # Unwritable: a read-only directory (enough for a user), and the
+        # nonces file's path taken by a directory (enough for root too).
+        if os.path.exists(nonces):
+            os.unlink(nonces)
+        os.mkdir(nonces)
+        os.chmod(state, 0o500)
+        try:
+            cmd = command("notify", {"message": "first"})
+            r.send(cmd)
+            rep = wait_for("the answer", lambda: r.replies(cmd["id"]), timeout=10)[0]
+            assert rep["result"] == "refused", rep
+            assert "no replay protection: cannot save %s" % nonces in rep["detail"], rep
+            wait_for("the refusal in the log",
+                     lambda: "command %s refused: no replay protection" % cmd["id"] in a.log_text(a.mark),
+                     timeout=10)
+            time.sleep(1)  # time for the program to run, had it been started
+            assert not os.path.exists(shown), "a refused command ran the notify program"
+        finally:
+            os.chmod(state, 0o700)
+        os.rmdir(nonces)
+
+        again = command("notify", {"message": "second"})
+        r.send(again)
+        wait_for("accepted then done", lambda: r.results(again["id"]) == ["accepted", "done"], timeout=10)
+        with open(shown) as f:
+            assert f.read() == "second\n"
+        with open(nonces) as f:
+            assert again["nonce"] in f.read()
+        assert "nonces can be written again" in a.log_text(a.mark)
+
+
 def test_notify_message_is_one_argument_never_a_shell():
     with Run("agent-notify") as r:
         out = os.path.join(r.st.dir, "shown")
@@ -486,6 +531,7 @@ if __name__ == "__main__":
         test_dry_run_publishes_telemetry_with_every_key_and_online_status,
         test_signed_poweroff_in_dry_run_reports_goes_offline_and_exits,
         test_refused_commands_run_nothing_and_an_accepted_one_runs,
+        test_commands_are_refused_while_the_nonces_cannot_be_saved,
         test_notify_message_is_one_argument_never_a_shell,
         test_scan_runs_the_scanner_and_reports_threats,
         test_new_found_line_in_scan_log_is_a_threat_event_once,

@@ -75,8 +75,7 @@ def start(st, web_dir=True, http_extra=""):
     zone, offset = noon_zone()
     port = free_port()
     token_file = os.path.join(st.dir, "http.token")
-    with open(token_file, "w") as f:
-        f.write(TOKEN + "\n")
+    harness.write_secret(token_file, TOKEN + "\n")
     web = ""
     if web_dir:
         os.makedirs(os.path.join(st.dir, "web"))

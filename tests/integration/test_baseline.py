@@ -64,8 +64,7 @@ class Pc:
 def test_it_approves_a_new_network_baseline_and_nobody_else_does():
     with Stack("baseline") as st:
         token_file = os.path.join(st.dir, "http.token")
-        with open(token_file, "w") as f:
-            f.write(TOKEN + "\n")
+        harness.write_secret(token_file, TOKEN + "\n")
         port = free_port()
         api = "http://127.0.0.1:%d/api/v1" % port
         gw = st.hallgw(devices=DEVICES, halls=HALLS, extra=RULES + 'http = { listen = "127.0.0.1:%d"; '

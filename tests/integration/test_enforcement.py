@@ -50,11 +50,9 @@ class Gateway:
     def __init__(self, st, devices, halls, poweroff, extra="", lead_s=LEAD_S, schedule=None):
         self.st = st
         self.key = os.path.join(st.dir, "command.key")
-        with open(self.key, "w") as f:
-            f.write(KEY_HEX + "\n")
+        harness.write_secret(self.key, KEY_HEX + "\n")
         token_file = os.path.join(st.dir, "http.token")
-        with open(token_file, "w") as f:
-            f.write(TOKEN + "\n")
+        harness.write_secret(token_file, TOKEN + "\n")
         self.port = free_port()
         zone, self.offset = noon_zone()
         self.poweroff_at = time.time() + lead_s

@@ -151,8 +151,7 @@ def test_v2_write_api_with_org_bucket_and_token():
     import tempfile
     token_dir = tempfile.mkdtemp(prefix="hallgw-token-")
     token_file = os.path.join(token_dir, "influx.token")
-    with open(token_file, "w") as f:
-        f.write("s3cr3t-token\n")
+    harness.write_secret(token_file, "s3cr3t-token\n")
 
     def check(s):
         wait_for("20 points over v2", lambda: len(set(seqs(s.stub))) == 20, timeout=20)

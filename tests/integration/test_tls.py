@@ -47,8 +47,7 @@ def test_tls_with_password_lands_and_a_wrong_password_backs_off():
         influx = harness.influxd(d)
         try:
             secret = os.path.join(d, "mqtt.secret")
-            with open(secret, "w") as f:
-                f.write("s3cret pass\n")
+            harness.write_secret(secret, "s3cret pass\n")
             gw = Hallgw(d, mqtt, influx, devices=[{"id": "env-1", "hall": "h1", "kind": "env"}])
             gw.write_config()
             with open(gw.conf, encoding="utf-8") as f:

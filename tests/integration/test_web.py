@@ -113,8 +113,7 @@ def start_gateway(st, http_extra="", windows=WINDOWS):
     zone, offset = noon_zone()
     port = free_port()
     token_file = os.path.join(st.dir, "http.token")
-    with open(token_file, "w") as f:
-        f.write(TOKEN + "\n")
+    harness.write_secret(token_file, TOKEN + "\n")
     http = 'http = { listen = "127.0.0.1:%d"; token_file = %s; %s };\n' % (
         port, harness.conf_str(token_file), http_extra)
     gw = st.hallgw(devices=DEVICES, halls=halls(windows), extra=schedule_around_now(offset) + RULES + http)

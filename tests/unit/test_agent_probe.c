@@ -52,6 +52,16 @@ static void put_text(const char *rel, const char *text)
     put_file(rel, text, strlen(text));
 }
 
+/* A password or key file, mode 0600 as the agent asks of one. */
+static void put_secret(const char *rel, const char *text)
+{
+    char path[1024];
+
+    put_text(rel, text);
+    snprintf(path, sizeof(path), "%s%s", root, rel);
+    assert_int_equal(chmod(path, 0600), 0);
+}
+
 static void append_text(const char *rel, const char *text)
 {
     char path[1024];
@@ -589,8 +599,8 @@ static void test_agentconf_defaults_and_relative_files(void **state)
     struct conf_errors errs;
     (void)state;
 
-    put_text("/etc/command.key", "hallgw-example-key-0123456789abcdef\n");
-    put_text("/etc/mqtt.secret", "s3cret\n");
+    put_secret("/etc/command.key", "hallgw-example-key-0123456789abcdef\n");
+    put_secret("/etc/mqtt.secret", "s3cret\n");
     put_text("/etc/agent.conf", "mqtt = { uri = \"mqtts://broker.hall:8883\"; username = \"pc\";\n"
                                 "  password_file = \"mqtt.secret\"; };\n"
                                 "hall = \"h1\"; device = \"pc-w01\";\n"
@@ -635,7 +645,7 @@ static void test_agentconf_reports_every_error_with_its_line(void **state)
                               "command_key_file = \"short.key\";\n"
                               "poweroff = { argv = []; grace = \"2d\"; };\n"
                               "scan = { quick_argv = \"clamscan\"; };\n");
-    put_text("/etc/short.key", "abc\n");
+    put_secret("/etc/short.key", "abc\n");
     assert_int_equal(agentconf_load(at("/etc/bad.conf"), &c, &errs), -EINVAL);
     assert_null(c);
     static const struct {
@@ -674,6 +684,62 @@ static void test_agentconf_reports_every_error_with_its_line(void **state)
     conf_errors_free(&errs);
 }
 
+/* The agent's secret files, as the gateway's: 0600 loads; a mode that lets
+ * group or others in is refused at the key's line with the file, its mode
+ * and the fix. The certificates beside them are not secrets. */
+static void test_agentconf_secret_files_must_keep_group_and_others_out(void **state)
+{
+    static const char *const keys[] = {"command_key_file", "mqtt.password_file",
+                                       "mqtt.tls.key_file"};
+    static const char *const files[] = {"/etc/command.key", "/etc/mqtt.secret", "/etc/pc.key"};
+    static const mode_t refused[] = {0640, 0604, 0660, 0644};
+    struct agentconf *c;
+    struct conf_errors errs;
+    char want[2300], path[1024];
+    (void)state;
+
+    put_text("/etc/agent.conf", "hall = \"h1\"; device = \"pc-w01\";\n"
+                                "command_key_file = \"command.key\";\n"
+                                "mqtt = { uri = \"ssl://broker:8883\"; username = \"pc\";\n"
+                                "  password_file = \"mqtt.secret\";\n"
+                                "  tls = { ca_file = \"ca.crt\"; cert_file = \"pc.crt\";\n"
+                                "    key_file = \"pc.key\"; }; };\n");
+    put_text("/etc/ca.crt", "-----BEGIN CERTIFICATE-----\n"); /* 0644 */
+    put_text("/etc/pc.crt", "-----BEGIN CERTIFICATE-----\n");
+    put_secret("/etc/command.key", "hallgw-example-key-0123456789abcdef\n");
+    put_secret("/etc/mqtt.secret", "s3cret\n");
+    put_secret("/etc/pc.key", "-----BEGIN PRIVATE KEY-----\n");
+    if (agentconf_load(at("/etc/agent.conf"), &c, &errs) < 0) {
+        conf_errors_print(&errs, stderr);
+        fail_msg("0600 secret files are refused");
+    }
+    agentconf_free(c);
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        static const int lines[] = {2, 4, 6};
+        for (size_t m = 0; m < sizeof(refused) / sizeof(refused[0]); m++) {
+            snprintf(path, sizeof(path), "%s", at(files[i]));
+            assert_int_equal(chmod(path, refused[m]), 0);
+            c = (struct agentconf *)1;
+            assert_int_equal(agentconf_load(at("/etc/agent.conf"), &c, &errs), -EINVAL);
+            assert_null(c);
+            snprintf(want, sizeof(want),
+                     "%s has mode %04o: a secret file must not be accessible by group or others "
+                     "(chmod 600 %s)",
+                     path, (unsigned)refused[m], path);
+            if (errs.n != 1 || strcmp(errs.v[0].file, at("/etc/agent.conf")) != 0 ||
+                errs.v[0].line != lines[i] || strcmp(errs.v[0].key, keys[i]) != 0 ||
+                strcmp(errs.v[0].msg, want) != 0) {
+                conf_errors_print(&errs, stderr);
+                fail_msg("%s, mode %04o: want one error at line %d: %s", keys[i],
+                         (unsigned)refused[m], lines[i], want);
+            }
+            conf_errors_free(&errs);
+        }
+        assert_int_equal(chmod(path, 0600), 0);
+    }
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -697,6 +763,7 @@ int main(void)
         T(test_nonces_survive_a_restart_until_they_expire),
         T(test_agentconf_defaults_and_relative_files),
         T(test_agentconf_reports_every_error_with_its_line),
+        T(test_agentconf_secret_files_must_keep_group_and_others_out),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

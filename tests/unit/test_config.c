@@ -8,13 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "buf.h"
 #include "config.h"
 
 #define DATA HALLGW_TEST_DATA_DIR "/config/"
+#define MQTT_LINE "mqtt = { uri = \"tcp://h:1\"; };\n"
 
 struct want {
     int line;
@@ -450,6 +453,116 @@ static void test_unreadable_or_empty_secret_files(void **state)
            W(6, "mqtt.tls.ca_file", "cannot read /nonexistent/ca.pem: No such file or directory"),
            W(12, "influx.token_file", "/config/secrets/newline_only.secret is empty"));
     EXPECT("empty_secret.conf", W(1, "mqtt.password_file", "secrets/empty.secret is empty"));
+}
+
+/* Every secret file, whatever its key: 0600 loads; a mode that lets group or
+ * others in is refused at the key's line, naming the file, its mode and the
+ * fix. A certificate (cert_file, ca_file) is not a secret: 0644 loads. */
+static const struct {
+    const char *key;
+    int line;         /* of the key */
+    const char *text; /* @S is the secret's path, @C a certificate's */
+} secret_keys[] = {
+    {"mqtt.password_file", 2,
+     "mqtt = { uri = \"tcp://h:1\"; username = \"u\";\n"
+     "  password_file = \"@S\"; };\n"},
+    {"mqtt.command_key_file", 2,
+     "mqtt = { uri = \"tcp://h:1\";\n"
+     "  command_key_file = \"@S\"; };\n"},
+    {"mqtt.tls.key_file", 2,
+     "mqtt = { uri = \"ssl://h:1\"; tls = { ca_file = \"@C\";\n"
+     "  cert_file = \"@C\"; key_file = \"@S\"; }; };\n"},
+    {"influx.password_file", 3,
+     MQTT_LINE "influx = { api = \"v1\"; username = \"u\";\n"
+               "  password_file = \"@S\"; };\n"},
+    {"influx.token_file", 3,
+     MQTT_LINE "influx = { api = \"v2\"; org = \"o\"; bucket = \"b\";\n"
+               "  token_file = \"@S\"; };\n"},
+    {"http.token_file", 3, MQTT_LINE "http = {\n  token_file = \"@S\"; };\n"},
+    {"http.key_file", 3, MQTT_LINE "http = { cert_file = \"@C\";\n  key_file = \"@S\"; };\n"},
+    {"notify[0].password_file", 3,
+     MQTT_LINE
+     "notify = ( { name = \"m\"; type = \"email\"; smtp_url = \"smtp://mail.example:587\";"
+     " from = \"gw@example.org\"; to = [\"it@example.org\"]; username = \"u\";\n"
+     "  password_file = \"@S\"; } );\n"},
+};
+
+/* text with @S replaced by secret and @C by cert, into out. */
+static void fill(const char *text, const char *secret, const char *cert, char *out, size_t size)
+{
+    struct buf b;
+
+    buf_init_fixed(&b, out, size);
+    for (const char *p = text; *p; p++) {
+        if (p[0] == '@' && (p[1] == 'S' || p[1] == 'C'))
+            assert_int_equal(buf_puts(&b, *++p == 'S' ? secret : cert), 0);
+        else
+            assert_int_equal(buf_putc(&b, *p), 0);
+    }
+    assert_int_equal(buf_putc(&b, '\0'), 0);
+}
+
+/* Writes dir/name with mode. */
+static void put_mode(const char *dir, const char *name, const char *text, mode_t mode, char *path,
+                     size_t size)
+{
+    FILE *f;
+
+    (void)snprintf(path, size, "%s/%s", dir, name);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+static void test_secret_files_must_keep_group_and_others_out(void **state)
+{
+    static const mode_t refused[] = {0640, 0604, 0660, 0644, 0602, 0620};
+    const char *tmp = getenv("TMPDIR");
+    char dir[256], secret[512], cert[512], conf[512], text[2048], want[1200];
+    (void)state;
+
+    (void)snprintf(dir, sizeof(dir), "%s/hallgw-test-secrets-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    put_mode(dir, "cert.pem", "-----BEGIN CERTIFICATE-----\n", 0644, cert, sizeof(cert));
+    for (size_t i = 0; i < sizeof(secret_keys) / sizeof(secret_keys[0]); i++) {
+        struct config *c = NULL;
+        struct conf_errors e;
+
+        put_mode(dir, "secret",
+                 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n", 0600, secret,
+                 sizeof(secret));
+        fill(secret_keys[i].text, secret, cert, text, sizeof(text));
+        put_mode(dir, "hallgw.conf", text, 0644, conf, sizeof(conf));
+        if (config_load(conf, &c, &e) != 0) {
+            print_errors(&e);
+            fail_msg("%s: a 0600 secret file is refused", secret_keys[i].key);
+        }
+        config_free(c);
+
+        for (size_t m = 0; m < sizeof(refused) / sizeof(refused[0]); m++) {
+            assert_int_equal(chmod(secret, refused[m]), 0);
+            c = (struct config *)1;
+            assert_int_equal(config_load(conf, &c, &e), -EINVAL);
+            assert_null(c);
+            (void)snprintf(want, sizeof(want),
+                           "%s has mode %04o: a secret file must not be accessible by group or "
+                           "others (chmod 600 %s)",
+                           secret, (unsigned)refused[m], secret);
+            if (e.n != 1 || strcmp(e.v[0].file, conf) != 0 || e.v[0].line != secret_keys[i].line ||
+                strcmp(e.v[0].key, secret_keys[i].key) != 0 || strcmp(e.v[0].msg, want) != 0) {
+                print_errors(&e);
+                fail_msg("%s, mode %04o: want one error %s:%d: %s: %s", secret_keys[i].key,
+                         (unsigned)refused[m], conf, secret_keys[i].line, secret_keys[i].key, want);
+            }
+            conf_errors_free(&e);
+        }
+        unlink(secret);
+    }
+    unlink(cert);
+    unlink(conf);
+    rmdir(dir);
 }
 
 static void test_secret_never_appears_in_errors(void **state)
@@ -975,6 +1088,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_ids_name_both_lines),
         cmocka_unit_test(test_bad_durations_and_ranges),
         cmocka_unit_test(test_unreadable_or_empty_secret_files),
+        cmocka_unit_test(test_secret_files_must_keep_group_and_others_out),
         cmocka_unit_test(test_secret_never_appears_in_errors),
         cmocka_unit_test(test_web_dir_is_built_in_unless_an_existing_directory_is_named),
         cmocka_unit_test(test_influx_api_keys_must_match_the_api),

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -202,7 +203,7 @@ static int setup(void **state)
         return -1;
     fputs("a shared secret of more than sixteen bytes\n", f);
     fclose(f);
-    return 0;
+    return chmod(key_path, 0600); /* a secret file: group and others kept out */
 }
 
 static int teardown(void **state)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1012,6 +1013,8 @@ static int setup(void **state)
         return -1;
     fputs("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n", f);
     fclose(f);
+    if (chmod(key_path, 0600) < 0) /* a secret file: group and others kept out */
+        return -1;
     setenv("TZ", "UTC", 1);
     tzset();
     return 0;
