@@ -3,7 +3,14 @@
  * Polls GET api/v1/state and api/v1/alerts every 2 s (relative URLs, so the
  * page also works behind a reverse proxy under a sub-path), renders the
  * windows, environment, equipment, PCs, alerts and the power-off result, and
- * acknowledges or resolves alerts with POST api/v1/alerts/<id>/ack.
+ * acknowledges, resolves or approves alerts with POST
+ * api/v1/alerts/<id>/ack|approve.
+ *
+ * Who uses the page is an account of the gateway, signed in with name and
+ * password (POST api/v1/session): the session is an HttpOnly cookie the
+ * page never sees, and every change sends the session's CSRF token, which
+ * is kept in memory only. The buttons follow the account's role; the
+ * gateway decides, the page only leaves out what it would refuse.
  *
  * No framework and no build step: the DOM is rebuilt from the last answer on
  * every poll; durations and the clock tick once a second in between. Names
@@ -16,10 +23,11 @@
   const HISTORY_MS = 30000;
   const FETCH_TIMEOUT_MS = 5000;
   const KEY_LANG = 'hallgw.lang';
-  const KEY_BY = 'hallgw.ackBy';
-  const KEY_TOKEN = 'hallgw.token';
-  const BY_MAX_BYTES = 64;
   const NOTE_MAX_BYTES = 255;
+  const AUDIT_SPAN_S = 86400;
+  const AUDIT_SHOWN = 300;
+  /* Device kinds whose alerts are for the role it (gateway/core/roles.c). */
+  const IT_KINDS = ['pc', 'plug', 'equipment'];
   const SEV_RANK = { critical: 4, major: 3, warning: 2, info: 1 };
   /* metric, unit, decimals */
   const ENV_METRICS = [
@@ -67,7 +75,6 @@
     };
   }
   const local = storage('localStorage');
-  const session = storage('sessionStorage');
 
   /* ---- state ------------------------------------------------------------- */
 
@@ -78,6 +85,8 @@
     lastOkMs: 0,      /* Date.now() of the last good poll */
     skew: 0,          /* gateway clock minus this browser's, in s */
     conn: 'init',     /* 'init' | 'ok' | 'lost' | 'auth' */
+    me: { signed_in: false, open_reads: true }, /* last api/v1/session answer */
+    meKnown: false,   /* whether me has been read from the gateway */
     history: null,
     historyOk: true,
     historyAtMs: 0,
@@ -180,6 +189,12 @@
     return ymd(ts).slice(5) + ' ' + hm(ts);
   }
 
+  /* The same to the second, for the audit log. */
+  function whenSec(ts) {
+    if (ymd(ts) === ymd(nowS())) return hms(ts);
+    return ymd(ts).slice(5) + ' ' + hms(ts);
+  }
+
   function dur(s) {
     s = Math.max(0, Math.floor(s));
     const d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600);
@@ -217,30 +232,80 @@
 
   /* ---- network ----------------------------------------------------------- */
 
-  const token = () => session.get(KEY_TOKEN) || '';
-
-  async function getJSON(url) {
+  /* The JSON answer of a request to the gateway (null when it has none).
+   * Throws an Error with .status (0: no answer) and the gateway's own
+   * explanation as its message. Changes carry the session's CSRF token. */
+  async function request(method, url, body) {
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), FETCH_TIMEOUT_MS);
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (method !== 'GET' && S.me.csrf) headers['X-CSRF-Token'] = S.me.csrf;
     try {
-      const headers = { Accept: 'application/json' };
-      const tok = token();
-      if (tok) headers.Authorization = 'Bearer ' + tok;
-      const r = await fetch(url, { cache: 'no-store', headers, signal: ctl.signal });
-      if (!r.ok) {
-        const e = new Error('HTTP ' + r.status);
-        e.status = r.status;
-        throw e;
+      let r;
+      try {
+        r = await fetch(url, {
+          method, cache: 'no-store', credentials: 'same-origin', headers, signal: ctl.signal,
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (e) {
+        throw Object.assign(new Error('no answer'), { status: 0 });
       }
-      return await r.json();
+      let data = null;
+      try { data = await r.json(); } catch (e) { data = null; }
+      if (!r.ok) {
+        const msg = data && typeof data.error === 'string' ? data.error : 'HTTP ' + r.status;
+        throw Object.assign(new Error(msg), { status: r.status });
+      }
+      return data;
     } finally {
       clearTimeout(timer);
     }
   }
 
+  const getJSON = (url) => request('GET', url);
+
+  function setMe(m) {
+    S.me = m && typeof m === 'object' ? m : { signed_in: false, open_reads: false };
+    S.meKnown = true;
+  }
+
+  /* Who is signed in (a stale cookie reads as signed out). */
+  async function loadSession() {
+    try {
+      setMe(await request('GET', 'api/v1/session'));
+    } catch (e) {
+      /* The gateway does not answer: the poll says so and asks again. */
+    }
+  }
+
+  /* Reads need an account and none is signed in: nothing to show. */
+  const needSignIn = () => S.meKnown && !S.me.signed_in && !S.me.open_reads;
+
+  /* The session ended (expired, signed out elsewhere, the account disabled):
+   * forget its cookie, and ask to sign in again when reads need it. */
+  async function sessionEnded() {
+    try {
+      setMe(await request('DELETE', 'api/v1/session'));
+    } catch (e) {
+      setMe({ signed_in: false, open_reads: false });
+    }
+    if (needSignIn()) clearData();
+  }
+
   async function poll() {
     clearTimeout(S.pollTimer);
     const seq = ++S.pollSeq;
+    if (!S.meKnown) await loadSession();
+    if (seq !== S.pollSeq) return;
+    if (needSignIn()) {
+      /* No polling until someone signs in: every read would be refused. */
+      S.conn = 'auth';
+      clearData();
+      render();
+      askSignIn();
+      return;
+    }
     try {
       const [st, al] = await Promise.all([getJSON('api/v1/state'), getJSON('api/v1/alerts')]);
       if (seq !== S.pollSeq) return;
@@ -252,7 +317,18 @@
       S.conn = 'ok';
     } catch (e) {
       if (seq !== S.pollSeq) return;
-      S.conn = e && e.status === 401 ? 'auth' : 'lost';
+      if (e && e.status === 401) {
+        await sessionEnded();
+        if (seq !== S.pollSeq) return;
+        if (needSignIn()) {
+          S.conn = 'auth';
+          render();
+          askSignIn();
+          return;
+        }
+      } else {
+        S.conn = 'lost';
+      }
     }
     render();
     if (S.conn === 'ok' && Date.now() - S.historyAtMs >= HISTORY_MS) loadHistory();
@@ -397,6 +473,7 @@
   function render() {
     applyStatic();
     renderHeader();
+    renderWho();
     renderBanners();
     if (!S.state) return;
     $('main').setAttribute('aria-busy', 'false');
@@ -435,7 +512,55 @@
       ac.replaceChildren(icon(worst ? SEV_ICON[worst.severity] || 'bell' : 'check'),
         el('span', { text: S.alerts.length ? t('alertsCount', S.alerts.length) : t('noAlertsShort') }));
       ac.hidden = false;
+    } else {
+      ac.hidden = true;
     }
+  }
+
+  const roleLabel = (r) => (t('role_' + r) === 'role_' + r ? String(r || '—') : t('role_' + r));
+
+  /* The signed-in account and its role, with sign-out; sign-in otherwise. */
+  function renderWho() {
+    const me = S.me;
+    const signed = !!me.signed_in;
+    const who = $('who');
+    who.hidden = !signed;
+    who.dataset.role = signed ? me.role : '';
+    $('who-name').textContent = signed ? me.name : '';
+    $('who-role').textContent = signed ? roleLabel(me.role) : '';
+    $('sign-out').hidden = !signed;
+    $('sign-in').hidden = signed || !S.meKnown;
+    $('audit-open').hidden = !may('audit');
+  }
+
+  /* What the signed-in account's role allows (gateway/core/roles.c): the
+   * gateway decides; the page leaves out the buttons it would refuse. */
+  function may(action, a) {
+    const role = S.me.signed_in ? S.me.role : '';
+    if (role === 'admin') return true;
+    switch (action) {
+    case 'handle': /* acknowledge or resolve alert a */
+      return IT_KINDS.includes(a.kind) ? role === 'it' : role === 'operator';
+    case 'approve': /* a baseline's new value */
+      return role === 'it' && may('handle', a);
+    default: /* 'audit' */
+      return false;
+    }
+  }
+
+  /* The role that handles alert a, for the reason shown instead of buttons. */
+  const handlerRole = (a) => (IT_KINDS.includes(a.kind) ? 'it' : 'operator');
+
+  /* Signed out where reads need an account: nothing of the hall stays shown. */
+  function clearData() {
+    if (!S.state) return;
+    S.state = null;
+    S.alerts = [];
+    S.history = null;
+    S.historyAtMs = 0;
+    for (const id of ['floor', 'env', 'equip', 'poweroff', 'record', 'alerts', 'pcs']) $(id).replaceChildren();
+    for (const id of ['alerts-count', 'pcs-count', 'pcs-rule', 'gw-id', 'clock']) $(id).textContent = '';
+    $('main').setAttribute('aria-busy', 'true');
   }
 
   function renderBanners() {
@@ -446,7 +571,7 @@
     const m = $('banner-mqtt');
     m.hidden = !(S.conn === 'ok' && S.state && S.state.mqtt_connected === false);
     if (!m.hidden) m.replaceChildren(icon('alert'), el('span', { text: t('mqttLost') }));
-    $('banner-token').hidden = S.conn !== 'auth';
+    $('banner-signin').hidden = S.conn !== 'auth';
     document.body.classList.toggle('stale', lost || S.conn === 'auth');
     $('last-update').textContent = S.lastOkMs ? hms(S.lastOkMs / 1000 + S.skew) : t('never');
   }
@@ -596,9 +721,25 @@
           el('span', { text: t('ackedBy', a.acked_by || '—', isNum(a.acked_at) ? when(a.acked_at) : '—') }),
           a.note ? el('q', { text: a.note }) : null) : null,
         a.manual_resolve ? el('div', { class: 'a-manual', text: t('needsResolve') }) : null),
-      el('div', { class: 'a-actions' },
-        !acked ? el('button', { type: 'button', class: 'btn btn-primary', 'data-action': 'ack', text: t('ack') }) : null,
-        a.manual_resolve ? el('button', { type: 'button', class: 'btn', 'data-action': 'resolve', text: t('resolve') }) : null));
+      alertActions(a, acked));
+  }
+
+  /* The buttons the signed-in account may use on alert a; for a role that
+   * may change things but not this alert, the reason instead. */
+  function alertActions(a, acked) {
+    const baseline = a.type === 'baseline';
+    const btn = (action, primary) => el('button', {
+      type: 'button', class: 'btn' + (primary ? ' btn-primary' : ''), 'data-action': action, text: t(action),
+    });
+    if (!may('handle', a)) {
+      const role = S.me.signed_in ? S.me.role : '';
+      const reason = role === 'operator' || role === 'it' ? t('forRole', roleLabel(handlerRole(a))) : null;
+      return reason ? el('div', { class: 'a-actions' }, el('span', { class: 'a-role', 'data-reason': 'role', text: reason })) : null;
+    }
+    return el('div', { class: 'a-actions' },
+      baseline && may('approve', a) ? btn('approve', true) : null,
+      !acked ? btn('ack', !baseline) : null,
+      a.manual_resolve && !baseline ? btn('resolve', false) : null);
   }
 
   function renderEnv() {
@@ -868,7 +1009,7 @@
     }
   }
 
-  /* ---- the acknowledge / resolve / token form -------------------------- */
+  /* ---- the sign-in / acknowledge / resolve / approve form, the audit log -- */
 
   function setError(msg, focusId) {
     const e = $('ack-error');
@@ -877,31 +1018,53 @@
     if (focusId) $(focusId).focus();
   }
 
+  const DLG_TITLE = { signin: 'signInTitle', ack: 'dlgAck', resolve: 'dlgResolve', approve: 'dlgApprove' };
+  const DLG_SUBMIT = { signin: 'signIn', ack: 'ack', resolve: 'resolve', approve: 'approve' };
+  const DLG_NOTE = { ack: 'fNote', resolve: 'fNoteResolve', approve: 'fNoteApprove' };
+  const DLG_HINT = { ack: 'fNoteHint', resolve: 'fNoteHint', approve: 'fApproveHint' };
+
+  function showOverlay(which) {
+    $('ack-dialog').hidden = which !== 'form';
+    $('audit-dialog').hidden = which !== 'audit';
+    $('dlg-overlay').hidden = false;
+    document.body.classList.add('modal-open');
+  }
+
+  /* mode: 'signin', or 'ack' | 'resolve' | 'approve' of alert a. */
   function openDialog(mode, alert) {
-    S.dialog = { mode, alert, busy: false, returnFocus: document.activeElement };
-    $('ack-title').textContent = t(mode === 'ack' ? 'dlgAck' : mode === 'resolve' ? 'dlgResolve' : 'tokenDlg');
+    const prev = S.dialog;
+    S.dialog = { mode, alert, busy: false, returnFocus: prev ? prev.returnFocus : document.activeElement };
+    const signin = mode === 'signin';
+    $('ack-title').textContent = t(DLG_TITLE[mode]);
     const info = $('ack-alert');
     info.hidden = !alert;
     info.textContent = alert ? ruleLabel(alert) + (alert.summary ? ' — ' + alert.summary : '') : '';
     $('ack-dialog').dataset.mode = mode;
-    $('ack-by-label').textContent = t(mode === 'resolve' ? 'fByResolve' : 'fBy');
-    $('ack-by-field').hidden = mode === 'token';
-    $('ack-note-field').hidden = mode === 'token';
-    $('ack-note-label').textContent = t(mode === 'resolve' ? 'fNoteResolve' : 'fNote');
+    const as = $('ack-as');
+    as.hidden = signin;
+    as.textContent = signin ? '' : t('asWho', S.me.name || '—', roleLabel(S.me.role));
+    $('signin-name-field').hidden = !signin;
+    $('signin-password-field').hidden = !signin;
+    $('ack-note-field').hidden = signin;
+    if (!signin) {
+      $('ack-note-label').textContent = t(DLG_NOTE[mode]);
+      $('ack-note-hint').textContent = t(DLG_HINT[mode]);
+    }
     $('ack-note').required = mode === 'resolve';
-    $('ack-by').value = local.get(KEY_BY) || '';
     $('ack-note').value = '';
-    $('ack-token').value = '';
-    $('ack-token-field').hidden = mode !== 'token' && !!token();
+    $('signin-password').value = '';
     const submit = $('ack-submit');
     submit.disabled = false;
-    submit.textContent = t(mode === 'ack' ? 'ack' : mode === 'resolve' ? 'resolve' : 'tokenSave');
+    submit.textContent = t(DLG_SUBMIT[mode]);
     setError('');
-    $('dlg-overlay').hidden = false;
-    document.body.classList.add('modal-open');
-    const first = ['ack-by', 'ack-note', 'ack-token'].map($)
-      .find((f) => !f.closest('.field').hidden && !f.value) || $('ack-note');
+    showOverlay('form');
+    const first = signin ? (!$('signin-name').value ? $('signin-name') : $('signin-password')) : $('ack-note');
     first.focus();
+  }
+
+  /* Asks to sign in, unless a form is open already. */
+  function askSignIn() {
+    if (!S.dialog) openDialog('signin', null);
   }
 
   function closeDialog() {
@@ -912,69 +1075,138 @@
     if (d && d.returnFocus && document.contains(d.returnFocus)) d.returnFocus.focus();
   }
 
-  async function submitDialog(ev) {
-    ev.preventDefault();
-    const d = S.dialog;
-    if (!d || d.busy) return;
-    const tokenAsked = !$('ack-token-field').hidden;
-    const tok = tokenAsked ? $('ack-token').value.trim() : token();
-    if (d.mode === 'token') {
-      if (!tok) return setError(t('errToken'), 'ack-token');
-      session.set(KEY_TOKEN, tok);
-      closeDialog();
-      poll();
-      return;
-    }
-    /* The gateway takes plain text only: the lines of the note become one. */
-    const oneLine = (s) => s.replace(/\s+/g, ' ').trim();
-    const by = oneLine($('ack-by').value);
-    const note = oneLine($('ack-note').value);
-    if (!by) return setError(t('errBy'), 'ack-by');
-    if (bytes(by) > BY_MAX_BYTES) return setError(t('errTooLong', t('fBy'), BY_MAX_BYTES), 'ack-by');
-    if (d.mode === 'resolve' && !note) return setError(t('errNote'), 'ack-note');
-    if (bytes(note) > NOTE_MAX_BYTES) return setError(t('errTooLong', t('fNote'), NOTE_MAX_BYTES), 'ack-note');
-    if (!tok) return setError(t('errToken'), 'ack-token');
-
+  /* Runs a change from the form: the button says "Sending…" meanwhile.
+   * The answer, or the error thrown (null when the form closed meanwhile). */
+  async function send(d, method, url, body) {
     const submit = $('ack-submit');
     const label = submit.textContent;
     d.busy = true;
     submit.disabled = true;
     submit.textContent = t('sending');
     setError('');
-    const a = d.alert;
-    const url = 'api/v1/alerts/' + encodeURIComponent(a.id) + '/ack?hall=' + encodeURIComponent(a.hall || '');
-    let r = null, body = null;
+    let out;
     try {
-      r = await fetch(url, {
-        method: 'POST',
-        cache: 'no-store',
-        headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + tok },
-        body: JSON.stringify({ by, note, resolve: d.mode === 'resolve' }),
-      });
-      try { body = await r.json(); } catch (e) { body = null; }
+      out = { ok: true, data: await request(method, url, body) };
     } catch (e) {
-      r = null;
+      out = { ok: false, status: e.status, msg: e.message };
     }
     d.busy = false;
     submit.disabled = false;
     submit.textContent = label;
-    if (S.dialog !== d) return; /* closed meanwhile */
-    if (!r) return setError(t('errSend'));
-    if (r.status === 401) {
-      session.del(KEY_TOKEN);
-      $('ack-token-field').hidden = false;
-      $('ack-token').value = '';
-      return setError(t('errTokenBad'), 'ack-token');
+    return S.dialog === d ? out : null;
+  }
+
+  async function submitSignIn(d) {
+    const name = $('signin-name').value.trim();
+    const password = $('signin-password').value;
+    if (!name) return setError(t('errName'), 'signin-name');
+    if (!password) return setError(t('errPassword'), 'signin-password');
+    const r = await send(d, 'POST', 'api/v1/session', { name, password });
+    if (!r) return;
+    if (!r.ok) {
+      $('signin-password').value = '';
+      if (r.status === 0) return setError(t('errSend'));
+      if (r.status === 401 || r.status === 400) return setError(t('errSignIn'), 'signin-password');
+      if (r.status === 429) return setError(t('errTooMany'));
+      return setError(t('errServer', r.msg));
     }
-    if (r.status === 403) return setError(t('errForbidden'));
-    if (r.status === 404) return setError(t('errGone'));
-    if (r.status === 413) return setError(t('errTooLong', t('fNote'), NOTE_MAX_BYTES), 'ack-note');
-    if (!r.ok) return setError(t('errServer', body && body.error ? body.error : 'HTTP ' + r.status));
-    session.set(KEY_TOKEN, tok);
-    local.set(KEY_BY, by);
+    setMe(r.data);
     closeDialog();
     S.historyAtMs = 0;
     poll();
+  }
+
+  async function submitAction(d) {
+    /* The gateway takes plain text only: the lines of the note become one. */
+    const note = $('ack-note').value.replace(/\s+/g, ' ').trim();
+    if (d.mode === 'resolve' && !note) return setError(t('errNote'), 'ack-note');
+    if (bytes(note) > NOTE_MAX_BYTES) return setError(t('errTooLong', t('fNote'), NOTE_MAX_BYTES), 'ack-note');
+    const a = d.alert;
+    const url = 'api/v1/alerts/' + encodeURIComponent(a.id) + (d.mode === 'approve' ? '/approve' : '/ack') +
+      '?hall=' + encodeURIComponent(a.hall || '');
+    const body = d.mode === 'approve' ? { note } : { note, resolve: d.mode === 'resolve' };
+    const r = await send(d, 'POST', url, body);
+    if (!r) return;
+    if (!r.ok) {
+      if (r.status === 0) return setError(t('errSend'));
+      if (r.status === 401) {
+        await sessionEnded();
+        openDialog('signin', null);
+        render();
+        return setError(t('errSession'));
+      }
+      if (r.status === 403) return setError(t('errForbidden', r.msg));
+      if (r.status === 404) return setError(t('errGone'));
+      if (r.status === 413) return setError(t('errTooLong', t('fNote'), NOTE_MAX_BYTES), 'ack-note');
+      return setError(t('errServer', r.msg));
+    }
+    closeDialog();
+    S.historyAtMs = 0;
+    poll();
+  }
+
+  function submitDialog(ev) {
+    ev.preventDefault();
+    const d = S.dialog;
+    if (!d || d.busy) return;
+    if (d.mode === 'signin') submitSignIn(d);
+    else submitAction(d);
+  }
+
+  async function signOut() {
+    try {
+      setMe(await request('DELETE', 'api/v1/session'));
+    } catch (e) {
+      await loadSession();
+    }
+    if (S.dialog) closeDialog();
+    $('signin-name').value = ''; /* the next person types their own */
+    if (needSignIn()) clearData();
+    render();
+    poll();
+  }
+
+  /* The audit log of the last day (role admin), newest first. */
+  function openAudit() {
+    S.dialog = { mode: 'audit', returnFocus: document.activeElement };
+    showOverlay('audit');
+    $('audit-close').focus();
+    loadAudit();
+  }
+
+  async function loadAudit() {
+    const d = S.dialog;
+    const box = $('audit-body');
+    box.replaceChildren(el('p', { class: 'muted', text: t('loading') }));
+    let rows = null, err = null;
+    try {
+      rows = await getJSON('api/v1/audit?limit=1000&from=' + Math.floor(nowS() - AUDIT_SPAN_S));
+    } catch (e) {
+      err = e;
+    }
+    if (S.dialog !== d) return;
+    if (err || !Array.isArray(rows)) {
+      box.replaceChildren(el('p', { class: 'dlg-error', text: t('auditUnavailable', err ? err.message : '') }));
+      return;
+    }
+    if (!rows.length) {
+      box.replaceChildren(el('p', { class: 'muted', text: t('auditNone') }));
+      return;
+    }
+    const list = rows.slice().reverse().slice(0, AUDIT_SHOWN);
+    box.replaceChildren(el('div', { class: 'table-wrap' }, el('table', { class: 'grid-table compact audit-table' },
+      el('thead', null, el('tr', null, ['colWhen', 'colWho', 'colFrom', 'colWhat', 'colOk'].map((k) =>
+        el('th', { scope: 'col', text: t(k) })))),
+      el('tbody', null, list.map((x) => {
+        const what = (t('act_' + x.action) === 'act_' + x.action ? String(x.action) : t('act_' + x.action)) +
+          (x.target && x.target !== x.account ? ' · ' + x.target : '');
+        return el('tr', { 'data-account': x.account, 'data-audit': x.action, 'data-ok': x.ok ? 'true' : 'false' },
+          el('td', { class: 'num', text: isNum(x.at) ? whenSec(x.at) : '—' }),
+          el('th', { scope: 'row', text: x.account || '—' }),
+          el('td', { text: x.addr || '—' }),
+          el('td', null, el('span', { text: what }), x.detail ? el('q', { text: x.detail }) : null),
+          el('td', { class: x.ok ? 'good' : 'bad' }, icon(x.ok ? 'check' : 'alert'), t(x.ok ? 'auditOk' : 'auditRefused')));
+      })))));
   }
 
   function trapFocus(ev) {
@@ -985,7 +1217,8 @@
       return;
     }
     if (ev.key !== 'Tab') return;
-    const items = [...$('ack-dialog').querySelectorAll('input, textarea, button')]
+    const box = S.dialog.mode === 'audit' ? $('audit-dialog') : $('ack-dialog');
+    const items = [...box.querySelectorAll('input, textarea, button')]
       .filter((x) => !x.disabled && !x.closest('[hidden]'));
     if (!items.length) return;
     const first = items[0], last = items[items.length - 1];
@@ -1005,7 +1238,8 @@
       S.lang = S.lang === 'zh' ? 'en' : 'zh';
       local.set(KEY_LANG, S.lang);
       render();
-      if (S.dialog) openDialog(S.dialog.mode, S.dialog.alert);
+      if (S.dialog && S.dialog.mode === 'audit') loadAudit();
+      else if (S.dialog) openDialog(S.dialog.mode, S.dialog.alert);
     });
     $('alerts').addEventListener('click', (ev) => {
       const b = ev.target.closest('button[data-action]');
@@ -1013,9 +1247,15 @@
       if (!li) return;
       /* Window ids are unique per hall only: an alert is its id and hall. */
       const a = S.alerts.find((x) => x.id === li.dataset.alertId && x.hall === li.dataset.hall);
-      if (a) openDialog(b.dataset.action === 'resolve' ? 'resolve' : 'ack', a);
+      const mode = b.dataset.action;
+      if (a && (mode === 'ack' || mode === 'resolve' || mode === 'approve')) openDialog(mode, a);
     });
-    $('token-open').addEventListener('click', () => openDialog('token', null));
+    $('signin-open').addEventListener('click', () => openDialog('signin', null));
+    $('sign-in').addEventListener('click', () => openDialog('signin', null));
+    $('sign-out').addEventListener('click', signOut);
+    $('audit-open').addEventListener('click', openAudit);
+    $('audit-close').addEventListener('click', closeDialog);
+    $('audit-refresh').addEventListener('click', loadAudit);
     $('ack-dialog').addEventListener('submit', submitDialog);
     $('ack-cancel').addEventListener('click', closeDialog);
     $('ack-dialog').addEventListener('input', () => setError(''));

@@ -1,7 +1,8 @@
 """The built-in live hall page, served by hallgw from the files built into it, looked
 at in a real headless Chromium (driven over the DevTools protocol, cdp.py):
-what a hall supervisor sees on the wall screen and on a phone, and the
-acknowledgement they make from it.
+what a hall supervisor sees on the wall screen and on a phone, the
+acknowledgement they make from it after signing in, and what each role's
+account may do from the page (and is refused when it tries the rest).
 
 Needs /usr/bin/chromium (Debian's chromium package); without it the test
 fails, it does not skip. Screenshots go to $HALLGW_BUILD_DIR/test-artifacts/;
@@ -20,7 +21,8 @@ import harness
 from harness import (BUILD_DIR, SOURCE_DIR, Publisher, Stack, free_port, log, noon_zone,
                      schedule_around_now, wait_for, wait_port)
 
-TOKEN = "web-test-token-3f9a1c"
+TOKEN = "web-test-token-3f9a1c"  # http.token_file: acts as an admin
+LINA_PASSWORD = "lina-pw-8841-xk"
 HALL_NAME = "政务服务大厅一楼"
 # Window names as a hall writes them: Chinese, with spaces.
 WINDOWS = [
@@ -47,6 +49,7 @@ DEVICES = ([{"id": "seat-" + wid, "hall": "h1", "kind": "seat"} for wid, _ in WI
               {"id": "kiosk-1", "hall": "h1", "kind": "equipment", "type": "ticket_kiosk"}])
 RULES = """
 rules = (
+  { name = "netcfg-changed"; type = "baseline"; kind = "pc"; metric = "net_fp"; severity = "major"; },
   { name = "unstaffed"; type = "unstaffed"; for = "1s"; severity = "warning"; },
   { name = "co2-high"; type = "threshold"; kind = "env"; metric = "co2"; above = 1000.0;
     clear_at = 900.0; severity = "warning"; },
@@ -64,13 +67,15 @@ rules = (
 ARTIFACTS = os.path.join(BUILD_DIR, "test-artifacts")
 
 
-def api(port, path, token=None, body=None):
+def api(port, path, token=None, body=None, cookie=None):
     """(status, decoded JSON) of a request to the gateway's HTTP API."""
     req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path),
                                  data=json.dumps(body).encode() if body is not None else None,
                                  method="POST" if body is not None else "GET")
     if token:
         req.add_header("Authorization", "Bearer " + token)
+    if cookie:
+        req.add_header("Cookie", cookie)
     if body is not None:
         req.add_header("Content-Type", "application/json")
     try:
@@ -82,8 +87,8 @@ def api(port, path, token=None, body=None):
         return None, None
 
 
-def active_alert(port, alert_id):
-    status, body = api(port, "/api/v1/alerts")
+def active_alert(port, alert_id, token=None):
+    status, body = api(port, "/api/v1/alerts", token=token)
     if status != 200:
         return None
     return next((a for a in body.get("active", []) if a["id"] == alert_id), None)
@@ -167,6 +172,7 @@ def test_live_page_shows_the_hall_and_acknowledges_an_alert():
                              % cdp.CHROMIUM)
     with Stack("web") as st:
         gw, port = start_gateway(st)
+        gw.add_account("lina", "operator", LINA_PASSWORD)
         pub = Publisher(st.mqtt)
         publish_hall(pub)
         # The API reflects the telemetry before the page is opened.
@@ -209,39 +215,58 @@ def test_live_page_shows_the_hall_and_acknowledges_an_alert():
             page.wait_js("the unstaffed timer", "/^\\d+:\\d\\d$/.test("
                          "document.querySelector('.tile[data-window=w02] .dur')?.textContent || '')")
 
-            # Acknowledge it from the page: a wrong token is refused and asked again.
-            click(page, '[data-alert-id="unstaffed:w02"] button[data-action=ack]')
-            page.wait_js("the form", "!document.getElementById('dlg-overlay').hidden")
-            assert not page.evaluate("document.getElementById('ack-token-field').hidden"), "no token asked"
-            fill(page, "ack-by", "李娜")
-            fill(page, "ack-note", "电话联系，3 分钟内回岗")
-            fill(page, "ack-token", "not-the-token")
+            # Signed out (reads are open here) the page shows the hall but no
+            # button that changes anything; the header offers to sign in.
+            expect(page, "document.querySelectorAll('#alerts button[data-action]').length", 0)
+            expect(page, "document.getElementById('sign-in').hidden", False)
+            expect(page, "document.getElementById('who').hidden", True)
+
+            # Sign in: a wrong password is refused on the form.
+            click(page, "#sign-in")
+            page.wait_js("the sign-in form", "!document.getElementById('dlg-overlay').hidden")
+            expect(page, "document.getElementById('ack-dialog').dataset.mode", "signin")
+            fill(page, "signin-name", "lina")
+            fill(page, "signin-password", "not-the-password")
             click(page, "#ack-submit")
             page.wait_js("the refusal", "!document.getElementById('ack-error').hidden")
-            expect(page, "document.getElementById('ack-token-field').hidden", False)
-            assert active_alert(port, "unstaffed:w02")["state"] == "firing"
-            fill(page, "ack-token", TOKEN)
+            expect_text(page, "#ack-error", "账号或密码错误")
+            expect(page, "document.getElementById('signin-password').value", "")
+            expect(page, "document.getElementById('who').hidden", True)
+            fill(page, "signin-password", LINA_PASSWORD)
+            click(page, "#ack-submit")
+            page.wait_js("signed in", "document.getElementById('who-name').textContent === 'lina'")
+            expect(page, "document.getElementById('who-role').textContent", "值班人员")
+            expect(page, "document.getElementById('dlg-overlay').hidden", True)
+
+            # Acknowledge from the page: no name to type, the account's is recorded.
+            page.wait_js("the acknowledge button", "!!document.querySelector("
+                         "'[data-alert-id=\"unstaffed:w02\"] button[data-action=ack]')")
+            click(page, '[data-alert-id="unstaffed:w02"] button[data-action=ack]')
+            page.wait_js("the form", "!document.getElementById('dlg-overlay').hidden")
+            expect(page, "document.getElementById('ack-dialog').dataset.mode", "ack")
+            expect(page, "document.getElementById('ack-by')", None)
+            expect_text(page, "#ack-as", "lina")
+            fill(page, "ack-note", "电话联系，3 分钟内回岗")
             click(page, "#ack-submit")
             page.wait_js("the form to close", "document.getElementById('dlg-overlay').hidden")
             a = wait_for("the alert acknowledged in the API",
                          lambda: (lambda a: a if a and a["state"] == "acknowledged" else None)(
                              active_alert(port, "unstaffed:w02")), timeout=10)
-            assert a["acked_by"] == "李娜" and a["note"] == "电话联系，3 分钟内回岗", a
+            assert a["acked_by"] == "lina" and a["note"] == "电话联系，3 分钟内回岗", a
             page.wait_js("the page to show it acknowledged",
                          "document.querySelector('[data-alert-id=\"unstaffed:w02\"]')?.dataset.state === 'acknowledged'")
-            expect_text(page, '[data-alert-id="unstaffed:w02"]', "李娜")
-            # The token is kept for the session: the next form does not ask again.
-            expect(page, "sessionStorage.getItem('hallgw.token')", TOKEN)
+            expect_text(page, '[data-alert-id="unstaffed:w02"]', "lina")
+            page.wait_js("the patrol record", "document.getElementById('record').textContent.includes('lina')")
+            # A second form can be left without sending anything.
             click(page, '[data-alert-id="co2-high:env-2"] button[data-action=ack]')
             page.wait_js("the second form", "!document.getElementById('dlg-overlay').hidden")
-            expect(page, "document.getElementById('ack-token-field').hidden", True)
-            expect(page, "document.getElementById('ack-by').value", "李娜")
             click(page, "#ack-cancel")
             expect(page, "document.getElementById('dlg-overlay').hidden", True)
+            assert active_alert(port, "co2-high:env-2")["state"] == "firing"
 
-            # No console errors, no exceptions (but the refused token above).
+            # No console errors, no exceptions (but the refused password above).
             page.pump(2.5)
-            errors = page.errors(ignore=["/ack?hall=h1"])
+            errors = page.errors(ignore=["/api/v1/session"])
             assert not errors, errors
 
             # Screenshots: wall screen and phone, nothing overflowing.
@@ -276,36 +301,196 @@ def test_live_page_shows_the_hall_and_acknowledges_an_alert():
         pub.close()
 
 
-def test_page_asks_for_the_token_when_reads_need_one():
+def sign_in(page, name, password):
+    """Signs in on the page's form (open already) and waits for the hall."""
+    page.wait_js("the sign-in form", "!document.getElementById('dlg-overlay').hidden && "
+                 "document.getElementById('ack-dialog').dataset.mode === 'signin'")
+    fill(page, "signin-name", name)
+    fill(page, "signin-password", password)
+    click(page, "#ack-submit")
+    page.wait_js("%s signed in" % name, "document.getElementById('who-name').textContent === %s" % js_str(name))
+    page.wait_js("the hall for %s" % name, "document.querySelectorAll('.tile').length === %d" % len(WINDOWS))
+    page.wait_js("the alerts for %s" % name, "!!document.querySelector('[data-alert-id]')")
+
+
+def sign_out(page):
+    click(page, "#sign-out")
+    page.wait_js("the sign-in form after signing out", "!document.getElementById('dlg-overlay').hidden && "
+                 "document.getElementById('ack-dialog').dataset.mode === 'signin'")
+
+
+def actions(page, alert_id):
+    """The change buttons on an alert of the list."""
+    return page.evaluate("[...document.querySelectorAll(%s)].map(b => b.dataset.action)"
+                         % js_str('[data-alert-id="%s"] button[data-action]' % alert_id))
+
+
+def act(page, alert_id, action, note):
+    """Clicks an alert's button, writes the note and sends the form."""
+    click(page, '[data-alert-id="%s"] button[data-action=%s]' % (alert_id, action))
+    page.wait_js("the %s form" % action, "!document.getElementById('dlg-overlay').hidden && "
+                 "document.getElementById('ack-dialog').dataset.mode === %s" % js_str(action))
+    fill(page, "ack-note", note)
+    click(page, "#ack-submit")
+    page.wait_js("the %s form to close" % action, "document.getElementById('dlg-overlay').hidden")
+
+
+def forced(page, method, path, body=None):
+    """[status, error] of a request made by hand from the page's JavaScript,
+    with the browser's session cookie and the session's CSRF token: what the
+    account can do by going around the page's buttons."""
+    return page.evaluate("""(async () => {
+        const me = await (await fetch('api/v1/session')).json();
+        const r = await fetch(%s, {method: %s, body: %s,
+            headers: {'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf || ''}});
+        return [r.status, (await r.json()).error || ''];
+    })()""" % (js_str(path), js_str(method), js_str(json.dumps(body)) if body is not None else "undefined"),
+        await_promise=True)
+
+
+def session_cookie(page, port):
+    """The page's session cookie (HttpOnly: read over the DevTools protocol)."""
+    cookies = page.send("Network.getCookies", {"urls": ["http://127.0.0.1:%d/" % port]})["cookies"]
+    return next("%s=%s" % (c["name"], c["value"]) for c in cookies if c["name"] == "hallgw_session")
+
+
+def test_each_role_does_what_it_may_from_the_page():
     if not os.path.exists(cdp.CHROMIUM):
         raise AssertionError("%s is missing: install Debian's chromium (scripts/deps.sh test does)"
                              % cdp.CHROMIUM)
-    with Stack("web-token") as st:
+    co2, scan, unstaffed = "co2-high:env-2", "av-scan-overdue:pc-w03", "unstaffed:w05"
+    netcfg = "netcfg-changed:pc-w01"
+    fp_a, fp_b = "fp-a-" + "a" * 59, "fp-b-" + "b" * 59
+    with Stack("web-roles") as st:
         windows = WINDOWS[:-1] + [("w08", MARKUP_NAME)]
         gw, port = start_gateway(st, http_extra="open_reads = false;", windows=windows)
+        passwords = {n: "pw-%s-5519-web" % n for n in ("zhang", "wang", "zhao", "chen")}
+        admin = gw.add_account("chen", "admin", passwords["chen"])
+        for name, role in (("zhang", "operator"), ("wang", "it"), ("zhao", "viewer")):
+            gw.add_account(name, role, passwords[name])
         assert api(port, "/api/v1/state")[0] == 401
+        pub = Publisher(st.mqtt)
+        publish_hall(pub)
+        # pc-w01's network fingerprint is learnt, then changes: a baseline alert.
+        pub.publish("hall/h1/pc-w01/telemetry", json.dumps({"power": "on", "net_fp": fp_a}))
+        wait_for("the baseline learnt", lambda: "baseline net_fp of pc-w01 learnt" in gw.log_text())
+        pub.publish("hall/h1/pc-w01/telemetry", json.dumps({"power": "on", "net_fp": fp_b}))
+        wait_for("the hall's alerts firing", lambda: all(
+            (active_alert(port, a, admin) or {}).get("state") == "firing"
+            for a in (co2, scan, unstaffed, netcfg)), timeout=15)
+
         with cdp.Browser(lang="en-US") as browser:
             page = browser.page()
             page.viewport(1920, 1080)
             page.navigate("http://127.0.0.1:%d/" % port)
-            page.wait_js("the token banner", "!document.getElementById('banner-token').hidden")
+            # Reads need an account: the sign-in form comes first, nothing of the hall.
+            page.wait_js("the sign-in form", "!document.getElementById('dlg-overlay').hidden")
+            expect(page, "document.getElementById('ack-dialog').dataset.mode", "signin")
+            expect(page, "document.getElementById('banner-signin').hidden", False)
             expect(page, "document.documentElement.lang", "en")
-            expect(page, "document.querySelectorAll('.tile').length", 0)
-            click(page, "#token-open")
-            page.wait_js("the token form", "!document.getElementById('dlg-overlay').hidden")
-            expect(page, "document.getElementById('ack-by-field').hidden", True)
-            fill(page, "ack-token", TOKEN)
+            expect(page, "document.querySelectorAll('.tile, [data-alert-id]').length", 0)
+            # A wrong password: an error on the form, still nothing shown.
+            fill(page, "signin-name", "zhang")
+            fill(page, "signin-password", "wrong-password-1")
             click(page, "#ack-submit")
-            page.wait_js("the hall", "document.querySelectorAll('.tile').length === %d" % len(WINDOWS))
-            expect(page, "document.getElementById('banner-token').hidden", True)
+            page.wait_js("the refusal", "!document.getElementById('ack-error').hidden")
+            expect_text(page, "#ack-error", "Wrong account name or password")
+            expect(page, "document.querySelectorAll('.tile').length", 0)
+
+            # The operator: acknowledges the hall's CO2 alert, not a PC's.
+            sign_in(page, "zhang", passwords["zhang"])
+            expect(page, "document.getElementById('who-role').textContent", "operator")
+            expect(page, "document.getElementById('audit-open').hidden", True)
             expect(page, "document.querySelector('.tile[data-window=w08] .tile-name').textContent", MARKUP_NAME)
             expect(page, "document.querySelectorAll('.tile b').length", 0)
-            page.pump(2.5)
-            # Only the first, tokenless polls were refused.
-            errors = page.errors(ignore=["401 (Unauthorized)"])
+            assert actions(page, co2) == ["ack"], actions(page, co2)
+            assert actions(page, scan) == [] and actions(page, netcfg) == [], (actions(page, scan), actions(page, netcfg))
+            expect_text(page, '[data-alert-id="%s"] [data-reason=role]' % scan, "IT")
+            act(page, co2, "ack", "已开窗通风")
+            a = active_alert(port, co2, admin)
+            assert a["state"] == "acknowledged" and a["acked_by"] == "zhang" and a["note"] == "已开窗通风", a
+            page.wait_js("the page to show it acknowledged by zhang", "(e => e && e.dataset.state === "
+                         "'acknowledged' && e.textContent.includes('zhang'))(document.querySelector(%s))"
+                         % js_str('[data-alert-id="%s"]' % co2))
+            status, error = forced(page, "POST", "api/v1/alerts/%s/ack?hall=h1" % scan, {"note": "x"})
+            assert status == 403 and "not for your role" in error, (status, error)
+            assert active_alert(port, scan, admin)["state"] == "firing"
+            # Signing out ends the session: its cookie reads nothing any more.
+            cookie = session_cookie(page, port)
+            assert api(port, "/api/v1/state", cookie=cookie)[0] == 200
+            sign_out(page)
+            expect(page, "document.querySelectorAll('.tile, [data-alert-id]').length", 0)
+            expect(page, "document.getElementById('who').hidden", True)
+            assert page.evaluate("fetch('api/v1/state').then(r => r.status)", await_promise=True) == 401
+            assert api(port, "/api/v1/state", cookie=cookie)[0] == 401
+
+            # IT: approves the new network baseline and acknowledges the PC alert.
+            sign_in(page, "wang", passwords["wang"])
+            expect(page, "document.getElementById('who-role').textContent", "IT")
+            assert actions(page, netcfg) == ["approve", "ack"], actions(page, netcfg)
+            assert actions(page, scan) == ["ack"], actions(page, scan)
+            assert actions(page, co2) == [], actions(page, co2)
+            act(page, netcfg, "approve", "更换交换机，已核实")
+            assert active_alert(port, netcfg, admin) is None
+            page.wait_js("the approved alert gone", "!document.querySelector(%s)"
+                         % js_str('[data-alert-id="%s"]' % netcfg))
+            act(page, scan, "ack", "已安排今晚全盘扫描")
+            a = active_alert(port, scan, admin)
+            assert a["state"] == "acknowledged" and a["acked_by"] == "wang", a
+            sign_out(page)
+
+            # The viewer: sees the hall, has no buttons, is refused when it tries.
+            sign_in(page, "zhao", passwords["zhao"])
+            expect(page, "document.getElementById('who-role').textContent", "viewer")
+            expect(page, "document.querySelectorAll('#alerts button[data-action], [data-reason]').length", 0)
+            expect(page, "document.querySelector('.tile[data-window=w05]').dataset.state", "unstaffed")
+            status, error = forced(page, "POST", "api/v1/alerts/%s/ack?hall=h1" % unstaffed, {"note": "x"})
+            assert status == 403 and "viewer" in error, (status, error)
+            assert active_alert(port, unstaffed, admin)["state"] == "firing"
+            sign_out(page)
+
+            # The admin: the audit log on the page, with everyone's doings.
+            sign_in(page, "chen", passwords["chen"])
+            expect(page, "document.getElementById('audit-open').hidden", False)
+            click(page, "#audit-open")
+            page.wait_js("the audit log", "document.querySelectorAll('#audit-body tr[data-account]').length > 0")
+            shown = page.evaluate("[...document.querySelectorAll('#audit-body tr[data-account]')]"
+                                  ".map(r => [r.dataset.account, r.dataset.audit, r.dataset.ok])")
+            for row in (["zhang", "sign-in", "false"], ["zhang", "ack", "true"], ["zhang", "ack", "false"],
+                        ["wang", "approve", "true"], ["zhao", "ack", "false"], ["zhao", "sign-out", "true"]):
+                assert row in shown, (row, shown)
+            assert shown[0] == ["chen", "sign-in", "true"], shown[:3]  # newest first
+            page.screenshot(os.path.join(ARTIFACTS, "web-audit.png"))
+            click(page, "#audit-close")
+            expect(page, "document.getElementById('dlg-overlay').hidden", True)
+
+            page.pump(1.0)
+            # Only the refusals the test asked for.
+            errors = page.errors(ignore=["401 (Unauthorized)", "403 (Forbidden)"])
             assert not errors, errors
+
+        # From Python: the alert history and the audit log name the accounts.
+        status, body = api(port, "/api/v1/alerts?history=1", token=admin)
+        assert status == 200, status
+        done = {(h["alert_id"], h["transition"], h["by"]) for h in body["history"] if h.get("by")}
+        for want in ((co2, "acknowledged", "zhang"), (netcfg, "resolved", "wang"),
+                     (scan, "acknowledged", "wang")):
+            assert want in done, (want, done)
+        status, body = api(port, "/api/v1/audit", token=admin)
+        assert status == 200, status
+        audit = [(e["account"], e["action"], e["target"], e["ok"]) for e in body]
+        for want in (("zhang", "sign-in", "zhang", False), ("zhang", "sign-in", "zhang", True),
+                     ("zhang", "ack", co2, True), ("zhang", "ack", scan, False),
+                     ("zhang", "sign-out", "zhang", True),
+                     ("wang", "sign-in", "wang", True), ("wang", "approve", netcfg, True),
+                     ("wang", "ack", scan, True), ("wang", "sign-out", "wang", True),
+                     ("zhao", "sign-in", "zhao", True), ("zhao", "ack", unstaffed, False),
+                     ("zhao", "sign-out", "zhao", True), ("chen", "sign-in", "chen", True)):
+            assert want in audit, (want, audit)
+        assert {e["addr"] for e in body if e["account"] in ("zhang", "wang", "zhao")} == {"127.0.0.1"}, body
+        pub.close()
 
 
 if __name__ == "__main__":
     harness.run([test_live_page_shows_the_hall_and_acknowledges_an_alert,
-                 test_page_asks_for_the_token_when_reads_need_one])
+                 test_each_role_does_what_it_may_from_the_page])
