@@ -67,17 +67,21 @@ void alerting_announce(struct alerting *al, struct alert *a, enum alert_transiti
     case AT_CANCELLED:
         return; /* pending alerts are not announced */
     }
+    /* A silenced alert is published, stored and written like any other;
+     * only its notifications are held back. */
+    bool silenced = alerting_silenced(al, a, wall);
     /* Published first: the log line and the store writer's sync to disk
      * come after. */
     publish_alert(al, a, t);
-    log_notice("alert %s %s: %s", a->id, alert_transition_name(t), a->summary);
+    log_notice("alert %s %s%s: %s", a->id, alert_transition_name(t), silenced ? " (silenced)" : "",
+               a->summary);
     record(al, a, t);
     if (al->io.alert_point) {
         /* The clock at the transition, and never a timestamp twice: two
          * transitions of one rule in a turn must stay two points. */
         al->io.alert_point(al->io.ctx, a, t, wall_after(clock_wall(), &al->last_alert_point));
     }
-    if (al->io.notifier) {
+    if (al->io.notifier && !silenced) {
         notifier_send(al->io.notifier, a, t, al->cfg->gateway.id, NULL);
         a->last_notified = wall;
     }
@@ -406,6 +410,7 @@ void alerting_free(struct alerting *al)
         strmap_foreach(al->subjects, alerting_free_value, NULL);
         strmap_free(al->subjects);
     }
+    free(al->silences);
     if (al->baselines) {
         strmap_foreach(al->baselines, alerting_free_value, NULL);
         strmap_free(al->baselines);

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "hallmodel.h"
 #include "reading.h"
+#include "record.h"
 
 struct store;
 struct store_writer;
@@ -135,5 +136,25 @@ int alerting_resolve_external(struct alerting *al, const char *hall, const char 
  * the hold. For enforcement: a scan was ordered, give it time. Returns 0 or
  * -ENOMEM. */
 int alerting_hold(struct alerting *al, const char *hall, const char *alert_id, wall_s until);
+
+/* ---- silences (alerting_silence.c) ---- */
+
+/* Reads the silences in force now or later from the store. 0, -ENOTSUP
+ * without a store, or the store's error (the known ones stay). */
+int alerting_silences_reload(struct alerting *al, wall_s wall);
+
+/* Stores silence s (an id is made when s->id is empty; starts in the past
+ * become wall; s->created_by is the caller's to set) after
+ * silence_check() against alerts.silence_max, and takes it into force.
+ * Returns 0, -EINVAL with *why, -ENOTSUP without a store, -EIO. */
+int alerting_silence_put(struct alerting *al, struct record_silence *s, wall_s wall,
+                         const char **why);
+
+/* Ends silence id at ends (expires it now, by by, when ends <= wall) or
+ * extends it (ends later; checked against alerts.silence_max). The silence
+ * as stored into *out when not NULL. Returns 0, -ENOENT (no such silence in
+ * force), -EINVAL with *why, -ENOTSUP, -EIO. */
+int alerting_silence_end(struct alerting *al, const char *id, wall_s ends, const char *by,
+                         wall_s wall, struct record_silence *out, const char **why);
 
 #endif

@@ -282,8 +282,14 @@ static void renotify_one(const char *key, void *value, void *arg)
     struct alerting *al = c->al;
     struct alert *a = value;
     const struct config_alert_policy *p = &al->cfg->alerts;
-    if (a->state != ALERT_FIRING || !al->io.notifier)
+    bool was_silenced = a->silenced_by[0] != '\0';
+    if (alerting_silenced(al, a, c->wall) || a->state != ALERT_FIRING || !al->io.notifier)
         return;
+    /* A silence that ended over an alert nobody was told of: tell now. */
+    if (was_silenced && a->last_notified == 0) {
+        notifier_send(al->io.notifier, a, AT_FIRING, al->cfg->gateway.id, NULL);
+        a->last_notified = c->wall;
+    }
     if (p->renotify_ms > 0 && c->wall - a->last_notified >= (double)p->renotify_ms / 1000.0) {
         notifier_send(al->io.notifier, a, AT_FIRING, al->cfg->gateway.id, NULL);
         a->last_notified = c->wall;
@@ -305,6 +311,7 @@ void alerting_tick(struct alerting *al, wall_s wall, mono_ms now)
         for (size_t j = 0; j < h->n_windows; j++)
             eval_window(al, h, &h->windows[j], wall, now);
     }
+    alerting_silences_tick(al, wall);
     struct renotify_ctx c = {al, wall};
     strmap_foreach(al->alerts, renotify_one, &c);
 }

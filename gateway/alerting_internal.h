@@ -1,7 +1,8 @@
-/* Private to alerting (alerting.c, alerting_eval.c): the engine's state.
- * alerting.c keeps the alerts and announces their transitions; alerting_eval.c
- * judges the rules against the hall model and feeds the verdicts in. Nothing
- * else may include this header. */
+/* Private to alerting (alerting.c, alerting_eval.c, alerting_silence.c): the
+ * engine's state. alerting.c keeps the alerts and announces their
+ * transitions; alerting_eval.c judges the rules against the hall model and
+ * feeds the verdicts in; alerting_silence.c keeps the silences. Nothing else
+ * may include this header. */
 #ifndef HALLGW_ALERTING_INTERNAL_H
 #define HALLGW_ALERTING_INTERNAL_H
 
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "alerting.h"
+#include "record.h"
 #include "log.h"
 #include "strmap.h"
 #include "windows.h"
@@ -36,6 +38,9 @@ struct alerting {
     mono_ms started;
     wall_s last_alert_point; /* alert points never share a timestamp */
     struct log_ratelimit rl_store;
+    struct record_silence *silences; /* in force now or later, from the store */
+    size_t n_silences;
+    wall_s silences_read; /* when they were last read (0: never) */
 };
 
 /* "<a>/<b>" or, with c, "<a>/<b>:<c>" into buf (cut to fit: ids are
@@ -63,6 +68,12 @@ static inline void key_of(char *buf, size_t size, const char *hall, const char *
 {
     key3(buf, size, hall, id, NULL);
 }
+
+/* alerting_silence.c: true when a silence holds a's notifications back at
+ * wall (a->silenced_by is set to it, or cleared). */
+bool alerting_silenced(struct alerting *al, struct alert *a, wall_s wall);
+/* Reads the silences from the store again when it is time (every 10 s). */
+void alerting_silences_tick(struct alerting *al, wall_s wall);
 
 /* alerting.c: the alert map and the announcements. */
 struct alert *alerting_find_alert(struct alerting *al, const char *hall, const char *id);

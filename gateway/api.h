@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "clock.h"
+#include "record.h"
 #include "roles.h"
 
 struct queue;
@@ -22,6 +23,8 @@ enum api_request_kind {
     API_APPROVE,         /* hall, id (a baseline alert), by, note: approve and resolve */
     API_OVERRIDE_ADD,    /* id (the device), until, note (the reason), by */
     API_OVERRIDE_REMOVE, /* id (the device), by */
+    API_SILENCE_ADD,     /* silence (its created_by set), answered with its id */
+    API_SILENCE_END,     /* id (the silence), until (<= now: expire it now), by */
 };
 
 struct api_request {
@@ -32,6 +35,7 @@ struct api_request {
     char note[256];
     bool resolve;
     enum role role; /* the account's: checked against the alert's kind */
+    struct record_silence silence;
     wall_s until;
     /* the answer */
     int result;     /* 0 or a negative errno */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -100,6 +101,26 @@ struct store *cli_open_store(const struct config *cfg, bool readonly)
         return NULL;
     }
     return st;
+}
+
+/* The person at the keyboard, as the audit log names them: "unix:<user>". */
+void cli_unix_name(char *out, size_t size)
+{
+    const struct passwd *pw = getpwuid(getuid());
+    snprintf(out, size, "unix:%s", pw && pw->pw_name ? pw->pw_name : "?");
+}
+
+void cli_audit_record(struct store *st, const char *action, const char *target, const char *detail)
+{
+    struct record_audit a = {.at = clock_wall(), .ok = true};
+    cli_unix_name(a.account, sizeof(a.account));
+    snprintf(a.addr, sizeof(a.addr), "cli");
+    snprintf(a.action, sizeof(a.action), "%s", action);
+    snprintf(a.target, sizeof(a.target), "%s", target);
+    snprintf(a.detail, sizeof(a.detail), "%s", detail);
+    if (store_audit_add(st, &a) < 0)
+        fprintf(stderr, "hallgw: warning: not recorded in the audit log: %s\n",
+                store_last_error(st));
 }
 
 void cli_fmt_time(wall_s t, char *buf, size_t size)

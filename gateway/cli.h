@@ -20,6 +20,11 @@ int cli_ack(int argc, char **argv, const char *default_config);
 struct config *cli_load_config(const char *path);
 /* The state store of cfg's state_dir, or NULL with the reason printed. */
 struct store *cli_open_store(const struct config *cfg, bool readonly);
+/* The person at the keyboard, as the audit log names them: "unix:<user>". */
+void cli_unix_name(char *out, size_t size);
+/* Appends an action of that person (from "cli") to the audit log; a failure
+ * is a warning on standard error. */
+void cli_audit_record(struct store *st, const char *action, const char *target, const char *detail);
 /* t as local "YYYY-MM-DD HH:MM:SS", "-" for 0. */
 void cli_fmt_time(wall_s t, char *buf, size_t size);
 

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,26 +21,6 @@
 #include "store.h"
 
 /* ---- shared ------------------------------------------------------------------ */
-
-/* The person at the keyboard, as the audit log names them: "unix:<user>". */
-static void unix_name(char *out, size_t size)
-{
-    const struct passwd *pw = getpwuid(getuid());
-    snprintf(out, size, "unix:%s", pw && pw->pw_name ? pw->pw_name : "?");
-}
-
-static void audit(struct store *st, const char *action, const char *target, const char *detail)
-{
-    struct record_audit a = {.at = clock_wall(), .ok = true};
-    unix_name(a.account, sizeof(a.account));
-    snprintf(a.addr, sizeof(a.addr), "cli");
-    snprintf(a.action, sizeof(a.action), "%s", action);
-    snprintf(a.target, sizeof(a.target), "%s", target);
-    snprintf(a.detail, sizeof(a.detail), "%s", detail);
-    if (store_audit_add(st, &a) < 0)
-        fprintf(stderr, "hallgw: warning: not recorded in the audit log: %s\n",
-                store_last_error(st));
-}
 
 /* One line from f without its newline; false at EOF or when too long. */
 static bool read_line(FILE *f, char *buf, size_t size)
@@ -239,7 +218,7 @@ static int user_add(struct store *st, const char *name, const char *role)
                 r == -EEXIST ? "the name is taken" : store_last_error(st));
         return r == -EEXIST ? 2 : 1;
     }
-    audit(st, "account-add", name, role);
+    cli_audit_record(st, "account-add", name, role);
     printf("account %s added with the role %s\n", name, role);
     return 0;
 }
@@ -280,7 +259,7 @@ static int user_change(struct store *st, const char *verb, const char *name, con
     }
     char action[32];
     snprintf(action, sizeof(action), "account-%s", verb);
-    audit(st, action, name, detail);
+    cli_audit_record(st, action, name, detail);
     printf("account %s: %s done; its sessions are ended\n", name, verb);
     return 0;
 }
@@ -400,7 +379,7 @@ static int token_add(struct store *st, const char *account, const char *label)
         crypto_wipe(text, sizeof(text));
         return 1;
     }
-    audit(st, "token-add", account, t.id);
+    cli_audit_record(st, "token-add", account, t.id);
     printf("%s\n", text);
     crypto_wipe(text, sizeof(text));
     fprintf(stderr, "token %s for %s (%s); it is shown only now\n", t.id, account, a.role);
@@ -440,7 +419,7 @@ int cli_token(int argc, char **argv, const char *default_config)
     } else if (st) {
         int r = store_token_delete(st, arg);
         if (r == 0) {
-            audit(st, "token-revoke", arg, "");
+            cli_audit_record(st, "token-revoke", arg, "");
             printf("token %s revoked\n", arg);
             rc = 0;
         } else {

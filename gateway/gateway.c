@@ -470,6 +470,19 @@ static void serve_override(struct gateway *g, struct api_request *r, wall_s wall
     api_complete(g->api, r);
 }
 
+/* POST and DELETE /api/v1/silences: the store and alerting's view of it. */
+static void serve_silence(struct gateway *g, struct api_request *r, wall_s wall)
+{
+    const char *why = "";
+    if (r->kind == API_SILENCE_ADD)
+        r->result = alerting_silence_put(g->alerting, &r->silence, wall, &why);
+    else
+        r->result =
+            alerting_silence_end(g->alerting, r->id, r->until, r->by, wall, &r->silence, &why);
+    snprintf(r->why, sizeof(r->why), "%s", why);
+    api_complete(g->api, r);
+}
+
 static void serve_api(struct gateway *g, wall_s wall, mono_ms now)
 {
     if (!g->api)
@@ -478,6 +491,11 @@ static void serve_api(struct gateway *g, wall_s wall, mono_ms now)
     struct api_request *r;
     bool changed = false, overrides = false;
     while ((r = api_next_request(g->api))) {
+        if (r->kind == API_SILENCE_ADD || r->kind == API_SILENCE_END) {
+            serve_silence(g, r, wall);
+            changed = true;
+            continue;
+        }
         if (r->kind == API_OVERRIDE_ADD || r->kind == API_OVERRIDE_REMOVE) {
             serve_override(g, r, wall);
             overrides = true;

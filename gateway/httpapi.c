@@ -16,6 +16,7 @@
 #include "crypto.h"
 #include "duration.h"
 #include "enforce_time.h"
+#include "httpapi_internal.h"
 #include "httpserver.h"
 #include "id.h"
 #include "json.h"
@@ -28,35 +29,30 @@
 #include "utf8.h"
 #include "webpage.h"
 
-#define SNAPSHOT_WAIT_MS 3000
-#define ACK_WAIT_MS 5000
-
-#define JSON_TYPE "application/json; charset=utf-8"
-
-struct httpapi {
-    struct httpserver *server;
-    struct api *api;
-    struct auth *auth;
-    char *web_dir;
-    size_t max_body;
-    bool open_reads;
-    bool https;
-    int64_t session_ms;
-    char **hosts; /* http.hosts */
-    size_t n_hosts;
-};
-
 /* ---- responses ----------------------------------------------------------- */
 
-static void reply_json(struct http_response *r, unsigned status, char *json)
+void httpapi_reply_json(struct http_response *r, unsigned status, char *json)
 {
     http_response_take(r, status, JSON_TYPE, json, json ? strlen(json) : 0);
 }
 
 /* {"error": msg}, msg escaped by the JSON writer whatever it holds. */
-static void reply_error(struct http_response *r, unsigned status, const char *msg)
+void httpapi_reply_error(struct http_response *r, unsigned status, const char *msg)
 {
     http_response_error(r, status, msg);
+}
+
+/* A JSON body from b, or a 500 when b ran out of memory. */
+void httpapi_reply_buf(struct http_response *r, unsigned status, struct buf *b, int err)
+{
+    size_t len = 0;
+    char *json = err == 0 ? buf_steal(b, &len) : NULL;
+    buf_free(b);
+    if (!json) {
+        httpapi_reply_error(r, 500, "out of memory");
+        return;
+    }
+    http_response_take(r, status, JSON_TYPE, json, len);
 }
 
 /* ---- access -------------------------------------------------------------- */
@@ -89,17 +85,17 @@ static bool host_allowed(const struct httpapi *h, const char *host)
 
 /* Who sent req: 0 with *who, -ENOENT without credentials; answers (and
  * returns -EACCES or -EIO) when they are not valid. */
-static int identify(const struct httpapi *h, const struct http_request *req, struct auth_who *who,
-                    struct http_response *r)
+int httpapi_identify(const struct httpapi *h, const struct http_request *req, struct auth_who *who,
+                     struct http_response *r)
 {
     int rc = auth_identify(h->auth, http_request_header(req, "Authorization"),
                            http_request_cookie(req, AUTH_COOKIE), clock_wall(), who);
     if (rc == -EACCES)
-        reply_error(r, 401,
-                    "the token or session is not valid (revoked, expired or a disabled "
-                    "account): sign in again");
+        httpapi_reply_error(r, 401,
+                            "the token or session is not valid (revoked, expired or a disabled "
+                            "account): sign in again");
     else if (rc == -EIO)
-        reply_error(r, 503, "the accounts cannot be read");
+        httpapi_reply_error(r, 503, "the accounts cannot be read");
     return rc;
 }
 
@@ -108,7 +104,7 @@ static bool read_allowed(const struct httpapi *h, int identified, struct http_re
 {
     if (identified == 0 || h->open_reads)
         return true;
-    reply_error(r, 401, "sign in, or send a bearer token (http.open_reads is off)");
+    httpapi_reply_error(r, 401, "sign in, or send a bearer token (http.open_reads is off)");
     return false;
 }
 
@@ -118,21 +114,21 @@ static bool change_allowed(const struct httpapi *h, const struct http_request *r
 {
     (void)h;
     if (identified != 0) {
-        reply_error(r, 401, "sign in, or send a bearer token");
+        httpapi_reply_error(r, 401, "sign in, or send a bearer token");
         return false;
     }
     if (!roles_may(who->role, a)) {
         char msg[128];
         snprintf(msg, sizeof(msg), "the role %s may not do this", role_name(who->role));
-        reply_error(r, 403, msg);
+        httpapi_reply_error(r, 403, msg);
         return false;
     }
     if (!auth_csrf_ok(who, http_request_header(req, "X-CSRF-Token"))) {
-        reply_error(r, 403, "missing or wrong X-CSRF-Token: reload the page");
+        httpapi_reply_error(r, 403, "missing or wrong X-CSRF-Token: reload the page");
         return false;
     }
     if (req->body_too_large) {
-        reply_error(r, 413, "request body too large");
+        httpapi_reply_error(r, 413, "request body too large");
         return false;
     }
     return true;
@@ -148,7 +144,7 @@ static void serve_file(const struct httpapi *h, const struct http_request *req, 
 {
     struct webpage_file f;
     if (webpage_open(h->web_dir, name, &f) < 0) {
-        reply_error(r, 404, "not found");
+        httpapi_reply_error(r, 404, "not found");
         return;
     }
     http_response_header(r, "ETag", f.etag);
@@ -178,13 +174,13 @@ static void serve_snapshot(const struct httpapi *h, bool alerts, struct http_res
     int rc = alerts ? api_get_alerts(h->api, &json, &len, SNAPSHOT_WAIT_MS)
                     : api_get_state(h->api, &json, &len, SNAPSHOT_WAIT_MS);
     if (rc < 0) {
-        reply_error(r, 503, "the gateway core is not answering");
+        httpapi_reply_error(r, 503, "the gateway core is not answering");
         return;
     }
     http_response_take(r, 200, JSON_TYPE, json, len);
 }
 
-static bool arg_double(const struct http_request *req, const char *name, double *out)
+bool httpapi_arg_double(const struct http_request *req, const char *name, double *out)
 {
     const char *v = http_request_arg(req, name);
     if (!v)
@@ -194,27 +190,24 @@ static bool arg_double(const struct http_request *req, const char *name, double 
     return *v && !*end;
 }
 
-/* At most this many history rows per answer; the next page is asked for
- * with offset= (X-Next-Offset says where it starts). */
-#define HISTORY_PAGE_MAX 1000
-
 static void serve_history(const struct httpapi *h, const struct http_request *req,
                           struct http_response *r)
 {
     double from = 0, to = 0, limit = HISTORY_PAGE_MAX, offset = 0;
     const char *date = http_request_arg(req, "date");
     const char *hall = http_request_arg(req, "hall");
-    if (!arg_double(req, "from", &from) || !arg_double(req, "to", &to) ||
-        !arg_double(req, "limit", &limit) || limit < 1 || limit > HISTORY_PAGE_MAX ||
-        !arg_double(req, "offset", &offset) || offset < 0 || offset > 1e12 ||
+    if (!httpapi_arg_double(req, "from", &from) || !httpapi_arg_double(req, "to", &to) ||
+        !httpapi_arg_double(req, "limit", &limit) || limit < 1 || limit > HISTORY_PAGE_MAX ||
+        !httpapi_arg_double(req, "offset", &offset) || offset < 0 || offset > 1e12 ||
         offset != (double)(int64_t)offset) {
-        reply_error(r, 400, "from and to are unix seconds, limit 1 to 1000, offset a count");
+        httpapi_reply_error(r, 400,
+                            "from and to are unix seconds, limit 1 to 1000, offset a count");
         return;
     }
     if (date) {
         int32_t day;
         if (date_parse(date, &day) < 0) {
-            reply_error(r, 400, "date must be YYYY-MM-DD");
+            httpapi_reply_error(r, 400, "date must be YYYY-MM-DD");
             return;
         }
         /* The day in the gateway's zone: TZ is the process's. */
@@ -226,7 +219,7 @@ static void serve_history(const struct httpapi *h, const struct http_request *re
     int rc = store_history_page(st, from, to, hall, (size_t)offset, (size_t)limit, &v, &n);
     auth_store_release(h->auth);
     if (rc < 0) {
-        reply_error(r, 503, "the alert history cannot be read");
+        httpapi_reply_error(r, 503, "the alert history cannot be read");
         return;
     }
     if (n == (size_t)limit) {
@@ -234,7 +227,7 @@ static void serve_history(const struct httpapi *h, const struct http_request *re
         snprintf(next, sizeof(next), "%.0f", offset + limit);
         http_response_header(r, "X-Next-Offset", next);
     }
-    reply_json(r, 200, snapshot_history(v, n));
+    httpapi_reply_json(r, 200, snapshot_history(v, n));
     free(v);
 }
 
@@ -315,19 +308,20 @@ static void serve_alert_action(const struct httpapi *h, const struct http_reques
     if (kind == API_ACK || req->body_len > 0)
         pr = httpapi_ack_body(req->body, req->body_len, h->max_body, &parsed);
     if (pr == -EBADMSG) {
-        reply_error(r, 400, "the body must be a JSON object");
+        httpapi_reply_error(r, 400, "the body must be a JSON object");
         return;
     }
     if (pr < 0) {
-        reply_error(r, 400,
-                    "expected {\"note\": text (under 256 bytes), \"resolve\": true|false}, "
-                    "the note plain text: no control characters (line breaks, tabs, NUL), no "
-                    "bidirectional controls, valid UTF-8");
+        httpapi_reply_error(
+            r, 400,
+            "expected {\"note\": text (under 256 bytes), \"resolve\": true|false}, "
+            "the note plain text: no control characters (line breaks, tabs, NUL), no "
+            "bidirectional controls, valid UTF-8");
         return;
     }
     struct api_request *ar = calloc(1, sizeof(*ar));
     if (!ar) {
-        reply_error(r, 500, "out of memory");
+        httpapi_reply_error(r, 500, "out of memory");
         return;
     }
     ar->kind = kind;
@@ -340,7 +334,7 @@ static void serve_alert_action(const struct httpapi *h, const struct http_reques
     ar->resolve = parsed.resolve;
     struct api_request answer;
     if (api_submit(h->api, ar, ACK_WAIT_MS, &answer) < 0) {
-        reply_error(r, 503, "the gateway core is not answering");
+        httpapi_reply_error(r, 503, "the gateway core is not answering");
         return;
     }
     auth_audit(h->auth, who->name, req->addr, alert_action_name(&answer), id, answer.note,
@@ -349,350 +343,31 @@ static void serve_alert_action(const struct httpapi *h, const struct http_reques
     case 0:
         break;
     case -ENOENT:
-        reply_error(r, 404, "no such active alert");
+        httpapi_reply_error(r, 404, "no such active alert");
         return;
     case -EACCES:
-        reply_error(r, 403,
-                    "this alert is not for your role (operator: the hall's sensors; it: PCs, "
-                    "plugs and equipment)");
+        httpapi_reply_error(
+            r, 403,
+            "this alert is not for your role (operator: the hall's sensors; it: PCs, "
+            "plugs and equipment)");
         return;
     case -EINVAL:
-        reply_error(r, 409,
-                    kind == API_APPROVE
-                        ? "only a baseline alert has a value to approve"
-                        : "this alert resolves by itself when its condition clears (a baseline "
-                          "alert: when its value is approved)");
+        httpapi_reply_error(
+            r, 409,
+            kind == API_APPROVE
+                ? "only a baseline alert has a value to approve"
+                : "this alert resolves by itself when its condition clears (a baseline "
+                  "alert: when its value is approved)");
         return;
     default:
-        reply_error(r, 500, strerror(-answer.result));
+        httpapi_reply_error(r, 500, strerror(-answer.result));
         return;
     }
     char *body = NULL;
     if (asprintf(&body, "{\"id\":\"%s\",\"state\":\"%s\",\"by\":\"%s\"}", answer.id, answer.state,
                  answer.by) < 0)
         body = NULL;
-    reply_json(r, 200, body);
-}
-
-/* ---- overrides -------------------------------------------------------------- */
-
-/* GET /api/v1/overrides[?log=1&from=&to=]: read from the store, like the
- * alert history. */
-static void serve_overrides(const struct httpapi *h, const struct http_request *req,
-                            struct http_response *r)
-{
-    double from = 0, to = 0;
-    const char *log = http_request_arg(req, "log");
-    bool with_log = log && strcmp(log, "0") != 0;
-    if (!arg_double(req, "from", &from) || !arg_double(req, "to", &to)) {
-        reply_error(r, 400, "from and to are unix seconds");
-        return;
-    }
-    struct record_override *v = NULL;
-    struct record_override_event *ev = NULL, none;
-    size_t n = 0, n_ev = 0;
-    struct store *st = auth_store_acquire(h->auth);
-    int rc = store_overrides(st, clock_wall(), &v, &n);
-    if (rc == 0 && with_log)
-        rc = store_override_log(st, from, to, &ev, &n_ev);
-    auth_store_release(h->auth);
-    char *json = NULL;
-    if (rc == 0)
-        json = snapshot_overrides(v, n, with_log ? (ev ? ev : &none) : NULL, n_ev);
-    free(v);
-    free(ev);
-    if (rc < 0) {
-        reply_error(r, 503, "the overrides cannot be read");
-        return;
-    }
-    reply_json(r, 200, json);
-}
-
-/* The core's answer to an override request. a->why is one of enforcement's
- * static reasons (no quotes to escape). */
-static void override_answer(const struct api_request *a, struct http_response *r)
-{
-    char *body = NULL;
-    const char *why = a->why[0] ? a->why : NULL;
-    switch (a->result) {
-    case 0:
-        break;
-    case -ENOENT:
-        reply_error(r, 404,
-                    a->kind == API_OVERRIDE_ADD ? "no such PC or plug in the configuration"
-                                                : "no override for this device");
-        return;
-    case -EINVAL:
-    case -ERANGE:
-        reply_error(r, 400, why ? why : "bad override");
-        return;
-    default:
-        reply_error(r, 500, why ? why : "the override cannot be stored");
-        return;
-    }
-    if (a->kind == API_OVERRIDE_REMOVE) {
-        if (asprintf(&body, "{\"device\":\"%s\",\"removed\":true}", a->id) < 0)
-            body = NULL;
-        reply_json(r, 200, body);
-        return;
-    }
-    struct record_override o = {.until = a->until, .created = clock_wall()};
-    snprintf(o.device, sizeof(o.device), "%.64s", a->id);
-    snprintf(o.reason, sizeof(o.reason), "%s", a->note);
-    snprintf(o.by, sizeof(o.by), "%s", a->by);
-    reply_json(r, 201, snapshot_overrides(&o, 1, NULL, 0));
-}
-
-/* Hands ar to the core, records the answer in the audit log, answers. */
-static void submit_override(const struct httpapi *h, const struct http_request *req,
-                            const struct auth_who *who, struct api_request *ar,
-                            struct http_response *r)
-{
-    struct api_request answer;
-    char id[sizeof(ar->id)];
-    snprintf(id, sizeof(id), "%s", ar->id);
-    bool add = ar->kind == API_OVERRIDE_ADD;
-    if (api_submit(h->api, ar, ACK_WAIT_MS, &answer) < 0) {
-        reply_error(r, 503, "the gateway core is not answering");
-        return;
-    }
-    char detail[sizeof(answer.note) + 48];
-    if (add)
-        snprintf(detail, sizeof(detail), "until %.0f: %s", answer.until, answer.note);
-    else
-        snprintf(detail, sizeof(detail), "%s", answer.why);
-    auth_audit(h->auth, who->name, req->addr, add ? "override-add" : "override-remove", id, detail,
-               answer.result == 0, clock_wall());
-    override_answer(&answer, r);
-}
-
-/* POST /api/v1/overrides {"device","until","reason"}: until is unix
- * seconds, "HH:MM" (the next one) or "YYYY-MM-DDTHH:MM" (local time). by is
- * the account's name. */
-static void serve_override_add(const struct httpapi *h, const struct http_request *req,
-                               const struct auth_who *who, struct http_response *r)
-{
-    struct json_flat f;
-    struct json_limits lim = {.max_bytes = h->max_body, .max_depth = 1, .max_fields = 16};
-    if (json_flatten(req->body, req->body_len, &lim, &f) != JSON_OK) {
-        reply_error(r, 400, "the body must be a JSON object");
-        return;
-    }
-    const struct json_field *device = json_flat_get(&f, "device");
-    const struct json_field *until = json_flat_get(&f, "until");
-    const struct json_field *reason = json_flat_get(&f, "reason");
-    wall_s now = clock_wall(), t = 0;
-    int ur = -EINVAL;
-    if (until && until->type == JSON_T_NUMBER && until->num > 0 && until->num < 1e12) {
-        t = until->num;
-        ur = t > now && t - now <= ENFORCE_OVERRIDE_MAX_S ? 0 : -ERANGE;
-    } else if (until && until->type == JSON_T_STRING) {
-        ur = enforce_parse_until(until->str, now, &t);
-    }
-    bool ok = device && device->type == JSON_T_STRING && id_valid(device->str, device->str_len) &&
-              reason && reason->type == JSON_T_STRING && reason->str_len > 0 &&
-              reason->str_len < 256 && utf8_plain_text(reason->str, reason->str_len);
-    struct api_request *ar = ok && ur == 0 ? calloc(1, sizeof(*ar)) : NULL;
-    if (ar) {
-        ar->kind = API_OVERRIDE_ADD;
-        snprintf(ar->id, sizeof(ar->id), "%s", device->str);
-        snprintf(ar->by, sizeof(ar->by), "%s", who->name);
-        snprintf(ar->note, sizeof(ar->note), "%s", reason->str);
-        ar->until = t;
-    }
-    json_flat_free(&f);
-    if (!ok) {
-        reply_error(r, 400,
-                    "expected {\"device\": id, \"until\": unix seconds, \"HH:MM\" "
-                    "or \"YYYY-MM-DDTHH:MM\", \"reason\": plain text (1-255 bytes, no "
-                    "control characters)}");
-        return;
-    }
-    if (ur < 0) {
-        reply_error(r, 400,
-                    ur == -ERANGE ? "until must be in the future, at most 31 days ahead"
-                                  : "until must be unix seconds, \"HH:MM\" or "
-                                    "\"YYYY-MM-DDTHH:MM\"");
-        return;
-    }
-    if (!ar) {
-        reply_error(r, 500, "out of memory");
-        return;
-    }
-    submit_override(h, req, who, ar, r);
-}
-
-/* DELETE /api/v1/overrides/<device> */
-static void serve_override_remove(const struct httpapi *h, const struct http_request *req,
-                                  const struct auth_who *who, const char *device,
-                                  struct http_response *r)
-{
-    if (!id_valid(device, strlen(device))) {
-        reply_error(r, 404, "no override for this device");
-        return;
-    }
-    struct api_request *ar = calloc(1, sizeof(*ar));
-    if (!ar) {
-        reply_error(r, 500, "out of memory");
-        return;
-    }
-    ar->kind = API_OVERRIDE_REMOVE;
-    snprintf(ar->id, sizeof(ar->id), "%s", device);
-    snprintf(ar->by, sizeof(ar->by), "%s", who->name);
-    submit_override(h, req, who, ar, r);
-}
-
-/* ---- people: signing in and out, the audit log ------------------------------ */
-
-/* A JSON body from b, or a 500 when b ran out of memory. */
-static void reply_buf(struct http_response *r, unsigned status, struct buf *b, int err)
-{
-    size_t len = 0;
-    char *json = err == 0 ? buf_steal(b, &len) : NULL;
-    buf_free(b);
-    if (!json) {
-        reply_error(r, 500, "out of memory");
-        return;
-    }
-    http_response_take(r, status, JSON_TYPE, json, len);
-}
-
-static void set_cookie(const struct httpapi *h, const struct http_request *req,
-                       struct http_response *r, const char *value, double max_age_s)
-{
-    char c[256];
-    snprintf(c, sizeof(c), "%s=%s; Path=/; Max-Age=%.0f; HttpOnly; SameSite=Strict%s", AUTH_COOKIE,
-             value, max_age_s, h->https || req->https ? "; Secure" : "");
-    http_response_header(r, "Set-Cookie", c);
-}
-
-static void session_json(const struct httpapi *h, const struct auth_who *who, bool signed_in,
-                         struct http_response *r)
-{
-    static const char *const via[] = {"", "token_file", "token", "session"};
-    struct buf b;
-    buf_init(&b, 4096);
-    int err = buf_putc(&b, '{');
-    err |= jsonw_member_bool(&b, "signed_in", signed_in);
-    if (signed_in) {
-        err |= jsonw_member_str(&b, "name", who->name);
-        err |= jsonw_member_str(&b, "role", role_name(who->role));
-        err |= jsonw_member_str(&b, "via", via[who->via]);
-        if (who->via == AUTH_SESSION)
-            err |= jsonw_member_str(&b, "csrf", who->csrf);
-    }
-    err |= jsonw_member_bool(&b, "open_reads", h->open_reads);
-    err |= buf_putc(&b, '}');
-    reply_buf(r, 200, &b, err);
-}
-
-/* POST {"name","password"}: signs in (a cookie); GET: who is signed in;
- * DELETE: signs out. */
-static void serve_session(const struct httpapi *h, const struct http_request *req,
-                          struct http_response *r)
-{
-    struct auth_who who;
-    if (strcmp(req->method, "POST") == 0) {
-        if (req->body_too_large) {
-            reply_error(r, 413, "request body too large");
-            return;
-        }
-        struct json_flat f;
-        struct json_limits lim = {.max_bytes = h->max_body, .max_depth = 1, .max_fields = 8};
-        if (json_flatten(req->body, req->body_len, &lim, &f) != JSON_OK) {
-            reply_error(r, 400, "the body must be a JSON object");
-            return;
-        }
-        const struct json_field *name = json_flat_get(&f, "name");
-        const struct json_field *pw = json_flat_get(&f, "password");
-        if (!name || name->type != JSON_T_STRING || !id_valid(name->str, name->str_len) || !pw ||
-            pw->type != JSON_T_STRING || pw->str_len == 0 || pw->str_len > 256) {
-            json_flat_free(&f);
-            reply_error(r, 400, "expected {\"name\": account, \"password\": text}");
-            return;
-        }
-        char cookie[65];
-        int rc = auth_sign_in(h->auth, name->str, pw->str, req->addr, clock_wall(), cookie, &who);
-        json_flat_free(&f);
-        if (rc == -EAGAIN) {
-            reply_error(r, 429, "too many failed sign-ins: wait 15 minutes");
-            return;
-        }
-        if (rc == -EACCES) {
-            reply_error(r, 401, "wrong name or password");
-            return;
-        }
-        if (rc < 0) {
-            reply_error(r, 503, "the accounts cannot be written");
-            return;
-        }
-        set_cookie(h, req, r, cookie, (double)h->session_ms / 1000);
-        crypto_wipe(cookie, sizeof(cookie));
-        session_json(h, &who, true, r);
-        return;
-    }
-    int id = identify(h, req, &who, r);
-    if (id == -EIO)
-        return;
-    if (strcmp(req->method, "DELETE") == 0) {
-        if (id == 0 && !auth_csrf_ok(&who, http_request_header(req, "X-CSRF-Token"))) {
-            reply_error(r, 403, "missing or wrong X-CSRF-Token: reload the page");
-            return;
-        }
-        if (id == 0 && who.via == AUTH_SESSION) {
-            auth_sign_out(h->auth, http_request_cookie(req, AUTH_COOKIE));
-            auth_audit(h->auth, who.name, req->addr, "sign-out", who.name, "", true, clock_wall());
-        }
-        set_cookie(h, req, r, "", 0);
-        memset(&who, 0, sizeof(who));
-        session_json(h, &who, false, r);
-        return;
-    }
-    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-        reply_error(r, 405, "GET, POST (sign in) or DELETE (sign out)");
-        return;
-    }
-    /* A stale cookie is no error here: the page asks to sign in again. */
-    session_json(h, &who, id == 0, r);
-}
-
-/* GET /api/v1/audit?from=&to=&limit= (role admin). */
-static void serve_audit(const struct httpapi *h, const struct http_request *req,
-                        struct http_response *r)
-{
-    double from = 0, to = 0, limit = HISTORY_PAGE_MAX;
-    if (!arg_double(req, "from", &from) || !arg_double(req, "to", &to) ||
-        !arg_double(req, "limit", &limit) || limit < 1 || limit > HISTORY_PAGE_MAX) {
-        reply_error(r, 400, "from and to are unix seconds, limit 1 to 1000");
-        return;
-    }
-    struct record_audit *v = NULL;
-    size_t n = 0;
-    struct store *st = auth_store_acquire(h->auth);
-    int rc = store_audit(st, from, to, (size_t)limit, &v, &n);
-    auth_store_release(h->auth);
-    if (rc < 0) {
-        reply_error(r, 503, "the audit log cannot be read");
-        return;
-    }
-    struct buf b;
-    buf_init(&b, 64 * 1024 * 1024);
-    int err = buf_putc(&b, '[');
-    for (size_t i = 0; i < n && err == 0; i++) {
-        err |= jsonw_next(&b);
-        err |= buf_putc(&b, '{');
-        err |= jsonw_member_number(&b, "at", v[i].at);
-        err |= jsonw_member_str(&b, "account", v[i].account);
-        err |= jsonw_member_str(&b, "addr", v[i].addr);
-        err |= jsonw_member_str(&b, "action", v[i].action);
-        err |= jsonw_member_str(&b, "target", v[i].target);
-        err |= jsonw_member_str(&b, "detail", v[i].detail);
-        err |= jsonw_member_bool(&b, "ok", v[i].ok);
-        err |= buf_putc(&b, '}');
-    }
-    err |= buf_putc(&b, ']');
-    free(v);
-    reply_buf(r, 200, &b, err);
+    httpapi_reply_json(r, 200, body);
 }
 
 /* ---- health and metrics ------------------------------------------------------ */
@@ -706,14 +381,14 @@ static void serve_health(const struct httpapi *h, struct http_response *r)
     if (asprintf(&body, "{\"ok\":%s,\"mqtt_connected\":%s,\"core_turned_ms_ago\":%lld}",
                  ok ? "true" : "false", mqtt ? "true" : "false", (long long)since) < 0)
         body = NULL;
-    reply_json(r, ok ? 200 : 503, body);
+    httpapi_reply_json(r, ok ? 200 : 503, body);
 }
 
 static void serve_metrics(struct http_response *r)
 {
     char *text = metrics_prometheus();
     if (!text) {
-        reply_error(r, 500, "out of memory");
+        httpapi_reply_error(r, 500, "out of memory");
         return;
     }
     http_response_take(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
@@ -727,7 +402,7 @@ static void serve_metrics(struct http_response *r)
 static bool route_change(const struct httpapi *h, const struct http_request *req, int identified,
                          const struct auth_who *who, struct http_response *r)
 {
-    static const char ov_pre[] = "/api/v1/overrides/";
+    static const char ov_pre[] = "/api/v1/overrides/", si_pre[] = "/api/v1/silences/";
     const char *url = req->url;
     bool post = strcmp(req->method, "POST") == 0;
     bool del = strcmp(req->method, "DELETE") == 0;
@@ -736,37 +411,47 @@ static bool route_change(const struct httpapi *h, const struct http_request *req
     bool approve = !ack && approve_path(url, id, sizeof(id));
     bool ov_add = strcmp(url, "/api/v1/overrides") == 0 && post;
     bool ov_del = strncmp(url, ov_pre, sizeof(ov_pre) - 1) == 0;
+    bool si_add = strcmp(url, "/api/v1/silences") == 0 && post;
+    bool si_one = strncmp(url, si_pre, sizeof(si_pre) - 1) == 0;
+    const char *target = ov_del ? url + sizeof(ov_pre) - 1 : si_one ? url + sizeof(si_pre) - 1 : id;
 
-    if (!ack && !approve && !ov_add && !ov_del)
+    if (!ack && !approve && !ov_add && !ov_del && !si_add && !si_one)
         return false;
-    if (ov_del && !del) {
-        reply_error(r, 405, "use DELETE");
+    if ((ov_del && !del) || (si_one && !del && !post)) {
+        httpapi_reply_error(r, 405, ov_del ? "use DELETE" : "POST (extend) or DELETE (expire)");
         return true;
     }
     if ((ack || approve) && !post) {
-        reply_error(r, 405, "use POST");
+        httpapi_reply_error(r, 405, "use POST");
         return true;
     }
-    enum role_action a = ack ? ACTION_HANDLE_ALERT : approve ? ACTION_APPROVE : ACTION_OVERRIDE;
+    enum role_action a = ack                ? ACTION_HANDLE_ALERT
+                         : approve          ? ACTION_APPROVE
+                         : ov_add || ov_del ? ACTION_OVERRIDE
+                                            : ACTION_SILENCE;
+    const char *action = ack       ? "ack"
+                         : approve ? "approve"
+                         : ov_add  ? "override-add"
+                         : ov_del  ? "override-remove"
+                         : si_add  ? "silence-add"
+                         : del     ? "silence-expire"
+                                   : "silence-extend";
     if (!change_allowed(h, req, identified, who, a, r)) {
         if (identified == 0 && r->status == 403) /* a person tried: on the record */
-            auth_audit(h->auth, who->name, req->addr,
-                       ack       ? "ack"
-                       : approve ? "approve"
-                       : ov_add  ? "override-add"
-                                 : "override-remove",
-                       ack || approve ? id
-                       : ov_add       ? ""
-                                      : url + sizeof(ov_pre) - 1,
+            auth_audit(h->auth, who->name, req->addr, action, si_add || ov_add ? "" : target,
                        "refused: not for this role, or no CSRF token", false, clock_wall());
         return true;
     }
     if (ack || approve)
         serve_alert_action(h, req, who, ack ? API_ACK : API_APPROVE, id, r);
     else if (ov_add)
-        serve_override_add(h, req, who, r);
+        httpapi_serve_override_add(h, req, who, r);
+    else if (ov_del)
+        httpapi_serve_override_remove(h, req, who, target, r);
+    else if (si_add)
+        httpapi_serve_silence_add(h, req, who, r);
     else
-        serve_override_remove(h, req, who, url + sizeof(ov_pre) - 1, r);
+        httpapi_serve_silence_end(h, req, who, target, del, r);
     return true;
 }
 
@@ -776,7 +461,7 @@ static void handle(void *ctx, const struct http_request *req, struct http_respon
     const char *url = req->url;
 
     if (!host_allowed(h, http_request_header(req, "Host"))) {
-        reply_error(r, 421, "this server does not answer to that host name (http.hosts)");
+        httpapi_reply_error(r, 421, "this server does not answer to that host name (http.hosts)");
         return;
     }
     if (strcmp(url, "/healthz") == 0) {
@@ -784,26 +469,26 @@ static void handle(void *ctx, const struct http_request *req, struct http_respon
         return;
     }
     if (strcmp(url, "/api/v1/session") == 0) {
-        serve_session(h, req, r);
+        httpapi_serve_session(h, req, r);
         return;
     }
     bool api = strncmp(url, "/api/", 5) == 0;
     bool metrics = strcmp(url, "/metrics") == 0;
     if (!api && !metrics) { /* the page's files: they hold no data */
         if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
-            reply_error(r, 405, "only GET here");
+            httpapi_reply_error(r, 405, "only GET here");
         else
             serve_file(h, req, strcmp(url, "/") == 0 ? "index.html" : url + 1, r);
         return;
     }
     struct auth_who who;
-    int id = identify(h, req, &who, r);
+    int id = httpapi_identify(h, req, &who, r);
     if (id == -EACCES || id == -EIO)
         return;
     if (route_change(h, req, id, &who, r))
         return;
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-        reply_error(r, 405, "only GET here");
+        httpapi_reply_error(r, 405, "only GET here");
         return;
     }
     if (!read_allowed(h, id, r))
@@ -819,14 +504,16 @@ static void handle(void *ctx, const struct http_request *req, struct http_respon
         else
             serve_snapshot(h, true, r);
     } else if (strcmp(url, "/api/v1/overrides") == 0) {
-        serve_overrides(h, req, r);
+        httpapi_serve_overrides(h, req, r);
+    } else if (strcmp(url, "/api/v1/silences") == 0) {
+        httpapi_serve_silences(h, req, r);
     } else if (strcmp(url, "/api/v1/audit") == 0) {
         if (id != 0 || !roles_may(who.role, ACTION_AUDIT))
-            reply_error(r, id != 0 ? 401 : 403, "the audit log is for the admin role");
+            httpapi_reply_error(r, id != 0 ? 401 : 403, "the audit log is for the admin role");
         else
-            serve_audit(h, req, r);
+            httpapi_serve_audit(h, req, r);
     } else {
-        reply_error(r, 404, "no such endpoint");
+        httpapi_reply_error(r, 404, "no such endpoint");
     }
 }
 

@@ -16,6 +16,11 @@
  *   POST /api/v1/overrides           {"device","until","reason"}: until is unix s,
  *                                    "HH:MM" or "YYYY-MM-DDTHH:MM" (local time)
  *   DELETE /api/v1/overrides/<device>                                  operator, it
+ *   GET  /api/v1/silences            silences in force now or later; from=, to=
+ *   POST /api/v1/silences            {"hall","window","device","rule","severity",
+ *                                    "ends"|"for","comment","maintenance"}   operator, it
+ *   POST /api/v1/silences/<id>       {"ends"|"for"}: extends it          operator, it
+ *   DELETE /api/v1/silences/<id>     expires it now                      operator, it
  *   GET  /api/v1/audit               the audit log; from=, to=, limit=  admin
  *   GET  /metrics, /healthz
  *

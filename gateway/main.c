@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cli_override.h"
 #include "cli_people.h"
+#include "cli_silence.h"
 #include "config.h"
 #include "gateway.h"
 #include "log.h"
@@ -25,6 +26,7 @@ static void usage(FILE *f)
           "       hallgw user add|passwd|role|disable|enable|list [NAME] [...] [-c FILE]\n"
           "       hallgw token add|list|revoke [ACCOUNT|ID] [--label TEXT] [-c FILE]\n"
           "       hallgw audit [--from YYYY-MM-DD] [--to YYYY-MM-DD] [-c FILE]\n"
+          "       hallgw silence add|list|expire [ID] [--device D] [--for DURATION] [...]\n"
           "\n"
           "hallgw turns the MQTT traffic of a public service hall (seat sensors, queue\n"
           "systems, environment sensors, printers, smart plugs, PC agents) into a live\n"
@@ -47,6 +49,7 @@ static void usage(FILE *f)
           "  user     the accounts people sign in with, and their roles\n"
           "  token    API tokens of accounts, for scripts and Prometheus\n"
           "  audit    the log of what people did: sign-ins, acks, approvals, overrides\n"
+          "  silence  hold back the notifications of matching alerts for a while\n"
           "\n"
           "Signals:\n"
           "  SIGHUP          reload the configuration; a bad new one keeps the old running\n"
@@ -97,6 +100,8 @@ int main(int argc, char **argv)
         return cli_token(argc - 1, argv + 1, DEFAULT_CONFIG);
     if (argc > 1 && strcmp(argv[1], "audit") == 0)
         return cli_audit(argc - 1, argv + 1, DEFAULT_CONFIG);
+    if (argc > 1 && strcmp(argv[1], "silence") == 0)
+        return cli_silence(argc - 1, argv + 1, DEFAULT_CONFIG);
     while ((c = getopt_long(argc, argv, "c:vVh", opts, NULL)) != -1) {
         switch (c) {
         case 'c':

@@ -301,6 +301,7 @@ static void set_defaults(struct config *c)
     c->schedule.poweroff_s = -1;
     c->schedule.poweron_s = -1;
     c->alerts.renotify_ms = 3600000;
+    c->alerts.silence_max_ms = 7 * DAY_MS;
 }
 
 static void default_str(struct conf_ctx *x, char **field, const char *v)

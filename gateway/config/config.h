@@ -215,6 +215,7 @@ struct config_alert_policy {
     int64_t renotify_ms;       /* 0 = never; default 1h */
     int64_t escalate_after_ms; /* 0 = never */
     char *escalate_to;         /* a notify route name, or NULL */
+    int64_t silence_max_ms;    /* the longest a silence may last; default 7 days */
 };
 
 /* ---- enforcement: nightly power-off and virus scans (config_enforce.c) -- */

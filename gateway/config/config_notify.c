@@ -262,6 +262,8 @@ static const struct conf_key alerts_keys[] = {
     K("escalate_after", CONF_DUR, struct config_alert_policy, escalate_after_ms, .min = 0,
       .max = 7 * DAY_MS),
     K("escalate_to", CONF_ID, struct config_alert_policy, escalate_to),
+    K("silence_max", CONF_DUR, struct config_alert_policy, silence_max_ms, .min = MIN_MS,
+      .max = 31 * DAY_MS),
     {0},
 };
 

@@ -29,6 +29,7 @@ bool roles_may(enum role r, enum role_action a)
         return r != ROLE_NONE;
     case ACTION_HANDLE_ALERT:
     case ACTION_OVERRIDE:
+    case ACTION_SILENCE:
         return r == ROLE_OPERATOR || r == ROLE_IT;
     case ACTION_APPROVE:
         return r == ROLE_IT;

@@ -3,8 +3,9 @@
  *
  *   viewer    reads the page and the API
  *   operator  facilities staff: acknowledges and resolves the alerts of the
- *             hall's seats, queues, people counters and environment, and
- *             keeps a window's PC and plug on tonight (power-off overrides)
+ *             hall's seats, queues, people counters and environment, sets
+ *             silences, and keeps a window's PC and plug on tonight
+ *             (power-off overrides)
  *   it        IT staff: the same for PCs, plugs and equipment, and approves
  *             a changed network baseline
  *   admin     manages accounts and reads the audit log; may do everything
@@ -24,6 +25,7 @@ enum role_action {
     ACTION_READ,         /* the page, state, alerts, history, overrides */
     ACTION_HANDLE_ALERT, /* acknowledge or resolve (see roles_may_handle) */
     ACTION_OVERRIDE,     /* add or remove a power-off override */
+    ACTION_SILENCE,      /* make, extend or expire a silence */
     ACTION_APPROVE,      /* approve a baseline */
     ACTION_ACCOUNTS,     /* accounts and their tokens */
     ACTION_AUDIT,        /* read the audit log */

@@ -104,6 +104,98 @@ def test_an_unacknowledged_alert_is_escalated_once_and_renotified_an_acknowledge
         hook.stop()
 
 
+def http(method, url, body=None, token=None):
+    import urllib.error
+    import urllib.request
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def test_a_silence_holds_back_notifications_during_its_window_and_not_after():
+    from influx_stub import InfluxStub  # a recording HTTP listener
+    hook = InfluxStub()
+
+    def answer(req):
+        req.at = time.time()
+        return 200, b"ok"
+    hook.answer = answer
+
+    def delivered():
+        with hook.lock:
+            return [(r, json.loads(r.body)) for r in hook.requests if r.path == "/hook"]
+
+    try:
+        with Stack("alert-silence") as st:
+            notify = ('notify = ( { name = "it"; type = "webhook"; url = "%s/hook"; '
+                      'severity = ["warning", "critical"]; } );\n' % hook.url)
+            gw, _ = start(st, extra=notify, http=True)
+            api = "http://127.0.0.1:%d/api/v1" % gw.http_port
+            operator = gw.add_account("wang", "operator")
+            viewer = gw.add_account("zhao", "viewer")
+            sub = Subscriber(st.mqtt, "hall/h1/alerts")
+            pub = Publisher(st.mqtt)
+
+            # The sensor is being repaired for the next few seconds.
+            want = {"device": "env-1", "for": "8s", "comment": "传感器维修中 sensor under repair",
+                    "maintenance": True}
+            assert http("POST", api + "/silences", want, token=viewer)[0] == 403
+            assert http("POST", api + "/silences", dict(want, device="env 1"), token=operator)[0] == 400
+            assert http("POST", api + "/silences", {"for": "8s", "comment": "x"}, token=operator)[0] == 400
+            assert http("POST", api + "/silences", dict(want, comment=""), token=operator)[0] == 400
+            assert http("POST", api + "/silences", dict(want, **{"for": "30d"}), token=operator)[0] == 400
+            code, silence = http("POST", api + "/silences", want, token=operator)
+            assert code == 201 and silence["created_by"] == "wang" and silence["maintenance"], silence
+            ends = silence["ends"]
+            code, listed = http("GET", api + "/silences")
+            assert [x["id"] for x in listed["silences"]] == [silence["id"]], listed
+
+            # The alert fires, is published and stored as silenced, and no
+            # notification goes out while the silence lasts.
+            pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 1500}))
+            fired = wait_for("co2-high firing", lambda: [m for m in sub.json_on("hall/h1/alerts")
+                                                          if m["id"] == "co2-high:env-1"], timeout=15)[0]
+            assert fired["state"] == "firing" and fired["silenced_by"] == silence["id"], fired
+            active = wait_for("the alert in /api/v1/alerts", lambda: http("GET", api + "/alerts")[1]["active"],
+                              timeout=10)
+            assert active[0]["silenced_by"] == silence["id"], active
+            # ...and when it ends, the firing alert is notified at once.
+            got = wait_for("the webhook after the silence", delivered, timeout=30)
+            assert time.time() >= ends - 0.5
+            (req, body), = got
+            assert body["id"] == "co2-high:env-1" and body["state"] == "firing", body
+            with hook.lock:
+                early = [r for r in hook.requests if r.path == "/hook" and r.at < ends]
+            assert not early, "notified during the silence"
+
+            # Extended and expired through the API, by the operator; all on
+            # the audit log.
+            code, other = http("POST", api + "/silences",
+                               {"rule": "unstaffed", "for": "1h", "comment": "午休调整"}, token=operator)
+            assert code == 201, other
+            code, longer = http("POST", api + "/silences/" + other["id"], {"for": "2h"}, token=operator)
+            assert code == 200 and longer["ends"] > other["ends"] + 3000, longer
+            assert http("DELETE", api + "/silences/" + other["id"], token=viewer)[0] == 403
+            code, gone = http("DELETE", api + "/silences/" + other["id"], token=operator)
+            assert code == 200 and gone["ended_by"] == "wang", gone
+            assert http("DELETE", api + "/silences/" + other["id"], token=operator)[0] == 404
+            assert http("GET", api + "/silences")[1]["silences"] == []
+            audit = gw.cli("audit").stdout
+            for action in ("silence-add", "silence-extend", "silence-expire"):
+                assert any(l.split()[2:5:2] == ["wang", action] for l in audit.splitlines()), (action, audit)
+            sub.close()
+            pub.close()
+    finally:
+        hook.stop()
+
+
 if __name__ == "__main__":
     harness.run([test_webhook_route_gets_the_alert_and_retries_while_the_listener_is_down,
-                 test_an_unacknowledged_alert_is_escalated_once_and_renotified_an_acknowledged_one_is_not])
+                 test_an_unacknowledged_alert_is_escalated_once_and_renotified_an_acknowledged_one_is_not,
+                 test_a_silence_holds_back_notifications_during_its_window_and_not_after])

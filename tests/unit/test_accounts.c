@@ -76,6 +76,7 @@ static void test_each_role_may_do_what_its_description_says(void **state)
         [ACTION_READ] = {false, true, true, true, true},
         [ACTION_HANDLE_ALERT] = {false, false, true, true, true},
         [ACTION_OVERRIDE] = {false, false, true, true, true},
+        [ACTION_SILENCE] = {false, false, true, true, true},
         [ACTION_APPROVE] = {false, false, false, true, true},
         [ACTION_ACCOUNTS] = {false, false, false, false, true},
         [ACTION_AUDIT] = {false, false, false, false, true},
