@@ -212,7 +212,8 @@ int alerting_approve(struct alerting *al, const char *hall, const char *alert_id
 }
 
 bool alerting_parse_ack_topic(const char *prefix, const char *topic, size_t len, char *hall,
-                              size_t hall_size, char *id, size_t id_size)
+                              size_t hall_size, char *id, size_t id_size, char *account,
+                              size_t account_size)
 {
     size_t pl = strlen(prefix);
     if (len <= pl + 1 || memcmp(topic, prefix, pl) != 0 || topic[pl] != '/')
@@ -227,11 +228,21 @@ bool alerting_parse_ack_topic(const char *prefix, const char *topic, size_t len,
     if ((size_t)(end - p) < 8 || memcmp(p, "alerts/", 7) != 0)
         return false;
     p += 7;
-    if ((size_t)(end - p) < 5 || memcmp(end - 4, "/ack", 4) != 0)
+    /* <id>/ack or <id>/ack/<account>: an alert id holds no '/'. */
+    slash = memchr(p, '/', (size_t)(end - p));
+    size_t idl = slash ? (size_t)(slash - p) : 0;
+    if (!slash || idl == 0 || idl >= id_size || memchr(p, '\0', idl) || (size_t)(end - slash) < 4 ||
+        memcmp(slash, "/ack", 4) != 0)
         return false;
-    size_t idl = (size_t)(end - 4 - p);
-    if (idl == 0 || idl >= id_size || memchr(p, '/', idl) || memchr(p, '\0', idl))
-        return false;
+    const char *rest = slash + 4;
+    size_t al = 0;
+    if (rest < end) {
+        al = (size_t)(end - rest - 1);
+        if (*rest != '/' || al == 0 || al >= account_size || !id_valid(rest + 1, al))
+            return false;
+        memcpy(account, rest + 1, al);
+    }
+    account[al] = '\0';
     memcpy(id, p, idl);
     id[idl] = '\0';
     return true;

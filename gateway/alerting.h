@@ -82,9 +82,13 @@ int alerting_ack(struct alerting *al, const char *hall, const char *alert_id, co
 int alerting_approve(struct alerting *al, const char *hall, const char *alert_id, const char *by,
                      const char *note, wall_s wall);
 
-/* Parses <prefix>/<hall>/alerts/<id>/ack. Returns true and fills hall and id. */
+/* Parses <prefix>/<hall>/alerts/<id>/ack[/<account>]. Returns true and
+ * fills hall, id and account ("" for the form without one). The account
+ * level is the broker user that published it: the broker's ACL lets a user
+ * write only under its own name (pattern .../ack/%u). */
 bool alerting_parse_ack_topic(const char *prefix, const char *topic, size_t len, char *hall,
-                              size_t hall_size, char *id, size_t id_size);
+                              size_t hall_size, char *id, size_t id_size, char *account,
+                              size_t account_size);
 
 /* The pending, firing or acknowledged alert id of hall, or NULL. With hall
  * NULL, the first such alert of any hall. */

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "config.h"
 #include "duration.h"
+#include "id.h"
 #include "jsonw.h"
 #include "mqtt.h"
 #include "report.h"
@@ -256,25 +257,27 @@ out_free_config:
 
 static void ack_usage(FILE *f)
 {
-    fputs("Usage: hallgw ack ALERT_ID --by NAME [--note TEXT] [--resolve] [--hall H] [-c FILE]\n"
+    fputs("Usage: hallgw ack ALERT_ID --by ACCOUNT [--note TEXT] [--resolve] [--hall H] [-c FILE]\n"
           "\n"
-          "Acknowledges an active alert: the running gateway records who and the note\n"
-          "(the patrol record) and announces the acknowledgement. With --resolve, closes\n"
-          "an alert that does not clear by itself (events such as threat_detected; for a\n"
-          "changed network baseline, approves the new value), with the note as the\n"
-          "handling record. The request goes to the gateway over MQTT, so it works\n"
-          "wherever the broker is reachable; the command waits up to 10 s to see it\n"
-          "recorded.\n"
+          "Acknowledges an active alert as ACCOUNT, one of the gateway's accounts (hallgw\n"
+          "user list) whose role may handle it: the running gateway records the account\n"
+          "and the note (the patrol record and the audit log) and announces the\n"
+          "acknowledgement. With --resolve, closes an alert that does not clear by\n"
+          "itself (events such as threat_detected), with the note as the handling\n"
+          "record; a changed network baseline is approved on the live page or through\n"
+          "the API, by the role it. The request goes to the gateway over MQTT with the\n"
+          "gateway's own broker account, on hall/<hall>/alerts/<id>/ack/<ACCOUNT>; the\n"
+          "command waits up to 10 s to see it recorded.\n"
           "\n"
           "  -c, --config FILE  the gateway's configuration (default /etc/hallgw/hallgw.conf)\n"
-          "      --by NAME      who acknowledges (required)\n"
+          "      --by ACCOUNT   the account that acknowledges (required)\n"
           "      --note TEXT    what was done\n"
-          "      --resolve      resolve the alert (events, baselines)\n"
+          "      --resolve      resolve the alert (events)\n"
           "      --hall H       the alert's hall (default: looked up among active alerts)\n"
           "  -h, --help         this help\n"
           "\n"
           "Exit status: 0 when recorded, 1 when the gateway did not record it in time,\n"
-          "2 on a usage error or an unknown alert.\n",
+          "2 on a usage error, an unknown alert or an unknown or disabled account.\n",
           f);
 }
 
@@ -339,9 +342,13 @@ int cli_ack(int argc, char **argv, const char *default_config)
         ack_usage(stderr);
         return 2;
     }
-    if (!utf8_plain_text(by, strlen(by)) || !utf8_plain_text(note, strlen(note))) {
-        fprintf(stderr, "hallgw ack: --by and --note must be plain text: no control characters "
-                        "(line breaks, tabs), no bidirectional controls, valid UTF-8\n");
+    if (!id_valid(by, strlen(by))) {
+        fprintf(stderr, "hallgw ack: --by names an account (1 to 64 of A-Z a-z 0-9 _ . -)\n");
+        return 2;
+    }
+    if (!utf8_plain_text(note, strlen(note))) {
+        fprintf(stderr, "hallgw ack: --note must be plain text: no control characters (line "
+                        "breaks, tabs), no bidirectional controls, valid UTF-8\n");
         return 2;
     }
     const char *id = argv[optind];
@@ -351,6 +358,12 @@ int cli_ack(int argc, char **argv, const char *default_config)
     int rc = 2;
     struct store *st = cli_open_store(cfg, true);
     char hall_buf[ID_MAX + 1] = "";
+    struct record_account acc;
+    int ar = st ? store_account_get(st, by, &acc) : -EIO;
+    if (ar == -ENOENT || (ar == 0 && acc.disabled)) {
+        fprintf(stderr, "hallgw ack: %s is not an account that may act (hallgw user list)\n", by);
+        goto out_close;
+    }
     if (!hall && st) {
         struct alert *v = NULL;
         size_t n = 0;
@@ -376,15 +389,14 @@ int cli_ack(int argc, char **argv, const char *default_config)
     struct buf pb;
     buf_init_fixed(&pb, payload, sizeof(payload));
     buf_putc(&pb, '{');
-    jsonw_member_str(&pb, "by", by);
     jsonw_member_str(&pb, "note", note ? note : "");
     if (resolve)
         jsonw_member_bool(&pb, "resolve", true);
     if (buf_putc(&pb, '}') < 0) {
-        fprintf(stderr, "hallgw ack: --by and --note are too long\n");
+        fprintf(stderr, "hallgw ack: --note is too long\n");
         goto out_close;
     }
-    snprintf(topic, sizeof(topic), "%s/%s/alerts/%s/ack", cfg->mqtt.prefix, hall, id);
+    snprintf(topic, sizeof(topic), "%s/%s/alerts/%s/ack/%s", cfg->mqtt.prefix, hall, id, by);
 
     char client_id[96];
     snprintf(client_id, sizeof(client_id), "hallgw-cli-%d", (int)getpid());

@@ -34,6 +34,7 @@
 #include "queue.h"
 #include "sdnotify.h"
 #include "snapshot.h"
+#include "roles.h"
 #include "store.h"
 #include "subscriptions.h"
 #include "threads.h"
@@ -265,8 +266,50 @@ static void refuse_ack_text(struct gateway *g, const char *hall, const char *id)
                  hall, ack_id_shown(id));
 }
 
-/* hall/<hall>/alerts/<id>/ack with {"by": "...", "note": "...", "resolve": true}. */
-static void process_ack(struct gateway *g, struct mqtt_msg *m, const char *hall, const char *id)
+/* An ack over MQTT on the audit log: from "mqtt", by the account of its
+ * topic (or, for one without, the name it claimed, refused). */
+static void audit_ack(struct gateway *g, const char *account, const char *action, const char *id,
+                      const char *detail, bool ok, wall_s at)
+{
+    if (!g->store)
+        return;
+    struct record_audit a = {.at = at, .ok = ok};
+    snprintf(a.account, sizeof(a.account), "%s", account);
+    snprintf(a.addr, sizeof(a.addr), "mqtt");
+    snprintf(a.action, sizeof(a.action), "%s", action);
+    snprintf(a.target, sizeof(a.target), "%s", id);
+    snprintf(a.detail, sizeof(a.detail), "%s", detail);
+    if (store_audit_add(g->store, &a) < 0 && log_ratelimit_ok(&g->rl_ack, "acks refused"))
+        log_warn("audit: cannot record an ack: %s", store_last_error(g->store));
+}
+
+/* Why account may not handle alert id of hall, or NULL when it may. */
+static const char *ack_refusal(struct gateway *g, const char *account, const char *hall,
+                               const char *id)
+{
+    if (!account[0])
+        return "an ack names nobody unless it is published on .../ack/<account> by that "
+               "account (docs/topics.md)";
+    struct record_account acc;
+    int rc = g->store ? store_account_get(g->store, account, &acc) : -ENOENT;
+    if (rc == -ENOENT)
+        return "no such account (hallgw user add)";
+    if (rc < 0)
+        return "the accounts cannot be read";
+    enum role role = role_parse(acc.role);
+    if (acc.disabled || !roles_may(role, ACTION_HANDLE_ALERT))
+        return "the account is disabled, or its role may not handle alerts";
+    const struct alert *a = alerting_find(g->alerting, hall, id);
+    if (a && !roles_may_handle(role, a->kind))
+        return "this alert is not for the account's role";
+    return NULL;
+}
+
+/* hall/<hall>/alerts/<id>/ack/<account> with {"note": "...", "resolve": true}:
+ * the account is the broker user that published it (the ACL's %u); a "by"
+ * in the payload is not believed. */
+static void process_ack(struct gateway *g, struct mqtt_msg *m, const char *hall, const char *id,
+                        const char *account)
 {
     struct json_flat f;
     struct json_limits lim = {.max_bytes = 4096, .max_depth = 1, .max_fields = 16};
@@ -292,18 +335,36 @@ static void process_ack(struct gateway *g, struct mqtt_msg *m, const char *hall,
         json_flat_free(&f);
         return;
     }
+    bool res = resolve && resolve->type == JSON_T_BOOL && resolve->b;
+    const char *action = res ? "resolve" : "ack";
+    const char *why = ack_refusal(g, account, hall, id);
+    if (why) {
+        metrics_inc(MET_ACKS_REFUSED);
+        if (log_ratelimit_ok(&g->rl_ack, "acks refused"))
+            log_warn("ack of %s/%s refused: %s", hall, ack_id_shown(id), why);
+        char claimed[80];
+        snprintf(claimed, sizeof(claimed), "%s",
+                 account[0]                        ? account
+                 : by && by->type == JSON_T_STRING ? by->str
+                                                   : "");
+        audit_ack(g, claimed, action, id, why, false, m->arrival);
+        json_flat_free(&f);
+        return;
+    }
     int r = -EINVAL;
-    if (f.dropped == 0 && by && by->type == JSON_T_STRING && by->str_len > 0 &&
-        (!note || note->type == JSON_T_STRING) && (!resolve || resolve->type == JSON_T_BOOL))
-        r = alerting_ack(g->alerting, hall, id, by->str, note ? note->str : "",
-                         resolve && resolve->b, m->arrival);
+    if (f.dropped == 0 && (!note || note->type == JSON_T_STRING) &&
+        (!resolve || resolve->type == JSON_T_BOOL))
+        r = alerting_ack(g->alerting, hall, id, account, note ? note->str : "", res, m->arrival);
+    if (r != -ENOENT) /* another instance's alert is its business */
+        audit_ack(g, account, action, id, note && note->type == JSON_T_STRING ? note->str : "",
+                  r == 0, m->arrival);
     if (r < 0) {
         metrics_inc(MET_ACKS_REJECTED);
         if (log_ratelimit_ok(&g->rl_ack, "acks refused"))
             log_warn("ack of %s/%s refused: %s", hall, ack_id_shown(id),
                      r == -ENOENT ? "no such active alert"
-                                  : "expected {\"by\": name, \"note\": text} (resolve only "
-                                    "for alerts that need it)");
+                                  : "expected {\"note\": text} (resolve only for alerts that "
+                                    "need it)");
     }
     json_flat_free(&f);
 }
@@ -319,14 +380,14 @@ static void process(struct gateway *g, struct mqtt_msg *m, mono_ms now)
 
 static void process_one(struct gateway *g, struct mqtt_msg *m, mono_ms now)
 {
-    char hall[ID_MAX + 1], id[ALERT_ID_MAX + 1];
+    char hall[ID_MAX + 1], id[ALERT_ID_MAX + 1], account[ID_MAX + 1];
     if (m->replayed)
         metrics_inc(MET_JOURNAL_REPLAYED);
     else if (m->retained)
         metrics_inc(MET_RETAINED);
     if (alerting_parse_ack_topic(g->cfg->mqtt.prefix, m->topic, m->topic_len, hall, sizeof(hall),
-                                 id, sizeof(id))) {
-        process_ack(g, m, hall, id);
+                                 id, sizeof(id), account, sizeof(account))) {
+        process_ack(g, m, hall, id, account);
         return;
     }
     if (g->batch_points == 0)

@@ -30,6 +30,32 @@
 
 /* ---- the alert history (SQLite) -------------------------------------------------- */
 
+/* Section 8: the day's audit log (sign-ins only counted) and silences. */
+static int read_people(struct report *r, struct store *st)
+{
+    struct record_audit *v = NULL;
+    size_t n = 0, kept = 0;
+    int rc = store_audit(st, r->day_start, r->day_end, 0, &v, &n);
+    if (rc == 0)
+        rc = store_silences(st, r->day_start, r->day_end, &r->silences, &r->n_silences);
+    if (rc < 0) {
+        free(v);
+        report_set_status(&r->store, REPORT_SRC_UNREADABLE, store_last_error(st));
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(v[i].action, "sign-in") == 0) {
+            r->sign_ins++;
+            r->sign_ins_failed += !v[i].ok;
+        } else if (strcmp(v[i].action, "sign-out") != 0) {
+            v[kept++] = v[i];
+        }
+    }
+    r->actions = v;
+    r->n_actions = kept;
+    return 0;
+}
+
 static int read_history(struct gather *g, const char *hall_id)
 {
     struct report *r = g->r;
@@ -53,6 +79,7 @@ static int read_history(struct gather *g, const char *hall_id)
         r->n_alerts = 0;
     } else {
         report_set_status(&r->store, REPORT_SRC_OK, NULL);
+        rc = read_people(r, st);
     }
     store_close(st);
     return rc == -ENOMEM ? rc : 0;

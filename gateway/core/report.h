@@ -163,6 +163,13 @@ struct report {
     size_t n_events;
     struct record_alert *alerts; /* section 7: every transition of the day, oldest first */
     size_t n_alerts;
+    /* section 8, from the store too: what people did (the audit log, sign-ins
+     * counted apart) and the silences in force at some time of the day */
+    struct record_audit *actions;
+    size_t n_actions;
+    size_t sign_ins, sign_ins_failed;
+    struct record_silence *silences;
+    size_t n_silences;
     /* private: the arrays' room (report_data.c) */
     struct {
         size_t windows, incidents, env, faults, equipment_alerts, poweroffs, pcs, events;

@@ -458,5 +458,7 @@ void report_free(struct report *r)
     free(r->pcs);
     free(r->events);
     free(r->alerts);
+    free(r->actions);
+    free(r->silences);
     memset(r, 0, sizeof(*r));
 }

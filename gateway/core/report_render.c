@@ -504,6 +504,97 @@ static void write_alerts(struct report_writer *w)
     alert_rows(w, "alerts", r->alerts, r->n_alerts);
 }
 
+static const char *action_zh(const char *a)
+{
+    static const char *const map[][2] = {
+        {"ack", "确认"},
+        {"resolve", "处理完毕"},
+        {"approve", "核准"},
+        {"override-add", "保持开机"},
+        {"override-remove", "取消保持开机"},
+        {"silence-add", "静默"},
+        {"silence-extend", "延长静默"},
+        {"silence-expire", "结束静默"},
+        {"account-add", "新增账号"},
+        {"account-passwd", "修改密码"},
+        {"account-role", "变更角色"},
+        {"account-disable", "停用账号"},
+        {"account-enable", "启用账号"},
+        {"token-add", "新增令牌"},
+        {"token-revoke", "吊销令牌"},
+    };
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(a, map[i][0]) == 0)
+            return map[i][1];
+    return "";
+}
+
+static void write_people(struct report_writer *w)
+{
+    const struct report *r = w->r;
+    static const struct report_col actions[] = {
+        {"时间", "Time", "time", true, 0},      {"操作人", "By", "by", false, 0},
+        {"来源", "From", "from", false, 0},     {"操作", "Action", "action", false, 0},
+        {"对象", "Target", "target", false, 0}, {"结果", "Result", "result", false, 0},
+        {"说明", "Detail", "detail", false, 0},
+    };
+    static const struct report_col silences[] = {
+        {"开始", "Starts", "starts", true, 0},
+        {"结束", "Ends", "ends", true, 0},
+        {"范围", "Matches", "matches", false, 0},
+        {"原因", "Comment", "comment", false, 0},
+        {"维修", "Maintenance", "maintenance", false, 0},
+        {"设置人", "By", "by", false, 0},
+    };
+    report_heading(w, 2, "八、人员操作与静默", "Actions by people, and silences",
+                   "每项操作记录到具体账号 — every action by a named account", false);
+    history_note(w);
+    if (w->f != REPORT_CSV && r->store.src == REPORT_SRC_OK) {
+        char line[160];
+        snprintf(line, sizeof(line), "%zu / %zu", r->sign_ins, r->sign_ins_failed);
+        report_note(w, "登录次数 / 失败次数", "Sign-ins / failed", line, r->sign_ins_failed > 0);
+    }
+    if (report_table_wanted(w, r->store.src == REPORT_SRC_OK, r->n_actions, "当日无人员操作",
+                            "No actions by people this day")) {
+        report_table_begin(w, "actions", actions, sizeof(actions) / sizeof(actions[0]));
+        for (size_t i = 0; i < r->n_actions; i++) {
+            const struct record_audit *a = &r->actions[i];
+            report_row_begin(w, "");
+            report_cell_time(w, a->at);
+            report_cell_text(w, a->account);
+            report_cell_text(w, a->addr);
+            report_cell_label(w, action_zh(a->action), a->action);
+            report_cell_text(w, a->target);
+            report_cell_label(w, a->ok ? "完成" : "拒绝", a->ok ? "done" : "refused");
+            report_cell_text(w, a->detail);
+            report_row_end(w);
+        }
+        report_table_end(w);
+    }
+    report_heading(w, 3, "静默", "Silences", NULL, false);
+    if (!report_table_wanted(w, r->store.src == REPORT_SRC_OK, r->n_silences, "当日无静默",
+                             "No silences this day"))
+        return;
+    report_table_begin(w, "silences", silences, sizeof(silences) / sizeof(silences[0]));
+    for (size_t i = 0; i < r->n_silences; i++) {
+        const struct record_silence *x = &r->silences[i];
+        char m[400];
+        snprintf(m, sizeof(m), "%s%s%s%s%s%s%s%s%s%s", x->hall[0] ? "hall=" : "", x->hall,
+                 x->window[0] ? " window=" : "", x->window, x->device[0] ? " device=" : "",
+                 x->device, x->rule[0] ? " rule=" : "", x->rule, x->severity[0] ? " severity=" : "",
+                 x->severity);
+        report_row_begin(w, x->hall);
+        report_cell_time(w, x->starts);
+        report_cell_time(w, x->ends);
+        report_cell_text(w, m + (m[0] == ' '));
+        report_cell_text(w, x->comment);
+        report_cell_label(w, x->maintenance ? "是" : "否", x->maintenance ? "yes" : "no");
+        report_cell_text(w, x->created_by);
+        report_row_end(w);
+    }
+    report_table_end(w);
+}
+
 static void write_signatures(struct report_writer *w)
 {
     if (w->f == REPORT_MD) {
@@ -585,6 +676,8 @@ int report_render(const struct report *r, enum report_format f, FILE *out)
     write_av(&w);
     report_section_end(&w);
     write_alerts(&w);
+    report_section_end(&w);
+    write_people(&w);
     write_signatures(&w);
     report_section_end(&w);
     if (f == REPORT_HTML)

@@ -55,6 +55,7 @@ int subscriptions_build(const struct config *c, char ***out, size_t *n_out)
         r |= subs_add(&subs, &n, "%s%s/%s/+/event", share, p, h);
         r |= subs_add(&subs, &n, "%s%s/%s/+/cmd/reply", share, p, h);
         r |= subs_add(&subs, &n, "%s/%s/alerts/+/ack", p, h);
+        r |= subs_add(&subs, &n, "%s/%s/alerts/+/ack/+", p, h);
     }
     for (size_t i = 0; i < c->n_devices && r == 0; i++) {
         const struct config_device *d = &c->devices[i];

@@ -159,7 +159,7 @@ def test_unstaffed_window_alerts_sooner_with_people_waiting_and_not_at_lunch():
 
 def test_pc_scan_overdue_and_threat_needs_a_manual_resolve():
     with Stack("alert-pc") as st:
-        gw, _ = start(st)
+        gw, _ = start(st, http=True)
         sub = Subscriber(st.mqtt, "hall/h1/alerts")
         pub = Publisher(st.mqtt)
         now = time.time()
@@ -176,23 +176,34 @@ def test_pc_scan_overdue_and_threat_needs_a_manual_resolve():
         # Nothing clears it by itself: let two alerting ticks (one a second) pass.
         time.sleep(2.2)
         assert [s for s, _ in transitions(sub, "threat-detected:pc-w01")] == ["firing"]
-        # An ack is not a resolve...
-        r = cli(gw, "ack", "threat-detected:pc-w01", "--by", "王工", "--note", "隔离文件，全盘扫描中")
+        # An ack is not a resolve. The command acts as an account whose role
+        # may handle a PC's alert.
+        gw.add_account("wanggong", "it")
+        gw.add_account("zhang", "operator")
+        r = cli(gw, "ack", "threat-detected:pc-w01", "--by", "nobody", "--note", "x")
+        assert r.returncode == 2 and "not an account" in r.stderr, r.stderr
+        r = cli(gw, "ack", "threat-detected:pc-w01", "--by", "wanggong", "--note", "隔离文件，全盘扫描中")
         assert r.returncode == 0, r.stderr
         wait_for("acknowledged", lambda: [s for s, _ in transitions(sub, "threat-detected:pc-w01")][-1]
                  == "acknowledged")
         # ...the handling note resolves it.
-        r = cli(gw, "ack", "threat-detected:pc-w01", "--by", "王工", "--note", "已清除，扫描无威胁",
+        r = cli(gw, "ack", "threat-detected:pc-w01", "--by", "wanggong", "--note", "已清除，扫描无威胁",
                 "--resolve")
         assert r.returncode == 0, r.stderr
         wait_for("resolved", lambda: [s for s, _ in transitions(sub, "threat-detected:pc-w01")][-1]
                  == "resolved")
         hist = cli(gw, "alerts")
         assert "threat-detected:pc-w01" in hist.stdout and "已清除，扫描无威胁" in hist.stdout, hist.stdout
-        # A resolve of an alert that clears by itself is refused.
-        pub.publish("hall/h1/alerts/av-scan-overdue:pc-w01/ack",
-                    json.dumps({"by": "x", "note": "y", "resolve": True}))
+        assert "wanggong" in hist.stdout, hist.stdout
+        # A resolve of an alert that clears by itself is refused; so is an
+        # operator's ack of a PC's alert.
+        pub.publish("hall/h1/alerts/av-scan-overdue:pc-w01/ack/wanggong",
+                    json.dumps({"note": "y", "resolve": True}))
         wait_for("the refusal counted", lambda: (gw.counter("acks_rejected") or 0) >= 1, timeout=10)
+        pub.publish("hall/h1/alerts/av-scan-overdue:pc-w01/ack/zhang", json.dumps({"note": "y"}))
+        wait_for("the role's refusal counted", lambda: gw.metric("hallgw_acks_refused_total") >= 1,
+                 timeout=10)
+        assert [s for s, _ in transitions(sub, "av-scan-overdue:pc-w01")] == ["firing"]
         sub.close()
         pub.close()
 
@@ -224,26 +235,45 @@ def test_restart_keeps_active_alerts_without_a_second_firing():
         pub.close()
 
 
-def test_ack_over_mqtt_records_name_and_note():
+def test_ack_over_mqtt_records_the_account_of_its_topic():
     with Stack("alert-ack") as st:
-        gw, _ = start(st)
+        gw, _ = start(st, http=True)
+        gw.add_account("li", "operator")
+        gw.add_account("zhao", "viewer")
         sub = Subscriber(st.mqtt, "hall/h1/alerts")
         pub = Publisher(st.mqtt)
         pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 1500}))
         wait_for("firing", lambda: transitions(sub, "co2-high:env-1"), timeout=10)
-        pub.publish("hall/h1/alerts/co2-high:env-1/ack",
-                    json.dumps({"by": "李师傅", "note": "已开窗通风"}, ensure_ascii=False))
+        # Who acknowledges is the account of the topic (the broker's ACL lets
+        # a user publish only under its own name); a name in the payload, an
+        # ack that names no account, an unknown account and a viewer are
+        # refused and counted.
+        refused = [("hall/h1/alerts/co2-high:env-1/ack", {"by": "李师傅", "note": "已开窗通风"}),
+                   ("hall/h1/alerts/co2-high:env-1/ack/ghost", {"note": "x"}),
+                   ("hall/h1/alerts/co2-high:env-1/ack/zhao", {"note": "x"})]
+        for topic, ack in refused:
+            pub.publish(topic, json.dumps(ack, ensure_ascii=False))
+        wait_for("the refusals counted", lambda: gw.metric("hallgw_acks_refused_total") >= 3, timeout=10)
+        assert [s for s, _ in transitions(sub, "co2-high:env-1")] == ["firing"]
+        pub.publish("hall/h1/alerts/co2-high:env-1/ack/li",
+                    json.dumps({"by": "someone else", "note": "已开窗通风"}, ensure_ascii=False))
         wait_for("acknowledged", lambda: [s for s, _ in transitions(sub, "co2-high:env-1")][-1]
                  == "acknowledged")
         msg = transitions(sub, "co2-high:env-1")[-1][1]
-        assert msg["acked_by"] == "李师傅" and msg["note"] == "已开窗通风"
+        assert msg["acked_by"] == "li" and msg["note"] == "已开窗通风"
         active = cli(gw, "alerts", "--active")
-        assert "acknowledged" in active.stdout and "李师傅" in active.stdout, active.stdout
+        assert "acknowledged" in active.stdout and "li" in active.stdout, active.stdout
         hist = cli(gw, "alerts")
         assert "已开窗通风" in hist.stdout, hist.stdout
         # An ack for an alert that does not exist is counted, nothing else.
-        pub.publish("hall/h1/alerts/nope:env-1/ack", json.dumps({"by": "x", "note": "y"}))
+        pub.publish("hall/h1/alerts/nope:env-1/ack/li", json.dumps({"note": "y"}))
         wait_for("refused ack counted", lambda: (gw.counter("acks_rejected") or 0) >= 1, timeout=10)
+        # All of it on the audit log, from "mqtt".
+        audit = [l.split() for l in cli(gw, "audit").stdout.splitlines()[1:]]
+        seen = [(l[2], l[3], l[4], l[6]) for l in audit]
+        for want in (("李师傅", "mqtt", "ack", "no"), ("ghost", "mqtt", "ack", "no"),
+                     ("zhao", "mqtt", "ack", "no"), ("li", "mqtt", "ack", "yes")):
+            assert want in seen, (want, seen)
         sub.close()
         pub.close()
 
@@ -270,10 +300,10 @@ def test_ack_with_control_characters_is_refused_everywhere_and_the_record_stays_
         assert gw.metric("hallgw_acks_refused_total") == len(acks)
         # The command line refuses them before sending anything.
         for bad in NOT_PLAIN[:3] + ["abc\u202egnp.exe"]:
-            r = cli(gw, "ack", "co2-high:env-1", "--by", "李师傅", "--note", bad)
+            r = cli(gw, "ack", "co2-high:env-1", "--by", "li", "--note", bad)
             assert r.returncode == 2 and "plain text" in r.stderr, (bad, r.returncode, r.stderr)
             r = cli(gw, "ack", "co2-high:env-1", "--by", bad)
-            assert r.returncode == 2 and "plain text" in r.stderr, (bad, r.returncode, r.stderr)
+            assert r.returncode == 2 and "names an account" in r.stderr, (bad, r.returncode, r.stderr)
         r = cli(gw, "override", "add", "pc-w01", "--until", "23:59", "--reason", "加班\n完成",
                 "--by", "王工")
         assert r.returncode == 2 and "plain text" in r.stderr, (r.returncode, r.stderr)
@@ -301,5 +331,5 @@ if __name__ == "__main__":
                  test_unstaffed_window_alerts_sooner_with_people_waiting_and_not_at_lunch,
                  test_pc_scan_overdue_and_threat_needs_a_manual_resolve,
                  test_restart_keeps_active_alerts_without_a_second_firing,
-                 test_ack_over_mqtt_records_name_and_note,
+                 test_ack_over_mqtt_records_the_account_of_its_topic,
                  test_ack_with_control_characters_is_refused_everywhere_and_the_record_stays_whole])

@@ -135,9 +135,12 @@ def test_it_approves_a_new_network_baseline_and_nobody_else_does():
         code, body = http("GET", api + "/audit", token=TOKEN)
         assert code == 200, (code, body)
         audit = [(e["account"], e["action"], e["ok"]) for e in body if e["target"] == ALERT]
-        assert audit == [("wang", "resolve", False), ("zhang", "approve", False),
-                         ("wang", "approve", True)], audit
-        assert [e["addr"] for e in body if e["target"] == ALERT] == ["127.0.0.1"] * 3, body
+        # The ack over MQTT named no account: refused, on the record under
+        # the name it claimed.
+        assert audit == [("wang", "resolve", False), ("李工", "resolve", False),
+                         ("zhang", "approve", False), ("wang", "approve", True)], audit
+        assert [e["addr"] for e in body if e["target"] == ALERT] == \
+            ["127.0.0.1", "mqtt", "127.0.0.1", "127.0.0.1"], body
 
         # A later change fires again, against the approved B...
         pc.report(FP_C)

@@ -196,10 +196,11 @@ class HallBroker:
                 open(SHIPPED_ACL, encoding="utf-8") as b:
             installed, shipped = a.read(), b.read()
         assert installed.startswith(shipped), "the installed acl does not start with config/mosquitto/acl"
-        # ...then a block per device account, binding it to the hall.
+        # ...then a block per person and per device account, binding it to
+        # the hall (a device) or to acks in its own name (a person).
         blocks = re.findall(r"(?m)^user (\S+)$", installed[len(shipped):])
-        devices = [n for n, (kind, _) in self.accounts.items() if kind in ("pc", "device")]
-        assert sorted(blocks) == sorted(devices), "device blocks %s, devices %s" % (blocks, devices)
+        named = [n for n, (kind, _) in self.accounts.items() if kind in ("pc", "device", "person")]
+        assert sorted(blocks) == sorted(named), "blocks %s, accounts %s" % (blocks, named)
         with open(self.conf, "rb") as a, open(SHIPPED_CONF, "rb") as b:
             assert a.read() == b.read(), "the installed mosquitto.conf is not config/mosquitto/hallgw-hall.conf"
         # What the broker writes: its own directories, as Debian's unit makes them.
@@ -319,7 +320,7 @@ def test_broker_acl_as_shipped():
     agent = None
     gateway = None
     try:
-        broker = HallBroker(d, ["pc-w01:pc", "pc-w02:pc", "seat-w01", "plug_w01", SHELLY])
+        broker = HallBroker(d, ["pc-w01:pc", "pc-w02:pc", "seat-w01", "plug_w01", SHELLY, "wang:person"])
         broker.start()
 
         def client(*a, **kw):
@@ -373,6 +374,7 @@ def test_broker_acl_as_shipped():
                  ("hall/h1/pc-w02/telemetry", '{"cpu_pct": 99}'),     # speaking for another device
                  ("hall/h1/pc-w02/status", "offline"),
                  ("hall/h1/alerts/a-1/ack", '{"by": "pc"}'),          # staff's acknowledgements
+                 ("hall/h1/alerts/a-1/ack/pc-w01", '{"note": "pc"}'),
                  ("hall/h1/alerts", '{"id": "fake"}'),                # the gateway's outputs
                  ("hall/h1/windows/w01", '{"staffed": false}'),
                  ("hall/_gateway/pc-w01/status", "offline"),          # _gateway is reserved
@@ -480,15 +482,28 @@ def test_broker_acl_as_shipped():
                  ("hall/h1/pc-w01/telemetry", tel)],
                 [gw, pc1, dash])
         log("the dashboard reads hall/# and publishes nothing")
-        op.publish("hall/h1/alerts/a-1/ack", '{"by": "王工", "note": "checked"}')
-        wait_for("the operator's ack at the gateway", lambda: gw.got("hall/h1/alerts/a-1/ack"))
+        op.publish("hall/h1/alerts/a-1/ack/operator", '{"note": "checked"}')
+        wait_for("the operator's ack at the gateway", lambda: gw.got("hall/h1/alerts/a-1/ack/operator"))
         refused(broker, op,
                 [("hall/h1/alerts/a-1", '{"state": "resolved"}'),
+                 ("hall/h1/alerts/a-1/ack", '{"by": "王工"}'),         # naming nobody
+                 ("hall/h1/alerts/a-1/ack/wang", '{"note": "as wang"}'),  # in another's name
                  ("hall/h1/pc-w01/cmd", forged),
                  ("hall/h1/operator/telemetry", "{}")],
                 [gw, pc1, dash],
-                barrier=("hall/h1/alerts/a-2/ack", '{"by": "王工"}', gw))
-        log("the operator publishes acknowledgements only")
+                barrier=("hall/h1/alerts/a-2/ack/operator", '{"note": "x"}', gw))
+        log("the operator publishes acknowledgements in its own name only")
+        wang = client("wang")
+        wang.publish("hall/h1/alerts/a-3/ack/wang", '{"note": "checked"}')
+        wait_for("a person's ack at the gateway", lambda: gw.got("hall/h1/alerts/a-3/ack/wang"))
+        refused(broker, wang,
+                [("hall/h1/alerts/a-3/ack/operator", '{"note": "as the operator"}'),
+                 ("hall/h1/alerts/a-3/ack", '{"by": "wang"}'),
+                 ("hall/h1/wang/telemetry", "{}"),
+                 ("hall/h1/pc-w01/cmd", forged)],
+                [gw, pc1, dash],
+                barrier=("hall/h1/alerts/a-4/ack/wang", '{"note": "x"}', gw))
+        log("a person publishes acknowledgements in their own name only")
 
         # ---- one connection per account: no session takeover across accounts ------------
         gw_disconnects = gw.disconnects

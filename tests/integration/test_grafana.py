@@ -306,6 +306,7 @@ def start_hall(st):
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
     gw.start()
+    gw.add_account("wanggong", "it")
     return gw
 
 
@@ -348,15 +349,15 @@ def feed(st, started):
 
     wait_for("threat-detected firing", lambda: alert_rows(
         st, "\"alert_id\" = 'threat-detected:pc-w01'"), timeout=15)
-    ack = "hall/%s/alerts/threat-detected:pc-w01/ack" % HALL
-    pub.publish(ack, json.dumps({"by": "王工", "note": "隔离文件，全盘扫描中"}, ensure_ascii=False))
+    ack = "hall/%s/alerts/threat-detected:pc-w01/ack/wanggong" % HALL
+    pub.publish(ack, json.dumps({"note": "隔离文件，全盘扫描中"}, ensure_ascii=False))
     wait_for("acknowledged with by and note", lambda: alert_rows(
         st, "\"alert_id\" = 'threat-detected:pc-w01' AND \"transition\" = 'acknowledged'"), timeout=15)
     # Transitions are stamped in whole seconds: two of one alert within the
     # same second are the same InfluxDB point, and the later one replaces the
     # earlier. A person takes longer than that between ack and resolve.
     time.sleep(1.1)
-    pub.publish(ack, json.dumps({"by": "王工", "note": "已清除，扫描无威胁", "resolve": True},
+    pub.publish(ack, json.dumps({"note": "已清除，扫描无威胁", "resolve": True},
                                 ensure_ascii=False))
     wait_for("resolved", lambda: alert_rows(
         st, "\"alert_id\" = 'threat-detected:pc-w01' AND \"transition\" = 'resolved'"), timeout=15)

@@ -79,7 +79,8 @@ def test_an_unacknowledged_alert_is_escalated_once_and_renotified_an_acknowledge
                 wait_for("co2-high:%s firing" % d, lambda: transitions(sub, "co2-high:" + d), timeout=15)
             t_fired = time.time()
             # One of the two is acknowledged at once: nothing more is sent for it.
-            pub.publish("hall/h1/alerts/co2-high:env-2/ack", json.dumps({"by": "王工", "note": "已处理"}))
+            gw.add_account("wang", "operator")
+            pub.publish("hall/h1/alerts/co2-high:env-2/ack/wang", json.dumps({"note": "已处理"}))
             wait_for("env-2 acknowledged", lambda: [s for s, _ in transitions(sub, "co2-high:env-2")]
                      [-1] == "acknowledged", timeout=10)
             esc = wait_for("the escalation to duty", lambda: bodies("/duty", "co2-high:env-1"), timeout=20)

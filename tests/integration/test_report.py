@@ -34,7 +34,7 @@ rules = (
     severity = "major"; }
 );
 """
-ACK_BY = "李师傅"
+ACK_BY = "lishifu"  # the account that acknowledges
 ACK_NOTE = '已开窗通风, "北侧"'
 
 
@@ -116,8 +116,9 @@ def test_report_of_a_day_with_alerts_acks_and_readings():
         # w01's clerk leaves; the alert fires after 1s.
         pub.publish(SEAT_W01, json.dumps({"occupancy": False}))
         wait_for("unstaffed:w01 firing", lambda: "firing" in transitions(sub, "unstaffed:w01"), timeout=15)
-        pub.publish("hall/h1/alerts/co2-high:env-1/ack",
-                    json.dumps({"by": ACK_BY, "note": ACK_NOTE}, ensure_ascii=False))
+        gw.add_account(ACK_BY, "operator")
+        pub.publish("hall/h1/alerts/co2-high:env-1/ack/" + ACK_BY,
+                    json.dumps({"note": ACK_NOTE}, ensure_ascii=False))
         wait_for("co2-high acknowledged", lambda: "acknowledged" in transitions(sub, "co2-high:env-1"))
         pub.publish("hall/h1/pc-w01/event", json.dumps(
             {"type": "usb_storage_inserted", "vendor": "SanDisk", "model": "Cruzer, Blade", "serial": "4C53"}))
@@ -175,6 +176,10 @@ def test_report_of_a_day_with_alerts_acks_and_readings():
         assert "SanDisk, Cruzer, Blade, serial 4C53" in md
         assert "No power-off records for this day" in md
         assert "could not be read" not in md, md
+        # Section 8: the account's ack over MQTT is among the day's actions.
+        acted = [l for l in md.splitlines() if l.startswith("| ") and ACK_BY in l and "| mqtt |" in l]
+        assert len(acted) == 1 and "确认" in acted[0] and "完成" in acted[0], (acted, md)
+        assert "当日无静默" in md
 
         # ---- HTML
         r = report(gw, "--date", today, "--format", "html")
@@ -202,6 +207,12 @@ def test_report_of_a_day_with_alerts_acks_and_readings():
         assert [s["status"] for s in blocks["status"]] == ["ok"] * 6, blocks["status"]
         (head,) = blocks["header"]
         assert head["hall_name"] == "政务服务大厅" and head["date"] == today and head["gateway"] == "gw-test"
+        (act,) = [a for a in blocks["actions"] if a["by"] == ACK_BY]
+        assert {a["action"] for a in blocks["actions"] if a["by"] != ACK_BY} == \
+            {"account-add", "token-add"}, blocks["actions"]  # the account, made by the test
+        assert act["by"] == ACK_BY and act["from"] == "mqtt" and act["action"] == "ack" \
+            and act["result"] == "done" and act["target"] == "co2-high:env-1", act
+        assert blocks.get("silences", []) == [], blocks.get("silences")
         acks = [a for a in blocks["alerts"] if a["transition"] == "acknowledged"]
         assert len(acks) == 1 and acks[0]["alert"] == "co2-high:env-1", blocks["alerts"]
         assert acks[0]["by"] == ACK_BY and acks[0]["note"] == ACK_NOTE, acks

@@ -47,6 +47,7 @@ def test_two_gateways_in_a_group_share_the_readings_and_an_ack_reaches_the_holde
             gws.append(gw)
         for gw in gws:
             gw.start()
+            gw.add_account("wanggong", "it")  # each gateway keeps its own accounts
         sub = Subscriber(st.mqtt, "hall/h1/alerts")
         pub = Publisher(st.mqtt)
 
@@ -83,17 +84,17 @@ def test_two_gateways_in_a_group_share_the_readings_and_an_ack_reaches_the_holde
 
         # The ack is not shared: both gateways receive it, the holder applies
         # it, the other refuses it (it knows no such alert) and counts that.
-        pub.publish("hall/h1/alerts/threat-detected:pc-w01/ack",
-                    json.dumps({"by": "王工", "note": "隔离文件，全盘扫描中"}, ensure_ascii=False))
+        pub.publish("hall/h1/alerts/threat-detected:pc-w01/ack/wanggong",
+                    json.dumps({"note": "隔离文件，全盘扫描中"}, ensure_ascii=False))
         acked = wait_for("the acknowledgement", lambda: [m for m in sub.json_on("hall/h1/alerts")
                                                           if m["id"] == "threat-detected:pc-w01"
                                                           and m["state"] == "acknowledged"], timeout=15)
-        assert acked[0]["gateway"] == holder and acked[0]["acked_by"] == "王工", acked
+        assert acked[0]["gateway"] == holder and acked[0]["acked_by"] == "wanggong", acked
         wait_for("the refusal counted by %s" % other,
                  lambda: (counter(st, other, "acks_rejected") or 0) >= 1, timeout=15)
         # A resolve likewise.
-        pub.publish("hall/h1/alerts/threat-detected:pc-w01/ack",
-                    json.dumps({"by": "王工", "note": "已清除", "resolve": True}, ensure_ascii=False))
+        pub.publish("hall/h1/alerts/threat-detected:pc-w01/ack/wanggong",
+                    json.dumps({"note": "已清除", "resolve": True}, ensure_ascii=False))
         resolved = wait_for("the resolve", lambda: [m for m in sub.json_on("hall/h1/alerts")
                                                      if m["id"] == "threat-detected:pc-w01"
                                                      and m["state"] == "resolved"], timeout=15)

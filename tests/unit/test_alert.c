@@ -896,9 +896,46 @@ static void test_rules_missing_or_retained_value_is_unknown_silence_is_not(void 
     gw_down(&g);
 }
 
+/* hall/<hall>/alerts/<id>/ack[/<account>]: the account is the topic's last
+ * level, an id; anything else is not an ack topic. */
+static void test_ack_topics_name_their_account(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *topic;
+        bool ok;
+        const char *hall, *id, *account;
+    } cases[] = {
+        {"hall/h1/alerts/co2-high:env-1/ack/wang", true, "h1", "co2-high:env-1", "wang"},
+        {"hall/h1/alerts/co2-high:env-1/ack", true, "h1", "co2-high:env-1", ""},
+        {"hall/h1/alerts/co2-high:env-1/ack/", false, NULL, NULL, NULL},
+        {"hall/h1/alerts/co2-high:env-1/ack/wang/x", false, NULL, NULL, NULL},
+        {"hall/h1/alerts/co2-high:env-1/ack/王工", false, NULL, NULL, NULL},
+        {"hall/h1/alerts/co2-high:env-1/acks", false, NULL, NULL, NULL},
+        {"hall/h1/alerts/co2-high:env-1/ackwang", false, NULL, NULL, NULL},
+        {"hall/h1/alerts//ack/wang", false, NULL, NULL, NULL},
+        {"hall/h1/alerts/ack", false, NULL, NULL, NULL},
+        {"hall/h1/alerts/a/b/ack", false, NULL, NULL, NULL},
+        {"site/h1/alerts/a/ack/wang", false, NULL, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char hall[65], id[ALERT_ID_MAX + 1], account[65];
+        bool ok = alerting_parse_ack_topic("hall", cases[i].topic, strlen(cases[i].topic), hall,
+                                           sizeof(hall), id, sizeof(id), account, sizeof(account));
+        if (ok != cases[i].ok)
+            fail_msg("%s: %d", cases[i].topic, ok);
+        if (ok) {
+            assert_string_equal(hall, cases[i].hall);
+            assert_string_equal(id, cases[i].id);
+            assert_string_equal(account, cases[i].account);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ack_topics_name_their_account),
         cmocka_unit_test(test_alert_init_names_it_rule_colon_subject),
         cmocka_unit_test(test_alert_init_cuts_long_names_between_characters),
         cmocka_unit_test(test_alert_fires_after_for_not_before),

@@ -411,7 +411,7 @@ static void test_unreadable_sources_are_said_in_each_section(void **state)
     n = 0;
     for (const char *p = md; (p = strstr(p, "The alert history could not be read")); p++)
         n++;
-    assert_int_equal(n, 3); /* incidents, equipment alerts, the alert record */
+    assert_int_equal(n, 4); /* incidents, equipment alerts, the alert record, actions */
     /* The staffing table is still there, from the config and the schedule. */
     assert_non_null(strstr(md, "| w01 | 综合受理 1 | 420.0 | - | - | - | - |\n"));
     assert_null(strstr(md, "当日无告警"));

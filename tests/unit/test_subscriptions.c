@@ -69,6 +69,7 @@ static void test_every_hall_by_default(void **state)
         "hall/+/+/event",
         "hall/+/+/cmd/reply",
         "hall/+/alerts/+/ack",
+        "hall/+/alerts/+/ack/+",
         "zigbee2mqtt/s1",
         "zigbee2mqtt/s1/availability",
         "tele/p2/+",
@@ -83,8 +84,15 @@ static void test_every_hall_by_default(void **state)
 static void test_owned_halls_only(void **state)
 {
     static const char *const want[] = {
-        "site/h2/+/telemetry",  "site/h2/+/status", "site/h2/+/event", "site/h2/+/cmd/reply",
-        "site/h2/alerts/+/ack", "tele/p2/+",        "stat/p2/+",       NULL,
+        "site/h2/+/telemetry",
+        "site/h2/+/status",
+        "site/h2/+/event",
+        "site/h2/+/cmd/reply",
+        "site/h2/alerts/+/ack",
+        "site/h2/alerts/+/ack/+",
+        "tele/p2/+",
+        "stat/p2/+",
+        NULL,
     };
     (void)state;
 
@@ -101,11 +109,13 @@ static void test_shared_group_shares_all_but_acks(void **state)
         "$share/g1/hall/h1/+/event",
         "$share/g1/hall/h1/+/cmd/reply",
         "hall/h1/alerts/+/ack",
+        "hall/h1/alerts/+/ack/+",
         "$share/g1/hall/h2/+/telemetry",
         "$share/g1/hall/h2/+/status",
         "$share/g1/hall/h2/+/event",
         "$share/g1/hall/h2/+/cmd/reply",
         "hall/h2/alerts/+/ack",
+        "hall/h2/alerts/+/ack/+",
         "$share/g1/zigbee2mqtt/s1",
         "$share/g1/zigbee2mqtt/s1/availability",
         "$share/g1/tele/p2/+",
