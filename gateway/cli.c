@@ -124,6 +124,21 @@ void cli_audit_record(struct store *st, const char *action, const char *target, 
                 store_last_error(st));
 }
 
+int cli_verb(const char *cmd, const char *verb, const char *const *verbs)
+{
+    for (int i = 0; verb && verbs[i]; i++)
+        if (strcmp(verb, verbs[i]) == 0)
+            return i;
+    if (verb)
+        fprintf(stderr, "hallgw %s: unknown command '%s'; expected", cmd, verb);
+    else
+        fprintf(stderr, "hallgw %s: no command; expected", cmd);
+    for (int i = 0; verbs[i]; i++)
+        fprintf(stderr, "%s %s", i == 0 ? "" : verbs[i + 1] ? "," : " or", verbs[i]);
+    fprintf(stderr, " (hallgw %s --help)\n", cmd);
+    return -1;
+}
+
 void cli_fmt_time(wall_s t, char *buf, size_t size)
 {
     if (t <= 0) {

@@ -25,6 +25,10 @@ void cli_unix_name(char *out, size_t size);
 /* Appends an action of that person (from "cli") to the audit log; a failure
  * is a warning on standard error. */
 void cli_audit_record(struct store *st, const char *action, const char *target, const char *detail);
+/* The index of verb (the subcommand's first argument; NULL: none) in the
+ * NULL-terminated verbs of command cmd, or -1 after printing what was
+ * expected ("hallgw user: unknown command 'x'; expected add, ... or list"). */
+int cli_verb(const char *cmd, const char *verb, const char *const *verbs);
 /* t as local "YYYY-MM-DD HH:MM:SS", "-" for 0. */
 void cli_fmt_time(wall_s t, char *buf, size_t size);
 

@@ -272,19 +272,11 @@ int cli_user(int argc, char **argv, const char *default_config)
         return rc;
     const char *verb = optind < argc ? argv[optind] : NULL;
     const char *name = optind + 1 < argc ? argv[optind + 1] : NULL;
-    static const char *const verbs[] = {"add", "passwd", "role", "disable", "enable", "list"};
+    static const char *const verbs[] = {"add", "passwd", "role", "disable", "enable", "list", NULL};
     static const int nargs[] = {2, 2, 3, 2, 2, 1};
-    int v = -1;
-    for (int i = 0; verb && i < 6; i++)
-        if (strcmp(verb, verbs[i]) == 0)
-            v = i;
-    if (v < 0) {
-        fprintf(stderr,
-                "hallgw user: %s%s%s; expected add, passwd, role, disable, enable or "
-                "list (hallgw user --help)\n",
-                verb ? "unknown command '" : "no command", verb ? verb : "", verb ? "'" : "");
+    int v = cli_verb("user", verb, verbs);
+    if (v < 0)
         return 2;
-    }
     if (argc - optind != nargs[v]) {
         fprintf(stderr, "hallgw user %s: wrong number of arguments (hallgw user --help)\n", verb);
         return 2;
@@ -394,15 +386,11 @@ int cli_token(int argc, char **argv, const char *default_config)
         return rc;
     const char *verb = optind < argc ? argv[optind] : NULL;
     const char *arg = optind + 1 < argc ? argv[optind + 1] : NULL;
-    bool add = verb && strcmp(verb, "add") == 0, list = verb && strcmp(verb, "list") == 0,
-         revoke = verb && strcmp(verb, "revoke") == 0;
-    if (!add && !list && !revoke) {
-        fprintf(stderr,
-                "hallgw token: %s%s%s; expected add, list or revoke (hallgw token "
-                "--help)\n",
-                verb ? "unknown command '" : "no command", verb ? verb : "", verb ? "'" : "");
+    static const char *const verbs[] = {"add", "list", "revoke", NULL};
+    int v = cli_verb("token", verb, verbs);
+    if (v < 0)
         return 2;
-    }
+    bool add = v == 0, list = v == 1;
     if ((!list && argc - optind != 2) || (list && argc - optind > 2) || (!add && o.label)) {
         fprintf(stderr, "hallgw token %s: wrong arguments (hallgw token --help)\n", verb);
         return 2;

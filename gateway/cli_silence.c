@@ -216,15 +216,11 @@ int cli_silence(int argc, char **argv, const char *default_config)
         }
     }
     const char *verb = optind < argc ? argv[optind] : NULL;
-    bool add = verb && strcmp(verb, "add") == 0, is_list = verb && strcmp(verb, "list") == 0,
-         expire = verb && strcmp(verb, "expire") == 0;
-    if (!add && !is_list && !expire) {
-        fprintf(stderr,
-                "hallgw silence: %s%s%s; expected add, list or expire (hallgw silence "
-                "--help)\n",
-                verb ? "unknown command '" : "no command", verb ? verb : "", verb ? "'" : "");
+    static const char *const verbs[] = {"add", "list", "expire", NULL};
+    int v = cli_verb("silence", verb, verbs);
+    if (v < 0)
         return 2;
-    }
+    bool add = v == 0, is_list = v == 1, expire = v == 2;
     if (argc - optind != (expire ? 2 : 1)) {
         fprintf(stderr, "hallgw silence %s: wrong arguments (hallgw silence --help)\n", verb);
         return 2;
