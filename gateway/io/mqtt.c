@@ -55,8 +55,12 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
     bool oversize = plen > m->max_payload;
     size_t copy = oversize ? 0 : plen;
 
-    if (atomic_load(&m->stopped))
-        return 0; /* Paho keeps it (persisted) for the next start */
+    /* Stopped: the owner takes no more. With the journal, a QoS 1 message
+     * is recorded there and replayed at the next start; without, Paho keeps
+     * it (persisted) for then. */
+    bool stopped = atomic_load(&m->stopped);
+    if (stopped && !(m->journal && pm->qos > 0 && !oversize))
+        return 0;
     if (!m->inbox)
         goto out_free;
     struct mqtt_msg *msg = malloc(sizeof(*msg) + tlen + 1 + copy + 1);
@@ -82,6 +86,13 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
      * returns: record it first (journal.h). */
     if (!mqtt_store_arrived(m, msg, pm->msgid, pm->dup != 0)) {
         free(msg);
+        goto out_free;
+    }
+    if (stopped) {
+        bool recorded = msg->journal_id != 0;
+        free(msg);
+        if (!recorded)
+            return 0; /* the journal failed: Paho keeps it, in memory */
         goto out_free;
     }
 

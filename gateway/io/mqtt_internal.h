@@ -35,8 +35,9 @@ struct mqtt {
     char *persistence_dir;
     _Atomic(struct mqtt_persist *) persist; /* while Paho has it open */
     struct mqtt_persist *pst;               /* Paho's handle is m; this is its log */
-    /* The inbox journal (journal.h): Paho's queue entries ("q-" keys) go
-     * there instead of to persist; NULL without one. */
+    /* The inbox journal (journal.h); NULL without one. With it, Paho's
+     * queue entries ("q-" keys) are not written to persist: the journal
+     * holds every message before it is acknowledged (mqtt_store.c). */
     struct journal *journal;
     bool use_journal;
     enum journal_durability durability;

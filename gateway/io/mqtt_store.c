@@ -122,9 +122,22 @@ static int pst_close(void *handle)
     return 0;
 }
 
+/* With the journal, Paho's queue entries are not written: every message
+ * Paho hands over is recorded in the journal before it is acknowledged, and
+ * on_message never leaves one with Paho (mqtt.c), so its queue entry only
+ * lives between Paho's read and that record. A message Paho had read when
+ * the process died was not acknowledged either: the broker sends it again.
+ * This saves two writes per message. */
+static bool journaled(const struct mqtt *m, const char *key)
+{
+    return m->journal && is_queue_key(key);
+}
+
 static int pst_put(void *handle, char *key, int n, char *bufs[], int lens[])
 {
     struct mqtt *m = handle;
+    if (journaled(m, key))
+        return 0;
     int rc = mqtt_persist_put(m->pst, key, n, bufs, lens);
     return rc == 0 || (rc != -ENOMEM && rc != -EINVAL) ? 0 : MQTTCLIENT_PERSISTENCE_ERROR;
 }
@@ -132,6 +145,8 @@ static int pst_put(void *handle, char *key, int n, char *bufs[], int lens[])
 static int pst_get(void *handle, char *key, char **buf, int *len)
 {
     struct mqtt *m = handle;
+    if (journaled(m, key))
+        return MQTTCLIENT_PERSISTENCE_ERROR;
     return mqtt_persist_get(m->pst, key, paho_alloc, buf, len) == 0 ? 0
                                                                     : MQTTCLIENT_PERSISTENCE_ERROR;
 }
@@ -139,6 +154,8 @@ static int pst_get(void *handle, char *key, char **buf, int *len)
 static int pst_remove(void *handle, char *key)
 {
     struct mqtt *m = handle;
+    if (journaled(m, key))
+        return 0;
     mqtt_persist_remove(m->pst, key); /* a failed write is counted; gone from memory */
     return 0;
 }
@@ -167,6 +184,8 @@ static int pst_clear(void *handle)
 static int pst_containskey(void *handle, char *key)
 {
     struct mqtt *m = handle;
+    if (journaled(m, key))
+        return MQTTCLIENT_PERSISTENCE_ERROR;
     return mqtt_persist_contains(m->pst, key) ? 0 : MQTTCLIENT_PERSISTENCE_ERROR;
 }
 
