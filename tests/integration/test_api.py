@@ -476,6 +476,66 @@ def test_connections_per_address_are_capped():
             s.close()
 
 
+def test_each_role_may_do_exactly_what_its_description_says():
+    """Every changing endpoint (and the reads), tried by no account, a
+    viewer, an operator, IT and an admin: the answer each gets."""
+    devices = DEVICES + [{"id": "pc-w01", "hall": "h1", "kind": "pc"}]
+    halls = [{"id": "h1", "name": "大厅", "windows": [{"id": "w01", "seat": "seat-w01", "pc": "pc-w01"}]}]
+    with Stack("api-roles") as st:
+        port = free_port()
+        base = "http://127.0.0.1:%d/api/v1" % port
+        gw = st.hallgw(devices=devices, halls=halls, extra=RULES +
+                       'http = { listen = "127.0.0.1:%d"; open_reads = false; };\n' % port)
+        gw.start()
+        tokens = {None: None}
+        for role in ("viewer", "operator", "it", "admin"):
+            tokens[role] = gw.add_account("the-" + role, role)
+        pub = Publisher(st.mqtt)
+        pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 1450}))
+        pub.publish("hall/h1/pc-w01/event", json.dumps({"type": "threat_detected", "signature": "X"}))
+        wait_for("both alerts", lambda: len(json.loads(http("GET", base + "/alerts",
+                                                             token=tokens["viewer"])[2])["active"]) == 2,
+                 timeout=15)
+        pub.close()
+
+        def silence_id():
+            code, _, body = http("POST", base + "/silences", {"device": "env-1", "for": "1h", "comment": "x"},
+                                 token=tokens["admin"])
+            assert code == 201, body
+            return json.loads(body)["id"]
+
+        roles = (None, "viewer", "operator", "it", "admin")
+        # (what, method, path or a function making it, body, answers by role)
+        cases = [
+            ("read the state", "GET", "/state", None, (401, 200, 200, 200, 200)),
+            ("read the silences", "GET", "/silences", None, (401, 200, 200, 200, 200)),
+            ("ack the hall's CO2 alert", "POST", "/alerts/co2-high:env-1/ack", {"note": "n"},
+             (401, 403, 200, 403, 200)),
+            ("ack the PC's alert", "POST", "/alerts/threat:pc-w01/ack", {"note": "n"},
+             (401, 403, 403, 200, 200)),
+            ("approve (not a baseline)", "POST", "/alerts/threat:pc-w01/approve", {"note": "n"},
+             (401, 403, 403, 409, 409)),
+            ("keep the PC on tonight", "POST", "/overrides",
+             {"device": "pc-w01", "until": "23:59", "reason": "r"}, (401, 403, 201, 201, 201)),
+            ("remove the override", "DELETE", "/overrides/pc-w01", None, (401, 403, 200, 404, 404)),
+            ("silence", "POST", "/silences", {"rule": "co2-high", "for": "1h", "comment": "c"},
+             (401, 403, 201, 201, 201)),
+            ("extend a silence", "POST", lambda: "/silences/" + silence_id(), {"for": "2h"},
+             (401, 403, 200, 200, 200)),
+            ("expire a silence", "DELETE", lambda: "/silences/" + silence_id(), None,
+             (401, 403, 200, 200, 200)),
+            ("read the audit log", "GET", "/audit", None, (401, 403, 403, 403, 200)),
+        ]
+        wrong = []
+        for what, method, path, body, want in cases:
+            for role, code in zip(roles, want):
+                p = path() if callable(path) else path
+                got = http(method, base + p, body, token=tokens[role])[0]
+                if got != code:
+                    wrong.append("%s as %s: %d, want %d" % (what, role, got, code))
+        assert not wrong, "\n".join(wrong)
+
+
 if __name__ == "__main__":
     harness.run([test_state_alerts_and_acks_over_http,
                  test_metrics_parse_and_move_and_health_and_files,
@@ -483,4 +543,5 @@ if __name__ == "__main__":
                  test_sign_in_sessions_csrf_hosts_and_closed_reads,
                  test_every_error_answer_is_json,
                  test_ack_and_override_with_control_characters_get_400,
-                 test_connections_per_address_are_capped])
+                 test_connections_per_address_are_capped,
+                 test_each_role_may_do_exactly_what_its_description_says])
