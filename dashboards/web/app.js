@@ -1,10 +1,12 @@
 /* hallgw live hall page.
  *
- * Polls GET api/v1/state and api/v1/alerts every 2 s (relative URLs, so the
- * page also works behind a reverse proxy under a sub-path), renders the
- * windows, environment, equipment, PCs, alerts and the power-off result, and
- * acknowledges, resolves or approves alerts with POST
- * api/v1/alerts/<id>/ack|approve.
+ * Polls GET api/v1/state, api/v1/alerts and api/v1/silences every 2 s
+ * (relative URLs, so the page also works behind a reverse proxy under a
+ * sub-path), renders the windows, environment, equipment, PCs, alerts,
+ * silences and the power-off result; acknowledges, resolves or approves
+ * alerts with POST api/v1/alerts/<id>/ack|approve; makes, extends and
+ * expires silences (api/v1/silences[/<id>]); keeps a window's PC on tonight
+ * and takes that back (api/v1/overrides[/<device>]).
  *
  * Who uses the page is an account of the gateway, signed in with name and
  * password (POST api/v1/session): the session is an HttpOnly cookie the
@@ -55,6 +57,11 @@
     minus: '<path d="M6 12h12"/>',
     plug: '<path d="M9 3v5M15 3v5M6.5 8h11v3a5.5 5.5 0 0 1-11 0zM12 16.5V21"/>',
     pc: '<rect x="3" y="4" width="18" height="12" rx="1.5"/><path d="M8 20h8M12 16v4"/>',
+    mute: '<path d="M8.7 3.3A6 6 0 0 1 18 8.5v2.5M18 16H4.5L6 14v-3a6 6 0 0 1 .5-2.4"/>' +
+      '<path d="M10 20.5a2 2 0 0 0 4 0M3 3l18 18"/>',
+    wrench: '<path d="M14.7 6.3a1 1 0 0 0 0 1.4l1.6 1.6a1 1 0 0 0 1.4 0l3.8-3.8a6 6 0 0 1-7.9 7.9' +
+      'l-6.9 6.9a2.1 2.1 0 0 1-3-3l6.9-6.9a6 6 0 0 1 7.9-7.9z"/>',
+    moon: '<path d="M12 3a6 6 0 0 0 9 9 9 9 0 1 1-9-9z"/>',
   };
   const SEV_ICON = { critical: 'alert', major: 'alert', warning: 'bell', info: 'info' };
 
@@ -82,6 +89,7 @@
     lang: pickLang(),
     state: null,      /* last /api/v1/state answer */
     alerts: [],       /* last /api/v1/alerts "active" list */
+    silences: [],     /* last /api/v1/silences list: in force now or later */
     lastOkMs: 0,      /* Date.now() of the last good poll */
     skew: 0,          /* gateway clock minus this browser's, in s */
     conn: 'init',     /* 'init' | 'ok' | 'lost' | 'auth' */
@@ -307,11 +315,15 @@
       return;
     }
     try {
-      const [st, al] = await Promise.all([getJSON('api/v1/state'), getJSON('api/v1/alerts')]);
+      /* The silences are a side dish: when they cannot be read the last
+       * ones known stay shown. */
+      const [st, al, si] = await Promise.all([getJSON('api/v1/state'), getJSON('api/v1/alerts'),
+        getJSON('api/v1/silences').catch(() => null)]);
       if (seq !== S.pollSeq) return;
       if (!st || typeof st !== 'object' || !Array.isArray(st.halls)) throw new Error('bad state');
       S.state = st;
       S.alerts = al && Array.isArray(al.active) ? al.active : [];
+      if (si && Array.isArray(si.silences)) S.silences = si.silences;
       if (isNum(st.time)) S.skew = st.time - Date.now() / 1000;
       S.lastOkMs = Date.now();
       S.conn = 'ok';
@@ -376,6 +388,43 @@
   function hallById(id) {
     return S.state.halls.find((h) => h.id === id) || null;
   }
+
+  const silenceById = (id) => S.silences.find((x) => x.id === id) || null;
+  const overrideOf = (device) => (device && (S.state.overrides || []).find((o) => o.device === device)) || null;
+
+  /* The window of a hall a device belongs to ('' when none). */
+  function windowOfDevice(hall, id) {
+    const d = findDevice(hall, id);
+    if (d && d.window) return d.window;
+    const w = (hall.windows || []).find((x) => [x.pc, x.plug, x.seat, x.queue].includes(id));
+    return w ? w.id : '';
+  }
+
+  /* The maintenance silences in force now over window w of hall h: those
+   * naming the window, or a device of the window. */
+  function maintenanceOf(h, w) {
+    const now = nowS();
+    return S.silences.filter((s) => s.maintenance && s.starts <= now && now < s.ends &&
+      (!s.hall || s.hall === h.id) &&
+      (s.window ? s.window === w.id : !!s.device && windowOfDevice(h, s.device) === w.id));
+  }
+
+  /* What a silence matches, as words: "Device env-2", "Rule CO₂ too high". */
+  function matcherParts(s) {
+    const hall = s.hall ? hallById(s.hall) : null;
+    const out = [];
+    if (s.hall) out.push([t('mHall'), hall ? hall.name || hall.id : s.hall]);
+    if (s.window) {
+      const h = hall || S.state.halls.find((x) => (x.windows || []).some((w) => w.id === s.window));
+      out.push([t('mWindow'), h ? windowName(h, s.window) : s.window]);
+    }
+    if (s.device) out.push([t('mDevice'), s.device]);
+    if (s.rule) out.push([t('mRule'), ruleLabel(s)]);
+    if (s.severity) out.push([t('mSeverity'), t('sev_' + s.severity)]);
+    return out;
+  }
+
+  const matcherText = (s) => matcherParts(s).map(([k, v]) => k + ' ' + v).join(' · ');
 
   const multiHall = () => S.state.halls.length > 1;
   const sched = () => (S.state.schedule && S.state.schedule.state) || 'open';
@@ -479,6 +528,7 @@
     $('main').setAttribute('aria-busy', 'false');
     renderFloor();
     renderAlerts();
+    renderSilences();
     renderEnv();
     renderEquipment();
     renderPcs();
@@ -543,6 +593,9 @@
       return IT_KINDS.includes(a.kind) ? role === 'it' : role === 'operator';
     case 'approve': /* a baseline's new value */
       return role === 'it' && may('handle', a);
+    case 'silence': /* make, extend or expire a silence */
+    case 'override': /* keep a window's PC on tonight, or take that back */
+      return role === 'operator' || role === 'it';
     default: /* 'audit' */
       return false;
     }
@@ -558,8 +611,10 @@
     S.alerts = [];
     S.history = null;
     S.historyAtMs = 0;
-    for (const id of ['floor', 'env', 'equip', 'poweroff', 'record', 'alerts', 'pcs']) $(id).replaceChildren();
-    for (const id of ['alerts-count', 'pcs-count', 'pcs-rule', 'gw-id', 'clock']) $(id).textContent = '';
+    S.silences = [];
+    for (const id of ['floor', 'env', 'equip', 'poweroff', 'record', 'alerts', 'silences', 'pcs']) $(id).replaceChildren();
+    for (const id of ['alerts-count', 'silences-count', 'pcs-count', 'pcs-rule', 'gw-id', 'clock']) $(id).textContent = '';
+    $('p-silences').hidden = true;
     $('main').setAttribute('aria-busy', 'true');
   }
 
@@ -650,6 +705,22 @@
         icon(SEV_ICON[worst.severity] || 'bell'), t('tileAlerts', alerts.length)));
     }
 
+    /* Repairs going on, and the window's PC (or plug) kept on tonight. */
+    const notes = maintenanceOf(h, w).map((s) => el('div', {
+      class: 'tile-maint', 'data-silence': s.id, title: t('maintTitle', s.comment, when(s.ends), s.created_by || '—'),
+    }, icon('wrench'), el('span', { text: t('maintNote', s.comment) })));
+    for (const o of [w.pc, w.plug].map(overrideOf).filter(Boolean)) {
+      notes.push(el('div', { class: 'tile-ov', 'data-override': o.device, title: o.device + ': ' + o.reason },
+        icon('moon'),
+        el('div', { class: 'ov-text' }, t('keptOn', when(o.until), o.by || '—'), el('q', { text: o.reason })),
+        may('override') ? el('button', {
+          type: 'button', class: 'tile-btn', 'data-action': 'unoverride', 'data-device': o.device, text: t('ovRemove'),
+        }) : null));
+    }
+    if (w.pc && !overrideOf(w.pc) && may('override')) {
+      notes.push(el('button', { type: 'button', class: 'tile-btn', 'data-action': 'override', text: t('keepOn') }));
+    }
+
     return el('article', {
       class: 'tile s-' + state + (worst ? ' has-alert' : '') + (firing ? ' firing' : ''),
       'data-hall': h.id, 'data-window': w.id, 'data-state': state,
@@ -675,6 +746,7 @@
             el('span', { class: 'q-label', text: t('longest') }),
             el('span', { class: 'q-num small', text: isNum(w.longest_wait_s) ? durMin(w.longest_wait_s) : '—' })),
         ] : null),
+      notes.length ? el('div', { class: 'tile-notes' }, notes) : null,
       foot.length ? el('div', { class: 'tile-foot' }, foot) : null);
   }
 
@@ -702,10 +774,12 @@
     const since = a.firing_since || a.pending_since;
     const acked = a.state === 'acknowledged';
     const sev = a.severity || 'info';
+    const sil = a.silenced_by ? silenceById(a.silenced_by) : null;
 
     return el('li', {
-      class: 'alert sev-' + sev + ' st-' + a.state,
+      class: 'alert sev-' + sev + ' st-' + a.state + (a.silenced_by ? ' silenced' : ''),
       'data-alert-id': a.id, 'data-hall': a.hall, 'data-state': a.state, 'data-severity': sev,
+      'data-silenced-by': a.silenced_by || null,
     },
       el('div', { class: 'a-sev' }, icon(SEV_ICON[sev] || 'bell'), el('span', { text: t('sev_' + sev) })),
       el('div', { class: 'a-main' },
@@ -716,11 +790,18 @@
         el('div', { class: 'a-meta' },
           isNum(since) ? el('span', { class: 'a-since', 'data-since-alert': since },
             t('since', when(since), dur(nowS() - since))) : null,
-          el('span', { class: 'a-state' }, acked ? t('stAcked') : t('stFiring'))),
+          el('span', { class: 'a-state' }, acked ? t('stAcked') : t('stFiring')),
+          a.silenced_by ? el('span', {
+            class: 'a-silenced', 'data-silence': a.silenced_by,
+            title: sil ? t('silenceTitle', sil.comment, when(sil.ends)) : null,
+          }, icon('mute'), t('silenced')) : null),
         acked ? el('div', { class: 'a-ack' }, icon('check'),
           el('span', { text: t('ackedBy', a.acked_by || '—', isNum(a.acked_at) ? when(a.acked_at) : '—') }),
           a.note ? el('q', { text: a.note }) : null) : null,
-        a.manual_resolve ? el('div', { class: 'a-manual', text: t('needsResolve') }) : null),
+        a.manual_resolve ? el('div', { class: 'a-manual', text: t('needsResolve') }) : null,
+        sil ? el('div', { class: 'a-silence' },
+          el('span', { text: t('silencedUntil', when(sil.ends), sil.created_by || '—') }),
+          sil.comment ? el('q', { text: sil.comment }) : null) : null),
       alertActions(a, acked));
   }
 
@@ -731,15 +812,47 @@
     const btn = (action, primary) => el('button', {
       type: 'button', class: 'btn' + (primary ? ' btn-primary' : ''), 'data-action': action, text: t(action),
     });
+    /* Any role that silences may silence any alert. */
+    const silence = may('silence') && !a.silenced_by ? btn('silence', false) : null;
     if (!may('handle', a)) {
       const role = S.me.signed_in ? S.me.role : '';
       const reason = role === 'operator' || role === 'it' ? t('forRole', roleLabel(handlerRole(a))) : null;
-      return reason ? el('div', { class: 'a-actions' }, el('span', { class: 'a-role', 'data-reason': 'role', text: reason })) : null;
+      return reason || silence ? el('div', { class: 'a-actions' },
+        reason ? el('span', { class: 'a-role', 'data-reason': 'role', text: reason }) : null, silence) : null;
     }
     return el('div', { class: 'a-actions' },
       baseline && may('approve', a) ? btn('approve', true) : null,
       !acked ? btn('ack', !baseline) : null,
-      a.manual_resolve && !baseline ? btn('resolve', false) : null);
+      a.manual_resolve && !baseline ? btn('resolve', false) : null,
+      silence);
+  }
+
+  /* The silences in force now or later: what they match, until when, why
+   * and by whom; extend and expire for the roles that may. Hidden when
+   * there are none. */
+  function renderSilences() {
+    const now = nowS();
+    const list = S.silences.filter((x) => isNum(x.ends) && x.ends > now)
+      .sort((a, b) => (a.starts || 0) - (b.starts || 0) || a.ends - b.ends);
+    $('p-silences').hidden = !list.length;
+    $('silences-count').textContent = list.length ? '(' + list.length + ')' : '';
+    const btn = (action) => el('button', { type: 'button', class: 'btn btn-small', 'data-action': action, text: t(action) });
+    $('silences').replaceChildren(...(list.length ? [el('ul', { class: 'silence-list' }, list.map((x) => {
+      const later = x.starts > now;
+      return el('li', {
+        class: 'silence' + (x.maintenance ? ' maint' : ''), 'data-silence-id': x.id,
+        'data-maintenance': x.maintenance ? 'true' : 'false',
+      },
+        el('div', { class: 's-main' },
+          el('div', { class: 's-match' }, icon(x.maintenance ? 'wrench' : 'mute'),
+            matcherParts(x).map(([k, v]) => el('span', { class: 's-m' }, el('small', { text: k }), ' ', el('b', { text: v }))),
+            x.maintenance ? el('span', { class: 's-tag', text: t('maintTag') }) : null),
+          el('div', { class: 's-meta' },
+            el('span', { class: 's-until', text: later ? t('fromTo', when(x.starts), when(x.ends)) : t('until', when(x.ends)) }),
+            el('span', { class: 's-by', text: t('silenceBy', x.created_by || '—') })),
+          x.comment ? el('q', { class: 's-comment', text: x.comment }) : null),
+        may('silence') ? el('div', { class: 's-actions' }, btn('extend'), btn('expire')) : null);
+    }))] : []));
   }
 
   function renderEnv() {
@@ -1018,10 +1131,29 @@
     if (focusId) $(focusId).focus();
   }
 
-  const DLG_TITLE = { signin: 'signInTitle', ack: 'dlgAck', resolve: 'dlgResolve', approve: 'dlgApprove' };
-  const DLG_SUBMIT = { signin: 'signIn', ack: 'ack', resolve: 'resolve', approve: 'approve' };
-  const DLG_NOTE = { ack: 'fNote', resolve: 'fNoteResolve', approve: 'fNoteApprove' };
-  const DLG_HINT = { ack: 'fNoteHint', resolve: 'fNoteHint', approve: 'fApproveHint' };
+  const DLG_TITLE = {
+    signin: 'signInTitle', ack: 'dlgAck', resolve: 'dlgResolve', approve: 'dlgApprove',
+    silence: 'dlgSilence', extend: 'dlgExtend', expire: 'dlgExpire', override: 'dlgOverride',
+    unoverride: 'dlgUnoverride',
+  };
+  const DLG_SUBMIT = {
+    signin: 'signIn', ack: 'ack', resolve: 'resolve', approve: 'approve', silence: 'silence',
+    extend: 'extend', expire: 'expireNow', override: 'keepOnSubmit', unoverride: 'ovRemoveSubmit',
+  };
+  /* The note field of the modes that have one: label, hint, name in errors. */
+  const DLG_NOTE = { ack: 'fNote', resolve: 'fNoteResolve', approve: 'fNoteApprove', silence: 'fComment', override: 'fReason' };
+  const DLG_HINT = { ack: 'fNoteHint', resolve: 'fNoteHint', approve: 'fApproveHint', silence: 'fCommentHint', override: 'fReasonHint' };
+  const NOTE_NAME = { silence: 'nComment', override: 'nReason' };
+  /* The modes whose note may not be empty, with what to say when it is. */
+  const NOTE_REQUIRED = { resolve: 'errNote', silence: 'errComment', override: 'errReason' };
+  /* What a 404 means, per mode (otherwise the gateway's own words). */
+  const DLG_GONE = {
+    ack: 'errGone', resolve: 'errGone', approve: 'errGone', silence: 'errGone',
+    extend: 'errSilenceGone', expire: 'errSilenceGone', unoverride: 'errOverrideGone',
+  };
+  const ALERT_MODES = ['ack', 'resolve', 'approve', 'silence'];
+  const SILENCE_FOR = ['1h', '2h', '4h'];
+  const OVERRIDE_UNTIL = '22:00';
 
   function showOverlay(which) {
     $('ack-dialog').hidden = which !== 'form';
@@ -1030,35 +1162,112 @@
     document.body.classList.add('modal-open');
   }
 
-  /* mode: 'signin', or 'ack' | 'resolve' | 'approve' of alert a. */
-  function openDialog(mode, alert) {
+  /* The line under the form's title: what the form acts on. x is an alert,
+   * a silence, or {hall, win, device, ov} for a window's override. */
+  function subjectText(mode, x) {
+    if (!x) return '';
+    if (ALERT_MODES.includes(mode)) return ruleLabel(x) + (x.summary ? ' — ' + x.summary : '');
+    if (mode === 'extend' || mode === 'expire') {
+      return [matcherText(x), t('until', when(x.ends)), x.comment].filter(Boolean).join(' · ');
+    }
+    const parts = [windowName(x.hall, x.win.id), t(x.device === x.win.plug ? 'plug' : 'pc') + ' ' + x.device];
+    if (x.ov) parts.push(t('keptOn', when(x.ov.until), x.ov.by || '—'), x.ov.reason);
+    return parts.join(' · ');
+  }
+
+  /* A silence's matchers, from alert a: its device (else its hall and
+   * window) and its rule are ticked; its window and severity may be added. */
+  function fillMatchers(a) {
+    const hall = hallById(a.hall);
+    const box = $('sil-match');
+    box.replaceChildren();
+    const add = (key, value, text, on) => {
+      if (value) {
+        box.append(el('label', { class: 'check' },
+          el('input', { type: 'checkbox', 'data-key': key, value, checked: on }), ' ',
+          el('small', { text: t('m' + key[0].toUpperCase() + key.slice(1)) }), ' ', el('b', { text })));
+      }
+    };
+    add('hall', a.hall, hall ? hall.name || hall.id : a.hall, !a.device);
+    add('window', a.window, hall ? windowName(hall, a.window) : a.window, !a.device);
+    add('device', a.device, a.device, true);
+    add('rule', a.rule, ruleLabel(a), true);
+    add('severity', a.severity, t('sev_' + a.severity), false);
+  }
+
+  /* How long a silence lasts: hours from now, until the schedule's next
+   * change, until a time of day, or another duration. */
+  function fillDurations() {
+    const opts = SILENCE_FOR.map((v) => el('option', { value: v, text: t('forHours', parseInt(v, 10)) }));
+    const sc = S.state && S.state.schedule;
+    if (sc && isNum(sc.next_transition) && sc.next_transition > nowS() + 60) {
+      opts.push(el('option', {
+        value: 'next', 'data-ends': Math.floor(sc.next_transition),
+        text: t('forNext_' + (sc.state === 'break' || sc.state === 'closed' ? sc.state : 'open'), when(sc.next_transition)),
+      }));
+    }
+    opts.push(el('option', { value: 'until', text: t('forUntil') }), el('option', { value: 'custom', text: t('forCustom') }));
+    $('sil-for').replaceChildren(...opts);
+    $('sil-for').value = SILENCE_FOR[0];
+  }
+
+  /* Shows the time or duration field the chosen end needs. */
+  function showEndFields() {
+    const mode = S.dialog ? S.dialog.mode : '';
+    const timed = mode === 'silence' || mode === 'extend';
+    const v = $('sil-for').value;
+    $('sil-until-field').hidden = !(mode === 'override' || (timed && v === 'until'));
+    $('sil-custom-field').hidden = !(timed && v === 'custom');
+  }
+
+  /* mode: 'signin'; 'ack' | 'resolve' | 'approve' | 'silence' of an alert;
+   * 'extend' | 'expire' of a silence; 'override' | 'unoverride' of a
+   * window's PC ({hall, win, device, ov}). */
+  function openDialog(mode, target) {
     const prev = S.dialog;
-    S.dialog = { mode, alert, busy: false, returnFocus: prev ? prev.returnFocus : document.activeElement };
+    S.dialog = { mode, target, busy: false, returnFocus: prev ? prev.returnFocus : document.activeElement };
     const signin = mode === 'signin';
+    const timed = mode === 'silence' || mode === 'extend';
     $('ack-title').textContent = t(DLG_TITLE[mode]);
     const info = $('ack-alert');
-    info.hidden = !alert;
-    info.textContent = alert ? ruleLabel(alert) + (alert.summary ? ' — ' + alert.summary : '') : '';
+    info.hidden = !target;
+    info.textContent = subjectText(mode, target);
     $('ack-dialog').dataset.mode = mode;
     const as = $('ack-as');
     as.hidden = signin;
     as.textContent = signin ? '' : t('asWho', S.me.name || '—', roleLabel(S.me.role));
     $('signin-name-field').hidden = !signin;
     $('signin-password-field').hidden = !signin;
-    $('ack-note-field').hidden = signin;
-    if (!signin) {
+    $('ack-note-field').hidden = !DLG_NOTE[mode];
+    if (DLG_NOTE[mode]) {
       $('ack-note-label').textContent = t(DLG_NOTE[mode]);
       $('ack-note-hint').textContent = t(DLG_HINT[mode]);
     }
-    $('ack-note').required = mode === 'resolve';
+    $('ack-note').required = !!NOTE_REQUIRED[mode];
     $('ack-note').value = '';
+    $('sil-match-field').hidden = mode !== 'silence';
+    if (mode === 'silence') fillMatchers(target);
+    $('sil-for-field').hidden = !timed;
+    if (timed) {
+      fillDurations();
+      $('sil-for-label').textContent = t(mode === 'extend' ? 'fNewEnd' : 'fFor');
+    }
+    $('sil-until-label').textContent = t(mode === 'override' ? 'fKeepUntil' : 'fUntil');
+    $('sil-until').value = mode === 'override' ? OVERRIDE_UNTIL : '';
+    $('sil-custom').value = '';
+    $('sil-maint-field').hidden = mode !== 'silence';
+    $('sil-maint').checked = false;
     $('signin-password').value = '';
     const submit = $('ack-submit');
     submit.disabled = false;
     submit.textContent = t(DLG_SUBMIT[mode]);
+    submit.classList.toggle('btn-danger', mode === 'expire' || mode === 'unoverride');
     setError('');
+    showEndFields();
     showOverlay('form');
-    const first = signin ? (!$('signin-name').value ? $('signin-name') : $('signin-password')) : $('ack-note');
+    const first = signin ? (!$('signin-name').value ? $('signin-name') : $('signin-password')) :
+      timed ? $('sil-for') : mode === 'override' ? $('sil-until') :
+        DLG_NOTE[mode] ? $('ack-note') : $('ack-cancel');
     first.focus();
   }
 
@@ -1116,16 +1325,64 @@
     poll();
   }
 
+  /* The end of a silence chosen on the form, as the API takes it ({"for"}
+   * or {"ends"}); null when the field it needs is empty. */
+  function chosenEnd() {
+    const sel = $('sil-for');
+    const v = sel.value;
+    if (v === 'until') return $('sil-until').value ? { ends: $('sil-until').value.slice(0, 5) } : null;
+    if (v === 'custom') return $('sil-custom').value.trim() ? { for: $('sil-custom').value.trim() } : null;
+    if (v === 'next') return { ends: Number(sel.selectedOptions[0].dataset.ends) };
+    return { for: v };
+  }
+
+  /* The request a form sends: {method, url, body}, or {error, focus}. */
+  function changeOf(d, note) {
+    const x = d.target;
+    const enc = encodeURIComponent;
+    switch (d.mode) {
+    case 'ack':
+    case 'resolve':
+    case 'approve':
+      return {
+        method: 'POST',
+        url: 'api/v1/alerts/' + enc(x.id) + (d.mode === 'approve' ? '/approve' : '/ack') + '?hall=' + enc(x.hall || ''),
+        body: d.mode === 'approve' ? { note } : { note, resolve: d.mode === 'resolve' },
+      };
+    case 'silence':
+    case 'extend': {
+      const body = {};
+      if (d.mode === 'silence') {
+        for (const c of $('sil-match').querySelectorAll('input:checked')) body[c.dataset.key] = c.value;
+        if (!Object.keys(body).length) return { error: 'errMatch' };
+      }
+      const end = chosenEnd();
+      if (!end) return { error: 'errEnd', focus: $('sil-for').value === 'until' ? 'sil-until' : 'sil-custom' };
+      Object.assign(body, end);
+      if (d.mode === 'extend') return { method: 'POST', url: 'api/v1/silences/' + enc(x.id), body };
+      return { method: 'POST', url: 'api/v1/silences', body: Object.assign(body, { comment: note, maintenance: $('sil-maint').checked }) };
+    }
+    case 'expire':
+      return { method: 'DELETE', url: 'api/v1/silences/' + enc(x.id) };
+    case 'override': {
+      const until = $('sil-until').value.slice(0, 5);
+      if (!until) return { error: 'errUntil', focus: 'sil-until' };
+      return { method: 'POST', url: 'api/v1/overrides', body: { device: x.device, until, reason: note } };
+    }
+    default: /* 'unoverride' */
+      return { method: 'DELETE', url: 'api/v1/overrides/' + enc(x.device) };
+    }
+  }
+
   async function submitAction(d) {
     /* The gateway takes plain text only: the lines of the note become one. */
     const note = $('ack-note').value.replace(/\s+/g, ' ').trim();
-    if (d.mode === 'resolve' && !note) return setError(t('errNote'), 'ack-note');
-    if (bytes(note) > NOTE_MAX_BYTES) return setError(t('errTooLong', t('fNote'), NOTE_MAX_BYTES), 'ack-note');
-    const a = d.alert;
-    const url = 'api/v1/alerts/' + encodeURIComponent(a.id) + (d.mode === 'approve' ? '/approve' : '/ack') +
-      '?hall=' + encodeURIComponent(a.hall || '');
-    const body = d.mode === 'approve' ? { note } : { note, resolve: d.mode === 'resolve' };
-    const r = await send(d, 'POST', url, body);
+    const noteName = t(NOTE_NAME[d.mode] || 'fNote');
+    if (NOTE_REQUIRED[d.mode] && !note) return setError(t(NOTE_REQUIRED[d.mode]), 'ack-note');
+    if (bytes(note) > NOTE_MAX_BYTES) return setError(t('errTooLong', noteName, NOTE_MAX_BYTES), 'ack-note');
+    const c = changeOf(d, note);
+    if (c.error) return setError(t(c.error), c.focus);
+    const r = await send(d, c.method, c.url, c.body);
     if (!r) return;
     if (!r.ok) {
       if (r.status === 0) return setError(t('errSend'));
@@ -1136,8 +1393,8 @@
         return setError(t('errSession'));
       }
       if (r.status === 403) return setError(t('errForbidden', r.msg));
-      if (r.status === 404) return setError(t('errGone'));
-      if (r.status === 413) return setError(t('errTooLong', t('fNote'), NOTE_MAX_BYTES), 'ack-note');
+      if (r.status === 404 && DLG_GONE[d.mode]) return setError(t(DLG_GONE[d.mode]));
+      if (r.status === 413) return setError(t('errTooLong', noteName, NOTE_MAX_BYTES), 'ack-note');
       return setError(t('errServer', r.msg));
     }
     closeDialog();
@@ -1218,7 +1475,7 @@
     }
     if (ev.key !== 'Tab') return;
     const box = S.dialog.mode === 'audit' ? $('audit-dialog') : $('ack-dialog');
-    const items = [...box.querySelectorAll('input, textarea, button')]
+    const items = [...box.querySelectorAll('input, select, textarea, button')]
       .filter((x) => !x.disabled && !x.closest('[hidden]'));
     if (!items.length) return;
     const first = items[0], last = items[items.length - 1];
@@ -1239,7 +1496,7 @@
       local.set(KEY_LANG, S.lang);
       render();
       if (S.dialog && S.dialog.mode === 'audit') loadAudit();
-      else if (S.dialog) openDialog(S.dialog.mode, S.dialog.alert);
+      else if (S.dialog) openDialog(S.dialog.mode, S.dialog.target);
     });
     $('alerts').addEventListener('click', (ev) => {
       const b = ev.target.closest('button[data-action]');
@@ -1248,8 +1505,25 @@
       /* Window ids are unique per hall only: an alert is its id and hall. */
       const a = S.alerts.find((x) => x.id === li.dataset.alertId && x.hall === li.dataset.hall);
       const mode = b.dataset.action;
-      if (a && (mode === 'ack' || mode === 'resolve' || mode === 'approve')) openDialog(mode, a);
+      if (a && ALERT_MODES.includes(mode)) openDialog(mode, a);
     });
+    $('silences').addEventListener('click', (ev) => {
+      const b = ev.target.closest('button[data-action]');
+      const li = b && b.closest('[data-silence-id]');
+      const x = li && silenceById(li.dataset.silenceId);
+      if (x && (b.dataset.action === 'extend' || b.dataset.action === 'expire')) openDialog(b.dataset.action, x);
+    });
+    $('floor').addEventListener('click', (ev) => {
+      const b = ev.target.closest('button[data-action]');
+      const tile = b && b.closest('.tile');
+      const h = tile && S.state ? hallById(tile.dataset.hall) : null;
+      const w = h && (h.windows || []).find((x) => x.id === tile.dataset.window);
+      if (!w) return;
+      const ov = b.dataset.action === 'unoverride' ? overrideOf(b.dataset.device) : null;
+      if (b.dataset.action === 'override' && w.pc) openDialog('override', { hall: h, win: w, device: w.pc, ov: null });
+      else if (ov) openDialog('unoverride', { hall: h, win: w, device: ov.device, ov });
+    });
+    $('sil-for').addEventListener('change', showEndFields);
     $('signin-open').addEventListener('click', () => openDialog('signin', null));
     $('sign-in').addEventListener('click', () => openDialog('signin', null));
     $('sign-out').addEventListener('click', signOut);

@@ -1,8 +1,11 @@
 """The built-in live hall page, served by hallgw from the files built into it, looked
 at in a real headless Chromium (driven over the DevTools protocol, cdp.py):
 what a hall supervisor sees on the wall screen and on a phone, the
-acknowledgement they make from it after signing in, and what each role's
-account may do from the page (and is refused when it tries the rest).
+acknowledgement they make from it after signing in, what each role's
+account may do from the page (and is refused when it tries the rest), a
+silence made, extended and expired from the page (a webhook hears nothing
+while it lasts), and a window's PC kept on tonight from the page, which the
+nightly power-off run then skips.
 
 Needs /usr/bin/chromium (Debian's chromium package); without it the test
 fails, it does not skip. Screenshots go to $HALLGW_BUILD_DIR/test-artifacts/;
@@ -18,8 +21,8 @@ import urllib.request
 
 import cdp
 import harness
-from harness import (BUILD_DIR, SOURCE_DIR, Publisher, Stack, free_port, log, noon_zone,
-                     schedule_around_now, wait_for, wait_port)
+from harness import (BUILD_DIR, SOURCE_DIR, Publisher, Stack, Subscriber, free_port, local_hms, log,
+                     noon_zone, schedule_around_now, wait_for, wait_port)
 
 TOKEN = "web-test-token-3f9a1c"  # http.token_file: acts as an admin
 LINA_PASSWORD = "lina-pw-8841-xk"
@@ -114,14 +117,14 @@ def publish_hall(pub):
             "av_sig_updated": now - 3600}))
 
 
-def start_gateway(st, http_extra="", windows=WINDOWS):
+def start_gateway(st, http_extra="", windows=WINDOWS, extra=""):
     zone, offset = noon_zone()
     port = free_port()
     token_file = os.path.join(st.dir, "http.token")
     harness.write_secret(token_file, TOKEN + "\n")
     http = 'http = { listen = "127.0.0.1:%d"; token_file = %s; %s };\n' % (
         port, harness.conf_str(token_file), http_extra)
-    gw = st.hallgw(devices=DEVICES, halls=halls(windows), extra=schedule_around_now(offset) + RULES + http)
+    gw = st.hallgw(devices=DEVICES, halls=halls(windows), extra=schedule_around_now(offset) + RULES + http + extra)
     gw.timezone = zone
     gw.write_config()
     gw.start()
@@ -403,8 +406,10 @@ def test_each_role_does_what_it_may_from_the_page():
             expect(page, "document.getElementById('audit-open').hidden", True)
             expect(page, "document.querySelector('.tile[data-window=w08] .tile-name').textContent", MARKUP_NAME)
             expect(page, "document.querySelectorAll('.tile b').length", 0)
-            assert actions(page, co2) == ["ack"], actions(page, co2)
-            assert actions(page, scan) == [] and actions(page, netcfg) == [], (actions(page, scan), actions(page, netcfg))
+            # Any alert may be silenced by the roles that silence.
+            assert actions(page, co2) == ["ack", "silence"], actions(page, co2)
+            assert actions(page, scan) == ["silence"] and actions(page, netcfg) == ["silence"], \
+                (actions(page, scan), actions(page, netcfg))
             expect_text(page, '[data-alert-id="%s"] [data-reason=role]' % scan, "IT")
             act(page, co2, "ack", "已开窗通风")
             a = active_alert(port, co2, admin)
@@ -427,9 +432,9 @@ def test_each_role_does_what_it_may_from_the_page():
             # IT: approves the new network baseline and acknowledges the PC alert.
             sign_in(page, "wang", passwords["wang"])
             expect(page, "document.getElementById('who-role').textContent", "IT")
-            assert actions(page, netcfg) == ["approve", "ack"], actions(page, netcfg)
-            assert actions(page, scan) == ["ack"], actions(page, scan)
-            assert actions(page, co2) == [], actions(page, co2)
+            assert actions(page, netcfg) == ["approve", "ack", "silence"], actions(page, netcfg)
+            assert actions(page, scan) == ["ack", "silence"], actions(page, scan)
+            assert actions(page, co2) == ["silence"], actions(page, co2)
             act(page, netcfg, "approve", "更换交换机，已核实")
             assert active_alert(port, netcfg, admin) is None
             page.wait_js("the approved alert gone", "!document.querySelector(%s)"
@@ -491,6 +496,285 @@ def test_each_role_does_what_it_may_from_the_page():
         pub.close()
 
 
+def choose(page, element_id, value):
+    """Picks an option of a <select> (or ticks nothing else): sets it and
+    sends the change event the page listens to."""
+    page.evaluate("(() => { const e = document.getElementById(%s); e.value = %s; "
+                  "if (e.value !== %s) throw new Error('no option ' + %s); "
+                  "e.dispatchEvent(new Event('change', {bubbles: true})); })()"
+                  % (js_str(element_id), js_str(value), js_str(value), js_str(value)))
+
+
+def silences(port):
+    status, body = api(port, "/api/v1/silences")
+    assert status == 200, status
+    return body["silences"]
+
+
+def audit_of(port, token, account):
+    """(action, target, ok) of an account's entries on the audit log."""
+    status, body = api(port, "/api/v1/audit", token=token)
+    assert status == 200, status
+    return [(e["action"], e["target"], e["ok"]) for e in body if e["account"] == account]
+
+
+def test_an_operator_silences_an_alert_from_the_page_and_the_webhook_waits_for_its_end():
+    if not os.path.exists(cdp.CHROMIUM):
+        raise AssertionError("%s is missing: install Debian's chromium (scripts/deps.sh test does)"
+                             % cdp.CHROMIUM)
+    from influx_stub import InfluxStub  # a recording HTTP listener: the webhook
+    hook = InfluxStub()
+
+    def answer(req):
+        req.at = time.time()
+        return 200, b"ok"
+    hook.answer = answer
+
+    def delivered(alert_id, since=0):
+        with hook.lock:
+            return [(r, json.loads(r.body)) for r in hook.requests
+                    if r.path == "/hook" and r.at >= since and json.loads(r.body)["id"] == alert_id]
+
+    co2, scan = "co2-high:env-2", "av-scan-overdue:pc-w03"
+    try:
+        with Stack("web-silence") as st:
+            notify = ('notify = ( { name = "duty"; type = "webhook"; url = "%s/hook"; '
+                      'kinds = ["env"]; } );\n' % hook.url)
+            gw, port = start_gateway(st, extra=notify)
+            gw.add_account("lina", "operator", LINA_PASSWORD)
+            gw.add_account("zhao", "viewer", "pw-zhao-5519-web")
+            pub = Publisher(st.mqtt)
+            publish_hall(pub)
+            # Before any silence, the CO2 alert of env-2 goes to the webhook.
+            wait_for("the CO2 alert on the webhook", lambda: delivered(co2), timeout=15)
+
+            with cdp.Browser(lang="zh-CN") as browser:
+                page = browser.page()
+                page.viewport(1920, 1080)
+                page.navigate("http://127.0.0.1:%d/" % port)
+                page.wait_js("the window tiles", "document.querySelectorAll('.tile').length === %d" % len(WINDOWS))
+                expect(page, "document.getElementById('p-silences').hidden", True)
+                click(page, "#sign-in")
+                sign_in(page, "lina", LINA_PASSWORD)
+
+                # Silence from the alert: the form matches its device and rule.
+                page.wait_js("the silence button", "!!document.querySelector("
+                             "'[data-alert-id=\"%s\"] button[data-action=silence]')" % co2)
+                click(page, '[data-alert-id="%s"] button[data-action=silence]' % co2)
+                page.wait_js("the silence form", "!document.getElementById('dlg-overlay').hidden && "
+                             "document.getElementById('ack-dialog').dataset.mode === 'silence'")
+                expect(page, "[...document.querySelectorAll('#sil-match input:checked')]"
+                       ".map(c => c.dataset.key + '=' + c.value)", ["device=env-2", "rule=co2-high"])
+                expect(page, "document.getElementById('sil-maint-field').hidden", False)
+                choose(page, "sil-for", "custom")
+                expect(page, "document.getElementById('sil-custom-field').hidden", False)
+                fill(page, "sil-custom", "15s")
+                # The comment is required.
+                click(page, "#ack-submit")
+                page.wait_js("the missing comment", "!document.getElementById('ack-error').hidden")
+                expect_text(page, "#ack-error", "请填写说明")
+                assert silences(port) == []
+                comment = "新风系统检修，联系李工 13900000000"
+                fill(page, "ack-note", comment)
+                click(page, "#ack-submit")
+                page.wait_js("the form to close", "document.getElementById('dlg-overlay').hidden")
+                made = time.time()
+                (sil,) = silences(port)
+                assert (sil["device"], sil["rule"], sil["hall"], sil["comment"], sil["created_by"],
+                        sil["maintenance"]) == ("env-2", "co2-high", "", comment, "lina", False), sil
+                assert made + 10 < sil["ends"] <= made + 15.5, (made, sil)
+
+                # The alert shows as silenced, with the comment; the panel lists it.
+                row = '[data-alert-id="%s"]' % co2
+                page.wait_js("the silenced badge", "document.querySelector(%s)?.dataset.silencedBy === %s"
+                             % (js_str(row), js_str(sil["id"])))
+                expect_text(page, row + " .a-silenced", "已静默")
+                expect(page, "document.querySelector(%s).title.includes(%s)"
+                       % (js_str(row + " .a-silenced"), js_str(comment)), True)
+                expect_text(page, row + " .a-silence", comment)
+                expect_text(page, row + " .a-silence", "lina")
+                expect(page, "document.querySelector(%s)" % js_str(row + " button[data-action=silence]"), None)
+                expect(page, "document.getElementById('p-silences').hidden", False)
+                expect_text(page, '[data-silence-id="%s"]' % sil["id"], comment)
+                expect_text(page, '[data-silence-id="%s"]' % sil["id"], "env-2")
+                page.screenshot(os.path.join(ARTIFACTS, "web-silence.png"))
+
+                # While it lasts the alert clears and fires again: the webhook
+                # hears neither; after the end it gets the firing alert.
+                pub.publish("hall/h1/env-2/telemetry", json.dumps({"co2": 700}))
+                wait_for("the CO2 alert resolved", lambda: active_alert(port, co2) is None, timeout=10)
+                pub.publish("hall/h1/env-2/telemetry", json.dumps({"co2": 1400}))
+                again = wait_for("the CO2 alert firing again", lambda: active_alert(port, co2), timeout=10)
+                assert again["state"] == "firing" and again["silenced_by"] == sil["id"], again
+                assert time.time() < sil["ends"], "the silence ended before the alert fired again"
+                (req, body), = wait_for("the webhook after the silence", lambda: delivered(co2, made),
+                                        timeout=30)
+                assert req.at >= sil["ends"] - 0.5, (req.at, sil["ends"])
+                assert body["state"] == "firing" and body["transition"] == "firing", body
+                page.wait_js("the panel empty after the end", "document.getElementById('p-silences').hidden")
+                assert ("silence-add", sil["id"], True) in audit_of(port, TOKEN, "lina")
+
+                # A maintenance silence of pc-w03 from its alert: every alert of
+                # the PC, the comment on window w03's card.
+                click(page, '[data-alert-id="%s"] button[data-action=silence]' % scan)
+                page.wait_js("the second silence form", "!document.getElementById('dlg-overlay').hidden")
+                click(page, '#sil-match input[data-key=rule]')
+                page.evaluate("document.getElementById('sil-maint').click()")
+                repair = "电脑送修，联系王工"
+                fill(page, "ack-note", repair)
+                click(page, "#ack-submit")
+                page.wait_js("the form to close", "document.getElementById('dlg-overlay').hidden")
+                (maint,) = silences(port)
+                assert (maint["device"], maint["rule"], maint["maintenance"]) == ("pc-w03", "", True), maint
+                assert 3500 < maint["ends"] - time.time() <= 3600, maint
+                page.wait_js("the repair on w03's card", "document.querySelector("
+                             "'.tile[data-window=w03] .tile-maint')?.textContent.includes(%s)" % js_str(repair))
+                expect(page, "document.querySelectorAll('.tile-maint').length", 1)
+                assert not overflowing(page), overflowing(page)
+
+                # Extended from the panel...
+                item = '[data-silence-id="%s"]' % maint["id"]
+                page.wait_js("the silence in the panel", "!!document.querySelector(%s)" % js_str(item))
+                click(page, item + " button[data-action=extend]")
+                page.wait_js("the extend form", "document.getElementById('ack-dialog').dataset.mode === 'extend'")
+                expect_text(page, "#ack-alert", repair)
+                choose(page, "sil-for", "4h")
+                click(page, "#ack-submit")
+                page.wait_js("the form to close", "document.getElementById('dlg-overlay').hidden")
+                (longer,) = silences(port)
+                assert longer["ends"] > maint["ends"] + 2.5 * 3600, (maint, longer)
+                # ...and expired.
+                click(page, item + " button[data-action=expire]")
+                page.wait_js("the expire form", "document.getElementById('ack-dialog').dataset.mode === 'expire'")
+                click(page, "#ack-submit")
+                page.wait_js("the form to close", "document.getElementById('dlg-overlay').hidden")
+                assert silences(port) == []
+                page.wait_js("the repair gone from the card", "!document.querySelector('.tile-maint')")
+                expect(page, "document.getElementById('p-silences').hidden", True)
+                mine = audit_of(port, TOKEN, "lina")
+                for action in ("silence-add", "silence-extend", "silence-expire"):
+                    assert (action, maint["id"], True) in mine, (action, mine)
+
+                # A viewer sees the silences, and no button to change them.
+                code, lunch = api(port, "/api/v1/silences", token=TOKEN,
+                                  body={"rule": "unstaffed", "for": "1h", "comment": "午休调整"})
+                assert code == 201, (code, lunch)
+                # (Reads are open here: signing out leaves the hall shown.)
+                click(page, "#sign-out")
+                page.wait_js("lina signed out", "document.getElementById('who').hidden")
+                click(page, "#sign-in")
+                sign_in(page, "zhao", "pw-zhao-5519-web")
+                page.wait_js("the silence in the viewer's panel",
+                             "!!document.querySelector('[data-silence-id=\"%s\"]')" % lunch["id"])
+                page.wait_js("the unstaffed alert silenced", "document.querySelector("
+                             "'[data-alert-id=\"unstaffed:w05\"]')?.dataset.silencedBy === %s" % js_str(lunch["id"]))
+                expect(page, "document.querySelectorAll('#silences button, #alerts button, .tile button').length", 0)
+
+                page.pump(1.0)
+                errors = page.errors()
+                assert not errors, errors
+            pub.close()
+    finally:
+        hook.stop()
+
+
+def test_an_operator_keeps_a_pc_on_tonight_from_the_page_and_the_power_off_skips_it():
+    if not os.path.exists(cdp.CHROMIUM):
+        raise AssertionError("%s is missing: install Debian's chromium (scripts/deps.sh test does)"
+                             % cdp.CHROMIUM)
+    import test_enforcement as enf
+    enf.require_agent()
+    devices = [{"id": "pc-w01", "hall": "h1", "kind": "pc"}, {"id": "pc-w02", "hall": "h1", "kind": "pc"}]
+    hall = [{"id": "h1", "name": HALL_NAME, "windows": [
+        {"id": "w01", "name": "综合受理 1", "pc": "pc-w01"}, {"id": "w02", "name": "综合受理 2", "pc": "pc-w02"}]}]
+    with Stack("web-override") as st:
+        sub = Subscriber(st.mqtt, "hall/h1/pc-w01/cmd", "hall/h1/pc-w02/cmd")
+        # The hall closed a minute ago; the nightly power-off is 20 s ahead.
+        g = enf.Gateway(st, devices, hall, 'grace = "1s"; verify_within = "20s";', lead_s=20)
+        g.gw.add_account("lina", "operator", LINA_PASSWORD)
+        agent = enf.Agent(st, st.mqtt, "pc-w02", g.key)
+        try:
+            with cdp.Browser(lang="en-US") as browser:
+                page = browser.page()
+                page.viewport(1920, 1080)
+                page.navigate("http://127.0.0.1:%d/" % g.port)
+                page.wait_js("the window tiles", "document.querySelectorAll('.tile').length === 2")
+                expect(page, "document.querySelectorAll('.tile button').length", 0)
+                click(page, "#sign-in")
+                page.wait_js("the sign-in form", "!document.getElementById('dlg-overlay').hidden")
+                fill(page, "signin-name", "lina")
+                fill(page, "signin-password", LINA_PASSWORD)
+                click(page, "#ack-submit")
+                page.wait_js("lina signed in", "document.getElementById('who-name').textContent === 'lina'")
+
+                # Keep window 1's PC on tonight: until an hour from now.
+                tile = ".tile[data-window=w01]"
+                page.wait_js("the keep-on button", "document.querySelector(%s)?.textContent === 'Keep on tonight'"
+                             % js_str(tile + " button[data-action=override]"))
+                click(page, tile + " button[data-action=override]")
+                page.wait_js("the keep-on form", "!document.getElementById('dlg-overlay').hidden && "
+                             "document.getElementById('ack-dialog').dataset.mode === 'override'")
+                expect_text(page, "#ack-alert", "pc-w01")
+                until = local_hms(g.offset, 3600)[:5]
+                fill(page, "sil-until", until)
+                click(page, "#ack-submit")
+                page.wait_js("the missing reason", "!document.getElementById('ack-error').hidden")
+                expect_text(page, "#ack-error", "Enter the reason")
+                reason = "年底加班 year-end overtime"
+                fill(page, "ack-note", reason)
+                click(page, "#ack-submit")
+                page.wait_js("the form to close", "document.getElementById('dlg-overlay').hidden")
+                assert time.time() < g.poweroff_at, "the override came after the power-off"
+                code, body = enf.http("GET", g.api + "/overrides")
+                (ov,) = body["overrides"]
+                assert (ov["device"], ov["by"], ov["reason"]) == ("pc-w01", "lina", reason), ov
+                assert 3500 < ov["until"] - time.time() <= 3600, ov
+                page.wait_js("the override on the card", "document.querySelector(%s)?.textContent.includes('lina')"
+                             % js_str(tile + " .tile-ov[data-override=pc-w01]"))
+                expect_text(page, tile + " .tile-ov", reason)
+                expect_text(page, tile + " .tile-ov", "Kept on until " + until)
+                expect(page, "document.querySelector(%s)" % js_str(tile + " button[data-action=override]"), None)
+                expect(page, "!!document.querySelector('.tile[data-window=w02] button[data-action=override]')", True)
+                assert not overflowing(page), overflowing(page)
+                page.screenshot(os.path.join(ARTIFACTS, "web-override.png"))
+
+                # The nightly run skips it, naming the operator and the reason,
+                # and powers off the other PC.
+                wait_for("the run with pc-w01 skipped", lambda: "skipped" in g.step_names("pc-w01"),
+                         timeout=40)
+                skipped = g.steps("pc-w01")[0]
+                assert skipped["ok"] and skipped["detail"].startswith("override until"), skipped
+                assert "lina" in skipped["detail"] and reason in skipped["detail"], skipped
+                cmd = wait_for("the poweroff of pc-w02", lambda: sub.json_on("hall/h1/pc-w02/cmd"), timeout=15)[0]
+                assert cmd["action"] == "poweroff", cmd
+                wait_for("pc-w02's command in the run", lambda: "command" in g.step_names("pc-w02"), timeout=10)
+                assert g.steps("pc-w02")[0]["date"] == skipped["date"], g.steps("pc-w02")
+                assert sub.json_on("hall/h1/pc-w01/cmd") == [], "commanded under an override"
+
+                # Removed from the page: gone from the API and from the card.
+                click(page, tile + " button[data-action=unoverride]")
+                page.wait_js("the remove form", "document.getElementById('ack-dialog').dataset.mode === 'unoverride'")
+                expect_text(page, "#ack-alert", reason)
+                click(page, "#ack-submit")
+                page.wait_js("the form to close", "document.getElementById('dlg-overlay').hidden")
+                assert enf.http("GET", g.api + "/overrides")[1]["overrides"] == []
+                page.wait_js("the card without it", "!document.querySelector('.tile-ov') && "
+                             "!!document.querySelector(%s)" % js_str(tile + " button[data-action=override]"))
+                code, audit = enf.http("GET", g.api + "/audit", token=enf.TOKEN)
+                done = [(e["action"], e["target"], e["ok"]) for e in audit if e["account"] == "lina"]
+                for want in (("override-add", "pc-w01", True), ("override-remove", "pc-w01", True)):
+                    assert want in done, (want, done)
+
+                page.pump(1.0)
+                errors = page.errors(ignore=["400 (Bad Request)"])
+                assert not errors, errors
+        finally:
+            agent.stop()
+            sub.close()
+
+
 if __name__ == "__main__":
     harness.run([test_live_page_shows_the_hall_and_acknowledges_an_alert,
-                 test_each_role_does_what_it_may_from_the_page])
+                 test_each_role_does_what_it_may_from_the_page,
+                 test_an_operator_silences_an_alert_from_the_page_and_the_webhook_waits_for_its_end,
+                 test_an_operator_keeps_a_pc_on_tonight_from_the_page_and_the_power_off_skips_it])
