@@ -214,7 +214,9 @@ def test_the_page_is_built_in_with_etags():
         gw, base = start(st, web_dir=False)
         assert "the live page from the built-in files" in gw.log_text()
         for name, ctype in (("index.html", "text/html"), ("app.js", "text/javascript"),
-                            ("i18n.js", "text/javascript"), ("style.css", "text/css")):
+                            ("session.js", "text/javascript"), ("render.js", "text/javascript"),
+                            ("actions.js", "text/javascript"), ("i18n.js", "text/javascript"),
+                            ("style.css", "text/css")):
             with open(os.path.join(harness.SOURCE_DIR, "dashboards", "web", name), "rb") as f:
                 want = f.read()
             code, headers, body = http("GET", base + ("/" if name == "index.html" else "/" + name))
