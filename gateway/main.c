@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "cli_override.h"
+#include "cli_notify.h"
 #include "cli_people.h"
 #include "cli_silence.h"
 #include "config.h"
@@ -27,6 +28,7 @@ static void usage(FILE *f)
           "       hallgw token add|list|revoke [ACCOUNT|ID] [--label TEXT] [-c FILE]\n"
           "       hallgw audit [--from YYYY-MM-DD] [--to YYYY-MM-DD] [-c FILE]\n"
           "       hallgw silence add|list|expire [ID] [--device D] [--for DURATION] [...]\n"
+          "       hallgw notify test ROUTE [-c FILE]\n"
           "\n"
           "hallgw turns the MQTT traffic of a public service hall (seat sensors, queue\n"
           "systems, environment sensors, printers, smart plugs, PC agents) into a live\n"
@@ -50,6 +52,7 @@ static void usage(FILE *f)
           "  token    API tokens of accounts, for scripts and Prometheus\n"
           "  audit    the log of what people did: sign-ins, acks, approvals, overrides\n"
           "  silence  hold back the notifications of matching alerts for a while\n"
+          "  notify   send a test message on a notification route, show the answer\n"
           "\n"
           "Signals:\n"
           "  SIGHUP          reload the configuration; a bad new one keeps the old running\n"
@@ -100,6 +103,8 @@ int main(int argc, char **argv)
         return cli_token(argc - 1, argv + 1, DEFAULT_CONFIG);
     if (argc > 1 && strcmp(argv[1], "audit") == 0)
         return cli_audit(argc - 1, argv + 1, DEFAULT_CONFIG);
+    if (argc > 1 && strcmp(argv[1], "notify") == 0)
+        return cli_notify(argc - 1, argv + 1, DEFAULT_CONFIG);
     if (argc > 1 && strcmp(argv[1], "silence") == 0)
         return cli_silence(argc - 1, argv + 1, DEFAULT_CONFIG);
     while ((c = getopt_long(argc, argv, "c:vVh", opts, NULL)) != -1) {

@@ -186,6 +186,8 @@ struct config_rule {
 };
 
 enum notify_type { NOTIFY_WEBHOOK, NOTIFY_EMAIL };
+/* How a webhook request is signed for the robot it goes to. */
+enum notify_sign { SIGN_NONE, SIGN_DINGTALK, SIGN_FEISHU };
 
 struct config_notify {
     char *name;
@@ -195,9 +197,11 @@ struct config_notify {
     char **halls;        /* hall ids; NULL (all halls) when absent */
     size_t n_halls;
     /* webhook */
-    char *url;           /* http:// or https:// */
-    char *template_text; /* the body template, read from template_file; NULL: the alert JSON */
-    char *content_type;  /* default "application/json" */
+    char *url;             /* http:// or https:// */
+    char *template_text;   /* the body template, read from template_file; NULL: the alert JSON */
+    char *content_type;    /* default "application/json" */
+    enum notify_sign sign; /* DingTalk's or Feishu's signed robots; default none */
+    char *secret;          /* from secret_file: the robot's signing secret */
     /* email */
     char *smtp_url; /* smtp://host:587 (STARTTLS) or smtps://host:465 */
     char *from;

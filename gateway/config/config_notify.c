@@ -19,7 +19,9 @@
 #define DAY_MS (1440 * MIN_MS)
 
 static const char *const notify_type_names[] = {"webhook", "email", NULL};
-static const char *const webhook_only[] = {"url", "template_file", "content_type", NULL};
+static const char *const webhook_only[] = {"url",  "template_file", "content_type",
+                                           "sign", "secret_file",   NULL};
+static const char *const sign_names[] = {"none", "dingtalk", "feishu", NULL};
 static const char *const email_only[] = {"smtp_url",      "from",     "to", "username",
                                          "password_file", "starttls", NULL};
 static const char *const webhook_needs[] = {"url", NULL};
@@ -192,6 +194,8 @@ static const struct conf_key notify_keys[] = {
     K("url", CONF_STR, struct config_notify, url, .check = check_webhook_url),
     K("template_file", CONF_TEXT, struct config_notify, template_text),
     K("content_type", CONF_STR, struct config_notify, content_type, .check = check_content_type),
+    K("sign", CONF_ENUM, struct config_notify, sign, .names = sign_names),
+    K("secret_file", CONF_SECRET, struct config_notify, secret),
     K("smtp_url", CONF_STR, struct config_notify, smtp_url, .check = check_smtp_url),
     K("from", CONF_STR, struct config_notify, from, .check = check_address),
     {.name = "to", .t = CONF_CUSTOM, .fn = parse_to},
@@ -235,6 +239,10 @@ static void check_route(struct conf_ctx *x, const conf_node *g, struct config_no
             conf_err_at(x, g, needs[i], "required with type = \"%s\"", tname);
     if ((s = member(g, "password_file")) && !member(g, "username"))
         conf_err_at(x, s, NULL, "needs username");
+    if ((s = member(g, "sign")) && r->sign != SIGN_NONE && !member(g, "secret_file"))
+        conf_err_at(x, s, NULL, "needs secret_file (the robot's signing secret)");
+    if ((s = member(g, "secret_file")) && r->sign == SIGN_NONE)
+        conf_err_at(x, s, NULL, "needs sign = \"dingtalk\" or \"feishu\"");
     if (r->type == NOTIFY_WEBHOOK && !r->content_type)
         r->content_type = conf_xstrdup(x, "application/json");
 }
@@ -329,6 +337,7 @@ void config_free_notify(struct config *c)
         free(r->to);
         free(r->username);
         crypto_free_secret(r->password);
+        crypto_free_secret(r->secret);
     }
     free(c->notify);
     free(c->alerts.escalate_to);

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify_message.h"
+#include "notify_sign.h"
 #include "queue.h"
 #include "threads.h"
 
@@ -96,6 +97,7 @@ static void route_free(struct notify_route *r)
     free_strv(r->c.to, r->c.n_to);
     free(r->c.username);
     crypto_free_secret(r->c.password);
+    crypto_free_secret(r->c.secret);
     free(r->content_type_header);
     free(r->from_addr);
     free_strv(r->to_addrs, r->c.n_to);
@@ -126,6 +128,8 @@ static int route_copy(struct notify_route *d, const struct config_notify *s)
     d->c.n_to = s->to ? s->n_to : 0;
     d->c.username = dup_str(s->username, &ok);
     d->c.password = dup_str(s->password, &ok);
+    d->c.sign = s->sign;
+    d->c.secret = dup_str(s->secret, &ok);
     if (!ok)
         return -ENOMEM;
     if (s->type == NOTIFY_WEBHOOK) {
@@ -208,15 +212,35 @@ static void flatten_reason(char *s)
             *s = ' ';
 }
 
+/* A Feishu or Lark robot: its answer carries "code" (0: sent). */
+static bool feishu_robot(const struct notify_route *r)
+{
+    return r->c.sign == SIGN_FEISHU || strstr(r->c.url, "open.feishu.cn/") ||
+           strstr(r->c.url, "open.larksuite.com/");
+}
+
 /* A 2xx answer of a chat robot may still carry an error: WeCom and DingTalk
- * answer {"errcode":N,"errmsg":"..."}, N != 0 on failure. Their "busy" and
- * "too fast" codes are retried, the others are final. */
-static enum send_result robot_answer(const struct http_response *resp, char *reason, size_t size)
+ * answer {"errcode":N,"errmsg":"..."}, Feishu {"code":N,"msg":"..."}, N != 0
+ * on failure. Their "busy" and "too fast" codes are retried, the others are
+ * final. */
+static enum send_result robot_answer(const struct notify_route *rt,
+                                     const struct http_response *resp, char *reason, size_t size)
 {
     struct json_flat f;
     if (resp->body_len == 0 || json_flatten(resp->body, resp->body_len, NULL, &f) != JSON_OK)
         return SEND_OK;
     enum send_result r = SEND_OK;
+    const struct json_field *fcode = feishu_robot(rt) ? json_flat_get(&f, "code") : NULL;
+    if (fcode && fcode->type == JSON_T_NUMBER && fcode->num != 0) {
+        const struct json_field *msg = json_flat_get(&f, "msg");
+        int ml =
+            msg && msg->type == JSON_T_STRING ? (int)(msg->str_len < 200 ? msg->str_len : 200) : 0;
+        snprintf(reason, size, "HTTP %ld, code %.0f: %.*s", resp->status, fcode->num, ml,
+                 ml ? msg->str : "");
+        /* Feishu 11232: over the rate limit. */
+        json_flat_free(&f);
+        return fcode->num == 11232 ? SEND_RETRY : SEND_FINAL;
+    }
     const struct json_field *code = json_flat_get(&f, "errcode");
     if (code && code->type == JSON_T_NUMBER && code->num != 0) {
         const struct json_field *msg = json_flat_get(&f, "errmsg");
@@ -245,14 +269,32 @@ static enum send_result send_webhook(struct notifier *n, const struct notify_ite
                                .body_len = it->len,
                                .timeout_ms = r->c.timeout_ms,
                                .abort_at_ms = &n->drain_deadline};
+    /* Signed robots: signed at each attempt, with the time of that attempt. */
+    char *signed_url = NULL, *signed_body = NULL;
+    wall_s now = clock_wall();
+    if (r->c.sign == SIGN_DINGTALK && !(req.url = signed_url = notify_sign_dingtalk_url(
+                                            r->c.url, r->c.secret, (int64_t)(now * 1000)))) {
+        snprintf(reason, size, "cannot sign the request");
+        return SEND_FINAL;
+    }
+    if (r->c.sign == SIGN_FEISHU &&
+        !(req.body = signed_body = notify_sign_feishu_body(it->data, it->len, r->c.secret,
+                                                           (int64_t)now, &req.body_len))) {
+        snprintf(reason, size, "cannot sign the request: the body is not a JSON object");
+        return SEND_FINAL;
+    }
     struct http_response resp;
-    if (http_client_do(n->http, &req, &resp) < 0) {
+    int rc = http_client_do(n->http, &req, &resp);
+    crypto_free_secret(signed_url);
+    free(signed_body);
+    if (rc < 0) {
         snprintf(reason, size, "%s", resp.error);
         return SEND_RETRY;
     }
-    if (resp.status >= 200 && resp.status < 300)
-        return robot_answer(&resp, reason, size);
+    /* The far end's answer: the reason of a failure, what notify test shows. */
     snprintf(reason, size, "HTTP %ld: %.200s", resp.status, resp.body);
+    if (resp.status >= 200 && resp.status < 300)
+        return robot_answer(r, &resp, reason, size);
     return resp.status == 429 || resp.status >= 500 ? SEND_RETRY : SEND_FINAL;
 }
 
@@ -561,4 +603,57 @@ void notifier_send(struct notifier *n, const struct alert *a, enum alert_transit
     }
     if (route && !named_found && log_ratelimit_ok(&n->rl_build, "notify: unknown routes"))
         log_err("notify: no route named \"%s\" (escalation of %s)", route, a->id);
+}
+
+/* ---- hallgw notify test ------------------------------------------------------- */
+
+int notifier_test(const struct config *cfg, const char *route, char *answer, size_t size)
+{
+    const struct config_notify *c = NULL;
+    for (size_t i = 0; i < cfg->n_notify && !c; i++)
+        if (cfg->notify[i].name && strcmp(cfg->notify[i].name, route) == 0)
+            c = &cfg->notify[i];
+    answer[0] = '\0';
+    if (!c)
+        return -ENOENT;
+    struct notify_route rt;
+    memset(&rt, 0, sizeof(rt));
+    int rc = route_copy(&rt, c);
+    struct notifier n;
+    memset(&n, 0, sizeof(n));
+    if (rc == 0)
+        rc = http_client_new(&n.http);
+    struct notify_item *it = NULL;
+    if (rc == 0) {
+        wall_s now = clock_wall();
+        struct alert a;
+        memset(&a, 0, sizeof(a));
+        snprintf(a.id, sizeof(a.id), "test:hallgw");
+        snprintf(a.rule, sizeof(a.rule), "test");
+        snprintf(a.subject, sizeof(a.subject), "hallgw");
+        snprintf(a.hall, sizeof(a.hall), "%s", cfg->n_halls ? cfg->halls[0].id : "hall");
+        snprintf(a.summary, sizeof(a.summary), "hallgw 测试消息 test message (route %s)", route);
+        a.kind = KIND_UNKNOWN;
+        a.severity = SEV_INFO;
+        a.type = RULE_EVENT;
+        a.state = ALERT_FIRING;
+        a.manual_resolve = true;
+        a.pending_since = a.firing_since = a.changed_at = now;
+        n.seq = (uint64_t)wall_ns(now);
+        it = build_item(&n, &rt, &a, AT_FIRING, cfg->gateway.id);
+        rc = it ? 0 : -errno;
+    }
+    if (rc == 0) {
+        enum send_result r = rt.c.type == NOTIFY_EMAIL ? send_email(&n, it, answer, size)
+                                                       : send_webhook(&n, it, answer, size);
+        flatten_reason(answer);
+        rc = r == SEND_OK ? 0 : -EIO;
+    } else if (!answer[0]) {
+        snprintf(answer, size, "%s",
+                 rc == -EINVAL ? "the route lacks what its type needs" : strerror(-rc));
+    }
+    item_free(it);
+    http_client_free(n.http);
+    route_free(&rt);
+    return rc;
 }

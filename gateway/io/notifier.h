@@ -45,4 +45,12 @@ void notifier_send(struct notifier *n, const struct alert *a, enum alert_transit
  * (r->halls == NULL: any hall). */
 bool notifier_route_matches(const struct config_notify *r, const struct alert *a);
 
+/* Sends one test notification (a made-up firing alert, "test:hallgw") on
+ * the route named route of cfg, once, now, without retries, and writes what
+ * the far end answered into answer (one line): "HTTP 200: {...}", or why it
+ * failed. Returns 0 when sent, -ENOENT for no such route, -EIO when the far
+ * end refused or could not be reached, or another negative errno.
+ * http_global_init() must have been called. (hallgw notify test) */
+int notifier_test(const struct config *cfg, const char *route, char *answer, size_t size);
+
 #endif

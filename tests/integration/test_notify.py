@@ -5,6 +5,7 @@ renotified after `renotify`, an acknowledged one neither. The hall, devices
 and rules are test_alerts.py's."""
 
 import json
+import os
 import time
 
 import harness
@@ -196,7 +197,86 @@ def test_a_silence_holds_back_notifications_during_its_window_and_not_after():
         hook.stop()
 
 
+def test_signed_robots_and_notify_test_as_dingtalk_and_feishu_document_it():
+    """DingTalk's and Feishu's signed robots, checked by a listener that
+    computes each signature with its robot's documented algorithm (Python's
+    hmac here, not hallgw's code): hallgw notify test sends and shows the
+    answer, a wrong secret is refused with Feishu's code, and an alert goes
+    out signed."""
+    import base64
+    import hashlib
+    import hmac
+    from influx_stub import InfluxStub  # a recording HTTP listener
+    secret = "SEC0123456789abcdef-robot-secret"
+
+    def dingtalk_ok(req):
+        ts, sign = req.query.get("timestamp", ""), req.query.get("sign", "")
+        want = base64.b64encode(hmac.new(secret.encode(), ("%s\n%s" % (ts, secret)).encode(),
+                                         hashlib.sha256).digest()).decode()
+        return ts.isdigit() and abs(int(ts) / 1000 - time.time()) < 3600 and sign == want
+
+    def feishu_ok(req):
+        body = json.loads(req.body)
+        ts, sign = body.get("timestamp", ""), body.get("sign", "")
+        want = base64.b64encode(hmac.new(("%s\n%s" % (ts, secret)).encode(), b"",
+                                         hashlib.sha256).digest()).decode()
+        return ts.isdigit() and abs(int(ts) - time.time()) < 3600 and sign == want
+
+    def answer(req):
+        if req.path == "/ding":
+            ok = dingtalk_ok(req)
+            req.valid = ok
+            return 200, json.dumps({"errcode": 0 if ok else 310000,
+                                    "errmsg": "ok" if ok else "sign not match"}).encode()
+        ok = feishu_ok(req)
+        req.valid = ok
+        return 200, json.dumps({"code": 0 if ok else 19021,
+                                "msg": "success" if ok else "sign match fail"}).encode()
+    hook = InfluxStub()
+    hook.answer = answer
+    try:
+        with Stack("alert-robots") as st:
+            right = os.path.join(st.dir, "robot.secret")
+            wrong = os.path.join(st.dir, "wrong.secret")
+            harness.write_secret(right, secret + "\n")
+            harness.write_secret(wrong, "SECnot-the-secret\n")
+            notify = ('notify = (\n'
+                      ' { name = "ding"; type = "webhook"; url = "%s/ding?access_token=t0k"; '
+                      'sign = "dingtalk"; secret_file = "%s"; severity = ["warning"]; },\n'
+                      ' { name = "feishu"; type = "webhook"; url = "%s/feishu"; sign = "feishu"; '
+                      'secret_file = "%s"; severity = ["critical"]; },\n'
+                      ' { name = "feishu-wrong"; type = "webhook"; url = "%s/feishu"; sign = "feishu"; '
+                      'secret_file = "%s"; severity = ["critical"]; retries = 0; }\n);\n'
+                      % (hook.url, right, hook.url, right, hook.url, wrong))
+            gw, _ = start(st, extra=notify)
+            for route in ("ding", "feishu"):
+                r = gw.cli("notify", "test", route)
+                assert r.returncode == 0 and "sent" in r.stdout, (route, r.returncode, r.stdout, r.stderr)
+            assert "errcode" in gw.cli("notify", "test", "ding").stdout
+            r = gw.cli("notify", "test", "feishu-wrong")
+            assert r.returncode == 1 and "code 19021" in r.stderr and "sign match fail" in r.stderr, \
+                (r.returncode, r.stderr)
+            r = gw.cli("notify", "test", "nope")
+            assert r.returncode == 2 and "no route" in r.stderr, r.stderr
+            with hook.lock:
+                tests = [(q.path, q.valid) for q in hook.requests]
+            assert tests == [("/ding", True), ("/feishu", True), ("/ding", True), ("/feishu", False)], tests
+            assert all(q.query.get("access_token") == "t0k" for q in hook.requests if q.path == "/ding")
+            # An alert goes out signed on the route that matches it.
+            pub = Publisher(st.mqtt)
+            pub.publish("hall/h1/env-1/telemetry", json.dumps({"co2": 1500}))
+            wait_for("the alert at the DingTalk robot",
+                     lambda: len([q for q in hook.requests if q.path == "/ding"]) >= 3, timeout=20)
+            with hook.lock:
+                (alert,) = [q for q in hook.requests if q.path == "/ding"][2:]
+            assert alert.valid and json.loads(alert.body)["id"] == "co2-high:env-1", alert.body
+            pub.close()
+    finally:
+        hook.stop()
+
+
 if __name__ == "__main__":
     harness.run([test_webhook_route_gets_the_alert_and_retries_while_the_listener_is_down,
                  test_an_unacknowledged_alert_is_escalated_once_and_renotified_an_acknowledged_one_is_not,
-                 test_a_silence_holds_back_notifications_during_its_window_and_not_after])
+                 test_a_silence_holds_back_notifications_during_its_window_and_not_after,
+                 test_signed_robots_and_notify_test_as_dingtalk_and_feishu_document_it])

@@ -554,9 +554,13 @@ static void test_bad_notify_reports_every_problem(void **state)
            W(9, "notify[5].content_type", "is not a media type"),
            W(9, "notify[5].retries", "must be between 0 and 100, not 101"),
            W(9, "notify[5].timeout", "must be between 1s and 5m, not \"10m\""),
-           W(11, "alerts.renotify", "must be 0s (never) or at least 1m"),
-           W(11, "alerts.escalate_to", "needs alerts.escalate_after"),
-           W(11, "alerts.escalate_to", "no notify route \"nobody\""));
+           W(10, "notify[6].sign", "needs secret_file (the robot's signing secret)"),
+           W(11, "notify[7].secret_file", "needs sign = \"dingtalk\" or \"feishu\""),
+           W(12, "notify[8].sign", "only for type = \"webhook\""),
+           W(12, "notify[8].sign", "needs secret_file (the robot's signing secret)"),
+           W(14, "alerts.renotify", "must be 0s (never) or at least 1m"),
+           W(14, "alerts.escalate_to", "needs alerts.escalate_after"),
+           W(14, "alerts.escalate_to", "no notify route \"nobody\""));
 }
 
 static void test_urls_never_appear_in_errors(void **state)
