@@ -507,6 +507,8 @@ static void handle(void *ctx, const struct http_request *req, struct http_respon
         httpapi_serve_overrides(h, req, r);
     } else if (strcmp(url, "/api/v1/silences") == 0) {
         httpapi_serve_silences(h, req, r);
+    } else if (strcmp(url, "/api/v1/reports/daily") == 0) {
+        httpapi_serve_daily_report(h, req, r);
     } else if (strcmp(url, "/api/v1/audit") == 0) {
         if (id != 0 || !roles_may(who.role, ACTION_AUDIT))
             httpapi_reply_error(r, id != 0 ? 401 : 403, "the audit log is for the admin role");
@@ -529,6 +531,7 @@ void httpapi_stop(struct httpapi *h)
         free(h->hosts[i]);
     free(h->hosts);
     free(h->web_dir);
+    free(h->config_path);
     free(h);
 }
 
@@ -540,6 +543,7 @@ int httpapi_start(const struct config *cfg, struct api *api, struct httpapi **ou
         return -ENOMEM;
     h->api = api;
     h->web_dir = hc->web_dir ? strdup(hc->web_dir) : NULL;
+    h->config_path = cfg->path ? strdup(cfg->path) : NULL;
     h->max_body = hc->max_body_bytes;
     h->open_reads = hc->open_reads;
     h->https = hc->cert_file && hc->key_file;

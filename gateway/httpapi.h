@@ -21,6 +21,8 @@
  *                                    "ends"|"for","comment","maintenance"}   operator, it
  *   POST /api/v1/silences/<id>       {"ends"|"for"}: extends it          operator, it
  *   DELETE /api/v1/silences/<id>     expires it now                      operator, it
+ *   GET  /api/v1/reports/daily       the daily record (巡查记录): date= (YYYY-MM-DD,
+ *                                    today, yesterday), hall=, format=html|csv|md
  *   GET  /api/v1/audit               the audit log; from=, to=, limit=  admin
  *   GET  /metrics, /healthz
  *

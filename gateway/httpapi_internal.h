@@ -1,6 +1,7 @@
 /* Private to the HTTP endpoints (httpapi.c: access, the page, alerts and
  * routing; httpapi_overrides.c; httpapi_people.c: signing in and the audit
- * log; httpapi_silences.c). Nothing else may include this header. */
+ * log; httpapi_reports.c; httpapi_silences.c). Nothing else may include
+ * this header. */
 #ifndef HALLGW_HTTPAPI_INTERNAL_H
 #define HALLGW_HTTPAPI_INTERNAL_H
 
@@ -32,6 +33,7 @@ struct httpapi {
     int64_t session_ms;
     char **hosts; /* http.hosts */
     size_t n_hosts;
+    char *config_path; /* the daily record reads the configuration again */
 };
 
 /* Answers json (malloc'd, NULL: a 500) with status. */
@@ -61,6 +63,10 @@ void httpapi_serve_session(const struct httpapi *h, const struct http_request *r
                            struct http_response *r);
 void httpapi_serve_audit(const struct httpapi *h, const struct http_request *req,
                          struct http_response *r);
+
+/* httpapi_reports.c: GET /api/v1/reports/daily. */
+void httpapi_serve_daily_report(const struct httpapi *h, const struct http_request *req,
+                                struct http_response *r);
 
 /* httpapi_silences.c: GET, POST /api/v1/silences; POST (extend) and DELETE
  * (expire) /api/v1/silences/<id>. */

@@ -79,7 +79,7 @@ static void usage(FILE *f)
           f);
 }
 
-static int parse_day(const char *s, wall_s now, int32_t *day)
+int report_parse_day(const char *s, wall_s now, int32_t *day)
 {
     if (strcmp(s, "today") == 0) {
         *day = report_local_day(now);
@@ -225,7 +225,7 @@ int report_cli(int argc, char **argv, const char *default_config)
     }
     wall_s now = clock_wall();
     int32_t day;
-    if (parse_day(date, now, &day) < 0) {
+    if (report_parse_day(date, now, &day) < 0) {
         fprintf(stderr,
                 "hallgw report: --date: expected YYYY-MM-DD, today or yesterday, got '%s'\n", date);
         goto out_free_config;

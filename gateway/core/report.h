@@ -302,4 +302,8 @@ void report_format_duration(double s, char *buf, size_t size);
 /* hallgw report: returns the process exit code. argv[0] is "report". */
 int report_cli(int argc, char **argv, const char *default_config);
 
+/* "YYYY-MM-DD", "today" or "yesterday" (local dates at now) as a day for
+ * report_gather(). 0, or -EINVAL. (report.c) */
+int report_parse_day(const char *s, wall_s now, int32_t *day);
+
 #endif

@@ -96,7 +96,7 @@ def md_rows(md, first_cell):
 def test_report_of_a_day_with_alerts_acks_and_readings():
     with Stack("report") as st:
         zone, offset = noon_zone()
-        gw = st.hallgw(devices=DEVICES, halls=HALLS, extra=schedule_around_now(offset) + RULES)
+        gw = st.hallgw(devices=DEVICES, halls=HALLS, extra=schedule_around_now(offset) + RULES, http=True)
         gw.timezone = zone
         gw.write_config()
         gw.start()
@@ -228,6 +228,18 @@ def test_report_of_a_day_with_alerts_acks_and_readings():
         assert usb["type"] == "usb_storage_inserted" and usb["detail"] == "SanDisk, Cruzer, Blade, serial 4C53"
         assert blocks["av"][0]["device"] == "pc-w01" and blocks["av"][0]["usb_events"] == "1"
         assert "poweroff" not in blocks and "faults" not in blocks
+
+        # ---- the same record over HTTP, for the page
+        status, body = gw.http_get("/api/v1/reports/daily?date=%s&hall=h1&format=csv" % today, timeout=60)
+        assert status == 200, body
+        web = csv_blocks(body.decode("utf-8"))
+        assert web["alerts"] == blocks["alerts"] and web["actions"] == blocks["actions"], web
+        status, body = gw.http_get("/api/v1/reports/daily?date=today", timeout=60)
+        assert status == 200 and body.decode().startswith("<!DOCTYPE html>") and ACK_BY in body.decode()
+        for query, code in (("date=2026-13-01", 400), ("date=2999-01-01", 400), ("hall=nope", 404),
+                            ("format=pdf", 400)):
+            status, body = gw.http_get("/api/v1/reports/daily?" + query, timeout=60)
+            assert status == code and json.loads(body)["error"], (query, status, body)
 
         # ---- usage errors
         r = report(gw, "--date", today, "--hall", "nope")
