@@ -174,9 +174,12 @@ static int fill_table(struct table_arena *a, json_t *root, struct json_table *t)
     for (size_t i = 0; i < nres; i++) {
         json_t *res = json_array_get(results, i);
         json_t *sid = json_object_get(res, "statement_id");
-        if (sid && (!json_is_number(sid) || json_number_value(sid) < 0))
+        double sv = sid && json_is_number(sid) ? json_number_value(sid) : 0;
+        /* InfluxDB numbers its statements 0, 1, ...: anything else (a
+         * fraction, or more than a size_t holds) is not its answer. */
+        if (sid && (!json_is_number(sid) || !(sv >= 0 && sv <= 1e6) || sv != (double)(long)sv))
             return -EPROTO;
-        size_t id = sid ? (size_t)json_number_value(sid) : i;
+        size_t id = sid ? (size_t)sv : i;
         json_t *e = json_object_get(res, "error");
         if (e && !json_is_string(e))
             return -EPROTO;

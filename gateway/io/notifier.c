@@ -238,8 +238,9 @@ static enum send_result robot_answer(const struct notify_route *rt,
         snprintf(reason, size, "HTTP %ld, code %.0f: %.*s", resp->status, fcode->num, ml,
                  ml ? msg->str : "");
         /* Feishu 11232: over the rate limit. */
+        r = fcode->num == 11232 ? SEND_RETRY : SEND_FINAL;
         json_flat_free(&f);
-        return fcode->num == 11232 ? SEND_RETRY : SEND_FINAL;
+        return r;
     }
     const struct json_field *code = json_flat_get(&f, "errcode");
     if (code && code->type == JSON_T_NUMBER && code->num != 0) {

@@ -540,6 +540,8 @@ static const struct table_reject_case table_reject_cases[] = {
     {"{\"results\":[{\"series\":{}}]}", -EPROTO},
     {"{\"results\":[{\"statement_id\":\"0\"}]}", -EPROTO},
     {"{\"results\":[{\"statement_id\":-1}]}", -EPROTO},
+    {"{\"results\":[{\"statement_id\":1.55556e104}]}", -EPROTO}, /* no size_t holds it */
+    {"{\"results\":[{\"statement_id\":0.5}]}", -EPROTO},
     {"{\"results\":[{\"series\":[{\"name\":1}]}]}", -EPROTO},
     {"{\"results\":[{\"series\":[{\"tags\":{\"a\":1}}]}]}", -EPROTO},
     {"{\"results\":[{\"series\":[{\"values\":[[1]]}]}]}", -EPROTO}, /* rows without columns */
