@@ -78,21 +78,13 @@ void auth_store_release(struct auth *a)
     pthread_mutex_unlock(&a->lock);
 }
 
-static void sha256_hex(const char *s, char out[65])
-{
-    uint8_t md[CRYPTO_SHA256_BYTES];
-    if (crypto_sha256(s, strlen(s), md) < 0)
-        memset(md, 0, sizeof(md));
-    crypto_hex(md, sizeof(md), out);
-}
-
 /* Equal strings, compared through their digests: the time taken tells
  * nothing of either, not even its length. */
 static bool same_secret(const char *x, const char *y)
 {
     char hx[65], hy[65];
-    sha256_hex(x, hx);
-    sha256_hex(y, hy);
+    crypto_sha256_hex(x, strlen(x), hx);
+    crypto_sha256_hex(y, strlen(y), hy);
     return crypto_equal(hx, hy, 64);
 }
 
@@ -148,7 +140,7 @@ static int identify_token(struct auth *a, const char *text, wall_s now, struct a
     const char *secret;
     if (!parse_token(text, id, &secret))
         return -EACCES;
-    sha256_hex(secret, hash);
+    crypto_sha256_hex(secret, strlen(secret), hash);
     struct record_token t;
     int rc = store_token_get(a->st, id, &t);
     if (rc == -ENOENT || (rc == 0 && !crypto_equal(hash, t.hash, 64)))
@@ -168,7 +160,7 @@ static int identify_session(struct auth *a, const char *cookie, wall_s now, stru
     if (strlen(cookie) != 64 || !all_hex(cookie, 64))
         return -EACCES;
     char hash[65];
-    sha256_hex(cookie, hash);
+    crypto_sha256_hex(cookie, strlen(cookie), hash);
     struct record_session s;
     int rc = store_session_get(a->st, hash, now, &s);
     if (rc == -ENOENT)
@@ -248,13 +240,7 @@ static void note_failure(struct auth *a, const char *key, wall_s now)
 static void audit_locked(struct auth *a, const char *account, const char *addr, const char *action,
                          const char *target, const char *detail, bool ok, wall_s at)
 {
-    struct record_audit r = {.at = at, .ok = ok};
-    snprintf(r.account, sizeof(r.account), "%s", account);
-    snprintf(r.addr, sizeof(r.addr), "%s", addr ? addr : "");
-    snprintf(r.action, sizeof(r.action), "%s", action);
-    snprintf(r.target, sizeof(r.target), "%s", target ? target : "");
-    snprintf(r.detail, sizeof(r.detail), "%s", detail ? detail : "");
-    if (store_audit_add(a->st, &r) < 0)
+    if (store_audit_note(a->st, account, addr, action, target, detail, ok, at) < 0)
         log_warn("audit: cannot record %s by %s: %s", action, account, store_last_error(a->st));
 }
 
@@ -305,7 +291,7 @@ int auth_sign_in(struct auth *a, const char *name, const char *password, const c
     if (rc == 0)
         rc = crypto_random_hex(32, s.csrf);
     if (rc == 0) {
-        sha256_hex(cookie, s.id_hash);
+        crypto_sha256_hex(cookie, strlen(cookie), s.id_hash);
         if (store_sessions_end(a->st, NULL, now) < 0 || store_session_add(a->st, &s) < 0) {
             log_warn("http: cannot store a session: %s", store_last_error(a->st));
             rc = -EIO;
@@ -328,7 +314,7 @@ void auth_sign_out(struct auth *a, const char *cookie_session)
     if (!cookie_session || strlen(cookie_session) != 64)
         return;
     char hash[65];
-    sha256_hex(cookie_session, hash);
+    crypto_sha256_hex(cookie_session, strlen(cookie_session), hash);
     pthread_mutex_lock(&a->lock);
     if (store_session_delete(a->st, hash) < 0)
         log_warn("http: cannot end a session: %s", store_last_error(a->st));
@@ -344,7 +330,7 @@ int auth_token_make(const char *account, const char *label, wall_s now, struct r
         return -EIO;
     snprintf(t->account, sizeof(t->account), "%s", account);
     snprintf(t->label, sizeof(t->label), "%s", label ? label : "");
-    sha256_hex(secret, t->hash);
+    crypto_sha256_hex(secret, strlen(secret), t->hash);
     t->created = now;
     snprintf(text, AUTH_TOKEN_TEXT_MAX, "hgw_%s_%s", t->id, secret);
     crypto_wipe(secret, sizeof(secret));

@@ -113,13 +113,9 @@ void cli_unix_name(char *out, size_t size)
 
 void cli_audit_record(struct store *st, const char *action, const char *target, const char *detail)
 {
-    struct record_audit a = {.at = clock_wall(), .ok = true};
-    cli_unix_name(a.account, sizeof(a.account));
-    snprintf(a.addr, sizeof(a.addr), "cli");
-    snprintf(a.action, sizeof(a.action), "%s", action);
-    snprintf(a.target, sizeof(a.target), "%s", target);
-    snprintf(a.detail, sizeof(a.detail), "%s", detail);
-    if (store_audit_add(st, &a) < 0)
+    char who[80];
+    cli_unix_name(who, sizeof(who));
+    if (store_audit_note(st, who, "cli", action, target, detail, true, clock_wall()) < 0)
         fprintf(stderr, "hallgw: warning: not recorded in the audit log: %s\n",
                 store_last_error(st));
 }

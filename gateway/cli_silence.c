@@ -71,12 +71,9 @@ static int list(struct store *st, bool all)
         const struct record_silence *s = &v[i];
         cli_fmt_time(s->starts, t1, sizeof(t1));
         cli_fmt_time(s->ends, t2, sizeof(t2));
-        snprintf(m, sizeof(m), "%s%s%s%s%s%s%s%s%s%s", s->hall[0] ? "hall=" : "", s->hall,
-                 s->window[0] ? " window=" : "", s->window, s->device[0] ? " device=" : "",
-                 s->device, s->rule[0] ? " rule=" : "", s->rule, s->severity[0] ? " severity=" : "",
-                 s->severity);
-        printf("%-16s %-19s %-19s %-40s %-16s %s%s%s\n", s->id, t1, t2, m + (m[0] == ' '),
-               s->created_by, s->maintenance ? "[maintenance] " : "", s->comment,
+        silence_describe(s, m, sizeof(m));
+        printf("%-16s %-19s %-19s %-40s %-16s %s%s%s\n", s->id, t1, t2, m, s->created_by,
+               s->maintenance ? "[maintenance] " : "", s->comment,
                s->ended_by[0] ? " (expired early)" : "");
     }
     free(v);

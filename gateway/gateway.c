@@ -273,13 +273,8 @@ static void audit_ack(struct gateway *g, const char *account, const char *action
 {
     if (!g->store)
         return;
-    struct record_audit a = {.at = at, .ok = ok};
-    snprintf(a.account, sizeof(a.account), "%s", account);
-    snprintf(a.addr, sizeof(a.addr), "mqtt");
-    snprintf(a.action, sizeof(a.action), "%s", action);
-    snprintf(a.target, sizeof(a.target), "%s", id);
-    snprintf(a.detail, sizeof(a.detail), "%s", detail);
-    if (store_audit_add(g->store, &a) < 0 && log_ratelimit_ok(&g->rl_ack, "acks refused"))
+    if (store_audit_note(g->store, account, "mqtt", action, id, detail, ok, at) < 0 &&
+        log_ratelimit_ok(&g->rl_ack, "acks refused"))
         log_warn("audit: cannot record an ack: %s", store_last_error(g->store));
 }
 

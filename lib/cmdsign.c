@@ -292,11 +292,7 @@ static int mac_of(const uint8_t *key, size_t key_len, const struct cmdsign_cmd *
 
 void cmdsign_sha256_hex(const void *data, size_t len, char out[2 * 32 + 1])
 {
-    uint8_t md[CRYPTO_SHA256_BYTES];
-
-    if (crypto_sha256(data, len, md) < 0)
-        memset(md, 0, sizeof(md));
-    crypto_hex(md, sizeof(md), out);
+    crypto_sha256_hex(data, len, out);
 }
 
 /* ---- build -------------------------------------------------------------- */

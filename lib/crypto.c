@@ -43,6 +43,14 @@ void crypto_hex(const void *data, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+void crypto_sha256_hex(const void *data, size_t len, char out[2 * CRYPTO_SHA256_BYTES + 1])
+{
+    uint8_t md[CRYPTO_SHA256_BYTES];
+    if (crypto_sha256(data, len, md) < 0)
+        memset(md, 0, sizeof(md));
+    crypto_hex(md, sizeof(md), out);
+}
+
 int crypto_random_hex(size_t n, char *out)
 {
     unsigned char b[64];

@@ -24,6 +24,10 @@ int crypto_random(void *out, size_t n);
  * bytes. */
 void crypto_hex(const void *data, size_t n, char *out);
 
+/* The SHA-256 of data as 64 lowercase hex digits into out (65 bytes); all
+ * zeros should the library fail. */
+void crypto_sha256_hex(const void *data, size_t len, char out[2 * CRYPTO_SHA256_BYTES + 1]);
+
 /* n random bytes as 2n hex digits into out (2n + 1 bytes). 0 or -EIO. */
 int crypto_random_hex(size_t n, char *out);
 

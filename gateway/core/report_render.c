@@ -5,6 +5,7 @@
  * knows the three formats. */
 #include "report.h"
 #include "report_table.h"
+#include "silence.h"
 
 #include <errno.h>
 #include <math.h>
@@ -579,14 +580,11 @@ static void write_people(struct report_writer *w)
     for (size_t i = 0; i < r->n_silences; i++) {
         const struct record_silence *x = &r->silences[i];
         char m[400];
-        snprintf(m, sizeof(m), "%s%s%s%s%s%s%s%s%s%s", x->hall[0] ? "hall=" : "", x->hall,
-                 x->window[0] ? " window=" : "", x->window, x->device[0] ? " device=" : "",
-                 x->device, x->rule[0] ? " rule=" : "", x->rule, x->severity[0] ? " severity=" : "",
-                 x->severity);
+        silence_describe(x, m, sizeof(m));
         report_row_begin(w, x->hall);
         report_cell_time(w, x->starts);
         report_cell_time(w, x->ends);
-        report_cell_text(w, m + (m[0] == ' '));
+        report_cell_text(w, m);
         report_cell_text(w, x->comment);
         report_cell_label(w, x->maintenance ? "是" : "否", x->maintenance ? "yes" : "no");
         report_cell_text(w, x->created_by);

@@ -26,6 +26,20 @@ const struct record_silence *silence_find(const struct record_silence *v, size_t
     return NULL;
 }
 
+const char *silence_describe(const struct record_silence *s, char *out, size_t size)
+{
+    const char *const names[] = {"hall", "window", "device", "rule", "severity"};
+    const char *const values[] = {s->hall, s->window, s->device, s->rule, s->severity};
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < 5 && n < size; i++)
+        if (values[i][0]) {
+            int w = snprintf(out + n, size - n, "%s%s=%s", n ? " " : "", names[i], values[i]);
+            n += w > 0 ? (size_t)w : 0;
+        }
+    return out;
+}
+
 const char *silence_check(const struct record_silence *s, wall_s now, double max_s)
 {
     if (!s->hall[0] && !s->window[0] && !s->device[0] && !s->rule[0] && !s->severity[0])

@@ -19,6 +19,10 @@ bool silence_matches(const struct record_silence *s, const struct alert *a, wall
 const struct record_silence *silence_find(const struct record_silence *v, size_t n,
                                           const struct alert *a, wall_s now);
 
+/* What s matches, "hall=h1 device=printer-w03" (its matchers in that
+ * order: hall, window, device, rule, severity), into out. Returns out. */
+const char *silence_describe(const struct record_silence *s, char *out, size_t size);
+
 /* NULL when s may be stored at now with at most max_s of duration from now;
  * else why not (a static text): no matcher, an unknown severity, ends not
  * after starts or already past, too long. */

@@ -191,6 +191,10 @@ int store_session_delete(struct store *st, const char *id_hash);
 int store_sessions_end(struct store *st, const char *account, wall_s now);
 
 int store_audit_add(struct store *st, const struct record_audit *a);
+/* The same from its parts, each cut to fit (NULL addr, target or detail:
+ * ""). */
+int store_audit_note(struct store *st, const char *account, const char *addr, const char *action,
+                     const char *target, const char *detail, bool ok, wall_s at);
 /* Audit entries with at in [from, to) (0 = unbounded), oldest first, at most
  * limit (0 = no limit); malloc'd, NULL when *n is 0. */
 int store_audit(struct store *st, wall_s from, wall_s to, size_t limit, struct record_audit **out,

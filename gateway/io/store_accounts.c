@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "store_int.h"
@@ -275,6 +276,18 @@ static int read_audit(struct store *st, sqlite3_stmt *s, void *row)
 int store_audit_add(struct store *st, const struct record_audit *a)
 {
     return store_run(st, STMT_AUDIT_ADD, bind_audit, a, "append audit log", NULL);
+}
+
+int store_audit_note(struct store *st, const char *account, const char *addr, const char *action,
+                     const char *target, const char *detail, bool ok, wall_s at)
+{
+    struct record_audit a = {.at = at, .ok = ok};
+    snprintf(a.account, sizeof(a.account), "%s", account);
+    snprintf(a.addr, sizeof(a.addr), "%s", addr ? addr : "");
+    snprintf(a.action, sizeof(a.action), "%s", action);
+    snprintf(a.target, sizeof(a.target), "%s", target ? target : "");
+    snprintf(a.detail, sizeof(a.detail), "%s", detail ? detail : "");
+    return store_audit_add(st, &a);
 }
 
 struct audit_range {

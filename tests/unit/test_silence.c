@@ -116,12 +116,26 @@ static void test_only_reasoned_bounded_silences_are_accepted(void **state)
     assert_null(silence_check(&s, T0, week));
 }
 
+static void test_a_silence_says_what_it_matches(void **state)
+{
+    (void)state;
+    char buf[256];
+    struct record_silence s = silence_of("h1", "", "printer-w03", "", "major");
+    assert_string_equal(silence_describe(&s, buf, sizeof(buf)),
+                        "hall=h1 device=printer-w03 severity=major");
+    s = silence_of("", "", "", "co2-high", "");
+    assert_string_equal(silence_describe(&s, buf, sizeof(buf)), "rule=co2-high");
+    s = silence_of("h1", "w03", "printer-w03", "equipment-fault", "major");
+    assert_string_equal(silence_describe(&s, buf, 12), "hall=h1 win"); /* cut to fit */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_matcher_must_hold_and_empty_ones_match_anything),
         cmocka_unit_test(test_a_silence_holds_from_its_start_until_its_end),
         cmocka_unit_test(test_only_reasoned_bounded_silences_are_accepted),
+        cmocka_unit_test(test_a_silence_says_what_it_matches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
