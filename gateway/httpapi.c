@@ -546,7 +546,6 @@ int httpapi_start(const struct config *cfg, struct api *api, struct httpapi **ou
     h->config_path = cfg->path ? strdup(cfg->path) : NULL;
     h->max_body = hc->max_body_bytes;
     h->open_reads = hc->open_reads;
-    h->https = hc->cert_file && hc->key_file;
     h->session_ms = hc->session_ms;
     h->hosts = hc->n_hosts ? calloc(hc->n_hosts, sizeof(char *)) : NULL;
     bool nomem = (hc->web_dir && !h->web_dir) || (hc->n_hosts && !h->hosts);
@@ -578,7 +577,8 @@ int httpapi_start(const struct config *cfg, struct api *api, struct httpapi **ou
         return rc;
     }
     log_notice("http: listening on %s%s; the live page from %s; reads %s", hc->listen,
-               h->https ? " (HTTPS)" : "", h->web_dir ? h->web_dir : "the built-in files",
+               hc->cert_file && hc->key_file ? " (HTTPS)" : "",
+               h->web_dir ? h->web_dir : "the built-in files",
                h->open_reads ? "open" : "need an account");
     *out = h;
     return 0;

@@ -29,7 +29,6 @@ struct httpapi {
     char *web_dir;
     size_t max_body;
     bool open_reads;
-    bool https;
     int64_t session_ms;
     char **hosts; /* http.hosts */
     size_t n_hosts;

@@ -19,12 +19,12 @@
 
 /* ---- people: signing in and out, the audit log ------------------------------ */
 
-static void set_cookie(const struct httpapi *h, const struct http_request *req,
-                       struct http_response *r, const char *value, double max_age_s)
+static void set_cookie(const struct http_request *req, struct http_response *r, const char *value,
+                       double max_age_s)
 {
     char c[256];
     snprintf(c, sizeof(c), "%s=%s; Path=/; Max-Age=%.0f; HttpOnly; SameSite=Strict%s", AUTH_COOKIE,
-             value, max_age_s, h->https || req->https ? "; Secure" : "");
+             value, max_age_s, req->https ? "; Secure" : "");
     http_response_header(r, "Set-Cookie", c);
 }
 
@@ -88,7 +88,7 @@ void httpapi_serve_session(const struct httpapi *h, const struct http_request *r
             httpapi_reply_error(r, 503, "the accounts cannot be written");
             return;
         }
-        set_cookie(h, req, r, cookie, (double)h->session_ms / 1000);
+        set_cookie(req, r, cookie, (double)h->session_ms / 1000);
         crypto_wipe(cookie, sizeof(cookie));
         session_json(h, &who, true, r);
         return;
@@ -105,7 +105,7 @@ void httpapi_serve_session(const struct httpapi *h, const struct http_request *r
             auth_sign_out(h->auth, http_request_cookie(req, AUTH_COOKIE));
             auth_audit(h->auth, who.name, req->addr, "sign-out", who.name, "", true, clock_wall());
         }
-        set_cookie(h, req, r, "", 0);
+        set_cookie(req, r, "", 0);
         memset(&who, 0, sizeof(who));
         session_json(h, &who, false, r);
         return;

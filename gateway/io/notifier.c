@@ -229,29 +229,21 @@ static enum send_result robot_answer(const struct notify_route *rt,
     struct json_flat f;
     if (resp->body_len == 0 || json_flatten(resp->body, resp->body_len, NULL, &f) != JSON_OK)
         return SEND_OK;
+    bool feishu = feishu_robot(rt);
+    const char *code_key = feishu ? "code" : "errcode", *msg_key = feishu ? "msg" : "errmsg";
+    const struct json_field *code = json_flat_get(&f, code_key);
     enum send_result r = SEND_OK;
-    const struct json_field *fcode = feishu_robot(rt) ? json_flat_get(&f, "code") : NULL;
-    if (fcode && fcode->type == JSON_T_NUMBER && fcode->num != 0) {
-        const struct json_field *msg = json_flat_get(&f, "msg");
-        int ml =
-            msg && msg->type == JSON_T_STRING ? (int)(msg->str_len < 200 ? msg->str_len : 200) : 0;
-        snprintf(reason, size, "HTTP %ld, code %.0f: %.*s", resp->status, fcode->num, ml,
-                 ml ? msg->str : "");
-        /* Feishu 11232: over the rate limit. */
-        r = fcode->num == 11232 ? SEND_RETRY : SEND_FINAL;
-        json_flat_free(&f);
-        return r;
-    }
-    const struct json_field *code = json_flat_get(&f, "errcode");
     if (code && code->type == JSON_T_NUMBER && code->num != 0) {
-        const struct json_field *msg = json_flat_get(&f, "errmsg");
+        const struct json_field *msg = json_flat_get(&f, msg_key);
         int ml =
             msg && msg->type == JSON_T_STRING ? (int)(msg->str_len < 200 ? msg->str_len : 200) : 0;
-        snprintf(reason, size, "HTTP %ld, errcode %.0f: %.*s", resp->status, code->num, ml,
+        snprintf(reason, size, "HTTP %ld, %s %.0f: %.*s", resp->status, code_key, code->num, ml,
                  ml ? msg->str : "");
-        /* WeCom -1 system busy, 45009 over the rate limit; DingTalk 130101
-         * sending too fast. */
-        r = code->num == -1 || code->num == 45009 || code->num == 130101 ? SEND_RETRY : SEND_FINAL;
+        /* Over the rate limit or busy: WeCom -1 and 45009, DingTalk 130101,
+         * Feishu 11232. */
+        double n = code->num;
+        bool again = feishu ? n == 11232 : n == -1 || n == 45009 || n == 130101;
+        r = again ? SEND_RETRY : SEND_FINAL;
     }
     json_flat_free(&f);
     return r;
