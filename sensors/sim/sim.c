@@ -16,11 +16,13 @@
 #include "config.h"
 #include "crypto.h"
 #include "duration.h"
+#include "httpclient.h"
 #include "log.h"
 #include "json.h"
 #include "mqtt.h"
 #include "queue.h"
 #include "simhall.h"
+#include "simmonth.h"
 
 static atomic_bool stop_requested;
 
@@ -43,6 +45,7 @@ struct sim_opts {
     int print_config;
     int incidents;
     const char *refuse; /* a PC id whose user refuses power-off */
+    const char *month;  /* YYYY-MM: write that month into InfluxDB, exit */
 };
 
 struct publisher {
@@ -70,6 +73,7 @@ static void usage(FILE *f)
           "                  [--windows N] [--speed X] [--start HH:MM] [--rate N] [--count N]\n"
           "                  [--duration D] [--seed S] [--qos Q] [--incidents] [--refuse PC]\n"
           "       hallgw-sim [--hall ID] [--windows N] [--hall-name NAME] --print-config\n"
+          "       hallgw-sim -c FILE --month YYYY-MM [--hall ID] [--windows N] [--seed S]\n"
           "\n"
           "Simulates a public service hall of N windows over MQTT: per window a seat\n"
           "sensor, a PC and a peripheral smart plug; per hall a queue system, a people\n"
@@ -105,6 +109,10 @@ static void usage(FILE *f)
           "                        after 1 min, a threat on pc-w03 after 2 min, the printer\n"
           "                        out of paper from 5 to 12 min, pc-w05's scan 9 days old\n"
           "      --refuse PC       the PC's user refuses the nightly power-off\n"
+          "      --month YYYY-MM   write that whole month of readings (window state, queue,\n"
+          "                        air, PC antivirus state and events, power-off steps)\n"
+          "                        straight into the InfluxDB of the -c config, following\n"
+          "                        its schedule, as fast as InfluxDB takes them; no MQTT\n"
           "  -V, --version         print the version and exit\n"
           "  -h, --help            print this help and exit\n"
           "\n"
@@ -126,16 +134,27 @@ static void publish(void *arg, const char *topic, const char *payload, bool reta
 static int parse_args(int argc, char **argv, struct sim_opts *o)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},   {"uri", required_argument, NULL, 'u'},
-        {"username", required_argument, NULL, 'U'}, {"prefix", required_argument, NULL, 'P'},
-        {"hall", required_argument, NULL, 'H'},     {"hall-name", required_argument, NULL, 'N'},
-        {"windows", required_argument, NULL, 'w'},  {"speed", required_argument, NULL, 's'},
-        {"start", required_argument, NULL, 'T'},    {"rate", required_argument, NULL, 'r'},
-        {"count", required_argument, NULL, 'n'},    {"duration", required_argument, NULL, 'd'},
-        {"seed", required_argument, NULL, 'S'},     {"qos", required_argument, NULL, 'q'},
-        {"print-config", no_argument, NULL, 'p'},   {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},        {"incidents", no_argument, NULL, 'I'},
-        {"refuse", required_argument, NULL, 'R'},   {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},
+        {"uri", required_argument, NULL, 'u'},
+        {"username", required_argument, NULL, 'U'},
+        {"prefix", required_argument, NULL, 'P'},
+        {"hall", required_argument, NULL, 'H'},
+        {"hall-name", required_argument, NULL, 'N'},
+        {"windows", required_argument, NULL, 'w'},
+        {"speed", required_argument, NULL, 's'},
+        {"start", required_argument, NULL, 'T'},
+        {"rate", required_argument, NULL, 'r'},
+        {"count", required_argument, NULL, 'n'},
+        {"duration", required_argument, NULL, 'd'},
+        {"seed", required_argument, NULL, 'S'},
+        {"qos", required_argument, NULL, 'q'},
+        {"print-config", no_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"incidents", no_argument, NULL, 'I'},
+        {"refuse", required_argument, NULL, 'R'},
+        {"month", required_argument, NULL, 'M'},
+        {NULL, 0, NULL, 0},
     };
     int c;
     char *end;
@@ -218,6 +237,9 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
             break;
         case 'R':
             o->refuse = optarg;
+            break;
+        case 'M':
+            o->month = optarg;
             break;
         case 'V':
             printf("hallgw-sim %s\n", HALLGW_VERSION);
@@ -374,6 +396,26 @@ static void handle_command(struct commands *c, const struct mqtt_msg *m)
         pc_command(c, d, m);
 }
 
+/* --month: the month's readings into the config's InfluxDB. */
+static int month(const struct sim_opts *o, const struct config *cfg)
+{
+    if (!cfg || !cfg->influx.enabled) {
+        fputs("hallgw-sim: --month needs -c with an influx block\n", stderr);
+        return 2;
+    }
+    if (http_global_init() < 0)
+        return 1;
+    struct simmonth_opts mo = {.month = o->month,
+                               .hall = o->hall,
+                               .windows = o->windows,
+                               .seed = o->seed,
+                               .sched = &cfg->schedule,
+                               .influx = &cfg->influx};
+    int rc = simmonth_run(&mo);
+    http_global_cleanup();
+    return rc == 0 ? 0 : rc == -EINVAL ? 2 : 1;
+}
+
 int main(int argc, char **argv)
 {
     struct sim_opts o = {.uri = "tcp://127.0.0.1:1883",
@@ -430,6 +472,12 @@ int main(int argc, char **argv)
         simhall_free(&hall);
         config_free(cfg);
         return 0;
+    }
+    if (o.month) {
+        simhall_free(&hall);
+        int rc = month(&o, cfg);
+        config_free(cfg);
+        return rc;
     }
 
     hall.started = wall0;
