@@ -131,6 +131,7 @@ window.HALLGW_I18N = {
 
     auditOpen: 'Audit log', auditTitle: 'Audit log',
     recordOpen: 'Daily record', recordCsv: 'CSV',
+    periodMonth: 'Last month', periodWeek: 'Last week',
     auditHint: 'The last 24 hours, newest first: sign-ins, acknowledgements, approvals, silences, overrides and account changes.',
     auditRefresh: 'Refresh',
     colWhen: 'When', colWho: 'Who', colFrom: 'From', colWhat: 'What', colOk: 'Result',
@@ -300,6 +301,7 @@ window.HALLGW_I18N = {
 
     auditOpen: '操作日志', auditTitle: '操作日志（审计）',
     recordOpen: '巡查记录', recordCsv: 'CSV',
+    periodMonth: '上月考核', periodWeek: '上周考核',
     auditHint: '最近 24 小时，最新的在前：登录、确认、核准、静默、保持通电及账号变更。',
     auditRefresh: '刷新',
     colWhen: '时间', colWho: '操作人', colFrom: '来源', colWhat: '操作', colOk: '结果',
