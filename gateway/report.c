@@ -201,9 +201,12 @@ static int report_period_cli(const struct config *cfg, const char *hall, enum pe
     }
     const struct report_status *st[] = {&p.store,    &p.staffing, &p.environment,
                                         &p.poweroff, &p.av,       &p.waiting};
+    const char *said = NULL; /* InfluxDB's one failure is said once */
     for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
-        if (st[i]->src != REPORT_SRC_OK)
-            fprintf(stderr, "hallgw report: warning: %s\n", st[i]->why);
+        if (st[i]->src == REPORT_SRC_OK || (said && strcmp(said, st[i]->why) == 0))
+            continue;
+        fprintf(stderr, "hallgw report: warning: %s\n", st[i]->why);
+        said = st[i]->why;
     }
     int w = output ? write_file(render_period, &p, format, output)
                    : report_period_render(&p, format, stdout);
