@@ -19,6 +19,7 @@
 #include "hallmodel.h"
 #include "ingest.h"
 #include "lineproto_parse.h"
+#include "metrics.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -368,7 +369,32 @@ static void test_global_announce_marks_its_device_online(void **state)
     assert_int_equal(n, 1);
     assert_string_equal(s[0].device, "plug");
     assert_string_equal(s[0].fields, "online=true");
+    uint64_t bad = metrics_get(MET_REJECT_BAD_VALUE);
     assert_int_equal(ingest_all(f, "shellies/announce", "{\"model\":\"SHPLG-S\"}", s, 2), 0);
+    assert_int_equal(metrics_get(MET_REJECT_BAD_VALUE), bad + 1);
+    fixture_free(f);
+}
+
+/* A Gen1 value that is not what its topic carries: nothing written, counted. */
+static void test_gen1_bad_values_are_counted(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new("  { id = \"plug\"; hall = \"h1\"; kind = \"plug\"; source = "
+                                    "\"shelly:shellyplug-s-7C87CE\"; }\n");
+    struct seen s[2];
+    static const char *const bad[][2] = {
+        {"relay/0", "ON"},          {"relay/0", ""},
+        {"relay/0/power", "12 W"},  {"relay/0/energy", "-"},
+        {"relay/0/power", "1e999"}, {"online", "yes"},
+    };
+    uint64_t before = metrics_get(MET_REJECT_BAD_VALUE) + metrics_get(MET_REJECT_BAD_STATUS);
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        char topic[128];
+        (void)snprintf(topic, sizeof(topic), "shellies/shellyplug-s-7C87CE/%s", bad[i][0]);
+        assert_int_equal(ingest_all(f, topic, bad[i][1], s, 2), 0);
+    }
+    assert_int_equal(metrics_get(MET_REJECT_BAD_VALUE) + metrics_get(MET_REJECT_BAD_STATUS),
+                     before + ARRAY_SIZE(bad));
     fixture_free(f);
 }
 
@@ -384,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_gen1_relay_of_a_channel_device),
         cmocka_unit_test(test_a_device_bound_whole_keeps_every_channel),
         cmocka_unit_test(test_global_announce_marks_its_device_online),
+        cmocka_unit_test(test_gen1_bad_values_are_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
