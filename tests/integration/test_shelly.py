@@ -4,7 +4,9 @@ and the gateway: a Plug S (Gen1, shellies/<id>/relay/0...) and a Plus 1PM
 Their readings land in InfluxDB with energy in kWh; at the nightly power-off
 each gets the command of its own generation (relay/0/command "off", or
 Switch.Set over <id>/rpc), reports off, and the power-off log records it
-verified. A Shelly never heard from gets both commands. What is asserted is
+verified. A Shelly never heard from gets both commands. The second relay of
+a Plus 2PM, bound as "shelly:<id>#1", is a plug of its own: its metrics
+under the plain names, Switch.Set with id 1. What is asserted is
 what a user sees: the points in InfluxDB, the commands on the broker, the
 rows of the power-off log."""
 
@@ -19,6 +21,7 @@ from test_enforcement import Gateway
 GEN1 = "shellyplug-s-HGWT01"
 GEN2 = "shellyplus1pm-hgwt02"
 SILENT = "shellyplus1pm-hgwt03"
+TWO_PM = "shellyplus2pm-hgwt04"  # two relays; its second one bound as a device
 LEAD_S = 10
 
 
@@ -26,10 +29,11 @@ class FakeShelly:
     """A Shelly plug: reports its relay every half second in its
     generation's topics and obeys its generation's command topic."""
 
-    def __init__(self, mqtt, device_id, gen, report=True, power_w=0.0, energy=0.0):
+    def __init__(self, mqtt, device_id, gen, report=True, power_w=0.0, energy=0.0, channel=0):
         import paho.mqtt.client as paho
         self.id = device_id
         self.gen = gen
+        self.channel = channel
         self.on = True
         self.power_w = power_w
         self.energy = energy  # Gen1: watt-minutes; Gen2: Wh
@@ -44,7 +48,8 @@ class FakeShelly:
         self.client.on_subscribe = lambda *a: subscribed.set()
         self.client.connect("127.0.0.1", mqtt.port, keepalive=30)
         self.client.loop_start()
-        cmd = ("shellies/%s/relay/0/command" % device_id) if gen == 1 else ("%s/rpc" % device_id)
+        cmd = ("shellies/%s/relay/%d/command" % (device_id, channel) if gen == 1
+               else "%s/rpc" % device_id)
         self.client.subscribe(cmd, qos=1)
         if not subscribed.wait(10):
             raise AssertionError("no SUBACK for " + cmd)
@@ -58,7 +63,7 @@ class FakeShelly:
                 self.on = msg.payload == b"on"
         else:
             req = json.loads(msg.payload)
-            if req.get("method") == "Switch.Set" and req["params"]["id"] == 0:
+            if req.get("method") == "Switch.Set" and req["params"]["id"] == self.channel:
                 self.on = bool(req["params"]["on"])
                 client.publish("%s/rpc/response" % self.id,
                                json.dumps({"id": req["id"], "src": self.id, "result": {}}), qos=1)
@@ -69,13 +74,13 @@ class FakeShelly:
 
     def report(self):
         if self.gen == 1:
-            base = "shellies/%s/" % self.id
-            self.client.publish(base + "relay/0", "on" if self.on else "off", qos=1)
-            self.client.publish(base + "relay/0/power", "%g" % self.power_w, qos=1)
-            self.client.publish(base + "relay/0/energy", "%d" % self.energy, qos=1)
+            base = "shellies/%s/relay/%d" % (self.id, self.channel)
+            self.client.publish(base, "on" if self.on else "off", qos=1)
+            self.client.publish(base + "/power", "%g" % self.power_w, qos=1)
+            self.client.publish(base + "/energy", "%d" % self.energy, qos=1)
         else:
-            self.client.publish("%s/status/switch:0" % self.id, json.dumps({
-                "id": 0, "source": "init", "output": self.on, "apower": self.power_w,
+            self.client.publish("%s/status/switch:%d" % (self.id, self.channel), json.dumps({
+                "id": self.channel, "source": "init", "output": self.on, "apower": self.power_w,
                 "voltage": 229.4, "current": 0.2, "aenergy": {"total": self.energy}}), qos=1)
 
     def _loop(self):
@@ -93,14 +98,17 @@ class FakeShelly:
 def test_both_generations_land_in_kwh_and_switch_off_at_night():
     devices = [{"id": "plug-g1", "hall": "h1", "kind": "plug", "source": "shelly:" + GEN1},
                {"id": "plug-g2", "hall": "h1", "kind": "plug", "source": "shelly:" + GEN2},
-               {"id": "plug-g3", "hall": "h1", "kind": "plug", "source": "shelly:" + SILENT}]
+               {"id": "plug-g3", "hall": "h1", "kind": "plug", "source": "shelly:" + SILENT},
+               {"id": "plug-g4", "hall": "h1", "kind": "plug", "source": "shelly:%s#1" % TWO_PM}]
     halls = [{"id": "h1", "windows": [{"id": "w01", "plug": "plug-g1"},
                                       {"id": "w02", "plug": "plug-g2"},
-                                      {"id": "w03", "plug": "plug-g3"}]}]
+                                      {"id": "w03", "plug": "plug-g3"},
+                                      {"id": "w04", "plug": "plug-g4"}]}]
     with Stack("shelly") as st:
         sub = Subscriber(st.mqtt, "shellies/%s/relay/0/command" % GEN1, "%s/rpc" % GEN1,
                          "shellies/%s/relay/0/command" % GEN2, "%s/rpc" % GEN2,
-                         "shellies/%s/relay/0/command" % SILENT, "%s/rpc" % SILENT)
+                         "shellies/%s/relay/0/command" % SILENT, "%s/rpc" % SILENT,
+                         "%s/rpc" % TWO_PM, "shellies/%s/relay/+/command" % TWO_PM)
         g = Gateway(st, devices, halls, 'grace = "1s"; verify_within = "20s"; plug_delay = "0s";',
                     lead_s=LEAD_S)
         # 90000 Wmin = 1.5 kWh; 2500 Wh = 2.5 kWh.
@@ -108,6 +116,8 @@ def test_both_generations_land_in_kwh_and_switch_off_at_night():
         gen2 = FakeShelly(st.mqtt, GEN2, 2, power_w=37.5, energy=2500)
         # Never heard from before the night: its generation is not known.
         silent = FakeShelly(st.mqtt, SILENT, 2, report=False)
+        # The second relay of a Plus 2PM (switch:1), a device of its own.
+        two_pm = FakeShelly(st.mqtt, TWO_PM, 2, power_w=12.25, energy=750, channel=1)
         try:
             def point(device, **fields):
                 """Each field with its value in some point of the device (a
@@ -120,10 +130,15 @@ def test_both_generations_land_in_kwh_and_switch_off_at_night():
                                                             energy_kwh=1.5), timeout=LEAD_S)
             wait_for("the Gen2 plug's point", lambda: point("plug-g2", on=True, power_w=37.5,
                                                             energy_kwh=2.5), timeout=LEAD_S)
+            # The channel's device has its metrics under the plain names.
+            wait_for("the Plus 2PM channel's point", lambda: point("plug-g4", on=True,
+                                                                   power_w=12.25,
+                                                                   energy_kwh=0.75),
+                     timeout=LEAD_S)
             assert not sub.messages, "a command before poweroff_at: %r" % sub.messages
 
             # The night: each plug switched off and verified.
-            for dev in ("plug-g1", "plug-g2", "plug-g3"):
+            for dev in ("plug-g1", "plug-g2", "plug-g3", "plug-g4"):
                 wait_for("%s verified off" % dev, lambda: "plug_off" in g.step_names(dev),
                          timeout=LEAD_S + 25)
                 assert g.step_names(dev) == ["plug_command", "plug_off"], g.steps(dev)
@@ -139,6 +154,9 @@ def test_both_generations_land_in_kwh_and_switch_off_at_night():
             # The one never heard from: both.
             assert sub.payloads("shellies/%s/relay/0/command" % SILENT) == [(b"off", False)]
             assert [m["params"] for m in sub.json_on("%s/rpc" % SILENT)] == [{"id": 0, "on": False}]
+            # The channel: Switch.Set with its id.
+            assert [m["params"] for m in sub.json_on("%s/rpc" % TWO_PM)] == [{"id": 1, "on": False}]
+            assert not [t for t, _, _ in sub.messages if t.startswith("shellies/%s/" % TWO_PM)]
             detail = g.steps("plug-g1")[0]["detail"]
             assert detail == "shellies/%s/relay/0/command off" % GEN1, detail
 
@@ -146,11 +164,13 @@ def test_both_generations_land_in_kwh_and_switch_off_at_night():
             wait_for("the Gen1 plug off", lambda: point("plug-g1", on=False, power_w=0),
                      timeout=10)
             wait_for("the Gen2 plug off", lambda: point("plug-g2", on=False), timeout=10)
+            wait_for("the Plus 2PM channel off", lambda: point("plug-g4", on=False), timeout=10)
             assert not g.gw.dead()
         finally:
             gen1.close()
             gen2.close()
             silent.close()
+            two_pm.close()
             sub.close()
 
 
