@@ -398,7 +398,8 @@ static void process_one(struct gateway *g, struct mqtt_msg *m, mono_ms now)
                                       m->payload_len, m->oversize, now, m->arrival, &g->batch, &dev)
             : ingest_message(&g->ingest, m->topic, m->topic_len, m->payload, m->payload_len,
                              m->oversize, now, m->arrival, &g->batch, &dev);
-    if (o == INGEST_WRITTEN) {
+    /* One message may be about several devices (a Shelly's channels). */
+    for (; o == INGEST_WRITTEN; o = ingest_next(&g->ingest, &g->batch, &dev)) {
         g->batch_points++;
         wall_s wall = m->arrival;
         /* Before alerting: a scan ordered holds the scan alert. Enforcement

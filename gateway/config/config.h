@@ -57,7 +57,8 @@ struct config_device {
     char *window; /* from the device's own "window" key or from the hall's windows; NULL if none */
     enum device_kind kind;
     enum source_format format;   /* FORMAT_NATIVE when there is no "source" */
-    char *source_name;           /* foreign name after "format:", NULL for native */
+    char *source_name;           /* foreign name after "format:", NULL for native; "<id>#<n>"
+                                  * for channel n of a Shelly (config_source_channel()) */
     char *type;                  /* free text, e.g. "printer"; NULL if absent */
     int64_t service_interval_ms; /* 0 if absent */
     int32_t last_service_days;   /* days since epoch; -1 if absent */
@@ -296,6 +297,18 @@ const struct config_device *config_find_device(const struct config *c, const cha
 const struct config_device *config_find_source(const struct config *c, enum source_format f,
                                                const char *name);
 const struct config_hall *config_find_hall(const struct config *c, const char *id);
+
+/* One channel of a multi-channel Shelly is bound as "shelly:<id>#<n>"
+ * (source_name "<id>#<n>", n in 1..999; "<id>#0" is stored as "<id>", which
+ * is channel 0). Returns the channel of a source name and sets *id_len to
+ * the length of its device id (all of it when there is no '#'). */
+int config_source_channel(const char *source_name, size_t *id_len);
+
+/* The Shelly devices bound to channels 1..999 of device id (their sources
+ * "<id>#<n>"): up to max of them into out, in no particular order. Returns
+ * how many there are. */
+size_t config_find_channels(const struct config *c, const char *id,
+                            const struct config_device **out, size_t max);
 
 /* "native", "zigbee2mqtt", "tasmota", "shelly"; and back (-1 when unknown). */
 const char *config_format_name(enum source_format f);

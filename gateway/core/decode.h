@@ -32,7 +32,19 @@
  *   (Wh) -> energy_kwh (kWh); for n > 0 the names get "_<n>" (on_1). Other
  *   switch numbers pass through as "switch:<n>_<path>"; other components are
  *   ignored; params.ts -> reading.ts. NotifyEvent and other methods:
- *   DECODE_EMPTY; no "method": DECODE_BAD_VALUE. online: true/false. */
+ *   DECODE_EMPTY; no "method": DECODE_BAD_VALUE. online: true/false.
+ * Shelly Gen1 (one plain value per topic): relay/<n> on/off -> on, and
+ *   "overpower" -> on false and overpower true; relay/<n>/power (W) ->
+ *   power_w; relay/<n>/energy (Wmin) -> energy_kwh; emeter/<n>/power ->
+ *   power_w, reactive_power -> reactive_power_var, voltage, current, pf ->
+ *   power_factor, energy and returned_energy (Wmin) -> energy_kwh and
+ *   returned_energy_kwh, total and total_returned (Wh) -> total_kwh and
+ *   total_returned_kwh; for n > 0 the names get "_<n>". sensor/temperature,
+ *   humidity, battery, tilt as they are, lux -> illuminance, state
+ *   open/close -> open, flood true/false -> flood, vibration 0/1 ->
+ *   vibration; temperature (the device's own) -> device_temperature;
+ *   ext_temperature/<n> and ext_temperatures {"<n>":{"tC":..}} ->
+ *   ext_temperature_<n>. online: true/false; announce (JSON): online. */
 #ifndef HALLGW_DECODE_H
 #define HALLGW_DECODE_H
 
@@ -85,6 +97,16 @@ enum decode_result decode_tasmota(const struct route *r, const char *payload, si
 enum decode_result decode_shelly(const struct route *r, const char *payload, size_t len,
                                  const struct json_limits *lim, struct reading *out,
                                  enum json_reject *why);
+/* Shelly Gen1 (r->sub "gen1/..."), called by decode_shelly (decode_shelly1.c). */
+enum decode_result decode_shelly1(const struct route *r, const char *payload, size_t len,
+                                  const struct json_limits *lim, struct reading *out,
+                                  enum json_reject *why);
+
+/* The device id of a Gen1 announce ({"id":"shellyplug-s-7C87CE",...}) into
+ * id (cap bytes). Returns 0, or -EINVAL when the payload is not JSON or has
+ * no valid "id". */
+int decode_shelly1_announce_id(const char *payload, size_t len, const struct json_limits *lim,
+                               char *id, size_t cap);
 
 /* "ok", "empty", "bad_json", "bad_status", "bad_event", "bad_value". */
 const char *decode_result_name(enum decode_result r);

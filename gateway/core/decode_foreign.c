@@ -427,6 +427,8 @@ enum decode_result decode_shelly(const struct route *r, const char *payload, siz
                                  const struct json_limits *lim, struct reading *out,
                                  enum json_reject *why)
 {
+    if (strncmp(r->sub, "gen1/", 5) == 0)
+        return decode_shelly1(r, payload, len, lim, out, why);
     begin(r, out, why);
     if (strcmp(r->sub, "online") == 0)
         return decode_availability(payload, len, "true", "false", out);

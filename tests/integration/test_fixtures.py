@@ -25,6 +25,13 @@ DEVICES = [
     {"id": "plug-t1", "hall": "h1", "kind": "plug", "source": "tasmota:plug_w01"},
     {"id": "env-t2", "hall": "h1", "kind": "env", "source": "tasmota:lux_1"},
     {"id": "plug-s1", "hall": "h1", "kind": "plug", "source": "shelly:shellyplusplugs-a8032ab1"},
+    {"id": "plug-s2", "hall": "h1", "kind": "plug", "source": "shelly:shellyplug-s-7C87CE"},
+    {"id": "plug-s3", "hall": "h1", "kind": "plug", "source": "shelly:shellyswitch25-C45BBE6B2E"},
+    {"id": "env-s1", "hall": "h1", "kind": "env", "source": "shelly:shellyht-C6E2F1"},
+    {"id": "env-s2", "hall": "h1", "kind": "env", "source": "shelly:shellydw2-58B2A0"},
+    {"id": "env-s3", "hall": "h1", "kind": "env", "source": "shelly:shellyflood-3C6105"},
+    {"id": "equip-s4", "hall": "h1", "kind": "equipment", "source": "shelly:shellyem-B9F1A3"},
+    {"id": "env-s5", "hall": "h1", "kind": "env", "source": "shelly:shelly1-98CDAC1F03"},
 ]
 HALLS = [{"id": "h1", "name": "政务服务大厅一楼",
           "windows": [{"id": "w01", "name": "综合受理 1", "seat": "seat-w01", "pc": "pc-w01"}]}]
@@ -49,7 +56,9 @@ def device_of(fx):
             return d["id"]
         if fmt == "tasmota" and t.split("/")[1] == name:
             return d["id"]
-        if fmt == "shelly" and t.split("/")[0] == name:
+        if fmt == "shelly" and t == "shellies/announce" and json.loads(fx["payload"])["id"] == name:
+            return d["id"]
+        if fmt == "shelly" and (t.split("/")[0] == name or t.startswith("shellies/%s/" % name)):
             return d["id"]
     raise AssertionError("no device for %s" % fx["_where"])
 

@@ -129,12 +129,51 @@ static void test_shared_group_shares_all_but_acks(void **state)
                 want);
 }
 
+/* A Shelly of either generation: its Gen2 topics, shellies/<id>/# for Gen1,
+ * and the global shellies/announce once. A device bound by channels
+ * ("<id>#<n>") is subscribed once, under its id alone. */
+static void test_shelly_both_generations_once_per_device(void **state)
+{
+    static const char *const want[] = {
+        "hall/+/+/telemetry",
+        "hall/+/+/status",
+        "hall/+/+/event",
+        "hall/+/+/cmd/reply",
+        "hall/+/alerts/+/ack",
+        "hall/+/alerts/+/ack/+",
+        "shellyplug-s-7C87CE/events/rpc",
+        "shellyplug-s-7C87CE/online",
+        "shellyplug-s-7C87CE/status/+",
+        "shellies/shellyplug-s-7C87CE/#",
+        "shellies/announce",
+        "shellypro4pm-1/events/rpc",
+        "shellypro4pm-1/online",
+        "shellypro4pm-1/status/+",
+        "shellies/shellypro4pm-1/#",
+        NULL,
+    };
+    (void)state;
+
+    expect_subs("mqtt = { uri = \"tcp://h:1\"; };\n"
+                "halls = ( { id = \"h1\"; } );\n"
+                "devices = ( { id = \"p1\"; hall = \"h1\"; kind = \"plug\";\n"
+                "              source = \"shelly:shellyplug-s-7C87CE\"; },\n"
+                "            { id = \"p2\"; hall = \"h1\"; kind = \"plug\";\n"
+                "              source = \"shelly:shellypro4pm-1#2\"; },\n"
+                "            { id = \"p3\"; hall = \"h1\"; kind = \"plug\";\n"
+                "              source = \"shelly:shellypro4pm-1#1\"; },\n"
+                "            { id = \"p4\"; hall = \"h1\"; kind = \"plug\";\n"
+                "              source = \"shelly:shellypro4pm-1#3\"; } );\n",
+                want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_hall_by_default),
         cmocka_unit_test(test_owned_halls_only),
         cmocka_unit_test(test_shared_group_shares_all_but_acks),
+        cmocka_unit_test(test_shelly_both_generations_once_per_device),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
