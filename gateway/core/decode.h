@@ -76,8 +76,11 @@ enum decode_result {
  *           control characters, a "ts" that is not a plausible unix time,
  *           metrics past READING_MAX_METRICS.
  *   foreign: only values the gateway meant to write: a named key with an
- *           unusable value (Zigbee2MQTT "state":"TOGGLE"), a passed-through
- *           number or boolean with an invalid key name. The strings, nulls
+ *           unusable value (Zigbee2MQTT "state":"TOGGLE", "power":" 7"), a
+ *           passed-through number or boolean with an invalid key name,
+ *           metrics past READING_MAX_METRICS, and in Tasmota's sensor
+ *           readings the items of an array past DECODE_MAX_ITEMS and
+ *           arrays or objects inside an array. The strings, nulls
  *           and arrays a foreign format carries for itself (Tasmota "Time",
  *           Zigbee2MQTT "presence_event") are ignored, not counted. */
 enum decode_result decode_message(const struct route *r, const char *payload, size_t len,
