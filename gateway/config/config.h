@@ -175,6 +175,12 @@ struct config_rule {
     char *metric;           /* threshold, max_age, baseline; NULL otherwise */
     bool has_above, has_below, has_clear_at;
     double above, below, clear_at;
+    /* threshold with `is`: fires while the metric equals this value (then
+     * no above, below or clear_at). */
+    enum config_is { CONFIG_IS_NONE, CONFIG_IS_BOOL, CONFIG_IS_NUMBER, CONFIG_IS_STRING } is_type;
+    bool is_b;
+    double is_num;
+    char *is_str;                /* CONFIG_IS_STRING: 1..256 bytes of UTF-8 */
     int64_t for_ms;              /* threshold, stale, unstaffed, equipment_status; 0 = at once */
     int64_t for_when_waiting_ms; /* unstaffed; -1 when absent */
     int64_t max_ms;              /* wait_time: longest_wait_s over this */

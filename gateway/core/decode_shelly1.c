@@ -7,53 +7,16 @@
  * are written in kWh. A value that is not what its topic carries is
  * DECODE_BAD_VALUE, counted by ingest. */
 #include "decode.h"
+#include "decode_foreign.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "id.h"
-#include "number.h"
 
 #define WMIN_PER_KWH 60000.0
 #define WH_PER_KWH 1000.0
-
-/* The payload as a number in JSON number syntax (what Gen1 sends: "12.5",
- * "0", "-3"). */
-static bool text_number(const char *s, size_t len, double *v)
-{
-    size_t i = 0;
-    if (len == 0 || len >= NUMBER_TEXT_MAX)
-        return false;
-    if (s[i] == '-')
-        i++;
-    size_t int_start = i;
-    while (i < len && s[i] >= '0' && s[i] <= '9')
-        i++;
-    if (i == int_start || (s[int_start] == '0' && i - int_start > 1))
-        return false;
-    if (i < len && s[i] == '.') {
-        size_t frac = ++i;
-        while (i < len && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == frac)
-            return false;
-    }
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < len && (s[i] == '+' || s[i] == '-'))
-            i++;
-        size_t exp = i;
-        while (i < len && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == exp)
-            return false;
-    }
-    if (i != len)
-        return false;
-    *v = number_parse(s, len);
-    return *v == *v; /* NAN when out of memory */
-}
 
 /* "<base>" for channel "0", "<base>_<n>" for the others. */
 static void channel_name(char *to, size_t cap, const char *base, const char *n, size_t n_len)
@@ -68,7 +31,7 @@ static enum decode_result add_scaled(struct reading *out, const char *key, const
                                      size_t len, double divisor)
 {
     double v;
-    if (!text_number(payload, len, &v))
+    if (decode_number_text(payload, len, &v) != 0)
         return DECODE_BAD_VALUE;
     return reading_add_number(out, key, v / divisor) == 0 ? DECODE_OK : DECODE_BAD_VALUE;
 }

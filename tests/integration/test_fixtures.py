@@ -32,10 +32,21 @@ DEVICES = [
     {"id": "env-s3", "hall": "h1", "kind": "env", "source": "shelly:shellyflood-3C6105"},
     {"id": "equip-s4", "hall": "h1", "kind": "equipment", "source": "shelly:shellyem-B9F1A3"},
     {"id": "env-s5", "hall": "h1", "kind": "env", "source": "shelly:shelly1-98CDAC1F03"},
+    {"id": "door-t1", "hall": "h1", "kind": "equipment", "source": "tasmota:door_1"},
+    {"id": "plug-t2", "hall": "h1", "kind": "plug", "source": "tasmota:plug_dual"},
+    {"id": "radar-t1", "hall": "h1", "kind": "people", "source": "tasmota:radar_1"},
+    {"id": "env-t3", "hall": "h1", "kind": "env", "source": "tasmota:air_f"},
+    {"id": "plug-t3", "hall": "h1", "kind": "plug", "source": "tasmota:plug_w02"},
+    {"id": "plug-z2", "hall": "h1", "kind": "plug", "source": "zigbee2mqtt:plug_strings"},
+    {"id": "env-z3", "hall": "h1", "kind": "env", "source": "zigbee2mqtt:temp_iso"},
+    {"id": "plug-s6", "hall": "h1", "kind": "plug", "source": "shelly:shellyproem50-08f9e0e5c3a4"},
+    {"id": "plug-s7", "hall": "h1", "kind": "plug", "source": "shelly:shellypro3em-c8f09e8a0b1c"},
+    {"id": "env-s6", "hall": "h1", "kind": "env", "source": "shelly:shellyhtg3-84fce63ad204"},
+    {"id": "plug-s8", "hall": "h1", "kind": "plug", "source": "shelly:shelly1minig3-54320464a1b2"},
 ]
 HALLS = [{"id": "h1", "name": "政务服务大厅一楼",
           "windows": [{"id": "w01", "name": "综合受理 1", "seat": "seat-w01", "pc": "pc-w01"}]}]
-MEASUREMENT = {"seat": "occupancy", "queue": "queue", "env": "env", "equipment": "equipment",
+MEASUREMENT = {"seat": "occupancy", "people": "occupancy", "queue": "queue", "env": "env", "equipment": "equipment",
                "plug": "plug", "pc": "pc"}
 WINDOW = {"seat-w01": "w01", "pc-w01": "w01"}
 
