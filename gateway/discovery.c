@@ -36,7 +36,7 @@ struct discovery {
     char **pending;
     size_t n_pending;
     bool connected;
-    bool configs_sent;
+    size_t next_config; /* configs before it are published since the connect */
     mono_ms next_state;
 };
 
@@ -111,8 +111,18 @@ int discovery_new(const struct config *cfg, struct hallmodel *hm, struct alertin
     return 0;
 }
 
+static bool is_pending(const struct discovery *d, const char *topic)
+{
+    for (size_t i = 0; i < d->n_pending; i++)
+        if (strcmp(d->pending[i], topic) == 0)
+            return true;
+    return false;
+}
+
 static void add_pending(struct discovery *d, const char *topic)
 {
+    if (is_pending(d, topic))
+        return;
     char **v = realloc(d->pending, (d->n_pending + 1) * sizeof(*v));
     char *t = strdup(topic);
     if (v)
@@ -143,13 +153,26 @@ static void send_pending(struct discovery *d)
     d->n_pending = k;
 }
 
+/* From where the last call stopped (a full outbox, a lost connection). */
 static void send_configs(struct discovery *d)
 {
-    bool all = true;
-    for (size_t i = 0; i < d->configs.n && all; i++)
-        all =
-            publish(d, d->configs.v[i].topic, d->configs.v[i].payload, d->configs.v[i].payload_len);
-    d->configs_sent = all;
+    while (d->next_config < d->configs.n) {
+        const struct homeassistant_config *c = &d->configs.v[d->next_config];
+        if (!publish(d, c->topic, c->payload, c->payload_len))
+            return;
+        d->next_config++;
+    }
+}
+
+/* Whether topic is published by the current config: a config or a state. */
+static bool current(const struct discovery *d, const char *topic)
+{
+    if (homeassistant_configs_has(&d->configs, topic))
+        return true;
+    for (size_t i = 0; i < d->n_halls; i++)
+        if (strcmp(d->halls[i].topic, topic) == 0)
+            return true;
+    return false;
 }
 
 int discovery_set_config(struct discovery *d, const struct config *cfg)
@@ -165,25 +188,29 @@ int discovery_set_config(struct discovery *d, const struct config *cfg)
         windows_index_free(old.wix);
         return r;
     }
-    for (size_t i = 0; i < old.configs.n; i++)
-        if (!homeassistant_configs_has(&d->configs, old.configs.v[i].topic))
-            add_pending(d, old.configs.v[i].topic);
-    for (size_t i = 0; i < old.n_halls; i++) {
-        bool kept = false;
-        for (size_t j = 0; j < d->n_halls && !kept; j++)
-            kept = strcmp(old.halls[i].topic, d->halls[j].topic) == 0;
-        if (!kept && old.halls[i].last)
-            add_pending(d, old.halls[i].topic);
+    /* What came back is no longer to be emptied. */
+    size_t k = 0;
+    for (size_t i = 0; i < d->n_pending; i++) {
+        if (current(d, d->pending[i]))
+            free(d->pending[i]);
+        else
+            d->pending[k++] = d->pending[i];
     }
+    d->n_pending = k;
+    for (size_t i = 0; i < old.configs.n; i++)
+        if (!current(d, old.configs.v[i].topic))
+            add_pending(d, old.configs.v[i].topic);
+    for (size_t i = 0; i < old.n_halls; i++)
+        if (old.halls[i].last && !current(d, old.halls[i].topic))
+            add_pending(d, old.halls[i].topic);
     homeassistant_configs_free(&old.configs);
     free_halls(old.halls, old.n_halls);
     free(old.active);
     windows_index_free(old.wix);
+    d->next_config = 0;
     if (d->connected) {
         send_pending(d);
         send_configs(d);
-    } else {
-        d->configs_sent = false;
     }
     d->next_state = 0;
     return 0;
@@ -230,16 +257,19 @@ void discovery_tick(struct discovery *d, bool connected, wall_s wall, mono_ms no
     d->connected = connected;
     if (!connected)
         return;
-    if (came || d->n_pending)
-        send_pending(d);
-    if (came || !d->configs_sent) {
-        send_configs(d);
+    if (came) {
+        /* All again: a broker that restarted may have lost what it kept. */
+        d->next_config = 0;
         for (size_t i = 0; i < d->n_halls; i++) {
             free(d->halls[i].last);
             d->halls[i].last = NULL;
         }
         d->next_state = 0;
     }
+    if (d->n_pending)
+        send_pending(d);
+    if (d->next_config < d->configs.n)
+        send_configs(d);
     if (d->n_halls == 0 || now < d->next_state)
         return;
     d->next_state = now + STATE_EVERY_MS;

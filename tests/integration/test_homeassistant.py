@@ -221,6 +221,28 @@ def test_a_reload_removes_the_entities_of_a_removed_window_and_hall():
         clear(st.mqtt, before)
 
 
+def test_a_broker_that_lost_everything_gets_the_configs_again_at_the_reconnect():
+    with Stack("ha-reconnect", private=("mqtt",)) as st:
+        dp = "ha-" + st.prefix
+        gw = gateway(st, 'homeassistant = { enabled = true; discovery_prefix = "%s"; };\n' % dp)
+        ha = HomeAssistant(st.mqtt, dp)
+        gw.start()
+        n = len(wait_for("the configs", lambda: len(ha.configs()) == 5 and ha.configs()))
+        ha.close()
+        # The broker keeps nothing across this restart (no persistence).
+        st.mqtt.kill()
+        st.mqtt.start()
+        wait_for("the reconnect", lambda: gw.log_text().count("connected to") >= 2, timeout=30)
+        ha = HomeAssistant(st.mqtt, dp)
+        configs = wait_for("the configs again", lambda: len(ha.configs()) == n and ha.configs())
+        assert all(r for t, p, r in ha.discovery.messages), "not retained"
+        ha.follow(configs)
+        c_open = [c for t, c in configs.items() if t.endswith("/h1-open/config")][0]
+        wait_for("the hall state again", lambda: ha.state(c_open) == "ON")
+        ha.close()
+        assert gw.stop() == 0
+
+
 def test_off_by_default_nothing_is_published_under_the_prefix():
     with Stack("ha-off") as st:
         gw = gateway(st, "")
@@ -285,6 +307,7 @@ if __name__ == "__main__":
     harness.run([
         test_discovered_entities_show_the_halls_windows_and_pcs_and_go_unavailable_at_stop,
         test_a_reload_removes_the_entities_of_a_removed_window_and_hall,
+        test_a_broker_that_lost_everything_gets_the_configs_again_at_the_reconnect,
         test_off_by_default_nothing_is_published_under_the_prefix,
         test_a_foreign_discovery_config_is_not_an_error,
     ])
