@@ -188,6 +188,16 @@ int discovery_set_config(struct discovery *d, const struct config *cfg)
         windows_index_free(old.wix);
         return r;
     }
+    /* A hall kept keeps what was published on its state topic. */
+    for (size_t j = 0; j < d->n_halls; j++) {
+        for (size_t i = 0; i < old.n_halls; i++) {
+            if (strcmp(old.halls[i].topic, d->halls[j].topic) == 0) {
+                d->halls[j].last = old.halls[i].last;
+                old.halls[i].last = NULL;
+                break;
+            }
+        }
+    }
     /* What came back is no longer to be emptied. */
     size_t k = 0;
     for (size_t i = 0; i < d->n_pending; i++) {
@@ -232,7 +242,8 @@ static void count_alert(const struct alert *a, void *arg)
 static void send_states(struct discovery *d, wall_s wall)
 {
     memset(d->active, 0, d->n_halls * sizeof(*d->active));
-    alerting_foreach(d->al, count_alert, d);
+    if (d->al)
+        alerting_foreach(d->al, count_alert, d);
     struct buf b;
     buf_init(&b, 0);
     for (size_t i = 0; i < d->n_halls; i++) {

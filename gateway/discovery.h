@@ -26,7 +26,8 @@ struct discovery_io {
 
 struct discovery;
 
-/* Keeps hm, al and cfg (until discovery_set_config()). Returns 0 or -ENOMEM. */
+/* Keeps hm, al and cfg (until discovery_set_config()); al NULL: no alerts
+ * are counted. Returns 0 or -ENOMEM. */
 int discovery_new(const struct config *cfg, struct hallmodel *hm, struct alerting *al,
                   const struct discovery_io *io, struct discovery **out);
 void discovery_free(struct discovery *d); /* NULL does nothing */
