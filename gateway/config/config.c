@@ -371,12 +371,14 @@ static void finish_blocks(struct conf_ctx *x, const conf_node *root)
     default_str(x, &c->mqtt.prefix, "hall");
     default_str(x, &c->homeassistant.discovery_prefix, "homeassistant");
     s = conf_member(root, "homeassistant");
-    s = s && conf_is_group(s) ? conf_member(s, "discovery_prefix") : NULL;
-    if (s && c->mqtt.prefix && c->homeassistant.discovery_prefix) {
+    if (s && conf_is_group(s) && c->mqtt.prefix && c->homeassistant.discovery_prefix) {
+        const conf_node *dp = conf_member(s, "discovery_prefix");
         size_t n = strlen(c->mqtt.prefix);
         const char *d = c->homeassistant.discovery_prefix;
-        if (strncmp(d, c->mqtt.prefix, n) == 0 && (d[n] == '\0' || d[n] == '/'))
-            conf_err_at(x, s, NULL, "must not be under mqtt.prefix \"%s\"", c->mqtt.prefix);
+        if ((dp || c->homeassistant.enabled) && strncmp(d, c->mqtt.prefix, n) == 0 &&
+            (d[n] == '\0' || d[n] == '/'))
+            conf_err_at(x, dp ? dp : s, dp ? NULL : "discovery_prefix",
+                        "must not be under mqtt.prefix \"%s\"", c->mqtt.prefix);
     }
     if (influx && conf_is_group(influx)) {
         for (int i = 0; wrong[i]; i++)

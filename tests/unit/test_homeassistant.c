@@ -255,6 +255,9 @@ static void test_bad_discovery_prefixes_and_the_reserved_state_device_are_refuse
          "must not be under mqtt.prefix"},
         {BASE "homeassistant = { enabled = true; discovery_prefix = \"hall\"; };\n",
          "must not be under mqtt.prefix"},
+        {"mqtt = { uri = \"tcp://127.0.0.1:1883\"; prefix = \"homeassistant\"; };\n"
+         "homeassistant = { enabled = true; };\n",
+         "must not be under mqtt.prefix"},
         {BASE "homeassistant = { enabled = 1; };\n", ""},
         {BASE "homeassistant = { enable = true; };\n", ""},
         {"mqtt = { uri = \"tcp://127.0.0.1:1883\"; };\nhalls = ( { id = \"h1\"; } );\n"
