@@ -1,4 +1,4 @@
-/* Home Assistant discovery at run time (discovery.h): what is published at
+/* Home Assistant discovery at run time (ha_publish.h): what is published at
  * a connect, at a reload and when the broker can not take it. */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "config.h"
-#include "discovery.h"
+#include "ha_publish.h"
 #include "hallmodel.h"
 
 #define MAX_SENT 256
@@ -109,7 +109,7 @@ static const char *const H2_STATE = "hall/h2/state";
 struct fixture {
     struct config *cfg;
     struct hallmodel *hm;
-    struct discovery *d;
+    struct ha_publish *d;
     struct broker b;
 };
 
@@ -119,22 +119,22 @@ static void open_with(struct fixture *f, const char *text)
     f->b.room = -1;
     f->cfg = load(text);
     assert_int_equal(hallmodel_new(f->cfg, &f->hm), 0);
-    struct discovery_io io = {.ctx = &f->b, .publish = fake_publish};
-    assert_int_equal(discovery_new(f->cfg, f->hm, NULL, &io, &f->d), 0);
+    struct ha_publish_io io = {.ctx = &f->b, .publish = fake_publish};
+    assert_int_equal(ha_publish_new(f->cfg, f->hm, NULL, &io, &f->d), 0);
 }
 
 static void reload(struct fixture *f, const char *text)
 {
     struct config *nc = load(text);
     assert_int_equal(hallmodel_apply_config(f->hm, nc), 0);
-    assert_int_equal(discovery_set_config(f->d, nc), 0);
+    assert_int_equal(ha_publish_set_config(f->d, nc), 0);
     config_free(f->cfg);
     f->cfg = nc;
 }
 
 static void close_fixture(struct fixture *f)
 {
-    discovery_free(f->d);
+    ha_publish_free(f->d);
     hallmodel_free(f->hm);
     config_free(f->cfg);
     broker_reset(&f->b);
@@ -145,8 +145,8 @@ static void test_nothing_is_published_while_disabled(void **state)
     (void)state;
     struct fixture f;
     open_with(&f, MQTT TWO_HALLS);
-    discovery_tick(f.d, true, 1795746224.0, 1000);
-    discovery_tick(f.d, true, 1795746226.0, 3000);
+    ha_publish_tick(f.d, true, 1795746224.0, 1000);
+    ha_publish_tick(f.d, true, 1795746226.0, 3000);
     assert_int_equal(f.b.n, 0);
     close_fixture(&f);
 }
@@ -156,21 +156,21 @@ static void test_a_connect_publishes_configs_then_states_and_a_reconnect_all_aga
     (void)state;
     struct fixture f;
     open_with(&f, MQTT TWO_HALLS ON);
-    discovery_tick(f.d, false, 1795746224.0, 1000);
+    ha_publish_tick(f.d, false, 1795746224.0, 1000);
     assert_int_equal(f.b.n, 0);
-    discovery_tick(f.d, true, 1795746224.0, 1000);
+    ha_publish_tick(f.d, true, 1795746224.0, 1000);
     /* h1: open, alerts, w1, w2; h2: open, alerts; and both hall states. */
     assert_int_equal(f.b.n, 8);
     assert_int_equal(sent_full(&f.b, W1), 1);
     assert_int_equal(sent_full(&f.b, "hall/h1/state"), 1);
     assert_int_equal(sent_full(&f.b, H2_STATE), 1);
     /* Unchanged: nothing more, also after a second. */
-    discovery_tick(f.d, true, 1795746225.0, 1500);
-    discovery_tick(f.d, true, 1795746226.0, 2100);
+    ha_publish_tick(f.d, true, 1795746225.0, 1500);
+    ha_publish_tick(f.d, true, 1795746226.0, 2100);
     assert_int_equal(f.b.n, 8);
     /* The connection drops and comes back: everything again. */
-    discovery_tick(f.d, false, 1795746227.0, 3000);
-    discovery_tick(f.d, true, 1795746228.0, 4000);
+    ha_publish_tick(f.d, false, 1795746227.0, 3000);
+    ha_publish_tick(f.d, true, 1795746228.0, 4000);
     assert_int_equal(f.b.n, 16);
     assert_int_equal(sent_full(&f.b, W1), 2);
     assert_int_equal(sent_full(&f.b, H2_STATE), 2);
@@ -183,12 +183,12 @@ static void test_configs_the_broker_refused_go_out_at_the_next_turn_without_repe
     struct fixture f;
     open_with(&f, MQTT TWO_HALLS ON);
     f.b.room = 3;
-    discovery_tick(f.d, true, 1795746224.0, 1000);
+    ha_publish_tick(f.d, true, 1795746224.0, 1000);
     assert_int_equal(f.b.n, 3);
     f.b.room = -1;
-    discovery_tick(f.d, true, 1795746224.0, 1010);
+    ha_publish_tick(f.d, true, 1795746224.0, 1010);
     assert_int_equal(f.b.n, 6); /* the configs; the states at their next second */
-    discovery_tick(f.d, true, 1795746225.0, 2000);
+    ha_publish_tick(f.d, true, 1795746225.0, 2000);
     /* Each config once, then the states. */
     assert_int_equal(f.b.n, 8);
     assert_int_equal(sent_full(&f.b, W1), 1);
@@ -202,7 +202,7 @@ static void test_a_reload_removes_what_it_took_away(void **state)
     (void)state;
     struct fixture f;
     open_with(&f, MQTT TWO_HALLS ON);
-    discovery_tick(f.d, true, 1795746224.0, 1000);
+    ha_publish_tick(f.d, true, 1795746224.0, 1000);
     broker_reset(&f.b);
     reload(&f, MQTT ONE_HALL ON);
     /* w2, h2's open and alerts and h2's state are emptied; h1's configs
@@ -217,7 +217,7 @@ static void test_a_reload_removes_what_it_took_away(void **state)
     /* Turned off: everything it published is removed. */
     broker_reset(&f.b);
     reload(&f, MQTT ONE_HALL);
-    discovery_tick(f.d, true, 1795746225.0, 2000);
+    ha_publish_tick(f.d, true, 1795746225.0, 2000);
     assert_int_equal(sent_empty(&f.b, W1), 1);
     assert_int_equal(sent_empty(&f.b, "hall/h1/state"), 1);
     assert_int_equal(f.b.n, 4); /* open, alerts, w1, the state */
@@ -229,8 +229,8 @@ static void test_a_removal_made_while_disconnected_is_sent_at_the_connect_once(v
     (void)state;
     struct fixture f;
     open_with(&f, MQTT TWO_HALLS ON);
-    discovery_tick(f.d, true, 1795746224.0, 1000);
-    discovery_tick(f.d, false, 1795746224.0, 1100);
+    ha_publish_tick(f.d, true, 1795746224.0, 1000);
+    ha_publish_tick(f.d, false, 1795746224.0, 1100);
     broker_reset(&f.b);
     f.b.room = 0;
     reload(&f, MQTT ONE_HALL ON);
@@ -239,7 +239,7 @@ static void test_a_removal_made_while_disconnected_is_sent_at_the_connect_once(v
     reload(&f, MQTT ONE_HALL ON);
     assert_int_equal(f.b.n, 0);
     f.b.room = -1;
-    discovery_tick(f.d, true, 1795746225.0, 2000);
+    ha_publish_tick(f.d, true, 1795746225.0, 2000);
     /* The removals, once each, before the configs. */
     assert_int_equal(sent_empty(&f.b, W2), 1);
     assert_int_equal(sent_empty(&f.b, H2_OPEN), 1);

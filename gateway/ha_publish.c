@@ -1,4 +1,4 @@
-#include "discovery.h"
+#include "ha_publish.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -21,11 +21,11 @@ struct hall_out {
     char *last;
 };
 
-struct discovery {
+struct ha_publish {
     const struct config *cfg;
     struct hallmodel *hm;
     struct alerting *al;
-    struct discovery_io io;
+    struct ha_publish_io io;
     struct windows_index *wix;
     struct homeassistant_configs configs;
     struct hall_out *halls; /* one per cfg->halls while enabled, else none */
@@ -47,7 +47,7 @@ static void free_halls(struct hall_out *h, size_t n)
     free(h);
 }
 
-void discovery_free(struct discovery *d)
+void ha_publish_free(struct ha_publish *d)
 {
     if (!d)
         return;
@@ -63,7 +63,7 @@ void discovery_free(struct discovery *d)
 
 /* The configs, hall outputs and windows index of cfg into d's fields (the
  * old ones are the caller's). */
-static int build(struct discovery *d, const struct config *cfg)
+static int build(struct ha_publish *d, const struct config *cfg)
 {
     if (homeassistant_configs(cfg, &d->configs) < 0)
         return -ENOMEM;
@@ -93,10 +93,10 @@ out_free:
     return -ENOMEM;
 }
 
-int discovery_new(const struct config *cfg, struct hallmodel *hm, struct alerting *al,
-                  const struct discovery_io *io, struct discovery **out)
+int ha_publish_new(const struct config *cfg, struct hallmodel *hm, struct alerting *al,
+                   const struct ha_publish_io *io, struct ha_publish **out)
 {
-    struct discovery *d = calloc(1, sizeof(*d));
+    struct ha_publish *d = calloc(1, sizeof(*d));
     if (!d)
         return -ENOMEM;
     d->cfg = cfg;
@@ -111,7 +111,7 @@ int discovery_new(const struct config *cfg, struct hallmodel *hm, struct alertin
     return 0;
 }
 
-static bool is_pending(const struct discovery *d, const char *topic)
+static bool is_pending(const struct ha_publish *d, const char *topic)
 {
     for (size_t i = 0; i < d->n_pending; i++)
         if (strcmp(d->pending[i], topic) == 0)
@@ -119,7 +119,7 @@ static bool is_pending(const struct discovery *d, const char *topic)
     return false;
 }
 
-static void add_pending(struct discovery *d, const char *topic)
+static void add_pending(struct ha_publish *d, const char *topic)
 {
     if (is_pending(d, topic))
         return;
@@ -135,13 +135,13 @@ static void add_pending(struct discovery *d, const char *topic)
     d->pending[d->n_pending++] = t;
 }
 
-static bool publish(struct discovery *d, const char *topic, const char *payload, size_t len)
+static bool publish(struct ha_publish *d, const char *topic, const char *payload, size_t len)
 {
     return d->io.publish(d->io.ctx, topic, payload, len, true) == 0;
 }
 
 /* Empties the pending topics while the publishes go out. */
-static void send_pending(struct discovery *d)
+static void send_pending(struct ha_publish *d)
 {
     size_t k = 0;
     for (size_t i = 0; i < d->n_pending; i++) {
@@ -154,7 +154,7 @@ static void send_pending(struct discovery *d)
 }
 
 /* From where the last call stopped (a full outbox, a lost connection). */
-static void send_configs(struct discovery *d)
+static void send_configs(struct ha_publish *d)
 {
     while (d->next_config < d->configs.n) {
         const struct homeassistant_config *c = &d->configs.v[d->next_config];
@@ -165,7 +165,7 @@ static void send_configs(struct discovery *d)
 }
 
 /* Whether topic is published by the current config: a config or a state. */
-static bool current(const struct discovery *d, const char *topic)
+static bool current(const struct ha_publish *d, const char *topic)
 {
     if (homeassistant_configs_has(&d->configs, topic))
         return true;
@@ -175,9 +175,9 @@ static bool current(const struct discovery *d, const char *topic)
     return false;
 }
 
-int discovery_set_config(struct discovery *d, const struct config *cfg)
+int ha_publish_set_config(struct ha_publish *d, const struct config *cfg)
 {
-    struct discovery old = *d;
+    struct ha_publish old = *d;
     int r = build(d, cfg);
     d->cfg = cfg; /* the old one is freed after the call */
     if (r < 0) {
@@ -228,7 +228,7 @@ int discovery_set_config(struct discovery *d, const struct config *cfg)
 
 static void count_alert(const struct alert *a, void *arg)
 {
-    struct discovery *d = arg;
+    struct ha_publish *d = arg;
     if (!alert_is_active(a) || a->state == ALERT_PENDING)
         return;
     for (size_t i = 0; i < d->n_halls; i++) {
@@ -239,7 +239,7 @@ static void count_alert(const struct alert *a, void *arg)
     }
 }
 
-static void send_states(struct discovery *d, wall_s wall)
+static void send_states(struct ha_publish *d, wall_s wall)
 {
     memset(d->active, 0, d->n_halls * sizeof(*d->active));
     if (d->al)
@@ -262,7 +262,7 @@ static void send_states(struct discovery *d, wall_s wall)
     buf_free(&b);
 }
 
-void discovery_tick(struct discovery *d, bool connected, wall_s wall, mono_ms now)
+void ha_publish_tick(struct ha_publish *d, bool connected, wall_s wall, mono_ms now)
 {
     bool came = connected && !d->connected;
     d->connected = connected;
