@@ -18,6 +18,7 @@
 #include "api.h"
 #include "clock.h"
 #include "config.h"
+#include "ha_publish.h"
 #include "enforce.h"
 #include "hallmodel.h"
 #include "httpclient.h"
@@ -61,6 +62,7 @@ struct gateway {
     struct notifier *notifier;
     struct alerting *alerting;
     struct enforce *enforce;
+    struct ha_publish *discovery; /* Home Assistant discovery */
     struct api *api;
     struct httpapi *http;
     mono_ms snapshot_at;
@@ -479,6 +481,12 @@ static int start_enforce(struct gateway *g)
     return enforce_new(g->cfg, g->hm, &io, clock_wall(), &g->enforce);
 }
 
+static int start_discovery(struct gateway *g)
+{
+    struct ha_publish_io io = {.ctx = g, .publish = io_command};
+    return ha_publish_new(g->cfg, g->hm, g->alerting, &io, &g->discovery);
+}
+
 static int start_alerting(struct gateway *g)
 {
     if (g->cfg->n_notify > 0 && notifier_start(g->cfg, &g->notifier) < 0)
@@ -653,6 +661,8 @@ static void reload(struct gateway *g)
         log_err("reload: cannot start the notification routes");
     alerting_set_config(g->alerting, nc, g->notifier, clock_wall());
     enforce_set_config(g->enforce, nc);
+    if (ha_publish_set_config(g->discovery, nc) < 0)
+        log_err("reload: out of memory for the Home Assistant discovery configs");
     if (new_writer && start_writer(g) < 0)
         log_err("reload: cannot start the InfluxDB writer");
     if (new_mqtt && start_mqtt(g) < 0)
@@ -741,6 +751,7 @@ static void core_loop(struct gateway *g)
         now = clock_mono_ms();
         wall_s wall = clock_wall(); /* the one reading of the wall clock per turn */
         serve_api(g, wall, now);
+        ha_publish_tick(g->discovery, g->mqtt && mqtt_is_connected(g->mqtt), wall, now);
         /* The watchdog hears from a core that turns, with or without its
          * broker: a restart does not bring a broker back, it only loses the
          * state. A broker outage shows in /healthz and the metrics. */
@@ -853,6 +864,10 @@ int gateway_run(const char *config_path)
         log_err("cannot start enforcement");
         goto out_free;
     }
+    if (start_discovery(&g) < 0) {
+        log_err("out of memory");
+        goto out_free;
+    }
     if (pthread_create(&g.sig_thread, NULL, signal_main, &g) != 0) {
         log_err("cannot start the signal thread");
         goto out_free;
@@ -885,6 +900,7 @@ out_free:
     api_free(g.api);
     mqtt_free(g.mqtt);
     notifier_stop(g.notifier, 0);
+    ha_publish_free(g.discovery);
     enforce_free(g.enforce);
     alerting_free(g.alerting);
     store_writer_stop(g.store_writer); /* commits every transition still queued */

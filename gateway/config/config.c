@@ -241,6 +241,33 @@ static const struct conf_key http_keys[] = {
     {0},
 };
 
+/* A discovery prefix: levels of id characters, not the native prefix (its
+ * configs would be read as the gateway's own topics). */
+static bool check_discovery_prefix(struct conf_ctx *x, const conf_node *s, const char *v)
+{
+    size_t len = strlen(v);
+    bool ok = len > 0 && len <= 128;
+    for (const char *l = v; ok; l = strchr(l, '/') + 1) {
+        const char *end = strchr(l, '/');
+        ok = id_valid(l, end ? (size_t)(end - l) : strlen(l));
+        if (!end)
+            break;
+    }
+    if (!ok)
+        conf_err_at(x, s, NULL,
+                    "\"%s\" is not a valid discovery prefix (levels of A-Z a-z 0-9 _ . - "
+                    "separated by /, at most 128 bytes)",
+                    v);
+    return ok;
+}
+
+static const struct conf_key homeassistant_keys[] = {
+    K("enabled", CONF_BOOL, struct config_homeassistant, enabled),
+    K("discovery_prefix", CONF_STR, struct config_homeassistant, discovery_prefix,
+      .check = check_discovery_prefix),
+    {0},
+};
+
 static const struct conf_key limits_keys[] = {
     K("payload_max_bytes", CONF_SIZE, struct config_limits, payload_max_bytes, .min = 256,
       .max = 268435456),
@@ -267,6 +294,7 @@ static const struct conf_key root_keys[] = {
     {.name = "alerts", .t = CONF_CUSTOM, .fn = config_parse_alerts},
     {.name = "poweroff", .t = CONF_CUSTOM, .fn = config_parse_poweroff},
     {.name = "scans", .t = CONF_CUSTOM, .fn = config_parse_scans},
+    K("homeassistant", CONF_GROUP, struct config, homeassistant, .sub = homeassistant_keys),
     {0},
 };
 
@@ -341,6 +369,17 @@ static void finish_blocks(struct conf_ctx *x, const conf_node *root)
         !(c->mqtt.client_id = conf_xprintf("hallgw-%s", c->gateway.id)))
         x->nomem = true;
     default_str(x, &c->mqtt.prefix, "hall");
+    default_str(x, &c->homeassistant.discovery_prefix, "homeassistant");
+    s = conf_member(root, "homeassistant");
+    if (s && conf_is_group(s) && c->mqtt.prefix && c->homeassistant.discovery_prefix) {
+        const conf_node *dp = conf_member(s, "discovery_prefix");
+        size_t n = strlen(c->mqtt.prefix);
+        const char *d = c->homeassistant.discovery_prefix;
+        if ((dp || c->homeassistant.enabled) && strncmp(d, c->mqtt.prefix, n) == 0 &&
+            (d[n] == '\0' || d[n] == '/'))
+            conf_err_at(x, dp ? dp : s, dp ? NULL : "discovery_prefix",
+                        "must not be under mqtt.prefix \"%s\"", c->mqtt.prefix);
+    }
     if (influx && conf_is_group(influx)) {
         for (int i = 0; wrong[i]; i++)
             if ((s = conf_member(influx, wrong[i])))
@@ -561,6 +600,7 @@ void config_free(struct config *c)
     free(c->influx.bucket);
     crypto_free_secret(c->influx.token);
     free(c->influx.spool_dir);
+    free(c->homeassistant.discovery_prefix);
     free(c->http.listen);
     crypto_free_secret(c->http.token);
     free(c->http.web_dir);

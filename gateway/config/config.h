@@ -254,6 +254,13 @@ struct config_scans {
     int64_t still_overdue_after_ms; /* the scan alert stays quiet this long; default 2h */
 };
 
+/* Home Assistant MQTT discovery (homeassistant.h); off when the block is
+ * absent. */
+struct config_homeassistant {
+    bool enabled;           /* default false */
+    char *discovery_prefix; /* default "homeassistant" */
+};
+
 struct config {
     char *path;
     struct {
@@ -284,6 +291,7 @@ struct config {
     struct config_alert_policy alerts;
     struct config_poweroff poweroff; /* disabled when the block is absent */
     struct config_scans scans;       /* disabled when the block is absent */
+    struct config_homeassistant homeassistant;
 };
 
 /* Loads path. Returns 0 and *out on success; otherwise a negative errno,

@@ -18,7 +18,7 @@ const char *const config_kind_names[KIND_COUNT + 1] = {
 static const char *const device_kind_names[KIND_COUNT] = {"seat",      "people", "queue", "env",
                                                           "equipment", "plug",   "pc",    NULL};
 static const char *const reserved_halls[] = {"_gateway", NULL};
-static const char *const reserved_devices[] = {"alerts", "windows", NULL};
+static const char *const reserved_devices[] = {"alerts", "windows", "state", NULL};
 
 static const struct conf_key window_keys[] = {
     K("id", CONF_ID, struct config_window, id, .required = true),

@@ -69,7 +69,8 @@ static enum route_result route_native(const char *rest, size_t len, struct route
         return ROUTE_IGNORE;
     if (!slice_id_valid(lv[0]) || slice_is(lv[0], "_gateway"))
         return ROUTE_BAD_ID;
-    if (!slice_id_valid(lv[1]) || slice_is(lv[1], "alerts") || slice_is(lv[1], "windows"))
+    if (!slice_id_valid(lv[1]) || slice_is(lv[1], "alerts") || slice_is(lv[1], "windows") ||
+        slice_is(lv[1], "state"))
         return ROUTE_BAD_ID;
     out->format = FORMAT_NATIVE;
     copy_slice(out->hall, sizeof(out->hall), lv[0]);
@@ -319,6 +320,9 @@ enum route_result topic_route(const char *prefix, const char *topic, size_t len,
 
     struct slice lv[3];
     size_t n = split(topic, len, lv, 3);
+    /* Home Assistant's discovery and status, also Zigbee2MQTT's and ours. */
+    if (n > 1 && slice_is(lv[0], "homeassistant"))
+        return ROUTE_IGNORE;
     if (slice_is(lv[0], "tele") || slice_is(lv[0], "stat") || slice_is(lv[0], "cmnd"))
         return route_tasmota(lv, n, out);
     return route_shelly(topic, len, lv, n, out);

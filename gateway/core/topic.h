@@ -21,9 +21,11 @@
  * TOPIC_NAME_MAX bytes; friendly names may be any other UTF-8) are
  * ROUTE_BAD_ID. ROUTE_IGNORE: zigbee2mqtt/bridge[/...], zigbee2mqtt/<name>/set
  * and /get (also set/<attr>), cmnd/..., tele and stat subtopics other than
- * those above (INFO1, STATUS8, UPGRADE, POWER0, ...), and Shelly status
+ * those above (INFO1, STATUS8, UPGRADE, POWER0, ...), Shelly status
  * components other than switch:<n> (sys, wifi, input:0, ...), Gen1 paths
- * other than those above (input/<n>, relay/<n>/command, shellies/command).
+ * other than those above (input/<n>, relay/<n>/command, shellies/command),
+ * and homeassistant/... (Home Assistant's MQTT discovery and status, written
+ * by Zigbee2MQTT, the gateway itself and others; never a device).
  * A first level "shellies" is always Gen1.
  *
  * route.sub holds the last level(s) for foreign formats: "" (Zigbee2MQTT
@@ -63,7 +65,8 @@ struct route {
 
 /* Routes topic (len bytes, not necessarily NUL-terminated; a NUL inside is
  * ROUTE_BAD_TOPIC). prefix is the native prefix ("hall"). Reserved names:
- * device ids "alerts" and "windows", hall id "_gateway" are ROUTE_BAD_ID. */
+ * device ids "alerts", "windows" and "state", hall id "_gateway" are
+ * ROUTE_BAD_ID. */
 enum route_result topic_route(const char *prefix, const char *topic, size_t len, struct route *out);
 
 #endif

@@ -356,7 +356,7 @@ def test_broker_acl_as_shipped():
         z2m = client("zigbee2mqtt")
         z2m.subscribe("zigbee2mqtt/#")
         dash = client("dashboard")
-        dash.subscribe("hall/#")
+        dash.subscribe("hall/#", "homeassistant/#")
         op = client("operator")
 
         # ---- a device: its own topics only -----------------------------------------
@@ -439,10 +439,12 @@ def test_broker_acl_as_shipped():
         wait_for("the RPC at the Shelly", lambda: shelly.got(SHELLY + "/rpc", rpc))
         gw.publish("zigbee2mqtt/1F/plug_w02/set", '{"state":"OFF"}')
         wait_for("the set at Zigbee2MQTT", lambda: z2m.got("zigbee2mqtt/1F/plug_w02/set"))
-        for t in ("hall/h1/alerts", "hall/h1/alerts/a-1", "hall/h1/windows/w01", "hall/_gateway/gw-1/status"):
+        for t in ("hall/h1/alerts", "hall/h1/alerts/a-1", "hall/h1/windows/w01", "hall/h1/state",
+                  "hall/_gateway/gw-1/status", "homeassistant/binary_sensor/hallgw-gw_h1/h1-open/config"):
             gw.publish(t, '{"test": 1}')
             wait_for("the gateway's %s at the dashboard" % t, lambda t=t: dash.got(t))
-        log("the gateway commands Tasmota, Shelly and Zigbee2MQTT and publishes alerts, windows, its status")
+        log("the gateway commands Tasmota, Shelly and Zigbee2MQTT and publishes alerts, windows, "
+            "hall states, its status and Home Assistant discovery configs")
 
         # ---- foreign devices: their own trees ----------------------------------------
         plug.publish("tele/plug_w01/SENSOR", '{"ENERGY":{"Power":41}}')
@@ -635,7 +637,8 @@ def test_broker_acl_as_shipped():
 # lets an account publish under <name>/online, <name>/status/..., tele/<name>/
 # ...), with the word the refusal must name.
 RESERVED_NAMES = [(n, n) for n in ("hall", "cmnd", "tele", "stat", "tasmota", "tasmotas", "shellies",
-                                   "homeassistant", "zigbee2mqtt", "hallgw", "alerts", "windows")] + [
+                                   "homeassistant", "zigbee2mqtt", "hallgw", "alerts", "windows",
+                                   "state")] + [
     ("$SYS", "$SYS"), ("$share", "'$'"), ("a+b", "'+'"), ("+", "'+'"), ("#", "'#'"), ("pc/w01", "'/'")]
 
 

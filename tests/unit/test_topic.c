@@ -66,6 +66,7 @@ static const struct route_case cases[] = {
     REFUSE("native_prefix_alone_is_bad_topic", "hall/", ROUTE_BAD_TOPIC),
     REFUSE("native_alerts_device_is_reserved", "hall/h1/alerts/telemetry", ROUTE_BAD_ID),
     REFUSE("native_windows_device_is_reserved", "hall/h1/windows/status", ROUTE_BAD_ID),
+    REFUSE("native_state_device_is_reserved", "hall/h1/state/telemetry", ROUTE_BAD_ID),
     REFUSE("gateway_status_is_ignored_not_refused", "hall/_gateway/gw1/status", ROUTE_IGNORE),
     REFUSE("native_gateway_hall_is_reserved", "hall/_gateway/gw1/telemetry", ROUTE_BAD_ID),
     REFUSE("native_empty_hall_is_bad_id", "hall//env-1/telemetry", ROUTE_BAD_ID),
@@ -102,6 +103,10 @@ static const struct route_case cases[] = {
     OK_FOREIGN("z2m_availability_of_a_name_with_slashes", "zigbee2mqtt/1F/hall/air_1/availability",
                FORMAT_ZIGBEE2MQTT, MSG_STATUS, "1F/hall/air_1", "availability"),
     REFUSE("z2m_bridge_is_ignored", "zigbee2mqtt/bridge", ROUTE_IGNORE),
+    /* Home Assistant discovery, as Zigbee2MQTT writes it, and HA's status. */
+    REFUSE("home_assistant_discovery_is_ignored",
+           "homeassistant/sensor/0x00158d0001a2b3c4/temperature/config", ROUTE_IGNORE),
+    REFUSE("home_assistant_status_is_ignored", "homeassistant/status", ROUTE_IGNORE),
     REFUSE("z2m_bridge_subtopics_are_ignored", "zigbee2mqtt/bridge/state", ROUTE_IGNORE),
     REFUSE("z2m_set_is_ignored", "zigbee2mqtt/plug_printer/set", ROUTE_IGNORE),
     REFUSE("z2m_set_attribute_is_ignored", "zigbee2mqtt/plug_printer/set/state", ROUTE_IGNORE),
