@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "config.h"
 #include "ha_publish.h"
+#include "delivery.h"
 #include "enforce.h"
 #include "hallmodel.h"
 #include "httpclient.h"
@@ -60,6 +61,7 @@ struct gateway {
     struct store_writer *store_writer; /* alert transitions, off the core thread */
     bool heap_trimmed;
     struct notifier *notifier;
+    struct delivery *delivery; /* the daily record sent by itself */
     struct alerting *alerting;
     struct enforce *enforce;
     struct ha_publish *discovery; /* Home Assistant discovery */
@@ -759,6 +761,7 @@ static void core_loop(struct gateway *g)
         if (now >= g->next_tick) {
             enforce_tick(g->enforce, wall, now);
             alerting_tick(g->alerting, wall, now);
+            delivery_tick(g->delivery, g->cfg, wall);
             mqtt_journal_tick(g->mqtt);
             g->next_tick = now + TICK_MS;
         }
@@ -802,6 +805,8 @@ static void shutdown_all(struct gateway *g)
     g->writer = NULL;
     notifier_stop(g->notifier, NOTIFIER_DRAIN_MS);
     g->notifier = NULL;
+    delivery_stop(g->delivery, NOTIFIER_DRAIN_MS);
+    g->delivery = NULL;
     store_writer_flush(g->store_writer); /* every transition taken is stored */
     log_notice("stopped: %llu messages dropped at a full queue, %llu points written, "
                "%llu spooled, %llu lost",
@@ -868,6 +873,8 @@ int gateway_run(const char *config_path)
         log_err("out of memory");
         goto out_free;
     }
+    if (delivery_start(config_path, g.cfg->gateway.id, &g.delivery) < 0)
+        log_err("cannot start the daily record's sender; it is not sent by itself");
     if (pthread_create(&g.sig_thread, NULL, signal_main, &g) != 0) {
         log_err("cannot start the signal thread");
         goto out_free;
@@ -901,6 +908,7 @@ out_free:
     mqtt_free(g.mqtt);
     notifier_stop(g.notifier, 0);
     ha_publish_free(g.discovery);
+    delivery_stop(g.delivery, 0);
     enforce_free(g.enforce);
     alerting_free(g.alerting);
     store_writer_stop(g.store_writer); /* commits every transition still queued */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,11 @@ static void usage(FILE *f)
           "                       blank line between blocks)\n"
           "    -o, --output FILE  write to FILE (replaced whole, only once written)\n"
           "                       instead of standard output\n"
+          "    --deliveries       instead of a record, list how the daily record was\n"
+          "                       sent by itself (reports.daily): per day (--date, or\n"
+          "                       the last 7 days), halls and route, its state (sent,\n"
+          "                       failed, sending), attempts, when it was sent and the\n"
+          "                       last error\n"
           "    -h, --help         this help\n"
           "\n"
           "EXIT STATUS\n"
@@ -225,22 +231,32 @@ out_free:
 int report_cli(int argc, char **argv, const char *default_config)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"date", required_argument, NULL, 'd'},
-        {"hall", required_argument, NULL, 'H'},   {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'}, {"period", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},
+        {"date", required_argument, NULL, 'd'},
+        {"hall", required_argument, NULL, 'H'},
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"period", required_argument, NULL, 'p'},
+        {"deliveries", no_argument, NULL, 'D'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *path = default_config, *date = NULL, *hall = NULL, *output = NULL;
     enum report_format format = REPORT_MD;
+    bool deliveries = false, date_given = false;
     int c, period = -1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:d:H:f:o:p:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'D':
+            deliveries = true;
+            break;
         case 'c':
             path = optarg;
             break;
         case 'd':
             date = optarg;
+            date_given = true;
             break;
         case 'H':
             hall = optarg;
@@ -276,6 +292,10 @@ int report_cli(int argc, char **argv, const char *default_config)
     }
     if (optind < argc) {
         fprintf(stderr, "hallgw report: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (deliveries && period >= 0) {
+        fputs("hallgw report: --deliveries and --period can not be used together\n", stderr);
         return 2;
     }
 
@@ -319,6 +339,10 @@ int report_cli(int argc, char **argv, const char *default_config)
         goto out_free_config;
     }
 
+    if (deliveries) {
+        rc = report_deliveries_print(cfg, date_given ? day : 0, now, stdout);
+        goto out_free_config;
+    }
     rc = 1;
     if (http_global_init() < 0) {
         fputs("hallgw report: cannot initialise the HTTP client\n", stderr);

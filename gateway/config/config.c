@@ -224,6 +224,22 @@ static void parse_http_hosts(struct conf_ctx *x, const conf_node *s, void *dst)
     free(v);
 }
 
+/* http.public_url: the page as people open it, for links in messages. */
+static bool check_public_url(struct conf_ctx *x, const conf_node *s, const char *v)
+{
+    static const char *const schemes[] = {"http://", "https://", NULL};
+    bool ok = false;
+
+    for (int i = 0; schemes[i] && !ok; i++)
+        ok = strncmp(v, schemes[i], strlen(schemes[i])) == 0 && v[strlen(schemes[i])] &&
+             v[strlen(schemes[i])] != '/';
+    for (const char *p = v; ok && *p; p++)
+        ok = (unsigned char)*p > ' ' && *p != 0x7f && *p != '"' && *p != '<' && *p != '>';
+    if (!ok)
+        conf_err_at(x, s, NULL, "must be an http:// or https:// address without spaces");
+    return ok;
+}
+
 static const struct conf_key http_keys[] = {
     K("enabled", CONF_BOOL, struct config_http, enabled),
     K("listen", CONF_STR, struct config_http, listen, .check = check_listen),
@@ -238,6 +254,7 @@ static const struct conf_key http_keys[] = {
       .max = 31 * DAY_MS),
     K("max_connections_per_address", CONF_INT, struct config_http, max_connections_per_address,
       .min = 1, .max = 64),
+    K("public_url", CONF_STR, struct config_http, public_url, .check = check_public_url),
     {0},
 };
 
@@ -295,6 +312,7 @@ static const struct conf_key root_keys[] = {
     {.name = "poweroff", .t = CONF_CUSTOM, .fn = config_parse_poweroff},
     {.name = "scans", .t = CONF_CUSTOM, .fn = config_parse_scans},
     K("homeassistant", CONF_GROUP, struct config, homeassistant, .sub = homeassistant_keys),
+    {.name = "reports", .t = CONF_CUSTOM, .fn = config_parse_reports},
     {0},
 };
 
@@ -553,6 +571,7 @@ int config_load(const char *path, struct config **out, struct conf_errors *errs)
         config_check_rules(&x, root);
         config_check_notify(&x, root);
         config_check_enforce(&x, root);
+        config_check_reports(&x, root);
         if (errs->n == 0 && !x.nomem && p->pub.gateway.n_halls > 0 && !keep_owned_halls(p))
             x.nomem = true;
     }
@@ -609,9 +628,11 @@ void config_free(struct config *c)
     for (size_t i = 0; i < c->http.n_hosts; i++)
         free(c->http.hosts[i]);
     free(c->http.hosts);
+    free(c->http.public_url);
     config_free_model((struct config_priv *)c);
     config_free_rules((struct config_priv *)c);
     config_free_notify(c);
     config_free_enforce(c);
+    config_free_reports(c);
     free(c);
 }

@@ -117,6 +117,7 @@ struct config_http {
                    * when absent */
     size_t n_hosts;
     int64_t session_ms; /* how long a sign-in lasts, default 12 h */
+    char *public_url;   /* the page's address as people open it; NULL when unset */
 };
 
 struct config_limits {
@@ -192,7 +193,9 @@ struct config_rule {
     int line;
 };
 
-enum notify_type { NOTIFY_WEBHOOK, NOTIFY_EMAIL };
+enum notify_type { NOTIFY_WEBHOOK, NOTIFY_EMAIL, NOTIFY_WECOM };
+/* What a WeCom application message is sent as. */
+enum notify_msgtype { MSGTYPE_MARKDOWN, MSGTYPE_TEXT };
 /* How a webhook request is signed for the robot it goes to. */
 enum notify_sign { SIGN_NONE, SIGN_DINGTALK, SIGN_FEISHU };
 
@@ -216,6 +219,12 @@ struct config_notify {
     size_t n_to;
     char *username, *password; /* password from password_file */
     bool starttls;             /* smtp:// only: require STARTTLS; default true */
+    /* wecom: 企业微信 application messages (secret: the application's, from secret_file) */
+    char *corp_id;
+    int agent_id;
+    char *to_users;              /* touser: user ids joined by "|", or "@all" */
+    char *api_url;               /* default https://qyapi.weixin.qq.com */
+    enum notify_msgtype msgtype; /* default markdown */
     /* both */
     int64_t timeout_ms; /* default 10s */
     int retries;        /* attempts after the first, default 5 */
@@ -227,6 +236,25 @@ struct config_alert_policy {
     int64_t escalate_after_ms; /* 0 = never */
     char *escalate_to;         /* a notify route name, or NULL */
     int64_t silence_max_ms;    /* the longest a silence may last; default 7 days */
+};
+
+/* ---- the daily record sent by itself (config_reports.c) ---------------- */
+
+enum report_format_bit {
+    REPORT_FMT_MD = 1u << 0,
+    REPORT_FMT_HTML = 1u << 1,
+    REPORT_FMT_CSV = 1u << 2
+};
+
+struct config_report_daily {
+    bool enabled;     /* the block is present */
+    bool after_close; /* at = "after close + D": D after the day's close */
+    int32_t at_s;     /* at = "HH:MM": a time of day */
+    int64_t after_ms; /* D */
+    char **routes;    /* notify route names */
+    size_t n_routes;
+    unsigned formats; /* REPORT_FMT_* bits; default html and csv */
+    int line;
 };
 
 /* ---- enforcement: nightly power-off and virus scans (config_enforce.c) -- */
@@ -292,6 +320,8 @@ struct config {
     struct config_poweroff poweroff; /* disabled when the block is absent */
     struct config_scans scans;       /* disabled when the block is absent */
     struct config_homeassistant homeassistant;
+    /* reports.daily; disabled when the block is absent */
+    struct config_report_daily report_daily;
 };
 
 /* Loads path. Returns 0 and *out on success; otherwise a negative errno,
