@@ -30,6 +30,7 @@
 #include "metrics.h"
 #include "mqtt.h"
 #include "notifier.h"
+#include "overview.h"
 #include "points.h"
 #include "queue.h"
 #include "sdnotify.h"
@@ -510,6 +511,8 @@ static void publish_snapshots(struct gateway *g, wall_s wall, mono_ms now, bool 
                               : snapshot_state(g->cfg, g->hm, g->enforce, wall, now,
                                                g->mqtt && mqtt_is_connected(g->mqtt));
     api_publish(g->api, state, snapshot_alerts(g->cfg, g->alerting));
+    api_publish_overview(g->api, overview_json(g->cfg, g->hm, g->enforce, g->alerting, wall,
+                                               g->mqtt && mqtt_is_connected(g->mqtt)));
     if (!alerts_only)
         g->snapshot_at = now;
 }
