@@ -425,10 +425,17 @@ static void add_point(struct gateway *g, int r)
         metrics_inc(MET_REJECT_ENCODE);
 }
 
+static void add_point_cb(void *g, int r)
+{
+    add_point(g, r);
+}
+
 static void write_stats(struct gateway *g)
 {
+    wall_s wall = clock_wall();
     metrics_set(MET_G_QUEUE_DEPTH, queue_depth(g->inbox));
-    add_point(g, metrics_points(&g->batch, g->cfg->gateway.id, clock_wall()));
+    add_point(g, metrics_points(&g->batch, g->cfg->gateway.id, wall));
+    overview_points(&g->batch, g->cfg, g->hm, g->enforce, g->alerting, wall, add_point_cb, g);
 }
 
 /* ---- what alerting does to the outside ---------------------------------- */

@@ -6,6 +6,7 @@
 
 #include "alert.h"
 #include "enforce.h"
+#include "lineproto.h"
 #include "schedule.h"
 #include "windows.h"
 
@@ -14,6 +15,7 @@ static const char *const state_names[] = {"closed", "open", "break"};
 /* What one hall adds up to. */
 struct hall_sum {
     const char *hall;
+    unsigned open, staffed, unstaffed, unknown;
     unsigned alerts[SEV_COUNT], total, unacked;
     double waiting_hall, waiting_any; /* queues in no window; every queue */
     bool has_hall, has_any;
@@ -65,16 +67,37 @@ static void count_step(struct hall_sum *s, const char *hall, int ok)
         s->po_pending++;
 }
 
-static json_t *poweroff_json(const struct enforce *ef, struct hall_sum *s)
+/* Everything the overview says of hall h. */
+static void sum_hall(const struct config *cfg, const struct windows_index *ix, struct hallmodel *hm,
+                     const struct enforce *ef, struct alerting *al, const struct config_hall *h,
+                     wall_s wall, struct hall_sum *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->hall = h->id;
+    for (size_t j = 0; j < h->n_windows; j++) {
+        struct window_state st;
+        windows_state(cfg, ix, hm, h, &h->windows[j], wall, &st);
+        if (!st.open)
+            continue;
+        s->open++;
+        s->staffed += st.presence == 1;
+        s->unstaffed += st.presence == 0;
+        s->unknown += st.presence < 0;
+    }
+    if (al)
+        alerting_foreach(al, count_alert, s);
+    hallmodel_foreach(hm, count_queue, s);
+    const struct enforce_run *r = ef ? enforce_last_run(ef) : NULL;
+    for (size_t i = 0; r && i < r->n_pcs; i++)
+        count_step(s, r->pcs[i].hall, enforce_pc_ok(&r->pcs[i]));
+    for (size_t i = 0; r && i < r->n_plugs; i++)
+        count_step(s, r->plugs[i].hall, enforce_plug_ok(&r->plugs[i]));
+}
+
+static json_t *poweroff_json(const struct enforce *ef, const struct hall_sum *s)
 {
     const struct enforce_run *r = ef ? enforce_last_run(ef) : NULL;
-    if (!r)
-        return json_null();
-    for (size_t i = 0; i < r->n_pcs; i++)
-        count_step(s, r->pcs[i].hall, enforce_pc_ok(&r->pcs[i]));
-    for (size_t i = 0; i < r->n_plugs; i++)
-        count_step(s, r->plugs[i].hall, enforce_plug_ok(&r->plugs[i]));
-    if (!s->po_any)
+    if (!r || !s->po_any)
         return json_null();
     bool running = enforce_running(ef) && s->po_pending > 0;
     const char *status = running || s->po_pending ? "running"
@@ -94,31 +117,18 @@ static json_t *hall_json(const struct config *cfg, const struct windows_index *i
                          struct hallmodel *hm, const struct enforce *ef, struct alerting *al,
                          const struct config_hall *h, const char *state, wall_s wall)
 {
-    struct hall_sum s = {.hall = h->id};
-    unsigned open = 0, staffed = 0, unstaffed = 0, unknown = 0;
-    for (size_t j = 0; j < h->n_windows; j++) {
-        struct window_state st;
-        windows_state(cfg, ix, hm, h, &h->windows[j], wall, &st);
-        if (!st.open)
-            continue;
-        open++;
-        staffed += st.presence == 1;
-        unstaffed += st.presence == 0;
-        unknown += st.presence < 0;
-    }
-    if (al)
-        alerting_foreach(al, count_alert, &s);
-    hallmodel_foreach(hm, count_queue, &s);
+    struct hall_sum s;
+    sum_hall(cfg, ix, hm, ef, al, h, wall, &s);
 
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(h->id));
     json_object_set_new(o, "name", json_string(h->name ? h->name : h->id));
     json_object_set_new(o, "state", json_string(state));
     json_object_set_new(o, "windows", json_integer((json_int_t)h->n_windows));
-    json_object_set_new(o, "open", json_integer(open));
-    json_object_set_new(o, "staffed", json_integer(staffed));
-    json_object_set_new(o, "unstaffed", json_integer(unstaffed));
-    json_object_set_new(o, "unknown", json_integer(unknown));
+    json_object_set_new(o, "open", json_integer(s.open));
+    json_object_set_new(o, "staffed", json_integer(s.staffed));
+    json_object_set_new(o, "unstaffed", json_integer(s.unstaffed));
+    json_object_set_new(o, "unknown", json_integer(s.unknown));
     json_object_set_new(o, "waiting",
                         s.has_hall  ? json_real(s.waiting_hall)
                         : s.has_any ? json_real(s.waiting_any)
@@ -158,4 +168,42 @@ char *overview_json(const struct config *cfg, struct hallmodel *hm, const struct
     char *out = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     return out;
+}
+
+void overview_points(struct buf *b, const struct config *cfg, struct hallmodel *hm,
+                     const struct enforce *ef, struct alerting *al, wall_s wall,
+                     void (*counted)(void *ctx, int r), void *ctx)
+{
+    bool open = schedule_state(&cfg->schedule, wall) == SCHED_OPEN;
+    struct windows_index *ix = windows_index_new(cfg); /* NULL: windows_state scans */
+    for (size_t i = 0; i < cfg->n_halls; i++) {
+        const struct config_hall *h = &cfg->halls[i];
+        struct hall_sum s;
+        sum_hall(cfg, ix, hm, ef, al, h, wall, &s);
+        struct lp_tag tags[] = {{"gateway", cfg->gateway.id}, {"hall", h->id}};
+        struct lp_field f[16];
+        size_t n = 0;
+#define NUM(k, v) (f[n++] = (struct lp_field){.key = (k), .type = LP_FLOAT, .f = (double)(v)})
+        f[n++] = (struct lp_field){.key = "open", .type = LP_BOOL, .b = open};
+        NUM("windows", h->n_windows);
+        NUM("windows_open", s.open);
+        NUM("staffed", s.staffed);
+        NUM("unstaffed", s.unstaffed);
+        if (s.has_hall || s.has_any)
+            NUM("waiting", s.has_hall ? s.waiting_hall : s.waiting_any);
+        NUM("alerts", s.total);
+        NUM("alerts_unacknowledged", s.unacked);
+        NUM("alerts_critical", s.alerts[SEV_CRITICAL]);
+        NUM("alerts_major", s.alerts[SEV_MAJOR]);
+        NUM("alerts_warning", s.alerts[SEV_WARNING]);
+        NUM("alerts_info", s.alerts[SEV_INFO]);
+        if (s.po_any) {
+            NUM("poweroff_done", s.po_done);
+            NUM("poweroff_failed", s.po_failed);
+            NUM("poweroff_pending", s.po_pending);
+        }
+#undef NUM
+        counted(ctx, lineproto_append(b, "overview", tags, 2, f, n, wall_ns(wall)));
+    }
+    windows_index_free(ix);
 }

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 
 #include "alerting.h"
+#include "buf.h"
 #include "clock.h"
 #include "config.h"
 #include "hallmodel.h"
@@ -30,5 +31,18 @@ struct enforce;
  * of memory. */
 char *overview_json(const struct config *cfg, struct hallmodel *hm, const struct enforce *ef,
                     struct alerting *al, wall_s wall, bool mqtt_connected);
+
+/* The same as InfluxDB points (measurement "overview", one per hall, tags
+ * "gateway" and "hall"; fields "open" (bool: the schedule), "windows",
+ * "windows_open", "staffed", "unstaffed", "waiting" (when known), "alerts",
+ * "alerts_unacknowledged", "alerts_critical" ... "alerts_info", and
+ * "poweroff_done", "poweroff_failed", "poweroff_pending" once a power-off
+ * run has touched the hall), appended to b; counted(ctx, r) is called with
+ * lineproto_append()'s result for each. Written with the gateway's own
+ * counters, every gateway.stats_interval: the central store's view of every
+ * hall of every gateway. */
+void overview_points(struct buf *b, const struct config *cfg, struct hallmodel *hm,
+                     const struct enforce *ef, struct alerting *al, wall_s wall,
+                     void (*counted)(void *ctx, int r), void *ctx);
 
 #endif

@@ -1,4 +1,5 @@
-"""Every hall at a glance: GET /api/v1/overview and the overview page
+"""Every hall at a glance: GET /api/v1/overview, its points in InfluxDB
+(measurement overview), and the overview page
 (overview.html) of a gateway with three halls, looked at in a headless
 Chromium (cdp.py): each hall's figures, one click into a hall's live page,
 and a manager (an account of role viewer: every role reads the records)
@@ -98,6 +99,17 @@ def test_the_overview_api_counts_each_hall():
         assert alerts["h2"] == {"total": 1, "unacknowledged": 1, "critical": 0, "major": 1,
                                 "warning": 0, "info": 0}, alerts
         assert alerts["h1"]["total"] == 0 and alerts["h3"]["total"] == 0, alerts
+        # The same figures go to InfluxDB with the gateway's counters, tagged
+        # by gateway and hall: a central store's view of every hall.
+        def points():
+            rows = st.influx.rows('SELECT last("staffed") AS "staffed", last("waiting") AS "waiting", '
+                                  'last("alerts_major") AS "major", last("windows_open") AS "open" '
+                                  'FROM "overview" GROUP BY "gateway", "hall"')
+            got = {r["hall"]: (r["gateway"], r["staffed"], r["waiting"], r["major"], r["open"]) for r in rows}
+            want = {h: (gw.gateway_id, 3 - len(e), w, 1 if h == "h2" else 0, 3)
+                    for h, (e, w, _) in FIGURES.items()}
+            return got if got == want else None
+        wait_for("each hall's overview point", points, timeout=20)
         # Acknowledged, it still counts, no longer as unacknowledged.
         _, active = api(port, "/api/v1/alerts", token=TOKEN)
         alert = active["active"][0]
