@@ -17,8 +17,9 @@ counters every 10 s (gateway.stats_interval's default). Then prints:
      the faster of 2 runs.
 
 Numbers are written with the time shifted back: "now" is the end of the
-generated data. Standard library only; runs in under 2 minutes for the
-default N=2 on 2 cores. Prints figures, asserts nothing about time.
+generated data. Standard library only; the default N=2 took 2½ minutes on 2
+cores at a load average of 11, most of it writing the month. Prints figures,
+asserts nothing about time.
 
   bench/central.py [--gateways N] [--days D] [--keep]
 """
