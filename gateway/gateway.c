@@ -32,6 +32,7 @@
 #include "metrics.h"
 #include "mqtt.h"
 #include "notifier.h"
+#include "overview.h"
 #include "points.h"
 #include "queue.h"
 #include "sdnotify.h"
@@ -428,10 +429,17 @@ static void add_point(struct gateway *g, int r)
         metrics_inc(MET_REJECT_ENCODE);
 }
 
+static void add_point_cb(void *g, int r)
+{
+    add_point(g, r);
+}
+
 static void write_stats(struct gateway *g)
 {
+    wall_s wall = clock_wall();
     metrics_set(MET_G_QUEUE_DEPTH, queue_depth(g->inbox));
-    add_point(g, metrics_points(&g->batch, g->cfg->gateway.id, clock_wall()));
+    add_point(g, metrics_points(&g->batch, g->cfg->gateway.id, wall));
+    overview_points(&g->batch, g->cfg, g->hm, g->enforce, g->alerting, wall, add_point_cb, g);
 }
 
 /* ---- what alerting does to the outside ---------------------------------- */
@@ -520,6 +528,8 @@ static void publish_snapshots(struct gateway *g, wall_s wall, mono_ms now, bool 
                               : snapshot_state(g->cfg, g->hm, g->enforce, wall, now,
                                                g->mqtt && mqtt_is_connected(g->mqtt));
     api_publish(g->api, state, snapshot_alerts(g->cfg, g->alerting));
+    api_publish_overview(g->api, overview_json(g->cfg, g->hm, g->enforce, g->alerting, wall,
+                                               g->mqtt && mqtt_is_connected(g->mqtt)));
     if (!alerts_only)
         g->snapshot_at = now;
 }

@@ -173,9 +173,10 @@ def test_bad_fixtures_land_nowhere_are_counted_and_the_gateway_keeps_running():
         for fx in good_in_bad:
             assert any(matches(r, fx["expect"]["metrics"]) for r in rows), fx["_where"]
         # Nothing was written under an injected measurement, tag or device.
-        # (window: the derived state of the hall's window, written every minute)
+        # (window: the derived state of the hall's window, written every minute;
+        # overview: each hall's figures, with the gateway's counters)
         for m in st.influx.rows("SHOW MEASUREMENTS"):
-            assert m["name"] in ("env", "gateway", "window"), "unexpected measurement %r" % m["name"]
+            assert m["name"] in ("env", "gateway", "window", "overview"), "unexpected measurement %r" % m["name"]
         devices = {r["value"] for r in st.influx.rows('SHOW TAG VALUES FROM "env" WITH KEY = "device"')}
         assert devices == {"env-1"}, devices
 
