@@ -267,6 +267,7 @@ static const struct conf_key root_keys[] = {
     {.name = "alerts", .t = CONF_CUSTOM, .fn = config_parse_alerts},
     {.name = "poweroff", .t = CONF_CUSTOM, .fn = config_parse_poweroff},
     {.name = "scans", .t = CONF_CUSTOM, .fn = config_parse_scans},
+    {.name = "sources", .t = CONF_CUSTOM, .fn = config_parse_sources},
     {0},
 };
 
@@ -510,6 +511,7 @@ int config_load(const char *path, struct config **out, struct conf_errors *errs)
         conf_parse_group(&x, root, root_keys, &p->pub);
         finish_blocks(&x, root);
         config_check_model(&x, root);
+        config_check_sources(&x, root);
         check_gateway_halls(&x, root);
         config_check_rules(&x, root);
         config_check_notify(&x, root);
@@ -573,5 +575,6 @@ void config_free(struct config *c)
     config_free_rules((struct config_priv *)c);
     config_free_notify(c);
     config_free_enforce(c);
+    config_free_sources(c);
     free(c);
 }

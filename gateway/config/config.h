@@ -56,12 +56,29 @@ struct config_device {
     char *hall;
     char *window; /* from the device's own "window" key or from the hall's windows; NULL if none */
     enum device_kind kind;
-    enum source_format format;   /* FORMAT_NATIVE when there is no "source" */
-    char *source_name;           /* foreign name after "format:", NULL for native */
+    enum source_format format; /* FORMAT_NATIVE when there is no "source" */
+    char *source_name;         /* foreign name after "format:", NULL for native */
+    /* zigbee2mqtt: its base topic (one of sources.z2m_bases, not owned) and
+     * its friendly name (source_name, after "<base>/" with several bases). */
+    const char *source_base, *source_friendly;
     char *type;                  /* free text, e.g. "printer"; NULL if absent */
     int64_t service_interval_ms; /* 0 if absent */
     int32_t last_service_days;   /* days since epoch; -1 if absent */
     int line;
+};
+
+/* Where foreign devices publish (config_sources.c): Zigbee2MQTT base topics
+ * and Tasmota FullTopic patterns with their prefixes. */
+#define CONFIG_BASES_MAX 16
+#define CONFIG_BASE_MAX 64 /* bytes of a base topic or a FullTopic pattern */
+#define CONFIG_TASMOTA_PREFIX_MAX 32
+enum tasmota_prefix { TASMOTA_CMND, TASMOTA_STAT, TASMOTA_TELE };
+struct config_sources {
+    char **z2m_bases; /* default {"zigbee2mqtt"} */
+    size_t n_z2m_bases;
+    char **tasmota_full_topics; /* default {"%prefix%/%topic%/"}; each ends in '/' */
+    size_t n_tasmota_full_topics;
+    char *tasmota_prefixes[3]; /* by enum tasmota_prefix: "cmnd", "stat", "tele" */
 };
 
 struct config_tls {
@@ -264,6 +281,7 @@ struct config {
     struct config_influx influx;
     struct config_http http;
     struct config_limits limits;
+    struct config_sources sources;
     enum unknown_policy unknown_devices; /* default ignore */
     struct config_hall *halls;
     size_t n_halls;
@@ -296,6 +314,12 @@ const struct config_device *config_find_device(const struct config *c, const cha
 const struct config_device *config_find_source(const struct config *c, enum source_format f,
                                                const char *name);
 const struct config_hall *config_find_hall(const struct config *c, const char *id);
+
+/* A Tasmota topic t under FullTopic pattern (with %prefix% the given
+ * prefix): "tasmota/<t>/cmnd/" for "tasmota/%topic%/%prefix%/". Returns the
+ * length, or -ENAMETOOLONG when it does not fit in n bytes. */
+int config_tasmota_topic(const char *pattern, const char *prefix, const char *t, char *buf,
+                         size_t n);
 
 /* "native", "zigbee2mqtt", "tasmota", "shelly"; and back (-1 when unknown). */
 const char *config_format_name(enum source_format f);
