@@ -155,7 +155,7 @@ static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size
                                       struct hm_device **dev)
 {
     struct route r;
-    switch (topic_route(in->cfg->mqtt.prefix, topic, topic_len, &r)) {
+    switch (topic_route_config(in->cfg, topic, topic_len, &r)) {
     case ROUTE_OK:
         break;
     case ROUTE_IGNORE:

@@ -1,6 +1,7 @@
 /* The MQTT topic filters a config needs: the native topics under the prefix
  * (telemetry, status, event, cmd/reply, alert acks) and each bound foreign
- * device's own topics (Zigbee2MQTT, Tasmota, Shelly).
+ * device's own topics (Zigbee2MQTT under its base topic, with the base's
+ * bridge/state; Tasmota under each FullTopic pattern; Shelly).
  *
  * With gateway.halls, the native filters name each owned hall instead of '+'
  * (the config then holds only those halls' devices, so the foreign filters

@@ -2,9 +2,15 @@
  * names and the class of message, before any payload is read.
  *
  * Native:      <prefix>/<hall>/<device>/{telemetry,status,event,cmd/reply}
- * Zigbee2MQTT: zigbee2mqtt/<friendly name, may contain '/'>[/availability]
- * Tasmota:     tele/<t>/{SENSOR,STATE,LWT}, stat/<t>/{POWER,RESULT}
+ * Zigbee2MQTT: <base>/<friendly name, may contain '/'>[/availability],
+ *              <base>/<name>/<attribute>, <base>/bridge/state
+ * Tasmota:     <FullTopic>/{SENSOR,STATE,LWT} under the tele prefix,
+ *              <FullTopic>/{POWER,RESULT,STATUS8,...} under stat
  * Shelly Gen2: <id>/events/rpc, <id>/online, <id>/status/switch:<n>
+ *
+ * The layouts are the config's sources block (base topics, FullTopic
+ * patterns and prefixes, tried in the order written); topic_route() uses
+ * the defaults: base "zigbee2mqtt", FullTopic "%prefix%/%topic%/".
  *
  * Checked in this order: control bytes (anything below 0x20, DEL), MQTT
  * wildcards and bad UTF-8 anywhere are ROUTE_BAD_TOPIC. A topic under the
@@ -14,14 +20,21 @@
  * that can not be a device (Tasmota topic or Shelly id outside the id
  * charset; a Zigbee2MQTT friendly name with an empty level or over
  * TOPIC_NAME_MAX bytes; friendly names may be any other UTF-8) are
- * ROUTE_BAD_ID. ROUTE_IGNORE: zigbee2mqtt/bridge[/...], zigbee2mqtt/<name>/set
- * and /get (also set/<attr>), cmnd/..., tele and stat subtopics other than
- * those above (INFO1, STATUS8, UPGRADE, POWER0, ...), and Shelly status
- * components other than switch:<n> (sys, wifi, input:0, ...).
+ * ROUTE_BAD_ID. ROUTE_IGNORE: <base>/bridge[/...] but bridge/state,
+ * <base>/<name>/set and /get (also set/<attr>), cmnd/..., tele and stat
+ * subtopics other than those above (INFO1, STATUS5, UPGRADE, POWER0, ...),
+ * and Shelly status components other than switch:<n> (sys, wifi, ...).
  *
  * route.sub holds the last level(s) for foreign formats: "" (Zigbee2MQTT
- * state) or "availability"; "SENSOR", "STATE", "LWT", "POWER", "POWER<n>",
- * "RESULT"; "events/rpc", "online", "status/switch:<n>".
+ * state), "availability", "attr/<attribute>" or "bridge/state"; "SENSOR",
+ * "STATE", "LWT", "POWER", "POWER<n>", "RESULT", "STATUS8", "STATUS10",
+ * "STATUS11"; "events/rpc", "online", "status/switch:<n>".
+ *
+ * route.name for Zigbee2MQTT is the friendly name with one base, and
+ * "<base>/<friendly name>" with several (as config_find_source() takes it);
+ * for bridge/state it is the base topic. Friendly names may contain '/', so
+ * <base>/a/b is the attribute b of the device "a" only when "a" is bound in
+ * the config and "a/b" is not; else it is the state of "a/b".
  */
 #ifndef HALLGW_TOPIC_H
 #define HALLGW_TOPIC_H
@@ -48,12 +61,15 @@ struct route {
     char hall[ID_MAX + 1];         /* native only */
     char device[ID_MAX + 1];       /* native only */
     char name[TOPIC_NAME_MAX + 1]; /* foreign only: z2m friendly name, tasmota topic, shelly id */
-    char sub[32]; /* foreign only: "SENSOR", "POWER", "events/rpc", "online", ... */
+    char sub[80]; /* foreign only: "SENSOR", "POWER", "events/rpc", "attr/occupancy", ... */
 };
 
 /* Routes topic (len bytes, not necessarily NUL-terminated; a NUL inside is
  * ROUTE_BAD_TOPIC). prefix is the native prefix ("hall"). Reserved names:
  * device ids "alerts" and "windows", hall id "_gateway" are ROUTE_BAD_ID. */
 enum route_result topic_route(const char *prefix, const char *topic, size_t len, struct route *out);
+/* The same with c's prefix, sources and bindings (attribute topics). */
+enum route_result topic_route_config(const struct config *c, const char *topic, size_t len,
+                                     struct route *out);
 
 #endif
