@@ -75,8 +75,11 @@ struct enforce_plug {
     char id[ID_MAX + 1], hall[ID_MAX + 1], window[ID_MAX + 1];
     enum source_format format;
     char source[TOPIC_NAME_MAX + 1]; /* foreign name ("" for native) */
-    int pc;                          /* index in the run's pcs, -1 for none */
-    bool target_on;                  /* false for the night, true for the power-on */
+    /* Zigbee2MQTT "<base>/<friendly name>", Tasmota its FullTopic with the
+     * cmnd prefix ("tasmota/<t>/cmnd/"); "" for the others */
+    char topic[TOPIC_NAME_MAX + CONFIG_BASE_MAX + 2];
+    int pc;         /* index in the run's pcs, -1 for none */
+    bool target_on; /* false for the night, true for the power-on */
     enum enforce_plug_state state;
     mono_ms ready_at; /* switch no earlier; 0 while not known (PC not off yet) */
     mono_ms sent_at, deadline;
@@ -210,16 +213,16 @@ void enforce_plug_sent(struct enforce_plug *pl, const char *cmd_id, mono_ms now,
 void enforce_plug_send_failed(struct enforce_plug *pl, const char *why, struct enforce_out *out);
 
 /* The command that switches a plug, by its format:
- *   Tasmota      cmnd/<t>/POWER  OFF | ON
+ *   Tasmota      <pl->topic>POWER (cmnd/<t>/POWER by default)  OFF | ON
  *   Shelly       <id>/rpc        {"id":1,"src":"hallgw","method":"Switch.Set",
  *                                 "params":{"id":0,"on":false}}
- *   Zigbee2MQTT  zigbee2mqtt/<name>/set  {"state":"OFF"}
+ *   Zigbee2MQTT  <base>/<name>/set  {"state":"OFF"}
  *   native       <prefix>/<hall>/<id>/cmd, a signed command with action
  *                "off" or "on" (native is true, payload is "": the caller
  *                signs it)
  * Returns 0, or -ENAMETOOLONG. */
 struct enforce_plug_cmd {
-    char topic[TOPIC_NAME_MAX + 64];
+    char topic[TOPIC_NAME_MAX + CONFIG_BASE_MAX + 64];
     char payload[128];
     bool native;
 };
