@@ -149,6 +149,27 @@ int ingest_encode(struct hm_device *d, const struct reading *rd, int64_t ts_ns, 
     return lineproto_append(out, measurement, tags, device_tags(d, tags), fields, nf, ts_ns);
 }
 
+/* <base>/bridge/state: the coordinator's availability, kept in the hall
+ * model (alerting says it once; its devices' silence is not stale meanwhile).
+ * Nothing is written to InfluxDB. */
+static enum ingest_outcome ingest_bridge(struct ingest *in, const struct route *r,
+                                         const char *payload, size_t payload_len, mono_ms now,
+                                         wall_s arrival)
+{
+    enum json_reject jwhy = JSON_OK;
+    enum decode_result dr = decode_message(r, payload, payload_len, &in->limits, &in->rd, &jwhy);
+    if (dr != DECODE_OK) {
+        metrics_inc(decode_reject_metric(dr, jwhy));
+        return INGEST_REJECTED;
+    }
+    if (bridges_set(hallmodel_bridges(in->hm), r->name, in->rd.status, now, arrival) < 0) {
+        metrics_inc(MET_DEVICE_TABLE_FULL);
+        return INGEST_IGNORED;
+    }
+    metrics_inc(MET_DECODED);
+    return INGEST_IGNORED;
+}
+
 static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size_t topic_len,
                                       const char *payload, size_t payload_len, bool oversize,
                                       bool retained, mono_ms now, wall_s arrival, struct buf *out,
@@ -180,6 +201,9 @@ static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size
         metrics_inc(MET_REJECT_TOO_LARGE);
         return INGEST_REJECTED;
     }
+
+    if (r.format == FORMAT_ZIGBEE2MQTT && strcmp(r.sub, "bridge/state") == 0)
+        return ingest_bridge(in, &r, payload, payload_len, now, arrival);
 
     enum hm_resolve why;
     struct hm_device *d = hallmodel_resolve(in->hm, &r, &why);
