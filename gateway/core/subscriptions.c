@@ -33,7 +33,8 @@ static int subs_add(char ***subs, size_t *n, const char *fmt, ...)
     return 0;
 }
 
-/* Zigbee2MQTT: per base with a bound device, <base>/bridge/state; per
+/* Zigbee2MQTT: per base with a bound device, <base>/bridge/state (never
+ * shared); per
  * device <base>/<name> (state) and <base>/<name>/+ (availability and the
  * attribute outputs). Tasmota: per FullTopic pattern and device, the tele
  * and stat subtopics. */
@@ -48,8 +49,10 @@ static int subscriptions_sources(const struct config *c, const char *share, char
             const struct config_device *d = &c->devices[i];
             if (d->format != FORMAT_ZIGBEE2MQTT || d->source_base != src->z2m_bases[b])
                 continue;
+            /* Unshared, like the acks: every member of a group must know
+             * that its devices of this base are silent because of it. */
             if (!any)
-                r |= subs_add(subs, n, "%s%s/bridge/state", share, d->source_base);
+                r |= subs_add(subs, n, "%s/bridge/state", d->source_base);
             any = true;
             r |= subs_add(subs, n, "%s%s/%s", share, d->source_base, d->source_friendly);
             r |= subs_add(subs, n, "%s%s/%s/+", share, d->source_base, d->source_friendly);

@@ -5,7 +5,8 @@
  *
  * With gateway.halls, the native filters name each owned hall instead of '+'
  * (the config then holds only those halls' devices, so the foreign filters
- * follow). With mqtt.shared_group, every filter but the acks is written
+ * follow). With mqtt.shared_group, every filter but the acks and the
+ * Zigbee2MQTT bridge/state topics (every member needs those) is written
  * $share/<group>/<filter> (MQTT 5 shared subscriptions; Mosquitto 2.0 also
  * honours them for MQTT 3.1.1 clients). */
 #ifndef HALLGW_SUBSCRIPTIONS_H
