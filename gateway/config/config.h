@@ -56,15 +56,15 @@ struct config_device {
     char *hall;
     char *window; /* from the device's own "window" key or from the hall's windows; NULL if none */
     enum device_kind kind;
-    enum source_format format; /* FORMAT_NATIVE when there is no "source" */
-    char *source_name;         /* foreign name after "format:", NULL for native */
-    /* zigbee2mqtt: its base topic (one of sources.z2m_bases, not owned) and
-     * its friendly name (source_name, after "<base>/" with several bases). */
-    const char *source_base, *source_friendly;
+    enum source_format format;   /* FORMAT_NATIVE when there is no "source" */
+    char *source_name;           /* foreign name after "format:", NULL for native */
     char *type;                  /* free text, e.g. "printer"; NULL if absent */
     int64_t service_interval_ms; /* 0 if absent */
     int32_t last_service_days;   /* days since epoch; -1 if absent */
     int line;
+    /* zigbee2mqtt: its base topic (one of sources.z2m_bases, not owned) and
+     * its friendly name (source_name, after "<base>/" with several bases). */
+    const char *source_base, *source_friendly;
 };
 
 /* Where foreign devices publish (config_sources.c): Zigbee2MQTT base topics

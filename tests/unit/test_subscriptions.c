@@ -117,7 +117,7 @@ static void test_shared_group_shares_all_but_acks(void **state)
         "$share/g1/hall/h2/+/cmd/reply",
         "hall/h2/alerts/+/ack",
         "hall/h2/alerts/+/ack/+",
-        "zigbee2mqtt/bridge/state",
+        "zigbee2mqtt/bridge/state", /* unshared: every member needs it */
         "$share/g1/zigbee2mqtt/s1",
         "$share/g1/zigbee2mqtt/s1/+",
         "$share/g1/tele/p2/+",
