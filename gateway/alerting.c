@@ -440,7 +440,8 @@ void alerting_free(struct alerting *al)
 
 /* ---- alerts from outside the rule engine ------------------------------------ */
 
-static const char *const external_rules[] = {ALERTING_RULE_POWEROFF_FAILED, NULL};
+static const char *const external_rules[] = {ALERTING_RULE_POWEROFF_FAILED,
+                                             ALERTING_RULE_BRIDGE_OFFLINE, NULL};
 
 bool alerting_external_rule(const char *rule)
 {

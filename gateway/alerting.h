@@ -105,6 +105,12 @@ void alerting_foreach(struct alerting *al, void (*fn)(const struct alert *a, voi
  * after verify_within, or a plug still on (enforce.h). Subject: the device. */
 #define ALERTING_RULE_POWEROFF_FAILED "poweroff-failed"
 
+/* A Zigbee2MQTT bridge said offline on <base>/bridge/state (alerting_bridges.c):
+ * one alert per base, in the hall of the base's first device, subject the
+ * base topic ('/' and other characters outside ids as '_'); resolved when it
+ * is online again. Its devices raise no stale alert meanwhile. */
+#define ALERTING_RULE_BRIDGE_OFFLINE "bridge-offline"
+
 /* True for the rule names of alerts raised by alerting_raise_external():
  * config refuses rules of these names, and their alerts are kept across
  * restarts and reloads although no configured rule has the name. */

@@ -131,6 +131,20 @@ int alerting_approve_baseline(struct alerting *al, const struct alert *a, const 
 
 /* ---- evaluation ------------------------------------------------------------ */
 
+/* A Zigbee2MQTT device behind an offline bridge is silent because of it:
+ * the bridge-offline alert says so. Once the bridge is back, its devices'
+ * silence counts from then. */
+static void bridge_input(struct alerting *al, const struct config_device *cd,
+                         struct rules_device_input *in)
+{
+    const struct bridge *b = bridges_find(hallmodel_bridges(al->hm), cd->source_base);
+    if (!b)
+        return;
+    in->bridge_offline = b->avail == AVAIL_OFFLINE;
+    if (b->avail == AVAIL_ONLINE && b->since > in->started)
+        in->started = b->since;
+}
+
 static void eval_device(struct alerting *al, struct hm_device *d, wall_s wall, mono_ms now)
 {
     const struct config *cfg = al->cfg;
@@ -154,6 +168,8 @@ static void eval_device(struct alerting *al, struct hm_device *d, wall_s wall, m
             .now = now,
             .started = al->started,
         };
+        if (r->type == RULE_STALE && d->format == FORMAT_ZIGBEE2MQTT && cd)
+            bridge_input(al, cd, &in);
         struct rule_verdict v;
         rules_eval_device(r, &cfg->schedule, d, &in, &v);
         apply_to(al, a, r, d->id, d, d->hall, d->window[0] ? d->window : NULL, &v, now, wall);
@@ -311,6 +327,7 @@ void alerting_tick(struct alerting *al, wall_s wall, mono_ms now)
         for (size_t j = 0; j < h->n_windows; j++)
             eval_window(al, h, &h->windows[j], wall, now);
     }
+    alerting_bridges_tick(al, wall, now);
     alerting_silences_tick(al, wall);
     struct renotify_ctx c = {al, wall};
     strmap_foreach(al->alerts, renotify_one, &c);

@@ -96,6 +96,9 @@ void alerting_announce(struct alerting *al, struct alert *a, enum alert_transiti
 void alerting_free_value(const char *key, void *value, void *arg);
 
 /* alerting_eval.c: approves the current value of a baseline alert's metric. */
+/* Raises and resolves the bridge-offline alerts (alerting_bridges.c). */
+void alerting_bridges_tick(struct alerting *al, wall_s wall, mono_ms now);
+
 int alerting_approve_baseline(struct alerting *al, const struct alert *a, const char *by,
                               wall_s wall);
 

@@ -207,13 +207,34 @@ enum ingest_outcome ingest_next(struct ingest *in, struct buf *out, struct hm_de
     return INGEST_IGNORED;
 }
 
+/* <base>/bridge/state: the coordinator's availability, kept in the hall
+ * model (alerting says it once; its devices' silence is not stale meanwhile).
+ * Nothing is written to InfluxDB. */
+static enum ingest_outcome ingest_bridge(struct ingest *in, const struct route *r,
+                                         const char *payload, size_t payload_len, mono_ms now,
+                                         wall_s arrival)
+{
+    enum json_reject jwhy = JSON_OK;
+    enum decode_result dr = decode_message(r, payload, payload_len, &in->limits, &in->rd, &jwhy);
+    if (dr != DECODE_OK) {
+        metrics_inc(decode_reject_metric(dr, jwhy));
+        return INGEST_REJECTED;
+    }
+    if (bridges_set(hallmodel_bridges(in->hm), r->name, in->rd.status, now, arrival) < 0) {
+        metrics_inc(MET_DEVICE_TABLE_FULL);
+        return INGEST_IGNORED;
+    }
+    metrics_inc(MET_DECODED);
+    return INGEST_IGNORED;
+}
+
 static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size_t topic_len,
                                       const char *payload, size_t payload_len, bool oversize,
                                       bool retained, mono_ms now, wall_s arrival, struct buf *out,
                                       struct hm_device **dev)
 {
     struct route r;
-    switch (topic_route(in->cfg->mqtt.prefix, topic, topic_len, &r)) {
+    switch (topic_route_config(in->cfg, topic, topic_len, &r)) {
     case ROUTE_OK:
         break;
     case ROUTE_IGNORE:
@@ -239,6 +260,8 @@ static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size
         return INGEST_REJECTED;
     }
 
+    if (r.format == FORMAT_ZIGBEE2MQTT && strcmp(r.sub, "bridge/state") == 0)
+        return ingest_bridge(in, &r, payload, payload_len, now, arrival);
     /* The global Gen1 announce names its device in the payload. */
     if (r.format == FORMAT_SHELLY && !r.name[0] &&
         decode_shelly1_announce_id(payload, payload_len, &in->limits, r.name, sizeof(r.name)) < 0) {

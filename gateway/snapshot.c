@@ -211,6 +211,24 @@ char *snapshot_overrides(const struct record_override *v, size_t n,
     return out;
 }
 
+/* [{"base","state","since"}] of each Zigbee2MQTT base: "online",
+ * "offline" or "unknown" (no bridge/state yet; since null). */
+static json_t *bridges_json(const struct config *cfg, struct hallmodel *hm)
+{
+    static const char *const names[] = {"unknown", "online", "offline"};
+    json_t *arr = json_array();
+    for (size_t i = 0; i < cfg->sources.n_z2m_bases; i++) {
+        const char *base = cfg->sources.z2m_bases[i];
+        const struct bridge *b = bridges_find(hallmodel_bridges(hm), base);
+        json_t *o = json_object();
+        json_object_set_new(o, "base", json_string(base));
+        json_object_set_new(o, "state", json_string(names[b ? b->avail : AVAIL_UNKNOWN]));
+        json_object_set_new(o, "since", b && b->avail ? json_real(b->since_wall) : json_null());
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
 char *snapshot_state(const struct config *cfg, struct hallmodel *hm, const struct enforce *ef,
                      wall_s wall, mono_ms now, bool mqtt_connected)
 {
@@ -249,6 +267,7 @@ char *snapshot_state(const struct config *cfg, struct hallmodel *hm, const struc
     json_object_set_new(root, "thresholds", thresholds_json(cfg, &max_ages));
     json_object_set_new(root, "max_ages", max_ages);
     json_object_set_new(root, "poweroff", poweroff_json(cfg, ef));
+    json_object_set_new(root, "bridges", bridges_json(cfg, hm));
     const struct record_override *ov = NULL;
     size_t n_ov = 0;
     if (ef)

@@ -19,7 +19,9 @@ struct enforce;
  * max_ages, "poweroff" (the last power-off run, null when none:
  * {"date","trigger","started","running","dry_run","pcs":[{"device","hall",
  * "window","state","ok","detail"}],"plugs":[...]}) and "overrides" (those in
- * force: [{"device","until","reason","by","created"}]). ef may be NULL. */
+ * force: [{"device","until","reason","by","created"}]) and "bridges" (each
+ * Zigbee2MQTT base: [{"base","state":"online"|"offline"|"unknown","since"}]).
+ * ef may be NULL. */
 char *snapshot_state(const struct config *cfg, struct hallmodel *hm, const struct enforce *ef,
                      wall_s wall, mono_ms now, bool mqtt_connected);
 char *snapshot_alerts(const struct config *cfg, struct alerting *al);

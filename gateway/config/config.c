@@ -313,6 +313,7 @@ static const struct conf_key root_keys[] = {
     {.name = "scans", .t = CONF_CUSTOM, .fn = config_parse_scans},
     K("homeassistant", CONF_GROUP, struct config, homeassistant, .sub = homeassistant_keys),
     {.name = "reports", .t = CONF_CUSTOM, .fn = config_parse_reports},
+    {.name = "sources", .t = CONF_CUSTOM, .fn = config_parse_sources},
     {0},
 };
 
@@ -567,6 +568,7 @@ int config_load(const char *path, struct config **out, struct conf_errors *errs)
         conf_parse_group(&x, root, root_keys, &p->pub);
         finish_blocks(&x, root);
         config_check_model(&x, root);
+        config_check_sources(&x, root);
         check_gateway_halls(&x, root);
         config_check_rules(&x, root);
         config_check_notify(&x, root);
@@ -634,5 +636,6 @@ void config_free(struct config *c)
     config_free_notify(c);
     config_free_enforce(c);
     config_free_reports(c);
+    config_free_sources(c);
     free(c);
 }

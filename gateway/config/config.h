@@ -63,6 +63,23 @@ struct config_device {
     int64_t service_interval_ms; /* 0 if absent */
     int32_t last_service_days;   /* days since epoch; -1 if absent */
     int line;
+    /* zigbee2mqtt: its base topic (one of sources.z2m_bases, not owned) and
+     * its friendly name (source_name, after "<base>/" with several bases). */
+    const char *source_base, *source_friendly;
+};
+
+/* Where foreign devices publish (config_sources.c): Zigbee2MQTT base topics
+ * and Tasmota FullTopic patterns with their prefixes. */
+#define CONFIG_BASES_MAX 16
+#define CONFIG_BASE_MAX 64 /* bytes of a base topic or a FullTopic pattern */
+#define CONFIG_TASMOTA_PREFIX_MAX 32
+enum tasmota_prefix { TASMOTA_CMND, TASMOTA_STAT, TASMOTA_TELE };
+struct config_sources {
+    char **z2m_bases; /* default {"zigbee2mqtt"} */
+    size_t n_z2m_bases;
+    char **tasmota_full_topics; /* default {"%prefix%/%topic%/"}; each ends in '/' */
+    size_t n_tasmota_full_topics;
+    char *tasmota_prefixes[3]; /* by enum tasmota_prefix: "cmnd", "stat", "tele" */
 };
 
 struct config_tls {
@@ -306,6 +323,7 @@ struct config {
     struct config_influx influx;
     struct config_http http;
     struct config_limits limits;
+    struct config_sources sources;
     enum unknown_policy unknown_devices; /* default ignore */
     struct config_hall *halls;
     size_t n_halls;
@@ -353,6 +371,12 @@ int config_source_channel(const char *source_name, size_t *id_len);
  * how many there are. */
 size_t config_find_channels(const struct config *c, const char *id,
                             const struct config_device **out, size_t max);
+
+/* A Tasmota topic t under FullTopic pattern (with %prefix% the given
+ * prefix): "tasmota/<t>/cmnd/" for "tasmota/%topic%/%prefix%/". Returns the
+ * length, or -ENAMETOOLONG when it does not fit in n bytes. */
+int config_tasmota_topic(const char *pattern, const char *prefix, const char *t, char *buf,
+                         size_t n);
 
 /* "native", "zigbee2mqtt", "tasmota", "shelly"; and back (-1 when unknown). */
 const char *config_format_name(enum source_format f);

@@ -17,7 +17,7 @@
 #define DAY_MS (24 * HOUR_MS)
 
 /* The alert rule names enforcement raises itself (alerting.h). */
-static const char *const reserved_rules[] = {"poweroff-failed", NULL};
+static const char *const reserved_rules[] = {"poweroff-failed", "bridge-offline", NULL};
 
 static const char *const when_names[] = {"break", "before_poweroff", NULL};
 static const char *const type_names[] = {"quick", "full", NULL};

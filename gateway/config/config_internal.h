@@ -79,4 +79,11 @@ void config_parse_scans(struct conf_ctx *x, const conf_node *s, void *dst);
 void config_check_enforce(struct conf_ctx *x, const conf_node *root);
 void config_free_enforce(struct config *c);
 
+/* config_sources.c: the "sources" root key, its defaults and the check of
+ * the devices' Zigbee2MQTT bases (after config_check_model()), and its
+ * release. */
+void config_parse_sources(struct conf_ctx *x, const conf_node *s, void *dst);
+void config_check_sources(struct conf_ctx *x, const conf_node *root);
+void config_free_sources(struct config *c);
+
 #endif

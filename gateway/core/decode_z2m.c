@@ -1,9 +1,13 @@
-/* Zigbee2MQTT: zigbee2mqtt/<name> state messages and their availability
+/* Zigbee2MQTT: <base>/<name> state messages, their attribute outputs
+ * (<base>/<name>/<attribute>), their availability and the bridge's
  * (decode.h has the mapping). */
 #include "decode_foreign.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "utf8.h"
 
 /* Zigbee2MQTT exposes (https://www.zigbee2mqtt.io/guide/usage/exposes.html). */
 static const struct decode_key_map z2m_keys[] = {
@@ -76,6 +80,49 @@ static void z2m_field(struct reading *out, const struct json_field *f, bool has_
     decode_pass_through(out, f->key, f);
 }
 
+/* <base>/<name>/<attribute>: the plain value of one attribute (Zigbee2MQTT's
+ * attribute output: "true", "21.5", "ON", {"x":0.3,"y":0.3}), decoded as that
+ * one key of a state message. A value that is not JSON is a string. */
+static enum decode_result z2m_attribute(const char *attr, const char *payload, size_t len,
+                                        const struct json_limits *lim, struct reading *out,
+                                        enum json_reject *why)
+{
+    size_t alen = strlen(attr);
+    if (strpbrk(attr, "\"\\")) {
+        out->dropped_keys++; /* can not be a metric key */
+        return DECODE_EMPTY;
+    }
+    struct json_limits wl = lim ? *lim : (struct json_limits){0};
+    if (lim)
+        wl.max_bytes += alen + 5;
+    char *wrapped = malloc(len + alen + 6);
+    if (!wrapped)
+        return DECODE_BAD_VALUE;
+    (void)snprintf(wrapped, len + alen + 6, "{\"%s\":", attr);
+    memcpy(wrapped + alen + 4, payload, len);
+    wrapped[len + alen + 4] = '}';
+    wrapped[len + alen + 5] = '\0';
+    struct json_flat flat;
+    enum decode_result rc = decode_parse(wrapped, len + alen + 5, lim ? &wl : NULL, &flat, why);
+    if (rc == DECODE_OK) {
+        for (size_t i = 0; i < flat.n; i++)
+            z2m_field(out, &flat.fields[i], false);
+        json_flat_free(&flat);
+    } else if (len > 0 && payload[0] != '{' && payload[0] != '[' && utf8_valid(payload, len) &&
+               !memchr(payload, '\0', len)) {
+        if (why)
+            *why = JSON_OK;
+        struct json_field f = {
+            .key = attr, .key_len = alen, .type = JSON_T_STRING, .str = payload, .str_len = len};
+        z2m_field(out, &f, false);
+    } else {
+        free(wrapped);
+        return rc;
+    }
+    free(wrapped);
+    return decode_telemetry_result(out);
+}
+
 enum decode_result decode_zigbee2mqtt(const struct route *r, const char *payload, size_t len,
                                       const struct json_limits *lim, struct reading *out,
                                       enum json_reject *why)
@@ -83,6 +130,8 @@ enum decode_result decode_zigbee2mqtt(const struct route *r, const char *payload
     decode_begin(r, out, why);
     if (r->cls == MSG_STATUS)
         return z2m_availability(payload, len, lim, out);
+    if (strncmp(r->sub, "attr/", 5) == 0)
+        return z2m_attribute(r->sub + 5, payload, len, lim, out, why);
     struct json_flat flat;
     enum decode_result rc = decode_parse(payload, len, lim, &flat, why);
     if (rc != DECODE_OK)

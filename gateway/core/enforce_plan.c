@@ -134,8 +134,26 @@ static struct enforce_pc *add_pc(struct enforce_run *r, const struct config_devi
     return pc;
 }
 
-static struct enforce_plug *add_plug(struct enforce_run *r, const struct config_device *cd,
-                                     const char *window)
+/* A foreign plug's own topic for commands: "<base>/<friendly name>" for
+ * Zigbee2MQTT, the first FullTopic with the cmnd prefix for Tasmota ("" when
+ * it does not fit: the command then fails as too long). */
+static void plug_topic(const struct config *cfg, const struct config_device *cd, char *buf,
+                       size_t size)
+{
+    const struct config_sources *src = &cfg->sources;
+    int n = 0;
+    buf[0] = '\0';
+    if (cd->format == FORMAT_ZIGBEE2MQTT && cd->source_base)
+        n = snprintf(buf, size, "%s/%s", cd->source_base, cd->source_friendly);
+    else if (cd->format == FORMAT_TASMOTA && src->n_tasmota_full_topics)
+        n = config_tasmota_topic(src->tasmota_full_topics[0], src->tasmota_prefixes[TASMOTA_CMND],
+                                 cd->source_name, buf, size);
+    if (n < 0 || (size_t)n >= size)
+        buf[0] = '\0';
+}
+
+static struct enforce_plug *add_plug(struct enforce_run *r, const struct config *cfg,
+                                     const struct config_device *cd, const char *window)
 {
     if (grow((void **)&r->plugs, &r->cap_plugs, r->n_plugs, sizeof(*r->plugs)) < 0)
         return NULL;
@@ -146,6 +164,7 @@ static struct enforce_plug *add_plug(struct enforce_run *r, const struct config_
     copy_id(pl->window, sizeof(pl->window), window);
     pl->format = cd->format;
     copy_id(pl->source, sizeof(pl->source), cd->source_name);
+    plug_topic(cfg, cd, pl->topic, sizeof(pl->topic));
     pl->pc = -1;
     return pl;
 }
@@ -287,7 +306,7 @@ int enforce_plan_run(const struct config *cfg, enum enforce_trigger trigger,
             const struct config_device *cd = w->plug ? config_find_device(cfg, w->plug) : NULL;
             if (!cd || cd->kind != KIND_PLUG || find_plug(r, cd->id) >= 0)
                 continue;
-            struct enforce_plug *pl = add_plug(r, cd, w->id);
+            struct enforce_plug *pl = add_plug(r, cfg, cd, w->id);
             if (!pl)
                 goto out_nomem;
             pl->target_on = trigger == ENFORCE_POWERON;
@@ -345,7 +364,7 @@ int enforce_plan_pc(const struct config *cfg, const struct config_device *cd,
     int j = find_plug(r, pd->id);
     struct enforce_plug *pl;
     if (j < 0) {
-        if (!(pl = add_plug(r, pd, w->id)))
+        if (!(pl = add_plug(r, cfg, pd, w->id)))
             return -ENOMEM;
         j = (int)r->n_plugs - 1;
     } else {
@@ -629,13 +648,13 @@ int enforce_plug_command(const char *prefix, const struct enforce_plug *pl, bool
     memset(out, 0, sizeof(*out));
     switch (pl->format) {
     case FORMAT_TASMOTA:
-        n = snprintf(out->topic, sizeof(out->topic), "cmnd/%s/POWER", pl->source);
+        n = pl->topic[0] ? snprintf(out->topic, sizeof(out->topic), "%sPOWER", pl->topic) : -1;
         snprintf(out->payload, sizeof(out->payload), "%s", on ? "ON" : "OFF");
         break;
     case FORMAT_SHELLY:
         return shelly_command(pl, on, out);
     case FORMAT_ZIGBEE2MQTT:
-        n = snprintf(out->topic, sizeof(out->topic), "zigbee2mqtt/%s/set", pl->source);
+        n = pl->topic[0] ? snprintf(out->topic, sizeof(out->topic), "%s/set", pl->topic) : -1;
         snprintf(out->payload, sizeof(out->payload), "{\"state\":\"%s\"}", on ? "ON" : "OFF");
         break;
     case FORMAT_NATIVE:

@@ -76,8 +76,11 @@ struct enforce_plug {
     enum source_format format;
     char source[TOPIC_NAME_MAX + 1]; /* foreign name ("" for native) */
     unsigned char shelly_gen;        /* Shelly: 1 or 2 as last heard, 0 unknown (both) */
-    int pc;                          /* index in the run's pcs, -1 for none */
-    bool target_on;                  /* false for the night, true for the power-on */
+    /* Zigbee2MQTT "<base>/<friendly name>", Tasmota its FullTopic with the
+     * cmnd prefix ("tasmota/<t>/cmnd/"); "" for the others */
+    char topic[TOPIC_NAME_MAX + CONFIG_BASE_MAX + 2];
+    int pc;         /* index in the run's pcs, -1 for none */
+    bool target_on; /* false for the night, true for the power-on */
     enum enforce_plug_state state;
     mono_ms ready_at; /* switch no earlier; 0 while not known (PC not off yet) */
     mono_ms sent_at, deadline;
@@ -211,7 +214,7 @@ void enforce_plug_sent(struct enforce_plug *pl, const char *cmd_id, mono_ms now,
 void enforce_plug_send_failed(struct enforce_plug *pl, const char *why, struct enforce_out *out);
 
 /* The command that switches a plug, by its format:
- *   Tasmota      cmnd/<t>/POWER  OFF | ON
+ *   Tasmota      <pl->topic>POWER (cmnd/<t>/POWER by default)  OFF | ON
  *   Shelly Gen2  <id>/rpc        {"id":1,"src":"hallgw","method":"Switch.Set",
  *                                 "params":{"id":<n>,"on":false}}
  *   Shelly Gen1  shellies/<id>/relay/<n>/command  off | on
@@ -219,13 +222,13 @@ void enforce_plug_send_failed(struct enforce_plug *pl, const char *why, struct e
  *                while it is 0 both are sent, the Gen2 one in topic/payload
  *                and the Gen1 one in topic2/payload2; each generation ignores
  *                the other's topic)
- *   Zigbee2MQTT  zigbee2mqtt/<name>/set  {"state":"OFF"}
+ *   Zigbee2MQTT  <base>/<name>/set  {"state":"OFF"}
  *   native       <prefix>/<hall>/<id>/cmd, a signed command with action
  *                "off" or "on" (native is true, payload is "": the caller
  *                signs it)
  * Returns 0, or -ENAMETOOLONG. */
 struct enforce_plug_cmd {
-    char topic[TOPIC_NAME_MAX + 64];
+    char topic[TOPIC_NAME_MAX + CONFIG_BASE_MAX + 64];
     char payload[128];
     char topic2[TOPIC_NAME_MAX + 64]; /* a second message to send, "" for none */
     char payload2[128];

@@ -14,6 +14,7 @@ struct hallmodel {
     const struct config *cfg; /* for foreign bindings; replaced on reload */
     char **interned;          /* sorted, for bsearch */
     size_t n_interned;
+    struct bridges bridges; /* Zigbee2MQTT coordinators */
 };
 
 static uint64_t hash_key(const char *hall, const char *id)
@@ -311,6 +312,11 @@ const struct hm_value *hallmodel_value(const struct hm_device *d, const char *ke
 size_t hallmodel_count(const struct hallmodel *hm)
 {
     return hm->count;
+}
+
+struct bridges *hallmodel_bridges(struct hallmodel *hm)
+{
+    return &hm->bridges;
 }
 
 void hallmodel_foreach(struct hallmodel *hm, void (*fn)(struct hm_device *d, void *arg), void *arg)

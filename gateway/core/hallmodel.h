@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bridges.h"
 #include "clock.h"
 #include "config.h"
 #include "reading.h"
@@ -94,6 +95,9 @@ struct hm_device *hallmodel_lookup(struct hallmodel *hm, const struct route *r);
 const struct hm_value *hallmodel_value(const struct hm_device *d, const char *key);
 
 size_t hallmodel_count(const struct hallmodel *hm);
+
+/* The Zigbee2MQTT bridges' states (bridges.h). */
+struct bridges *hallmodel_bridges(struct hallmodel *hm);
 
 /* Calls fn for every device, in no particular order. */
 void hallmodel_foreach(struct hallmodel *hm, void (*fn)(struct hm_device *d, void *arg), void *arg);

@@ -138,7 +138,12 @@ static void eval_threshold(const struct config_rule *r, const struct hm_device *
 static void eval_stale(const struct config_rule *r, const struct hm_device *d,
                        const struct rules_device_input *in, struct rule_verdict *out)
 {
-    /* Absence of data is the condition itself: never unknown. */
+    /* Absence of data is the condition itself: never unknown, but behind
+     * an offline bridge, which is the one alert about it. */
+    if (in->bridge_offline) {
+        out->unknown = true;
+        return;
+    }
     mono_ms last = d->last_seen > in->started ? d->last_seen : in->started;
     int64_t silent_ms = in->now - last;
     /* The silence itself is the delay, and an offline status or last will

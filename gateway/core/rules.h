@@ -22,7 +22,8 @@
  * the value it needs was never received (since the start), or is known only
  * from a retained message. An unknown verdict changes nothing: an active
  * alert stays active, a pending one pending, and nothing new is raised.
- * Rules about absence of data (stale) are never unknown. */
+ * Rules about absence of data (stale) are unknown only while the device's
+ * Zigbee2MQTT bridge is offline (one bridge alert says it). */
 struct rule_verdict {
     bool unknown; /* when true, condition is false and means nothing */
     bool condition;
@@ -49,7 +50,8 @@ struct rules_device_input {
     const char *baseline;           /* approved value for baseline rules, or NULL */
     wall_s wall;
     mono_ms now;
-    mono_ms started; /* when the gateway started: silence is counted from here at most */
+    mono_ms started;     /* when the gateway started: silence is counted from here at most */
+    bool bridge_offline; /* stale: the device's Zigbee2MQTT bridge is offline (unknown) */
 };
 
 /* Evaluates a device rule (rules_is_device_rule) on d, whose scope the

@@ -55,6 +55,50 @@ static bool shelly_subscribed_before(const struct config *c, const struct config
     return false;
 }
 
+/* Zigbee2MQTT: per base with a bound device, <base>/bridge/state (never
+ * shared); per
+ * device <base>/<name> (state) and <base>/<name>/+ (availability and the
+ * attribute outputs). Tasmota: per FullTopic pattern and device, the tele
+ * and stat subtopics. */
+static int subscriptions_sources(const struct config *c, const char *share, char ***subs, size_t *n)
+{
+    const struct config_sources *src = &c->sources;
+    int r = 0;
+
+    for (size_t b = 0; b < src->n_z2m_bases && r == 0; b++) {
+        bool any = false;
+        for (size_t i = 0; i < c->n_devices && r == 0; i++) {
+            const struct config_device *d = &c->devices[i];
+            if (d->format != FORMAT_ZIGBEE2MQTT || d->source_base != src->z2m_bases[b])
+                continue;
+            /* Unshared, like the acks: every member of a group must know
+             * that its devices of this base are silent because of it. */
+            if (!any)
+                r |= subs_add(subs, n, "%s/bridge/state", d->source_base);
+            any = true;
+            r |= subs_add(subs, n, "%s%s/%s", share, d->source_base, d->source_friendly);
+            r |= subs_add(subs, n, "%s%s/%s/+", share, d->source_base, d->source_friendly);
+        }
+    }
+    for (size_t k = 0; k < src->n_tasmota_full_topics && r == 0; k++) {
+        const char *pat = src->tasmota_full_topics[k];
+        for (size_t i = 0; i < c->n_devices && r == 0; i++) {
+            const struct config_device *d = &c->devices[i];
+            char tele[512], stat[512];
+            if (d->format != FORMAT_TASMOTA)
+                continue;
+            if (config_tasmota_topic(pat, src->tasmota_prefixes[TASMOTA_TELE], d->source_name, tele,
+                                     sizeof(tele)) < 0 ||
+                config_tasmota_topic(pat, src->tasmota_prefixes[TASMOTA_STAT], d->source_name, stat,
+                                     sizeof(stat)) < 0)
+                continue; /* can not happen: both are bounded */
+            r |= subs_add(subs, n, "%s%s+", share, tele);
+            r |= subs_add(subs, n, "%s%s+", share, stat);
+        }
+    }
+    return r;
+}
+
 int subscriptions_build(const struct config *c, char ***out, size_t *n_out)
 {
     char **subs = NULL;
@@ -80,6 +124,7 @@ int subscriptions_build(const struct config *c, char ***out, size_t *n_out)
         r |= subs_add(&subs, &n, "%s/%s/alerts/+/ack", p, h);
         r |= subs_add(&subs, &n, "%s/%s/alerts/+/ack/+", p, h);
     }
+    r |= subscriptions_sources(c, share, &subs, &n);
     for (size_t i = 0; i < c->n_devices && r == 0; i++) {
         const struct config_device *d = &c->devices[i];
         const char *name = d->source_name;
@@ -87,13 +132,8 @@ int subscriptions_build(const struct config *c, char ***out, size_t *n_out)
         case FORMAT_NATIVE:
             break;
         case FORMAT_ZIGBEE2MQTT:
-            r |= subs_add(&subs, &n, "%szigbee2mqtt/%s", share, name);
-            r |= subs_add(&subs, &n, "%szigbee2mqtt/%s/availability", share, name);
-            break;
         case FORMAT_TASMOTA:
-            r |= subs_add(&subs, &n, "%stele/%s/+", share, name);
-            r |= subs_add(&subs, &n, "%sstat/%s/+", share, name);
-            break;
+            break; /* subscriptions_sources() */
         case FORMAT_SHELLY: {
             /* Gen2 and Gen1 topics: the generation shows in the topic. */
             size_t id_len;

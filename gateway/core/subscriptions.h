@@ -1,10 +1,12 @@
 /* The MQTT topic filters a config needs: the native topics under the prefix
  * (telemetry, status, event, cmd/reply, alert acks) and each bound foreign
- * device's own topics (Zigbee2MQTT, Tasmota, Shelly).
+ * device's own topics (Zigbee2MQTT under its base topic, with the base's
+ * bridge/state; Tasmota under each FullTopic pattern; Shelly).
  *
  * With gateway.halls, the native filters name each owned hall instead of '+'
  * (the config then holds only those halls' devices, so the foreign filters
- * follow). With mqtt.shared_group, every filter but the acks is written
+ * follow). With mqtt.shared_group, every filter but the acks and the
+ * Zigbee2MQTT bridge/state topics (every member needs those) is written
  * $share/<group>/<filter> (MQTT 5 shared subscriptions; Mosquitto 2.0 also
  * honours them for MQTT 3.1.1 clients). */
 #ifndef HALLGW_SUBSCRIPTIONS_H

@@ -106,34 +106,86 @@ static bool is_set_or_get(struct slice s)
     return slice_is(s, "set") || slice_is(s, "get");
 }
 
-/* zigbee2mqtt/<friendly name>[/availability]; bridge/... and the set/get
- * command topics (<name>/set, <name>/set/<attr>) carry nothing for us. */
-static enum route_result route_z2m(const char *rest, size_t len, struct route *out)
+/* Where foreign devices publish and which names are bound (NULL: none). */
+struct layouts {
+    const char *prefix;
+    const struct config_sources *src;
+    const struct config *cfg;
+};
+
+/* route.name of a Zigbee2MQTT name: "<base>/<name>" with several bases,
+ * else the name. False when it is too long to be a device. */
+static bool z2m_route_name(const struct layouts *l, const char *base, struct slice name,
+                           struct route *out)
+{
+    size_t bl = l->src->n_z2m_bases > 1 ? strlen(base) + 1 : 0;
+    if (bl + name.len > TOPIC_NAME_MAX)
+        return false;
+    if (bl) {
+        memcpy(out->name, base, bl - 1);
+        out->name[bl - 1] = '/';
+    }
+    memcpy(out->name + bl, name.p, name.len);
+    out->name[bl + name.len] = '\0';
+    return true;
+}
+
+static bool z2m_bound(const struct layouts *l, const char *base, struct slice name)
+{
+    struct route r;
+    return l->cfg && z2m_route_name(l, base, name, &r) &&
+           config_find_source(l->cfg, FORMAT_ZIGBEE2MQTT, r.name) != NULL;
+}
+
+/* <base>/<friendly name>[/availability], <base>/<name>/<attribute> (the
+ * attribute output, when <name> is bound and <name>/<attribute> is not) and
+ * <base>/bridge/state; the rest of bridge/... and the set/get command topics
+ * (<name>/set, <name>/set/<attr>) carry nothing for us. */
+static enum route_result route_z2m(const struct layouts *l, const char *base, const char *rest,
+                                   size_t len, struct route *out)
 {
     struct slice first = {0};
     split(rest, len, &first, 1);
-    if (slice_is(first, "bridge"))
-        return ROUTE_IGNORE;
+    if (slice_is(first, "bridge")) {
+        if (len != 12 || memcmp(rest, "bridge/state", 12) != 0)
+            return ROUTE_IGNORE;
+        out->format = FORMAT_ZIGBEE2MQTT;
+        out->cls = MSG_STATUS;
+        copy_slice(out->name, sizeof(out->name), (struct slice){base, strlen(base)});
+        strcpy(out->sub, "bridge/state");
+        return ROUTE_OK;
+    }
     struct slice last = last_level(rest, len);
     if (last.len < len) {
         size_t before = len - last.len - 1; /* without the '/' */
         if (is_set_or_get(last) || is_set_or_get(last_level(rest, before)))
             return ROUTE_IGNORE;
         if (slice_is(last, "availability")) {
-            if (!z2m_name_valid(rest, before))
+            if (!z2m_name_valid(rest, before) ||
+                !z2m_route_name(l, base, (struct slice){rest, before}, out))
                 return ROUTE_BAD_ID;
             out->format = FORMAT_ZIGBEE2MQTT;
             out->cls = MSG_STATUS;
-            copy_slice(out->name, sizeof(out->name), (struct slice){rest, before});
             strcpy(out->sub, "availability");
+            return ROUTE_OK;
+        }
+        struct slice owner = {rest, before};
+        if (last.len > 0 && last.len < sizeof(out->sub) - 5 && z2m_name_valid(rest, before) &&
+            !z2m_bound(l, base, (struct slice){rest, len}) && z2m_bound(l, base, owner)) {
+            z2m_route_name(l, base, owner, out);
+            out->format = FORMAT_ZIGBEE2MQTT;
+            out->cls = MSG_TELEMETRY;
+            memcpy(out->sub, "attr/", 5);
+            copy_slice(out->sub + 5, sizeof(out->sub) - 5, last);
             return ROUTE_OK;
         }
     }
     if (!z2m_name_valid(rest, len))
         return len == 0 ? ROUTE_BAD_TOPIC : ROUTE_BAD_ID;
+    if (!z2m_route_name(l, base, (struct slice){rest, len}, out))
+        return ROUTE_BAD_ID;
     out->format = FORMAT_ZIGBEE2MQTT;
     out->cls = MSG_TELEMETRY;
-    copy_slice(out->name, sizeof(out->name), (struct slice){rest, len});
     return ROUTE_OK;
 }
 
@@ -150,43 +202,103 @@ static bool tasmota_power_name(struct slice s)
     return digits == 1 || (s.p[6] >= '0' && s.p[6] <= '9');
 }
 
-/* tele/<t>/{SENSOR,STATE,LWT}, stat/<t>/{POWER[n],RESULT}. Other tele/stat
- * subtopics (INFO1, STATUS5, UPGRADE, ...) and our own cmnd/... are ignored. */
-static enum route_result route_tasmota(const struct slice *lv, size_t n, struct route *out)
+static bool tasmota_status_name(struct slice s)
 {
-    if (slice_is(lv[0], "cmnd"))
+    return slice_is(s, "STATUS8") || slice_is(s, "STATUS10") || slice_is(s, "STATUS11");
+}
+
+#define PATTERN_LEVELS 8 /* config_sources.c allows no more */
+#define TOPIC_LEVELS (PATTERN_LEVELS + 1)
+
+/* One FullTopic pattern against the topic's levels (n of them, lv holding
+ * at most TOPIC_LEVELS): -1 when the pattern does not claim the topic (its
+ * %prefix% level is not one of the prefixes, or a text level differs), else
+ * the route result: <full topic>/<sub> with tele {SENSOR,STATE,LWT}, stat
+ * {POWER[n],RESULT,STATUS8,STATUS10,STATUS11}. Other tele/stat subtopics
+ * (INFO1, STATUS5, UPGRADE, ...) and our own cmnd are ignored. */
+static int route_tasmota_pattern(const struct layouts *l, const char *pattern,
+                                 const struct slice *lv, size_t n, struct route *out)
+{
+    struct slice pl[PATTERN_LEVELS + 1];
+    size_t np = split(pattern, strlen(pattern) - 1, pl, PATTERN_LEVELS); /* without the '/' */
+    size_t seen = n < TOPIC_LEVELS ? n : TOPIC_LEVELS;
+    int prefix = -1;
+    size_t at_topic = 0;
+    if (np > PATTERN_LEVELS)
+        return -1;
+    for (size_t j = 0; j < np; j++) {
+        if (slice_is(pl[j], "%topic%")) {
+            at_topic = j;
+        } else if (slice_is(pl[j], "%prefix%")) {
+            if (j >= seen)
+                return -1;
+            for (int k = 0; k < 3 && prefix < 0; k++)
+                if (slice_is(lv[j], l->src->tasmota_prefixes[k]))
+                    prefix = k;
+            if (prefix < 0)
+                return -1;
+        } else if (j < seen && (lv[j].len != pl[j].len || memcmp(lv[j].p, pl[j].p, pl[j].len))) {
+            return -1;
+        }
+    }
+    if (prefix == TASMOTA_CMND)
         return ROUTE_IGNORE;
-    if (n != 3)
+    if (n != np + 1)
         return ROUTE_BAD_TOPIC;
-    struct slice sub = lv[2];
-    bool tele = slice_is(lv[0], "tele");
+    struct slice sub = lv[np];
+    bool tele = prefix == TASMOTA_TELE;
     if (tele && slice_is(sub, "LWT"))
         out->cls = MSG_STATUS;
     else if (tele ? slice_is(sub, "SENSOR") || slice_is(sub, "STATE")
-                  : tasmota_power_name(sub) || slice_is(sub, "RESULT"))
+                  : tasmota_power_name(sub) || slice_is(sub, "RESULT") || tasmota_status_name(sub))
         out->cls = MSG_TELEMETRY;
     else
         return ROUTE_IGNORE;
-    if (!slice_id_valid(lv[1]))
+    if (!slice_id_valid(lv[at_topic]))
         return ROUTE_BAD_ID;
     out->format = FORMAT_TASMOTA;
-    copy_slice(out->name, sizeof(out->name), lv[1]);
+    copy_slice(out->name, sizeof(out->name), lv[at_topic]);
     copy_slice(out->sub, sizeof(out->sub), sub);
     return ROUTE_OK;
 }
 
-/* "switch:<n>" for n in 0..999 without a leading zero. */
-static bool shelly_switch_name(struct slice s)
+/* The first pattern that routes the topic wins; else the first that claims
+ * it says why not; -1 when none claims it. */
+static int route_tasmota(const struct layouts *l, const struct slice *lv, size_t n,
+                         struct route *out)
 {
-    if (s.len < 8 || s.len > 10 || memcmp(s.p, "switch:", 7) != 0)
-        return false;
-    if (s.p[7] == '0' && s.len > 8)
-        return false;
-    for (size_t i = 7; i < s.len; i++) {
-        if (s.p[i] < '0' || s.p[i] > '9')
-            return false;
+    int first = -1;
+    for (size_t i = 0; i < l->src->n_tasmota_full_topics; i++) {
+        int r = route_tasmota_pattern(l, l->src->tasmota_full_topics[i], lv, n, out);
+        if (r == ROUTE_OK)
+            return r;
+        if (first < 0)
+            first = r;
     }
-    return true;
+    memset(out, 0, sizeof(*out));
+    return first;
+}
+
+/* A status component the decoders read, "<type>:<n>" with n in 0..999
+ * without a leading zero: switch, em1, em, temperature, humidity,
+ * devicepower (decode.h). */
+static bool shelly_component_name(struct slice s)
+{
+    static const char *const types[] = {
+        "switch:", "em1:", "em:", "temperature:", "humidity:", "devicepower:", NULL};
+    for (const char *const *t = types; *t; t++) {
+        size_t tl = strlen(*t);
+        if (s.len <= tl || s.len > tl + 3 || memcmp(s.p, *t, tl) != 0)
+            continue;
+        if (s.p[tl] == '0' && s.len > tl + 1)
+            return false;
+        for (size_t i = tl; i < s.len; i++) {
+            if (s.p[i] < '0' || s.p[i] > '9')
+                return false;
+        }
+        return true;
+    }
+    return false;
 }
 
 /* A Gen1 channel index: 0..999 without a leading zero. */
@@ -266,7 +378,7 @@ static enum route_result route_shelly1(const char *rest, size_t len, struct rout
     return ROUTE_OK;
 }
 
-/* <id>/online, <id>/events/rpc, <id>/status/switch:<n>; other status
+/* <id>/online, <id>/events/rpc, <id>/status/<component>:<n>; other status
  * components (sys, wifi, input:0, ...) are ignored. shellies/... is Gen1. */
 static enum route_result route_shelly(const char *topic, size_t len, const struct slice *lv,
                                       size_t n, struct route *out)
@@ -281,7 +393,7 @@ static enum route_result route_shelly(const char *topic, size_t len, const struc
         return ROUTE_BAD_TOPIC;
     if (!slice_id_valid(lv[0]))
         return ROUTE_BAD_ID;
-    if (status && !shelly_switch_name(lv[2]))
+    if (status && !shelly_component_name(lv[2]))
         return ROUTE_IGNORE;
     out->format = FORMAT_SHELLY;
     out->cls = online ? MSG_STATUS : MSG_TELEMETRY;
@@ -297,7 +409,8 @@ static enum route_result route_shelly(const char *topic, size_t len, const struc
     return ROUTE_OK;
 }
 
-enum route_result topic_route(const char *prefix, const char *topic, size_t len, struct route *out)
+static enum route_result route_with(const struct layouts *l, const char *topic, size_t len,
+                                    struct route *out)
 {
     memset(out, 0, sizeof(*out));
     if (!topic || len == 0)
@@ -310,20 +423,46 @@ enum route_result topic_route(const char *prefix, const char *topic, size_t len,
     if (!utf8_valid(topic, len))
         return ROUTE_BAD_TOPIC;
 
+    const char *prefix = l->prefix;
     size_t plen = prefix ? strlen(prefix) : 0;
     if (plen > 0 && len > plen && memcmp(topic, prefix, plen) == 0 && topic[plen] == '/')
         return route_native(topic + plen + 1, len - plen - 1, out);
 
-    static const char z2m[] = "zigbee2mqtt/";
-    if (len >= sizeof(z2m) - 1 && memcmp(topic, z2m, sizeof(z2m) - 1) == 0)
-        return route_z2m(topic + sizeof(z2m) - 1, len - (sizeof(z2m) - 1), out);
+    for (size_t i = 0; i < l->src->n_z2m_bases; i++) {
+        const char *base = l->src->z2m_bases[i];
+        size_t bl = strlen(base);
+        if (len > bl && memcmp(topic, base, bl) == 0 && topic[bl] == '/')
+            return route_z2m(l, base, topic + bl + 1, len - bl - 1, out);
+    }
 
-    struct slice lv[3];
-    size_t n = split(topic, len, lv, 3);
+    struct slice lv[TOPIC_LEVELS];
+    size_t n = split(topic, len, lv, TOPIC_LEVELS);
     /* Home Assistant's discovery and status, also Zigbee2MQTT's and ours. */
     if (n > 1 && slice_is(lv[0], "homeassistant"))
         return ROUTE_IGNORE;
-    if (slice_is(lv[0], "tele") || slice_is(lv[0], "stat") || slice_is(lv[0], "cmnd"))
-        return route_tasmota(lv, n, out);
-    return route_shelly(topic, len, lv, n, out);
+    int r = route_tasmota(l, lv, n, out);
+    if (r >= 0)
+        return (enum route_result)r;
+    return route_shelly(topic, len, lv, n > 3 ? 4 : n, out);
+}
+
+enum route_result topic_route(const char *prefix, const char *topic, size_t len, struct route *out)
+{
+    static char *bases[] = {"zigbee2mqtt"}, *patterns[] = {"%prefix%/%topic%/"};
+    static const struct config_sources defaults = {
+        .z2m_bases = bases,
+        .n_z2m_bases = 1,
+        .tasmota_full_topics = patterns,
+        .n_tasmota_full_topics = 1,
+        .tasmota_prefixes = {"cmnd", "stat", "tele"},
+    };
+    struct layouts l = {prefix, &defaults, NULL};
+    return route_with(&l, topic, len, out);
+}
+
+enum route_result topic_route_config(const struct config *c, const char *topic, size_t len,
+                                     struct route *out)
+{
+    struct layouts l = {c->mqtt.prefix, &c->sources, c};
+    return route_with(&l, topic, len, out);
 }

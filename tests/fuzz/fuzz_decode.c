@@ -1,5 +1,6 @@
 /* fuzz_decode: topic\0payload; topic_route() then decode_message() with the
- * default JSON limits.
+ * default JSON limits (a Zigbee2MQTT name with '/' also as an attribute
+ * output of its first levels).
  *
  * Oracle, when the message decodes (DECODE_OK or DECODE_EMPTY): at most
  * READING_MAX_METRICS metrics with distinct keys that pass
@@ -127,6 +128,24 @@ out:
     buf_free(&b);
 }
 
+static void decode_checked(const struct route *r, const char *payload, size_t plen)
+{
+    enum json_reject why = JSON_OK;
+    enum decode_result dr = decode_message(r, payload, plen, NULL, &rd, &why);
+    FUZZ_CHECK(dr <= DECODE_BAD_VALUE, "result %d", (int)dr);
+    FUZZ_CHECK((dr == DECODE_BAD_JSON) == (why != JSON_OK), "%s with why %s",
+               decode_result_name(dr), json_reject_name(why));
+    if (dr == DECODE_OK || dr == DECODE_EMPTY)
+        check_reading(r, &rd);
+    if (dr == DECODE_OK) {
+        if (r->cls == MSG_STATUS)
+            FUZZ_CHECK(rd.status != AVAIL_UNKNOWN, "status message without availability");
+        else if (r->cls == MSG_TELEMETRY)
+            FUZZ_CHECK(rd.n_metrics > 0, "telemetry decoded OK without metrics");
+        check_encodes(&rd);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *t, *pl;
@@ -137,19 +156,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *topic = fuzz_copy(t, tlen);
     char *payload = fuzz_copy(pl, plen);
     if (topic_route("hall", topic, tlen, &r) == ROUTE_OK) {
-        enum json_reject why = JSON_OK;
-        enum decode_result dr = decode_message(&r, payload, plen, NULL, &rd, &why);
-        FUZZ_CHECK(dr <= DECODE_BAD_VALUE, "result %d", (int)dr);
-        FUZZ_CHECK((dr == DECODE_BAD_JSON) == (why != JSON_OK), "%s with why %s",
-                   decode_result_name(dr), json_reject_name(why));
-        if (dr == DECODE_OK || dr == DECODE_EMPTY)
-            check_reading(&r, &rd);
-        if (dr == DECODE_OK) {
-            if (r.cls == MSG_STATUS)
-                FUZZ_CHECK(rd.status != AVAIL_UNKNOWN, "status message without availability");
-            else if (r.cls == MSG_TELEMETRY)
-                FUZZ_CHECK(rd.n_metrics > 0, "telemetry decoded OK without metrics");
-            check_encodes(&rd);
+        decode_checked(&r, payload, plen);
+        /* zigbee2mqtt/<a>/<b> is also the attribute output b of a bound
+         * device a: the same payload decoded that way. */
+        const char *slash =
+            r.format == FORMAT_ZIGBEE2MQTT && !r.sub[0] ? strrchr(r.name, '/') : NULL;
+        if (slash && strlen(slash + 1) + 5 < sizeof(r.sub)) {
+            struct route a = r;
+            snprintf(a.sub, sizeof(a.sub), "attr/%s", slash + 1);
+            a.name[slash - r.name] = '\0';
+            decode_checked(&a, payload, plen);
         }
     }
     free(payload);

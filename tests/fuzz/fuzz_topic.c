@@ -32,7 +32,10 @@ static void rebuild(const struct route *r, char *out, size_t cap)
         snprintf(out, cap, "hall/%s/%s/%s", r->hall, r->device, native_suffix[r->cls]);
         return;
     case FORMAT_ZIGBEE2MQTT:
-        snprintf(out, cap, "zigbee2mqtt/%s%s%s", r->name, r->sub[0] ? "/" : "", r->sub);
+        if (strcmp(r->sub, "bridge/state") == 0) /* name is the base topic */
+            snprintf(out, cap, "%s/%s", r->name, r->sub);
+        else
+            snprintf(out, cap, "zigbee2mqtt/%s%s%s", r->name, r->sub[0] ? "/" : "", r->sub);
         return;
     case FORMAT_TASMOTA: {
         bool tele = strcmp(r->sub, "SENSOR") == 0 || strcmp(r->sub, "STATE") == 0 ||

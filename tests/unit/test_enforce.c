@@ -584,6 +584,11 @@ static void test_plug_commands_per_format(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         pl.format = cases[i].f;
         snprintf(pl.source, sizeof(pl.source), "%s", cases[i].source);
+        /* The default layouts: cmnd/<t>/ and zigbee2mqtt/<name>. */
+        if (pl.format == FORMAT_TASMOTA)
+            snprintf(pl.topic, sizeof(pl.topic), "cmnd/%s/", cases[i].source);
+        else if (pl.format == FORMAT_ZIGBEE2MQTT)
+            snprintf(pl.topic, sizeof(pl.topic), "zigbee2mqtt/%s", cases[i].source);
         assert_int_equal(enforce_plug_command("hall", &pl, cases[i].on, &cmd), 0);
         assert_string_equal(cmd.topic, cases[i].topic);
         assert_string_equal(cmd.payload, cases[i].payload);

@@ -70,8 +70,9 @@ static void test_every_hall_by_default(void **state)
         "hall/+/+/cmd/reply",
         "hall/+/alerts/+/ack",
         "hall/+/alerts/+/ack/+",
+        "zigbee2mqtt/bridge/state",
         "zigbee2mqtt/s1",
-        "zigbee2mqtt/s1/availability",
+        "zigbee2mqtt/s1/+",
         "tele/p2/+",
         "stat/p2/+",
         NULL,
@@ -116,8 +117,9 @@ static void test_shared_group_shares_all_but_acks(void **state)
         "$share/g1/hall/h2/+/cmd/reply",
         "hall/h2/alerts/+/ack",
         "hall/h2/alerts/+/ack/+",
+        "zigbee2mqtt/bridge/state", /* unshared: every member needs it */
         "$share/g1/zigbee2mqtt/s1",
-        "$share/g1/zigbee2mqtt/s1/availability",
+        "$share/g1/zigbee2mqtt/s1/+",
         "$share/g1/tele/p2/+",
         "$share/g1/stat/p2/+",
         NULL,
@@ -167,6 +169,47 @@ static void test_shelly_both_generations_once_per_device(void **state)
                 want);
 }
 
+/* Each base with a device gets its bridge/state; each device its own base;
+ * Tasmota devices are subscribed under every FullTopic with the configured
+ * tele and stat prefixes. */
+static void test_layouts_follow_the_sources_block(void **state)
+{
+    static const char *const want[] = {
+        "hall/+/+/telemetry",
+        "hall/+/+/status",
+        "hall/+/+/event",
+        "hall/+/+/cmd/reply",
+        "hall/+/alerts/+/ack",
+        "hall/+/alerts/+/ack/+",
+        "zigbee2mqtt/bridge/state",
+        "zigbee2mqtt/1F/seat 1",
+        "zigbee2mqtt/1F/seat 1/+",
+        "zigbee/bridge/state",
+        "zigbee/ garden light",
+        "zigbee/ garden light/+",
+        "tl/p2.lobby/+",
+        "st/p2.lobby/+",
+        "tasmota/p2.lobby/tl/+",
+        "tasmota/p2.lobby/st/+",
+        NULL,
+    };
+    (void)state;
+
+    expect_subs(
+        "mqtt = { uri = \"tcp://h:1\"; };\n"
+        "sources = { zigbee2mqtt = { base_topics = [\"zigbee2mqtt\", \"zigbee\", "
+        "\"z3\"]; };\n"
+        "  tasmota = { full_topics = [\"%prefix%/%topic%\", \"tasmota/%topic%/%prefix%/\"];\n"
+        "    prefixes = { tele = \"tl\"; stat = \"st\"; }; }; };\n"
+        "halls = ( { id = \"h1\"; } );\n"
+        "devices = ( { id = \"s1\"; hall = \"h1\"; kind = \"seat\";\n"
+        "              source = \"zigbee2mqtt:zigbee2mqtt/1F/seat 1\"; },\n"
+        "  { id = \"s2\"; hall = \"h1\"; kind = \"seat\"; source = \"zigbee2mqtt:zigbee/ garden "
+        "light\"; },\n"
+        "  { id = \"p2\"; hall = \"h1\"; kind = \"plug\"; source = \"tasmota:p2.lobby\"; } );\n",
+        want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_owned_halls_only),
         cmocka_unit_test(test_shared_group_shares_all_but_acks),
         cmocka_unit_test(test_shelly_both_generations_once_per_device),
+        cmocka_unit_test(test_layouts_follow_the_sources_block),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
