@@ -247,6 +247,13 @@ struct config_scans {
     int64_t still_overdue_after_ms; /* the scan alert stays quiet this long; default 2h */
 };
 
+/* Listening to the devices' own discovery traffic for unbound devices
+ * (discovery.h, unbound.h). */
+struct config_discovery {
+    bool enabled;       /* default true */
+    size_t unbound_max; /* entries of the unbound list, default 256 */
+};
+
 struct config {
     char *path;
     struct {
@@ -265,6 +272,7 @@ struct config {
     struct config_http http;
     struct config_limits limits;
     enum unknown_policy unknown_devices; /* default ignore */
+    struct config_discovery discovery;
     struct config_hall *halls;
     size_t n_halls;
     struct config_device *devices;
@@ -296,6 +304,9 @@ const struct config_device *config_find_device(const struct config *c, const cha
 const struct config_device *config_find_source(const struct config *c, enum source_format f,
                                                const char *name);
 const struct config_hall *config_find_hall(const struct config *c, const char *id);
+/* Why name can not follow "<format>:" in a device's source (the message of
+ * a config error, e.g. "has an empty topic level in its name"), or NULL. */
+const char *config_source_name_problem(enum source_format f, const char *name);
 
 /* "native", "zigbee2mqtt", "tasmota", "shelly"; and back (-1 when unknown). */
 const char *config_format_name(enum source_format f);

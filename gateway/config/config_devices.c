@@ -74,6 +74,11 @@ static const char *source_name_problem(enum source_format f, const char *name)
     return NULL;
 }
 
+const char *config_source_name_problem(enum source_format f, const char *name)
+{
+    return source_name_problem(f, name);
+}
+
 static void parse_source(struct conf_ctx *x, const conf_node *s, void *dst)
 {
     struct config_device *d = dst;
