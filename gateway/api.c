@@ -17,6 +17,8 @@ struct api {
     pthread_cond_t changed; /* CLOCK_MONOTONIC: snapshots published, requests answered */
     char *state, *alerts;
     size_t state_len, alerts_len;
+    char *unbound; /* the unbound devices */
+    size_t unbound_len;
     struct queue *requests;
     struct queue *wake;
     _Atomic int64_t wanted_at;
@@ -69,6 +71,7 @@ void api_free(struct api *a)
     pthread_mutex_destroy(&a->lock);
     free(a->state);
     free(a->alerts);
+    free(a->unbound);
     free(a);
 }
 
@@ -91,6 +94,18 @@ void api_publish(struct api *a, char *state_json, char *alerts_json)
         a->alerts = alerts_json;
         a->alerts_len = strlen(alerts_json);
     }
+    pthread_cond_broadcast(&a->changed);
+    pthread_mutex_unlock(&a->lock);
+}
+
+void api_publish_unbound(struct api *a, char *json)
+{
+    if (!json)
+        return;
+    pthread_mutex_lock(&a->lock);
+    free(a->unbound);
+    a->unbound = json;
+    a->unbound_len = strlen(json);
     pthread_cond_broadcast(&a->changed);
     pthread_mutex_unlock(&a->lock);
 }
@@ -148,6 +163,11 @@ int api_get_state(struct api *a, char **json, size_t *len, int64_t wait_ms)
 int api_get_alerts(struct api *a, char **json, size_t *len, int64_t wait_ms)
 {
     return get_copy(a, &a->alerts, &a->alerts_len, json, len, wait_ms);
+}
+
+int api_get_unbound(struct api *a, char **json, size_t *len, int64_t wait_ms)
+{
+    return get_copy(a, &a->unbound, &a->unbound_len, json, len, wait_ms);
 }
 
 int api_submit(struct api *a, struct api_request *r, int64_t wait_ms, struct api_request *out)

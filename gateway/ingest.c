@@ -9,6 +9,7 @@
 #include "metrics.h"
 #include "strmap.h"
 #include "topic.h"
+#include "unbound_feed.h"
 
 void ingest_init(struct ingest *in, const struct config *cfg, struct hallmodel *hm)
 {
@@ -155,6 +156,10 @@ static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size
                                       struct hm_device **dev)
 {
     struct route r;
+    bool discovery = in->unbound && in->cfg->discovery.enabled;
+    if (discovery && unbound_feed_discovery(in->unbound, in->cfg, topic, topic_len, payload,
+                                            payload_len, oversize, arrival))
+        return INGEST_IGNORED;
     switch (topic_route(in->cfg->mqtt.prefix, topic, topic_len, &r)) {
     case ROUTE_OK:
         break;
@@ -184,6 +189,9 @@ static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size
     enum hm_resolve why;
     struct hm_device *d = hallmodel_resolve(in->hm, &r, &why);
     if (!d) {
+        if (why == HM_UNBOUND && discovery)
+            unbound_feed_traffic(in->unbound, &r, payload, payload_len, in->limits.max_bytes,
+                                 arrival);
         metrics_inc(why == HM_UNKNOWN_IGNORED ? MET_UNKNOWN_IGNORED
                     : why == HM_UNBOUND       ? MET_UNBOUND_FOREIGN
                                               : MET_DEVICE_TABLE_FULL);

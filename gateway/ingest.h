@@ -34,6 +34,10 @@ struct ingest {
     struct json_limits limits;
     struct reading rd; /* reused for every message */
     int ns_tag;        /* the nanoseconds of arrival stamps: from gateway.id */
+    /* The unbound devices (unbound_feed.h), fed with discovery messages and
+     * with foreign messages no device binds while discovery.enabled; NULL:
+     * none. Set by the owner; not freed here. */
+    struct unbound *unbound;
 };
 
 /* hm must outlive in. */

@@ -33,6 +33,35 @@ static int subs_add(char ***subs, size_t *n, const char *fmt, ...)
     return 0;
 }
 
+/* Shelly Gen2+ devices announce themselves only on their own topics: with
+ * discovery on, <id>/online and <id>/events/rpc of every device are read,
+ * and these two filters replace each bound device's own (one filter per
+ * message, never two copies). Not with shared_group or gateway.halls: there
+ * a wildcard shared by the group would hand a bound device's messages to
+ * an instance that does not hold it. */
+static bool shelly_wide(const struct config *c)
+{
+    return c->discovery.enabled && !c->mqtt.shared_group && c->gateway.n_halls == 0;
+}
+
+/* The discovery topics (discovery.h), read by every instance: they are
+ * few, retained, and each instance lists what it does not bind. */
+static int subs_discovery(const struct config *c, char ***subs, size_t *n)
+{
+    int r = 0;
+    if (!c->discovery.enabled)
+        return 0;
+    r |= subs_add(subs, n, "zigbee2mqtt/bridge/devices");
+    r |= subs_add(subs, n, "tasmota/discovery/+/config");
+    r |= subs_add(subs, n, "tasmota/discovery/+/sensors");
+    r |= subs_add(subs, n, "shellies/announce");
+    if (shelly_wide(c)) {
+        r |= subs_add(subs, n, "+/online");
+        r |= subs_add(subs, n, "+/events/rpc");
+    }
+    return r;
+}
+
 int subscriptions_build(const struct config *c, char ***out, size_t *n_out)
 {
     char **subs = NULL;
@@ -72,12 +101,16 @@ int subscriptions_build(const struct config *c, char ***out, size_t *n_out)
             r |= subs_add(&subs, &n, "%sstat/%s/+", share, name);
             break;
         case FORMAT_SHELLY:
-            r |= subs_add(&subs, &n, "%s%s/events/rpc", share, name);
-            r |= subs_add(&subs, &n, "%s%s/online", share, name);
+            if (!shelly_wide(c))
+                r |= subs_add(&subs, &n, "%s%s/events/rpc", share, name);
+            if (!shelly_wide(c))
+                r |= subs_add(&subs, &n, "%s%s/online", share, name);
             r |= subs_add(&subs, &n, "%s%s/status/+", share, name);
             break;
         }
     }
+    if (r == 0)
+        r |= subs_discovery(c, &subs, &n);
     if (r) {
         subscriptions_free(subs, n);
         return -ENOMEM;

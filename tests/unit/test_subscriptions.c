@@ -56,7 +56,9 @@ static void expect_subs(const char *text, const char *const *want)
     config_free(c);
 }
 
+/* Discovery (its own tests below) is off: these are the devices' filters. */
 #define HALLS                                                                                      \
+    "discovery = { enabled = false; };\n"                                                          \
     "halls = ( { id = \"h1\"; }, { id = \"h2\"; } );\n"                                            \
     "devices = ( { id = \"s1\"; hall = \"h1\"; kind = \"seat\"; source = \"zigbee2mqtt:s1\"; },\n" \
     "            { id = \"p2\"; hall = \"h2\"; kind = \"plug\"; source = \"tasmota:p2\"; } );\n"
@@ -129,12 +131,66 @@ static void test_shared_group_shares_all_but_acks(void **state)
                 want);
 }
 
+#define SHELLY_HALL                                                                                \
+    "halls = ( { id = \"h1\"; } );\n"                                                              \
+    "devices = ( { id = \"p1\"; hall = \"h1\"; kind = \"plug\"; source = \"shelly:sp-1\"; } );\n"
+
+static void test_discovery_reads_the_families_discovery_topics(void **state)
+{
+    static const char *const want[] = {
+        "hall/+/+/telemetry",
+        "hall/+/+/status",
+        "hall/+/+/event",
+        "hall/+/+/cmd/reply",
+        "hall/+/alerts/+/ack",
+        "hall/+/alerts/+/ack/+",
+        "sp-1/status/+",
+        "zigbee2mqtt/bridge/devices",
+        "tasmota/discovery/+/config",
+        "tasmota/discovery/+/sensors",
+        "shellies/announce",
+        "+/online",
+        "+/events/rpc",
+        NULL,
+    };
+    (void)state;
+
+    /* The wildcards take the bound Shelly's own online and events/rpc: no
+     * message arrives twice. */
+    expect_subs("mqtt = { uri = \"tcp://h:1\"; };\n" SHELLY_HALL, want);
+}
+
+static void test_discovery_with_shared_group_keeps_shelly_filters(void **state)
+{
+    static const char *const want[] = {
+        "$share/g1/hall/+/+/telemetry",
+        "$share/g1/hall/+/+/status",
+        "$share/g1/hall/+/+/event",
+        "$share/g1/hall/+/+/cmd/reply",
+        "hall/+/alerts/+/ack",
+        "hall/+/alerts/+/ack/+",
+        "$share/g1/sp-1/events/rpc",
+        "$share/g1/sp-1/online",
+        "$share/g1/sp-1/status/+",
+        "zigbee2mqtt/bridge/devices",
+        "tasmota/discovery/+/config",
+        "tasmota/discovery/+/sensors",
+        "shellies/announce",
+        NULL,
+    };
+    (void)state;
+
+    expect_subs("mqtt = { uri = \"tcp://h:1\"; shared_group = \"g1\"; };\n" SHELLY_HALL, want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_hall_by_default),
         cmocka_unit_test(test_owned_halls_only),
         cmocka_unit_test(test_shared_group_shares_all_but_acks),
+        cmocka_unit_test(test_discovery_reads_the_families_discovery_topics),
+        cmocka_unit_test(test_discovery_with_shared_group_keeps_shelly_filters),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,209 @@
+#include "unbound_feed.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "discovery.h"
+#include "jsonw.h"
+#include "metrics.h"
+
+#define JSON_MAX_BYTES (16u << 20)
+
+static void count(enum unbound_result r)
+{
+    switch (r) {
+    case UNBOUND_ADDED:
+        metrics_inc(MET_UNBOUND_ADDED);
+        break;
+    case UNBOUND_EVICTED:
+        metrics_inc(MET_UNBOUND_ADDED);
+        metrics_inc(MET_UNBOUND_EVICTED);
+        break;
+    case UNBOUND_REFUSED:
+        metrics_inc(MET_UNBOUND_REFUSED);
+        break;
+    case UNBOUND_UPDATED:
+        break;
+    }
+}
+
+struct found_ctx {
+    struct unbound *u;
+    const struct config *cfg;
+    const char *via;
+    const char *payload; /* Tasmota's sensors: the reading */
+    size_t payload_len;
+    wall_s now;
+};
+
+static void found(const struct discovery_device *d, void *arg)
+{
+    struct found_ctx *c = arg;
+    struct unbound_seen s = {
+        .format = d->format,
+        .name = d->name,
+        .mac = d->mac,
+        .model = d->model,
+        .description = d->description,
+        .via = c->via,
+    };
+    if (c->payload) {
+        /* A reading named by MAC: it goes to the device of that MAC. */
+        const struct unbound_device *e = unbound_find_mac(c->u, d->format, d->mac);
+        if (!e)
+            return;
+        s.name = e->name;
+        s.sample = c->payload;
+        s.sample_len = c->payload_len;
+    }
+    if (config_find_source(c->cfg, s.format, s.name))
+        return;
+    count(unbound_note(c->u, &s, c->now));
+}
+
+bool unbound_feed_discovery(struct unbound *u, const struct config *cfg, const char *topic,
+                            size_t topic_len, const char *payload, size_t payload_len,
+                            bool oversize, wall_s now)
+{
+    char mac[UNBOUND_MAC_MAX + 1];
+    enum discovery_kind k = discovery_topic(topic, topic_len, mac, sizeof(mac));
+    if (k == DISCOVERY_NONE)
+        return false;
+    static const char *const via[] = {
+        [DISCOVERY_Z2M_DEVICES] = "zigbee2mqtt/bridge/devices",
+        [DISCOVERY_TASMOTA_CONFIG] = "tasmota/discovery",
+        [DISCOVERY_TASMOTA_SENSORS] = "tasmota/discovery",
+        [DISCOVERY_SHELLY_ANNOUNCE] = "shellies/announce",
+    };
+    struct found_ctx c = {.u = u, .cfg = cfg, .via = via[k], .now = now};
+    if (k == DISCOVERY_TASMOTA_SENSORS) {
+        c.payload = payload;
+        c.payload_len = payload_len;
+    }
+    size_t skipped = 0;
+    size_t max = cfg->limits.payload_max_bytes;
+    int n = oversize ? -EMSGSIZE
+                     : discovery_parse(k, mac, payload, payload_len, max, found, &c, &skipped);
+    metrics_inc(n < 0 ? MET_DISCOVERY_REJECTED : MET_DISCOVERY_READ);
+    metrics_add(MET_UNBOUND_REFUSED, skipped);
+    metrics_set(MET_G_UNBOUND, unbound_count(u));
+    return true;
+}
+
+void unbound_feed_traffic(struct unbound *u, const struct route *r, const char *payload,
+                          size_t payload_len, size_t max_bytes, wall_s now)
+{
+    char model[UNBOUND_MODEL_MAX + 1] = "";
+    if (r->format == FORMAT_SHELLY && strcmp(r->sub, "events/rpc") == 0)
+        discovery_shelly_model(payload, payload_len, max_bytes, model, sizeof(model));
+    struct unbound_seen s = {
+        .format = r->format,
+        .name = r->name,
+        .model = model,
+        .via = r->sub[0] ? r->sub : "state",
+        .sample = payload,
+        .sample_len = payload_len,
+    };
+    count(unbound_note(u, &s, now));
+    metrics_set(MET_G_UNBOUND, unbound_count(u));
+}
+
+void unbound_feed_config(struct unbound *u, const struct config *cfg)
+{
+    /* Turned off, the list empties: nothing is read into it any more. */
+    size_t gone = unbound_set_max(u, cfg->discovery.enabled ? cfg->discovery.unbound_max : 0);
+    if (cfg->discovery.enabled)
+        metrics_add(MET_UNBOUND_EVICTED, gone);
+    unbound_forget_bound(u, cfg);
+    metrics_set(MET_G_UNBOUND, unbound_count(u));
+}
+
+static int cmp_source(const void *a, const void *b)
+{
+    const struct unbound_device *x = *(const struct unbound_device *const *)a;
+    const struct unbound_device *y = *(const struct unbound_device *const *)b;
+    if (x->format != y->format)
+        return (int)x->format - (int)y->format;
+    return strcmp(x->name, y->name);
+}
+
+static void device_json(struct buf *b, const struct unbound_device *d)
+{
+    char src[CONFIG_SOURCE_NAME_MAX + 32], lit[2 * CONFIG_SOURCE_NAME_MAX + 32];
+    snprintf(src, sizeof(src), "%s:%s", config_format_name(d->format), d->name);
+    if (unbound_source_literal(d, lit, sizeof(lit)) < 0)
+        lit[0] = '\0';
+    jsonw_next(b);
+    buf_putc(b, '{');
+    jsonw_member_str(b, "family", config_format_name(d->format));
+    jsonw_member_str(b, "name", d->name);
+    jsonw_member_str(b, "source", src);
+    jsonw_member_str(b, "source_literal", lit);
+    jsonw_member_str(b, "mac", d->mac);
+    jsonw_member_str(b, "model", d->model);
+    jsonw_member_str(b, "description", d->description);
+    jsonw_member_str(b, "via", d->via);
+    jsonw_member_number(b, "first_seen", d->first_seen);
+    jsonw_member_number(b, "last_seen", d->last_seen);
+    jsonw_member_str(b, "sample", d->sample);
+    buf_putc(b, '}');
+}
+
+char *unbound_feed_json(const struct unbound *u, const struct config *cfg)
+{
+    size_t n = unbound_count(u);
+    const struct unbound_device **v = n ? malloc(n * sizeof(*v)) : NULL;
+    if (n && !v)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        v[i] = unbound_get(u, i);
+    if (n)
+        qsort(v, n, sizeof(*v), cmp_source);
+    struct buf b;
+    buf_init(&b, JSON_MAX_BYTES);
+    buf_putc(&b, '{');
+    jsonw_member_bool(&b, "enabled", cfg->discovery.enabled);
+    jsonw_member_int(&b, "max", (long long)unbound_max(u));
+    jsonw_member_int(&b, "count", (long long)n);
+    jsonw_key(&b, "devices");
+    buf_putc(&b, '[');
+    for (size_t i = 0; i < n; i++)
+        device_json(&b, v[i]);
+    buf_putc(&b, ']');
+    buf_putc(&b, '}');
+    free(v);
+    return buf_steal(&b, NULL);
+}
+
+int unbound_feed_write(const char *dir, const char *json)
+{
+    char path[1024], tmp[1040];
+    if (snprintf(path, sizeof(path), "%s/%s", dir, UNBOUND_FILE) >= (int)sizeof(path))
+        return -ENAMETOOLONG;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return -errno;
+    size_t len = strlen(json), off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, json + off, len - off);
+        if (w < 0) {
+            int e = -errno;
+            close(fd);
+            unlink(tmp);
+            return e;
+        }
+        off += (size_t)w;
+    }
+    if (close(fd) < 0 || rename(tmp, path) < 0) {
+        int e = -errno;
+        unlink(tmp);
+        return e;
+    }
+    return 0;
+}
