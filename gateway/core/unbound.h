@@ -26,7 +26,7 @@
 #include "config.h"
 
 #define UNBOUND_MAX_LIMIT 4096 /* the largest discovery.unbound_max */
-#define UNBOUND_MAC_MAX 17     /* "AA:BB:CC:DD:EE:FF" */
+#define UNBOUND_MAC_MAX 23     /* "AA:BB:CC:DD:EE:FF", a Zigbee "0x" and 16 hex digits */
 #define UNBOUND_MODEL_MAX 63
 #define UNBOUND_DESCRIPTION_MAX 127
 #define UNBOUND_VIA_MAX 31
