@@ -190,7 +190,7 @@ static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size
     struct hm_device *d = hallmodel_resolve(in->hm, &r, &why);
     if (!d) {
         if (why == HM_UNBOUND && discovery)
-            unbound_feed_traffic(in->unbound, &r, payload, payload_len, in->limits.max_bytes,
+            unbound_feed_traffic(in->unbound, &r, payload, payload_len, &in->limits, &in->rd,
                                  arrival);
         metrics_inc(why == HM_UNKNOWN_IGNORED ? MET_UNKNOWN_IGNORED
                     : why == HM_UNBOUND       ? MET_UNBOUND_FOREIGN

@@ -8,11 +8,14 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "decode.h"
 #include "discovery.h"
 #include "jsonw.h"
 #include "metrics.h"
 
 #define JSON_MAX_BYTES (16u << 20)
+
+static void sensors_text(const char *payload, size_t len, size_t max_bytes, struct buf *b);
 
 static void count(enum unbound_result r)
 {
@@ -81,12 +84,16 @@ bool unbound_feed_discovery(struct unbound *u, const struct config *cfg, const c
         [DISCOVERY_SHELLY_ANNOUNCE] = "shellies/announce",
     };
     struct found_ctx c = {.u = u, .cfg = cfg, .via = via[k], .now = now};
-    if (k == DISCOVERY_TASMOTA_SENSORS) {
-        c.payload = payload;
-        c.payload_len = payload_len;
-    }
     size_t skipped = 0;
     size_t max = cfg->limits.payload_max_bytes;
+    char text[UNBOUND_SAMPLE_MAX * 2];
+    struct buf b;
+    buf_init_fixed(&b, text, sizeof(text));
+    if (k == DISCOVERY_TASMOTA_SENSORS && !oversize) {
+        sensors_text(payload, payload_len, max, &b);
+        c.payload = b.len ? text : payload;
+        c.payload_len = b.len ? b.len : payload_len;
+    }
     int n = oversize ? -EMSGSIZE
                      : discovery_parse(k, mac, payload, payload_len, max, found, &c, &skipped);
     metrics_inc(n < 0 ? MET_DISCOVERY_REJECTED : MET_DISCOVERY_READ);
@@ -95,19 +102,83 @@ bool unbound_feed_discovery(struct unbound *u, const struct config *cfg, const c
     return true;
 }
 
-void unbound_feed_traffic(struct unbound *u, const struct route *r, const char *payload,
-                          size_t payload_len, size_t max_bytes, wall_s now)
+/* Appends "key=value" to b, after ", " when b holds something already. */
+static void put_pair(struct buf *b, const char *key, size_t key_len, const char *value,
+                     size_t value_len)
 {
-    char model[UNBOUND_MODEL_MAX + 1] = "";
+    if (b->len)
+        buf_puts(b, ", ");
+    buf_put(b, key, key_len);
+    buf_putc(b, '=');
+    buf_put(b, value, value_len);
+}
+
+/* The reading in a line: "on=true, power_w=12.5", or "online". */
+static void reading_text(const struct reading *rd, struct buf *b)
+{
+    if (rd->cls == MSG_STATUS) {
+        buf_puts(b, rd->status == AVAIL_ONLINE    ? "online"
+                    : rd->status == AVAIL_OFFLINE ? "offline"
+                                                  : "unknown");
+        return;
+    }
+    for (unsigned i = 0; i < rd->n_metrics && b->len <= UNBOUND_SAMPLE_MAX; i++) {
+        const struct metric *m = &rd->metrics[i];
+        char num[32];
+        const char *v = num;
+        if (m->type == METRIC_NUMBER)
+            snprintf(num, sizeof(num), "%.10g", m->v.num);
+        else
+            v = m->type == METRIC_BOOL ? (m->v.b ? "true" : "false") : m->v.str;
+        put_pair(b, m->key, strlen(m->key), v, strlen(v));
+    }
+}
+
+/* A Tasmota sensors message in a line: the leaves, by their last key, but
+ * the times ("Time", "TotalStartTime"). */
+static void sensors_text(const char *payload, size_t len, size_t max_bytes, struct buf *b)
+{
+    struct json_flat f;
+    struct json_limits lim = {.max_bytes = max_bytes, .max_depth = 8, .max_fields = 256};
+    if (json_flatten(payload, len, &lim, &f) != JSON_OK)
+        return;
+    for (size_t i = 0; i < f.n && b->len <= UNBOUND_SAMPLE_MAX; i++) {
+        const struct json_field *x = &f.fields[i];
+        const char *key = strrchr(x->key, '_');
+        key = key ? key + 1 : x->key;
+        size_t kl = strlen(key);
+        if ((kl >= 4 && strcmp(key + kl - 4, "Time") == 0) || strcmp(x->key, "ver") == 0)
+            continue;
+        if (x->type == JSON_T_NUMBER)
+            put_pair(b, key, kl, x->num_text, x->num_len);
+        else if (x->type == JSON_T_BOOL)
+            put_pair(b, key, kl, x->b ? "true" : "false", x->b ? 4 : 5);
+        else if (x->type == JSON_T_STRING)
+            put_pair(b, key, kl, x->str, x->str_len);
+    }
+    json_flat_free(&f);
+}
+
+void unbound_feed_traffic(struct unbound *u, const struct route *r, const char *payload,
+                          size_t payload_len, const struct json_limits *lim, struct reading *rd,
+                          wall_s now)
+{
+    char model[UNBOUND_MODEL_MAX + 1] = "", text[UNBOUND_SAMPLE_MAX * 2];
+    struct buf b;
+    buf_init_fixed(&b, text, sizeof(text));
     if (r->format == FORMAT_SHELLY && strcmp(r->sub, "events/rpc") == 0)
-        discovery_shelly_model(payload, payload_len, max_bytes, model, sizeof(model));
+        discovery_shelly_model(payload, payload_len, lim->max_bytes, model, sizeof(model));
+    enum json_reject why;
+    if (decode_message(r, payload, payload_len, lim, rd, &why) == DECODE_OK)
+        reading_text(rd, &b);
+    /* What the decoders can not read is shown as it came. */
     struct unbound_seen s = {
         .format = r->format,
         .name = r->name,
         .model = model,
         .via = r->sub[0] ? r->sub : "state",
-        .sample = payload,
-        .sample_len = payload_len,
+        .sample = b.len ? text : payload,
+        .sample_len = b.len ? b.len : payload_len,
     };
     count(unbound_note(u, &s, now));
     metrics_set(MET_G_UNBOUND, unbound_count(u));

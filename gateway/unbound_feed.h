@@ -13,6 +13,8 @@
 
 #include "clock.h"
 #include "config.h"
+#include "json.h"
+#include "reading.h"
 #include "topic.h"
 #include "unbound.h"
 
@@ -28,10 +30,12 @@ bool unbound_feed_discovery(struct unbound *u, const struct config *cfg, const c
                             bool oversize, wall_s now);
 
 /* A message of a known layout (r, routed) from a foreign device no device
- * of the config binds: lists it, with the payload's first bytes as its
- * sample. */
+ * of the config binds: lists it, with what the decoder reads in it as its
+ * sample ("on=true, power_w=12.5"; the payload's first bytes when the
+ * decoder reads nothing). rd is scratch space. */
 void unbound_feed_traffic(struct unbound *u, const struct route *r, const char *payload,
-                          size_t payload_len, size_t max_bytes, wall_s now);
+                          size_t payload_len, const struct json_limits *lim, struct reading *rd,
+                          wall_s now);
 
 /* At start and after a reload: the new bound (none while discovery is
  * off), and the devices cfg binds now leave. */

@@ -159,8 +159,9 @@ static int parse_tasmota_config(const struct json_flat *f, const char *mac,
     d->format = FORMAT_TASMOTA;
     if (!get_name(f, "t", d->name, sizeof(d->name)))
         return -EPROTO;
-    if (!get_text(f, "mac", d->mac, sizeof(d->mac)))
-        utf8_copy(d->mac, sizeof(d->mac), mac);
+    /* The topic's MAC names the device's sensors message too. */
+    if (!*mac || !utf8_copy(d->mac, sizeof(d->mac), mac))
+        get_text(f, "mac", d->mac, sizeof(d->mac));
     get_text(f, "md", d->model, sizeof(d->model));
     get_text(f, "dn", dn, sizeof(dn));
     get_text(f, "hn", hn, sizeof(hn));

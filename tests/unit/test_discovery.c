@@ -126,12 +126,15 @@ static void test_tasmota_config_names_its_topic(void **state)
     size_t len, skipped;
     struct seen s;
     char *p = fixture("tasmota_config.json", &len);
-    assert_int_equal(parse(DISCOVERY_TASMOTA_CONFIG, "A4CF12D32745", p, len, &s, &skipped), 1);
+    /* The topic's MAC, which its sensors message is named by, wins. */
+    assert_int_equal(parse(DISCOVERY_TASMOTA_CONFIG, "A4CF12D30000", p, len, &s, &skipped), 1);
     assert_int_equal(s.d[0].format, FORMAT_TASMOTA);
     assert_string_equal(s.d[0].name, "plug_w07");
     assert_string_equal(s.d[0].model, "Sonoff S26");
-    assert_string_equal(s.d[0].mac, "A4CF12D32745");
+    assert_string_equal(s.d[0].mac, "A4CF12D30000");
     assert_string_equal(s.d[0].description, "Plug W07 plug-w07-2745");
+    assert_int_equal(parse(DISCOVERY_TASMOTA_CONFIG, "", p, len, &s, &skipped), 1);
+    assert_string_equal(s.d[0].mac, "A4CF12D32745");
     free(p);
 
     static const char other_ft[] = "{\"t\":\"env_1\",\"ft\":\"%topic%/%prefix%/\"}";
