@@ -70,6 +70,7 @@ struct gateway {
     struct unbound *unbound;
     uint64_t unbound_published, unbound_written; /* unbound_version() + 1; 0: never */
     mono_ms unbound_write_at;
+    struct log_ratelimit rl_unbound;
     struct buf batch;
     size_t batch_points;
     /* The inbox journal: the largest journal id processed, and the largest
@@ -533,7 +534,7 @@ static void write_unbound(struct gateway *g, mono_ms now)
     char *json = unbound_feed_json(g->unbound, g->cfg);
     int rc = json ? unbound_feed_write(g->cfg->gateway.state_dir, json) : -ENOMEM;
     free(json);
-    if (rc < 0)
+    if (rc < 0 && log_ratelimit_ok(&g->rl_unbound, "unbound devices' file"))
         log_warn("cannot write %s/%s: %s", g->cfg->gateway.state_dir, UNBOUND_FILE, strerror(-rc));
     g->unbound_written = v;
     g->unbound_write_at = now;
@@ -864,6 +865,7 @@ int gateway_run(const char *config_path)
     g.ingest.unbound = g.unbound;
     set_timezone(g.cfg->gateway.timezone);
     g.rl_ack = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 5);
+    g.rl_unbound = (struct log_ratelimit)LOG_RATELIMIT_INIT(3600000, 1);
     char db[1024];
     const char *why = NULL;
     snprintf(db, sizeof(db), "%s/hallgw.db", g.cfg->gateway.state_dir);

@@ -99,7 +99,9 @@
     return box;
   }
 
-  function render() {
+  /* force: a choice was just made; otherwise (a poll, the language) the
+   * panel is not rebuilt under a field someone is using. */
+  function render(force) {
     const { $, el, t, when } = H;
     const panel = $('p-unbound');
     const body = $('unbound');
@@ -111,9 +113,8 @@
       return;
     }
     if (U.pick && !picked()) U.pick = null; /* bound meanwhile, or evicted */
-    /* Do not rebuild what someone is typing into. */
     const active = document.activeElement;
-    if (active && active.id === 'ub-id' && body.contains(active)) return;
+    if (force !== true && active && body.contains(active) && /^(SELECT|INPUT)$/.test(active.tagName)) return;
     const rows = devs.map((d) => el('tr', { 'data-source': d.source, class: d.source === U.pick ? 'ub-selected' : null },
       el('td', { text: t('ubFamily_' + d.family) }),
       el('td', { class: 'ub-name', text: d.name }),
@@ -157,7 +158,7 @@
       if (b.classList.contains('ub-pick')) {
         U.pick = b.dataset.source;
         U.idEdited = false;
-        render();
+        render(true);
       } else if (b.id === 'ub-copy') {
         copy();
       }
@@ -169,14 +170,14 @@
       else if (id === 'ub-window') U.window = ev.target.value;
       else if (id === 'ub-id') { U.id = ev.target.value.trim(); U.idEdited = true; }
       else return;
-      render();
+      render(true);
     });
     body.addEventListener('input', (ev) => {
       if (ev.target.id !== 'ub-id') return;
       U.id = ev.target.value.trim();
       U.idEdited = true;
     });
-    $('lang-switch').addEventListener('click', render);
+    $('lang-switch').addEventListener('click', () => render(true));
     load();
   }
 
