@@ -178,7 +178,7 @@ static int parse_tasmota_config(const struct json_flat *f, const char *mac,
 
 static int parse_shelly_announce(const struct json_flat *f, struct discovery_device *d)
 {
-    char ip[64], fw[64], desc[UNBOUND_DESCRIPTION_MAX + 1];
+    char ip[64], fw[64], desc[2 * 64 + 16]; /* cut to the description below */
     d->format = FORMAT_SHELLY;
     if (!get_name(f, "id", d->name, sizeof(d->name)))
         return -EPROTO;
