@@ -49,7 +49,8 @@
 #define WRITER_DRAIN_MS 10000
 #define NOTIFIER_DRAIN_MS 3000
 #define TICK_MS 1000
-#define UNBOUND_WRITE_MS 5000 /* the unbound devices' file: at most this often */
+#define UNBOUND_WRITE_MS 5000    /* the unbound devices' file: a device came or went */
+#define UNBOUND_REFRESH_MS 60000 /* devices only seen again */
 
 struct gateway {
     struct config *cfg;
@@ -69,6 +70,7 @@ struct gateway {
     struct ingest ingest;
     struct unbound *unbound;
     uint64_t unbound_published, unbound_written; /* unbound_version() + 1; 0: never */
+    uint64_t unbound_members_written;            /* unbound_members_version() + 1 */
     mono_ms unbound_write_at;
     struct log_ratelimit rl_unbound;
     struct buf batch;
@@ -523,13 +525,18 @@ static void publish_snapshots(struct gateway *g, wall_s wall, mono_ms now, bool 
     }
 }
 
-/* The unbound devices for hallgw devices --unbound: rewritten when the list
- * changed, at most every UNBOUND_WRITE_MS. */
+/* The unbound devices for hallgw devices --unbound: rewritten at most
+ * every UNBOUND_WRITE_MS when a device came or went, and at most every
+ * UNBOUND_REFRESH_MS when devices were only seen again (last_seen, sample):
+ * a chatty unbound device does not rewrite the file all day. */
 static void write_unbound(struct gateway *g, mono_ms now)
 {
     uint64_t v = unbound_version(g->unbound) + 1;
+    uint64_t members = unbound_members_version(g->unbound) + 1;
+    int64_t since = now - g->unbound_write_at;
+    bool came_or_went = members != g->unbound_members_written;
     if (v == g->unbound_written ||
-        (g->unbound_written && now - g->unbound_write_at < UNBOUND_WRITE_MS))
+        (g->unbound_written && since < (came_or_went ? UNBOUND_WRITE_MS : UNBOUND_REFRESH_MS)))
         return;
     char *json = unbound_feed_json(g->unbound, g->cfg);
     int rc = json ? unbound_feed_write(g->cfg->gateway.state_dir, json) : -ENOMEM;
@@ -537,6 +544,7 @@ static void write_unbound(struct gateway *g, mono_ms now)
     if (rc < 0 && log_ratelimit_ok(&g->rl_unbound, "unbound devices' file"))
         log_warn("cannot write %s/%s: %s", g->cfg->gateway.state_dir, UNBOUND_FILE, strerror(-rc));
     g->unbound_written = v;
+    g->unbound_members_written = members;
     g->unbound_write_at = now;
 }
 

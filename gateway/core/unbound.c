@@ -8,7 +8,7 @@
 struct unbound {
     struct unbound_device *v;
     size_t n, cap, max;
-    uint64_t version;
+    uint64_t version, members;
 };
 
 struct unbound *unbound_new(size_t max)
@@ -32,6 +32,7 @@ static void remove_at(struct unbound *u, size_t i)
 {
     u->v[i] = u->v[--u->n];
     u->version++;
+    u->members++;
 }
 
 /* The entry seen longest ago (the first of equals). */
@@ -129,6 +130,7 @@ enum unbound_result unbound_note(struct unbound *u, const struct unbound_seen *s
             u->cap = cap;
         }
         d = &u->v[u->n++];
+        u->members++;
         memset(d, 0, sizeof(*d));
         d->format = s->format;
         memcpy(d->name, s->name, strlen(s->name) + 1);
@@ -186,6 +188,11 @@ const struct unbound_device *unbound_find_mac(const struct unbound *u, enum sour
 uint64_t unbound_version(const struct unbound *u)
 {
     return u->version;
+}
+
+uint64_t unbound_members_version(const struct unbound *u)
+{
+    return u->members;
 }
 
 int unbound_source_literal(const struct unbound_device *d, char *out, size_t size)

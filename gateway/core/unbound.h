@@ -91,6 +91,8 @@ const struct unbound_device *unbound_find_mac(const struct unbound *u, enum sour
 /* Grows by one at every change of the list: a snapshot is rebuilt only when
  * it differs. */
 uint64_t unbound_version(const struct unbound *u);
+/* Grows only when an entry comes or goes (not when one is seen again). */
+uint64_t unbound_members_version(const struct unbound *u);
 
 /* The source as a config string literal, quotes included
  * ("zigbee2mqtt:seat \"w13\"" for a name with quotes): what goes after

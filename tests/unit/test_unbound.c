@@ -58,7 +58,7 @@ static void test_a_reading_updates_in_place_and_keeps_the_model(void **state)
     struct unbound *u = unbound_new(4);
     struct unbound_seen s = {.format = FORMAT_TASMOTA, .name = "plug_w07", .model = "Sonoff S26"};
     unbound_note(u, &s, 1000.0);
-    uint64_t v = unbound_version(u);
+    uint64_t v = unbound_version(u), members = unbound_members_version(u);
     struct unbound_seen r = {.format = FORMAT_TASMOTA,
                              .name = "plug_w07",
                              .via = "SENSOR",
@@ -67,6 +67,7 @@ static void test_a_reading_updates_in_place_and_keeps_the_model(void **state)
     assert_int_equal(unbound_note(u, &r, 1060.0), UNBOUND_UPDATED);
     assert_int_equal(unbound_count(u), 1);
     assert_true(unbound_version(u) > v);
+    assert_true(unbound_members_version(u) == members); /* seen again: no one came or went */
     const struct unbound_device *d = find(u, "plug_w07");
     assert_string_equal(d->model, "Sonoff S26");
     assert_string_equal(d->sample, "{\"ENERGY\":{\"Power\":36}}");
