@@ -99,7 +99,8 @@ bool unbound_feed_discovery(struct unbound *u, const struct config *cfg, const c
     metrics_inc(n < 0 ? MET_DISCOVERY_REJECTED : MET_DISCOVERY_READ);
     metrics_add(MET_UNBOUND_REFUSED, skipped);
     metrics_set(MET_G_UNBOUND, unbound_count(u));
-    return true;
+    /* Shelly Gen1's announce is also a bound device's message. */
+    return k != DISCOVERY_SHELLY_ANNOUNCE;
 }
 
 /* Appends "key=value" to b, after ", " when b holds something already. */

@@ -22,9 +22,12 @@
  * JSON as GET /api/v1/devices/unbound. */
 #define UNBOUND_FILE "unbound-devices.json"
 
-/* When topic is a discovery topic (discovery.h), reads it into u and
- * returns true (the message is then used up); false for any other topic.
- * Devices cfg binds are left out. oversize: the payload was not kept. */
+/* When topic is a discovery topic (discovery.h), reads it into u. Returns
+ * true when the message is used up: the Zigbee2MQTT and Tasmota discovery
+ * topics, which carry nothing else; false for shellies/announce (Shelly
+ * Gen1's routing reads it too: a bound device's announce) and for any other
+ * topic. Devices cfg binds are left out. oversize: the payload was not
+ * kept. */
 bool unbound_feed_discovery(struct unbound *u, const struct config *cfg, const char *topic,
                             size_t topic_len, const char *payload, size_t payload_len,
                             bool oversize, wall_s now);
