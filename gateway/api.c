@@ -15,8 +15,8 @@
 struct api {
     pthread_mutex_t lock;
     pthread_cond_t changed; /* CLOCK_MONOTONIC: snapshots published, requests answered */
-    char *state, *alerts;
-    size_t state_len, alerts_len;
+    char *state, *alerts, *overview;
+    size_t state_len, alerts_len, overview_len;
     char *unbound; /* the unbound devices */
     size_t unbound_len;
     struct queue *requests;
@@ -71,6 +71,7 @@ void api_free(struct api *a)
     pthread_mutex_destroy(&a->lock);
     free(a->state);
     free(a->alerts);
+    free(a->overview);
     free(a->unbound);
     free(a);
 }
@@ -94,6 +95,18 @@ void api_publish(struct api *a, char *state_json, char *alerts_json)
         a->alerts = alerts_json;
         a->alerts_len = strlen(alerts_json);
     }
+    pthread_cond_broadcast(&a->changed);
+    pthread_mutex_unlock(&a->lock);
+}
+
+void api_publish_overview(struct api *a, char *overview_json)
+{
+    if (!overview_json)
+        return;
+    pthread_mutex_lock(&a->lock);
+    free(a->overview);
+    a->overview = overview_json;
+    a->overview_len = strlen(overview_json);
     pthread_cond_broadcast(&a->changed);
     pthread_mutex_unlock(&a->lock);
 }
@@ -163,6 +176,11 @@ int api_get_state(struct api *a, char **json, size_t *len, int64_t wait_ms)
 int api_get_alerts(struct api *a, char **json, size_t *len, int64_t wait_ms)
 {
     return get_copy(a, &a->alerts, &a->alerts_len, json, len, wait_ms);
+}
+
+int api_get_overview(struct api *a, char **json, size_t *len, int64_t wait_ms)
+{
+    return get_copy(a, &a->overview, &a->overview_len, json, len, wait_ms);
 }
 
 int api_get_unbound(struct api *a, char **json, size_t *len, int64_t wait_ms)

@@ -60,6 +60,8 @@ bool api_wanted(struct api *a, mono_ms now);
 /* Replaces the snapshots (takes ownership of both malloc'd strings; either
  * may be NULL to keep the old one). */
 void api_publish(struct api *a, char *state_json, char *alerts_json);
+/* Replaces the overview of every hall (overview.h), the same way. */
+void api_publish_overview(struct api *a, char *overview_json);
 
 /* Replaces the unbound devices' snapshot (unbound_feed_json(); takes
  * ownership; NULL keeps the old one). */
@@ -79,6 +81,7 @@ void api_complete(struct api *a, struct api_request *r);
 int api_get_state(struct api *a, char **json, size_t *len, int64_t wait_ms);
 int api_get_alerts(struct api *a, char **json, size_t *len, int64_t wait_ms);
 int api_get_unbound(struct api *a, char **json, size_t *len, int64_t wait_ms);
+int api_get_overview(struct api *a, char **json, size_t *len, int64_t wait_ms);
 
 /* Hands r (a malloc'd request) to the core and waits up to wait_ms for the
  * answer. Returns 0 with r answered, or -ETIMEDOUT. Frees r either way with

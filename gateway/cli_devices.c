@@ -78,8 +78,10 @@ static int table(const char *json, size_t len, wall_s written)
            cli_pad(c2, sizeof(c2), "MODEL", 24), "LAST SEEN", "DESCRIPTION / LAST READING");
     for (size_t i = 0; i < e.n; i++) {
         struct json_flat f;
-        if (json_flatten(e.text[i], e.len[i], &(struct json_limits){e.len[i], 4, 64}, &f) !=
-            JSON_OK)
+        if (json_flatten(
+                e.text[i], e.len[i],
+                &(struct json_limits){.max_bytes = e.len[i], .max_depth = 4, .max_fields = 64},
+                &f) != JSON_OK)
             continue;
         const struct json_field *ls = json_flat_get(&f, "last_seen");
         cli_fmt_time(ls && ls->type == JSON_T_NUMBER ? ls->num : 0, last, sizeof(last));

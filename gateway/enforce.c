@@ -223,6 +223,10 @@ static void send_plug(struct enforce *ef, struct enforce_run *run, struct enforc
     const char *why = "the topic is too long";
     char id[ID_MAX + 1] = "", detail[ALERT_TEXT_MAX];
     const char *step = pl->target_on ? "poweron_command" : "plug_command";
+    if (pl->format == FORMAT_SHELLY) {
+        const struct hm_device *d = device_of(ef, pl->hall, pl->id);
+        pl->shelly_gen = d ? d->shelly_gen : 0;
+    }
     int r = enforce_plug_command(ef->cfg->mqtt.prefix, pl, pl->target_on, &pcmd);
     if (r == 0 && pcmd.native) {
         struct cmdsign_cmd cmd = {0};
@@ -239,6 +243,16 @@ static void send_plug(struct enforce *ef, struct enforce_run *run, struct enforc
         if (r == 0)
             metrics_inc(MET_COMMANDS_SENT);
         snprintf(detail, sizeof(detail), "%.120s %.120s", pcmd.topic, pcmd.payload);
+        /* A Shelly of a generation not yet known: its other generation's
+         * command too (each ignores the other's topic). */
+        if (r == 0 && pcmd.topic2[0]) {
+            r = ef->io.publish(ef->io.ctx, pcmd.topic2, pcmd.payload2, strlen(pcmd.payload2),
+                               false);
+            if (r == 0)
+                metrics_inc(MET_COMMANDS_SENT);
+            snprintf(detail, sizeof(detail), "%.70s %.100s, %.70s %.10s", pcmd.topic, pcmd.payload,
+                     pcmd.topic2, pcmd.payload2);
+        }
     }
     if (r < 0) {
         enforce_plug_send_failed(pl, why, &out);

@@ -18,6 +18,8 @@
 #include "api.h"
 #include "clock.h"
 #include "config.h"
+#include "ha_publish.h"
+#include "delivery.h"
 #include "enforce.h"
 #include "hallmodel.h"
 #include "httpclient.h"
@@ -30,6 +32,7 @@
 #include "metrics.h"
 #include "mqtt.h"
 #include "notifier.h"
+#include "overview.h"
 #include "points.h"
 #include "queue.h"
 #include "sdnotify.h"
@@ -62,8 +65,10 @@ struct gateway {
     struct store_writer *store_writer; /* alert transitions, off the core thread */
     bool heap_trimmed;
     struct notifier *notifier;
+    struct delivery *delivery; /* the daily record sent by itself */
     struct alerting *alerting;
     struct enforce *enforce;
+    struct ha_publish *discovery; /* Home Assistant discovery */
     struct api *api;
     struct httpapi *http;
     mono_ms snapshot_at;
@@ -406,7 +411,8 @@ static void process_one(struct gateway *g, struct mqtt_msg *m, mono_ms now)
                                       m->payload_len, m->oversize, now, m->arrival, &g->batch, &dev)
             : ingest_message(&g->ingest, m->topic, m->topic_len, m->payload, m->payload_len,
                              m->oversize, now, m->arrival, &g->batch, &dev);
-    if (o == INGEST_WRITTEN) {
+    /* One message may be about several devices (a Shelly's channels). */
+    for (; o == INGEST_WRITTEN; o = ingest_next(&g->ingest, &g->batch, &dev)) {
         g->batch_points++;
         wall_s wall = m->arrival;
         /* Before alerting: a scan ordered holds the scan alert. Enforcement
@@ -431,10 +437,17 @@ static void add_point(struct gateway *g, int r)
         metrics_inc(MET_REJECT_ENCODE);
 }
 
+static void add_point_cb(void *g, int r)
+{
+    add_point(g, r);
+}
+
 static void write_stats(struct gateway *g)
 {
+    wall_s wall = clock_wall();
     metrics_set(MET_G_QUEUE_DEPTH, queue_depth(g->inbox));
-    add_point(g, metrics_points(&g->batch, g->cfg->gateway.id, clock_wall()));
+    add_point(g, metrics_points(&g->batch, g->cfg->gateway.id, wall));
+    overview_points(&g->batch, g->cfg, g->hm, g->enforce, g->alerting, wall, add_point_cb, g);
 }
 
 /* ---- what alerting does to the outside ---------------------------------- */
@@ -486,6 +499,12 @@ static int start_enforce(struct gateway *g)
     return enforce_new(g->cfg, g->hm, &io, clock_wall(), &g->enforce);
 }
 
+static int start_discovery(struct gateway *g)
+{
+    struct ha_publish_io io = {.ctx = g, .publish = io_command};
+    return ha_publish_new(g->cfg, g->hm, g->alerting, &io, &g->discovery);
+}
+
 static int start_alerting(struct gateway *g)
 {
     if (g->cfg->n_notify > 0 && notifier_start(g->cfg, &g->notifier) < 0)
@@ -517,6 +536,8 @@ static void publish_snapshots(struct gateway *g, wall_s wall, mono_ms now, bool 
                               : snapshot_state(g->cfg, g->hm, g->enforce, wall, now,
                                                g->mqtt && mqtt_is_connected(g->mqtt));
     api_publish(g->api, state, snapshot_alerts(g->cfg, g->alerting));
+    api_publish_overview(g->api, overview_json(g->cfg, g->hm, g->enforce, g->alerting, wall,
+                                               g->mqtt && mqtt_is_connected(g->mqtt)));
     if (!alerts_only)
         g->snapshot_at = now;
     if (!alerts_only && g->unbound_published != unbound_version(g->unbound) + 1) {
@@ -688,6 +709,8 @@ static void reload(struct gateway *g)
         log_err("reload: cannot start the notification routes");
     alerting_set_config(g->alerting, nc, g->notifier, clock_wall());
     enforce_set_config(g->enforce, nc);
+    if (ha_publish_set_config(g->discovery, nc) < 0)
+        log_err("reload: out of memory for the Home Assistant discovery configs");
     if (new_writer && start_writer(g) < 0)
         log_err("reload: cannot start the InfluxDB writer");
     if (new_mqtt && start_mqtt(g) < 0)
@@ -776,6 +799,7 @@ static void core_loop(struct gateway *g)
         now = clock_mono_ms();
         wall_s wall = clock_wall(); /* the one reading of the wall clock per turn */
         serve_api(g, wall, now);
+        ha_publish_tick(g->discovery, g->mqtt && mqtt_is_connected(g->mqtt), wall, now);
         /* The watchdog hears from a core that turns, with or without its
          * broker: a restart does not bring a broker back, it only loses the
          * state. A broker outage shows in /healthz and the metrics. */
@@ -783,6 +807,7 @@ static void core_loop(struct gateway *g)
         if (now >= g->next_tick) {
             enforce_tick(g->enforce, wall, now);
             alerting_tick(g->alerting, wall, now);
+            delivery_tick(g->delivery, g->cfg, wall);
             mqtt_journal_tick(g->mqtt);
             write_unbound(g, now);
             g->next_tick = now + TICK_MS;
@@ -827,6 +852,8 @@ static void shutdown_all(struct gateway *g)
     g->writer = NULL;
     notifier_stop(g->notifier, NOTIFIER_DRAIN_MS);
     g->notifier = NULL;
+    delivery_stop(g->delivery, NOTIFIER_DRAIN_MS);
+    g->delivery = NULL;
     store_writer_flush(g->store_writer); /* every transition taken is stored */
     log_notice("stopped: %llu messages dropped at a full queue, %llu points written, "
                "%llu spooled, %llu lost",
@@ -893,6 +920,12 @@ int gateway_run(const char *config_path)
         log_err("cannot start enforcement");
         goto out_free;
     }
+    if (start_discovery(&g) < 0) {
+        log_err("out of memory");
+        goto out_free;
+    }
+    if (delivery_start(config_path, g.cfg->gateway.id, &g.delivery) < 0)
+        log_err("cannot start the daily record's sender; it is not sent by itself");
     if (pthread_create(&g.sig_thread, NULL, signal_main, &g) != 0) {
         log_err("cannot start the signal thread");
         goto out_free;
@@ -925,6 +958,8 @@ out_free:
     api_free(g.api);
     mqtt_free(g.mqtt);
     notifier_stop(g.notifier, 0);
+    ha_publish_free(g.discovery);
+    delivery_stop(g.delivery, 0);
     enforce_free(g.enforce);
     alerting_free(g.alerting);
     store_writer_stop(g.store_writer); /* commits every transition still queued */

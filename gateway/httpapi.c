@@ -180,6 +180,17 @@ static void serve_snapshot(const struct httpapi *h, bool alerts, struct http_res
     http_response_take(r, 200, JSON_TYPE, json, len);
 }
 
+static void serve_overview(const struct httpapi *h, struct http_response *r)
+{
+    char *json = NULL;
+    size_t len = 0;
+    if (api_get_overview(h->api, &json, &len, SNAPSHOT_WAIT_MS) < 0) {
+        httpapi_reply_error(r, 503, "the gateway core is not answering");
+        return;
+    }
+    http_response_take(r, 200, JSON_TYPE, json, len);
+}
+
 bool httpapi_arg_double(const struct http_request *req, const char *name, double *out)
 {
     const char *v = http_request_arg(req, name);
@@ -478,7 +489,11 @@ static void handle(void *ctx, const struct http_request *req, struct http_respon
         if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
             httpapi_reply_error(r, 405, "only GET here");
         else
-            serve_file(h, req, strcmp(url, "/") == 0 ? "index.html" : url + 1, r);
+            serve_file(h, req,
+                       strcmp(url, "/") == 0           ? "index.html"
+                       : strcmp(url, "/overview") == 0 ? "overview.html"
+                                                       : url + 1,
+                       r);
         return;
     }
     struct auth_who who;
@@ -503,12 +518,16 @@ static void handle(void *ctx, const struct http_request *req, struct http_respon
             serve_history(h, req, r);
         else
             serve_snapshot(h, true, r);
+    } else if (strcmp(url, "/api/v1/overview") == 0) {
+        serve_overview(h, r);
     } else if (strcmp(url, "/api/v1/overrides") == 0) {
         httpapi_serve_overrides(h, req, r);
     } else if (strcmp(url, "/api/v1/silences") == 0) {
         httpapi_serve_silences(h, req, r);
     } else if (strcmp(url, "/api/v1/reports/daily") == 0) {
         httpapi_serve_daily_report(h, req, r);
+    } else if (strcmp(url, "/api/v1/reports/period") == 0) {
+        httpapi_serve_period_report(h, req, r);
     } else if (strcmp(url, "/api/v1/devices/unbound") == 0) {
         httpapi_serve_unbound(h, r);
     } else if (strcmp(url, "/api/v1/audit") == 0) {

@@ -5,6 +5,7 @@
  *   GET|POST|DELETE /api/v1/session  who is signed in; sign in {"name","password"}
  *                                    (a cookie); sign out
  *   GET  /api/v1/state               halls, windows, devices (core snapshot)
+ *   GET  /api/v1/overview            every hall at a glance (overview.h)
  *   GET  /api/v1/alerts              active alerts; ?history=1 with date=YYYY-MM-DD
  *                                    or from=/to= (unix s), hall=, limit= (at most
  *                                    1000), offset= (X-Next-Offset: the next page)

@@ -67,6 +67,10 @@ void httpapi_serve_audit(const struct httpapi *h, const struct http_request *req
 void httpapi_serve_daily_report(const struct httpapi *h, const struct http_request *req,
                                 struct http_response *r);
 
+/* httpapi_period.c: GET /api/v1/reports/period (the week's or month's 考核). */
+void httpapi_serve_period_report(const struct httpapi *h, const struct http_request *req,
+                                 struct http_response *r);
+
 /* httpapi_silences.c: GET, POST /api/v1/silences; POST (extend) and DELETE
  * (expire) /api/v1/silences/<id>. */
 void httpapi_serve_silences(const struct httpapi *h, const struct http_request *req,

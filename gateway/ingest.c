@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channels.h"
 #include "decode.h"
 #include "metrics.h"
 #include "strmap.h"
@@ -150,6 +151,63 @@ int ingest_encode(struct hm_device *d, const struct reading *rd, int64_t ts_ns, 
     return lineproto_append(out, measurement, tags, device_tags(d, tags), fields, nf, ts_ns);
 }
 
+/* The devices bound to channels of the Shelly r names, after d (the
+ * device itself, channel 0, or NULL) into in->targets. Returns how many
+ * channel devices there are. Each is marked with the generation of r. */
+static size_t shelly_targets(struct ingest *in, const struct route *r, struct hm_device *d)
+{
+    const struct config_device *cds[INGEST_TARGETS_MAX];
+    size_t n = config_find_channels(in->cfg, r->name, cds, INGEST_TARGETS_MAX - 1);
+    unsigned char gen = strncmp(r->sub, "gen1/", 5) == 0 ? 1 : 2;
+
+    in->n_targets = in->next_target = in->n_bound = 0;
+    if (d)
+        d->shelly_gen = gen;
+    if (n > INGEST_TARGETS_MAX - 1)
+        n = INGEST_TARGETS_MAX - 1;
+    if (n == 0)
+        return 0;
+    if (d)
+        in->targets[in->n_targets++] = (struct ingest_target){d, 0};
+    for (size_t i = 0; i < n; i++) {
+        struct route cr = {.format = FORMAT_SHELLY};
+        size_t id_len;
+        int ch = config_source_channel(cds[i]->source_name, &id_len);
+        (void)snprintf(cr.name, sizeof(cr.name), "%s", cds[i]->source_name);
+        struct hm_device *cd = hallmodel_lookup(in->hm, &cr);
+        if (!cd)
+            continue;
+        cd->shelly_gen = gen;
+        in->targets[in->n_targets++] = (struct ingest_target){cd, ch};
+        in->bound[in->n_bound++] = ch;
+    }
+    return in->n_bound;
+}
+
+enum ingest_outcome ingest_next(struct ingest *in, struct buf *out, struct hm_device **dev)
+{
+    while (in->next_target < in->n_targets) {
+        const struct ingest_target *t = &in->targets[in->next_target++];
+        struct hm_device *d = t->dev;
+        if (channels_select(&in->all, t->channel, in->bound, in->n_bound, &in->rd) == 0 &&
+            in->all.cls != MSG_STATUS)
+            continue; /* nothing of this channel in the message */
+        in->rd.retained = in->all_retained;
+        int64_t ts_ns = ingest_timestamp_ns(in->rd.ts, in->all_arrival, &d->last_stamp, in->ns_tag);
+        if (ingest_encode(d, &in->rd, ts_ns, out) < 0) {
+            metrics_inc(MET_REJECT_ENCODE);
+            continue;
+        }
+        hallmodel_update(in->hm, d, &in->rd, in->all_now, in->all_arrival);
+        metrics_inc(MET_DECODED);
+        if (dev)
+            *dev = d;
+        return INGEST_WRITTEN;
+    }
+    in->n_targets = in->next_target = 0;
+    return INGEST_IGNORED;
+}
+
 static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size_t topic_len,
                                       const char *payload, size_t payload_len, bool oversize,
                                       bool retained, mono_ms now, wall_s arrival, struct buf *out,
@@ -186,9 +244,20 @@ static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size
         return INGEST_REJECTED;
     }
 
+    /* The global Gen1 announce names its device in the payload. */
+    if (r.format == FORMAT_SHELLY && !r.name[0] &&
+        decode_shelly1_announce_id(payload, payload_len, &in->limits, r.name, sizeof(r.name)) < 0) {
+        metrics_inc(MET_REJECT_BAD_VALUE);
+        return INGEST_REJECTED;
+    }
+
     enum hm_resolve why;
     struct hm_device *d = hallmodel_resolve(in->hm, &r, &why);
-    if (!d) {
+    size_t n_channels = 0;
+    in->n_targets = in->next_target = 0;
+    if (r.format == FORMAT_SHELLY)
+        n_channels = shelly_targets(in, &r, d);
+    if (!d && n_channels == 0) {
         if (why == HM_UNBOUND && discovery)
             unbound_feed_traffic(in->unbound, &r, payload, payload_len, &in->limits, &in->rd,
                                  arrival);
@@ -201,20 +270,33 @@ static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size
     metrics_set(MET_G_DEVICES, hallmodel_count(in->hm));
 
     enum json_reject jwhy = JSON_OK;
-    enum decode_result dr = decode_message(&r, payload, payload_len, &in->limits, &in->rd, &jwhy);
+    struct reading *rd = n_channels ? &in->all : &in->rd;
+    enum decode_result dr = decode_message(&r, payload, payload_len, &in->limits, rd, &jwhy);
     if (dr == DECODE_EMPTY) {
         /* Good input with nothing to write (a Shelly NotifyEvent, an empty
          * object, or every key dropped). */
-        metrics_add(MET_KEYS_DROPPED, in->rd.dropped_keys);
+        in->n_targets = 0;
+        metrics_add(MET_KEYS_DROPPED, rd->dropped_keys);
         metrics_inc(MET_IGNORED);
         return INGEST_IGNORED;
     }
     if (dr != DECODE_OK) {
+        in->n_targets = 0;
         metrics_inc(decode_reject_metric(dr, jwhy));
         return INGEST_REJECTED;
     }
-    if (in->rd.dropped_keys)
-        metrics_add(MET_KEYS_DROPPED, in->rd.dropped_keys);
+    if (rd->dropped_keys)
+        metrics_add(MET_KEYS_DROPPED, rd->dropped_keys);
+    if (n_channels) {
+        /* Shared by the device and its channels: ingest_next. */
+        in->all_retained = retained;
+        in->all_now = now;
+        in->all_arrival = arrival;
+        if (ingest_next(in, out, dev) == INGEST_WRITTEN)
+            return INGEST_WRITTEN;
+        metrics_inc(MET_IGNORED);
+        return INGEST_IGNORED;
+    }
     in->rd.retained = retained;
 
     int64_t ts_ns = ingest_timestamp_ns(in->rd.ts, arrival, &d->last_stamp, in->ns_tag);

@@ -28,12 +28,30 @@ enum ingest_outcome {
     INGEST_REJECTED, /* refused: counted by reason */
 };
 
+/* Devices one Shelly message can be about: the device and those bound to
+ * its channels ("shelly:<id>#<n>"); channels past this are not written. */
+#define INGEST_TARGETS_MAX 16
+
+struct ingest_target {
+    struct hm_device *dev;
+    int channel;
+};
+
 struct ingest {
     const struct config *cfg;
     struct hallmodel *hm;
     struct json_limits limits;
     struct reading rd; /* reused for every message */
     int ns_tag;        /* the nanoseconds of arrival stamps: from gateway.id */
+    /* A Shelly message with channels bound as devices of their own: the
+     * whole reading, and the devices that still get their part of it. */
+    struct reading all;
+    struct ingest_target targets[INGEST_TARGETS_MAX];
+    int bound[INGEST_TARGETS_MAX]; /* the channels > 0 that have a device */
+    size_t n_targets, next_target, n_bound;
+    bool all_retained;
+    mono_ms all_now;
+    wall_s all_arrival;
     /* The unbound devices (unbound_feed.h), fed with discovery messages and
      * with foreign messages no device binds while discovery.enabled; NULL:
      * none. Set by the owner; not freed here. */
@@ -50,6 +68,13 @@ enum ingest_outcome ingest_message(struct ingest *in, const char *topic, size_t 
                                    const char *payload, size_t payload_len, bool oversize,
                                    mono_ms now, wall_s arrival, struct buf *out,
                                    struct hm_device **dev);
+
+/* After INGEST_WRITTEN: the next device the same message is about (a
+ * channel of a Shelly bound as "<id>#<n>"; the message's device first,
+ * then its channels): its reading is in in->rd, its point appended to out,
+ * *dev set, and INGEST_WRITTEN returned. INGEST_IGNORED when there is none
+ * left. */
+enum ingest_outcome ingest_next(struct ingest *in, struct buf *out, struct hm_device **dev);
 
 /* As ingest_message, for a message the broker delivered retained: it is
  * written out and kept as state, and its values are marked retained in the

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "config.h"
 #include "duration.h"
 #include "httpclient.h"
+#include "report_period.h"
 
 static void usage(FILE *f)
 {
@@ -22,6 +24,7 @@ static void usage(FILE *f)
           "SYNOPSIS\n"
           "    hallgw report [--date YYYY-MM-DD] [--hall H] [--format md|html|csv]\n"
           "                  [-c FILE] [-o FILE]\n"
+          "    hallgw report --period week|month [--date D] [--hall H] [--format F]\n"
           "\n"
           "DESCRIPTION\n"
           "    Writes the inspection record of one day, in the gateway's time zone\n"
@@ -53,7 +56,14 @@ static void usage(FILE *f)
           "    -c, --config FILE  the gateway's configuration (default\n"
           "                       /etc/hallgw/hallgw.conf): halls, windows, devices,\n"
           "                       rules, schedule, state_dir and the influx block\n"
-          "    -d, --date D       YYYY-MM-DD, \"today\" (the default) or \"yesterday\"\n"
+          "    -d, --date D       YYYY-MM-DD, \"today\" (the default) or \"yesterday\";\n"
+          "                       with --period, a day of the period (default: the\n"
+          "                       last complete week or month)\n"
+          "    -p, --period P     week (Monday to Sunday) or month: the assessment\n"
+          "                       (考核) of the period instead of one day's record:\n"
+          "                       staffed share, unstaffed time, waiting time,\n"
+          "                       environment compliance, PC compliance, nightly\n"
+          "                       power-off, alerts by severity; html has charts\n"
           "    -H, --hall H       only hall H (default: every hall of the config)\n"
           "    -f, --format F     md (Markdown, the default), html (one self-contained\n"
           "                       page that prints on A4) or csv (RFC 4180: one block\n"
@@ -61,6 +71,11 @@ static void usage(FILE *f)
           "                       blank line between blocks)\n"
           "    -o, --output FILE  write to FILE (replaced whole, only once written)\n"
           "                       instead of standard output\n"
+          "    --deliveries       instead of a record, list how the daily record was\n"
+          "                       sent by itself (reports.daily): per day (--date, or\n"
+          "                       the last 7 days), halls and route, its state (sent,\n"
+          "                       failed, sending), attempts, when it was sent and the\n"
+          "                       last error\n"
           "    -h, --help         this help\n"
           "\n"
           "EXIT STATUS\n"
@@ -120,7 +135,19 @@ static void warn_sources(const struct report *r)
 
 /* Writes the record to path through a temporary file in the same directory,
  * renamed over path once whole. */
-static int write_file(const struct report *r, enum report_format f, const char *path)
+typedef int (*render_fn)(void *what, enum report_format f, FILE *out);
+
+static int render_day(void *what, enum report_format f, FILE *out)
+{
+    return report_render(what, f, out);
+}
+
+static int render_period(void *what, enum report_format f, FILE *out)
+{
+    return report_period_render(what, f, out);
+}
+
+static int write_file(render_fn fn, void *what, enum report_format f, const char *path)
 {
     size_t n = strlen(path) + 16;
     char *tmp = malloc(n);
@@ -140,7 +167,7 @@ static int write_file(const struct report *r, enum report_format f, const char *
         close(fd);
         goto out_unlink;
     }
-    rc = report_render(r, f, out);
+    rc = fn(what, f, out);
     if (fclose(out) != 0 && rc == 0)
         rc = -EIO;
     if (rc == 0 && rename(tmp, path) < 0)
@@ -154,6 +181,53 @@ out_unlink:
     return rc;
 }
 
+/* hallgw report --period: the assessment of the week or month containing
+ * *day, or (day NULL) of the last complete one. */
+static int report_period_cli(const struct config *cfg, const char *hall, enum period_kind kind,
+                             const int32_t *day, enum report_format format, const char *output,
+                             wall_s now)
+{
+    int32_t d, first, n;
+    if (day) {
+        d = *day;
+    } else {
+        report_period_bounds(kind, report_local_day(now), &first, &n);
+        d = first - 1;
+    }
+    if (http_global_init() < 0) {
+        fputs("hallgw report: cannot initialise the HTTP client\n", stderr);
+        return 1;
+    }
+    int rc = 1;
+    struct period p;
+    int g = report_period_gather(cfg, hall, kind, d, now, &p);
+    if (g == -ENOMEM) {
+        fputs("hallgw report: out of memory\n", stderr);
+        goto out_free;
+    }
+    const struct report_status *st[] = {&p.store,    &p.staffing, &p.environment,
+                                        &p.poweroff, &p.av,       &p.waiting};
+    const char *said = NULL; /* InfluxDB's one failure is said once */
+    for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
+        if (st[i]->src == REPORT_SRC_OK || (said && strcmp(said, st[i]->why) == 0))
+            continue;
+        fprintf(stderr, "hallgw report: warning: %s\n", st[i]->why);
+        said = st[i]->why;
+    }
+    int w = output ? write_file(render_period, &p, format, output)
+                   : report_period_render(&p, format, stdout);
+    if (w < 0 && !output)
+        fprintf(stderr, "hallgw report: cannot write the assessment: %s\n", strerror(-w));
+    if (g == -EIO)
+        fputs("hallgw report: nothing could be read: neither the alert history nor InfluxDB\n",
+              stderr);
+    rc = w < 0 || g < 0 ? 1 : 0;
+out_free:
+    report_period_free(&p);
+    http_global_cleanup();
+    return rc;
+}
+
 int report_cli(int argc, char **argv, const char *default_config)
 {
     static const struct option opts[] = {
@@ -162,20 +236,27 @@ int report_cli(int argc, char **argv, const char *default_config)
         {"hall", required_argument, NULL, 'H'},
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
+        {"period", required_argument, NULL, 'p'},
+        {"deliveries", no_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *path = default_config, *date = "today", *hall = NULL, *output = NULL;
+    const char *path = default_config, *date = NULL, *hall = NULL, *output = NULL;
     enum report_format format = REPORT_MD;
-    int c;
+    bool deliveries = false, date_given = false;
+    int c, period = -1;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:d:H:f:o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:d:H:f:o:p:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'D':
+            deliveries = true;
+            break;
         case 'c':
             path = optarg;
             break;
         case 'd':
             date = optarg;
+            date_given = true;
             break;
         case 'H':
             hall = optarg;
@@ -193,6 +274,14 @@ int report_cli(int argc, char **argv, const char *default_config)
         case 'o':
             output = optarg;
             break;
+        case 'p':
+            period = report_period_kind_parse(optarg);
+            if (period < 0) {
+                fprintf(stderr, "hallgw report: --period: expected week or month, got '%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -203,6 +292,10 @@ int report_cli(int argc, char **argv, const char *default_config)
     }
     if (optind < argc) {
         fprintf(stderr, "hallgw report: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (deliveries && period >= 0) {
+        fputs("hallgw report: --deliveries and --period can not be used together\n", stderr);
         return 2;
     }
 
@@ -225,6 +318,12 @@ int report_cli(int argc, char **argv, const char *default_config)
     }
     wall_s now = clock_wall();
     int32_t day;
+    if (!date && period >= 0) {
+        rc = report_period_cli(cfg, hall, (enum period_kind)period, NULL, format, output, now);
+        goto out_free_config;
+    }
+    if (!date)
+        date = "today";
     if (report_parse_day(date, now, &day) < 0) {
         fprintf(stderr,
                 "hallgw report: --date: expected YYYY-MM-DD, today or yesterday, got '%s'\n", date);
@@ -235,7 +334,15 @@ int report_cli(int argc, char **argv, const char *default_config)
                 cfg->gateway.timezone);
         goto out_free_config;
     }
+    if (period >= 0) {
+        rc = report_period_cli(cfg, hall, (enum period_kind)period, &day, format, output, now);
+        goto out_free_config;
+    }
 
+    if (deliveries) {
+        rc = report_deliveries_print(cfg, date_given ? day : 0, now, stdout);
+        goto out_free_config;
+    }
     rc = 1;
     if (http_global_init() < 0) {
         fputs("hallgw report: cannot initialise the HTTP client\n", stderr);
@@ -248,7 +355,7 @@ int report_cli(int argc, char **argv, const char *default_config)
         goto out_free_report;
     }
     warn_sources(&r);
-    int w = output ? write_file(&r, format, output) : report_render(&r, format, stdout);
+    int w = output ? write_file(render_day, &r, format, output) : report_render(&r, format, stdout);
     if (w < 0 && !output)
         fprintf(stderr, "hallgw report: cannot write the record: %s\n", strerror(-w));
     if (g == -EIO)

@@ -100,7 +100,13 @@ static json_t *thresholds_json(const struct config *cfg, json_t **max_ages)
                 json_array_append_new(kinds, json_string(config_kind_name(k)));
         }
         json_object_set_new(o, "kinds", kinds);
-        if (r->type == RULE_THRESHOLD) {
+        if (r->type == RULE_THRESHOLD && r->is_type != CONFIG_IS_NONE) {
+            json_object_set_new(o, "is",
+                                r->is_type == CONFIG_IS_BOOL     ? json_boolean(r->is_b)
+                                : r->is_type == CONFIG_IS_NUMBER ? json_real(r->is_num)
+                                                                 : json_string(r->is_str));
+            json_array_append_new(arr, o);
+        } else if (r->type == RULE_THRESHOLD) {
             json_object_set_new(o, r->has_above ? "above" : "below",
                                 json_real(r->has_above ? r->above : r->below));
             json_object_set_new(o, "clear_at", json_real(r->clear_at));

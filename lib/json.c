@@ -206,7 +206,9 @@ static enum json_reject flat_build(const struct parser *p, struct json_flat *out
                                    .key_len = l[i].key_len,
                                    .type = l[i].type,
                                    .num = l[i].num,
-                                   .b = l[i].b};
+                                   .b = l[i].b,
+                                   .is_item = l[i].is_item,
+                                   .item = l[i].item};
         if (l[i].type == JSON_T_STRING) {
             f[i].str = text + l[i].str;
             f[i].str_len = l[i].str_len;

@@ -4,7 +4,8 @@
  *
  * Nested objects are flattened with '_' between keys ({"a":{"b":1}} gives
  * "a_b"). Arrays are not flattened: a field whose value is an array is
- * dropped and counted in dropped. So is a field whose flattened key would be
+ * dropped and counted in dropped, unless the limits ask for array items (see
+ * json_limits.max_items). So is a field whose flattened key would be
  * longer than JSON_KEY_MAX, and one whose flattened key repeats an earlier
  * one ({"a_b":1,"a":{"b":2}}: the second "a_b" is dropped, never merged).
  * Fields keep the payload's order.
@@ -47,6 +48,10 @@ struct json_field {
      * it. NULL for other types. */
     const char *num_text;
     size_t num_len;
+    /* An item of an array (json_limits.max_items): key is the array's key
+     * and "_<item>", item counting from 0. */
+    bool is_item;
+    unsigned item;
 };
 
 struct json_flat {
@@ -63,6 +68,13 @@ struct json_limits {
     size_t max_bytes;  /* e.g. 65536 */
     int max_depth;     /* e.g. 8; the top-level object is depth 1 */
     size_t max_fields; /* e.g. 256 */
+    /* 0: a field whose value is an array is dropped (counted once). Else the
+     * scalar items of an array that is a member of an object are leaves,
+     * each keyed "<key>_<i>" (i from 0) and marked is_item, at most
+     * max_items of them per array; items past that, and arrays or objects
+     * inside the array, are dropped and counted one each. Every item counts
+     * towards max_fields. */
+    size_t max_items;
 };
 
 /* Defaults used when lim is NULL. */

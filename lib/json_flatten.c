@@ -8,6 +8,7 @@
 #include "json_flatten.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,11 +50,11 @@ static struct level *top(struct parser *p)
 }
 
 /* Whether a value here is a leaf of the flat: a member of an object that is
- * not inside an array. */
+ * not inside an array, or an item of an array of items. */
 static bool at_leaf(struct parser *p)
 {
     struct level *l = top(p);
-    return l && l->obj && p->arrays == 0;
+    return l && ((l->obj && p->arrays == 0) || (l->items && p->arrays == 1));
 }
 
 /* ---- strings -------------------------------------------------------------- */
@@ -275,9 +276,26 @@ static int add_scalar(struct parser *p, enum json_type t, double num, bool b, co
 {
     if (!at_leaf(p))
         return 1;
+    struct level *in = top(p);
+    uint32_t item = in->items ? in->count++ : 0;
+    if (in->items) {
+        /* The array's key and "_<item>"; past max_items: dropped. */
+        char idx[16];
+        int n = snprintf(idx, sizeof(idx), "_%u", (unsigned)item);
+        size_t plen = (size_t)in->plen + (size_t)n;
+        if (item >= p->lim->max_items) {
+            leaf_new(p, true);
+            return p->reject == JSON_OK;
+        }
+        if (plen <= JSON_KEY_MAX)
+            memcpy(p->path + in->plen, idx, (size_t)n);
+        p->key_plen = (uint16_t)(plen > JSON_KEY_MAX ? JSON_KEY_MAX + 1 : plen);
+    }
     struct flat_leaf *l = leaf_new(p, false);
     if (!l)
         return p->reject == JSON_OK;
+    l->is_item = in->items;
+    l->item = item;
     l->type = t;
     l->num = num;
     l->b = b;
@@ -373,12 +391,18 @@ static int open_level(struct parser *p, bool array)
         return fail(p, JSON_TOO_DEEP);
     if (p->depth + 1 > (size_t)(p->lim->max_depth > 0 ? p->lim->max_depth : 0))
         p->too_deep = true;
-    if (array && at_leaf(p)) {
+    struct level *parent = top(p);
+    bool items = array && p->lim->max_items && parent && parent->obj && p->arrays == 0;
+    if (parent && parent->items && p->arrays == 1)
+        parent->count++; /* a container where items are scalars: dropped */
+    if (!items && at_leaf(p) && (array || (parent->items && p->arrays == 1))) {
         leaf_new(p, true);
         if (p->reject != JSON_OK)
             return 0;
     }
-    struct level l = {.root = p->depth == 0};
+    struct level l = {.root = p->depth == 0, .items = items};
+    if (items)
+        l.plen = p->key_plen;
     void *slot = buf_alloc(&p->levels, sizeof(l));
     if (!slot)
         return fail(p, JSON_TOO_LARGE);

@@ -33,13 +33,17 @@ struct flat_leaf {
     double num;
     bool b;
     size_t str, str_len; /* JSON_T_STRING: the string; JSON_T_NUMBER: its text */
+    bool is_item;        /* an item of an array (json_limits.max_items) */
+    unsigned item;
 };
 
 /* An open object or array. */
 struct level {
     uint32_t obj;  /* objects: an id for the duplicate-key table; 0 for arrays */
-    uint16_t plen; /* objects: flattened length of the path to it, capped */
+    uint16_t plen; /* objects, and arrays of items: flattened length of the path to it, capped */
     bool root;
+    bool items;     /* an array whose scalars are leaves (json_limits.max_items) */
+    uint32_t count; /* items: the values seen so far */
 };
 
 /* A key already seen in an object, in the keys buffer. */

@@ -37,6 +37,8 @@
   const POLL_MS = 2000;
   const HISTORY_MS = 30000;
   const KEY_LANG = 'hallgw.lang';
+  /* One hall of several (overview.html links here with ?hall=<id>). */
+  const ONLY_HALL = new URLSearchParams(window.location.search).get('hall') || '';
   /* Small inline icons (trusted constants; CSP allows inline SVG elements). */
   const ICONS = {
     check: '<path d="M4 12.5l5 5L20 6.5"/>',
@@ -271,6 +273,10 @@
       if (!st || typeof st !== 'object' || !Array.isArray(st.halls)) throw new Error('bad state');
       S.state = st;
       S.alerts = al && Array.isArray(al.active) ? al.active : [];
+      if (ONLY_HALL) { /* ?hall=<id>, from the overview: that hall alone */
+        st.halls = st.halls.filter((h) => h.id === ONLY_HALL);
+        S.alerts = S.alerts.filter((a) => a.hall === ONLY_HALL);
+      }
       if (si && Array.isArray(si.silences)) S.silences = si.silences;
       if (isNum(st.time)) S.skew = st.time - Date.now() / 1000;
       S.lastOkMs = Date.now();
@@ -358,6 +364,10 @@
     $('ack-cancel').addEventListener('click', closeDialog);
     $('ack-dialog').addEventListener('input', () => setError(''));
     document.addEventListener('keydown', trapFocus);
+    if (ONLY_HALL) { /* the way back to every hall */
+      const back = el('a', { class: 'lang', id: 'overview-link', href: 'overview.html', 'data-i18n': 'ovAllHalls' });
+      $('gw-id').parentNode.parentNode.prepend(back);
+    }
     render();
     poll();
     setInterval(tick, 1000);

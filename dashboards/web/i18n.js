@@ -25,6 +25,22 @@ window.HALLGW_I18N = {
     alertsCount: (n) => n === 1 ? '1 alert' : n + ' alerts',
     noAlertsShort: 'No alerts',
 
+    /* the overview of every hall (overview.html) */
+    ovTitle: 'All halls',
+    ovAllHalls: '← All halls',
+    ovHallLink: (name) => 'Open the live page of ' + name,
+    ovWindows: (a, b) => a + ' / ' + b,
+    ovWindowsLabel: 'open windows staffed',
+    ovWaitingLabel: 'waiting',
+    ovAlertsLabel: 'active alerts',
+    ovUnacked: (n) => n + ' not acknowledged',
+    ovPoweroff: 'Power-off',
+    ovPoNone: 'no run yet',
+    ovPoCounts: (d, f, p) => d + ' off' + (f ? ', ' + f + ' failed' : '') + (p ? ', ' + p + ' pending' : ''),
+    ovRecords: 'Daily records',
+    ovRecordDate: 'Date',
+    ovNoHalls: 'No halls are configured.',
+
     floor: 'Service windows',
     staffedOf: (a, b) => a + ' of ' + b + ' open windows staffed',
     hallWaiting: (n) => n + ' waiting',
@@ -131,6 +147,7 @@ window.HALLGW_I18N = {
 
     auditOpen: 'Audit log', auditTitle: 'Audit log',
     recordOpen: 'Daily record', recordCsv: 'CSV',
+    periodMonth: 'Last month', periodWeek: 'Last week',
     auditHint: 'The last 24 hours, newest first: sign-ins, acknowledgements, approvals, silences, overrides and account changes.',
     auditRefresh: 'Refresh',
     colWhen: 'When', colWho: 'Who', colFrom: 'From', colWhat: 'What', colOk: 'Result',
@@ -208,6 +225,22 @@ window.HALLGW_I18N = {
     until: (tm) => '至 ' + tm,
     alertsCount: (n) => n + ' 条告警',
     noAlertsShort: '无告警',
+
+    /* the overview of every hall (overview.html) */
+    ovTitle: '各大厅概览',
+    ovAllHalls: '← 全部大厅',
+    ovHallLink: (name) => '打开「' + name + '」的实时页面',
+    ovWindows: (a, b) => a + ' / ' + b,
+    ovWindowsLabel: '在岗 / 开放窗口',
+    ovWaitingLabel: '等候人数',
+    ovAlertsLabel: '当前告警',
+    ovUnacked: (n) => n + ' 条未确认',
+    ovPoweroff: '下班断电',
+    ovPoNone: '尚未执行',
+    ovPoCounts: (d, f, p) => '已断电 ' + d + (f ? '，失败 ' + f : '') + (p ? '，待处理 ' + p : ''),
+    ovRecords: '巡查记录',
+    ovRecordDate: '日期',
+    ovNoHalls: '未配置大厅。',
 
     floor: '窗口状态',
     staffedOf: (a, b) => '开放窗口 ' + b + ' 个，在岗 ' + a + ' 个',
@@ -315,6 +348,7 @@ window.HALLGW_I18N = {
 
     auditOpen: '操作日志', auditTitle: '操作日志（审计）',
     recordOpen: '巡查记录', recordCsv: 'CSV',
+    periodMonth: '上月考核', periodWeek: '上周考核',
     auditHint: '最近 24 小时，最新的在前：登录、确认、核准、静默、保持通电及账号变更。',
     auditRefresh: '刷新',
     colWhen: '时间', colWho: '操作人', colFrom: '来源', colWhat: '操作', colOk: '结果',

@@ -224,6 +224,22 @@ static void parse_http_hosts(struct conf_ctx *x, const conf_node *s, void *dst)
     free(v);
 }
 
+/* http.public_url: the page as people open it, for links in messages. */
+static bool check_public_url(struct conf_ctx *x, const conf_node *s, const char *v)
+{
+    static const char *const schemes[] = {"http://", "https://", NULL};
+    bool ok = false;
+
+    for (int i = 0; schemes[i] && !ok; i++)
+        ok = strncmp(v, schemes[i], strlen(schemes[i])) == 0 && v[strlen(schemes[i])] &&
+             v[strlen(schemes[i])] != '/';
+    for (const char *p = v; ok && *p; p++)
+        ok = (unsigned char)*p > ' ' && *p != 0x7f && *p != '"' && *p != '<' && *p != '>';
+    if (!ok)
+        conf_err_at(x, s, NULL, "must be an http:// or https:// address without spaces");
+    return ok;
+}
+
 static const struct conf_key http_keys[] = {
     K("enabled", CONF_BOOL, struct config_http, enabled),
     K("listen", CONF_STR, struct config_http, listen, .check = check_listen),
@@ -238,6 +254,34 @@ static const struct conf_key http_keys[] = {
       .max = 31 * DAY_MS),
     K("max_connections_per_address", CONF_INT, struct config_http, max_connections_per_address,
       .min = 1, .max = 64),
+    K("public_url", CONF_STR, struct config_http, public_url, .check = check_public_url),
+    {0},
+};
+
+/* A discovery prefix: levels of id characters, not the native prefix (its
+ * configs would be read as the gateway's own topics). */
+static bool check_discovery_prefix(struct conf_ctx *x, const conf_node *s, const char *v)
+{
+    size_t len = strlen(v);
+    bool ok = len > 0 && len <= 128;
+    for (const char *l = v; ok; l = strchr(l, '/') + 1) {
+        const char *end = strchr(l, '/');
+        ok = id_valid(l, end ? (size_t)(end - l) : strlen(l));
+        if (!end)
+            break;
+    }
+    if (!ok)
+        conf_err_at(x, s, NULL,
+                    "\"%s\" is not a valid discovery prefix (levels of A-Z a-z 0-9 _ . - "
+                    "separated by /, at most 128 bytes)",
+                    v);
+    return ok;
+}
+
+static const struct conf_key homeassistant_keys[] = {
+    K("enabled", CONF_BOOL, struct config_homeassistant, enabled),
+    K("discovery_prefix", CONF_STR, struct config_homeassistant, discovery_prefix,
+      .check = check_discovery_prefix),
     {0},
 };
 
@@ -274,6 +318,8 @@ static const struct conf_key root_keys[] = {
     {.name = "alerts", .t = CONF_CUSTOM, .fn = config_parse_alerts},
     {.name = "poweroff", .t = CONF_CUSTOM, .fn = config_parse_poweroff},
     {.name = "scans", .t = CONF_CUSTOM, .fn = config_parse_scans},
+    K("homeassistant", CONF_GROUP, struct config, homeassistant, .sub = homeassistant_keys),
+    {.name = "reports", .t = CONF_CUSTOM, .fn = config_parse_reports},
     {0},
 };
 
@@ -350,6 +396,17 @@ static void finish_blocks(struct conf_ctx *x, const conf_node *root)
         !(c->mqtt.client_id = conf_xprintf("hallgw-%s", c->gateway.id)))
         x->nomem = true;
     default_str(x, &c->mqtt.prefix, "hall");
+    default_str(x, &c->homeassistant.discovery_prefix, "homeassistant");
+    s = conf_member(root, "homeassistant");
+    if (s && conf_is_group(s) && c->mqtt.prefix && c->homeassistant.discovery_prefix) {
+        const conf_node *dp = conf_member(s, "discovery_prefix");
+        size_t n = strlen(c->mqtt.prefix);
+        const char *d = c->homeassistant.discovery_prefix;
+        if ((dp || c->homeassistant.enabled) && strncmp(d, c->mqtt.prefix, n) == 0 &&
+            (d[n] == '\0' || d[n] == '/'))
+            conf_err_at(x, dp ? dp : s, dp ? NULL : "discovery_prefix",
+                        "must not be under mqtt.prefix \"%s\"", c->mqtt.prefix);
+    }
     if (influx && conf_is_group(influx)) {
         for (int i = 0; wrong[i]; i++)
             if ((s = conf_member(influx, wrong[i])))
@@ -523,6 +580,7 @@ int config_load(const char *path, struct config **out, struct conf_errors *errs)
         config_check_rules(&x, root);
         config_check_notify(&x, root);
         config_check_enforce(&x, root);
+        config_check_reports(&x, root);
         if (errs->n == 0 && !x.nomem && p->pub.gateway.n_halls > 0 && !keep_owned_halls(p))
             x.nomem = true;
     }
@@ -570,6 +628,7 @@ void config_free(struct config *c)
     free(c->influx.bucket);
     crypto_free_secret(c->influx.token);
     free(c->influx.spool_dir);
+    free(c->homeassistant.discovery_prefix);
     free(c->http.listen);
     crypto_free_secret(c->http.token);
     free(c->http.web_dir);
@@ -578,9 +637,11 @@ void config_free(struct config *c)
     for (size_t i = 0; i < c->http.n_hosts; i++)
         free(c->http.hosts[i]);
     free(c->http.hosts);
+    free(c->http.public_url);
     config_free_model((struct config_priv *)c);
     config_free_rules((struct config_priv *)c);
     config_free_notify(c);
     config_free_enforce(c);
+    config_free_reports(c);
     free(c);
 }

@@ -57,7 +57,8 @@ struct config_device {
     char *window; /* from the device's own "window" key or from the hall's windows; NULL if none */
     enum device_kind kind;
     enum source_format format;   /* FORMAT_NATIVE when there is no "source" */
-    char *source_name;           /* foreign name after "format:", NULL for native */
+    char *source_name;           /* foreign name after "format:", NULL for native; "<id>#<n>"
+                                  * for channel n of a Shelly (config_source_channel()) */
     char *type;                  /* free text, e.g. "printer"; NULL if absent */
     int64_t service_interval_ms; /* 0 if absent */
     int32_t last_service_days;   /* days since epoch; -1 if absent */
@@ -116,6 +117,7 @@ struct config_http {
                    * when absent */
     size_t n_hosts;
     int64_t session_ms; /* how long a sign-in lasts, default 12 h */
+    char *public_url;   /* the page's address as people open it; NULL when unset */
 };
 
 struct config_limits {
@@ -174,6 +176,12 @@ struct config_rule {
     char *metric;           /* threshold, max_age, baseline; NULL otherwise */
     bool has_above, has_below, has_clear_at;
     double above, below, clear_at;
+    /* threshold with `is`: fires while the metric equals this value (then
+     * no above, below or clear_at). */
+    enum config_is { CONFIG_IS_NONE, CONFIG_IS_BOOL, CONFIG_IS_NUMBER, CONFIG_IS_STRING } is_type;
+    bool is_b;
+    double is_num;
+    char *is_str;                /* CONFIG_IS_STRING: 1..256 bytes of UTF-8 */
     int64_t for_ms;              /* threshold, stale, unstaffed, equipment_status; 0 = at once */
     int64_t for_when_waiting_ms; /* unstaffed; -1 when absent */
     int64_t max_ms;              /* wait_time: longest_wait_s over this */
@@ -185,7 +193,9 @@ struct config_rule {
     int line;
 };
 
-enum notify_type { NOTIFY_WEBHOOK, NOTIFY_EMAIL };
+enum notify_type { NOTIFY_WEBHOOK, NOTIFY_EMAIL, NOTIFY_WECOM };
+/* What a WeCom application message is sent as. */
+enum notify_msgtype { MSGTYPE_MARKDOWN, MSGTYPE_TEXT };
 /* How a webhook request is signed for the robot it goes to. */
 enum notify_sign { SIGN_NONE, SIGN_DINGTALK, SIGN_FEISHU };
 
@@ -209,6 +219,12 @@ struct config_notify {
     size_t n_to;
     char *username, *password; /* password from password_file */
     bool starttls;             /* smtp:// only: require STARTTLS; default true */
+    /* wecom: 企业微信 application messages (secret: the application's, from secret_file) */
+    char *corp_id;
+    int agent_id;
+    char *to_users;              /* touser: user ids joined by "|", or "@all" */
+    char *api_url;               /* default https://qyapi.weixin.qq.com */
+    enum notify_msgtype msgtype; /* default markdown */
     /* both */
     int64_t timeout_ms; /* default 10s */
     int retries;        /* attempts after the first, default 5 */
@@ -220,6 +236,25 @@ struct config_alert_policy {
     int64_t escalate_after_ms; /* 0 = never */
     char *escalate_to;         /* a notify route name, or NULL */
     int64_t silence_max_ms;    /* the longest a silence may last; default 7 days */
+};
+
+/* ---- the daily record sent by itself (config_reports.c) ---------------- */
+
+enum report_format_bit {
+    REPORT_FMT_MD = 1u << 0,
+    REPORT_FMT_HTML = 1u << 1,
+    REPORT_FMT_CSV = 1u << 2
+};
+
+struct config_report_daily {
+    bool enabled;     /* the block is present */
+    bool after_close; /* at = "after close + D": D after the day's close */
+    int32_t at_s;     /* at = "HH:MM": a time of day */
+    int64_t after_ms; /* D */
+    char **routes;    /* notify route names */
+    size_t n_routes;
+    unsigned formats; /* REPORT_FMT_* bits; default html and csv */
+    int line;
 };
 
 /* ---- enforcement: nightly power-off and virus scans (config_enforce.c) -- */
@@ -245,6 +280,13 @@ struct config_scans {
     enum scans_type type;           /* default SCANS_QUICK */
     int64_t before_poweroff_ms;     /* the window before schedule.poweroff_at; default 30m */
     int64_t still_overdue_after_ms; /* the scan alert stays quiet this long; default 2h */
+};
+
+/* Home Assistant MQTT discovery (homeassistant.h); off when the block is
+ * absent. */
+struct config_homeassistant {
+    bool enabled;           /* default false */
+    char *discovery_prefix; /* default "homeassistant" */
 };
 
 /* Listening to the devices' own discovery traffic for unbound devices
@@ -285,6 +327,9 @@ struct config {
     struct config_alert_policy alerts;
     struct config_poweroff poweroff; /* disabled when the block is absent */
     struct config_scans scans;       /* disabled when the block is absent */
+    struct config_homeassistant homeassistant;
+    /* reports.daily; disabled when the block is absent */
+    struct config_report_daily report_daily;
 };
 
 /* Loads path. Returns 0 and *out on success; otherwise a negative errno,
@@ -307,6 +352,18 @@ const struct config_hall *config_find_hall(const struct config *c, const char *i
 /* Why name can not follow "<format>:" in a device's source (the message of
  * a config error, e.g. "has an empty topic level in its name"), or NULL. */
 const char *config_source_name_problem(enum source_format f, const char *name);
+
+/* One channel of a multi-channel Shelly is bound as "shelly:<id>#<n>"
+ * (source_name "<id>#<n>", n in 1..999; "<id>#0" is stored as "<id>", which
+ * is channel 0). Returns the channel of a source name and sets *id_len to
+ * the length of its device id (all of it when there is no '#'). */
+int config_source_channel(const char *source_name, size_t *id_len);
+
+/* The Shelly devices bound to channels 1..999 of device id (their sources
+ * "<id>#<n>"): up to max of them into out, in no particular order. Returns
+ * how many there are. */
+size_t config_find_channels(const struct config *c, const char *id,
+                            const struct config_device **out, size_t max);
 
 /* "native", "zigbee2mqtt", "tasmota", "shelly"; and back (-1 when unknown). */
 const char *config_format_name(enum source_format f);

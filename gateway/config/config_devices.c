@@ -18,7 +18,7 @@ const char *const config_kind_names[KIND_COUNT + 1] = {
 static const char *const device_kind_names[KIND_COUNT] = {"seat",      "people", "queue", "env",
                                                           "equipment", "plug",   "pc",    NULL};
 static const char *const reserved_halls[] = {"_gateway", NULL};
-static const char *const reserved_devices[] = {"alerts", "windows", NULL};
+static const char *const reserved_devices[] = {"alerts", "windows", "state", NULL};
 
 static const struct conf_key window_keys[] = {
     K("id", CONF_ID, struct config_window, id, .required = true),
@@ -79,6 +79,37 @@ const char *config_source_name_problem(enum source_format f, const char *name)
     return source_name_problem(f, name);
 }
 
+/* "shelly:<id>#<n>": one channel of a multi-channel Shelly. "#0" is the
+ * device itself, stored as "<id>". */
+static void parse_shelly_channel(struct conf_ctx *x, const conf_node *s, struct config_device *d,
+                                 const char *v, const char *name)
+{
+    const char *hash = strchr(name, '#'), *n = hash + 1, *why;
+    size_t digits = strspn(n, "0123456789");
+    char *id;
+
+    if (digits == 0 || digits > 3 || n[digits] != '\0' || (n[0] == '0' && digits > 1)) {
+        conf_err_at(x, s, NULL, "\"%s\": expected a channel number 0..999 after '#'", v);
+        return;
+    }
+    id = conf_xstrdup(x, name);
+    if (!id)
+        return;
+    id[hash - name] = '\0';
+    if ((why = source_name_problem(FORMAT_SHELLY, id))) {
+        conf_err_at(x, s, NULL, "\"%s\" %s", v, why);
+        free(id);
+        return;
+    }
+    d->format = FORMAT_SHELLY;
+    if (strcmp(n, "0") == 0) {
+        d->source_name = id;
+        return;
+    }
+    free(id);
+    d->source_name = conf_xstrdup(x, name);
+}
+
 static void parse_source(struct conf_ctx *x, const conf_node *s, void *dst)
 {
     struct config_device *d = dst;
@@ -96,6 +127,8 @@ static void parse_source(struct conf_ctx *x, const conf_node *s, void *dst)
         conf_err_at(x, s, NULL, "\"%s\": a native device has no name, it uses its id", v);
     } else if (f != FORMAT_NATIVE && !colon) {
         conf_err_at(x, s, NULL, "\"%s\": expected \"%s:<name>\"", v, v);
+    } else if (f == FORMAT_SHELLY && strchr(colon + 1, '#')) {
+        parse_shelly_channel(x, s, d, v, colon + 1);
     } else if (f != FORMAT_NATIVE) {
         if ((why = source_name_problem((enum source_format)f, colon + 1))) {
             conf_err_at(x, s, NULL, "\"%s\" %s", v, why);
@@ -560,6 +593,54 @@ const struct config_device *config_find_source(const struct config *c, enum sour
         return NULL;
     d = bsearch(&key, p->by_source, p->n_by_source, sizeof(*p->by_source), key_device_source);
     return d ? *d : NULL;
+}
+
+int config_source_channel(const char *source_name, size_t *id_len)
+{
+    const char *hash = strchr(source_name, '#');
+
+    *id_len = hash ? (size_t)(hash - source_name) : strlen(source_name);
+    return hash ? atoi(hash + 1) : 0;
+}
+
+size_t config_find_channels(const struct config *c, const char *id,
+                            const struct config_device **out, size_t max)
+{
+    const struct config_priv *p = (const struct config_priv *)c;
+    size_t lo = 0, hi, n = 0, id_len;
+
+    if (!c || !id)
+        return 0;
+    id_len = strlen(id);
+    hi = p->n_by_source;
+    /* The first entry at or after (shelly, "<id>#"): those with that prefix
+     * follow it. */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct config_device *d = p->by_source[mid];
+        int r = (int)d->format - (int)FORMAT_SHELLY;
+
+        if (!r) {
+            r = strncmp(d->source_name, id, id_len);
+            if (!r)
+                r = (unsigned char)d->source_name[id_len] < '#' ? -1 : 0;
+        }
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < p->n_by_source; i++) {
+        const struct config_device *d = p->by_source[i];
+
+        if (d->format != FORMAT_SHELLY || strncmp(d->source_name, id, id_len) != 0 ||
+            d->source_name[id_len] != '#')
+            break;
+        if (n < max)
+            out[n] = d;
+        n++;
+    }
+    return n;
 }
 
 const struct config_hall *config_find_hall(const struct config *c, const char *id)

@@ -67,6 +67,10 @@ void config_parse_notify(struct conf_ctx *x, const conf_node *s, void *dst);
 void config_parse_alerts(struct conf_ctx *x, const conf_node *s, void *dst);
 void config_check_notify(struct conf_ctx *x, const conf_node *root);
 void config_free_notify(struct config *c);
+/* reports (config_reports.c) */
+void config_parse_reports(struct conf_ctx *x, const conf_node *s, void *dst);
+void config_check_reports(struct conf_ctx *x, const conf_node *root);
+void config_free_reports(struct config *c);
 
 /* config_enforce.c: the "poweroff" and "scans" root keys, the checks against
  * mqtt, schedule and rules (after config_check_rules()) and their release. */

@@ -18,14 +18,18 @@
 #define MIN_MS INT64_C(60000)
 #define DAY_MS (1440 * MIN_MS)
 
-static const char *const notify_type_names[] = {"webhook", "email", NULL};
+static const char *const notify_type_names[] = {"webhook", "email", "wecom", NULL};
 static const char *const webhook_only[] = {"url",  "template_file", "content_type",
                                            "sign", "secret_file",   NULL};
 static const char *const sign_names[] = {"none", "dingtalk", "feishu", NULL};
 static const char *const email_only[] = {"smtp_url",      "from",     "to", "username",
                                          "password_file", "starttls", NULL};
+static const char *const wecom_only[] = {"corp_id", "agent_id", "to_users",
+                                         "api_url", "msgtype",  NULL};
+static const char *const msgtype_names[] = {"markdown", "text", NULL};
 static const char *const webhook_needs[] = {"url", NULL};
 static const char *const email_needs[] = {"smtp_url", "from", "to", NULL};
+static const char *const wecom_needs[] = {"corp_id", "agent_id", "secret_file", "to_users", NULL};
 
 static const conf_node *member(const conf_node *g, const char *name)
 {
@@ -178,11 +182,67 @@ static void parse_halls(struct conf_ctx *x, const conf_node *s, void *dst)
     parse_strings(x, s, &r->halls, &r->n_halls, check_hall_id);
 }
 
+/* A WeCom user id (成员UserID): letters, digits and _ - . @, at most 64
+ * bytes; "@all" alone means everyone the application reaches. */
+static bool check_wecom_user(struct conf_ctx *x, const conf_node *s, const char *v)
+{
+    size_t n = strlen(v);
+    bool ok = n > 0 && n <= 64;
+
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+             (v[i] >= '0' && v[i] <= '9') || strchr("_-.@", v[i]);
+    if (!ok)
+        conf_err_at(x, s, NULL, "\"%s\" is not a WeCom user id (1 to 64 of A-Z a-z 0-9 _ - . @)",
+                    v);
+    return ok;
+}
+
+/* to_users: the list, kept as WeCom's touser "a|b". */
+static void parse_to_users(struct conf_ctx *x, const conf_node *s, void *dst)
+{
+    struct config_notify *r = dst;
+    char **v = NULL;
+    size_t n = 0, len = 1;
+
+    parse_strings(x, s, &v, &n, check_wecom_user);
+    for (size_t i = 0; i < n; i++)
+        len += strlen(v[i]) + 1;
+    if (n > 1000)
+        conf_err_at(x, s, NULL, "WeCom takes at most 1000 users in one message");
+    if (n > 0 && (r->to_users = calloc(1, len))) {
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                strcat(r->to_users, "|");
+            strcat(r->to_users, v[i]);
+        }
+    } else if (n > 0) {
+        x->nomem = true;
+    }
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 static void parse_to(struct conf_ctx *x, const conf_node *s, void *dst)
 {
     struct config_notify *r = dst;
 
     parse_strings(x, s, &r->to, &r->n_to, check_address);
+}
+
+/* 企业ID: "ww" and hex digits in practice; letters and digits. */
+static bool check_corp_id(struct conf_ctx *x, const conf_node *s, const char *v)
+{
+    size_t n = strlen(v);
+    bool ok = n > 0 && n <= 64;
+
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+             (v[i] >= '0' && v[i] <= '9');
+    if (!ok)
+        conf_err_at(x, s, NULL, "is not a WeCom corp id (letters and digits, like \"ww1234abcd\")");
+    return ok;
 }
 
 static const struct conf_key notify_keys[] = {
@@ -204,6 +264,11 @@ static const struct conf_key notify_keys[] = {
     K("starttls", CONF_BOOL, struct config_notify, starttls),
     K("timeout", CONF_DUR, struct config_notify, timeout_ms, .min = 1000, .max = 5 * MIN_MS),
     K("retries", CONF_INT, struct config_notify, retries, .min = 0, .max = 100),
+    K("corp_id", CONF_STR, struct config_notify, corp_id, .check = check_corp_id),
+    K("agent_id", CONF_INT, struct config_notify, agent_id, .min = 0, .max = 2147483647),
+    {.name = "to_users", .t = CONF_CUSTOM, .fn = parse_to_users},
+    K("api_url", CONF_STR, struct config_notify, api_url, .check = check_webhook_url),
+    K("msgtype", CONF_ENUM, struct config_notify, msgtype, .names = msgtype_names),
     {0},
 };
 
@@ -218,33 +283,44 @@ static void notify_init(void *elem)
     r->retries = 5;
 }
 
-/* The keys of the route's type: present when needed, absent when of the
- * other type. */
+/* The keys of the route's type: present when needed, absent when of another
+ * type. */
 static void check_route(struct conf_ctx *x, const conf_node *g, struct config_notify *r)
 {
+    static const char *const *const only[] = {webhook_only, email_only, wecom_only};
+    static const char *const *const needs_of[] = {webhook_needs, email_needs, wecom_needs};
     const conf_node *t = member(g, "type"), *s;
-    const char *const *wrong = r->type == NOTIFY_WEBHOOK ? email_only : webhook_only;
-    const char *const *needs = r->type == NOTIFY_WEBHOOK ? webhook_needs : email_needs;
     const char *tname = notify_type_names[r->type];
 
     if (!t || conf_type(t) != CONF_TYPE_STRING ||
         conf_name_index(notify_type_names, conf_string(t)) < 0)
         return; /* reported */
-    for (int i = 0; wrong[i]; i++)
-        if ((s = member(g, wrong[i])))
-            conf_err_at(x, s, NULL, "only for type = \"%s\"",
-                        notify_type_names[r->type == NOTIFY_WEBHOOK]);
-    for (int i = 0; needs[i]; i++)
-        if (!member(g, needs[i]))
-            conf_err_at(x, g, needs[i], "required with type = \"%s\"", tname);
+    for (int k = 0; k < 3; k++) {
+        if (k == (int)r->type)
+            continue;
+        for (int i = 0; only[k][i]; i++) {
+            if (!(s = member(g, only[k][i])))
+                continue;
+            if (r->type == NOTIFY_WECOM && strcmp(only[k][i], "secret_file") == 0)
+                continue; /* the application's secret */
+            conf_err_at(x, s, NULL, "only for type = \"%s\"", notify_type_names[k]);
+        }
+    }
+    for (int i = 0; needs_of[r->type][i]; i++)
+        if (!member(g, needs_of[r->type][i]))
+            conf_err_at(x, g, needs_of[r->type][i], "required with type = \"%s\"", tname);
     if ((s = member(g, "password_file")) && !member(g, "username"))
         conf_err_at(x, s, NULL, "needs username");
-    if ((s = member(g, "sign")) && r->sign != SIGN_NONE && !member(g, "secret_file"))
-        conf_err_at(x, s, NULL, "needs secret_file (the robot's signing secret)");
-    if ((s = member(g, "secret_file")) && r->sign == SIGN_NONE)
-        conf_err_at(x, s, NULL, "needs sign = \"dingtalk\" or \"feishu\"");
+    if (r->type != NOTIFY_WECOM) {
+        if ((s = member(g, "sign")) && r->sign != SIGN_NONE && !member(g, "secret_file"))
+            conf_err_at(x, s, NULL, "needs secret_file (the robot's signing secret)");
+        if ((s = member(g, "secret_file")) && r->sign == SIGN_NONE)
+            conf_err_at(x, s, NULL, "needs sign = \"dingtalk\" or \"feishu\"");
+    }
     if (r->type == NOTIFY_WEBHOOK && !r->content_type)
         r->content_type = conf_xstrdup(x, "application/json");
+    if (r->type == NOTIFY_WECOM && !r->api_url)
+        r->api_url = conf_xstrdup(x, "https://qyapi.weixin.qq.com");
 }
 
 void config_parse_notify(struct conf_ctx *x, const conf_node *s, void *dst)
@@ -338,6 +414,9 @@ void config_free_notify(struct config *c)
         free(r->username);
         crypto_free_secret(r->password);
         crypto_free_secret(r->secret);
+        free(r->corp_id);
+        free(r->to_users);
+        free(r->api_url);
     }
     free(c->notify);
     free(c->alerts.escalate_to);

@@ -16,6 +16,7 @@
 
 #include "duration.h"
 #include "id.h"
+#include "utf8.h"
 
 #define K CONF_KEY
 #define MIN_MS INT64_C(60000)
@@ -334,6 +335,46 @@ static void parse_kinds(struct conf_ctx *x, const conf_node *s, void *dst)
     conf_parse_name_set(x, s, config_kind_names, 0, dst);
 }
 
+/* `is`: true, false, a number or a string a device may send (a string
+ * metric: 1..256 bytes, no control characters). */
+static void parse_is(struct conf_ctx *x, const conf_node *s, void *dst)
+{
+    struct config_rule *r =
+        (struct config_rule *)((char *)dst - offsetof(struct config_rule, is_type));
+    const char *v;
+
+    switch (conf_type(s)) {
+    case CONF_TYPE_BOOL:
+        r->is_type = CONFIG_IS_BOOL;
+        r->is_b = conf_bool(s);
+        return;
+    case CONF_TYPE_INT:
+    case CONF_TYPE_INT64:
+        r->is_type = CONFIG_IS_NUMBER;
+        r->is_num = (double)conf_int(s);
+        return;
+    case CONF_TYPE_FLOAT:
+        r->is_type = CONFIG_IS_NUMBER;
+        r->is_num = conf_float(s);
+        return;
+    case CONF_TYPE_STRING:
+        v = conf_string(s);
+        if (!*v || strlen(v) > 256 || !utf8_clean(v, strlen(v))) {
+            conf_err_at(x, s, NULL, "must be 1 to 256 bytes of text without control characters");
+            return;
+        }
+        r->is_str = strdup(v);
+        if (!r->is_str) {
+            x->nomem = true;
+            return;
+        }
+        r->is_type = CONFIG_IS_STRING;
+        return;
+    default:
+        conf_err_at(x, s, NULL, "expected true, false, a number or a string");
+    }
+}
+
 static const struct conf_key rule_keys[] = {
     K("name", CONF_ID, struct config_rule, name, .required = true),
     K("type", CONF_ENUM, struct config_rule, type, .names = rule_type_names),
@@ -346,6 +387,7 @@ static const struct conf_key rule_keys[] = {
     K("above", CONF_FLOAT, struct config_rule, above),
     K("below", CONF_FLOAT, struct config_rule, below),
     K("clear_at", CONF_FLOAT, struct config_rule, clear_at),
+    K("is", CONF_CUSTOM, struct config_rule, is_type, .fn = parse_is),
     K("for", CONF_DUR, struct config_rule, for_ms, .min = 0, .max = 30 * DAY_MS),
     K("for_when_waiting", CONF_DUR, struct config_rule, for_when_waiting_ms, .min = 0,
       .max = 30 * DAY_MS),
@@ -367,6 +409,7 @@ static const struct {
     {"above", TYPE_BIT(RULE_THRESHOLD), 0},
     {"below", TYPE_BIT(RULE_THRESHOLD), 0},
     {"clear_at", TYPE_BIT(RULE_THRESHOLD), 0},
+    {"is", TYPE_BIT(RULE_THRESHOLD), 0},
     {"for",
      TYPE_BIT(RULE_THRESHOLD) | TYPE_BIT(RULE_STALE) | TYPE_BIT(RULE_UNSTAFFED) |
          TYPE_BIT(RULE_EQUIPMENT_STATUS),
@@ -405,15 +448,23 @@ static bool is_number(const conf_node *s)
 static void check_threshold(struct conf_ctx *x, const conf_node *g, struct config_rule *r)
 {
     const conf_node *above = member(g, "above"), *below = member(g, "below");
-    const conf_node *clear = member(g, "clear_at");
+    const conf_node *clear = member(g, "clear_at"), *is = member(g, "is");
 
+    if (is) {
+        /* Equal or not: nothing to cross, nothing to clear at. */
+        const conf_node *extra[] = {above, below, clear};
+        for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+            if (extra[i])
+                conf_err_at(x, extra[i], NULL, "a threshold rule has is or above/below, not both");
+        return;
+    }
     r->has_above = above != NULL;
     r->has_below = below != NULL;
     r->has_clear_at = clear != NULL;
     if (above && below) {
         conf_err_at(x, below, NULL, "a threshold rule has above or below, not both");
     } else if (!above && !below) {
-        conf_err_at(x, g, "above", "required by type \"threshold\" (or below)");
+        conf_err_at(x, g, "above", "required by type \"threshold\" (or below, or is)");
     } else if (!clear) {
         r->clear_at = above ? r->above : r->below;
     } else if (!is_number(clear) || !is_number(above ? above : below)) {
@@ -515,6 +566,7 @@ static void free_rule(struct config_rule *r)
     free(r->metric);
     free(r->action);
     free(r->event);
+    free(r->is_str);
 }
 
 static void free_rules(struct config_rule *v, size_t n)

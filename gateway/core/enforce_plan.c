@@ -596,6 +596,32 @@ bool enforce_plug_check(struct enforce_plug *pl, const struct enforce_pc *pc,
     return false;
 }
 
+/* Switch.Set over <id>/rpc (Gen2), relay/<n>/command (Gen1), or both while
+ * the generation is not known. */
+static int shelly_command(const struct enforce_plug *pl, bool on, struct enforce_plug_cmd *out)
+{
+    size_t id_len;
+    int ch = config_source_channel(pl->source, &id_len), n = 0, n1 = 0;
+    char *topic1 = out->topic, *payload1 = out->payload;
+    if (pl->shelly_gen != 1) {
+        n = snprintf(out->topic, sizeof(out->topic), "%.*s/rpc", (int)id_len, pl->source);
+        snprintf(out->payload, sizeof(out->payload),
+                 "{\"id\":1,\"src\":\"hallgw\",\"method\":\"Switch.Set\","
+                 "\"params\":{\"id\":%d,\"on\":%s}}",
+                 ch, on ? "true" : "false");
+        topic1 = out->topic2;
+        payload1 = out->payload2;
+    }
+    if (pl->shelly_gen != 2) {
+        n1 = snprintf(topic1, sizeof(out->topic), "shellies/%.*s/relay/%d/command", (int)id_len,
+                      pl->source, ch);
+        snprintf(payload1, sizeof(out->payload), "%s", on ? "on" : "off");
+    }
+    if (n < 0 || n1 < 0 || (size_t)n >= sizeof(out->topic) || (size_t)n1 >= sizeof(out->topic))
+        return -ENAMETOOLONG;
+    return 0;
+}
+
 int enforce_plug_command(const char *prefix, const struct enforce_plug *pl, bool on,
                          struct enforce_plug_cmd *out)
 {
@@ -607,12 +633,7 @@ int enforce_plug_command(const char *prefix, const struct enforce_plug *pl, bool
         snprintf(out->payload, sizeof(out->payload), "%s", on ? "ON" : "OFF");
         break;
     case FORMAT_SHELLY:
-        n = snprintf(out->topic, sizeof(out->topic), "%s/rpc", pl->source);
-        snprintf(out->payload, sizeof(out->payload),
-                 "{\"id\":1,\"src\":\"hallgw\",\"method\":\"Switch.Set\","
-                 "\"params\":{\"id\":0,\"on\":%s}}",
-                 on ? "true" : "false");
-        break;
+        return shelly_command(pl, on, out);
     case FORMAT_ZIGBEE2MQTT:
         n = snprintf(out->topic, sizeof(out->topic), "zigbee2mqtt/%s/set", pl->source);
         snprintf(out->payload, sizeof(out->payload), "{\"state\":\"%s\"}", on ? "ON" : "OFF");

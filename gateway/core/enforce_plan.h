@@ -75,6 +75,7 @@ struct enforce_plug {
     char id[ID_MAX + 1], hall[ID_MAX + 1], window[ID_MAX + 1];
     enum source_format format;
     char source[TOPIC_NAME_MAX + 1]; /* foreign name ("" for native) */
+    unsigned char shelly_gen;        /* Shelly: 1 or 2 as last heard, 0 unknown (both) */
     int pc;                          /* index in the run's pcs, -1 for none */
     bool target_on;                  /* false for the night, true for the power-on */
     enum enforce_plug_state state;
@@ -211,8 +212,13 @@ void enforce_plug_send_failed(struct enforce_plug *pl, const char *why, struct e
 
 /* The command that switches a plug, by its format:
  *   Tasmota      cmnd/<t>/POWER  OFF | ON
- *   Shelly       <id>/rpc        {"id":1,"src":"hallgw","method":"Switch.Set",
- *                                 "params":{"id":0,"on":false}}
+ *   Shelly Gen2  <id>/rpc        {"id":1,"src":"hallgw","method":"Switch.Set",
+ *                                 "params":{"id":<n>,"on":false}}
+ *   Shelly Gen1  shellies/<id>/relay/<n>/command  off | on
+ *                (source "<id>#<n>" names channel n, else 0; by pl->shelly_gen:
+ *                while it is 0 both are sent, the Gen2 one in topic/payload
+ *                and the Gen1 one in topic2/payload2; each generation ignores
+ *                the other's topic)
  *   Zigbee2MQTT  zigbee2mqtt/<name>/set  {"state":"OFF"}
  *   native       <prefix>/<hall>/<id>/cmd, a signed command with action
  *                "off" or "on" (native is true, payload is "": the caller
@@ -221,6 +227,8 @@ void enforce_plug_send_failed(struct enforce_plug *pl, const char *why, struct e
 struct enforce_plug_cmd {
     char topic[TOPIC_NAME_MAX + 64];
     char payload[128];
+    char topic2[TOPIC_NAME_MAX + 64]; /* a second message to send, "" for none */
+    char payload2[128];
     bool native;
 };
 int enforce_plug_command(const char *prefix, const struct enforce_plug *pl, bool on,

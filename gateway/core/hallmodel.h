@@ -38,7 +38,9 @@ struct hm_device {
     char window[ID_MAX + 1]; /* "" when the device belongs to no window */
     enum device_kind kind;
     enum source_format format;
-    bool registered; /* in the config; false for accepted unknown devices */
+    unsigned char shelly_gen; /* Shelly: 1 or 2, the generation whose topics it was last heard
+                               * on (set by ingest); 0 before any message */
+    bool registered;          /* in the config; false for accepted unknown devices */
     enum availability avail;
     mono_ms last_seen; /* 0 = never */
     wall_s last_wall;  /* the arrival of its last message */

@@ -285,6 +285,20 @@ static bool needs_encoding(const char *s)
     return strstr(s, "=?") != NULL;
 }
 
+void notify_message_header_text(struct buf *b, const char *text)
+{
+    struct buf one;
+    buf_init(&one, 4096);
+    put_text(&one, text, TEXT_HEADER);
+    if (one.err)
+        b->err = b->err ? b->err : one.err;
+    else if (needs_encoding(one.data ? one.data : ""))
+        put_encoded_words(b, one.data);
+    else
+        buf_puts(b, one.data ? one.data : "");
+    buf_free(&one);
+}
+
 char *notify_message_address(const char *s)
 {
     const char *lt = strrchr(s, '<');

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "alert.h"
+#include "buf.h"
 #include "config.h"
 
 #define NOTIFY_MESSAGE_BODY_MAX 65536 /* bytes of an expanded template (the NUL not counted) */
@@ -38,6 +39,11 @@ char *notify_message_expand(const char *tmpl, const struct alert *a, enum alert_
 char *notify_message_email(const struct config_notify *r, const struct alert *a,
                            enum alert_transition t, const char *gateway_id, wall_s now,
                            uint64_t seq, size_t *len);
+
+/* text as a header value: on one line (control characters dropped as in
+ * the alert e-mails), as RFC 2047 base64 encoded words when it is not plain
+ * ASCII, folded with CRLF + space between words. */
+void notify_message_header_text(struct buf *b, const char *text);
 
 /* The address in "Name <a@b>", or s itself, trimmed; malloc'd (NULL when out
  * of memory). For the SMTP envelope. */

@@ -302,6 +302,12 @@ void report_format_duration(double s, char *buf, size_t size);
 /* hallgw report: returns the process exit code. argv[0] is "report". */
 int report_cli(int argc, char **argv, const char *default_config);
 
+/* hallgw report --deliveries: the daily record's deliveries from the state
+ * store, of local day `day` (0: the last 7 days up to now), as a table on
+ * out. Returns the exit code: 0, or 1 when the store cannot be read.
+ * (report_deliveries.c) */
+int report_deliveries_print(const struct config *cfg, int32_t day, wall_s now, FILE *out);
+
 /* "YYYY-MM-DD", "today" or "yesterday" (local dates at now) as a day for
  * report_gather(). 0, or -EINVAL. (report.c) */
 int report_parse_day(const char *s, wall_s now, int32_t *day);

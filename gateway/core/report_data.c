@@ -265,6 +265,8 @@ bool report_env_rule_covers(const struct config_rule *rule, const struct config_
 {
     if (!rule->enabled || rule->type != RULE_THRESHOLD || !rule->metric)
         return false;
+    if (rule->is_type != CONFIG_IS_NONE)
+        return false; /* a state, not a range of readings */
     if (rule->kinds && !(rule->kinds & (1u << KIND_ENV)))
         return false;
     if (rule->hall && fnmatch(rule->hall, d->hall, 0) != 0)

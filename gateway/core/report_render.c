@@ -608,11 +608,11 @@ static void write_signatures(struct report_writer *w)
     }
 }
 
-static const char html_head[] =
+const char report_html_head[] =
     "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
 
-static const char html_style[] =
+const char report_html_style[] =
     "<style>\n"
     "@page { size: A4; margin: 15mm 12mm 15mm 12mm; }\n"
     "html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }\n"
@@ -649,7 +649,7 @@ int report_render(const struct report *r, enum report_format f, FILE *out)
 {
     struct report_writer w = {.r = r, .f = f, .out = out, .show_hall = r->n_halls > 1};
     if (f == REPORT_HTML) {
-        fputs(html_head, out);
+        fputs(report_html_head, out);
         fprintf(out, "<title>服务窗口巡查记录 %s — ", r->date);
         for (size_t i = 0; i < r->n_halls; i++) {
             if (i)
@@ -657,7 +657,7 @@ int report_render(const struct report *r, enum report_format f, FILE *out)
             report_html_escape(out, r->halls[i].name);
         }
         fputs("</title>\n", out);
-        fputs(html_style, out);
+        fputs(report_html_style, out);
         fputs("</head>\n<body>\n", out);
     }
     write_header(&w);

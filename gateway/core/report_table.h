@@ -36,6 +36,11 @@ struct report_writer {
     size_t n_cols, cell;
 };
 
+/* The html page's start (doctype to the viewport meta) and its print style
+ * (A4), shared by the daily record and the periodic assessment. */
+extern const char report_html_head[];
+extern const char report_html_style[];
+
 /* A local time of r: "HH:MM:SS" on the report's day, else "YYYY-MM-DD HH:MM". */
 void report_local_time(const struct report *r, wall_s t, char *buf, size_t size);
 /* ISO 8601 with the zone's offset: 2026-01-05T09:00:00+08:00. */

@@ -70,9 +70,55 @@ static const struct hm_value *number(const struct hm_device *d, const char *metr
     return NULL;
 }
 
+/* The value as a person reads it: 21.5, true, paper_out. */
+static const char *value_text(const struct hm_value *v, char *buf, size_t cap)
+{
+    if (v->type == METRIC_STRING)
+        return v->str;
+    if (v->type == METRIC_BOOL)
+        return v->b ? "true" : "false";
+    snprintf(buf, cap, "%g", v->num);
+    return buf;
+}
+
+/* `is`: the condition holds while the metric equals the value, of the same
+ * type (a string "true" is not true). */
+static void eval_is(const struct config_rule *r, const struct hm_device *d,
+                    struct rule_verdict *out)
+{
+    const struct hm_value *v = judged(d, r->metric, out);
+    if (!v)
+        return;
+    switch (r->is_type) {
+    case CONFIG_IS_BOOL:
+        out->condition = v->type == METRIC_BOOL && v->b == r->is_b;
+        break;
+    case CONFIG_IS_NUMBER:
+        out->condition = v->type == METRIC_NUMBER && v->num == r->is_num;
+        break;
+    case CONFIG_IS_STRING:
+        out->condition = v->type == METRIC_STRING && strcmp(v->str, r->is_str) == 0;
+        break;
+    case CONFIG_IS_NONE:
+        break;
+    }
+    if (v->type == METRIC_NUMBER) {
+        out->has_value = true;
+        out->value = v->num;
+    }
+    char buf[32];
+    if (out->condition)
+        snprintf(out->summary, sizeof(out->summary), "%s is %.200s", r->metric,
+                 value_text(v, buf, sizeof(buf)));
+}
+
 static void eval_threshold(const struct config_rule *r, const struct hm_device *d, bool was_active,
                            struct rule_verdict *out)
 {
+    if (r->is_type != CONFIG_IS_NONE) {
+        eval_is(r, d, out);
+        return;
+    }
     const struct hm_value *v = number(d, r->metric, out);
     if (!v)
         return;

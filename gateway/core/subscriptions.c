@@ -33,6 +33,28 @@ static int subs_add(char ***subs, size_t *n, const char *fmt, ...)
     return 0;
 }
 
+/* Whether the topics of the Shelly d is bound to (a channel "<id>#<n>")
+ * are subscribed for another device already: the device itself, or a
+ * channel bound earlier in the config. */
+static bool shelly_subscribed_before(const struct config *c, const struct config_device *d)
+{
+    const struct config_device *chans[16];
+    char id[CONFIG_SOURCE_NAME_MAX + 1];
+    size_t id_len;
+
+    if (config_source_channel(d->source_name, &id_len) == 0)
+        return false;
+    (void)snprintf(id, sizeof(id), "%.*s", (int)id_len, d->source_name);
+    if (config_find_source(c, FORMAT_SHELLY, id))
+        return true;
+    size_t k = config_find_channels(c, id, chans, 16);
+    for (size_t i = 0; i < k && i < 16; i++) {
+        if (chans[i] < d)
+            return true;
+    }
+    return false;
+}
+
 /* Shelly Gen2+ devices announce themselves only on their own topics: with
  * discovery on, <id>/online and <id>/events/rpc of every device are read,
  * and these two filters replace each bound device's own (one filter per
@@ -45,8 +67,9 @@ static bool shelly_wide(const struct config *c)
 }
 
 /* The discovery topics (discovery.h), read by every instance: they are
- * few, retained, and each instance lists what it does not bind. */
-static int subs_discovery(const struct config *c, char ***subs, size_t *n)
+ * few, retained, and each instance lists what it does not bind.
+ * shellies/announce only when no bound Shelly had it subscribed already. */
+static int subs_discovery(const struct config *c, bool have_announce, char ***subs, size_t *n)
 {
     int r = 0;
     if (!c->discovery.enabled)
@@ -54,7 +77,8 @@ static int subs_discovery(const struct config *c, char ***subs, size_t *n)
     r |= subs_add(subs, n, "zigbee2mqtt/bridge/devices");
     r |= subs_add(subs, n, "tasmota/discovery/+/config");
     r |= subs_add(subs, n, "tasmota/discovery/+/sensors");
-    r |= subs_add(subs, n, "shellies/announce");
+    if (!have_announce)
+        r |= subs_add(subs, n, "shellies/announce");
     if (shelly_wide(c)) {
         r |= subs_add(subs, n, "+/online");
         r |= subs_add(subs, n, "+/events/rpc");
@@ -67,6 +91,7 @@ int subscriptions_build(const struct config *c, char ***out, size_t *n_out)
     char **subs = NULL;
     size_t n = 0;
     int r = 0;
+    unsigned shelly_announce = 0;
     const char *p = c->mqtt.prefix;
     /* "$share/<group>/" in shared mode: one instance of the group gets each
      * message. Acks stay unshared: the instance that holds the alert must see
@@ -100,17 +125,27 @@ int subscriptions_build(const struct config *c, char ***out, size_t *n_out)
             r |= subs_add(&subs, &n, "%stele/%s/+", share, name);
             r |= subs_add(&subs, &n, "%sstat/%s/+", share, name);
             break;
-        case FORMAT_SHELLY:
+        case FORMAT_SHELLY: {
+            /* Gen2 and Gen1 topics: the generation shows in the topic. */
+            size_t id_len;
+            (void)config_source_channel(name, &id_len);
+            if (shelly_subscribed_before(c, d))
+                break;
+            int l = (int)id_len;
             if (!shelly_wide(c))
-                r |= subs_add(&subs, &n, "%s%s/events/rpc", share, name);
+                r |= subs_add(&subs, &n, "%s%.*s/events/rpc", share, l, name);
             if (!shelly_wide(c))
-                r |= subs_add(&subs, &n, "%s%s/online", share, name);
-            r |= subs_add(&subs, &n, "%s%s/status/+", share, name);
+                r |= subs_add(&subs, &n, "%s%.*s/online", share, l, name);
+            r |= subs_add(&subs, &n, "%s%.*s/status/+", share, l, name);
+            r |= subs_add(&subs, &n, "%sshellies/%.*s/#", share, l, name);
+            if (!shelly_announce++)
+                r |= subs_add(&subs, &n, "%sshellies/announce", share);
             break;
+        }
         }
     }
     if (r == 0)
-        r |= subs_discovery(c, &subs, &n);
+        r |= subs_discovery(c, shelly_announce > 0, &subs, &n);
     if (r) {
         subscriptions_free(subs, n);
         return -ENOMEM;

@@ -69,7 +69,8 @@ static enum route_result route_native(const char *rest, size_t len, struct route
         return ROUTE_IGNORE;
     if (!slice_id_valid(lv[0]) || slice_is(lv[0], "_gateway"))
         return ROUTE_BAD_ID;
-    if (!slice_id_valid(lv[1]) || slice_is(lv[1], "alerts") || slice_is(lv[1], "windows"))
+    if (!slice_id_valid(lv[1]) || slice_is(lv[1], "alerts") || slice_is(lv[1], "windows") ||
+        slice_is(lv[1], "state"))
         return ROUTE_BAD_ID;
     out->format = FORMAT_NATIVE;
     copy_slice(out->hall, sizeof(out->hall), lv[0]);
@@ -188,10 +189,91 @@ static bool shelly_switch_name(struct slice s)
     return true;
 }
 
-/* <id>/online, <id>/events/rpc, <id>/status/switch:<n>; other status
- * components (sys, wifi, input:0, ...) are ignored. */
-static enum route_result route_shelly(const struct slice *lv, size_t n, struct route *out)
+/* A Gen1 channel index: 0..999 without a leading zero. */
+static bool shelly1_index(struct slice s)
 {
+    if (s.len == 0 || s.len > 3 || (s.p[0] == '0' && s.len > 1))
+        return false;
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return false;
+    }
+    return true;
+}
+
+static bool slice_in(struct slice s, const char *const *words)
+{
+    for (; *words; words++) {
+        if (slice_is(s, *words))
+            return true;
+    }
+    return false;
+}
+
+/* The class of a Gen1 path (the levels after shellies/<id>/), or -1 for the
+ * paths that carry nothing for us (input/<n>, longpush/<n>, command,
+ * relay/<n>/command, info, ...). */
+static int shelly1_class(const struct slice *lv, size_t n)
+{
+    static const char *const emeter[] = {
+        "power",  "reactive_power",  "voltage", "current",        "pf",
+        "energy", "returned_energy", "total",   "total_returned", NULL};
+    static const char *const sensor[] = {"temperature", "humidity", "battery",   "lux", "state",
+                                         "flood",       "tilt",     "vibration", NULL};
+    if (n == 1 && (slice_is(lv[0], "online") || slice_is(lv[0], "announce")))
+        return MSG_STATUS;
+    if (n == 1 && (slice_is(lv[0], "temperature") || slice_is(lv[0], "ext_temperatures")))
+        return MSG_TELEMETRY;
+    if (n == 2 && slice_is(lv[0], "ext_temperature") && shelly1_index(lv[1]))
+        return MSG_TELEMETRY;
+    if (n == 2 && slice_is(lv[0], "sensor") && slice_in(lv[1], sensor))
+        return MSG_TELEMETRY;
+    if (slice_is(lv[0], "relay") && n >= 2 && shelly1_index(lv[1]) &&
+        (n == 2 || (n == 3 && (slice_is(lv[2], "power") || slice_is(lv[2], "energy")))))
+        return MSG_TELEMETRY;
+    if (n == 3 && slice_is(lv[0], "emeter") && shelly1_index(lv[1]) && slice_in(lv[2], emeter))
+        return MSG_TELEMETRY;
+    return -1;
+}
+
+/* Gen1: shellies/<id>/<path> (rest is what follows "shellies/"), and the
+ * global shellies/announce, whose device is named in its payload (name ""). */
+static enum route_result route_shelly1(const char *rest, size_t len, struct route *out)
+{
+    struct slice lv[5];
+    size_t n = split(rest, len, lv, 5);
+    if (n == 1) {
+        if (!slice_is(lv[0], "announce"))
+            return lv[0].len == 0 ? ROUTE_BAD_TOPIC : ROUTE_IGNORE; /* shellies/command, ... */
+        out->format = FORMAT_SHELLY;
+        out->cls = MSG_STATUS;
+        strcpy(out->sub, "gen1/announce");
+        return ROUTE_OK;
+    }
+    int cls = n <= 4 ? shelly1_class(lv + 1, n - 1) : -1;
+    if (cls < 0)
+        return ROUTE_IGNORE;
+    if (!slice_id_valid(lv[0]))
+        return ROUTE_BAD_ID;
+    size_t path_len = len - lv[0].len - 1;
+    if (path_len + 5 >= sizeof(out->sub))
+        return ROUTE_BAD_TOPIC; /* no path of the list above is this long */
+    out->format = FORMAT_SHELLY;
+    out->cls = (enum msg_class)cls;
+    copy_slice(out->name, sizeof(out->name), lv[0]);
+    memcpy(out->sub, "gen1/", 5);
+    copy_slice(out->sub + 5, sizeof(out->sub) - 5, (struct slice){lv[1].p, path_len});
+    return ROUTE_OK;
+}
+
+/* <id>/online, <id>/events/rpc, <id>/status/switch:<n>; other status
+ * components (sys, wifi, input:0, ...) are ignored. shellies/... is Gen1. */
+static enum route_result route_shelly(const char *topic, size_t len, const struct slice *lv,
+                                      size_t n, struct route *out)
+{
+    static const char gen1[] = "shellies/";
+    if (len >= sizeof(gen1) - 1 && memcmp(topic, gen1, sizeof(gen1) - 1) == 0)
+        return route_shelly1(topic + sizeof(gen1) - 1, len - (sizeof(gen1) - 1), out);
     bool online = n == 2 && slice_is(lv[1], "online");
     bool rpc = n == 3 && slice_is(lv[1], "events") && slice_is(lv[2], "rpc");
     bool status = n == 3 && slice_is(lv[1], "status") && lv[2].len > 0;
@@ -238,7 +320,10 @@ enum route_result topic_route(const char *prefix, const char *topic, size_t len,
 
     struct slice lv[3];
     size_t n = split(topic, len, lv, 3);
+    /* Home Assistant's discovery and status, also Zigbee2MQTT's and ours. */
+    if (n > 1 && slice_is(lv[0], "homeassistant"))
+        return ROUTE_IGNORE;
     if (slice_is(lv[0], "tele") || slice_is(lv[0], "stat") || slice_is(lv[0], "cmnd"))
         return route_tasmota(lv, n, out);
-    return route_shelly(lv, n, out);
+    return route_shelly(topic, len, lv, n, out);
 }

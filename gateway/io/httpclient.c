@@ -143,24 +143,10 @@ static size_t read_upload(char *buf, size_t size, size_t nitems, void *userdata)
     return take;
 }
 
-int http_client_smtp(struct http_client *c, const struct smtp_message *m,
-                     struct http_response *resp)
+/* The envelope and connection of m on c's handle (reset first). */
+static void smtp_setup(struct http_client *c, const struct smtp_message *m, struct curl_slist *rcpt)
 {
     CURL *h = c->curl;
-    struct curl_slist *rcpt = NULL;
-    struct upload up = {m->data, m->len, 0};
-    int r = 0;
-
-    memset(resp, 0, sizeof(*resp));
-    for (size_t i = 0; i < m->n_to; i++) {
-        struct curl_slist *next = curl_slist_append(rcpt, m->to[i]);
-        if (!next) {
-            snprintf(resp->error, sizeof(resp->error), "out of memory");
-            r = -ENOMEM;
-            goto out_free_rcpt;
-        }
-        rcpt = next;
-    }
     curl_easy_reset(h);
     c->errbuf[0] = '\0';
     curl_easy_setopt(h, CURLOPT_URL, m->url);
@@ -178,22 +164,132 @@ int http_client_smtp(struct http_client *c, const struct smtp_message *m,
     }
     if (m->require_tls)
         curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+}
+
+/* The recipients of m as a list, or NULL with resp->error set. */
+static struct curl_slist *smtp_rcpt(const struct smtp_message *m, struct http_response *resp)
+{
+    struct curl_slist *rcpt = NULL;
+    for (size_t i = 0; i < m->n_to; i++) {
+        struct curl_slist *next = curl_slist_append(rcpt, m->to[i]);
+        if (!next) {
+            snprintf(resp->error, sizeof(resp->error), "out of memory");
+            curl_slist_free_all(rcpt);
+            return NULL;
+        }
+        rcpt = next;
+    }
+    return rcpt;
+}
+
+/* Performs the transfer set up on c; 0 or -EIO with resp set. */
+static int smtp_perform(struct http_client *c, struct http_response *resp)
+{
+    CURLcode rc = curl_easy_perform(c->curl);
+    /* The last SMTP reply, also on failure (e.g. 535 or 550). */
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+    if (rc == CURLE_OK)
+        return 0;
+    snprintf(resp->error, sizeof(resp->error), "%s",
+             c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+    return -EIO;
+}
+
+int http_client_smtp(struct http_client *c, const struct smtp_message *m,
+                     struct http_response *resp)
+{
+    CURL *h = c->curl;
+    struct upload up = {m->data, m->len, 0};
+
+    memset(resp, 0, sizeof(*resp));
+    struct curl_slist *rcpt = smtp_rcpt(m, resp);
+    if (!rcpt && m->n_to)
+        return -ENOMEM;
+    smtp_setup(c, m, rcpt);
     /* libcurl converts a lone "." line of the upload (dot-stuffing). */
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_READFUNCTION, read_upload);
     curl_easy_setopt(h, CURLOPT_READDATA, &up);
     curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)m->len);
+    int r = smtp_perform(c, resp);
+    curl_slist_free_all(rcpt);
+    return r;
+}
 
-    CURLcode rc = curl_easy_perform(h);
-    /* The last SMTP reply, also on failure (e.g. 535 or 550). */
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-    if (rc != CURLE_OK) {
-        snprintf(resp->error, sizeof(resp->error), "%s",
-                 c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
-        r = -EIO;
+/* One leaf part: data, its type and transfer encoding, and a file name when
+ * it is an attachment. NULL when out of memory. */
+static curl_mimepart *mime_leaf(curl_mime *mime, const struct smtp_part *p, const char *encoder)
+{
+    curl_mimepart *part = curl_mime_addpart(mime);
+    if (!part || curl_mime_data(part, p->data, p->len) != CURLE_OK ||
+        curl_mime_type(part, p->type) != CURLE_OK || curl_mime_encoder(part, encoder) != CURLE_OK)
+        return NULL;
+    if (p->filename && curl_mime_filename(part, p->filename) != CURLE_OK)
+        return NULL;
+    return part;
+}
+
+int http_client_smtp_mime(struct http_client *c, const struct smtp_message *m,
+                          const struct smtp_mime *body, struct http_response *resp)
+{
+    CURL *h = c->curl;
+    curl_mime *mime = NULL, *alt = NULL;
+    struct curl_slist *hdrs = NULL, *inline_hdr = NULL;
+    int r = -ENOMEM;
+
+    memset(resp, 0, sizeof(*resp));
+    struct curl_slist *rcpt = smtp_rcpt(m, resp);
+    if (!rcpt && m->n_to)
+        return -ENOMEM;
+    smtp_setup(c, m, rcpt);
+    for (size_t i = 0; i < body->n_headers; i++) {
+        struct curl_slist *next = curl_slist_append(hdrs, body->headers[i]);
+        if (!next)
+            goto out_free;
+        hdrs = next;
     }
+    /* multipart/mixed: the text (an alternative of plain text and HTML
+     * when both are given), then the attachments. */
+    if (!(mime = curl_mime_init(h)))
+        goto out_free;
+    if (body->n_alternatives > 1) {
+        if (!(alt = curl_mime_init(h)))
+            goto out_free;
+        for (size_t i = 0; i < body->n_alternatives; i++)
+            if (!mime_leaf(alt, &body->alternatives[i], "quoted-printable"))
+                goto out_free;
+        curl_mimepart *part = curl_mime_addpart(mime);
+        if (!part || curl_mime_subparts(part, alt) != CURLE_OK)
+            goto out_free;
+        alt = NULL; /* the part owns it */
+        if (curl_mime_type(part, "multipart/alternative") != CURLE_OK ||
+            !(inline_hdr = curl_slist_append(NULL, "Content-Disposition: inline")) ||
+            curl_mime_headers(part, inline_hdr, 1) != CURLE_OK)
+            goto out_free;
+        inline_hdr = NULL;
+    } else if (body->n_alternatives == 1 &&
+               !mime_leaf(mime, &body->alternatives[0], "quoted-printable")) {
+        goto out_free;
+    }
+    for (size_t i = 0; i < body->n_attachments; i++)
+        if (!mime_leaf(mime, &body->attachments[i], "base64"))
+            goto out_free;
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
+    r = smtp_perform(c, resp);
+    if (r == -ENOMEM)
+        r = -EIO;
+    goto out_done;
 
-out_free_rcpt:
+out_free:
+    snprintf(resp->error, sizeof(resp->error), "cannot build the message: out of memory");
+out_done:
+    /* The handle may still point at them until its next reset. */
+    curl_easy_reset(h);
+    curl_slist_free_all(inline_hdr);
+    curl_mime_free(alt);
+    curl_mime_free(mime);
+    curl_slist_free_all(hdrs);
     curl_slist_free_all(rcpt);
     return r;
 }

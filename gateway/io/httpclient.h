@@ -69,6 +69,34 @@ struct smtp_message {
 int http_client_smtp(struct http_client *c, const struct smtp_message *m,
                      struct http_response *resp);
 
+/* One part of a MIME e-mail: its media type ("text/html; charset=utf-8"),
+ * its bytes, and a file name when it is an attachment. */
+struct smtp_part {
+    const char *type;
+    const char *data;
+    size_t len;
+    const char *filename; /* NULL: shown inline */
+};
+
+/* A MIME e-mail built by libcurl (curl_mime): the top-level headers
+ * ("Subject: ...", "From: ...", "To: ...", "Date: ..."; each one line, RFC
+ * 2047 encoded where needed), then multipart/mixed of the body (one part,
+ * or a multipart/alternative of several: plain text first, HTML last) and
+ * the attachments (base64). Text parts are quoted-printable. */
+struct smtp_mime {
+    const char *const *headers;
+    size_t n_headers;
+    const struct smtp_part *alternatives;
+    size_t n_alternatives;
+    const struct smtp_part *attachments;
+    size_t n_attachments;
+};
+
+/* Sends body to m's envelope (m->data and m->len are not used); as
+ * http_client_smtp. */
+int http_client_smtp_mime(struct http_client *c, const struct smtp_message *m,
+                          const struct smtp_mime *body, struct http_response *resp);
+
 /* URL-encodes s into a malloc'd string; NULL on allocation failure. */
 char *http_url_escape(struct http_client *c, const char *s);
 

@@ -73,6 +73,10 @@ enum metric_id {
     MET_NOTIFY_RETRIES,
     MET_NOTIFY_FAILED,  /* gave up after the retries */
     MET_NOTIFY_DROPPED, /* the notifier's queue was full */
+    /* the daily record sent by itself (delivery.c), per route */
+    MET_REPORTS_SENT,    /* sent */
+    MET_REPORTS_RETRIES, /* attempts after the first */
+    MET_REPORTS_FAILED,  /* refused for good or retries used up */
     MET_STORE_ERRORS,
     MET_CONFIG_RELOADS,
     MET_CONFIG_RELOAD_FAILURES,

@@ -18,6 +18,7 @@
 #include "notify_sign.h"
 #include "queue.h"
 #include "threads.h"
+#include "wecom.h"
 
 #define NOTIFIER_QUEUE_CAP 256 /* notifications waiting for the thread */
 #define RETRY_MAX 64           /* notifications waiting for a retry */
@@ -50,6 +51,7 @@ struct notify_route {
     char *content_type_header; /* webhook: "Content-Type: ..." */
     char *from_addr;           /* e-mail: envelope addresses */
     char **to_addrs;
+    struct wecom_token token; /* wecom: the application's access token, the thread's */
 };
 
 static char *dup_str(const char *s, bool *ok)
@@ -98,6 +100,10 @@ static void route_free(struct notify_route *r)
     free(r->c.username);
     crypto_free_secret(r->c.password);
     crypto_free_secret(r->c.secret);
+    free(r->c.corp_id);
+    free(r->c.to_users);
+    free(r->c.api_url);
+    wecom_token_forget(&r->token);
     free(r->content_type_header);
     free(r->from_addr);
     free_strv(r->to_addrs, r->c.n_to);
@@ -130,8 +136,15 @@ static int route_copy(struct notify_route *d, const struct config_notify *s)
     d->c.password = dup_str(s->password, &ok);
     d->c.sign = s->sign;
     d->c.secret = dup_str(s->secret, &ok);
+    d->c.corp_id = dup_str(s->corp_id, &ok);
+    d->c.agent_id = s->agent_id;
+    d->c.to_users = dup_str(s->to_users, &ok);
+    d->c.api_url = dup_str(s->api_url, &ok);
+    d->c.msgtype = s->msgtype;
     if (!ok)
         return -ENOMEM;
+    if (s->type == NOTIFY_WECOM)
+        return s->corp_id && s->secret && s->to_users ? 0 : -EINVAL;
     if (s->type == NOTIFY_WEBHOOK) {
         if (!s->url)
             return -EINVAL;
@@ -317,6 +330,37 @@ static enum send_result send_email(struct notifier *n, const struct notify_item 
     return resp.status >= 500 && resp.status < 600 ? SEND_FINAL : SEND_RETRY;
 }
 
+/* A WeCom application message: it->data is the message body. The route's
+ * token is fetched on first use and kept (the thread's alone). */
+static enum send_result send_wecom(struct notifier *n, struct notify_item *it, char *reason,
+                                   size_t size)
+{
+    struct notify_route *r = (struct notify_route *)it->route;
+    switch (wecom_send(n->http, &r->c, &r->token, it->data, it->len, &n->drain_deadline, reason,
+                       size)) {
+    case WECOM_OK:
+        return SEND_OK;
+    case WECOM_RETRY:
+        return SEND_RETRY;
+    default:
+        return SEND_FINAL;
+    }
+}
+
+/* One attempt on it's route, whatever its type. */
+static enum send_result send_any(struct notifier *n, struct notify_item *it, char *reason,
+                                 size_t size)
+{
+    switch (it->route->c.type) {
+    case NOTIFY_EMAIL:
+        return send_email(n, it, reason, size);
+    case NOTIFY_WECOM:
+        return send_wecom(n, it, reason, size);
+    default:
+        return send_webhook(n, it, reason, size);
+    }
+}
+
 static void give_up(struct notifier *n, struct notify_item *it, const char *reason)
 {
     metrics_inc(MET_NOTIFY_FAILED);
@@ -334,9 +378,7 @@ static void give_up(struct notifier *n, struct notify_item *it, const char *reas
 static void attempt(struct notifier *n, struct notify_item *it)
 {
     char reason[320] = "";
-    enum send_result r = it->route->c.type == NOTIFY_EMAIL
-                             ? send_email(n, it, reason, sizeof(reason))
-                             : send_webhook(n, it, reason, sizeof(reason));
+    enum send_result r = send_any(n, it, reason, sizeof(reason));
     flatten_reason(reason);
     if (r == SEND_OK) {
         metrics_inc(MET_NOTIFY_SENT);
@@ -539,6 +581,20 @@ void notifier_stop(struct notifier *n, int64_t drain_ms)
     free(n);
 }
 
+/* The content of a WeCom application message about an alert. */
+#define WECOM_ALERT_MARKDOWN                                                                       \
+    "**[hallgw] {{raw:severity}} {{raw:transition}}**: {{raw:summary}}\n"                          \
+    "> 规则 rule: {{raw:rule}}\n"                                                                \
+    "> 地点 place: {{raw:hall}} {{raw:window}} {{raw:device}}\n"                                 \
+    "> 时间 at: {{raw:at}}\n"                                                                    \
+    "> 告警 alert: {{raw:id}}"
+#define WECOM_ALERT_TEXT                                                                           \
+    "[hallgw] {{raw:severity}} {{raw:transition}}: {{raw:summary}}\n"                              \
+    "规则 rule: {{raw:rule}}\n"                                                                  \
+    "地点 place: {{raw:hall}} {{raw:window}} {{raw:device}}\n"                                   \
+    "时间 at: {{raw:at}}\n"                                                                      \
+    "告警 alert: {{raw:id}}"
+
 /* The request for a on route r, or NULL with errno set. */
 static struct notify_item *build_item(struct notifier *n, const struct notify_route *r,
                                       const struct alert *a, enum alert_transition t,
@@ -551,6 +607,12 @@ static struct notify_item *build_item(struct notifier *n, const struct notify_ro
     snprintf(it->what, sizeof(it->what), "%s %s", a->id, alert_transition_name(t));
     if (r->c.type == NOTIFY_EMAIL) {
         it->data = notify_message_email(&r->c, a, t, gateway_id, clock_wall(), n->seq++, &it->len);
+    } else if (r->c.type == NOTIFY_WECOM) {
+        char *text = notify_message_expand(r->c.msgtype == MSGTYPE_TEXT ? WECOM_ALERT_TEXT
+                                                                        : WECOM_ALERT_MARKDOWN,
+                                           a, t, gateway_id);
+        it->data = text ? wecom_message_body(&r->c, text, &it->len) : NULL;
+        free(text);
     } else {
         it->data = notify_message_expand(r->c.template_text ? r->c.template_text : "{{json}}", a, t,
                                          gateway_id);
@@ -637,8 +699,7 @@ int notifier_test(const struct config *cfg, const char *route, char *answer, siz
         rc = it ? 0 : -errno;
     }
     if (rc == 0) {
-        enum send_result r = rt.c.type == NOTIFY_EMAIL ? send_email(&n, it, answer, size)
-                                                       : send_webhook(&n, it, answer, size);
+        enum send_result r = send_any(&n, it, answer, size);
         flatten_reason(answer);
         rc = r == SEND_OK ? 0 : -EIO;
     } else if (!answer[0]) {
@@ -649,4 +710,77 @@ int notifier_test(const struct config *cfg, const char *route, char *answer, siz
     http_client_free(n.http);
     route_free(&rt);
     return rc;
+}
+
+/* ---- one route, for a sender of its own (the daily record) ---------------- */
+
+struct notify_sender {
+    struct notifier n; /* its http client and abort deadline only */
+    struct notify_route rt;
+};
+
+int64_t notifier_backoff_ms(int retry)
+{
+    return backoff_ms(retry);
+}
+
+int notify_sender_new(const struct config_notify *c, struct notify_sender **out)
+{
+    struct notify_sender *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    int rc = route_copy(&s->rt, c);
+    if (rc == 0)
+        rc = http_client_new(&s->n.http);
+    if (rc < 0) {
+        notify_sender_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void notify_sender_free(struct notify_sender *s)
+{
+    if (!s)
+        return;
+    http_client_free(s->n.http);
+    route_free(&s->rt);
+    free(s);
+}
+
+const struct config_notify *notify_sender_route(const struct notify_sender *s)
+{
+    return &s->rt.c;
+}
+
+struct http_client *notify_sender_http(struct notify_sender *s)
+{
+    return s->n.http;
+}
+
+enum notify_outcome notify_sender_post(struct notify_sender *s, const char *data, size_t len,
+                                       char *reason, size_t size)
+{
+    struct notify_item it = {.route = &s->rt};
+    char *body = NULL;
+    reason[0] = '\0';
+    if (s->rt.c.type == NOTIFY_EMAIL) {
+        snprintf(reason, size, "an e-mail route takes a whole message");
+        return NOTIFY_FINAL;
+    }
+    if (s->rt.c.type == NOTIFY_WECOM) {
+        if (!(body = wecom_message_body(&s->rt.c, data, &it.len))) {
+            snprintf(reason, size, "out of memory");
+            return NOTIFY_RETRY;
+        }
+        it.data = body;
+    } else {
+        it.data = (char *)data;
+        it.len = len;
+    }
+    enum send_result r = send_any(&s->n, &it, reason, size);
+    free(body);
+    flatten_reason(reason);
+    return r == SEND_OK ? NOTIFY_SENT : r == SEND_RETRY ? NOTIFY_RETRY : NOTIFY_FINAL;
 }

@@ -53,4 +53,32 @@ bool notifier_route_matches(const struct config_notify *r, const struct alert *a
  * http_global_init() must have been called. (hallgw notify test) */
 int notifier_test(const struct config *cfg, const char *route, char *answer, size_t size);
 
+/* ---- one route, outside the notifier's thread ------------------------------ */
+
+/* A route with its own copy of the config, HTTP client and WeCom token, for
+ * a thread that sends something other than alerts (the daily record, see
+ * delivery.h) and retries as it pleases. One thread at a time. */
+struct notify_sender;
+
+enum notify_outcome { NOTIFY_SENT, NOTIFY_FINAL, NOTIFY_RETRY };
+
+/* The wait before retry number retry (1, 2, ...): the notifier's backoff,
+ * 1 s doubling up to 60 s. */
+int64_t notifier_backoff_ms(int retry);
+
+/* Copies route c. Returns 0, -ENOMEM, or -EINVAL for a route that lacks
+ * what its type needs. http_global_init() must have been called. */
+int notify_sender_new(const struct config_notify *c, struct notify_sender **out);
+void notify_sender_free(struct notify_sender *s); /* NULL does nothing */
+
+const struct config_notify *notify_sender_route(const struct notify_sender *s);
+struct http_client *notify_sender_http(struct notify_sender *s);
+
+/* One attempt, now: on a webhook route data is the request body (signed for
+ * DingTalk and Feishu, the robots' answers checked as for alerts); on a
+ * WeCom route it is the message's content. Not for e-mail routes (FINAL).
+ * reason gets the far end's answer or why it failed, on one line. */
+enum notify_outcome notify_sender_post(struct notify_sender *s, const char *data, size_t len,
+                                       char *reason, size_t size);
+
 #endif

@@ -149,6 +149,19 @@ static const char *const migrations[] = {
     " created REAL NOT NULL,"
     " ended_by TEXT NOT NULL);"
     "CREATE INDEX silences_ends ON silences (ends);",
+    /* 4 -> 5: the daily record sent by itself, per day, hall set and route */
+    "CREATE TABLE report_deliveries ("
+    " day TEXT NOT NULL,"
+    " halls TEXT NOT NULL,"
+    " route TEXT NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'failed')),"
+    " owner TEXT NOT NULL,"
+    " lease_until REAL NOT NULL,"
+    " attempts INTEGER NOT NULL,"
+    " sent_at REAL NOT NULL,"
+    " last_error TEXT NOT NULL,"
+    " changed REAL NOT NULL,"
+    " PRIMARY KEY (day, halls, route));",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -173,6 +186,9 @@ static const char *const migrations[] = {
 #define SILENCE_COLUMNS                                                                            \
     "id, hall, \"window\", device, rule, severity, starts, ends, comment, maintenance,"            \
     " created_by, created, ended_by"
+
+#define DELIVERY_COLUMNS                                                                           \
+    "day, halls, route, state, owner, lease_until, attempts, sent_at, last_error, changed"
 
 static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -233,6 +249,18 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_SILENCE_GET] = ("SELECT " SILENCE_COLUMNS " FROM silences WHERE id = ?"),
     [STMT_SILENCES] = ("SELECT " SILENCE_COLUMNS " FROM silences WHERE ends > ?1 AND starts < ?2"
                        " ORDER BY starts, id"),
+    /* A claim: a new row, or one whose sender's lease ran out unsent. */
+    [STMT_DELIVERY_CLAIM] =
+        ("INSERT INTO report_deliveries (" DELIVERY_COLUMNS ")"
+         " VALUES (?1, ?2, ?3, 'sending', ?4, ?5, 0, 0, '', ?6)"
+         " ON CONFLICT (day, halls, route) DO UPDATE SET owner = excluded.owner,"
+         " lease_until = excluded.lease_until, changed = excluded.changed"
+         " WHERE state = 'sending' AND lease_until < excluded.changed"),
+    [STMT_DELIVERY_UPDATE] = ("UPDATE report_deliveries SET state = ?5, lease_until = ?6,"
+                              " attempts = ?7, sent_at = ?8, last_error = ?9, changed = ?10"
+                              " WHERE day = ?1 AND halls = ?2 AND route = ?3 AND owner = ?4"),
+    [STMT_DELIVERIES] = ("SELECT " DELIVERY_COLUMNS " FROM report_deliveries"
+                         " WHERE day >= ?1 AND day <= ?2 ORDER BY day, halls, route"),
     [STMT_AUDIT] = ("SELECT " AUDIT_COLUMNS " FROM audit WHERE at >= ?1 AND at < ?2"
                     " ORDER BY at, seq LIMIT ?3"),
 };

@@ -126,6 +126,41 @@ int store_poweroff_add(struct store *st, const struct record_poweroff_step *p);
 int store_poweroff_log(struct store *st, const char *date, const char *hall, wall_s from, wall_s to,
                        struct record_poweroff_step **out, size_t *n);
 
+/* ---- The daily record's deliveries ----------------------------------------- */
+
+/* One day's record for one set of halls on one notify route. A sender first
+ * claims it (store_delivery_claim), so that of several senders sharing the
+ * file (a restart, two gateways) only one sends it, then records each
+ * attempt. */
+struct record_delivery {
+    char day[11];     /* YYYY-MM-DD */
+    char halls[1024]; /* the hall ids of the record, "," between */
+    char route[65];
+    char state[8];      /* "sending", "sent", "failed" */
+    char owner[128];    /* the sender that holds the claim */
+    wall_s lease_until; /* "sending": another may take it over after this */
+    int attempts;
+    wall_s sent_at; /* 0 until sent */
+    char last_error[ALERT_TEXT_MAX];
+    wall_s changed;
+};
+
+/* Claims d->day, d->halls, d->route for d->owner until d->lease_until, at
+ * d->changed: 0 when the claim is owner's (a new row, or one still sending
+ * whose lease ran out before d->changed: its sender went away), -EALREADY
+ * when it was sent or failed for good or another sender holds it. */
+int store_delivery_claim(struct store *st, const struct record_delivery *d);
+
+/* Records the outcome so far of a claimed delivery (state, lease_until,
+ * attempts, sent_at, last_error, changed): 0, or -ESTALE when d->owner no
+ * longer holds the claim. */
+int store_delivery_update(struct store *st, const struct record_delivery *d);
+
+/* The deliveries of days from..to (YYYY-MM-DD, both included), by day, halls
+ * and route (malloc'd; NULL when *n is 0). */
+int store_deliveries(struct store *st, const char *from, const char *to,
+                     struct record_delivery **out, size_t *n);
+
 /* ---- The transition writer ---------------------------------------------- */
 
 /* Records alert transitions on a thread of its own, with its own connection

@@ -16,11 +16,13 @@
 #include "config.h"
 #include "crypto.h"
 #include "duration.h"
+#include "httpclient.h"
 #include "log.h"
 #include "json.h"
 #include "mqtt.h"
 #include "queue.h"
 #include "simhall.h"
+#include "simmonth.h"
 
 static atomic_bool stop_requested;
 
@@ -35,6 +37,7 @@ struct sim_opts {
     const char *uri, *username, *password, *prefix;
     const char *hall, *hall_name;
     int windows, qos;
+    int halls; /* --halls: h1..hN on one gateway */
     double speed, rate;
     long long count;
     double duration_s;
@@ -43,6 +46,7 @@ struct sim_opts {
     int print_config;
     int incidents;
     const char *refuse; /* a PC id whose user refuses power-off */
+    const char *month;  /* YYYY-MM: write that month into InfluxDB, exit */
 };
 
 struct publisher {
@@ -69,7 +73,10 @@ static void usage(FILE *f)
     fputs("Usage: hallgw-sim [-c FILE] [--uri URI] [--username NAME] [--prefix P] [--hall ID]\n"
           "                  [--windows N] [--speed X] [--start HH:MM] [--rate N] [--count N]\n"
           "                  [--duration D] [--seed S] [--qos Q] [--incidents] [--refuse PC]\n"
-          "       hallgw-sim [--hall ID] [--windows N] [--hall-name NAME] --print-config\n"
+          "                  [--halls N]\n"
+          "       hallgw-sim [--hall ID | --halls N] [--windows N] [--hall-name NAME] "
+          "--print-config\n"
+          "       hallgw-sim -c FILE --month YYYY-MM [--hall ID] [--windows N] [--seed S]\n"
           "\n"
           "Simulates a public service hall of N windows over MQTT: per window a seat\n"
           "sensor, a PC and a peripheral smart plug; per hall a queue system, a people\n"
@@ -91,6 +98,9 @@ static void usage(FILE *f)
           "      --prefix P        native topic prefix (default hall)\n"
           "      --hall ID         hall id (default h1)\n"
           "      --hall-name NAME  hall name for --print-config (default 政务服务大厅)\n"
+          "      --halls N         simulate N halls, 1-9, on one gateway: h1 ... hN, named\n"
+          "                        NAME 1 ... NAME N, device ids prefixed with the hall\n"
+          "                        id (h2-seat-w01); the incidents play in h1 only\n"
           "  -w, --windows N       number of service windows, 1-99 (default 12)\n"
           "  -s, --speed X         simulated seconds per real second (default 1)\n"
           "      --start HH:MM     simulated local time of day to start at (default now)\n"
@@ -105,6 +115,10 @@ static void usage(FILE *f)
           "                        after 1 min, a threat on pc-w03 after 2 min, the printer\n"
           "                        out of paper from 5 to 12 min, pc-w05's scan 9 days old\n"
           "      --refuse PC       the PC's user refuses the nightly power-off\n"
+          "      --month YYYY-MM   write that whole month of readings (window state, queue,\n"
+          "                        air, PC antivirus state and events, power-off steps)\n"
+          "                        straight into the InfluxDB of the -c config, following\n"
+          "                        its schedule, as fast as InfluxDB takes them; no MQTT\n"
           "  -V, --version         print the version and exit\n"
           "  -h, --help            print this help and exit\n"
           "\n"
@@ -126,16 +140,28 @@ static void publish(void *arg, const char *topic, const char *payload, bool reta
 static int parse_args(int argc, char **argv, struct sim_opts *o)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},   {"uri", required_argument, NULL, 'u'},
-        {"username", required_argument, NULL, 'U'}, {"prefix", required_argument, NULL, 'P'},
-        {"hall", required_argument, NULL, 'H'},     {"hall-name", required_argument, NULL, 'N'},
-        {"windows", required_argument, NULL, 'w'},  {"speed", required_argument, NULL, 's'},
-        {"start", required_argument, NULL, 'T'},    {"rate", required_argument, NULL, 'r'},
-        {"count", required_argument, NULL, 'n'},    {"duration", required_argument, NULL, 'd'},
-        {"seed", required_argument, NULL, 'S'},     {"qos", required_argument, NULL, 'q'},
-        {"print-config", no_argument, NULL, 'p'},   {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},        {"incidents", no_argument, NULL, 'I'},
-        {"refuse", required_argument, NULL, 'R'},   {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},
+        {"uri", required_argument, NULL, 'u'},
+        {"username", required_argument, NULL, 'U'},
+        {"prefix", required_argument, NULL, 'P'},
+        {"hall", required_argument, NULL, 'H'},
+        {"hall-name", required_argument, NULL, 'N'},
+        {"windows", required_argument, NULL, 'w'},
+        {"speed", required_argument, NULL, 's'},
+        {"start", required_argument, NULL, 'T'},
+        {"rate", required_argument, NULL, 'r'},
+        {"count", required_argument, NULL, 'n'},
+        {"duration", required_argument, NULL, 'd'},
+        {"seed", required_argument, NULL, 'S'},
+        {"qos", required_argument, NULL, 'q'},
+        {"print-config", no_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"incidents", no_argument, NULL, 'I'},
+        {"refuse", required_argument, NULL, 'R'},
+        {"month", required_argument, NULL, 'M'},
+        {"halls", required_argument, NULL, 'A'},
+        {NULL, 0, NULL, 0},
     };
     int c;
     char *end;
@@ -218,6 +244,17 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
             break;
         case 'R':
             o->refuse = optarg;
+            break;
+        case 'M':
+            o->month = optarg;
+            break;
+        case 'A':
+            o->halls = (int)strtol(optarg, &end, 10);
+            if (*end || o->halls < 1 || o->halls > SIM_MAX_HALLS) {
+                fprintf(stderr, "hallgw-sim: --halls: expected 1 to %d, got '%s'\n", SIM_MAX_HALLS,
+                        optarg);
+                return -1;
+            }
             break;
         case 'V':
             printf("hallgw-sim %s\n", HALLGW_VERSION);
@@ -374,6 +411,26 @@ static void handle_command(struct commands *c, const struct mqtt_msg *m)
         pc_command(c, d, m);
 }
 
+/* --month: the month's readings into the config's InfluxDB. */
+static int month(const struct sim_opts *o, const struct config *cfg)
+{
+    if (!cfg || !cfg->influx.enabled) {
+        fputs("hallgw-sim: --month needs -c with an influx block\n", stderr);
+        return 2;
+    }
+    if (http_global_init() < 0)
+        return 1;
+    struct simmonth_opts mo = {.month = o->month,
+                               .hall = o->hall,
+                               .windows = o->windows,
+                               .seed = o->seed,
+                               .sched = &cfg->schedule,
+                               .influx = &cfg->influx};
+    int rc = simmonth_run(&mo);
+    http_global_cleanup();
+    return rc == 0 ? 0 : rc == -EINVAL ? 2 : 1;
+}
+
 int main(int argc, char **argv)
 {
     struct sim_opts o = {.uri = "tcp://127.0.0.1:1883",
@@ -384,7 +441,8 @@ int main(int argc, char **argv)
                          .qos = 1,
                          .speed = 1,
                          .rate = -1,
-                         .seed = 1};
+                         .seed = 1,
+                         .halls = 1};
     struct config *cfg = NULL;
     if (parse_args(argc, argv, &o) < 0)
         return 2;
@@ -419,38 +477,67 @@ int main(int argc, char **argv)
     if (start_time(&o, wall0, tz_offset, &sim0) < 0)
         return 2;
 
-    struct sim_hall hall;
-    if (simhall_init(&hall, o.prefix, o.hall, o.windows, o.seed, sim0,
-                     cfg ? &cfg->schedule : &default_schedule, o.incidents) < 0) {
-        fprintf(stderr, "hallgw-sim: cannot set up the hall\n");
-        return 1;
+    /* One hall, or --halls N: h1 ... hN, each named after --hall-name. */
+    struct sim_hall halls[SIM_MAX_HALLS];
+    char ids[SIM_MAX_HALLS][24], names_buf[SIM_MAX_HALLS][256];
+    const char *names[SIM_MAX_HALLS];
+    size_t n_halls = o.halls > 1 ? (size_t)o.halls : 1;
+    for (size_t k = 0; k < n_halls; k++) {
+        snprintf(ids[k], sizeof(ids[k]), "h%zu", k + 1);
+        snprintf(names_buf[k], sizeof(names_buf[k]), "%s %zu", o.hall_name, k + 1);
+        names[k] = n_halls > 1 ? names_buf[k] : o.hall_name;
+        if (simhall_init(&halls[k], o.prefix, n_halls > 1 ? ids[k] : o.hall, o.windows, o.seed + k,
+                         sim0, cfg ? &cfg->schedule : &default_schedule,
+                         o.incidents && k == 0) < 0) {
+            fprintf(stderr, "hallgw-sim: cannot set up the hall\n");
+            return 1;
+        }
+        if (n_halls > 1)
+            simhall_qualify_ids(&halls[k]);
+        halls[k].started = wall0;
     }
+    struct sim_hall *hall = &halls[0];
     if (o.print_config) {
-        simhall_print_config(&hall, o.hall_name, stdout);
-        simhall_free(&hall);
+        simhall_print_configs(halls, n_halls, names, stdout);
+        for (size_t k = 0; k < n_halls; k++)
+            simhall_free(&halls[k]);
         config_free(cfg);
         return 0;
     }
+    if (o.month) {
+        for (size_t k = 0; k < n_halls; k++)
+            simhall_free(&halls[k]);
+        if (n_halls > 1) {
+            fputs("hallgw-sim: --month writes one hall (--hall), not --halls\n", stderr);
+            config_free(cfg);
+            return 2;
+        }
+        int rc = month(&o, cfg);
+        config_free(cfg);
+        return rc;
+    }
 
-    hall.started = wall0;
     if (o.refuse) {
-        struct sim_device *d = simhall_find(&hall, o.refuse);
+        struct sim_device *d = NULL;
+        for (size_t k = 0; k < n_halls && !d; k++)
+            d = simhall_find(&halls[k], o.refuse);
         if (!d || d->kind != SIM_PC) {
             fprintf(stderr, "hallgw-sim: --refuse: no simulated PC '%s'\n", o.refuse);
-            simhall_free(&hall);
+            for (size_t k = 0; k < n_halls; k++)
+                simhall_free(&halls[k]);
             config_free(cfg);
             return 2;
         }
         d->refuses = true;
     }
-    struct commands cmds = {.hall = &hall, .replay = cmdsign_replay_new(1024)};
+    struct commands cmds = {.hall = hall, .replay = cmdsign_replay_new(1024)};
     if (cfg && cfg->mqtt.command_key_file &&
         cmdsign_key_load(cfg->mqtt.command_key_file, cmds.key, &cmds.key_len) < 0) {
         fprintf(stderr, "hallgw-sim: cannot read the command key %s\n", cfg->mqtt.command_key_file);
         return 2;
     }
     char cmd_filter[256];
-    snprintf(cmd_filter, sizeof(cmd_filter), "%s/%s/+/cmd", o.prefix, o.hall);
+    snprintf(cmd_filter, sizeof(cmd_filter), "%s/%s/+/cmd", o.prefix, n_halls > 1 ? "+" : o.hall);
     const char *subs[] = {cmd_filter, "cmnd/+/POWER", "+/rpc"};
     struct queue *inbox = queue_new(1024);
 
@@ -487,10 +574,14 @@ int main(int argc, char **argv)
         return 1;
     }
     mqtt_tick(pub.mqtt, clock_mono_ms());
-    fprintf(stderr, "hallgw-sim: hall %s, %d windows, %zu devices, on %s%s\n", o.hall, o.windows,
-            hall.n, o.uri, o.rate >= 0 ? " (load mode)" : "");
-    hall.wall_now = wall0;
-    simhall_announce(&hall, publish, &pub);
+    size_t n_devices = 0;
+    for (size_t k = 0; k < n_halls; k++) {
+        fprintf(stderr, "hallgw-sim: hall %s, %d windows, %zu devices, on %s%s\n", halls[k].hall,
+                o.windows, halls[k].n, o.uri, o.rate >= 0 ? " (load mode)" : "");
+        halls[k].wall_now = wall0;
+        simhall_announce(&halls[k], publish, &pub);
+        n_devices += halls[k].n;
+    }
 
     mono_ms next_progress = clock_mono_ms() + 10000;
     size_t rr = 0;
@@ -503,13 +594,18 @@ int main(int argc, char **argv)
             break;
         if (o.count > 0 && (long long)pub.sent >= o.count)
             break;
-        hall.wall_now = clock_wall();
+        for (size_t k = 0; k < n_halls; k++)
+            halls[k].wall_now = clock_wall();
         if (o.rate >= 0) {
             /* Load mode: keep pace with rate (or none), in small bursts. */
             double target = o.rate > 0 ? elapsed * o.rate : (double)pub.sent + 1000;
             while ((double)pub.sent < target && (o.count <= 0 || (long long)pub.sent < o.count)) {
-                simhall_report(&hall, rr, sim0 + elapsed, publish, &pub);
-                rr = (rr + 1) % hall.n;
+                /* Round-robin over the devices of every hall. */
+                size_t k = 0, i = rr;
+                while (i >= halls[k].n)
+                    i -= halls[k++].n;
+                simhall_report(&halls[k], i, sim0 + elapsed, publish, &pub);
+                rr = (rr + 1) % n_devices;
                 if (pub.failed > pub.sent + 1000)
                     break;
             }
@@ -517,7 +613,8 @@ int main(int argc, char **argv)
                 usleep(1000);
         } else {
             sim_t = sim0 + elapsed * o.speed;
-            simhall_step(&hall, sim_t, publish, &pub);
+            for (size_t k = 0; k < n_halls; k++)
+                simhall_step(&halls[k], sim_t, publish, &pub);
             usleep(100000);
         }
         mqtt_tick(pub.mqtt, now);
@@ -525,8 +622,10 @@ int main(int argc, char **argv)
         size_t n_cmd = queue_pop_batch(inbox, items, 64, 0);
         for (size_t i = 0; i < n_cmd; i++) {
             struct mqtt_msg *m = items[i];
-            if (!m->retained && !m->oversize)
+            for (size_t k = 0; k < n_halls && !m->retained && !m->oversize; k++) {
+                cmds.hall = &halls[k];
                 handle_command(&cmds, m);
+            }
             free(m);
         }
         if (now >= next_progress) {
@@ -543,7 +642,8 @@ int main(int argc, char **argv)
     queue_free(inbox);
     cmdsign_replay_free(cmds.replay);
     crypto_wipe(cmds.key, sizeof(cmds.key));
-    simhall_free(&hall);
+    for (size_t k = 0; k < n_halls; k++)
+        simhall_free(&halls[k]);
     config_free(cfg);
     return pub.failed && !pub.sent ? 1 : 0;
 }

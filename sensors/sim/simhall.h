@@ -22,6 +22,7 @@
 #include "config.h"
 
 #define SIM_MAX_WINDOWS 99
+#define SIM_MAX_HALLS 9
 #define SIM_ID_MAX 64
 
 enum sim_kind { SIM_SEAT, SIM_PEOPLE, SIM_QUEUE, SIM_ENV, SIM_EQUIPMENT, SIM_PLUG, SIM_PC };
@@ -45,6 +46,7 @@ struct sim_device {
 struct sim_hall {
     char hall[SIM_ID_MAX + 1];
     char prefix[SIM_ID_MAX + 1];
+    char id_prefix[SIM_ID_MAX + 1]; /* before each device id: "" or "<hall>-" */
     int windows;
     size_t n;
     struct sim_device *devs;
@@ -74,6 +76,15 @@ void simhall_free(struct sim_hall *h);
 
 /* The halls/devices part of a hallgw config for this hall (libconfig). */
 void simhall_print_config(const struct sim_hall *h, const char *hall_name, FILE *f);
+
+/* The same for n halls sharing one gateway, names[i] the name of halls[i]. */
+void simhall_print_configs(const struct sim_hall *halls, size_t n, const char *const *names,
+                           FILE *f);
+
+/* Puts the hall's id and a '-' before each device id ("h2-seat-w01"), so
+ * that several simulated halls fit in one config, where device ids are
+ * unique across halls. Call right after simhall_init(). */
+void simhall_qualify_ids(struct sim_hall *h);
 
 /* Announces every device as online (retained availability messages). */
 void simhall_announce(struct sim_hall *h, sim_emit_fn emit, void *arg);

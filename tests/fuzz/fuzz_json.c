@@ -1,5 +1,6 @@
 /* fuzz_json: json_flatten() with small limits taken from the first two bytes
- * (max_depth 1..4, max_fields 1..16, max_bytes 4096); the rest is the payload.
+ * (max_depth 1..4, max_fields 1..16, max_items 0..3, max_bytes 4096); the
+ * rest is the payload.
  * The same payload also goes through json_influx_table(), the other JSON
  * decoder of the module (InfluxDB /query answers).
  *
@@ -98,7 +99,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fuzz_in in = {data, size};
     struct json_limits lim = {.max_bytes = 4096};
     lim.max_depth = 1 + fuzz_u8(&in) % 4;
-    lim.max_fields = 1 + fuzz_u8(&in) % 16;
+    uint8_t b = fuzz_u8(&in);
+    lim.max_fields = 1 + b % 16;
+    lim.max_items = (size_t)(b / 16) % 4; /* 0: arrays dropped whole */
     char *payload = fuzz_copy((const char *)in.p, in.n);
     size_t len = in.n;
 
@@ -112,7 +115,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         check_flat(&f, &lim);
         /* Larger limits accept it too, with the same fields. */
-        struct json_limits more = {.max_bytes = 1 << 20, .max_depth = 64, .max_fields = 4096};
+        struct json_limits more = {
+            .max_bytes = 1 << 20, .max_depth = 64, .max_fields = 4096, .max_items = lim.max_items};
         enum json_reject rc2 = json_flatten(payload, len, &more, &big);
         FUZZ_CHECK(rc2 == JSON_OK, "accepted under small limits, refused (%s) under large ones",
                    json_reject_name(rc2));

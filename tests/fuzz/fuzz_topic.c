@@ -41,7 +41,12 @@ static void rebuild(const struct route *r, char *out, size_t cap)
         return;
     }
     case FORMAT_SHELLY:
-        snprintf(out, cap, "%s/%s", r->name, r->sub);
+        if (strncmp(r->sub, "gen1/", 5) != 0)
+            snprintf(out, cap, "%s/%s", r->name, r->sub);
+        else if (r->name[0])
+            snprintf(out, cap, "shellies/%s/%s", r->name, r->sub + 5);
+        else
+            snprintf(out, cap, "shellies/%s", r->sub + 5); /* the global announce */
         return;
     }
     FUZZ_CHECK(false, "format %d", (int)r->format);
@@ -72,9 +77,11 @@ static void check_route(const char *topic, size_t len, const struct route *r)
                    "reserved device \"%s\" routed", r->device);
         FUZZ_CHECK(!r->name[0] && !r->sub[0], "native route with a foreign name");
     } else {
-        FUZZ_CHECK(r->name[0] != '\0', "foreign route without a name");
+        /* The global Gen1 shellies/announce names its device in the payload. */
+        bool announce = r->format == FORMAT_SHELLY && strcmp(r->sub, "gen1/announce") == 0;
+        FUZZ_CHECK(r->name[0] != '\0' || announce, "foreign route without a name");
         FUZZ_CHECK(!r->hall[0] && !r->device[0], "foreign route with native ids");
-        if (r->format != FORMAT_ZIGBEE2MQTT)
+        if (r->format != FORMAT_ZIGBEE2MQTT && r->name[0])
             FUZZ_CHECK(id_valid(r->name, strlen(r->name)), "name \"%s\"", r->name);
         else
             FUZZ_CHECK(strlen(r->name) <= TOPIC_NAME_MAX, "z2m name too long");

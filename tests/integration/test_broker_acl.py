@@ -38,6 +38,7 @@ PROVISION = os.path.join(SOURCE_DIR, "scripts", "hall-provision")
 SHIPPED_CONF = os.path.join(SOURCE_DIR, "config", "mosquitto", "hallgw-hall.conf")
 SHIPPED_ACL = os.path.join(SOURCE_DIR, "config", "mosquitto", "acl")
 SHELLY = "shellyplusplugs-a8032ab1"
+SHELLY1 = "shellyplug-s-7C87CE"  # a Gen1 Shelly: shellies/<id>/...
 QUIET_S = 1.0  # after the barrier, how long a refused message gets to show up anyway
 
 CONNACK_NOT_AUTHORIZED = 5
@@ -320,7 +321,7 @@ def test_broker_acl_as_shipped():
     agent = None
     gateway = None
     try:
-        broker = HallBroker(d, ["pc-w01:pc", "pc-w02:pc", "seat-w01", "plug_w01", SHELLY, "wang:person"])
+        broker = HallBroker(d, ["pc-w01:pc", "pc-w02:pc", "seat-w01", "plug_w01", SHELLY, SHELLY1, "wang:person"])
         broker.start()
 
         def client(*a, **kw):
@@ -340,7 +341,8 @@ def test_broker_acl_as_shipped():
         log("anonymous, a wrong password and an unknown user: CONNACK 5 (not authorized)")
 
         gw = client("hallgw")
-        gw.subscribe("hall/#", "zigbee2mqtt/#", "tele/#", "stat/#", "+/online", "+/events/rpc", "+/status/#")
+        gw.subscribe("hall/#", "zigbee2mqtt/#", "tele/#", "stat/#", "+/online", "+/events/rpc", "+/status/#",
+                     "shellies/#")
         pc1 = client("pc-w01")
         pc1.subscribe("hall/h1/pc-w01/cmd", "hall/h1/pc-w02/cmd", "hall/+/+/cmd", "hall/#")
         pc2 = client("pc-w02")
@@ -349,10 +351,12 @@ def test_broker_acl_as_shipped():
         plug.subscribe("cmnd/plug_w01/#")
         shelly = client(SHELLY)
         shelly.subscribe(SHELLY + "/rpc")
+        shelly1 = client(SHELLY1)
+        shelly1.subscribe("shellies/#")
         z2m = client("zigbee2mqtt")
         z2m.subscribe("zigbee2mqtt/#")
         dash = client("dashboard")
-        dash.subscribe("hall/#")
+        dash.subscribe("hall/#", "homeassistant/#")
         op = client("operator")
 
         # ---- a device: its own topics only -----------------------------------------
@@ -435,10 +439,12 @@ def test_broker_acl_as_shipped():
         wait_for("the RPC at the Shelly", lambda: shelly.got(SHELLY + "/rpc", rpc))
         gw.publish("zigbee2mqtt/1F/plug_w02/set", '{"state":"OFF"}')
         wait_for("the set at Zigbee2MQTT", lambda: z2m.got("zigbee2mqtt/1F/plug_w02/set"))
-        for t in ("hall/h1/alerts", "hall/h1/alerts/a-1", "hall/h1/windows/w01", "hall/_gateway/gw-1/status"):
+        for t in ("hall/h1/alerts", "hall/h1/alerts/a-1", "hall/h1/windows/w01", "hall/h1/state",
+                  "hall/_gateway/gw-1/status", "homeassistant/binary_sensor/hallgw-gw_h1/h1-open/config"):
             gw.publish(t, '{"test": 1}')
             wait_for("the gateway's %s at the dashboard" % t, lambda t=t: dash.got(t))
-        log("the gateway commands Tasmota, Shelly and Zigbee2MQTT and publishes alerts, windows, its status")
+        log("the gateway commands Tasmota, Shelly and Zigbee2MQTT and publishes alerts, windows, "
+            "hall states, its status and Home Assistant discovery configs")
 
         # ---- foreign devices: their own trees ----------------------------------------
         plug.publish("tele/plug_w01/SENSOR", '{"ENERGY":{"Power":41}}')
@@ -461,6 +467,23 @@ def test_broker_acl_as_shipped():
                  ("hallgw/rpc", '{"id":1,"result":{}}')],
                 [gw, shelly],
                 barrier=(SHELLY + "/status/switch:0", '{"output":true}', gw))
+        # A Gen1 Shelly: its own shellies/<id>/ values, and the gateway's
+        # relay command; never a command, nor another device's tree.
+        gw.publish("shellies/%s/relay/0/command" % SHELLY1, "off")
+        wait_for("the relay command at the Gen1 Shelly",
+                 lambda: shelly1.got("shellies/%s/relay/0/command" % SHELLY1, "off"))
+        for path, value in (("relay/0", "off"), ("relay/0/power", "0"), ("relay/0/energy", "91200"),
+                            ("online", "true"), ("announce", '{"id":"%s"}' % SHELLY1)):
+            shelly1.publish("shellies/%s/%s" % (SHELLY1, path), value)
+            wait_for("the Gen1 Shelly's %s at the gateway" % path,
+                     lambda path=path: gw.got("shellies/%s/%s" % (SHELLY1, path)))
+        refused(broker, shelly1,
+                [("shellies/%s/relay/0/command" % SHELLY1, "on"),
+                 ("shellies/shellyplug-s-other/relay/0", "on"),
+                 ("shellies/announce", '{"id":"shellyplug-s-other"}'),
+                 (SHELLY + "/rpc", rpc)],
+                [gw, shelly1, shelly],
+                barrier=("shellies/%s/relay/0/power" % SHELLY1, "1.5", gw))
         z2m.publish("zigbee2mqtt/1F/hall/air_2", '{"co2": 650}')
         wait_for("Zigbee2MQTT state at the gateway", lambda: gw.got("zigbee2mqtt/1F/hall/air_2"))
         refused(broker, z2m,
@@ -476,6 +499,7 @@ def test_broker_acl_as_shipped():
                 [("hall/h1/dashboard/telemetry", '{"x": 1}'),    # what the device patterns would give it
                  ("hall/h1/dashboard/status", "online"),
                  ("dashboard/online", "true"),
+                 ("shellies/dashboard/relay/0", "on"),
                  ("tele/dashboard/SENSOR", "{}"),
                  ("hall/h1/alerts/a-1/ack", '{"by": "dash"}'),
                  ("hall/h1/pc-w01/cmd", forged),
@@ -613,7 +637,8 @@ def test_broker_acl_as_shipped():
 # lets an account publish under <name>/online, <name>/status/..., tele/<name>/
 # ...), with the word the refusal must name.
 RESERVED_NAMES = [(n, n) for n in ("hall", "cmnd", "tele", "stat", "tasmota", "tasmotas", "shellies",
-                                   "homeassistant", "zigbee2mqtt", "hallgw", "alerts", "windows")] + [
+                                   "homeassistant", "zigbee2mqtt", "hallgw", "alerts", "windows",
+                                   "state")] + [
     ("$SYS", "$SYS"), ("$share", "'$'"), ("a+b", "'+'"), ("+", "'+'"), ("#", "'#'"), ("pc/w01", "'/'")]
 
 

@@ -1,12 +1,14 @@
 """The Grafana dashboards (dashboards/grafana/) against what hallgw really
 writes.
 
-A real mosquitto and influxd, hallgw with the simulator's halls and devices,
-the default rules and a schedule open around now, and `hallgw-sim` replaying a
-compressed stretch of a hall's day. Then every panel target, templating query
+A real mosquitto and influxd, two gateways (gw-test with hall h1, gw-test-2
+with hall h2, as a centre's store is fed) with the simulator's halls and
+devices, the default rules and a schedule open around now, and `hallgw-sim`
+replaying a compressed stretch of each hall's day. Then every panel target, templating query
 and annotation of every dashboard is run verbatim against influxd, with
 Grafana's macros substituted as Grafana would ($timeFilter, $__interval,
-${__to:date:seconds}, the template variables, a panel's relative time), and
+${__to:date:seconds}, the template variables, a panel's relative time,
+now/M included), and
 must answer without error and with data. Only the panels in MAY_BE_EMPTY may
 come back empty, and their descriptions must say so.
 
@@ -21,6 +23,7 @@ data source uid on every panel, target, variable and annotation, every
 variable used is defined, and the environment thresholds are the ones of
 config/rules.default.conf."""
 
+import calendar
 import glob
 import json
 import os
@@ -39,6 +42,8 @@ DS = {"type": "influxdb", "uid": "hallgw-influx"}
 HALL = "h1"
 WINDOWS = 6
 GATEWAY_ID = "gw-test"
+# The second gateway of the same store, with its own hall.
+HALL_2, GATEWAY_ID_2 = "h2", "gw-test-2"
 
 # (dashboard file, panel title): the panels that may return nothing on a
 # working installation fed by the simulator.
@@ -46,6 +51,7 @@ MAY_BE_EMPTY = {
     # Until power-off enforcement reports to the measurement poweroff.
     ("it-compliance.json", "Power-off after hours / 下班关机"),
     ("it-compliance.json", "Power-off failures / 关机失败"),
+    ("all-sites.json", "Power-off / 下班断电"),
 }
 # What a user would pick for each variable in the zoomed view; the variable's
 # own query must offer it. env-3 is the test's sensor that measures every
@@ -55,7 +61,7 @@ PREFERRED = {"hall": [HALL], "window": ["w01"], "device": ["env-3", "pc-w01"],
 BUILTIN_VARS = {"timeFilter", "__interval", "__interval_ms", "interval", "__from", "__to",
                 "__range", "__range_s", "__range_ms", "__rate_interval"}
 DASHBOARD_FILES = ["hall-overview.json", "environment.json", "it-compliance.json", "alerts.json",
-                   "gateway-health.json"]
+                   "gateway-health.json", "all-sites.json"]
 
 VAR_RE = re.compile(r"\$\{(\w+)(?::([^}]*))?\}|\[\[(\w+)(?::[^\]]*)?\]\]|\$(\w+)")
 
@@ -279,22 +285,23 @@ def has_values(series):
     return False
 
 
-def start_hall(st):
+def start_hall(st, gateway_id=GATEWAY_ID, hall=HALL, name="hallgw"):
     """hallgw with the simulator's hall plus one native env sensor that also
     reports noise and illuminance, the default rules (waits shortened) and a
     schedule open now."""
     zone, offset = noon_zone()
-    hall_conf = subprocess.run([SIM, "--hall", HALL, "--windows", str(WINDOWS), "--print-config"],
+    hall_conf = subprocess.run([SIM, "--hall", hall, "--windows", str(WINDOWS), "--print-config"],
                                check=True, capture_output=True, text=True).stdout
     end = hall_conf.rstrip().rindex(");")
-    hall_conf = (hall_conf[:end].rstrip() + ',\n  { id = "env-3"; hall = "%s"; kind = "env"; }\n);\n' % HALL)
+    hall_conf = (hall_conf[:end].rstrip() + ',\n  { id = "env-3"; hall = "%s"; kind = "env"; }\n);\n' % hall)
     # The shipped rules, inline (no @include), comments dropped, waits cut to
     # seconds so alerts fire within the test.
     rules = re.sub(r"(?m)^\s*#.*\n", "", default_rules_text())
     rules = re.sub(r'\bfor = "[^"]*"', 'for = "2s"', rules)
     rules = re.sub(r'\bfor_when_waiting = "[^"]*"', 'for_when_waiting = "1s"', rules)
-    gw = st.hallgw(halls=[{"id": "unused"}])
-    gw.gateway_id = GATEWAY_ID
+    # Each gateway owns its hall (gateway.halls): one broker carries both.
+    gw = st.hallgw(halls=[{"id": "unused"}], name=name, gateway_extra='halls = ["%s"];' % hall)
+    gw.gateway_id = gateway_id
     gw.timezone = zone
     gw.write_config()
     with open(gw.conf, encoding="utf-8") as f:
@@ -330,6 +337,12 @@ def feed(st, started):
                          capture_output=True, text=True, timeout=60)
     assert sim.returncode == 0, sim.stderr
     assert "%d messages published" % n in sim.stderr, sim.stderr
+    # The second gateway's hall: a shorter stretch.
+    sim = subprocess.run([SIM, "--uri", st.mqtt.uri, "--prefix", st.mqtt.prefix, "--hall", HALL_2,
+                          "--windows", str(WINDOWS),
+                          "--rate", "400", "--count", "1500", "--seed", "8", "--start", "10:00"],
+                         capture_output=True, text=True, timeout=60)
+    assert sim.returncode == 0, sim.stderr
 
     pub = Publisher(st.mqtt)
     send = lambda dev, kind, obj: pub.publish("hall/%s/%s/%s" % (HALL, dev, kind), json.dumps(obj))
@@ -405,7 +418,11 @@ def run_view(st, schema, view, range_s, interval):
         for what, q, panel, t in queries(d):
             where = "%s %s (%s view)" % (name, what, view)
             span = range_s
-            if panel is not None and panel.get("timeFrom"):
+            if panel is not None and panel.get("timeFrom") == "now/M":
+                # This month so far (in UTC here; Grafana takes the browser's zone).
+                t = time.gmtime(now_s)
+                span = int(now_s - calendar.timegm((t.tm_year, t.tm_mon, 1, 0, 0, 0)))
+            elif panel is not None and panel.get("timeFrom"):
                 m = re.fullmatch(r"(\d+)([smhd])", panel["timeFrom"])
                 assert m, "%s: timeFrom %r" % (where, panel["timeFrom"])
                 span = int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
@@ -448,15 +465,39 @@ def influx_schema(st):
     return schema
 
 
+def all_sites_rows(st, title, view):
+    """The last row of each series of an all-sites panel's query in a view,
+    by its tags (gateway, hall)."""
+    d = dict(load_dashboards())["all-sites.json"]
+    (panel,) = [p for p in all_panels(d) if p["title"] == title]
+    values = resolve_variables(st, d, view)
+    span = 120 if panel.get("timeFrom") == "2m" else 86400
+    q = substitute(panel["targets"][0]["query"], values, "time > now() - %ds" % span, "10s", time.time(),
+                   span)
+    return {tuple(s.get("tags", {}).get(k) for k in ("gateway", "hall") if k in s.get("tags", {})):
+            dict(zip(s["columns"], s["values"][-1])) for s in st.influx.query(q)}
+
+
 def test_every_query_returns_data_from_a_simulated_hall():
     with Stack("grafana") as st:
         started = time.time()
         gw = start_hall(st)
+        gw2 = start_hall(st, GATEWAY_ID_2, HALL_2, "hallgw2")
         feed(st, started)
         schema = influx_schema(st)
         failures = run_view(st, schema, "default", 86400, "1m")
         failures += run_view(st, schema, "zoomed", 900, "10s")
         assert not failures, "%d queries failed:\n%s" % (len(failures), "\n".join(failures))
+        # The all-sites dashboard shows both gateways' halls when all are
+        # chosen, and only the first gateway's hall when that one is.
+        rows = all_sites_rows(st, "Every hall now / 各大厅现状", "default")
+        assert set(rows) == {(GATEWAY_ID, HALL), (GATEWAY_ID_2, HALL_2)}, rows
+        assert all(r["windows_open"] == WINDOWS for r in rows.values()), rows
+        rows = all_sites_rows(st, "Every hall now / 各大厅现状", "zoomed")
+        assert set(rows) == {(GATEWAY_ID, HALL)}, rows
+        rows = all_sites_rows(st, "Window staffing this month / 本月窗口在岗考核", "default")
+        assert {k[0] for k in rows} == {HALL, HALL_2}, rows
+        assert gw2.stop() == 0
         assert gw.stop() == 0
 
 

@@ -63,5 +63,40 @@ def test_every_simulated_device_lands_with_the_printed_config():
         assert gw.stop() == 0
 
 
+def test_three_halls_on_one_gateway():
+    """--halls 3: one config of three halls the gateway accepts, and every
+    device of each hall lands under its own hall."""
+    with Stack("sim-halls") as st:
+        hall_conf = subprocess.run([SIM, "--halls", "3", "--windows", "2", "--hall-name", "中心",
+                                    "--print-config"], check=True, capture_output=True, text=True).stdout
+        gw = st.hallgw(halls=[{"id": "unused"}])
+        with open(gw.conf, encoding="utf-8") as f:
+            base = f.read()
+        with open(gw.conf, "w", encoding="utf-8") as f:
+            f.write(base[:base.index("halls = (")] + hall_conf)
+        check = subprocess.run([os.path.join(BUILD_DIR, "hallgw"), "--check-config", gw.conf],
+                               capture_output=True, text=True)
+        assert check.returncode == 0, check.stderr
+        assert "3 halls, %d devices" % (3 * (2 * 3 + 5)) in check.stdout, check.stdout
+        gw.start()
+        sim = subprocess.run([SIM, "--uri", st.mqtt.uri, "--prefix", st.mqtt.prefix, "--halls", "3",
+                              "--windows", "2", "--rate", "300", "--count", "400", "--seed", "3"],
+                             capture_output=True, text=True, timeout=120)
+        assert sim.returncode == 0, sim.stderr
+
+        def landed():
+            rows = st.influx.rows('SELECT last("presence") FROM "occupancy" GROUP BY "hall", "device"')
+            got = {(r["hall"], r["device"]) for r in rows} if rows and "hall" in rows[0] else set()
+            want = {("h%d" % h, "h%d-seat-w0%d" % (h, w)) for h in (1, 2, 3) for w in (1, 2)}
+            return got if got >= want else None
+        got = wait_for("every hall's seats under their hall", landed, timeout=30)
+        assert {d.split("-")[0] for _, d in got} == {"h1", "h2", "h3"}, got
+        rejected = [f for f in ("rejected_bad_topic", "rejected_bad_id", "rejected_syntax", "rejected_bad_value",
+                                "unknown_devices") if gw.counter(f)]
+        assert not rejected, rejected
+        assert gw.stop() == 0
+
+
 if __name__ == "__main__":
-    harness.run([test_every_simulated_device_lands_with_the_printed_config])
+    harness.run([test_every_simulated_device_lands_with_the_printed_config,
+                 test_three_halls_on_one_gateway])

@@ -400,7 +400,7 @@ static void test_bad_rules_report_every_problem(void **state)
     (void)state;
     EXPECT(
         "bad_rules.conf",
-        W(3, "default_rules[0].above", "required by type \"threshold\" (or below)"),
+        W(3, "default_rules[0].above", "required by type \"threshold\" (or below, or is)"),
         W(4, "default_rules[1].below", "a threshold rule has above or below, not both"),
         W(5, "default_rules[2].clear_at", "must be at most above (10) for the alert to clear"),
         W(6, "default_rules[3].clear_at", "must be at least below (18) for the alert to clear"),
@@ -473,6 +473,90 @@ static void test_rule_values(void **state)
     expect_text(MQTT "rules = ( { name = \"x\"; type = \"threshold\"; metric = \"co2\"; "
                      "above = \"1000\"; clear_at = 2000; } );\n",
                 "rules[0].above", "expected a number");
+}
+
+/* Loads text; must fail with exactly one error at line, on key, containing msg. */
+static void expect_text_at(const char *text, int line, const char *key, const char *msg)
+{
+    char path[1024];
+    struct config *c;
+    struct conf_errors e;
+    int rc;
+
+    write_temp(path, sizeof(path), text, strlen(text));
+    rc = config_load(path, &c, &e);
+    unlink(path);
+    if (rc != -EINVAL || e.n != 1 || e.v[0].line != line || strcmp(e.v[0].key, key) != 0 ||
+        !strstr(e.v[0].msg, msg)) {
+        conf_errors_print(&e, stderr);
+        fail_msg("want one error at line %d %s: ...%s... for: %s", line, key, msg, text);
+    }
+    conf_errors_free(&e);
+}
+
+static void test_is_rules_take_a_boolean_number_or_string(void **state)
+{
+    (void)state;
+    char path[1024];
+    struct config *c;
+    struct conf_errors e;
+    const char *text = MQTT
+        "rules = (\n"
+        "  { name = \"av\"; type = \"threshold\"; metric = \"av_realtime\"; is = false; },\n"
+        "  { name = \"door\"; type = \"threshold\"; metric = \"door_open\"; is = true;\n"
+        "    for = \"10m\"; severity = \"major\"; when = \"open\"; },\n"
+        "  { name = \"paper\"; type = \"threshold\"; metric = \"status\"; is = \"paper_out\"; },\n"
+        "  { name = \"mode\"; type = \"threshold\"; metric = \"mode\"; is = 3; },\n"
+        "  { name = \"co2\"; type = \"threshold\"; metric = \"co2\"; above = 1000.0; }\n"
+        ");\n";
+
+    write_temp(path, sizeof(path), text, strlen(text));
+    assert_int_equal(config_load(path, &c, &e), 0);
+    unlink(path);
+    assert_int_equal(c->n_rules, 5);
+    assert_int_equal(c->rules[0].is_type, CONFIG_IS_BOOL);
+    assert_false(c->rules[0].is_b);
+    assert_int_equal(c->rules[1].is_type, CONFIG_IS_BOOL);
+    assert_true(c->rules[1].is_b);
+    assert_int_equal(c->rules[1].for_ms, 10 * MIN_MS);
+    assert_int_equal(c->rules[1].severity, SEV_MAJOR);
+    assert_int_equal(c->rules[1].when, WHEN_OPEN);
+    assert_int_equal(c->rules[2].is_type, CONFIG_IS_STRING);
+    assert_string_equal(c->rules[2].is_str, "paper_out");
+    assert_int_equal(c->rules[3].is_type, CONFIG_IS_NUMBER);
+    assert_true(c->rules[3].is_num == 3);
+    assert_int_equal(c->rules[4].is_type, CONFIG_IS_NONE);
+    assert_true(c->rules[4].has_above);
+    config_free(c);
+}
+
+static void test_is_excludes_above_below_and_clear_at(void **state)
+{
+    (void)state;
+    expect_text_at(MQTT "rules = (\n"
+                        "  { name = \"x\"; type = \"threshold\"; metric = \"door_open\";\n"
+                        "    is = true;\n"
+                        "    above = 1.0; }\n"
+                        ");\n",
+                   5, "rules[0].above", "a threshold rule has is or above/below, not both");
+    expect_text_at(MQTT "rules = (\n"
+                        "  { name = \"x\"; type = \"threshold\"; metric = \"m\"; is = 1;\n"
+                        "    clear_at = 0.5; }\n"
+                        ");\n",
+                   4, "rules[0].clear_at", "a threshold rule has is or above/below, not both");
+    expect_text(MQTT "rules = ( { name = \"x\"; type = \"threshold\"; metric = \"m\"; "
+                     "is = true; below = 2.0; } );\n",
+                "rules[0].below", "not both");
+    expect_text(MQTT "rules = ( { name = \"x\"; type = \"stale\"; for = \"1m\"; is = true; } );\n",
+                "rules[0].is", "not used by type \"stale\"");
+    expect_text(MQTT "rules = ( { name = \"x\"; type = \"threshold\"; metric = \"m\"; "
+                     "is = \"\"; } );\n",
+                "rules[0].is", "1 to 256 bytes");
+    expect_text(MQTT "rules = ( { name = \"x\"; type = \"threshold\"; metric = \"m\"; "
+                     "is = [1, 2]; } );\n",
+                "rules[0].is", "expected true, false, a number or a string");
+    expect_text(MQTT "rules = ( { name = \"x\"; type = \"threshold\"; is = true; } );\n",
+                "rules[0].metric", "required by type \"threshold\"");
 }
 
 /* ---- notification routes and alert policy ---- */
@@ -707,6 +791,8 @@ int main(void)
         cmocka_unit_test(test_user_rules_replace_default_rules_by_name),
         cmocka_unit_test(test_bad_rules_report_every_problem),
         cmocka_unit_test(test_rule_values),
+        cmocka_unit_test(test_is_rules_take_a_boolean_number_or_string),
+        cmocka_unit_test(test_is_excludes_above_below_and_clear_at),
         cmocka_unit_test(test_notify_routes_and_policy_load),
         cmocka_unit_test(test_bad_notify_reports_every_problem),
         cmocka_unit_test(test_urls_never_appear_in_errors),

@@ -591,6 +591,50 @@ static void test_plug_commands_per_format(void **state)
     }
 }
 
+/* Shelly: Switch.Set over <id>/rpc for Gen2, relay/<n>/command for Gen1,
+ * both while the generation is not known; "<id>#<n>" switches channel n. */
+static void test_shelly_commands_by_generation_and_channel(void **state)
+{
+    (void)state;
+    struct enforce_plug_cmd cmd;
+    struct enforce_plug pl = {.id = "desk-b", .hall = "h1", .format = FORMAT_SHELLY};
+    static const struct {
+        const char *source;
+        unsigned char gen;
+        bool on;
+        const char *topic, *payload, *topic2, *payload2;
+    } cases[] = {
+        {"shellyplug-s-7C87CE", 1, false, "shellies/shellyplug-s-7C87CE/relay/0/command", "off", "",
+         ""},
+        {"shellyplug-s-7C87CE", 1, true, "shellies/shellyplug-s-7C87CE/relay/0/command", "on", "",
+         ""},
+        {"shellyswitch25-1#1", 1, false, "shellies/shellyswitch25-1/relay/1/command", "off", "",
+         ""},
+        {"shellypro4pm-1#3", 2, false, "shellypro4pm-1/rpc",
+         "{\"id\":1,\"src\":\"hallgw\",\"method\":\"Switch.Set\",\"params\":{\"id\":3,\"on\":false}"
+         "}",
+         "", ""},
+        {"shellyplus1pm-1", 0, false, "shellyplus1pm-1/rpc",
+         "{\"id\":1,\"src\":\"hallgw\",\"method\":\"Switch.Set\",\"params\":{\"id\":0,\"on\":false}"
+         "}",
+         "shellies/shellyplus1pm-1/relay/0/command", "off"},
+        {"shellyplus2pm-1#1", 0, true, "shellyplus2pm-1/rpc",
+         "{\"id\":1,\"src\":\"hallgw\",\"method\":\"Switch.Set\",\"params\":{\"id\":1,\"on\":true}"
+         "}",
+         "shellies/shellyplus2pm-1/relay/1/command", "on"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(pl.source, sizeof(pl.source), "%s", cases[i].source);
+        pl.shelly_gen = cases[i].gen;
+        assert_int_equal(enforce_plug_command("hall", &pl, cases[i].on, &cmd), 0);
+        assert_string_equal(cmd.topic, cases[i].topic);
+        assert_string_equal(cmd.payload, cases[i].payload);
+        assert_string_equal(cmd.topic2, cases[i].topic2);
+        assert_string_equal(cmd.payload2, cases[i].payload2);
+        assert_false(cmd.native);
+    }
+}
+
 /* ---- the closed-hall rule ---- */
 
 static void test_off_period_runs_from_poweroff_at_to_the_next_wake_up(void **state)
@@ -1057,6 +1101,7 @@ int main(void)
         cmocka_unit_test(test_plug_is_never_cut_while_its_pc_is_on),
         cmocka_unit_test(test_plug_still_on_after_verify_within_fails),
         cmocka_unit_test(test_plug_commands_per_format),
+        cmocka_unit_test(test_shelly_commands_by_generation_and_channel),
         cmocka_unit_test(test_off_period_runs_from_poweroff_at_to_the_next_wake_up),
         cmocka_unit_test(test_closed_hall_pc_is_due_after_closed_grace),
         cmocka_unit_test(test_closed_hall_attempt_restarts_a_pc_and_rearms_its_plug),

@@ -207,6 +207,36 @@ static void test_nested_objects_flatten_with_underscores_in_payload_order(void *
     json_flat_free(NULL);
 }
 
+static void test_arrays_of_items_flatten_to_numbered_keys_when_asked(void **state)
+{
+    (void)state;
+    const char *p = "{\"e\":{\"t\":[1.5,null,\"x\",true,[1],{\"a\":1},7],\"v\":2},"
+                    "\"l\":[1,2,3],\"z\":[]}";
+    struct json_limits lim = {.max_bytes = 4096, .max_depth = 8, .max_fields = 64, .max_items = 6};
+    struct json_flat f;
+    assert_int_equal(json_flatten(p, strlen(p), &lim, &f), JSON_OK);
+    const char *keys[] = {"e_t_0", "e_t_1", "e_t_2", "e_t_3", "e_v", "l_0", "l_1", "l_2"};
+    assert_int_equal(f.n, 8);
+    for (size_t i = 0; i < 8; i++)
+        assert_string_equal(f.fields[i].key, keys[i]);
+    assert_true(f.fields[0].is_item && f.fields[0].item == 0 && f.fields[0].num == 1.5);
+    assert_int_equal(f.fields[1].type, JSON_T_NULL);
+    assert_string_equal(f.fields[2].str, "x");
+    assert_true(f.fields[3].is_item && f.fields[3].item == 3 && f.fields[3].b);
+    assert_false(f.fields[4].is_item);
+    assert_true(f.fields[7].is_item && f.fields[7].item == 2);
+    /* [1] and {"a":1} are not readings; 7 is item 6, past max_items. */
+    assert_int_equal(f.dropped, 3);
+    json_flat_free(&f);
+    /* Without max_items an array is one dropped field, as before. */
+    lim.max_items = 0;
+    assert_int_equal(json_flatten(p, strlen(p), &lim, &f), JSON_OK);
+    assert_int_equal(f.n, 1);
+    assert_string_equal(f.fields[0].key, "e_v");
+    assert_int_equal(f.dropped, 3);
+    json_flat_free(&f);
+}
+
 static void test_numbers_are_doubles_including_big_integers(void **state)
 {
     (void)state;
@@ -601,6 +631,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rejects_each_kind_of_bad_payload_with_its_reason),
         cmocka_unit_test(test_a_very_deep_payload_is_too_deep_not_a_crash),
+        cmocka_unit_test(test_arrays_of_items_flatten_to_numbered_keys_when_asked),
         cmocka_unit_test(test_the_parsers_own_depth_limit_stops_the_parse),
         cmocka_unit_test(test_size_cap_is_checked_before_parsing),
         cmocka_unit_test(test_more_leaves_than_max_fields_is_too_many),

@@ -510,7 +510,7 @@ static void test_store_creates_a_wal_database_with_a_schema_version(void **state
     sqlite3_finalize(s);
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(s, 0), 4);
+    assert_int_equal(sqlite3_column_int(s, 0), 5);
     sqlite3_finalize(s);
     sqlite3_close(db);
     store_close(st);

@@ -131,6 +131,45 @@ static void test_shared_group_shares_all_but_acks(void **state)
                 want);
 }
 
+/* A Shelly of either generation: its Gen2 topics, shellies/<id>/# for Gen1,
+ * and the global shellies/announce once. A device bound by channels
+ * ("<id>#<n>") is subscribed once, under its id alone. */
+static void test_shelly_both_generations_once_per_device(void **state)
+{
+    static const char *const want[] = {
+        "hall/+/+/telemetry",
+        "hall/+/+/status",
+        "hall/+/+/event",
+        "hall/+/+/cmd/reply",
+        "hall/+/alerts/+/ack",
+        "hall/+/alerts/+/ack/+",
+        "shellyplug-s-7C87CE/events/rpc",
+        "shellyplug-s-7C87CE/online",
+        "shellyplug-s-7C87CE/status/+",
+        "shellies/shellyplug-s-7C87CE/#",
+        "shellies/announce",
+        "shellypro4pm-1/events/rpc",
+        "shellypro4pm-1/online",
+        "shellypro4pm-1/status/+",
+        "shellies/shellypro4pm-1/#",
+        NULL,
+    };
+    (void)state;
+
+    expect_subs("mqtt = { uri = \"tcp://h:1\"; };\n"
+                "discovery = { enabled = false; };\n"
+                "halls = ( { id = \"h1\"; } );\n"
+                "devices = ( { id = \"p1\"; hall = \"h1\"; kind = \"plug\";\n"
+                "              source = \"shelly:shellyplug-s-7C87CE\"; },\n"
+                "            { id = \"p2\"; hall = \"h1\"; kind = \"plug\";\n"
+                "              source = \"shelly:shellypro4pm-1#2\"; },\n"
+                "            { id = \"p3\"; hall = \"h1\"; kind = \"plug\";\n"
+                "              source = \"shelly:shellypro4pm-1#1\"; },\n"
+                "            { id = \"p4\"; hall = \"h1\"; kind = \"plug\";\n"
+                "              source = \"shelly:shellypro4pm-1#3\"; } );\n",
+                want);
+}
+
 #define SHELLY_HALL                                                                                \
     "halls = ( { id = \"h1\"; } );\n"                                                              \
     "devices = ( { id = \"p1\"; hall = \"h1\"; kind = \"plug\"; source = \"shelly:sp-1\"; } );\n"
@@ -145,6 +184,45 @@ static void test_discovery_reads_the_families_discovery_topics(void **state)
         "hall/+/alerts/+/ack",
         "hall/+/alerts/+/ack/+",
         "sp-1/status/+",
+        "shellies/sp-1/#",
+        "shellies/announce",
+        "zigbee2mqtt/bridge/devices",
+        "tasmota/discovery/+/config",
+        "tasmota/discovery/+/sensors",
+        "+/online",
+        "+/events/rpc",
+        NULL,
+    };
+    (void)state;
+
+    /* The wildcards take the bound Shelly's own online and events/rpc, and
+     * shellies/announce is there once: no message arrives twice. */
+    expect_subs("mqtt = { uri = \"tcp://h:1\"; };\n" SHELLY_HALL, want);
+}
+
+static void test_discovery_with_shared_group_keeps_shelly_filters(void **state)
+{
+    static const char *const want[] = {
+        "$share/g1/hall/+/+/telemetry", "$share/g1/hall/+/+/status",   "$share/g1/hall/+/+/event",
+        "$share/g1/hall/+/+/cmd/reply", "hall/+/alerts/+/ack",         "hall/+/alerts/+/ack/+",
+        "$share/g1/sp-1/events/rpc",    "$share/g1/sp-1/online",       "$share/g1/sp-1/status/+",
+        "$share/g1/shellies/sp-1/#",    "$share/g1/shellies/announce", "zigbee2mqtt/bridge/devices",
+        "tasmota/discovery/+/config",   "tasmota/discovery/+/sensors", NULL,
+    };
+    (void)state;
+
+    expect_subs("mqtt = { uri = \"tcp://h:1\"; shared_group = \"g1\"; };\n" SHELLY_HALL, want);
+}
+
+static void test_discovery_without_a_bound_shelly_reads_the_announce(void **state)
+{
+    static const char *const want[] = {
+        "hall/+/+/telemetry",
+        "hall/+/+/status",
+        "hall/+/+/event",
+        "hall/+/+/cmd/reply",
+        "hall/+/alerts/+/ack",
+        "hall/+/alerts/+/ack/+",
         "zigbee2mqtt/bridge/devices",
         "tasmota/discovery/+/config",
         "tasmota/discovery/+/sensors",
@@ -155,32 +233,7 @@ static void test_discovery_reads_the_families_discovery_topics(void **state)
     };
     (void)state;
 
-    /* The wildcards take the bound Shelly's own online and events/rpc: no
-     * message arrives twice. */
-    expect_subs("mqtt = { uri = \"tcp://h:1\"; };\n" SHELLY_HALL, want);
-}
-
-static void test_discovery_with_shared_group_keeps_shelly_filters(void **state)
-{
-    static const char *const want[] = {
-        "$share/g1/hall/+/+/telemetry",
-        "$share/g1/hall/+/+/status",
-        "$share/g1/hall/+/+/event",
-        "$share/g1/hall/+/+/cmd/reply",
-        "hall/+/alerts/+/ack",
-        "hall/+/alerts/+/ack/+",
-        "$share/g1/sp-1/events/rpc",
-        "$share/g1/sp-1/online",
-        "$share/g1/sp-1/status/+",
-        "zigbee2mqtt/bridge/devices",
-        "tasmota/discovery/+/config",
-        "tasmota/discovery/+/sensors",
-        "shellies/announce",
-        NULL,
-    };
-    (void)state;
-
-    expect_subs("mqtt = { uri = \"tcp://h:1\"; shared_group = \"g1\"; };\n" SHELLY_HALL, want);
+    expect_subs("mqtt = { uri = \"tcp://h:1\"; };\nhalls = ( { id = \"h1\"; } );\n", want);
 }
 
 int main(void)
@@ -189,8 +242,10 @@ int main(void)
         cmocka_unit_test(test_every_hall_by_default),
         cmocka_unit_test(test_owned_halls_only),
         cmocka_unit_test(test_shared_group_shares_all_but_acks),
+        cmocka_unit_test(test_shelly_both_generations_once_per_device),
         cmocka_unit_test(test_discovery_reads_the_families_discovery_topics),
         cmocka_unit_test(test_discovery_with_shared_group_keeps_shelly_filters),
+        cmocka_unit_test(test_discovery_without_a_bound_shelly_reads_the_announce),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -66,6 +66,7 @@ static const struct route_case cases[] = {
     REFUSE("native_prefix_alone_is_bad_topic", "hall/", ROUTE_BAD_TOPIC),
     REFUSE("native_alerts_device_is_reserved", "hall/h1/alerts/telemetry", ROUTE_BAD_ID),
     REFUSE("native_windows_device_is_reserved", "hall/h1/windows/status", ROUTE_BAD_ID),
+    REFUSE("native_state_device_is_reserved", "hall/h1/state/telemetry", ROUTE_BAD_ID),
     REFUSE("gateway_status_is_ignored_not_refused", "hall/_gateway/gw1/status", ROUTE_IGNORE),
     REFUSE("native_gateway_hall_is_reserved", "hall/_gateway/gw1/telemetry", ROUTE_BAD_ID),
     REFUSE("native_empty_hall_is_bad_id", "hall//env-1/telemetry", ROUTE_BAD_ID),
@@ -102,6 +103,10 @@ static const struct route_case cases[] = {
     OK_FOREIGN("z2m_availability_of_a_name_with_slashes", "zigbee2mqtt/1F/hall/air_1/availability",
                FORMAT_ZIGBEE2MQTT, MSG_STATUS, "1F/hall/air_1", "availability"),
     REFUSE("z2m_bridge_is_ignored", "zigbee2mqtt/bridge", ROUTE_IGNORE),
+    /* Home Assistant discovery, as Zigbee2MQTT writes it, and HA's status. */
+    REFUSE("home_assistant_discovery_is_ignored",
+           "homeassistant/sensor/0x00158d0001a2b3c4/temperature/config", ROUTE_IGNORE),
+    REFUSE("home_assistant_status_is_ignored", "homeassistant/status", ROUTE_IGNORE),
     REFUSE("z2m_bridge_subtopics_are_ignored", "zigbee2mqtt/bridge/state", ROUTE_IGNORE),
     REFUSE("z2m_set_is_ignored", "zigbee2mqtt/plug_printer/set", ROUTE_IGNORE),
     REFUSE("z2m_set_attribute_is_ignored", "zigbee2mqtt/plug_printer/set/state", ROUTE_IGNORE),
@@ -155,6 +160,53 @@ static const struct route_case cases[] = {
     REFUSE("shelly_events_other_than_rpc_is_bad_topic", "shellyplusplugs-a8032ab1/events/x",
            ROUTE_BAD_TOPIC),
     REFUSE("shelly_empty_status_component_is_bad_topic", "shellyplus-1/status/", ROUTE_BAD_TOPIC),
+
+/* Shelly Gen1: shellies/<id>/<path>, sub "gen1/<path>" */
+#define GEN1(n, path, c)                                                                           \
+    OK_FOREIGN(n, "shellies/shellyplug-s-7C87CE/" path, FORMAT_SHELLY, c, "shellyplug-s-7C87CE",   \
+               "gen1/" path)
+    GEN1("gen1_relay_state_is_telemetry", "relay/0", MSG_TELEMETRY),
+    GEN1("gen1_relay_power_is_telemetry", "relay/0/power", MSG_TELEMETRY),
+    GEN1("gen1_relay_energy_is_telemetry", "relay/0/energy", MSG_TELEMETRY),
+    GEN1("gen1_second_relay_is_telemetry", "relay/1", MSG_TELEMETRY),
+    GEN1("gen1_emeter_power_is_telemetry", "emeter/0/power", MSG_TELEMETRY),
+    GEN1("gen1_emeter_energy_is_telemetry", "emeter/1/energy", MSG_TELEMETRY),
+    GEN1("gen1_emeter_returned_energy_is_telemetry", "emeter/0/returned_energy", MSG_TELEMETRY),
+    GEN1("gen1_emeter_total_is_telemetry", "emeter/2/total", MSG_TELEMETRY),
+    GEN1("gen1_emeter_total_returned_is_telemetry", "emeter/2/total_returned", MSG_TELEMETRY),
+    GEN1("gen1_emeter_voltage_is_telemetry", "emeter/0/voltage", MSG_TELEMETRY),
+    GEN1("gen1_emeter_reactive_power_is_telemetry", "emeter/0/reactive_power", MSG_TELEMETRY),
+    GEN1("gen1_emeter_pf_is_telemetry", "emeter/0/pf", MSG_TELEMETRY),
+    GEN1("gen1_emeter_current_is_telemetry", "emeter/0/current", MSG_TELEMETRY),
+    GEN1("gen1_sensor_temperature_is_telemetry", "sensor/temperature", MSG_TELEMETRY),
+    GEN1("gen1_sensor_humidity_is_telemetry", "sensor/humidity", MSG_TELEMETRY),
+    GEN1("gen1_sensor_battery_is_telemetry", "sensor/battery", MSG_TELEMETRY),
+    GEN1("gen1_sensor_state_is_telemetry", "sensor/state", MSG_TELEMETRY),
+    GEN1("gen1_sensor_flood_is_telemetry", "sensor/flood", MSG_TELEMETRY),
+    GEN1("gen1_sensor_lux_is_telemetry", "sensor/lux", MSG_TELEMETRY),
+    GEN1("gen1_device_temperature_is_telemetry", "temperature", MSG_TELEMETRY),
+    GEN1("gen1_ext_temperature_is_telemetry", "ext_temperature/2", MSG_TELEMETRY),
+    GEN1("gen1_ext_temperatures_is_telemetry", "ext_temperatures", MSG_TELEMETRY),
+    GEN1("gen1_online_is_a_status", "online", MSG_STATUS),
+    GEN1("gen1_announce_is_a_status", "announce", MSG_STATUS),
+#undef GEN1
+    OK_FOREIGN("gen1_global_announce_names_no_device", "shellies/announce", FORMAT_SHELLY,
+               MSG_STATUS, "", "gen1/announce"),
+    REFUSE("gen1_relay_command_is_ignored", "shellies/shellyplug-s-7C87CE/relay/0/command",
+           ROUTE_IGNORE),
+    REFUSE("gen1_global_command_is_ignored", "shellies/command", ROUTE_IGNORE),
+    REFUSE("gen1_input_is_ignored", "shellies/shelly1-1/input/0", ROUTE_IGNORE),
+    REFUSE("gen1_unknown_sensor_is_ignored", "shellies/shellyht-1/sensor/act_reasons",
+           ROUTE_IGNORE),
+    REFUSE("gen1_unknown_emeter_leaf_is_ignored", "shellies/shellyem-1/emeter/0/x", ROUTE_IGNORE),
+    REFUSE("gen1_relay_index_with_leading_zero_is_ignored", "shellies/shelly1-1/relay/01",
+           ROUTE_IGNORE),
+    REFUSE("gen1_relay_index_over_999_is_ignored", "shellies/shelly1-1/relay/1000", ROUTE_IGNORE),
+    REFUSE("gen1_too_deep_is_ignored", "shellies/shelly1-1/relay/0/power/x", ROUTE_IGNORE),
+    REFUSE("gen1_bad_id_is_bad_id", "shellies/shelly 1/relay/0", ROUTE_BAD_ID),
+    REFUSE("gen1_empty_id_is_bad_id", "shellies//relay/0", ROUTE_BAD_ID),
+    REFUSE("gen1_nothing_after_shellies_is_bad_topic", "shellies/", ROUTE_BAD_TOPIC),
+
     REFUSE("unknown_topic_is_bad_topic", "random/topic", ROUTE_BAD_TOPIC),
     REFUSE("single_level_topic_is_bad_topic", "online", ROUTE_BAD_TOPIC),
     REFUSE("broker_sys_topic_is_bad_topic", "$SYS/broker/uptime", ROUTE_BAD_TOPIC),
@@ -245,6 +297,18 @@ static void test_id_validator_accepts_only_the_id_charset(void **state)
     assert_false(id_valid("a\0b", 3));
 }
 
+/* route.sub is 32 bytes: a Gen1 topic whose "gen1/<path>" would not fit is
+ * refused, never cut. The longest path routed fits. */
+static void test_gen1_longest_path_fits_in_sub(void **state)
+{
+    (void)state;
+    struct route r;
+    const char *longest = "shellies/shellyem3-1/emeter/999/total_returned";
+    assert_int_equal(topic_route("hall", longest, strlen(longest), &r), ROUTE_OK);
+    assert_string_equal(r.sub, "gen1/emeter/999/total_returned");
+    assert_true(strlen(r.sub) < sizeof(r.sub));
+}
+
 static void test_format_names_round_trip(void **state)
 {
     (void)state;
@@ -267,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_topic_is_read_only_up_to_len),
         cmocka_unit_test(test_id_validator_accepts_only_the_id_charset),
         cmocka_unit_test(test_format_names_round_trip),
+        cmocka_unit_test(test_gen1_longest_path_fits_in_sub),
     };
     static struct CMUnitTest tests[ARRAY_SIZE(fixed) + ARRAY_SIZE(cases)];
     size_t n = 0;

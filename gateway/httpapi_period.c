@@ -1,0 +1,84 @@
+/* The periodic assessment over HTTP: GET
+ * /api/v1/reports/period?period=week|month&date=&hall=&format=, made as
+ * hallgw report --period makes it, from the configuration file as it is now
+ * (read again for each request), the alert history and InfluxDB. The same
+ * access as the daily record. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "config.h"
+#include "httpapi_internal.h"
+#include "report.h"
+#include "report_period.h"
+
+static const char *const types[] = {
+    [REPORT_MD] = "text/markdown; charset=utf-8",
+    [REPORT_HTML] = "text/html; charset=utf-8",
+    [REPORT_CSV] = "text/csv; charset=utf-8",
+};
+static const char *const exts[] = {
+    [REPORT_MD] = "md", [REPORT_HTML] = "html", [REPORT_CSV] = "csv"};
+
+void httpapi_serve_period_report(const struct httpapi *h, const struct http_request *req,
+                                 struct http_response *r)
+{
+    const char *kind_s = http_request_arg(req, "period");
+    const char *date = http_request_arg(req, "date");
+    const char *hall = http_request_arg(req, "hall");
+    const char *fmt = http_request_arg(req, "format");
+    int kind = report_period_kind_parse(kind_s ? kind_s : "month");
+    int f = report_format_parse(fmt ? fmt : "html");
+    if (kind < 0 || f < 0) {
+        httpapi_reply_error(r, 400,
+                            kind < 0 ? "period is week or month" : "format is html, csv or md");
+        return;
+    }
+    struct config *cfg = NULL;
+    struct conf_errors errs = {0};
+    if (!h->config_path || config_load(h->config_path, &cfg, &errs) < 0) {
+        conf_errors_free(&errs);
+        httpapi_reply_error(r, 503, "the configuration cannot be read now");
+        return;
+    }
+    wall_s now = clock_wall();
+    int32_t day, first, n;
+    if (date && *date) {
+        if (report_parse_day(date, now, &day) < 0 || day > report_local_day(now)) {
+            config_free(cfg);
+            httpapi_reply_error(r, 400,
+                                "date is YYYY-MM-DD (not in the future), today or yesterday");
+            return;
+        }
+    } else { /* the last complete period */
+        report_period_bounds((enum period_kind)kind, report_local_day(now), &first, &n);
+        day = first - 1;
+    }
+    if (hall && !config_find_hall(cfg, hall)) {
+        config_free(cfg);
+        httpapi_reply_error(r, 404, "no such hall");
+        return;
+    }
+    struct period p;
+    int g = report_period_gather(cfg, hall, (enum period_kind)kind, day, now, &p);
+    char *body = NULL;
+    size_t len = 0;
+    FILE *out = g == -ENOMEM ? NULL : open_memstream(&body, &len);
+    int w = out ? report_period_render(&p, (enum report_format)f, out) : -ENOMEM;
+    if (out)
+        fclose(out);
+    char disposition[160];
+    snprintf(disposition, sizeof(disposition), "inline; filename=\"hallgw-%s%s%.64s.%s\"",
+             p.label[0] ? p.label : "assessment", hall ? "-" : "", hall ? hall : "", exts[f]);
+    report_period_free(&p);
+    config_free(cfg);
+    if (w < 0 || !body) {
+        free(body);
+        httpapi_reply_error(r, 500, "the assessment cannot be made");
+        return;
+    }
+    http_response_header(r, "Content-Disposition", disposition);
+    http_response_take(r, 200, types[f], body, len);
+}
