@@ -17,6 +17,8 @@ struct api {
     pthread_cond_t changed; /* CLOCK_MONOTONIC: snapshots published, requests answered */
     char *state, *alerts, *overview;
     size_t state_len, alerts_len, overview_len;
+    char *unbound; /* the unbound devices */
+    size_t unbound_len;
     struct queue *requests;
     struct queue *wake;
     _Atomic int64_t wanted_at;
@@ -70,6 +72,7 @@ void api_free(struct api *a)
     free(a->state);
     free(a->alerts);
     free(a->overview);
+    free(a->unbound);
     free(a);
 }
 
@@ -104,6 +107,18 @@ void api_publish_overview(struct api *a, char *overview_json)
     free(a->overview);
     a->overview = overview_json;
     a->overview_len = strlen(overview_json);
+    pthread_cond_broadcast(&a->changed);
+    pthread_mutex_unlock(&a->lock);
+}
+
+void api_publish_unbound(struct api *a, char *json)
+{
+    if (!json)
+        return;
+    pthread_mutex_lock(&a->lock);
+    free(a->unbound);
+    a->unbound = json;
+    a->unbound_len = strlen(json);
     pthread_cond_broadcast(&a->changed);
     pthread_mutex_unlock(&a->lock);
 }
@@ -166,6 +181,11 @@ int api_get_alerts(struct api *a, char **json, size_t *len, int64_t wait_ms)
 int api_get_overview(struct api *a, char **json, size_t *len, int64_t wait_ms)
 {
     return get_copy(a, &a->overview, &a->overview_len, json, len, wait_ms);
+}
+
+int api_get_unbound(struct api *a, char **json, size_t *len, int64_t wait_ms)
+{
+    return get_copy(a, &a->unbound, &a->unbound_len, json, len, wait_ms);
 }
 
 int api_submit(struct api *a, struct api_request *r, int64_t wait_ms, struct api_request *out)

@@ -63,6 +63,10 @@ void api_publish(struct api *a, char *state_json, char *alerts_json);
 /* Replaces the overview of every hall (overview.h), the same way. */
 void api_publish_overview(struct api *a, char *overview_json);
 
+/* Replaces the unbound devices' snapshot (unbound_feed_json(); takes
+ * ownership; NULL keeps the old one). */
+void api_publish_unbound(struct api *a, char *json);
+
 /* The core loop is turning; mqtt tells whether the broker is connected. */
 void api_heartbeat(struct api *a, mono_ms now, bool mqtt_connected);
 
@@ -76,6 +80,7 @@ void api_complete(struct api *a, struct api_request *r);
  * the first one. Returns 0, or -EAGAIN when none came in time. */
 int api_get_state(struct api *a, char **json, size_t *len, int64_t wait_ms);
 int api_get_alerts(struct api *a, char **json, size_t *len, int64_t wait_ms);
+int api_get_unbound(struct api *a, char **json, size_t *len, int64_t wait_ms);
 int api_get_overview(struct api *a, char **json, size_t *len, int64_t wait_ms);
 
 /* Hands r (a malloc'd request) to the core and waits up to wait_ms for the

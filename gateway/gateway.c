@@ -41,6 +41,7 @@
 #include "store.h"
 #include "subscriptions.h"
 #include "threads.h"
+#include "unbound_feed.h"
 #include "utf8.h"
 
 #define CORE_BATCH 256
@@ -51,6 +52,8 @@
 #define WRITER_DRAIN_MS 10000
 #define NOTIFIER_DRAIN_MS 3000
 #define TICK_MS 1000
+#define UNBOUND_WRITE_MS 5000    /* the unbound devices' file: a device came or went */
+#define UNBOUND_REFRESH_MS 60000 /* devices only seen again */
 
 struct gateway {
     struct config *cfg;
@@ -70,6 +73,11 @@ struct gateway {
     struct httpapi *http;
     mono_ms snapshot_at;
     struct ingest ingest;
+    struct unbound *unbound;
+    uint64_t unbound_published, unbound_written; /* unbound_version() + 1; 0: never */
+    uint64_t unbound_members_written;            /* unbound_members_version() + 1 */
+    mono_ms unbound_write_at;
+    struct log_ratelimit rl_unbound;
     struct buf batch;
     size_t batch_points;
     /* The inbox journal: the largest journal id processed, and the largest
@@ -532,6 +540,33 @@ static void publish_snapshots(struct gateway *g, wall_s wall, mono_ms now, bool 
                                                g->mqtt && mqtt_is_connected(g->mqtt)));
     if (!alerts_only)
         g->snapshot_at = now;
+    if (!alerts_only && g->unbound_published != unbound_version(g->unbound) + 1) {
+        api_publish_unbound(g->api, unbound_feed_json(g->unbound, g->cfg));
+        g->unbound_published = unbound_version(g->unbound) + 1;
+    }
+}
+
+/* The unbound devices for hallgw devices --unbound: rewritten at most
+ * every UNBOUND_WRITE_MS when a device came or went, and at most every
+ * UNBOUND_REFRESH_MS when devices were only seen again (last_seen, sample):
+ * a chatty unbound device does not rewrite the file all day. */
+static void write_unbound(struct gateway *g, mono_ms now)
+{
+    uint64_t v = unbound_version(g->unbound) + 1;
+    uint64_t members = unbound_members_version(g->unbound) + 1;
+    int64_t since = now - g->unbound_write_at;
+    bool came_or_went = members != g->unbound_members_written;
+    if (v == g->unbound_written ||
+        (g->unbound_written && since < (came_or_went ? UNBOUND_WRITE_MS : UNBOUND_REFRESH_MS)))
+        return;
+    char *json = unbound_feed_json(g->unbound, g->cfg);
+    int rc = json ? unbound_feed_write(g->cfg->gateway.state_dir, json) : -ENOMEM;
+    free(json);
+    if (rc < 0 && log_ratelimit_ok(&g->rl_unbound, "unbound devices' file"))
+        log_warn("cannot write %s/%s: %s", g->cfg->gateway.state_dir, UNBOUND_FILE, strerror(-rc));
+    g->unbound_written = v;
+    g->unbound_members_written = members;
+    g->unbound_write_at = now;
 }
 
 /* POST and DELETE /api/v1/overrides: the store and enforcement's view of it
@@ -667,6 +702,7 @@ static void reload(struct gateway *g)
     g->cfg = nc;
     set_timezone(nc->gateway.timezone);
     ingest_set_config(&g->ingest, nc);
+    unbound_feed_config(g->unbound, nc);
     notifier_stop(g->notifier, NOTIFIER_DRAIN_MS);
     g->notifier = NULL;
     if (nc->n_notify > 0 && notifier_start(nc, &g->notifier) < 0)
@@ -773,6 +809,7 @@ static void core_loop(struct gateway *g)
             alerting_tick(g->alerting, wall, now);
             delivery_tick(g->delivery, g->cfg, wall);
             mqtt_journal_tick(g->mqtt);
+            write_unbound(g, now);
             g->next_tick = now + TICK_MS;
         }
         if (now >= g->next_stats) {
@@ -853,13 +890,17 @@ int gateway_run(const char *config_path)
     g.inbox = queue_new(g.cfg->limits.queue_capacity);
     buf_init(&g.batch, BATCH_MAX_BYTES);
     if (!g.inbox || hallmodel_new(g.cfg, &g.hm) < 0 ||
-        subscriptions_build(g.cfg, &g.subs, &g.n_subs) < 0) {
+        subscriptions_build(g.cfg, &g.subs, &g.n_subs) < 0 ||
+        !(g.unbound = unbound_new(UNBOUND_MAX_LIMIT))) {
         log_err("out of memory");
         goto out_free;
     }
     ingest_init(&g.ingest, g.cfg, g.hm);
+    unbound_feed_config(g.unbound, g.cfg);
+    g.ingest.unbound = g.unbound;
     set_timezone(g.cfg->gateway.timezone);
     g.rl_ack = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 5);
+    g.rl_unbound = (struct log_ratelimit)LOG_RATELIMIT_INIT(3600000, 1);
     char db[1024];
     const char *why = NULL;
     snprintf(db, sizeof(db), "%s/hallgw.db", g.cfg->gateway.state_dir);
@@ -925,6 +966,7 @@ out_free:
     store_close(g.store);
     subscriptions_free(g.subs, g.n_subs);
     hallmodel_free(g.hm);
+    unbound_free(g.unbound);
     buf_free(&g.batch);
     queue_free(g.inbox);
     http_global_cleanup();

@@ -528,6 +528,8 @@ static void handle(void *ctx, const struct http_request *req, struct http_respon
         httpapi_serve_daily_report(h, req, r);
     } else if (strcmp(url, "/api/v1/reports/period") == 0) {
         httpapi_serve_period_report(h, req, r);
+    } else if (strcmp(url, "/api/v1/devices/unbound") == 0) {
+        httpapi_serve_unbound(h, r);
     } else if (strcmp(url, "/api/v1/audit") == 0) {
         if (id != 0 || !roles_may(who.role, ACTION_AUDIT))
             httpapi_reply_error(r, id != 0 ? 401 : 403, "the audit log is for the admin role");

@@ -24,6 +24,8 @@
  *   DELETE /api/v1/silences/<id>     expires it now                      operator, it
  *   GET  /api/v1/reports/daily       the daily record (巡查记录): date= (YYYY-MM-DD,
  *                                    today, yesterday), hall=, format=html|csv|md
+ *   GET  /api/v1/devices/unbound     devices on the broker no device's source names
+ *                                    (unbound_feed.h), to bind by a config edit
  *   GET  /api/v1/audit               the audit log; from=, to=, limit=  admin
  *   GET  /metrics, /healthz
  *

@@ -1,6 +1,6 @@
 /* Private to the HTTP endpoints (httpapi.c: access, the page, alerts and
  * routing; httpapi_overrides.c; httpapi_people.c: signing in and the audit
- * log; httpapi_reports.c; httpapi_silences.c). Nothing else may include
+ * log; httpapi_reports.c; httpapi_silences.c; httpapi_devices.c). Nothing else may include
  * this header. */
 #ifndef HALLGW_HTTPAPI_INTERNAL_H
 #define HALLGW_HTTPAPI_INTERNAL_H
@@ -80,5 +80,8 @@ void httpapi_serve_silence_add(const struct httpapi *h, const struct http_reques
 void httpapi_serve_silence_end(const struct httpapi *h, const struct http_request *req,
                                const struct auth_who *who, const char *id, bool expire,
                                struct http_response *r);
+
+/* httpapi_devices.c: GET /api/v1/devices/unbound. */
+void httpapi_serve_unbound(const struct httpapi *h, struct http_response *r);
 
 #endif

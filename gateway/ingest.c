@@ -10,6 +10,7 @@
 #include "metrics.h"
 #include "strmap.h"
 #include "topic.h"
+#include "unbound_feed.h"
 
 void ingest_init(struct ingest *in, const struct config *cfg, struct hallmodel *hm)
 {
@@ -234,6 +235,10 @@ static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size
                                       struct hm_device **dev)
 {
     struct route r;
+    bool discovery = in->unbound && in->cfg->discovery.enabled;
+    if (discovery && unbound_feed_discovery(in->unbound, in->cfg, topic, topic_len, payload,
+                                            payload_len, oversize, arrival))
+        return INGEST_IGNORED;
     switch (topic_route_config(in->cfg, topic, topic_len, &r)) {
     case ROUTE_OK:
         break;
@@ -276,6 +281,9 @@ static enum ingest_outcome ingest_one(struct ingest *in, const char *topic, size
     if (r.format == FORMAT_SHELLY)
         n_channels = shelly_targets(in, &r, d);
     if (!d && n_channels == 0) {
+        if (why == HM_UNBOUND && discovery)
+            unbound_feed_traffic(in->unbound, &r, payload, payload_len, &in->limits, &in->rd,
+                                 arrival);
         metrics_inc(why == HM_UNKNOWN_IGNORED ? MET_UNKNOWN_IGNORED
                     : why == HM_UNBOUND       ? MET_UNBOUND_FOREIGN
                                               : MET_DEVICE_TABLE_FULL);

@@ -52,6 +52,10 @@ struct ingest {
     bool all_retained;
     mono_ms all_now;
     wall_s all_arrival;
+    /* The unbound devices (unbound_feed.h), fed with discovery messages and
+     * with foreign messages no device binds while discovery.enabled; NULL:
+     * none. Set by the owner; not freed here. */
+    struct unbound *unbound;
 };
 
 /* hm must outlive in. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_devices.h"
 #include "cli_override.h"
 #include "cli_notify.h"
 #include "cli_people.h"
@@ -30,6 +31,7 @@ static void usage(FILE *f)
           "       hallgw audit [--from YYYY-MM-DD] [--to YYYY-MM-DD] [-c FILE]\n"
           "       hallgw silence add|list|expire [ID] [--device D] [--for DURATION] [...]\n"
           "       hallgw notify test ROUTE [-c FILE]\n"
+          "       hallgw devices --unbound [--json] [-c FILE]\n"
           "\n"
           "hallgw turns the MQTT traffic of a public service hall (seat sensors, queue\n"
           "systems, environment sensors, printers, smart plugs, PC agents) into a live\n"
@@ -55,6 +57,7 @@ static void usage(FILE *f)
           "  audit    the log of what people did: sign-ins, acks, approvals, overrides\n"
           "  silence  hold back the notifications of matching alerts for a while\n"
           "  notify   send a test message on a notification route, show the answer\n"
+          "  devices  --unbound: devices on the broker no device's source names yet\n"
           "\n"
           "Signals:\n"
           "  SIGHUP          reload the configuration; a bad new one keeps the old running\n"
@@ -109,6 +112,8 @@ int main(int argc, char **argv)
         return cli_notify(argc - 1, argv + 1, DEFAULT_CONFIG);
     if (argc > 1 && strcmp(argv[1], "silence") == 0)
         return cli_silence(argc - 1, argv + 1, DEFAULT_CONFIG);
+    if (argc > 1 && strcmp(argv[1], "devices") == 0)
+        return cli_devices(argc - 1, argv + 1, DEFAULT_CONFIG);
     while ((c = getopt_long(argc, argv, "c:vVh", opts, NULL)) != -1) {
         switch (c) {
         case 'c':

@@ -102,6 +102,28 @@ const struct json_field *json_flat_get(const struct json_flat *f, const char *ke
 /* A short name for each reject reason: "too_large", "bad_utf8", ... */
 const char *json_reject_name(enum json_reject r);
 
+/* ---- arrays of objects ----------------------------------------------------
+ *
+ * Zigbee2MQTT's device list (zigbee2mqtt/bridge/devices) is an array of
+ * objects, which json_flatten() does not take. json_array_elements() reads
+ * such an array (the top level, or the member of that name of a top-level
+ * object) and writes each of its first max_items elements back as compact
+ * JSON text (text[i], len[i] bytes, NUL-terminated), for json_flatten() to
+ * read one by one; total says how many there were. */
+struct json_elements {
+    size_t n, total;
+    char **text;
+    size_t *len;
+};
+
+/* member: NULL for a top-level array. Returns 0 and fills *out (release
+ * with json_elements_free()), or -EMSGSIZE over max_bytes, -EBADMSG when it
+ * is not valid UTF-8 JSON, -EPROTO when there is no such array, -ENOMEM. On
+ * failure *out is empty. */
+int json_array_elements(const char *text, size_t len, const char *member, size_t max_bytes,
+                        size_t max_items, struct json_elements *out);
+void json_elements_free(struct json_elements *e); /* NULL or empty: nothing */
+
 /* ---- InfluxDB /query answers ----------------------------------------------
  *
  * InfluxDB 1.x (and 2.x's /query compatibility endpoint) answers a query with

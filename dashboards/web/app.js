@@ -19,12 +19,13 @@
  * from the API are only ever put in the page as text (never as HTML). Times
  * are shown in the gateway's time zone, measured on the gateway's clock.
  *
- * The script is four files, run in this order (index.html, defer) and
+ * The script is five files, run in this order (index.html, defer) and
  * sharing the object window.HALLGW: app.js (the state, the language, DOM
  * and formatting helpers, polling and start-up), session.js (requests to
  * the gateway, the session and its CSRF token, what a role may do, signing
  * in and out), render.js (the hall, its windows, the alerts and the other
- * panels) and actions.js (the form that changes things, and the audit log).
+ * panels), actions.js (the form that changes things, and the audit log)
+ * and devices.js (the unbound devices panel).
  * A file takes what the files before it define when it is run, and what a
  * later file defines when the function that needs it runs; start() runs on
  * DOMContentLoaded, which comes after all the deferred scripts. */

@@ -190,6 +190,21 @@ window.HALLGW_I18N = {
     minutes: (m) => m + ' min',
     dur: (d, h, m, s) => d ? d + ' d ' + h + ' h' : h ? h + ' h ' + m + ' min'
       : m >= 10 ? m + ' min' : m ? m + ' min ' + s + ' s' : s + ' s',
+    unbound: 'Unbound devices',
+    ubIntro: 'Seen on the broker (on their discovery topics, or publishing on a topic the gateway reads), ' +
+      'but no device in the configuration names them in its source.',
+    ubColFamily: 'Family', ubColName: 'Name', ubColModel: 'Model', ubColSeen: 'Description / last reading',
+    ubColLast: 'Last seen',
+    ubFamily_zigbee2mqtt: 'Zigbee2MQTT', ubFamily_tasmota: 'Tasmota', ubFamily_shelly: 'Shelly',
+    ubPick: 'Bind…', ubPicked: (src) => 'Binding ' + src,
+    ubKind: 'Kind', ubHall: 'Hall', ubWindow: 'Window', ubNoWindow: 'none', ubId: 'Device id',
+    ubKind_seat: 'seat sensor', ubKind_people: 'people counter', ubKind_queue: 'queue system',
+    ubKind_env: 'environment sensor', ubKind_equipment: 'equipment', ubKind_plug: 'smart plug', ubKind_pc: 'PC',
+    ubChoose: 'Choose the kind and the hall to get the config line.',
+    ubBadId: 'The device id may hold only A-Z a-z 0-9 _ . - (at most 64).',
+    ubCopy: 'Copy', ubCopied: 'Copied.', ubSelected: 'Selected: press Ctrl+C.',
+    ubHowTo: 'Add this line to devices = ( ... ) in hallgw.conf and reload the gateway (SIGHUP, ' +
+      'systemctl reload hallgw). The configuration file stays the one source of truth: this page changes nothing.',
   },
 
   zh: {
@@ -375,5 +390,19 @@ window.HALLGW_I18N = {
     minutes: (m) => m + '分钟',
     dur: (d, h, m, s) => d ? d + '天' + h + '小时' : h ? h + '小时' + m + '分' :
       m >= 10 ? m + '分钟' : m ? m + '分' + s + '秒' : s + '秒',
+    unbound: '未绑定设备',
+    ubIntro: '在消息服务器上出现过（在其发现主题上，或在网关读取的主题上发布），但配置中没有设备在 source 中指定它们。',
+    ubColFamily: '类型', ubColName: '名称', ubColModel: '型号', ubColSeen: '说明 / 最近读数',
+    ubColLast: '最后出现',
+    ubFamily_zigbee2mqtt: 'Zigbee2MQTT', ubFamily_tasmota: 'Tasmota', ubFamily_shelly: 'Shelly',
+    ubPick: '绑定…', ubPicked: (src) => '绑定 ' + src,
+    ubKind: '种类', ubHall: '大厅', ubWindow: '窗口', ubNoWindow: '无', ubId: '设备编号',
+    ubKind_seat: '座位传感器', ubKind_people: '人数统计', ubKind_queue: '排队叫号系统',
+    ubKind_env: '环境传感器', ubKind_equipment: '设施设备', ubKind_plug: '智能插座', ubKind_pc: '计算机',
+    ubChoose: '选择种类和大厅后显示配置行。',
+    ubBadId: '设备编号只能包含 A-Z a-z 0-9 _ . -（最多 64 个字符）。',
+    ubCopy: '复制', ubCopied: '已复制。', ubSelected: '已选中：请按 Ctrl+C。',
+    ubHowTo: '把这一行加入 hallgw.conf 的 devices = ( ... )，再重新加载网关（SIGHUP，systemctl reload hallgw）。' +
+      '配置文件始终是唯一的依据：本页面不做任何修改。',
   },
 };

@@ -295,6 +295,12 @@ static const struct conf_key limits_keys[] = {
     {0},
 };
 
+static const struct conf_key discovery_keys[] = {
+    K("enabled", CONF_BOOL, struct config_discovery, enabled),
+    K("unbound_max", CONF_SIZE, struct config_discovery, unbound_max, .min = 0, .max = 4096),
+    {0},
+};
+
 static const struct conf_key root_keys[] = {
     {.name = "gateway", .t = CONF_GROUP, .off = 0, .sub = gateway_keys},
     K("mqtt", CONF_GROUP, struct config, mqtt, .required = true, .sub = mqtt_keys),
@@ -302,6 +308,7 @@ static const struct conf_key root_keys[] = {
     K("http", CONF_GROUP, struct config, http, .sub = http_keys),
     K("limits", CONF_GROUP, struct config, limits, .sub = limits_keys),
     K("unknown_devices", CONF_ENUM, struct config, unknown_devices, .names = unknown_names),
+    K("discovery", CONF_GROUP, struct config, discovery, .sub = discovery_keys),
     {.name = "halls", .t = CONF_CUSTOM, .fn = config_parse_halls},
     {.name = "devices", .t = CONF_CUSTOM, .fn = config_parse_devices},
     {.name = "schedule", .t = CONF_CUSTOM, .fn = config_parse_schedule},
@@ -342,6 +349,8 @@ static void set_defaults(struct config *c)
     c->limits.queue_capacity = 8192;
     c->limits.queue_wait_ms = 2000;
     c->unknown_devices = UNKNOWN_IGNORE;
+    c->discovery.enabled = true;
+    c->discovery.unbound_max = 256;
     c->schedule.weekdays = 0x3e; /* mon-fri: bits 1 to 5 (tm_wday) */
     c->schedule.open_s = 9 * 3600;
     c->schedule.close_s = 17 * 3600;

@@ -306,6 +306,13 @@ struct config_homeassistant {
     char *discovery_prefix; /* default "homeassistant" */
 };
 
+/* Listening to the devices' own discovery traffic for unbound devices
+ * (discovery.h, unbound.h). */
+struct config_discovery {
+    bool enabled;       /* default true */
+    size_t unbound_max; /* entries of the unbound list, default 256 */
+};
+
 struct config {
     char *path;
     struct {
@@ -325,6 +332,7 @@ struct config {
     struct config_limits limits;
     struct config_sources sources;
     enum unknown_policy unknown_devices; /* default ignore */
+    struct config_discovery discovery;
     struct config_hall *halls;
     size_t n_halls;
     struct config_device *devices;
@@ -359,6 +367,9 @@ const struct config_device *config_find_device(const struct config *c, const cha
 const struct config_device *config_find_source(const struct config *c, enum source_format f,
                                                const char *name);
 const struct config_hall *config_find_hall(const struct config *c, const char *id);
+/* Why name can not follow "<format>:" in a device's source (the message of
+ * a config error, e.g. "has an empty topic level in its name"), or NULL. */
+const char *config_source_name_problem(enum source_format f, const char *name);
 
 /* One channel of a multi-channel Shelly is bound as "shelly:<id>#<n>"
  * (source_name "<id>#<n>", n in 1..999; "<id>#0" is stored as "<id>", which

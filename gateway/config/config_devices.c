@@ -74,6 +74,11 @@ static const char *source_name_problem(enum source_format f, const char *name)
     return NULL;
 }
 
+const char *config_source_name_problem(enum source_format f, const char *name)
+{
+    return source_name_problem(f, name);
+}
+
 /* "shelly:<id>#<n>": one channel of a multi-channel Shelly. "#0" is the
  * device itself, stored as "<id>". */
 static void parse_shelly_channel(struct conf_ctx *x, const conf_node *s, struct config_device *d,

@@ -99,6 +99,38 @@ static int subscriptions_sources(const struct config *c, const char *share, char
     return r;
 }
 
+/* Shelly Gen2+ devices announce themselves only on their own topics: with
+ * discovery on, <id>/online and <id>/events/rpc of every device are read,
+ * and these two filters replace each bound device's own (one filter per
+ * message, never two copies). Not with shared_group or gateway.halls: there
+ * a wildcard shared by the group would hand a bound device's messages to
+ * an instance that does not hold it. */
+static bool shelly_wide(const struct config *c)
+{
+    return c->discovery.enabled && !c->mqtt.shared_group && c->gateway.n_halls == 0;
+}
+
+/* The discovery topics (discovery.h), read by every instance: they are
+ * few, retained, and each instance lists what it does not bind.
+ * shellies/announce only when no bound Shelly had it subscribed already. */
+static int subs_discovery(const struct config *c, bool have_announce, char ***subs, size_t *n)
+{
+    int r = 0;
+    if (!c->discovery.enabled)
+        return 0;
+    for (size_t b = 0; b < c->sources.n_z2m_bases; b++)
+        r |= subs_add(subs, n, "%s/bridge/devices", c->sources.z2m_bases[b]);
+    r |= subs_add(subs, n, "tasmota/discovery/+/config");
+    r |= subs_add(subs, n, "tasmota/discovery/+/sensors");
+    if (!have_announce)
+        r |= subs_add(subs, n, "shellies/announce");
+    if (shelly_wide(c)) {
+        r |= subs_add(subs, n, "+/online");
+        r |= subs_add(subs, n, "+/events/rpc");
+    }
+    return r;
+}
+
 int subscriptions_build(const struct config *c, char ***out, size_t *n_out)
 {
     char **subs = NULL;
@@ -141,8 +173,10 @@ int subscriptions_build(const struct config *c, char ***out, size_t *n_out)
             if (shelly_subscribed_before(c, d))
                 break;
             int l = (int)id_len;
-            r |= subs_add(&subs, &n, "%s%.*s/events/rpc", share, l, name);
-            r |= subs_add(&subs, &n, "%s%.*s/online", share, l, name);
+            if (!shelly_wide(c))
+                r |= subs_add(&subs, &n, "%s%.*s/events/rpc", share, l, name);
+            if (!shelly_wide(c))
+                r |= subs_add(&subs, &n, "%s%.*s/online", share, l, name);
             r |= subs_add(&subs, &n, "%s%.*s/status/+", share, l, name);
             r |= subs_add(&subs, &n, "%sshellies/%.*s/#", share, l, name);
             if (!shelly_announce++)
@@ -151,6 +185,8 @@ int subscriptions_build(const struct config *c, char ***out, size_t *n_out)
         }
         }
     }
+    if (r == 0)
+        r |= subs_discovery(c, shelly_announce > 0, &subs, &n);
     if (r) {
         subscriptions_free(subs, n);
         return -ENOMEM;

@@ -8,7 +8,13 @@
  * follow). With mqtt.shared_group, every filter but the acks and the
  * Zigbee2MQTT bridge/state topics (every member needs those) is written
  * $share/<group>/<filter> (MQTT 5 shared subscriptions; Mosquitto 2.0 also
- * honours them for MQTT 3.1.1 clients). */
+ * honours them for MQTT 3.1.1 clients).
+ *
+ * With discovery.enabled, the families' discovery topics too
+ * (zigbee2mqtt/bridge/devices, tasmota/discovery/+/config and /sensors,
+ * shellies/announce), never shared; and, without shared_group and
+ * gateway.halls, +/online and +/events/rpc for every Shelly Gen2+ device,
+ * in place of each bound Shelly device's own two. */
 #ifndef HALLGW_SUBSCRIPTIONS_H
 #define HALLGW_SUBSCRIPTIONS_H
 

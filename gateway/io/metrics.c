@@ -148,6 +148,19 @@ static const struct metric_desc descs[MET__COUNT] = {
       "PCs and plugs verified off by power-off enforcement."),
     C(MET_POWEROFF_FAILURES, "hallgw_poweroff_failures_total", "", "poweroff_failures",
       "PCs and plugs that refused, did not answer or were still on after verify_within."),
+    C(MET_DISCOVERY_READ, "hallgw_discovery_messages_total", "outcome=\"read\"", "discovery_read",
+      "Discovery messages of Zigbee2MQTT, Tasmota and Shelly, by outcome."),
+    C(MET_DISCOVERY_REJECTED, "hallgw_discovery_messages_total", "outcome=\"rejected\"",
+      "discovery_rejected", "Discovery messages of Zigbee2MQTT, Tasmota and Shelly, by outcome."),
+    C(MET_UNBOUND_ADDED, "hallgw_unbound_devices_total", "event=\"added\"", "unbound_added",
+      "Devices not bound by the config, listed as unbound: added, evicted from the full list, "
+      "refused."),
+    C(MET_UNBOUND_EVICTED, "hallgw_unbound_devices_total", "event=\"evicted\"", "unbound_evicted",
+      "Devices not bound by the config, listed as unbound: added, evicted from the full list, "
+      "refused."),
+    C(MET_UNBOUND_REFUSED, "hallgw_unbound_devices_total", "event=\"refused\"", "unbound_refused",
+      "Devices not bound by the config, listed as unbound: added, evicted from the full list, "
+      "refused."),
     G(MET_G_QUEUE_DEPTH, "hallgw_queue_depth", "", "queue_depth",
       "Messages waiting in the core queue."),
     G(MET_G_DEVICES, "hallgw_devices", "", "devices", "Devices in the hall model."),
@@ -158,6 +171,8 @@ static const struct metric_desc descs[MET__COUNT] = {
       "Batches waiting in the on-disk spool."),
     G(MET_G_MQTT_CONNECTED, "hallgw_mqtt_connected", "", "mqtt_connected",
       "1 while connected to the MQTT broker."),
+    G(MET_G_UNBOUND, "hallgw_unbound_listed", "", "unbound_listed",
+      "Devices in the unbound list (not bound by the config)."),
 };
 
 const struct metric_desc *metrics_desc(enum metric_id id)

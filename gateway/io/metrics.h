@@ -86,6 +86,12 @@ enum metric_id {
     MET_PCS_VERIFIED_OFF,  /* PCs seen off after a power-off command (or already off) */
     MET_PLUGS_OFF,         /* plugs that reported off after our command */
     MET_POWEROFF_FAILURES, /* PCs or plugs refused, silent or still on after verify_within */
+    /* discovery and the unbound devices (unbound_feed.c) */
+    MET_DISCOVERY_READ,     /* discovery messages read */
+    MET_DISCOVERY_REJECTED, /* discovery messages refused: too large, not JSON, wrong shape */
+    MET_UNBOUND_ADDED,      /* devices added to the unbound list */
+    MET_UNBOUND_EVICTED,    /* entries pushed out of the full list */
+    MET_UNBOUND_REFUSED,    /* names that can be no source, list entries not devices */
     /* gauges */
     MET_G_QUEUE_DEPTH,
     MET_G_DEVICES,
@@ -93,6 +99,7 @@ enum metric_id {
     MET_G_SPOOL_RECORDS,
     MET_G_MQTT_CONNECTED,
     MET_G_ALERTS_ACTIVE,
+    MET_G_UNBOUND, /* entries in the unbound list */
     MET__COUNT
 };
 

@@ -21,7 +21,8 @@ PROGRAMS = [
      if os.path.exists(os.path.join(BUILD, "bench", "bench-" + b))]
 
 # The subcommands of hallgw answer --help too.
-SUBCOMMANDS = [["alerts"], ["ack"], ["override"], ["report"], ["user"], ["token"], ["audit"], ["silence"], ["notify"]]
+SUBCOMMANDS = [["alerts"], ["ack"], ["override"], ["report"], ["user"], ["token"], ["audit"], ["silence"], ["notify"],
+               ["devices"]]
 
 
 def run(argv):

@@ -56,7 +56,9 @@ static void expect_subs(const char *text, const char *const *want)
     config_free(c);
 }
 
+/* Discovery (its own tests below) is off: these are the devices' filters. */
 #define HALLS                                                                                      \
+    "discovery = { enabled = false; };\n"                                                          \
     "halls = ( { id = \"h1\"; }, { id = \"h2\"; } );\n"                                            \
     "devices = ( { id = \"s1\"; hall = \"h1\"; kind = \"seat\"; source = \"zigbee2mqtt:s1\"; },\n" \
     "            { id = \"p2\"; hall = \"h2\"; kind = \"plug\"; source = \"tasmota:p2\"; } );\n"
@@ -157,6 +159,7 @@ static void test_shelly_both_generations_once_per_device(void **state)
     (void)state;
 
     expect_subs("mqtt = { uri = \"tcp://h:1\"; };\n"
+                "discovery = { enabled = false; };\n"
                 "halls = ( { id = \"h1\"; } );\n"
                 "devices = ( { id = \"p1\"; hall = \"h1\"; kind = \"plug\";\n"
                 "              source = \"shelly:shellyplug-s-7C87CE\"; },\n"
@@ -167,6 +170,72 @@ static void test_shelly_both_generations_once_per_device(void **state)
                 "            { id = \"p4\"; hall = \"h1\"; kind = \"plug\";\n"
                 "              source = \"shelly:shellypro4pm-1#3\"; } );\n",
                 want);
+}
+
+#define SHELLY_HALL                                                                                \
+    "halls = ( { id = \"h1\"; } );\n"                                                              \
+    "devices = ( { id = \"p1\"; hall = \"h1\"; kind = \"plug\"; source = \"shelly:sp-1\"; } );\n"
+
+static void test_discovery_reads_the_families_discovery_topics(void **state)
+{
+    static const char *const want[] = {
+        "hall/+/+/telemetry",
+        "hall/+/+/status",
+        "hall/+/+/event",
+        "hall/+/+/cmd/reply",
+        "hall/+/alerts/+/ack",
+        "hall/+/alerts/+/ack/+",
+        "sp-1/status/+",
+        "shellies/sp-1/#",
+        "shellies/announce",
+        "zigbee2mqtt/bridge/devices",
+        "tasmota/discovery/+/config",
+        "tasmota/discovery/+/sensors",
+        "+/online",
+        "+/events/rpc",
+        NULL,
+    };
+    (void)state;
+
+    /* The wildcards take the bound Shelly's own online and events/rpc, and
+     * shellies/announce is there once: no message arrives twice. */
+    expect_subs("mqtt = { uri = \"tcp://h:1\"; };\n" SHELLY_HALL, want);
+}
+
+static void test_discovery_with_shared_group_keeps_shelly_filters(void **state)
+{
+    static const char *const want[] = {
+        "$share/g1/hall/+/+/telemetry", "$share/g1/hall/+/+/status",   "$share/g1/hall/+/+/event",
+        "$share/g1/hall/+/+/cmd/reply", "hall/+/alerts/+/ack",         "hall/+/alerts/+/ack/+",
+        "$share/g1/sp-1/events/rpc",    "$share/g1/sp-1/online",       "$share/g1/sp-1/status/+",
+        "$share/g1/shellies/sp-1/#",    "$share/g1/shellies/announce", "zigbee2mqtt/bridge/devices",
+        "tasmota/discovery/+/config",   "tasmota/discovery/+/sensors", NULL,
+    };
+    (void)state;
+
+    expect_subs("mqtt = { uri = \"tcp://h:1\"; shared_group = \"g1\"; };\n" SHELLY_HALL, want);
+}
+
+static void test_discovery_without_a_bound_shelly_reads_the_announce(void **state)
+{
+    static const char *const want[] = {
+        "hall/+/+/telemetry",
+        "hall/+/+/status",
+        "hall/+/+/event",
+        "hall/+/+/cmd/reply",
+        "hall/+/alerts/+/ack",
+        "hall/+/alerts/+/ack/+",
+        "zigbee2mqtt/bridge/devices",
+        "tasmota/discovery/+/config",
+        "tasmota/discovery/+/sensors",
+        "shellies/announce",
+        "+/online",
+        "+/events/rpc",
+        NULL,
+    };
+    (void)state;
+
+    expect_subs("mqtt = { uri = \"tcp://h:1\"; };\nhalls = ( { id = \"h1\"; } );\n", want);
 }
 
 /* Each base with a device gets its bridge/state; each device its own base;
@@ -196,7 +265,7 @@ static void test_layouts_follow_the_sources_block(void **state)
     (void)state;
 
     expect_subs(
-        "mqtt = { uri = \"tcp://h:1\"; };\n"
+        "mqtt = { uri = \"tcp://h:1\"; };\ndiscovery = { enabled = false; };\n"
         "sources = { zigbee2mqtt = { base_topics = [\"zigbee2mqtt\", \"zigbee\", "
         "\"z3\"]; };\n"
         "  tasmota = { full_topics = [\"%prefix%/%topic%\", \"tasmota/%topic%/%prefix%/\"];\n"
@@ -218,6 +287,9 @@ int main(void)
         cmocka_unit_test(test_shared_group_shares_all_but_acks),
         cmocka_unit_test(test_shelly_both_generations_once_per_device),
         cmocka_unit_test(test_layouts_follow_the_sources_block),
+        cmocka_unit_test(test_discovery_reads_the_families_discovery_topics),
+        cmocka_unit_test(test_discovery_with_shared_group_keeps_shelly_filters),
+        cmocka_unit_test(test_discovery_without_a_bound_shelly_reads_the_announce),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
