@@ -80,6 +80,10 @@ int webpage_open(const char *web_dir, const char *name, struct webpage_file *out
     *out = (struct webpage_file){.fd = -1};
     if (!name_ok(name))
         return -ENOENT;
+    /* Browsers ask for /favicon.ico on pages that name no icon (the records
+     * the API serves): it is the page's own icon. */
+    if (strcmp(name, "favicon.ico") == 0)
+        name = "favicon.svg";
     out->type = content_type(name);
     return web_dir ? open_in_dir(web_dir, name, out) : open_embedded(name, out);
 }

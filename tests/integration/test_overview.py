@@ -3,7 +3,8 @@
 (overview.html) of a gateway with three halls, looked at in a headless
 Chromium (cdp.py): each hall's figures, one click into a hall's live page,
 and a manager (an account of role viewer: every role reads the records)
-who signs in and downloads yesterday's daily record as HTML and CSV.
+who signs in, downloads yesterday's daily record as HTML and CSV, and opens
+last month's assessment (考核) from the live page.
 
 Needs /usr/bin/chromium, like test_web.py."""
 
@@ -222,6 +223,21 @@ def test_a_manager_downloads_yesterdays_record_from_the_page():
                 assert HALLS[1][1] in text, text[:500]
                 assert yesterday in text, text[:500]
                 assert HALLS[0][1] not in text, "the record of h2 names h1"
+            # Last month's assessment (考核), from the live page's header link,
+            # opened in the same signed-in browser.
+            now_local = datetime.datetime.utcfromtimestamp(time.time() + offset * 3600)
+            last_month = (now_local.replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
+            page.navigate("http://127.0.0.1:%d/" % port)
+            page.wait_js("the live page's assessment link",
+                         "!!document.getElementById('period-month')")
+            href = page.evaluate("document.getElementById('period-month').href")
+            assert "/api/v1/reports/period?period=month" in href, href
+            page.navigate(href, timeout=120)
+            page.wait_js("the assessment", "document.body && document.body.innerText.includes('月度考核')")
+            text = page.evaluate("document.documentElement.outerHTML")
+            assert last_month in text, text[:800]
+            assert all(name in text for _, name in HALLS), text[:800]
+            assert "<svg" in text, "the assessment has no chart"
             errors = page.errors(ignore=["401 (Unauthorized)"])  # the wrong password
             assert not errors, errors
         pub.close()

@@ -64,6 +64,12 @@ static void test_types_follow_the_extension(void **state)
     assert_string_equal(f.type, "text/css; charset=utf-8");
     assert_int_equal(webpage_open(NULL, "favicon.svg", &f), 0);
     assert_string_equal(f.type, "image/svg+xml");
+    /* What a browser asks of a page without an icon: the same icon. */
+    struct webpage_file ico;
+    assert_int_equal(webpage_open(NULL, "favicon.ico", &ico), 0);
+    assert_string_equal(ico.type, "image/svg+xml");
+    assert_int_equal(ico.len, f.len);
+    assert_string_equal(ico.etag, f.etag);
 }
 
 static void test_names_outside_the_page_are_not_found(void **state)
