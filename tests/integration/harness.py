@@ -21,6 +21,7 @@ Only the standard library and Debian's python3-paho-mqtt are used."""
 import itertools
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -44,7 +45,26 @@ def log(*args):
     print("[%s]" % time.strftime("%H:%M:%S"), *args, flush=True)
 
 
+# Ports handed out below the kernel's ephemeral range (32768 and up by
+# default): a port the kernel gives to 0 can be taken again by any outgoing
+# connection of the tests running beside this one before the server binds
+# it; a port below that range is taken only by a server that chose it.
+_PORTS_GIVEN = set()
+
+
 def free_port():
+    rnd = random.Random(os.getpid() ^ int(time.time() * 1000))
+    for _ in range(200):
+        port = rnd.randrange(20000, 32768)
+        if port in _PORTS_GIVEN:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _PORTS_GIVEN.add(port)
+        return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
