@@ -214,10 +214,7 @@ static void write_staffing(struct report_writer *w, const struct period *p)
         report_cell_minutes(w, pw->staffed_s, m);
         report_cell_ratio(w, pw->staffed_s, pw->open_s, m);
         report_cell_minutes(w, pw->open_s - pw->staffed_s, m);
-        if (p->store.src == REPORT_SRC_OK)
-            report_cell_count(w, pw->incidents);
-        else
-            report_cell_num(w, "-", "");
+        report_cell_count_known(w, pw->incidents, p->store.src == REPORT_SRC_OK);
         report_row_end(w);
     }
     report_table_end(w);

@@ -181,10 +181,7 @@ static void write_staffing(struct report_writer *w)
             report_cell_minutes(w, win->open_s, m);
             report_cell_minutes(w, win->staffed_s, m);
             report_cell_ratio(w, win->staffed_s, win->open_s, m);
-            if (r->store.src == REPORT_SRC_OK)
-                report_cell_count(w, win->incidents);
-            else
-                report_cell_num(w, "-", "");
+            report_cell_count_known(w, win->incidents, r->store.src == REPORT_SRC_OK);
             report_row_end(w);
         }
         report_table_end(w);

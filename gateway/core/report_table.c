@@ -444,6 +444,14 @@ void report_cell_count(struct report_writer *w, size_t n)
     report_cell_num(w, buf, buf);
 }
 
+void report_cell_count_known(struct report_writer *w, size_t n, bool known)
+{
+    if (known)
+        report_cell_count(w, n);
+    else
+        report_cell_num(w, "-", "");
+}
+
 void report_cell_ratio(struct report_writer *w, double part, double whole, bool known)
 {
     char shown[16], raw[32] = "";

@@ -121,5 +121,7 @@ void report_cell_ratio(struct report_writer *w, double part, double whole, bool 
 /* A value as %g; "-" and empty when not known. */
 void report_cell_value(struct report_writer *w, double v, bool known);
 void report_cell_count(struct report_writer *w, size_t n);
+/* A count; "-" and empty when not known (its source could not be read). */
+void report_cell_count_known(struct report_writer *w, size_t n, bool known);
 
 #endif
