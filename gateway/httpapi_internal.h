@@ -67,6 +67,19 @@ void httpapi_serve_audit(const struct httpapi *h, const struct http_request *req
 void httpapi_serve_daily_report(const struct httpapi *h, const struct http_request *req,
                                 struct http_response *r);
 
+/* The start every report endpoint shares: the format= argument (html when
+ * absent) into *format and the configuration file read again into *cfg
+ * (freed with config_free). Returns 0, or -1 having answered a 400 (bad
+ * format) or a 503 (the configuration cannot be read). */
+struct config;
+int httpapi_report_open(const struct httpapi *h, const struct http_request *req,
+                        struct http_response *r, int *format, struct config **cfg);
+/* The end every report endpoint shares: answers body (malloc'd, taken; len
+ * bytes, made with rendered >= 0) as format, named hallgw-<name>[-<hall>].<ext>,
+ * or a 500 saying failure when it could not be made. */
+void httpapi_report_send(struct http_response *r, int format, const char *name, const char *hall,
+                         char *body, size_t len, int rendered, const char *failure);
+
 /* httpapi_period.c: GET /api/v1/reports/period (the week's or month's 考核). */
 void httpapi_serve_period_report(const struct httpapi *h, const struct http_request *req,
                                  struct http_response *r);

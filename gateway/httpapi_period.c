@@ -14,35 +14,21 @@
 #include "report.h"
 #include "report_period.h"
 
-static const char *const types[] = {
-    [REPORT_MD] = "text/markdown; charset=utf-8",
-    [REPORT_HTML] = "text/html; charset=utf-8",
-    [REPORT_CSV] = "text/csv; charset=utf-8",
-};
-static const char *const exts[] = {
-    [REPORT_MD] = "md", [REPORT_HTML] = "html", [REPORT_CSV] = "csv"};
-
 void httpapi_serve_period_report(const struct httpapi *h, const struct http_request *req,
                                  struct http_response *r)
 {
     const char *kind_s = http_request_arg(req, "period");
     const char *date = http_request_arg(req, "date");
     const char *hall = http_request_arg(req, "hall");
-    const char *fmt = http_request_arg(req, "format");
     int kind = report_period_kind_parse(kind_s ? kind_s : "month");
-    int f = report_format_parse(fmt ? fmt : "html");
-    if (kind < 0 || f < 0) {
-        httpapi_reply_error(r, 400,
-                            kind < 0 ? "period is week or month" : "format is html, csv or md");
+    if (kind < 0) {
+        httpapi_reply_error(r, 400, "period is week or month");
         return;
     }
-    struct config *cfg = NULL;
-    struct conf_errors errs = {0};
-    if (!h->config_path || config_load(h->config_path, &cfg, &errs) < 0) {
-        conf_errors_free(&errs);
-        httpapi_reply_error(r, 503, "the configuration cannot be read now");
+    int f;
+    struct config *cfg;
+    if (httpapi_report_open(h, req, r, &f, &cfg) < 0)
         return;
-    }
     wall_s now = clock_wall();
     int32_t day, first, n;
     if (date && *date) {
@@ -69,16 +55,8 @@ void httpapi_serve_period_report(const struct httpapi *h, const struct http_requ
     int w = out ? report_period_render(&p, (enum report_format)f, out) : -ENOMEM;
     if (out)
         fclose(out);
-    char disposition[160];
-    snprintf(disposition, sizeof(disposition), "inline; filename=\"hallgw-%s%s%.64s.%s\"",
-             p.label[0] ? p.label : "assessment", hall ? "-" : "", hall ? hall : "", exts[f]);
+    httpapi_report_send(r, f, p.label[0] ? p.label : "assessment", hall, body, len, w,
+                        "the assessment cannot be made");
     report_period_free(&p);
     config_free(cfg);
-    if (w < 0 || !body) {
-        free(body);
-        httpapi_reply_error(r, 500, "the assessment cannot be made");
-        return;
-    }
-    http_response_header(r, "Content-Disposition", disposition);
-    http_response_take(r, 200, types[f], body, len);
 }

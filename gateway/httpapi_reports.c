@@ -20,24 +20,49 @@ static const char *const types[] = {
 static const char *const exts[] = {
     [REPORT_MD] = "md", [REPORT_HTML] = "html", [REPORT_CSV] = "csv"};
 
+int httpapi_report_open(const struct httpapi *h, const struct http_request *req,
+                        struct http_response *r, int *format, struct config **cfg)
+{
+    const char *fmt = http_request_arg(req, "format");
+    *format = report_format_parse(fmt ? fmt : "html");
+    if (*format < 0) {
+        httpapi_reply_error(r, 400, "format is html, csv or md");
+        return -1;
+    }
+    *cfg = NULL;
+    struct conf_errors errs = {0};
+    if (!h->config_path || config_load(h->config_path, cfg, &errs) < 0) {
+        conf_errors_free(&errs);
+        httpapi_reply_error(r, 503, "the configuration cannot be read now");
+        return -1;
+    }
+    return 0;
+}
+
+void httpapi_report_send(struct http_response *r, int format, const char *name, const char *hall,
+                         char *body, size_t len, int rendered, const char *failure)
+{
+    if (rendered < 0 || !body) {
+        free(body);
+        httpapi_reply_error(r, 500, failure);
+        return;
+    }
+    char disposition[160];
+    snprintf(disposition, sizeof(disposition), "inline; filename=\"hallgw-%s%s%.64s.%s\"", name,
+             hall ? "-" : "", hall ? hall : "", exts[format]);
+    http_response_header(r, "Content-Disposition", disposition);
+    http_response_take(r, 200, types[format], body, len);
+}
+
 void httpapi_serve_daily_report(const struct httpapi *h, const struct http_request *req,
                                 struct http_response *r)
 {
     const char *date = http_request_arg(req, "date");
     const char *hall = http_request_arg(req, "hall");
-    const char *fmt = http_request_arg(req, "format");
-    int f = report_format_parse(fmt ? fmt : "html");
-    if (f < 0) {
-        httpapi_reply_error(r, 400, "format is html, csv or md");
+    int f;
+    struct config *cfg;
+    if (httpapi_report_open(h, req, r, &f, &cfg) < 0)
         return;
-    }
-    struct config *cfg = NULL;
-    struct conf_errors errs = {0};
-    if (!h->config_path || config_load(h->config_path, &cfg, &errs) < 0) {
-        conf_errors_free(&errs);
-        httpapi_reply_error(r, 503, "the configuration cannot be read now");
-        return;
-    }
     wall_s now = clock_wall();
     int32_t day;
     if (report_parse_day(date ? date : "today", now, &day) < 0 || day > report_local_day(now)) {
@@ -58,16 +83,8 @@ void httpapi_serve_daily_report(const struct httpapi *h, const struct http_reque
     int w = out ? report_render(&rep, (enum report_format)f, out) : -ENOMEM;
     if (out)
         fclose(out);
-    char disposition[160];
-    snprintf(disposition, sizeof(disposition), "inline; filename=\"hallgw-%s%s%.64s.%s\"",
-             rep.date[0] ? rep.date : "record", hall ? "-" : "", hall ? hall : "", exts[f]);
+    httpapi_report_send(r, f, rep.date[0] ? rep.date : "record", hall, body, len, w,
+                        "the record cannot be made");
     report_free(&rep);
     config_free(cfg);
-    if (w < 0 || !body) {
-        free(body);
-        httpapi_reply_error(r, 500, "the record cannot be made");
-        return;
-    }
-    http_response_header(r, "Content-Disposition", disposition);
-    http_response_take(r, 200, types[f], body, len);
 }

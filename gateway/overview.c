@@ -8,6 +8,7 @@
 #include "enforce.h"
 #include "lineproto.h"
 #include "schedule.h"
+#include "snapshot.h"
 #include "windows.h"
 
 static const char *const state_names[] = {"closed", "open", "break"};
@@ -148,17 +149,7 @@ char *overview_json(const struct config *cfg, struct hallmodel *hm, const struct
                     struct alerting *al, wall_s wall, bool mqtt_connected)
 {
     const char *state = state_names[schedule_state(&cfg->schedule, wall)];
-    json_t *root = json_object();
-    json_object_set_new(root, "gateway", json_string(cfg->gateway.id));
-    json_object_set_new(root, "time", json_real(wall));
-    json_object_set_new(root, "timezone", json_string(cfg->gateway.timezone));
-    json_object_set_new(root, "mqtt_connected", json_boolean(mqtt_connected));
-    json_t *sched = json_object();
-    json_object_set_new(sched, "state", json_string(state));
-    wall_s next = schedule_next_transition(&cfg->schedule, wall, false);
-    json_object_set_new(sched, "next_transition",
-                        next ? json_integer(wall_whole(next)) : json_null());
-    json_object_set_new(root, "schedule", sched);
+    json_t *root = snapshot_head(cfg, wall, mqtt_connected);
     json_t *halls = json_array();
     struct windows_index *ix = windows_index_new(cfg); /* NULL: windows_state scans */
     for (size_t i = 0; i < cfg->n_halls; i++)

@@ -229,8 +229,7 @@ static json_t *bridges_json(const struct config *cfg, struct hallmodel *hm)
     return arr;
 }
 
-char *snapshot_state(const struct config *cfg, struct hallmodel *hm, const struct enforce *ef,
-                     wall_s wall, mono_ms now, bool mqtt_connected)
+json_t *snapshot_head(const struct config *cfg, wall_s wall, bool mqtt_connected)
 {
     json_t *root = json_object();
     json_object_set_new(root, "gateway", json_string(cfg->gateway.id));
@@ -244,6 +243,13 @@ char *snapshot_state(const struct config *cfg, struct hallmodel *hm, const struc
     json_object_set_new(sched, "next_transition",
                         next ? json_integer(wall_whole(next)) : json_null());
     json_object_set_new(root, "schedule", sched);
+    return root;
+}
+
+char *snapshot_state(const struct config *cfg, struct hallmodel *hm, const struct enforce *ef,
+                     wall_s wall, mono_ms now, bool mqtt_connected)
+{
+    json_t *root = snapshot_head(cfg, wall, mqtt_connected);
 
     json_t *halls = json_array();
     struct windows_index *ix = windows_index_new(cfg); /* NULL: windows_state scans */

@@ -26,6 +26,13 @@ char *snapshot_state(const struct config *cfg, struct hallmodel *hm, const struc
                      wall_s wall, mono_ms now, bool mqtt_connected);
 char *snapshot_alerts(const struct config *cfg, struct alerting *al);
 
+struct json_t;
+
+/* What the state and the overview (overview.h) start with, as a new jansson
+ * object (json_t) the caller adds to and frees: "gateway", "time",
+ * "timezone", "mqtt_connected" and "schedule":{"state","next_transition"}. */
+struct json_t *snapshot_head(const struct config *cfg, wall_s wall, bool mqtt_connected);
+
 struct record_alert;
 
 /* {"history":[...]} of n history rows. */

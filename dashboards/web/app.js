@@ -19,9 +19,10 @@
  * from the API are only ever put in the page as text (never as HTML). Times
  * are shown in the gateway's time zone, measured on the gateway's clock.
  *
- * The script is five files, run in this order (index.html, defer) and
- * sharing the object window.HALLGW: app.js (the state, the language, DOM
- * and formatting helpers, polling and start-up), session.js (requests to
+ * The script is six files, run in this order (index.html, defer) and
+ * sharing the object window.HALLGW: page.js (storage, the language and
+ * the DOM helpers, shared with overview.html), app.js (the state,
+ * formatting helpers, polling and start-up), session.js (requests to
  * the gateway, the session and its CSRF token, what a role may do, signing
  * in and out), render.js (the hall, its windows, the alerts and the other
  * panels), actions.js (the form that changes things, and the audit log)
@@ -32,11 +33,11 @@
 'use strict';
 
 (function () {
-  const H = window.HALLGW = {};
+  const H = window.HALLGW; /* page.js */
+  const { pickLang, switchLang, t, $, el } = H;
 
   const POLL_MS = 2000;
   const HISTORY_MS = 30000;
-  const KEY_LANG = 'hallgw.lang';
   /* One hall of several (overview.html links here with ?hall=<id>). */
   const ONLY_HALL = new URLSearchParams(window.location.search).get('hall') || '';
   /* Small inline icons (trusted constants; CSP allows inline SVG elements). */
@@ -59,24 +60,6 @@
     moon: '<path d="M12 3a6 6 0 0 0 9 9 9 9 0 1 1-9-9z"/>',
   };
 
-  /* ---- storage (may be unavailable: private windows, file://) ---------- */
-
-  function storage(kind) {
-    let s = null;
-    try {
-      s = window[kind];
-      s.getItem('x');
-    } catch (e) {
-      s = null;
-    }
-    return {
-      get: (k) => { try { return s ? s.getItem(k) : null; } catch (e) { return null; } },
-      set: (k, v) => { try { if (s) s.setItem(k, v); } catch (e) { /* full or denied */ } },
-      del: (k) => { try { if (s) s.removeItem(k); } catch (e) { /* denied */ } },
-    };
-  }
-  const local = storage('localStorage');
-
   /* ---- state ------------------------------------------------------------- */
 
   const S = {
@@ -97,55 +80,6 @@
     dialog: null,
     seenEmpty: new Map(), /* hall/window -> when this page first saw the seat empty */
   };
-
-  function pickLang() {
-    const saved = local.get(KEY_LANG);
-    if (saved === 'zh' || saved === 'en') return saved;
-    const langs = navigator.languages && navigator.languages.length ?
-      navigator.languages : [navigator.language || ''];
-    for (const l of langs) {
-      const x = String(l).toLowerCase();
-      if (x.startsWith('zh')) return 'zh';
-      if (x.startsWith('en')) return 'en';
-    }
-    return 'en';
-  }
-
-  function t(key, ...args) {
-    const dict = window.HALLGW_I18N[S.lang];
-    let v = dict[key];
-    if (v === undefined) v = window.HALLGW_I18N.en[key];
-    if (v === undefined) return key;
-    return typeof v === 'function' ? v(...args) : v;
-  }
-
-  /* ---- DOM helpers ------------------------------------------------------- */
-
-  const $ = (id) => document.getElementById(id);
-
-  /* el('div', {class: 'x', text: 'y', 'data-z': 1}, child, [children], 'text') */
-  function el(tag, props, ...kids) {
-    const e = document.createElement(tag);
-    if (props) {
-      for (const k of Object.keys(props)) {
-        const v = props[k];
-        if (v === null || v === undefined || v === false) continue;
-        if (k === 'class') e.className = v;
-        else if (k === 'text') e.textContent = String(v);
-        else e.setAttribute(k, v === true ? '' : String(v));
-      }
-    }
-    append(e, kids);
-    return e;
-  }
-
-  function append(e, kids) {
-    for (const k of kids) {
-      if (k === null || k === undefined || k === false) continue;
-      if (Array.isArray(k)) append(e, k);
-      else e.append(k instanceof Node ? k : String(k));
-    }
-  }
 
   function icon(name, cls) {
     const s = el('span', { class: 'icon' + (cls ? ' ' + cls : ''), 'aria-hidden': 'true' });
@@ -322,8 +256,7 @@
       showEndFields, signOut, openAudit, closeDialog, submitDialog, setError, trapFocus,
     } = H; /* from the files run after this one */
     $('lang-switch').addEventListener('click', () => {
-      S.lang = S.lang === 'zh' ? 'en' : 'zh';
-      local.set(KEY_LANG, S.lang);
+      switchLang();
       render();
       if (S.dialog && S.dialog.mode === 'audit') loadAudit();
       else if (S.dialog) openDialog(S.dialog.mode, S.dialog.target);

@@ -13,61 +13,24 @@
 'use strict';
 
 (function () {
+  const H = window.HALLGW; /* page.js; session.js adds to it after this file */
+  const { pickLang, switchLang, t, $, el } = H;
+
   const POLL_MS = 2000;
-  const FETCH_TIMEOUT_MS = 5000;
-  const KEY_LANG = 'hallgw.lang';
   const SEVERITIES = ['critical', 'major', 'warning', 'info'];
-
-  function savedLang() {
-    try { return window.localStorage.getItem(KEY_LANG); } catch (e) { return null; }
-  }
-
-  function pickLang() {
-    const saved = savedLang();
-    if (saved === 'zh' || saved === 'en') return saved;
-    const langs = navigator.languages && navigator.languages.length ?
-      navigator.languages : [navigator.language || ''];
-    for (const l of langs) {
-      const x = String(l).toLowerCase();
-      if (x.startsWith('zh')) return 'zh';
-      if (x.startsWith('en')) return 'en';
-    }
-    return 'en';
-  }
 
   const S = {
     lang: pickLang(),
     ov: null,        /* last api/v1/overview answer */
-    me: null,        /* last api/v1/session answer */
+    me: { signed_in: false, open_reads: true }, /* last api/v1/session answer */
+    meKnown: false,  /* whether me has been read from the gateway */
+    dialog: null,    /* none here: signing in is the form on the page */
     conn: 'init',    /* 'init' | 'ok' | 'lost' | 'auth' */
     lastOkMs: 0,
     skew: 0,
     timer: 0,
     recordDate: '',  /* YYYY-MM-DD chosen for the records; '' = yesterday */
   };
-
-  function t(key, ...args) {
-    const dict = window.HALLGW_I18N[S.lang];
-    let v = dict[key];
-    if (v === undefined) v = window.HALLGW_I18N.en[key];
-    if (v === undefined) return key;
-    return typeof v === 'function' ? v(...args) : v;
-  }
-
-  const $ = (id) => document.getElementById(id);
-
-  function el(tag, props, ...kids) {
-    const e = document.createElement(tag);
-    for (const k of Object.keys(props || {})) {
-      const v = props[k];
-      if (v === null || v === undefined || v === false) continue;
-      if (k === 'text') e.textContent = String(v);
-      else if (k === 'class') e.className = v;
-      else e.setAttribute(k, v === true ? '' : String(v));
-    }
-    for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false) e.append(k);
-    return e;
-  }
 
   /* ---- time, in the gateway's zone ------------------------------------- */
 
@@ -91,49 +54,25 @@
   const ymd = (ts) => { const p = parts(ts, { year: 'numeric', month: '2-digit', day: '2-digit' }); return p.year + '-' + p.month + '-' + p.day; };
   const isNum = (v) => typeof v === 'number' && isFinite(v);
 
-  /* ---- the gateway ------------------------------------------------------ */
+  /* ---- the gateway (requests and the session: session.js) ---------------- */
 
-  async function request(method, url, body) {
-    const ctl = new AbortController();
-    const timer = setTimeout(() => ctl.abort(), FETCH_TIMEOUT_MS);
-    const headers = { Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (method !== 'GET' && S.me && S.me.csrf) headers['X-CSRF-Token'] = S.me.csrf;
-    try {
-      let r;
-      try {
-        r = await fetch(url, {
-          method, cache: 'no-store', credentials: 'same-origin', headers, signal: ctl.signal,
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-      } catch (e) {
-        throw Object.assign(new Error('no answer'), { status: 0 });
-      }
-      let data = null;
-      try { data = await r.json(); } catch (e) { data = null; }
-      if (!r.ok) {
-        const msg = data && typeof data.error === 'string' ? data.error : 'HTTP ' + r.status;
-        throw Object.assign(new Error(msg), { status: r.status });
-      }
-      return data;
-    } finally {
-      clearTimeout(timer);
-    }
+  /* Signed out where reads need an account: no hall stays shown. */
+  function clearData() {
+    S.ov = null;
   }
 
-  const needSignIn = () => S.me && !S.me.signed_in && !S.me.open_reads;
-
   async function poll() {
+    const { loadSession, needSignIn, getJSON, sessionEnded } = H; /* session.js */
     clearTimeout(S.timer);
     try {
-      if (!S.me) S.me = await request('GET', 'api/v1/session');
+      if (!S.meKnown) await loadSession();
       if (needSignIn()) {
         S.conn = 'auth';
-        S.ov = null;
+        clearData();
         render();
         return; /* the sign-in form starts polling again */
       }
-      const ov = await request('GET', 'api/v1/overview');
+      const ov = await getJSON('api/v1/overview');
       if (!ov || !Array.isArray(ov.halls)) throw new Error('bad overview');
       S.ov = ov;
       if (isNum(ov.time)) S.skew = ov.time - Date.now() / 1000;
@@ -141,19 +80,22 @@
       S.conn = 'ok';
     } catch (e) {
       if (e && e.status === 401) {
-        S.me = { signed_in: false, open_reads: false };
-        S.conn = 'auth';
-        S.ov = null;
-        render();
-        return;
+        await sessionEnded();
+        if (needSignIn()) {
+          S.conn = 'auth';
+          render();
+          return;
+        }
+      } else {
+        S.conn = 'lost';
       }
-      S.conn = 'lost';
     }
     render();
     S.timer = setTimeout(poll, POLL_MS);
   }
 
   async function signIn(ev) {
+    const { request, setMe } = H; /* session.js */
     ev.preventDefault();
     const name = $('signin-name').value.trim();
     const password = $('signin-password').value;
@@ -165,7 +107,7 @@
       return;
     }
     try {
-      S.me = await request('POST', 'api/v1/session', { name, password });
+      setMe(await request('POST', 'api/v1/session', { name, password }));
     } catch (e) {
       $('signin-password').value = '';
       err.textContent = e.status === 401 || e.status === 400 ? t('errSignIn') :
@@ -174,16 +116,6 @@
       return;
     }
     $('signin-password').value = '';
-    poll();
-  }
-
-  async function signOut() {
-    try {
-      S.me = await request('DELETE', 'api/v1/session');
-    } catch (e) {
-      S.me = null;
-    }
-    S.ov = null;
     poll();
   }
 
@@ -263,13 +195,12 @@
         (isNum(ov.schedule.next_transition) ? ' · ' + t('until', hm(ov.schedule.next_transition)) : '');
     }
     $('last-update').textContent = S.lastOkMs ? hms(S.lastOkMs / 1000 + S.skew) : t('never');
-    const signedIn = S.me && S.me.signed_in;
+    const signedIn = S.me.signed_in;
     $('who').hidden = !signedIn;
     $('sign-out').hidden = !signedIn;
     if (signedIn) {
       $('who-name').textContent = S.me.name || '';
-      const rk = 'role_' + S.me.role;
-      $('who-role').textContent = t(rk) === rk ? String(S.me.role || '') : t(rk);
+      $('who-role').textContent = H.roleLabel(S.me.role);
     }
     $('signin').hidden = S.conn !== 'auth';
     const lost = S.conn === 'lost';
@@ -284,12 +215,11 @@
 
   function start() {
     $('lang-switch').addEventListener('click', () => {
-      S.lang = S.lang === 'zh' ? 'en' : 'zh';
-      try { window.localStorage.setItem(KEY_LANG, S.lang); } catch (e) { /* denied */ }
+      switchLang();
       render();
     });
     $('signin').addEventListener('submit', signIn);
-    $('sign-out').addEventListener('click', signOut);
+    $('sign-out').addEventListener('click', H.signOut);
     $('record-date').addEventListener('change', (ev) => {
       S.recordDate = /^\d{4}-\d{2}-\d{2}$/.test(ev.target.value) ? ev.target.value : '';
       renderRecords();
@@ -299,5 +229,6 @@
     setInterval(() => { $('clock').textContent = S.ov ? hms(nowS()) : ''; }, 1000);
   }
 
+  Object.assign(H, { S, clearData, poll, render });
   document.addEventListener('DOMContentLoaded', start);
 })();

@@ -1,6 +1,7 @@
-/* hallgw live hall page: requests to the gateway, the session of the
- * signed-in account and what its role may do, signing in and out (see
- * app.js for how the files share their names). */
+/* hallgw live hall page and overview: requests to the gateway, the session
+ * of the signed-in account and what its role may do, signing in and out (see
+ * app.js for how the files share their names; overview.js gives it the same
+ * S, clearData, poll and render). */
 'use strict';
 
 (function () {
@@ -143,7 +144,7 @@
   }
 
   Object.assign(H, {
-    request, getJSON, loadSession, needSignIn, sessionEnded, roleLabel, may, handlerRole, askSignIn,
+    request, getJSON, setMe, loadSession, needSignIn, sessionEnded, roleLabel, may, handlerRole, askSignIn,
     submitSignIn, signOut,
   });
 })();

@@ -9,15 +9,6 @@
 
 #include "report_table.h"
 
-static void ratio_cells(struct report_writer *w, double part, double whole, bool known)
-{
-    char shown[16], raw[32] = "";
-    report_format_ratio(part, known ? whole : 0, shown, sizeof(shown));
-    if (known && whole > 0)
-        snprintf(raw, sizeof(raw), "%.4f", fmin(1.0, part / whole));
-    report_cell_num(w, shown, raw);
-}
-
 static void date_of(int32_t day, char *buf, size_t size)
 {
     time_t t = (time_t)day * 86400;
@@ -221,12 +212,9 @@ static void write_staffing(struct report_writer *w, const struct period *p)
         report_cell_minutes(w, pw->scheduled_s, true);
         report_cell_minutes(w, pw->open_s, m);
         report_cell_minutes(w, pw->staffed_s, m);
-        ratio_cells(w, pw->staffed_s, pw->open_s, m);
+        report_cell_ratio(w, pw->staffed_s, pw->open_s, m);
         report_cell_minutes(w, pw->open_s - pw->staffed_s, m);
-        if (p->store.src == REPORT_SRC_OK)
-            report_cell_count(w, pw->incidents);
-        else
-            report_cell_num(w, "-", "");
+        report_cell_count_known(w, pw->incidents, p->store.src == REPORT_SRC_OK);
         report_row_end(w);
     }
     report_table_end(w);
@@ -321,7 +309,7 @@ static void write_environment(struct report_writer *w, const struct period *p)
         report_cell_value(w, e->below, e->has_below);
         report_cell_minutes(w, e->covered_s, true);
         report_cell_minutes(w, e->out_s, true);
-        ratio_cells(w, e->covered_s - e->out_s, e->covered_s, true);
+        report_cell_ratio(w, e->covered_s - e->out_s, e->covered_s, true);
         report_cell_value(w, e->max, e->has_range);
         report_cell_value(w, e->min, e->has_range);
         report_row_end(w);
@@ -362,7 +350,7 @@ static void write_pc(struct report_writer *w, const struct period *p)
         report_cell_text(w, pw->pc);
         report_cell_count(w, pw->pc_days);
         report_cell_count(w, pw->pc_days_ok);
-        ratio_cells(w, (double)pw->pc_days_ok, (double)pw->pc_days, true);
+        report_cell_ratio(w, (double)pw->pc_days_ok, (double)pw->pc_days, true);
         report_cell_count(w, pw->scan_overdue_days);
         report_cell_count(w, pw->sig_old_days);
         report_cell_count(w, pw->threat_events);
@@ -394,7 +382,7 @@ static void write_poweroff(struct report_writer *w, const struct period *p)
         report_cell_text(w, pw->id);
         report_cell_count(w, pw->nights);
         report_cell_count(w, pw->nights_ok);
-        ratio_cells(w, (double)pw->nights_ok, (double)pw->nights, true);
+        report_cell_ratio(w, (double)pw->nights_ok, (double)pw->nights, true);
         report_row_end(w);
     }
     report_table_end(w);
@@ -456,7 +444,7 @@ static void write_days(struct report_writer *w, const struct period *p)
             bool m = pw->day_known[d];
             report_cell_minutes(w, pw->day_open_s[d], m);
             report_cell_minutes(w, pw->day_staffed_s[d], m);
-            ratio_cells(w, pw->day_staffed_s[d], pw->day_open_s[d], m);
+            report_cell_ratio(w, pw->day_staffed_s[d], pw->day_open_s[d], m);
             report_row_end(w);
         }
     }
@@ -480,22 +468,10 @@ static void write_signatures(struct report_writer *w)
 int report_period_render(struct period *p, enum report_format f, FILE *out)
 {
     struct report_writer w = {.r = &p->head, .f = f, .out = out, .show_hall = p->head.n_halls > 1};
-    if (f == REPORT_HTML) {
-        fputs(report_html_head, out);
-        fprintf(out, "<title>服务窗口考核 %s — ", p->label);
-        for (size_t i = 0; i < p->head.n_halls; i++) {
-            if (i)
-                fputs(", ", out);
-            report_html_escape(out, p->head.halls[i].name);
-        }
-        fputs("</title>\n", out);
-        fputs(report_html_style, out);
-        fputs("<style>\nfigure.chart { margin: 1mm 0 3mm; break-inside: avoid; "
-              "page-break-inside: avoid; }\nfigure.chart svg { max-width: 100%; height: auto; }\n"
-              "figcaption { font-size: 9pt; color: #444; }\n</style>\n",
-              out);
-        fputs("</head>\n<body>\n", out);
-    }
+    report_page_begin(&w, "服务窗口考核", p->label,
+                      "<style>\nfigure.chart { margin: 1mm 0 3mm; break-inside: avoid; "
+                      "page-break-inside: avoid; }\nfigure.chart svg { max-width: 100%; height: "
+                      "auto; }\nfigcaption { font-size: 9pt; color: #444; }\n</style>\n");
     write_header(&w, p);
     write_staffing(&w, p);
     report_section_end(&w);
@@ -511,9 +487,5 @@ int report_period_render(struct period *p, enum report_format f, FILE *out)
     write_days(&w, p);
     write_signatures(&w);
     report_section_end(&w);
-    if (f == REPORT_HTML)
-        fputs("</body>\n</html>\n", out);
-    if (fflush(out) != 0 || ferror(out))
-        return -EIO;
-    return 0;
+    return report_page_end(&w);
 }

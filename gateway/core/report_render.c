@@ -180,15 +180,8 @@ static void write_staffing(struct report_writer *w)
             report_cell_minutes(w, win->scheduled_s, true);
             report_cell_minutes(w, win->open_s, m);
             report_cell_minutes(w, win->staffed_s, m);
-            char shown[16], raw[32] = "";
-            report_format_ratio(win->staffed_s, m ? win->open_s : 0, shown, sizeof(shown));
-            if (m && win->open_s > 0)
-                snprintf(raw, sizeof(raw), "%.4f", fmin(1.0, win->staffed_s / win->open_s));
-            report_cell_num(w, shown, raw);
-            if (r->store.src == REPORT_SRC_OK)
-                report_cell_count(w, win->incidents);
-            else
-                report_cell_num(w, "-", "");
+            report_cell_ratio(w, win->staffed_s, win->open_s, m);
+            report_cell_count_known(w, win->incidents, r->store.src == REPORT_SRC_OK);
             report_row_end(w);
         }
         report_table_end(w);
@@ -608,58 +601,10 @@ static void write_signatures(struct report_writer *w)
     }
 }
 
-const char report_html_head[] =
-    "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-
-const char report_html_style[] =
-    "<style>\n"
-    "@page { size: A4; margin: 15mm 12mm 15mm 12mm; }\n"
-    "html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }\n"
-    "body { font-family: \"Noto Sans CJK SC\", \"Source Han Sans SC\", \"PingFang SC\", "
-    "\"Microsoft YaHei\", \"SimSun\", sans-serif; font-size: 10pt; color: #111; "
-    "max-width: 190mm; margin: 0 auto; line-height: 1.4; }\n"
-    "h1 { font-size: 17pt; text-align: center; margin: 0 0 4mm; }\n"
-    "h2 { font-size: 12.5pt; border-bottom: 1.5pt solid #333; padding-bottom: 1mm; "
-    "margin: 6mm 0 2mm; break-after: avoid; page-break-after: avoid; }\n"
-    "h3 { font-size: 11pt; margin: 4mm 0 1.5mm; break-after: avoid; page-break-after: avoid; }\n"
-    ".en { font-size: 0.78em; font-weight: normal; color: #555; }\n"
-    "th .en { display: inline-block; }\n"
-    "p.rule { margin: 0 0 2mm; color: #444; font-size: 9pt; }\n"
-    "p.warn { border-left: 3pt solid #c00; padding: 1mm 2mm; background: #fff3f3; }\n"
-    "p.none { color: #444; }\n"
-    "table { border-collapse: collapse; width: 100%; margin: 1mm 0 3mm; font-size: 9pt; }\n"
-    "thead { display: table-header-group; }\n"
-    "tr { break-inside: avoid; page-break-inside: avoid; }\n"
-    "th, td { border: 0.6pt solid #777; padding: 1mm 1.5mm; vertical-align: top; "
-    "text-align: left; }\n"
-    "th { background: #eee; font-weight: bold; }\n"
-    "td { overflow-wrap: anywhere; }\n"
-    ".num { text-align: right; white-space: nowrap; }\n"
-    "table.kv th { width: 32%; }\n"
-    "section.page { break-before: page; page-break-before: always; }\n"
-    ".sign { display: flex; justify-content: space-between; margin-top: 12mm; "
-    "break-inside: avoid; page-break-inside: avoid; }\n"
-    ".sign > span { flex: 1; border-top: 0.6pt solid #333; margin: 0 4mm; padding-top: 1mm; }\n"
-    "@media screen { body { padding: 8mm; } section.page { border-top: 1px dashed #bbb; "
-    "margin-top: 10mm; } }\n"
-    "</style>\n";
-
 int report_render(const struct report *r, enum report_format f, FILE *out)
 {
     struct report_writer w = {.r = r, .f = f, .out = out, .show_hall = r->n_halls > 1};
-    if (f == REPORT_HTML) {
-        fputs(report_html_head, out);
-        fprintf(out, "<title>服务窗口巡查记录 %s — ", r->date);
-        for (size_t i = 0; i < r->n_halls; i++) {
-            if (i)
-                fputs(", ", out);
-            report_html_escape(out, r->halls[i].name);
-        }
-        fputs("</title>\n", out);
-        fputs(report_html_style, out);
-        fputs("</head>\n<body>\n", out);
-    }
+    report_page_begin(&w, "服务窗口巡查记录", r->date, NULL);
     write_header(&w);
     if (f == REPORT_CSV)
         write_csv_status(&w);
@@ -678,9 +623,5 @@ int report_render(const struct report *r, enum report_format f, FILE *out)
     write_people(&w);
     write_signatures(&w);
     report_section_end(&w);
-    if (f == REPORT_HTML)
-        fputs("</body>\n</html>\n", out);
-    if (fflush(out) != 0 || ferror(out))
-        return -EIO;
-    return 0;
+    return report_page_end(&w);
 }

@@ -2,6 +2,7 @@
  * headings, notes and tables that the sections of report_render.c share. */
 #include "report_table.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -441,4 +442,88 @@ void report_cell_count(struct report_writer *w, size_t n)
     char buf[32];
     snprintf(buf, sizeof(buf), "%zu", n);
     report_cell_num(w, buf, buf);
+}
+
+void report_cell_count_known(struct report_writer *w, size_t n, bool known)
+{
+    if (known)
+        report_cell_count(w, n);
+    else
+        report_cell_num(w, "-", "");
+}
+
+void report_cell_ratio(struct report_writer *w, double part, double whole, bool known)
+{
+    char shown[16], raw[32] = "";
+    report_format_ratio(part, known ? whole : 0, shown, sizeof(shown));
+    if (known && whole > 0)
+        snprintf(raw, sizeof(raw), "%.4f", fmin(1.0, part / whole));
+    report_cell_num(w, shown, raw);
+}
+
+/* ---- the page ------------------------------------------------------------------ */
+
+static const char html_head[] =
+    "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+
+static const char html_style[] =
+    "<style>\n"
+    "@page { size: A4; margin: 15mm 12mm 15mm 12mm; }\n"
+    "html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }\n"
+    "body { font-family: \"Noto Sans CJK SC\", \"Source Han Sans SC\", \"PingFang SC\", "
+    "\"Microsoft YaHei\", \"SimSun\", sans-serif; font-size: 10pt; color: #111; "
+    "max-width: 190mm; margin: 0 auto; line-height: 1.4; }\n"
+    "h1 { font-size: 17pt; text-align: center; margin: 0 0 4mm; }\n"
+    "h2 { font-size: 12.5pt; border-bottom: 1.5pt solid #333; padding-bottom: 1mm; "
+    "margin: 6mm 0 2mm; break-after: avoid; page-break-after: avoid; }\n"
+    "h3 { font-size: 11pt; margin: 4mm 0 1.5mm; break-after: avoid; page-break-after: avoid; }\n"
+    ".en { font-size: 0.78em; font-weight: normal; color: #555; }\n"
+    "th .en { display: inline-block; }\n"
+    "p.rule { margin: 0 0 2mm; color: #444; font-size: 9pt; }\n"
+    "p.warn { border-left: 3pt solid #c00; padding: 1mm 2mm; background: #fff3f3; }\n"
+    "p.none { color: #444; }\n"
+    "table { border-collapse: collapse; width: 100%; margin: 1mm 0 3mm; font-size: 9pt; }\n"
+    "thead { display: table-header-group; }\n"
+    "tr { break-inside: avoid; page-break-inside: avoid; }\n"
+    "th, td { border: 0.6pt solid #777; padding: 1mm 1.5mm; vertical-align: top; "
+    "text-align: left; }\n"
+    "th { background: #eee; font-weight: bold; }\n"
+    "td { overflow-wrap: anywhere; }\n"
+    ".num { text-align: right; white-space: nowrap; }\n"
+    "table.kv th { width: 32%; }\n"
+    "section.page { break-before: page; page-break-before: always; }\n"
+    ".sign { display: flex; justify-content: space-between; margin-top: 12mm; "
+    "break-inside: avoid; page-break-inside: avoid; }\n"
+    ".sign > span { flex: 1; border-top: 0.6pt solid #333; margin: 0 4mm; padding-top: 1mm; }\n"
+    "@media screen { body { padding: 8mm; } section.page { border-top: 1px dashed #bbb; "
+    "margin-top: 10mm; } }\n"
+    "</style>\n";
+
+void report_page_begin(struct report_writer *w, const char *title, const char *label,
+                       const char *style)
+{
+    if (w->f != REPORT_HTML)
+        return;
+    fputs(html_head, w->out);
+    fprintf(w->out, "<title>%s %s — ", title, label);
+    for (size_t i = 0; i < w->r->n_halls; i++) {
+        if (i)
+            fputs(", ", w->out);
+        report_html_escape(w->out, w->r->halls[i].name);
+    }
+    fputs("</title>\n", w->out);
+    fputs(html_style, w->out);
+    if (style)
+        fputs(style, w->out);
+    fputs("</head>\n<body>\n", w->out);
+}
+
+int report_page_end(struct report_writer *w)
+{
+    if (w->f == REPORT_HTML)
+        fputs("</body>\n</html>\n", w->out);
+    if (fflush(w->out) != 0 || ferror(w->out))
+        return -EIO;
+    return 0;
 }

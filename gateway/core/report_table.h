@@ -36,10 +36,14 @@ struct report_writer {
     size_t n_cols, cell;
 };
 
-/* The html page's start (doctype to the viewport meta) and its print style
- * (A4), shared by the daily record and the periodic assessment. */
-extern const char report_html_head[];
-extern const char report_html_style[];
+/* html: the page's start, up to <body>: its title ("title label — the
+ * halls' names"), the print style (A4) and style (may be NULL) after it.
+ * Nothing in md and csv. */
+void report_page_begin(struct report_writer *w, const char *title, const char *label,
+                       const char *style);
+/* html: closes the page. Then, in every format: 0, or -EIO when the output
+ * could not be written. */
+int report_page_end(struct report_writer *w);
 
 /* A local time of r: "HH:MM:SS" on the report's day, else "YYYY-MM-DD HH:MM". */
 void report_local_time(const struct report *r, wall_s t, char *buf, size_t size);
@@ -111,8 +115,13 @@ void report_cell_time(struct report_writer *w, wall_s t);
 /* The age of `at` at `until` as a duration, "(超期 overdue)" when over
  * max_age_s (0: no limit); "-" and empty when at is 0. */
 void report_cell_age(struct report_writer *w, double at, double until, double max_age_s);
+/* The ratio part / whole: report_format_ratio() (md, html), 0..1 with four
+ * decimals, at most 1 (csv); "-" and empty when not known or whole is 0. */
+void report_cell_ratio(struct report_writer *w, double part, double whole, bool known);
 /* A value as %g; "-" and empty when not known. */
 void report_cell_value(struct report_writer *w, double v, bool known);
 void report_cell_count(struct report_writer *w, size_t n);
+/* A count; "-" and empty when not known (its source could not be read). */
+void report_cell_count_known(struct report_writer *w, size_t n, bool known);
 
 #endif

@@ -20,20 +20,9 @@
 #include "ingest.h"
 #include "lineproto_parse.h"
 #include "metrics.h"
+#include "testconf.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-static int load_text(const char *text, struct config **c, struct conf_errors *e)
-{
-    char path[] = "/tmp/hallgw-test-channels-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    int rc = config_load(path, c, e);
-    unlink(path);
-    return rc;
-}
 
 #define HEAD                                                                                       \
     "gateway = { id = \"gw\"; timezone = \"UTC\"; state_dir = \"/tmp\"; };\n"                      \
@@ -96,7 +85,7 @@ static void test_bad_channel_numbers_are_config_errors(void **state)
                        HEAD "devices = ( { id = \"p1\"; hall = \"h1\"; kind = \"plug\";\n"
                             "  source = \"%s\"; } );\n",
                        cases[i].source);
-        int rc = load_text(text, &c, &e);
+        int rc = testconf_load_text(text, &c, &e);
         if (rc == 0 || e.n != 1 || e.v[0].line != 5 || strcmp(e.v[0].key, "devices[0].source") ||
             !strstr(e.v[0].msg, cases[i].msg)) {
             conf_errors_print(&e, stderr);
@@ -112,21 +101,22 @@ static void test_channel_0_is_the_device_itself(void **state)
     (void)state;
     struct config *c = NULL;
     struct conf_errors e;
-    int rc = load_text(HEAD "devices = (\n"
-                            "  { id = \"p0\"; hall = \"h1\"; kind = \"plug\"; source = "
-                            "\"shelly:shellypro4pm-1\"; },\n"
-                            "  { id = \"p0b\"; hall = \"h1\"; kind = \"plug\"; source = "
-                            "\"shelly:shellypro4pm-1#0\"; } );\n",
-                       &c, &e);
+    int rc = testconf_load_text(HEAD "devices = (\n"
+                                     "  { id = \"p0\"; hall = \"h1\"; kind = \"plug\"; source = "
+                                     "\"shelly:shellypro4pm-1\"; },\n"
+                                     "  { id = \"p0b\"; hall = \"h1\"; kind = \"plug\"; source = "
+                                     "\"shelly:shellypro4pm-1#0\"; } );\n",
+                                &c, &e);
     assert_int_not_equal(rc, 0);
     assert_int_equal(e.n, 1);
     assert_int_equal(e.v[0].line, 6);
     assert_non_null(strstr(e.v[0].msg, "is already the source of device \"p0\""));
     conf_errors_free(&e);
 
-    rc = load_text(HEAD "devices = ( { id = \"p0\"; hall = \"h1\"; kind = \"plug\"; source = "
-                        "\"shelly:shellypro4pm-1#0\"; } );\n",
-                   &c, &e);
+    rc = testconf_load_text(HEAD
+                            "devices = ( { id = \"p0\"; hall = \"h1\"; kind = \"plug\"; source = "
+                            "\"shelly:shellypro4pm-1#0\"; } );\n",
+                            &c, &e);
     assert_int_equal(rc, 0);
     assert_string_equal(c->devices[0].source_name, "shellypro4pm-1");
     assert_ptr_equal(config_find_source(c, FORMAT_SHELLY, "shellypro4pm-1"), &c->devices[0]);
@@ -138,7 +128,7 @@ static void test_find_channels_lists_only_that_devices_channels(void **state)
     (void)state;
     struct config *c = NULL;
     struct conf_errors e;
-    int rc = load_text(
+    int rc = testconf_load_text(
         HEAD "devices = (\n"
              "  { id = \"a\"; hall = \"h1\"; kind = \"plug\"; source = \"shelly:sw\"; },\n"
              "  { id = \"b\"; hall = \"h1\"; kind = \"plug\"; source = \"shelly:sw#12\"; },\n"
@@ -186,7 +176,7 @@ static struct fixture *fixture_new(const char *devices)
     struct fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
     (void)snprintf(text, sizeof(text), HEAD "devices = (\n%s);\n", devices);
-    if (load_text(text, &f->cfg, &e) != 0) {
+    if (testconf_load_text(text, &f->cfg, &e) != 0) {
         conf_errors_print(&e, stderr);
         fail_msg("the test config does not load");
     }

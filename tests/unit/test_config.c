@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "testconf.h"
 
 #define DATA HALLGW_TEST_DATA_DIR "/config/"
 #define MQTT_LINE "mqtt = { uri = \"tcp://h:1\"; };\n"
@@ -93,25 +94,6 @@ static struct config *load_ok(const char *name)
     }
     conf_errors_free(&e);
     return c;
-}
-
-/* Writes text to a fresh temporary file and loads it; returns rc, fills *c
- * and *e. Relative paths in text resolve against the temporary directory, so
- * the texts use absolute DATA paths. */
-static int load_text(const char *text, struct config **c, struct conf_errors *e)
-{
-    const char *tmp = getenv("TMPDIR");
-    char path[1024];
-    int fd, rc;
-
-    (void)snprintf(path, sizeof(path), "%s/hallgw-test-config-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    rc = config_load(path, c, e);
-    unlink(path);
-    return rc;
 }
 
 static void test_good_config_loads_every_value(void **state)
@@ -572,9 +554,10 @@ static void test_secret_never_appears_in_errors(void **state)
     (void)state;
 
     /* A good secret next to a bad key: the error list must not carry the secret. */
-    assert_int_equal(load_text("mqtt = { uri = \"tcp://h:1\"; username = \"u\";\n"
-                               "  password_file = \"" DATA "secrets/mqtt.secret\"; qos = 3; };\n",
-                               &c, &e),
+    assert_int_equal(testconf_load_text("mqtt = { uri = \"tcp://h:1\"; username = \"u\";\n"
+                                        "  password_file = \"" DATA
+                                        "secrets/mqtt.secret\"; qos = 3; };\n",
+                                        &c, &e),
                      -EINVAL);
     assert_int_equal(e.n, 1);
     assert_null(strstr(e.v[0].msg, "mqtt-pass"));
@@ -590,18 +573,19 @@ static void test_web_dir_is_built_in_unless_an_existing_directory_is_named(void 
     (void)state;
 
     /* Absent: the built-in page. */
-    assert_int_equal(load_text(MQTT "http = { listen = \"127.0.0.1:8080\"; };\n", &c, &e), 0);
+    assert_int_equal(testconf_load_text(MQTT "http = { listen = \"127.0.0.1:8080\"; };\n", &c, &e),
+                     0);
     assert_null(c->http.web_dir);
     config_free(c);
 
-    assert_int_equal(load_text(MQTT "http = { web_dir = \"" DATA "\"; };\n", &c, &e), 0);
+    assert_int_equal(testconf_load_text(MQTT "http = { web_dir = \"" DATA "\"; };\n", &c, &e), 0);
     assert_string_equal(c->http.web_dir, DATA);
     config_free(c);
 
     /* Missing, or not a directory: an error naming the file, line and key. */
-    assert_int_equal(load_text(MQTT "http = {\n  listen = \"127.0.0.1:8080\";\n"
-                                    "  web_dir = \"/nonexistent/web\";\n};\n",
-                               &c, &e),
+    assert_int_equal(testconf_load_text(MQTT "http = {\n  listen = \"127.0.0.1:8080\";\n"
+                                             "  web_dir = \"/nonexistent/web\";\n};\n",
+                                        &c, &e),
                      -EINVAL);
     assert_int_equal(e.n, 1);
     assert_int_equal(e.v[0].line, 4);
@@ -610,8 +594,9 @@ static void test_web_dir_is_built_in_unless_an_existing_directory_is_named(void 
     assert_non_null(strstr(e.v[0].file, "hallgw-test-config-"));
     conf_errors_free(&e);
 
-    assert_int_equal(load_text(MQTT "http = { web_dir = \"" DATA "minimal.conf\"; };\n", &c, &e),
-                     -EINVAL);
+    assert_int_equal(
+        testconf_load_text(MQTT "http = { web_dir = \"" DATA "minimal.conf\"; };\n", &c, &e),
+        -EINVAL);
     assert_int_equal(e.n, 1);
     assert_string_equal(e.v[0].key, "http.web_dir");
     assert_non_null(strstr(e.v[0].msg, "minimal.conf is not a directory"));
@@ -682,7 +667,7 @@ static void test_native_device_ids_that_are_topic_trees_are_refused(void **state
              "\"site1\" is reserved: site1/ is another topic tree, "
              "and a native device's id is also its broker account"));
     /* A foreign device's id names no topic and no account. */
-    assert_int_equal(load_text(text, &c, &e), 0);
+    assert_int_equal(testconf_load_text(text, &c, &e), 0);
     assert_int_equal(e.n, 0);
     assert_non_null(config_find_device(c, "tele"));
     config_free(c);
@@ -789,7 +774,7 @@ static void test_uri_and_url_forms(void **state)
 
     for (size_t i = 0; i < sizeof(mqtt) / sizeof(mqtt[0]); i++) {
         (void)snprintf(text, sizeof(text), "mqtt = { uri = \"%s\"; };\n", mqtt[i].uri);
-        int rc = load_text(text, &c, &e);
+        int rc = testconf_load_text(text, &c, &e);
 
         if (mqtt[i].want && (rc != 0 || strcmp(c->mqtt.uri, mqtt[i].want) != 0))
             fail_msg("%s: rc %d", mqtt[i].uri, rc);
@@ -802,7 +787,7 @@ static void test_uri_and_url_forms(void **state)
         (void)snprintf(text, sizeof(text),
                        "mqtt = { uri = \"tcp://h:1\"; };\ninflux = { url = \"%s\"; };\n",
                        http[i].url);
-        int rc = load_text(text, &c, &e);
+        int rc = testconf_load_text(text, &c, &e);
 
         if ((rc == 0) != http[i].ok || (!http[i].ok && strcmp(e.v[0].key, "influx.url") != 0))
             fail_msg("%s: rc %d", http[i].url, rc);
@@ -830,7 +815,7 @@ static void test_timezones_must_exist(void **state)
         (void)snprintf(text, sizeof(text),
                        "gateway = { timezone = \"%s\"; };\nmqtt = { uri = \"tcp://h:1\"; };\n",
                        tz[i].tz);
-        int rc = load_text(text, &c, &e);
+        int rc = testconf_load_text(text, &c, &e);
 
         if ((rc == 0) != tz[i].ok || (rc == 0 && strcmp(c->gateway.timezone, tz[i].tz) != 0) ||
             (rc != 0 && strcmp(e.v[0].key, "gateway.timezone") != 0))
@@ -870,7 +855,7 @@ static void test_twenty_thousand_devices(void **state)
                                                    : "env",
                                 i, i + 1 < N ? "," : "");
     (void)snprintf(text + len, cap - len, ");\n");
-    assert_int_equal(load_text(text, &c, &e), 0);
+    assert_int_equal(testconf_load_text(text, &c, &e), 0);
     assert_int_equal(c->n_devices, N);
     for (int i = 0; i < N; i++) {
         const struct config_device *d;
@@ -889,7 +874,7 @@ static void test_twenty_thousand_devices(void **state)
      * default) and a duplicate, both reported. */
     len = strlen(text) - 3;
     (void)snprintf(text + len, cap - len, ",{ id = \"d77\"; hall = \"h1\"; kind = \"env\"; });\n");
-    assert_int_equal(load_text(text, &c, &e), -EINVAL);
+    assert_int_equal(testconf_load_text(text, &c, &e), -EINVAL);
     assert_int_equal(e.n, 2);
     assert_string_equal(e.v[0].key, "devices");
     assert_string_equal(e.v[0].msg, "20001 devices, more than limits.max_devices (20000)");
@@ -944,7 +929,7 @@ static void test_gateway_halls_keeps_only_the_owned_halls(void **state)
     struct conf_errors e;
     (void)state;
 
-    if (load_text(owned_text, &c, &e) != 0) {
+    if (testconf_load_text(owned_text, &c, &e) != 0) {
         print_errors(&e);
         fail_msg("owned_text refused");
     }
@@ -975,9 +960,9 @@ static void test_gateway_halls_keeps_only_the_owned_halls(void **state)
     conf_errors_free(&e);
 
     /* Absent: every hall, no shared group. */
-    assert_int_equal(load_text("mqtt = { uri = \"tcp://h:1\"; };\n"
-                               "halls = ( { id = \"h1\"; }, { id = \"h2\"; } );\n",
-                               &c, &e),
+    assert_int_equal(testconf_load_text("mqtt = { uri = \"tcp://h:1\"; };\n"
+                                        "halls = ( { id = \"h1\"; }, { id = \"h2\"; } );\n",
+                                        &c, &e),
                      0);
     assert_int_equal(c->gateway.n_halls, 0);
     assert_null(c->gateway.halls);
@@ -993,11 +978,12 @@ static void test_gateway_halls_must_name_defined_halls_once(void **state)
     struct conf_errors e;
     (void)state;
 
-    assert_int_equal(load_text("gateway = { halls = [\"h1\", \"h9\", \"h1\", \"bad id\"]; };\n"
-                               "mqtt = { uri = \"tcp://h:1\"; shared_group = \"a/b\"; };\n"
-                               "halls = ( { id = \"h1\"; } );\n",
-                               &c, &e),
-                     -EINVAL);
+    assert_int_equal(
+        testconf_load_text("gateway = { halls = [\"h1\", \"h9\", \"h1\", \"bad id\"]; };\n"
+                           "mqtt = { uri = \"tcp://h:1\"; shared_group = \"a/b\"; };\n"
+                           "halls = ( { id = \"h1\"; } );\n",
+                           &c, &e),
+        -EINVAL);
     assert_null(c);
     if (e.n != 4)
         print_errors(&e);
@@ -1011,9 +997,9 @@ static void test_gateway_halls_must_name_defined_halls_once(void **state)
     assert_string_equal(e.v[3].key, "mqtt.shared_group");
     conf_errors_free(&e);
 
-    assert_int_equal(
-        load_text("gateway = { halls = []; };\nmqtt = { uri = \"tcp://h:1\"; };\n", &c, &e),
-        -EINVAL);
+    assert_int_equal(testconf_load_text(
+                         "gateway = { halls = []; };\nmqtt = { uri = \"tcp://h:1\"; };\n", &c, &e),
+                     -EINVAL);
     assert_int_equal(e.n, 1);
     assert_string_equal(e.v[0].key, "gateway.halls");
     conf_errors_free(&e);
@@ -1050,11 +1036,11 @@ static void test_reload_changes_name_the_connection_they_touch(void **state)
     (void)state;
 
     snprintf(text, sizeof(text), RELOAD_TEXT, "", "", "", "");
-    assert_int_equal(load_text(text, &a, &e), 0);
+    assert_int_equal(testconf_load_text(text, &a, &e), 0);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         snprintf(text, sizeof(text), RELOAD_TEXT, cases[i].mqtt_keys, cases[i].influx_keys,
                  cases[i].http_keys, cases[i].other);
-        if (load_text(text, &b, &e) != 0) {
+        if (testconf_load_text(text, &b, &e) != 0) {
             print_errors(&e);
             fail_msg("case %zu does not load:\n%s", i, text);
         }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "testconf.h"
 
 #define DATA HALLGW_TEST_DATA_DIR "/config/"
 #define MIN_MS (60 * 1000LL)
@@ -79,19 +80,6 @@ static struct config *load_ok(const char *name)
     return c;
 }
 
-/* Writes data to a fresh temporary file; returns its path in path. */
-static void write_temp(char *path, size_t size, const void *data, size_t len)
-{
-    const char *tmp = getenv("TMPDIR");
-    int fd;
-
-    (void)snprintf(path, size, "%s/hallgw-test-rules-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, data, len), (ssize_t)len);
-    close(fd);
-}
-
 /* Loads text from a temporary file; must fail with exactly one error, on key,
  * containing msg (or load when key is NULL). */
 static void expect_text(const char *text, const char *key, const char *msg)
@@ -101,7 +89,7 @@ static void expect_text(const char *text, const char *key, const char *msg)
     struct conf_errors e;
     int rc;
 
-    write_temp(path, sizeof(path), text, strlen(text));
+    testconf_write(path, sizeof(path), text, strlen(text));
     rc = config_load(path, &c, &e);
     unlink(path);
     if (!key) {
@@ -483,7 +471,7 @@ static void expect_text_at(const char *text, int line, const char *key, const ch
     struct conf_errors e;
     int rc;
 
-    write_temp(path, sizeof(path), text, strlen(text));
+    testconf_write(path, sizeof(path), text, strlen(text));
     rc = config_load(path, &c, &e);
     unlink(path);
     if (rc != -EINVAL || e.n != 1 || e.v[0].line != line || strcmp(e.v[0].key, key) != 0 ||
@@ -510,7 +498,7 @@ static void test_is_rules_take_a_boolean_number_or_string(void **state)
         "  { name = \"co2\"; type = \"threshold\"; metric = \"co2\"; above = 1000.0; }\n"
         ");\n";
 
-    write_temp(path, sizeof(path), text, strlen(text));
+    testconf_write(path, sizeof(path), text, strlen(text));
     assert_int_equal(config_load(path, &c, &e), 0);
     unlink(path);
     assert_int_equal(c->n_rules, 5);
@@ -657,7 +645,7 @@ static void test_urls_never_appear_in_errors(void **state)
              "send?key=SECRET-KEY 1\"; } );\n";
     (void)state;
 
-    write_temp(path, sizeof(path), text, strlen(text));
+    testconf_write(path, sizeof(path), text, strlen(text));
     assert_int_equal(config_load(path, &c, &e), -EINVAL);
     unlink(path);
     assert_int_equal(e.n, 1);
@@ -722,14 +710,14 @@ static void test_template_file_must_be_small_utf8(void **state)
 
     assert_non_null(big);
     memset(big, 'x', 65537);
-    write_temp(tmpl, sizeof(tmpl), big, 65537);
+    testconf_write(tmpl, sizeof(tmpl), big, 65537);
     (void)snprintf(text, sizeof(text),
                    MQTT "notify = ( { name = \"w\"; type = \"webhook\"; url = \"http://h/\"; "
                         "template_file = \"%s\"; } );\n",
                    tmpl);
     expect_text(text, "notify[0].template_file", "is larger than 65536 bytes");
     unlink(tmpl);
-    write_temp(tmpl, sizeof(tmpl), big, 65536); /* exactly 64 KiB: fine */
+    testconf_write(tmpl, sizeof(tmpl), big, 65536); /* exactly 64 KiB: fine */
     (void)snprintf(text, sizeof(text),
                    MQTT "notify = ( { name = \"w\"; type = \"webhook\"; url = \"http://h/\"; "
                         "template_file = \"%s\"; } );\n",
@@ -737,7 +725,7 @@ static void test_template_file_must_be_small_utf8(void **state)
     expect_text(text, NULL, NULL);
     unlink(tmpl);
     free(big);
-    write_temp(tmpl, sizeof(tmpl), bad_utf8, sizeof(bad_utf8) - 1);
+    testconf_write(tmpl, sizeof(tmpl), bad_utf8, sizeof(bad_utf8) - 1);
     (void)snprintf(text, sizeof(text),
                    MQTT "notify = ( { name = \"w\"; type = \"webhook\"; url = \"http://h/\"; "
                         "template_file = \"%s\"; } );\n",

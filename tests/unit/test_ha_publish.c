@@ -15,6 +15,7 @@
 #include "config.h"
 #include "ha_publish.h"
 #include "hallmodel.h"
+#include "testconf.h"
 
 #define MAX_SENT 256
 
@@ -73,27 +74,6 @@ static size_t sent_full(const struct broker *b, const char *topic)
     return sent(b, topic, NULL) - sent_empty(b, topic);
 }
 
-static struct config *load(const char *text)
-{
-    const char *tmp = getenv("TMPDIR");
-    char path[1024];
-    struct config *c = NULL;
-    struct conf_errors e = {0};
-    (void)snprintf(path, sizeof(path), "%s/hallgw-test-disc-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    int rc = config_load(path, &c, &e);
-    unlink(path);
-    if (rc < 0) {
-        conf_errors_print(&e, stderr);
-        fail_msg("config refused");
-    }
-    conf_errors_free(&e);
-    return c;
-}
-
 #define MQTT "mqtt = { uri = \"tcp://127.0.0.1:1883\"; };\n"
 #define ON "homeassistant = { enabled = true; };\n"
 #define TWO_HALLS                                                                                  \
@@ -117,7 +97,7 @@ static void open_with(struct fixture *f, const char *text)
 {
     memset(f, 0, sizeof(*f));
     f->b.room = -1;
-    f->cfg = load(text);
+    f->cfg = testconf_load(text);
     assert_int_equal(hallmodel_new(f->cfg, &f->hm), 0);
     struct ha_publish_io io = {.ctx = &f->b, .publish = fake_publish};
     assert_int_equal(ha_publish_new(f->cfg, f->hm, NULL, &io, &f->d), 0);
@@ -125,7 +105,7 @@ static void open_with(struct fixture *f, const char *text)
 
 static void reload(struct fixture *f, const char *text)
 {
-    struct config *nc = load(text);
+    struct config *nc = testconf_load(text);
     assert_int_equal(hallmodel_apply_config(f->hm, nc), 0);
     assert_int_equal(ha_publish_set_config(f->d, nc), 0);
     config_free(f->cfg);

@@ -19,36 +19,19 @@
 #include "hallstate.h"
 #include "homeassistant.h"
 #include "ingest.h"
+#include "testconf.h"
 
 /* Loads text; NULL when refused, with the first error's message in why. */
 static struct config *try_load(const char *text, char *why, size_t why_size)
 {
-    const char *tmp = getenv("TMPDIR");
-    char path[1024];
     struct config *c = NULL;
     struct conf_errors e = {0};
-
-    (void)snprintf(path, sizeof(path), "%s/hallgw-test-ha-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    int rc = config_load(path, &c, &e);
-    unlink(path);
+    int rc = testconf_load_text(text, &c, &e);
     if (why_size)
         (void)snprintf(why, why_size, "%s: %s", e.n ? e.v[0].key : "",
                        e.n ? e.v[0].msg : "(no error)");
     conf_errors_free(&e);
     return rc == 0 ? c : NULL;
-}
-
-static struct config *load(const char *text)
-{
-    char why[512];
-    struct config *c = try_load(text, why, sizeof(why));
-    if (!c)
-        fail_msg("config refused: %s", why);
-    return c;
 }
 
 #define BASE                                                                                       \
@@ -101,7 +84,7 @@ static void test_off_by_default_and_when_disabled_nothing_is_published(void **st
     (void)state;
     const char *texts[] = {BASE, BASE "homeassistant = { enabled = false; };\n"};
     for (size_t i = 0; i < 2; i++) {
-        struct config *c = load(texts[i]);
+        struct config *c = testconf_load(texts[i]);
         struct homeassistant_configs hc;
         assert_false(c->homeassistant.enabled);
         assert_string_equal(c->homeassistant.discovery_prefix, "homeassistant");
@@ -115,7 +98,7 @@ static void test_off_by_default_and_when_disabled_nothing_is_published(void **st
 static void test_every_hall_window_and_pc_has_a_valid_config(void **state)
 {
     (void)state;
-    struct config *c = load(ENABLED);
+    struct config *c = testconf_load(ENABLED);
     struct homeassistant_configs hc;
     assert_int_equal(homeassistant_configs(c, &hc), 0);
     /* h1: open, alerts, 2 windows, 2 PCs; h_2: open, alerts. */
@@ -198,7 +181,7 @@ static void test_every_hall_window_and_pc_has_a_valid_config(void **state)
 static void test_unique_ids_are_unique_and_stable_across_loads(void **state)
 {
     (void)state;
-    struct config *a = load(ENABLED), *b = load(ENABLED);
+    struct config *a = testconf_load(ENABLED), *b = testconf_load(ENABLED);
     struct homeassistant_configs ha, hb;
     assert_int_equal(homeassistant_configs(a, &ha), 0);
     assert_int_equal(homeassistant_configs(b, &hb), 0);
@@ -225,10 +208,10 @@ static void test_ids_that_differ_only_in_punctuation_get_different_entities(void
 {
     (void)state;
     struct config *c =
-        load("mqtt = { uri = \"tcp://127.0.0.1:1883\"; };\n"
-             "halls = ( { id = \"a.b\"; }, { id = \"a_b\"; }, { id = \"a-b\"; },\n"
-             "  { id = \"a_db\"; }, { id = \"a_hb\"; } );\n"
-             "homeassistant = { enabled = true; discovery_prefix = \"ha/test\"; };\n");
+        testconf_load("mqtt = { uri = \"tcp://127.0.0.1:1883\"; };\n"
+                      "halls = ( { id = \"a.b\"; }, { id = \"a_b\"; }, { id = \"a-b\"; },\n"
+                      "  { id = \"a_db\"; }, { id = \"a_hb\"; } );\n"
+                      "homeassistant = { enabled = true; discovery_prefix = \"ha/test\"; };\n");
     struct homeassistant_configs hc;
     assert_int_equal(homeassistant_configs(c, &hc), 0);
     assert_int_equal(hc.n, 10);
@@ -272,8 +255,8 @@ static void test_bad_discovery_prefixes_and_the_reserved_state_device_are_refuse
         if (!strstr(why, bad[i].why))
             fail_msg("case %zu: %s", i, why);
     }
-    struct config *c =
-        load(BASE "homeassistant = { enabled = true; discovery_prefix = \"halls/ha\"; };\n");
+    struct config *c = testconf_load(
+        BASE "homeassistant = { enabled = true; discovery_prefix = \"halls/ha\"; };\n");
     assert_string_equal(c->homeassistant.discovery_prefix, "halls/ha");
     config_free(c);
 }
@@ -289,7 +272,7 @@ struct hall_fixture {
 
 static void hf_open(struct hall_fixture *f)
 {
-    f->cfg = load(ENABLED);
+    f->cfg = testconf_load(ENABLED);
     assert_int_equal(hallmodel_new(f->cfg, &f->hm), 0);
     ingest_init(&f->in, f->cfg, f->hm);
     buf_init(&f->out, 1 << 20);

@@ -16,6 +16,7 @@
 #include "hallmodel.h"
 #include "ingest.h"
 #include "lineproto_parse.h"
+#include "testconf.h"
 
 static const char config_format[] =
     "gateway = { id = \"%s\"; timezone = \"UTC\"; state_dir = \"/tmp\"; };\n"
@@ -34,24 +35,14 @@ struct fixture {
 
 static struct fixture *fixture_new(const char *gateway_id)
 {
-    char text[1024], path[] = "/tmp/hallgw-test-ingest-XXXXXX";
-    struct conf_errors e;
+    char text[1024];
     struct fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    int n = snprintf(text, sizeof(text), config_format, gateway_id);
+    (void)snprintf(text, sizeof(text), config_format, gateway_id);
 #pragma GCC diagnostic pop
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, (size_t)n), n);
-    close(fd);
-    int rc = config_load(path, &f->cfg, &e);
-    unlink(path);
-    if (rc < 0) {
-        conf_errors_print(&e, stderr);
-        fail_msg("the test config does not load");
-    }
+    f->cfg = testconf_load(text);
     assert_int_equal(hallmodel_new(f->cfg, &f->hm), 0);
     ingest_init(&f->in, f->cfg, f->hm);
     buf_init(&f->out, 1 << 20);

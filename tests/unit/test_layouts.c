@@ -19,6 +19,7 @@
 #include "bridges.h"
 #include "enforce_plan.h"
 #include "rules.h"
+#include "testconf.h"
 #include "topic.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -49,38 +50,14 @@ static const char *const site_text =
     "  { id = \"plug-t\"; hall = \"h1\"; kind = \"plug\"; source = \"tasmota:plug.lobby\"; } );\n"
     "poweroff = { plug_delay = \"0s\"; };\n";
 
-static char *write_conf(const char *text)
-{
-    static char path[1024];
-    const char *tmp = getenv("TMPDIR");
-    int fd;
-
-    (void)snprintf(path, sizeof(path), "%s/hallgw-test-layouts-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    return path;
-}
-
 static struct config *load_site(void)
 {
     char text[8192];
-    struct config *c;
-    struct conf_errors e;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     (void)snprintf(text, sizeof(text), site_text, HALLGW_TEST_DATA_DIR);
 #pragma GCC diagnostic pop
-    char *path = write_conf(text);
-    int rc = config_load(path, &c, &e);
-    unlink(path);
-    if (rc != 0) {
-        conf_errors_print(&e, stderr);
-        fail_msg("config refused");
-    }
-    conf_errors_free(&e);
-    return c;
+    return testconf_load(text);
 }
 
 /* The errors of loading text (which must fail), one per line as
@@ -89,10 +66,7 @@ static void load_errors(const char *text, char *out, size_t size)
 {
     struct config *c = NULL;
     struct conf_errors e;
-    char *path = write_conf(text);
-    int rc = config_load(path, &c, &e);
-    unlink(path);
-    assert_int_not_equal(rc, 0);
+    assert_int_not_equal(testconf_load_text(text, &c, &e), 0);
     out[0] = '\0';
     for (size_t i = 0; i < e.n; i++)
         (void)snprintf(out + strlen(out), size - strlen(out), "%d: %s: %s\n", e.v[i].line,
@@ -296,12 +270,13 @@ static void test_config_refuses_bad_layouts_where_they_are_written(void **state)
 static void test_one_base_keeps_the_plain_form_and_the_defaults(void **state)
 {
     (void)state;
-    char *path = write_conf(MQTT HALL "devices = ( { id = \"s1\"; hall = \"h1\"; kind = \"seat\"; "
-                                      "source = \"zigbee2mqtt:zigbee/garden light\"; } );\n");
     struct config *c;
     struct conf_errors e;
-    assert_int_equal(config_load(path, &c, &e), 0);
-    unlink(path);
+    assert_int_equal(
+        testconf_load_text(MQTT HALL "devices = ( { id = \"s1\"; hall = \"h1\"; kind = \"seat\"; "
+                                     "source = \"zigbee2mqtt:zigbee/garden light\"; } );\n",
+                           &c, &e),
+        0);
     assert_int_equal(c->sources.n_z2m_bases, 1);
     assert_string_equal(c->sources.z2m_bases[0], "zigbee2mqtt");
     assert_string_equal(c->sources.tasmota_full_topics[0], "%prefix%/%topic%/");

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "duration.h"
 #include "report_period.h"
+#include "testconf.h"
 
 static const char conf_text[] =
     "gateway = { id = \"gw-unit\"; timezone = \"Asia/Shanghai\"; };\n"
@@ -34,21 +35,7 @@ static const char conf_text[] =
 
 static struct config *load_config(void)
 {
-    char path[] = "/tmp/test_report_period.XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    assert_non_null(f);
-    fputs(conf_text, f);
-    fclose(f);
-    struct config *cfg = NULL;
-    struct conf_errors e = {0};
-    if (config_load(path, &cfg, &e) < 0) {
-        conf_errors_print(&e, stderr);
-        fail_msg("the test config does not load");
-    }
-    unlink(path);
-    return cfg;
+    return testconf_load(conf_text);
 }
 
 static int32_t day_of(const char *s)

@@ -14,34 +14,12 @@
 
 #include "config.h"
 #include "subscriptions.h"
-
-static struct config *load_text(const char *text)
-{
-    const char *tmp = getenv("TMPDIR");
-    char path[1024];
-    struct config *c;
-    struct conf_errors e;
-    int fd, rc;
-
-    (void)snprintf(path, sizeof(path), "%s/hallgw-test-subs-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    rc = config_load(path, &c, &e);
-    unlink(path);
-    if (rc != 0) {
-        conf_errors_print(&e, stderr);
-        fail_msg("config refused");
-    }
-    conf_errors_free(&e);
-    return c;
-}
+#include "testconf.h"
 
 /* subs must be exactly want (NULL-terminated), in order. */
 static void expect_subs(const char *text, const char *const *want)
 {
-    struct config *c = load_text(text);
+    struct config *c = testconf_load(text);
     char **subs;
     size_t n, nw = 0;
 

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "testconf.h"
 #include "unbound.h"
 #include "utf8.h"
 
@@ -163,25 +164,6 @@ static void test_model_text_that_is_not_plain_is_left_out(void **state)
     unbound_free(u);
 }
 
-static struct config *load_text(const char *text)
-{
-    char path[] = "/tmp/hallgw-test-unbound-XXXXXX";
-    struct config *c = NULL;
-    struct conf_errors e = {0};
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    int rc = config_load(path, &c, &e);
-    unlink(path);
-    if (rc != 0) {
-        conf_errors_print(&e, stderr);
-        fail_msg("config refused");
-    }
-    conf_errors_free(&e);
-    return c;
-}
-
 static void test_devices_the_config_binds_leave_the_list(void **state)
 {
     (void)state;
@@ -190,7 +172,7 @@ static void test_devices_the_config_binds_leave_the_list(void **state)
     note(u, FORMAT_ZIGBEE2MQTT, "hall1/env \"north\"", 1);
     note(u, FORMAT_SHELLY, "seat-w13", 1); /* not bound: stays */
     note(u, FORMAT_SHELLY, "sp-1", 1);
-    struct config *c = load_text(
+    struct config *c = testconf_load(
         "mqtt = { uri = \"tcp://h:1\"; };\n"
         "halls = ( { id = \"h1\"; windows = ( { id = \"w13\"; } ); } );\n"
         "devices = (\n"
@@ -240,7 +222,7 @@ static void test_the_source_literal_pastes_into_the_config(void **state)
              "mqtt = { uri = \"tcp://h:1\"; };\nhalls = ( { id = \"h1\"; } );\n"
              "devices = ( { id = \"env-n\"; hall = \"h1\"; kind = \"env\"; source = %s; } );\n",
              lit);
-    struct config *c = load_text(text);
+    struct config *c = testconf_load(text);
     assert_non_null(config_find_source(c, FORMAT_ZIGBEE2MQTT, "hall1/env \"north\" \\ 1"));
     config_free(c);
     unbound_free(u);

@@ -15,28 +15,10 @@
 #include "config.h"
 #include "metrics.h"
 #include "reading.h"
+#include "testconf.h"
 #include "topic.h"
 #include "unbound.h"
 #include "unbound_feed.h"
-
-static struct config *load_text(const char *text)
-{
-    char path[] = "/tmp/hallgw-test-unbound-feed-XXXXXX";
-    struct config *c = NULL;
-    struct conf_errors e = {0};
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    int rc = config_load(path, &c, &e);
-    unlink(path);
-    if (rc != 0) {
-        conf_errors_print(&e, stderr);
-        fail_msg("config refused");
-    }
-    conf_errors_free(&e);
-    return c;
-}
 
 #define CONF                                                                                       \
     "mqtt = { uri = \"tcp://h:1\"; };\n"                                                           \
@@ -55,7 +37,7 @@ static void test_a_device_list_is_listed_but_the_bound_device(void **state)
 {
     (void)state;
     metrics_reset();
-    struct config *c = load_text(CONF);
+    struct config *c = testconf_load(CONF);
     struct unbound *u = unbound_new(c->discovery.unbound_max);
     assert_true(feed(u, c, "zigbee2mqtt/bridge/devices",
                      "[{\"friendly_name\":\"bound seat\"},{\"friendly_name\":\"new \\\"seat\\\"\","
@@ -82,7 +64,7 @@ static void test_refusals_evictions_and_bad_payloads_are_counted(void **state)
 {
     (void)state;
     metrics_reset();
-    struct config *c = load_text(CONF);
+    struct config *c = testconf_load(CONF);
     struct unbound *u = unbound_new(c->discovery.unbound_max);
     /* Read, but left for the routing too (Shelly Gen1's announce). */
     assert_false(feed(u, c, "shellies/announce", "{\"id\":\"a\"}"));
@@ -105,7 +87,7 @@ static void test_unbound_traffic_shows_what_the_decoder_reads(void **state)
 {
     (void)state;
     metrics_reset();
-    struct config *c = load_text(CONF);
+    struct config *c = testconf_load(CONF);
     struct unbound *u = unbound_new(4);
     static struct reading rd;
     struct json_limits lim = {.max_bytes = 65536, .max_depth = 8, .max_fields = 256};
@@ -135,20 +117,20 @@ static void test_a_reload_applies_the_bound_and_drops_what_it_binds(void **state
 {
     (void)state;
     metrics_reset();
-    struct config *c = load_text(CONF);
+    struct config *c = testconf_load(CONF);
     struct unbound *u = unbound_new(UNBOUND_MAX_LIMIT);
     unbound_feed_config(u, c);
     assert_int_equal(unbound_max(u), 2);
     feed(u, c, "shellies/announce", "{\"id\":\"plug-x\"}");
-    struct config *c2 = load_text("mqtt = { uri = \"tcp://h:1\"; };\n"
-                                  "halls = ( { id = \"h1\"; } );\n"
-                                  "devices = ( { id = \"p\"; hall = \"h1\"; kind = \"plug\";"
-                                  " source = \"shelly:plug-x\"; } );\n");
+    struct config *c2 = testconf_load("mqtt = { uri = \"tcp://h:1\"; };\n"
+                                      "halls = ( { id = \"h1\"; } );\n"
+                                      "devices = ( { id = \"p\"; hall = \"h1\"; kind = \"plug\";"
+                                      " source = \"shelly:plug-x\"; } );\n");
     unbound_feed_config(u, c2);
     assert_int_equal(unbound_count(u), 0);
     assert_int_equal(unbound_max(u), 256);
-    struct config *off = load_text("mqtt = { uri = \"tcp://h:1\"; };\n"
-                                   "discovery = { enabled = false; };\n");
+    struct config *off = testconf_load("mqtt = { uri = \"tcp://h:1\"; };\n"
+                                       "discovery = { enabled = false; };\n");
     feed(u, c2, "shellies/announce", "{\"id\":\"plug-y\"}");
     unbound_feed_config(u, off);
     assert_int_equal(unbound_count(u), 0);
@@ -166,12 +148,12 @@ static void test_each_base_device_list_gives_sources_with_their_base(void **stat
 {
     (void)state;
     metrics_reset();
-    struct config *c =
-        load_text("mqtt = { uri = \"tcp://h:1\"; };\n"
-                  "sources = { zigbee2mqtt = { base_topics = [\"zigbee2mqtt\", \"zigbee\"]; }; };\n"
-                  "halls = ( { id = \"h1\"; } );\n"
-                  "devices = ( { id = \"seat-1\"; hall = \"h1\"; kind = \"seat\";"
-                  " source = \"zigbee2mqtt:zigbee/bound seat\"; } );\n");
+    struct config *c = testconf_load(
+        "mqtt = { uri = \"tcp://h:1\"; };\n"
+        "sources = { zigbee2mqtt = { base_topics = [\"zigbee2mqtt\", \"zigbee\"]; }; };\n"
+        "halls = ( { id = \"h1\"; } );\n"
+        "devices = ( { id = \"seat-1\"; hall = \"h1\"; kind = \"seat\";"
+        " source = \"zigbee2mqtt:zigbee/bound seat\"; } );\n");
     struct unbound *u = unbound_new(c->discovery.unbound_max);
     assert_true(feed(u, c, "zigbee/bridge/devices",
                      "[{\"friendly_name\":\"bound seat\"},{\"friendly_name\":\"desk plug\"}]"));
