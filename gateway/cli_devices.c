@@ -50,12 +50,20 @@ static char *read_file(const char *path, size_t *len)
         return NULL;
     struct stat st;
     char *s = NULL;
-    if (fstat(fileno(f), &st) == 0 && st.st_size >= 0 && (size_t)st.st_size <= FILE_MAX_BYTES &&
-        (s = malloc((size_t)st.st_size + 1))) {
+    int err = EIO;
+    if (fstat(fileno(f), &st) < 0)
+        err = errno;
+    else if (st.st_size < 0 || (size_t)st.st_size > FILE_MAX_BYTES)
+        err = EFBIG;
+    else if (!(s = malloc((size_t)st.st_size + 1)))
+        err = ENOMEM;
+    if (s) {
         *len = fread(s, 1, (size_t)st.st_size, f);
         s[*len] = '\0';
     }
     fclose(f);
+    if (!s)
+        errno = err; /* for the caller's message */
     return s;
 }
 

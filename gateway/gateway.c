@@ -541,8 +541,11 @@ static void publish_snapshots(struct gateway *g, wall_s wall, mono_ms now, bool 
     if (!alerts_only)
         g->snapshot_at = now;
     if (!alerts_only && g->unbound_published != unbound_version(g->unbound) + 1) {
-        api_publish_unbound(g->api, unbound_feed_json(g->unbound, g->cfg));
-        g->unbound_published = unbound_version(g->unbound) + 1;
+        char *unbound = unbound_feed_json(g->unbound, g->cfg);
+        if (unbound) { /* else tried again at the next snapshot */
+            api_publish_unbound(g->api, unbound);
+            g->unbound_published = unbound_version(g->unbound) + 1;
+        }
     }
 }
 
@@ -703,6 +706,7 @@ static void reload(struct gateway *g)
     set_timezone(nc->gateway.timezone);
     ingest_set_config(&g->ingest, nc);
     unbound_feed_config(g->unbound, nc);
+    g->unbound_published = g->unbound_written = 0; /* "enabled" and "max" may have changed */
     notifier_stop(g->notifier, NOTIFIER_DRAIN_MS);
     g->notifier = NULL;
     if (nc->n_notify > 0 && notifier_start(nc, &g->notifier) < 0)

@@ -65,12 +65,14 @@ void ha_publish_free(struct ha_publish *d)
  * old ones are the caller's). */
 static int build(struct ha_publish *d, const struct config *cfg)
 {
-    if (homeassistant_configs(cfg, &d->configs) < 0)
-        return -ENOMEM;
+    /* Cleared first: on a failure d must not keep the old ones, which the
+     * caller frees. */
     d->halls = NULL;
     d->active = NULL;
     d->n_halls = 0;
     d->wix = NULL;
+    if (homeassistant_configs(cfg, &d->configs) < 0)
+        return -ENOMEM;
     if (!cfg->homeassistant.enabled)
         return 0;
     d->halls = calloc(cfg->n_halls ? cfg->n_halls : 1, sizeof(*d->halls));

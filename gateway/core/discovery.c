@@ -98,7 +98,8 @@ static void join(char *dst, size_t size, const char *a, const char *b)
 }
 
 /* One entry of zigbee2mqtt/bridge/devices: 1 when it is a device, 0 when
- * it is to be skipped. */
+ * it is to be skipped and counted, -1 for the Coordinator (skipped, not a
+ * refusal: every list has one). */
 static int z2m_item(const char *text, size_t len, struct discovery_device *d)
 {
     struct json_flat f;
@@ -109,8 +110,11 @@ static int z2m_item(const char *text, size_t len, struct discovery_device *d)
     memset(d, 0, sizeof(*d));
     d->format = FORMAT_ZIGBEE2MQTT;
     get_text(&f, "type", type, sizeof(type));
-    if (strcmp(type, "Coordinator") == 0 ||
-        !get_name(&f, "friendly_name", d->name, sizeof(d->name)))
+    if (strcmp(type, "Coordinator") == 0) {
+        ok = -1;
+        goto out_free;
+    }
+    if (!get_name(&f, "friendly_name", d->name, sizeof(d->name)))
         goto out_free;
     get_text(&f, "ieee_address", d->mac, sizeof(d->mac));
     if (!get_text(&f, "definition_model", d->model, sizeof(d->model)))
@@ -136,10 +140,11 @@ static int parse_z2m(const char *payload, size_t len, size_t max_bytes,
     *skipped += e.total - e.n;
     for (size_t i = 0; i < e.n; i++) {
         struct discovery_device d;
-        if (z2m_item(e.text[i], e.len[i], &d)) {
+        int r = z2m_item(e.text[i], e.len[i], &d);
+        if (r > 0) {
             fn(&d, arg);
             n++;
-        } else {
+        } else if (r == 0) {
             (*skipped)++;
         }
     }

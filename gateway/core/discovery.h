@@ -65,7 +65,8 @@ struct discovery_device {
  * -EMSGSIZE over max_bytes, -EBADMSG for a payload that is not UTF-8 JSON,
  * -EPROTO for JSON of another shape (not an array, not an object, a device
  * without its name). *skipped (not NULL) counts the entries of a list that
- * were not devices, had no usable name, or were past DISCOVERY_ITEMS_MAX. */
+ * were not devices, had no usable name, or were past DISCOVERY_ITEMS_MAX;
+ * the Coordinator is skipped without a count. */
 int discovery_parse(enum discovery_kind kind, const char *mac, const char *payload, size_t len,
                     size_t max_bytes, void (*fn)(const struct discovery_device *d, void *arg),
                     void *arg, size_t *skipped);
