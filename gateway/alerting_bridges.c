@@ -8,17 +8,6 @@
 
 #include "id.h"
 
-/* The base topic as an alert subject: characters outside ids become '_'. */
-static void subject_of(const char *base, char *buf, size_t size)
-{
-    size_t n = 0;
-    for (; base[n] && n + 1 < size && n < ID_MAX; n++) {
-        char c = base[n];
-        buf[n] = id_valid(&c, 1) ? c : '_';
-    }
-    buf[n] = '\0';
-}
-
 /* The first configured device of base, whose hall the alert goes to. */
 static const struct config_device *first_device(const struct config *cfg, const char *base)
 {
@@ -37,13 +26,20 @@ void alerting_bridges_tick(struct alerting *al, wall_s wall, mono_ms now)
         struct bridge *b = &bs->v[i];
         const struct config_device *d = first_device(al->cfg, b->base);
         char subject[ID_MAX + 1], id[ALERT_ID_MAX + 1], summary[ALERT_TEXT_MAX];
-        if (!d)
-            continue;
-        subject_of(b->base, subject, sizeof(subject));
+        config_z2m_base_subject(b->base, subject, sizeof(subject));
         snprintf(id, sizeof(id), "%s:%s", ALERTING_RULE_BRIDGE_OFFLINE, subject);
-        if (b->avail == AVAIL_ONLINE) {
-            if (alerting_find_alert(al, d->hall, id))
-                alerting_resolve_external(al, d->hall, id, "the bridge is online again", wall);
+        /* Resolved where it was raised: a reload may have moved the base's
+         * first device to another hall, or removed the base. */
+        if (b->avail == AVAIL_ONLINE || !d) {
+            /* Raised before a restart: in the hall of the base's first device. */
+            const char *hall = b->alert_hall[0] ? b->alert_hall : d ? d->hall : NULL;
+            if (hall && alerting_find_alert(al, hall, id))
+                alerting_resolve_external(
+                    al, hall, id,
+                    d ? "the bridge is online again" : "the base is no longer configured", wall);
+            b->alert_hall[0] = '\0';
+            if (!d) /* nothing of that base is bound any more: forget it */
+                bridges_remove(bs, i--);
             continue;
         }
         if (b->avail != AVAIL_OFFLINE || b->alerted)
@@ -58,7 +54,9 @@ void alerting_bridges_tick(struct alerting *al, wall_s wall, mono_ms now)
             .severity = SEV_MAJOR,
             .summary = summary,
         };
-        if (alerting_raise_external(al, &x, wall, now) == 0)
+        if (alerting_raise_external(al, &x, wall, now) == 0) {
             b->alerted = true;
+            snprintf(b->alert_hall, sizeof(b->alert_hall), "%s", d->hall);
+        }
     }
 }

@@ -181,6 +181,8 @@ static size_t shelly_targets(struct ingest *in, const struct route *r, struct hm
         in->targets[in->n_targets++] = (struct ingest_target){cd, ch};
         in->bound[in->n_bound++] = ch;
     }
+    if (in->n_bound == 0)
+        in->n_targets = 0; /* no channel device: d alone, the plain way */
     return in->n_bound;
 }
 

@@ -75,7 +75,7 @@ static void found(const struct discovery_device *d, void *arg)
         s.sample = c->payload;
         s.sample_len = c->payload_len;
     }
-    if (config_find_source(c->cfg, s.format, s.name))
+    if (config_source_bound(c->cfg, s.format, s.name))
         return;
     count(unbound_note(c->u, &s, c->now));
 }

@@ -377,11 +377,20 @@ const char *config_source_name_problem(enum source_format f, const char *name);
  * the length of its device id (all of it when there is no '#'). */
 int config_source_channel(const char *source_name, size_t *id_len);
 
+/* True when a device is bound to that source: by name, or for a Shelly by
+ * one of its channels ("<name>#<n>"). */
+bool config_source_bound(const struct config *c, enum source_format f, const char *name);
+
 /* The Shelly devices bound to channels 1..999 of device id (their sources
  * "<id>#<n>"): up to max of them into out, in no particular order. Returns
  * how many there are. */
 size_t config_find_channels(const struct config *c, const char *id,
                             const struct config_device **out, size_t max);
+
+/* The alert subject of Zigbee2MQTT base topic base (bridge-offline:<it>):
+ * characters outside ids become '_', at most ID_MAX of them. Distinct
+ * bases of one config have distinct subjects (the config checks it). */
+void config_z2m_base_subject(const char *base, char *buf, size_t size);
 
 /* A Tasmota topic t under FullTopic pattern (with %prefix% the given
  * prefix): "tasmota/<t>/cmnd/" for "tasmota/%topic%/%prefix%/". Returns the

@@ -92,6 +92,10 @@ static void parse_shelly_channel(struct conf_ctx *x, const conf_node *s, struct 
         conf_err_at(x, s, NULL, "\"%s\": expected a channel number 0..999 after '#'", v);
         return;
     }
+    if (strlen(name) > CONFIG_SOURCE_NAME_MAX) {
+        conf_err_at(x, s, NULL, "\"%s\" is longer than %d bytes", v, CONFIG_SOURCE_NAME_MAX);
+        return;
+    }
     id = conf_xstrdup(x, name);
     if (!id)
         return;
@@ -641,6 +645,12 @@ size_t config_find_channels(const struct config *c, const char *id,
         n++;
     }
     return n;
+}
+
+bool config_source_bound(const struct config *c, enum source_format f, const char *name)
+{
+    return config_find_source(c, f, name) ||
+           (f == FORMAT_SHELLY && config_find_channels(c, name, NULL, 0) > 0);
 }
 
 const struct config_hall *config_find_hall(const struct config *c, const char *id)

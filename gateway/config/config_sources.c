@@ -5,6 +5,7 @@
  * Zigbee2MQTT device to its base. Part of the config module. */
 #include "config.h"
 #include "config_internal.h"
+#include "id.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -45,6 +46,25 @@ static bool topics_overlap(const char *a, const char *b)
     return strncmp(a, b, n) == 0 && (la == lb || (la > lb ? a[n] : b[n]) == '/');
 }
 
+void config_z2m_base_subject(const char *base, char *buf, size_t size)
+{
+    size_t n = 0;
+    for (; base[n] && n + 1 < size && n < ID_MAX; n++) {
+        char c = base[n];
+        buf[n] = id_valid(&c, 1) ? c : '_';
+    }
+    buf[n] = '\0';
+}
+
+/* True when bases a and b would name the same bridge-offline alert. */
+static bool subjects_collide(const char *a, const char *b)
+{
+    char sa[ID_MAX + 1], sb[ID_MAX + 1];
+    config_z2m_base_subject(a, sa, sizeof(sa));
+    config_z2m_base_subject(b, sb, sizeof(sb));
+    return strcmp(sa, sb) == 0;
+}
+
 static void parse_bases(struct conf_ctx *x, const conf_node *s, void *dst)
 {
     struct config_sources *src = dst;
@@ -56,16 +76,23 @@ static void parse_bases(struct conf_ctx *x, const conf_node *s, void *dst)
         x->nomem = true;
     for (size_t i = 0; bases && i < n; i++) {
         const char *b = conf_string(v[i]), *why = topic_problem(b, CONFIG_BASE_MAX);
-        size_t j = 0;
+        size_t j = 0, c = 0;
 
         while (j < k && !topics_overlap(bases[j], b))
             j++;
+        while (c < k && !subjects_collide(bases[c], b))
+            c++;
         if (why)
             conf_err_at(x, v[i], NULL, "base topic \"%s\" %s", b, why);
         else if (k >= CONFIG_BASES_MAX)
             conf_err_at(x, v[i], NULL, "at most %d base topics", CONFIG_BASES_MAX);
         else if (j < k)
             conf_err_at(x, v[i], NULL, "base topic \"%s\" overlaps \"%s\"", b, bases[j]);
+        else if (c < k)
+            conf_err_at(x, v[i], NULL,
+                        "base topic \"%s\" and \"%s\" would name the same bridge-offline alert "
+                        "(characters outside A-Z a-z 0-9 _ . - become _)",
+                        b, bases[c]);
         else if ((bases[k] = conf_xstrdup(x, b)))
             k++;
     }
@@ -306,6 +333,24 @@ void config_check_sources(struct conf_ctx *x, const conf_node *root)
             conf_err_at(x, g ? g : root, g ? "zigbee2mqtt.base_topics" : "sources",
                         "base topic \"%s\" overlaps the native prefix \"%s\"", src->z2m_bases[i],
                         prefix);
+    /* A Tasmota topic whose first level is the native prefix would be read
+     * as a native one (and refused). */
+    for (size_t k = 0; prefix && k < src->n_tasmota_full_topics; k++) {
+        for (int i = 0; i < 3; i++) {
+            char t[512];
+            if (!src->tasmota_prefixes[i] ||
+                config_tasmota_topic(src->tasmota_full_topics[k], src->tasmota_prefixes[i], "x", t,
+                                     sizeof(t)) < 0)
+                continue;
+            if (topics_overlap(t, prefix)) {
+                conf_err_at(x, g ? g : root, g ? "tasmota" : "sources",
+                            "FullTopic \"%s\" with prefix \"%s\" starts with the native prefix "
+                            "\"%s\"",
+                            src->tasmota_full_topics[k], src->tasmota_prefixes[i], prefix);
+                break;
+            }
+        }
+    }
     check_devices(x, root);
 }
 

@@ -36,3 +36,11 @@ int bridges_set(struct bridges *b, const char *base, enum availability a, mono_m
     }
     return 0;
 }
+
+void bridges_remove(struct bridges *b, size_t i)
+{
+    if (i >= b->n)
+        return;
+    memmove(&b->v[i], &b->v[i + 1], (b->n - i - 1) * sizeof(b->v[0]));
+    b->n--;
+}

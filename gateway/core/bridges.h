@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "id.h"
 #include "reading.h"
 
 struct bridge {
@@ -20,7 +21,8 @@ struct bridge {
     enum availability avail; /* AVAIL_UNKNOWN until its first bridge/state */
     mono_ms since;           /* when it entered that state */
     wall_s since_wall;
-    bool alerted; /* the bridge-offline alert was raised for this outage */
+    bool alerted;                /* the bridge-offline alert was raised for this outage */
+    char alert_hall[ID_MAX + 1]; /* the hall its alert was raised in, "" for none */
 };
 
 struct bridges {
@@ -31,6 +33,9 @@ struct bridges {
 /* Records bridge/state of base. Returns 0, or -ENOSPC when the table is
  * full (the state is dropped). */
 int bridges_set(struct bridges *b, const char *base, enum availability a, mono_ms now, wall_s wall);
+
+/* Forgets the bridge at index i (its base left the config). */
+void bridges_remove(struct bridges *b, size_t i);
 
 /* The bridge of base, or NULL when it never reported. */
 const struct bridge *bridges_find(const struct bridges *b, const char *base);

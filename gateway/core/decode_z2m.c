@@ -105,8 +105,15 @@ static enum decode_result z2m_attribute(const char *attr, const char *payload, s
     struct json_flat flat;
     enum decode_result rc = decode_parse(wrapped, len + alen + 5, lim ? &wl : NULL, &flat, why);
     if (rc == DECODE_OK) {
-        for (size_t i = 0; i < flat.n; i++)
-            z2m_field(out, &flat.fields[i], false);
+        /* Only the attribute itself (and its members when it is an object):
+         * a payload like `true,"temperature":99` must not add a key. */
+        for (size_t i = 0; i < flat.n; i++) {
+            const char *k = flat.fields[i].key;
+            if (strncmp(k, attr, alen) == 0 && (k[alen] == '\0' || k[alen] == '_'))
+                z2m_field(out, &flat.fields[i], false);
+            else
+                out->dropped_keys++;
+        }
         json_flat_free(&flat);
     } else if (len > 0 && payload[0] != '{' && payload[0] != '[' && utf8_valid(payload, len) &&
                !memchr(payload, '\0', len)) {

@@ -622,6 +622,7 @@ static int shelly_command(const struct enforce_plug *pl, bool on, struct enforce
     size_t id_len;
     int ch = config_source_channel(pl->source, &id_len), n = 0, n1 = 0;
     char *topic1 = out->topic, *payload1 = out->payload;
+    size_t cap1 = sizeof(out->topic), pcap1 = sizeof(out->payload);
     if (pl->shelly_gen != 1) {
         n = snprintf(out->topic, sizeof(out->topic), "%.*s/rpc", (int)id_len, pl->source);
         snprintf(out->payload, sizeof(out->payload),
@@ -630,13 +631,14 @@ static int shelly_command(const struct enforce_plug *pl, bool on, struct enforce
                  ch, on ? "true" : "false");
         topic1 = out->topic2;
         payload1 = out->payload2;
+        cap1 = sizeof(out->topic2);
+        pcap1 = sizeof(out->payload2);
     }
     if (pl->shelly_gen != 2) {
-        n1 = snprintf(topic1, sizeof(out->topic), "shellies/%.*s/relay/%d/command", (int)id_len,
-                      pl->source, ch);
-        snprintf(payload1, sizeof(out->payload), "%s", on ? "on" : "off");
+        n1 = snprintf(topic1, cap1, "shellies/%.*s/relay/%d/command", (int)id_len, pl->source, ch);
+        snprintf(payload1, pcap1, "%s", on ? "on" : "off");
     }
-    if (n < 0 || n1 < 0 || (size_t)n >= sizeof(out->topic) || (size_t)n1 >= sizeof(out->topic))
+    if (n < 0 || n1 < 0 || (size_t)n >= sizeof(out->topic) || (size_t)n1 >= cap1)
         return -ENAMETOOLONG;
     return 0;
 }

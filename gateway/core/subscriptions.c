@@ -60,6 +60,24 @@ static bool shelly_subscribed_before(const struct config *c, const struct config
  * device <base>/<name> (state) and <base>/<name>/+ (availability and the
  * attribute outputs). Tasmota: per FullTopic pattern and device, the tele
  * and stat subtopics. */
+/* True when the friendly name of d is "<p>/<last level>" and another
+ * device of its base is bound as p. */
+static bool z2m_parent_bound(const struct config *c, const struct config_device *d)
+{
+    const char *slash = strrchr(d->source_friendly, '/');
+    if (!slash)
+        return false;
+    size_t pl = (size_t)(slash - d->source_friendly);
+    for (size_t i = 0; i < c->n_devices; i++) {
+        const struct config_device *o = &c->devices[i];
+        if (o != d && o->format == FORMAT_ZIGBEE2MQTT && o->source_base == d->source_base &&
+            strlen(o->source_friendly) == pl &&
+            memcmp(o->source_friendly, d->source_friendly, pl) == 0)
+            return true;
+    }
+    return false;
+}
+
 static int subscriptions_sources(const struct config *c, const char *share, char ***subs, size_t *n)
 {
     const struct config_sources *src = &c->sources;
@@ -76,7 +94,10 @@ static int subscriptions_sources(const struct config *c, const char *share, char
             if (!any)
                 r |= subs_add(subs, n, "%s/bridge/state", d->source_base);
             any = true;
-            r |= subs_add(subs, n, "%s%s/%s", share, d->source_base, d->source_friendly);
+            /* "a/b" beside "a": a/+ has its state already (one filter per
+             * message, never two copies). */
+            if (!z2m_parent_bound(c, d))
+                r |= subs_add(subs, n, "%s%s/%s", share, d->source_base, d->source_friendly);
             r |= subs_add(subs, n, "%s%s/%s/+", share, d->source_base, d->source_friendly);
         }
     }

@@ -151,7 +151,7 @@ size_t unbound_forget_bound(struct unbound *u, const struct config *cfg)
 {
     size_t gone = 0;
     for (size_t i = 0; i < u->n;) {
-        if (config_find_source(cfg, u->v[i].format, u->v[i].name)) {
+        if (config_source_bound(cfg, u->v[i].format, u->v[i].name)) {
             remove_at(u, i);
             gone++;
         } else {

@@ -12,6 +12,7 @@ Tasmota topic carries this process's id, and nothing is retained."""
 
 import json
 import os
+import signal
 import threading
 import time
 
@@ -116,8 +117,9 @@ def test_two_bases_and_a_fulltopic_read_switch_off_and_say_a_bridge_is_down_once
                 m for m in sub.json_on("hall/h1/alerts") if m["id"] == "bridge-offline:zigbee"],
                 timeout=15)[0]
             assert alert["state"] == "firing" and alert["kind"] == "equipment", alert
-            bridges = {b["base"]: b["state"] for b in g.state()["bridges"]}
-            assert bridges == {"zigbee2mqtt": "unknown", "zigbee": "offline"}, bridges
+            wait_for("the bridge offline in the state", lambda: {
+                b["base"]: b["state"] for b in g.state()["bridges"]} == {
+                "zigbee2mqtt": "unknown", "zigbee": "offline"}, timeout=5)
             # The other base's device goes stale as usual; those behind the
             # offline bridge do not, however long they are silent.
             wait_for("silent:air-z", lambda: firing(sub, "silent:air-z") == 1, timeout=20)
@@ -131,7 +133,9 @@ def test_two_bases_and_a_fulltopic_read_switch_off_and_say_a_bridge_is_down_once
             pub.publish("zigbee/bridge/state", json.dumps({"state": "online"}))
             wait_for("bridge resolved",
                      lambda: alert_states(sub, "bridge-offline:zigbee")[-1] == "resolved", timeout=10)
-            assert {b["base"]: b["state"] for b in g.state()["bridges"]}["zigbee"] == "online"
+            # The state answer is a snapshot made every second or so.
+            wait_for("the bridge online in the state", lambda: {
+                b["base"]: b["state"] for b in g.state()["bridges"]}["zigbee"] == "online", timeout=5)
 
             # The nightly power-off: each plug on its own layout.
             wait_for("both plugs commanded", lambda: plug_z.received and plug_t.received,
@@ -148,5 +152,39 @@ def test_two_bases_and_a_fulltopic_read_switch_off_and_say_a_bridge_is_down_once
             plug_t.close()
 
 
+def test_a_bridge_alert_resolves_where_it_was_raised_after_a_reload():
+    """The alert goes to the hall of the base's first device; a reload that
+    makes a device of another hall the first must not leave it firing."""
+    base = "zb%d" % os.getpid()
+    seat_1 = {"id": "seat-1", "hall": "h1", "kind": "seat", "source": "zigbee2mqtt:%s/seat 1" % base}
+    seat_2 = {"id": "seat-2", "hall": "h2", "kind": "seat", "source": "zigbee2mqtt:%s/seat 2" % base}
+    extra = 'sources = { zigbee2mqtt = { base_topics = ["zigbee2mqtt", "%s"]; }; };\n' % base
+    with Stack("bridge-reload") as st:
+        sub = Subscriber(st.mqtt, "hall/h1/alerts", "hall/h2/alerts")
+        gw = st.hallgw(devices=[seat_1, seat_2], halls=[{"id": "h1"}, {"id": "h2"}], extra=extra)
+        gw.start()
+        pub = Publisher(st.mqtt)
+        try:
+            alert_id = "bridge-offline:" + base
+            pub.publish(base + "/bridge/state", "offline")
+            wait_for("the bridge alert in h1", lambda: "firing" in alert_states(sub, alert_id),
+                     timeout=15)
+            assert [m for m in sub.json_on("hall/h1/alerts") if m["id"] == alert_id]
+            # The base's first device is now in h2.
+            gw.devices = [seat_2, seat_1]
+            gw.write_config()
+            gw.signal(signal.SIGHUP)
+            time.sleep(2)
+            pub.publish(base + "/bridge/state", json.dumps({"state": "online"}))
+            wait_for("the bridge alert resolved in h1",
+                     lambda: [m for m in sub.json_on("hall/h1/alerts")
+                              if m["id"] == alert_id and m["state"] == "resolved"], timeout=15)
+            assert not [m for m in sub.json_on("hall/h2/alerts") if m["id"] == alert_id]
+        finally:
+            pub.close()
+            sub.close()
+
+
 if __name__ == "__main__":
-    harness.run([test_two_bases_and_a_fulltopic_read_switch_off_and_say_a_bridge_is_down_once])
+    harness.run([test_two_bases_and_a_fulltopic_read_switch_off_and_say_a_bridge_is_down_once,
+                 test_a_bridge_alert_resolves_where_it_was_raised_after_a_reload])

@@ -199,6 +199,12 @@ static void test_attribute_outputs_decode_like_the_state_json(void **state)
     decode_one(c, "zigbee/ garden light/update_state", "idle", DECODE_EMPTY, rd);
     decode_one(c, "zigbee/plug 1/state", "TOGGLE", DECODE_EMPTY, rd);
     assert_int_equal(rd->dropped_keys, 1);
+    /* The one attribute only: a payload that smuggles a second key in adds
+     * nothing but the attribute, and the other key is counted. */
+    decode_one(c, "zigbee/plug 1/power", "41,\"temperature\":99", DECODE_OK, rd);
+    assert_non_null(reading_find(rd, "power_w"));
+    assert_null(reading_find(rd, "temperature"));
+    assert_int_equal(rd->dropped_keys, 1);
 
     /* bridge/state: plain (1.x) and JSON (2.x) */
     decode_one(c, "zigbee/bridge/state", "offline", DECODE_OK, rd);
@@ -244,8 +250,16 @@ static void test_config_refuses_bad_layouts_where_they_are_written(void **state)
                  "has an empty topic level");
     expect_error(MQTT "sources = { zigbee2mqtt = { base_topics = [\"z\", \"z/1\"]; }; };\n",
                  "base topic \"z/1\" overlaps \"z\"");
+    /* Two bases the one alert id would name: bridge-offline:zigbee_a. */
+    expect_error(MQTT "sources = { zigbee2mqtt = { base_topics = [\"zigbee/a\", \"zigbee_a\"]; "
+                      "}; };\n",
+                 "would name the same bridge-offline alert");
     expect_error(MQTT "sources = { zigbee2mqtt = { base_topics = [\"hall\"]; }; };\n",
                  "overlaps the native prefix \"hall\"");
+    expect_error(MQTT "sources = { tasmota = { full_topics = [\"hall/%topic%/%prefix%/\"]; }; };\n",
+                 "starts with the native prefix \"hall\"");
+    expect_error(MQTT "sources = { tasmota = { prefixes = { tele = \"hall\"; }; }; };\n",
+                 "FullTopic \"%prefix%/%topic%/\" with prefix \"hall\" starts with the native");
     expect_error(MQTT "sources = { tasmota = { full_topics = [\"%hostname%/%prefix%/\"]; }; };\n",
                  "sources.tasmota.full_topics[0]: FullTopic \"%hostname%/%prefix%/\": unknown "
                  "token %hostname% (only %prefix% and %topic%)");

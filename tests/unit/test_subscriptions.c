@@ -257,6 +257,35 @@ static void test_layouts_follow_the_sources_block(void **state)
         want);
 }
 
+/* "a/b" bound beside "a": zigbee2mqtt/a/+ delivers a/b's state already, so
+ * zigbee2mqtt/a/b is not subscribed too (the broker would deliver it twice
+ * through two matching filters). */
+static void test_a_name_under_a_bound_name_is_not_subscribed_twice(void **state)
+{
+    static const char *const want[] = {
+        "hall/+/+/telemetry",
+        "hall/+/+/status",
+        "hall/+/+/event",
+        "hall/+/+/cmd/reply",
+        "hall/+/alerts/+/ack",
+        "hall/+/alerts/+/ack/+",
+        "zigbee2mqtt/bridge/state",
+        "zigbee2mqtt/a",
+        "zigbee2mqtt/a/+",
+        "zigbee2mqtt/a/b/+",
+        NULL,
+    };
+    (void)state;
+
+    expect_subs(
+        "mqtt = { uri = \"tcp://h:1\"; };\ndiscovery = { enabled = false; };\n"
+        "halls = ( { id = \"h1\"; } );\n"
+        "devices = ( { id = \"s1\"; hall = \"h1\"; kind = \"seat\"; source = \"zigbee2mqtt:a\"; "
+        "},\n"
+        "  { id = \"s2\"; hall = \"h1\"; kind = \"seat\"; source = \"zigbee2mqtt:a/b\"; } );\n",
+        want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_shared_group_shares_all_but_acks),
         cmocka_unit_test(test_shelly_both_generations_once_per_device),
         cmocka_unit_test(test_layouts_follow_the_sources_block),
+        cmocka_unit_test(test_a_name_under_a_bound_name_is_not_subscribed_twice),
         cmocka_unit_test(test_discovery_reads_the_families_discovery_topics),
         cmocka_unit_test(test_discovery_with_shared_group_keeps_shelly_filters),
         cmocka_unit_test(test_discovery_without_a_bound_shelly_reads_the_announce),

@@ -172,6 +172,30 @@ static void test_each_base_device_list_gives_sources_with_their_base(void **stat
     config_free(c);
 }
 
+/* A Shelly bound only by its channels ("<id>#1") is bound: its announce
+ * does not list it. */
+static void test_a_shelly_bound_by_its_channels_is_not_unbound(void **state)
+{
+    (void)state;
+    metrics_reset();
+    struct config *c =
+        testconf_load("mqtt = { uri = \"tcp://h:1\"; };\n"
+                      "halls = ( { id = \"h1\"; } );\n"
+                      "devices = ( { id = \"plug-1\"; hall = \"h1\"; kind = \"plug\";"
+                      " source = \"shelly:sp-2#1\"; } );\n");
+    struct unbound *u = unbound_new(c->discovery.unbound_max);
+    feed(u, c, "shellies/announce", "{\"id\":\"sp-2\",\"model\":\"SHSW-25\"}");
+    feed(u, c, "shellies/announce", "{\"id\":\"sp-3\"}");
+    assert_int_equal(unbound_count(u), 1);
+    char *json = unbound_feed_json(u, c);
+    assert_non_null(json);
+    assert_null(strstr(json, "shelly:sp-2\""));
+    assert_non_null(strstr(json, "shelly:sp-3\""));
+    free(json);
+    unbound_free(u);
+    config_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_unbound_traffic_shows_what_the_decoder_reads),
         cmocka_unit_test(test_a_reload_applies_the_bound_and_drops_what_it_binds),
         cmocka_unit_test(test_each_base_device_list_gives_sources_with_their_base),
+        cmocka_unit_test(test_a_shelly_bound_by_its_channels_is_not_unbound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
