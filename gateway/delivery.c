@@ -36,6 +36,7 @@ struct delivery {
     atomic_bool stopping;
     _Atomic int64_t abort_at; /* mono ms; 0 until delivery_stop */
     int32_t asked_day;        /* the core's: the last day asked for */
+    _Atomic wall_s retry_at;  /* when another sender's claim runs out; 0: none */
     uint64_t seq;             /* Message-ID uniqueness */
 };
 
@@ -251,6 +252,37 @@ static void record(struct store *st, struct record_delivery *rec)
     }
 }
 
+/* Releases the claims of recs still "sending" (mine[i]), so that the next
+ * start, or another sender, sends them. */
+static void release_claims(struct store *st, struct record_delivery *recs, const bool *mine,
+                           size_t n)
+{
+    for (size_t i = 0; recs && mine && i < n; i++) {
+        if (!mine[i] || strcmp(recs[i].state, "sending") != 0 || recs[i].lease_until == 0)
+            continue;
+        recs[i].lease_until = 0;
+        recs[i].changed = clock_wall();
+        record(st, &recs[i]);
+    }
+}
+
+/* The end of the lease held by another sender on rec's day, halls and route,
+ * or 0. */
+static wall_s other_lease(struct store *st, const struct record_delivery *rec)
+{
+    struct record_delivery *v = NULL;
+    size_t n = 0;
+    wall_s until = 0;
+    if (store_deliveries(st, rec->day, rec->day, &v, &n) < 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].route, rec->route) == 0 && strcmp(v[i].halls, rec->halls) == 0 &&
+            strcmp(v[i].state, "sending") == 0 && v[i].lease_until > until)
+            until = v[i].lease_until;
+    free(v);
+    return until;
+}
+
 /* Sends the record on the claimed route rec->route, retrying, and records
  * each outcome. */
 static void send_route(struct delivery *d, struct store *st, const struct config_notify *c,
@@ -363,6 +395,7 @@ static void deliver_day(struct delivery *d, int32_t day)
     bool *mine = calloc(rd->n_routes, sizeof(*mine));
     size_t n_mine = 0;
     wall_s now = clock_wall();
+    wall_s retry_at = 0;
     for (size_t i = 0; recs && mine && i < rd->n_routes; i++) {
         struct record_delivery *rec = &recs[i];
         day_string(day, rec->day, sizeof(rec->day));
@@ -376,12 +409,20 @@ static void deliver_day(struct delivery *d, int32_t day)
         if (rc == 0) {
             mine[i] = true;
             n_mine++;
-        } else if (rc != -EALREADY) {
+        } else if (rc == -EALREADY) {
+            /* Held by another sender: asked again when its lease runs out,
+             * in case that sender went away. */
+            wall_s until = other_lease(st, rec);
+            if (until > 0 && (retry_at == 0 || until < retry_at))
+                retry_at = until;
+        } else {
             metrics_inc(MET_STORE_ERRORS);
             log_err("report: cannot claim the record of %s for route \"%s\": %s", rec->day,
                     rec->route, store_last_error(st));
         }
     }
+    if (retry_at > 0)
+        atomic_store(&d->retry_at, retry_at + 1);
     if (n_mine == 0) {
         log_notice("report: the record of %s is sent already (or being sent) on every route",
                    recs && recs[0].day[0] ? recs[0].day : "today");
@@ -421,6 +462,8 @@ static void deliver_day(struct delivery *d, int32_t day)
 out_free_texts:
     texts_free(&t);
 out_free_claims:
+    /* Stopped, out of memory: the routes not sent are not given up. */
+    release_claims(st, recs, mine, rd->n_routes);
     free(recs);
     free(mine);
     store_close(st);
@@ -496,12 +539,18 @@ void delivery_stop(struct delivery *d, int64_t drain_ms)
     free(d);
 }
 
+bool delivery_ask_again(int32_t asked_day, wall_s retry_at, int32_t today, wall_s now)
+{
+    return today != asked_day || (retry_at > 0 && now >= retry_at);
+}
+
 void delivery_tick(struct delivery *d, const struct config *cfg, wall_s now)
 {
     if (!d || !cfg->report_daily.enabled)
         return;
     int32_t today = report_local_day(now);
-    if (today == d->asked_day)
+    wall_s retry_at = atomic_load(&d->retry_at);
+    if (!delivery_ask_again(d->asked_day, retry_at, today, now))
         return;
     wall_s at = report_delivery_at(&cfg->report_daily, &cfg->schedule, today);
     if (at == 0 || now < at)
@@ -514,5 +563,7 @@ void delivery_tick(struct delivery *d, const struct config *cfg, wall_s now)
         free(job); /* the queue is full of days: asked again at the next tick */
         return;
     }
+    if (retry_at > 0) /* unless the thread set a new one meanwhile */
+        atomic_compare_exchange_strong(&d->retry_at, &retry_at, 0);
     d->asked_day = today;
 }

@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "delivery.h"
 #include "duration.h"
 #include "notify_message.h"
 #include "report.h"
@@ -459,6 +460,18 @@ static void test_a_day_is_claimed_once_and_taken_over_only_when_left(void **stat
     store_close(st);
 }
 
+static void test_a_claim_held_elsewhere_is_asked_for_again_after_its_lease(void **state)
+{
+    (void)state;
+    int32_t today = day_of("2026-12-04");
+    wall_s at = local("2026-12-04", 18, 0);
+    assert_true(delivery_ask_again(today - 1, 0, today, at));     /* not asked yet today */
+    assert_false(delivery_ask_again(today, 0, today, at + 3600)); /* asked, no claim elsewhere */
+    /* Another sender held a route until at + 900: asked again after it. */
+    assert_false(delivery_ask_again(today, at + 901, today, at + 900));
+    assert_true(delivery_ask_again(today, at + 901, today, at + 901));
+}
+
 static void test_a_version_4_store_is_migrated_and_keeps_its_data(void **state)
 {
     (void)state;
@@ -499,6 +512,7 @@ int main(void)
         cmocka_unit_test(test_a_wecom_token_is_kept_until_shortly_before_it_expires),
         cmocka_unit_test(test_a_wecom_message_body_is_cut_at_a_character),
         cmocka_unit_test(test_a_day_is_claimed_once_and_taken_over_only_when_left),
+        cmocka_unit_test(test_a_claim_held_elsewhere_is_asked_for_again_after_its_lease),
         cmocka_unit_test(test_a_version_4_store_is_migrated_and_keeps_its_data),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
