@@ -352,6 +352,15 @@ static void send_route(struct delivery *d, struct store *st, const struct config
         record(st, rec);
         metrics_inc(MET_REPORTS_RETRIES);
         pause_ms(d, wait);
+        if (atomic_load(&d->stopping)) {
+            /* No new attempt: the next start sends it. */
+            rec->lease_until = 0;
+            rec->changed = clock_wall();
+            record(st, rec);
+            log_warn("report: stopping: the record of %s not sent to route \"%s\": %s", rec->day,
+                     c->name, reason);
+            break;
+        }
     }
     buf_free(&body);
     notify_sender_free(s);

@@ -172,6 +172,26 @@ def test_a_failing_route_is_retried_and_its_outcome_recorded():
         hook.stop()
 
 
+def test_a_stopping_gateway_makes_no_new_attempt_and_leaves_the_record_unsent():
+    hook = InfluxStub()
+    hook.answer = lambda req: (503, b"busy")
+    try:
+        with Stack("delivery-stop") as st:
+            routes = ('notify = ( { name = "flaky"; type = "webhook"; url = "%s/flaky";'
+                      ' severity = ["critical"]; retries = 20; } );\n' % hook.url)
+            gw, _ = start(st, routes, 'routes = ["flaky"];')
+            # Attempts at 0, 1 and 3 s: stopped in the 4 s pause after the third.
+            wait_for("three attempts", lambda: len(posts(hook, "/flaky")) >= 3, timeout=LEAD_S + 20)
+            gw.stop()
+            assert gw.proc.returncode == 0, gw.proc.returncode
+            time.sleep(0.5)
+            assert len(posts(hook, "/flaky")) == 3
+            rows = deliveries(gw)
+            assert rows["flaky"]["state"] == "sending" and rows["flaky"]["attempts"] == 3, rows
+    finally:
+        hook.stop()
+
+
 class WecomStub:
     """A loopback stand-in for qyapi.weixin.qq.com: /cgi-bin/gettoken hands
     out tok-1, tok-2, ...; /cgi-bin/message/send records the message and
@@ -296,4 +316,5 @@ def test_wecom_application_messages_reuse_the_token_and_show_errcodes():
 if __name__ == "__main__":
     harness.run([test_the_daily_record_arrives_by_itself_once_by_mail_and_webhook,
                  test_a_failing_route_is_retried_and_its_outcome_recorded,
+                 test_a_stopping_gateway_makes_no_new_attempt_and_leaves_the_record_unsent,
                  test_wecom_application_messages_reuse_the_token_and_show_errcodes])
