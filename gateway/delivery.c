@@ -290,7 +290,7 @@ static void send_route(struct delivery *d, struct store *st, const struct config
 {
     struct notify_sender *s = NULL;
     char reason[REASON_MAX] = "";
-    int rc = notify_sender_new(c, &s);
+    int rc = notify_sender_new(c, &d->abort_at, &s);
     if (rc < 0) {
         snprintf(rec->state, sizeof(rec->state), "failed");
         snprintf(rec->last_error, sizeof(rec->last_error), "%s",

@@ -192,6 +192,27 @@ def test_a_stopping_gateway_makes_no_new_attempt_and_leaves_the_record_unsent():
         hook.stop()
 
 
+def test_a_stopping_gateway_cuts_a_hanging_webhook_short():
+    hook = InfluxStub()
+    release = threading.Event()
+    hook.answer = lambda req: (release.wait(40), (200, b"ok"))[1]
+    try:
+        with Stack("delivery-hang") as st:
+            routes = ('notify = ( { name = "slow"; type = "webhook"; url = "%s/slow";'
+                      ' severity = ["critical"]; timeout = "60s"; retries = 0; } );\n' % hook.url)
+            gw, _ = start(st, routes, 'routes = ["slow"];')
+            wait_for("the request", lambda: len(hook.requests) >= 1, timeout=LEAD_S + 20)
+            t0 = time.time()
+            gw.stop()
+            took = time.time() - t0
+            assert gw.proc.returncode == 0 and took < 8, (gw.proc.returncode, took)
+            rows = deliveries(gw)
+            assert rows["slow"]["state"] == "sending", rows
+    finally:
+        release.set()
+        hook.stop()
+
+
 class WecomStub:
     """A loopback stand-in for qyapi.weixin.qq.com: /cgi-bin/gettoken hands
     out tok-1, tok-2, ...; /cgi-bin/message/send records the message and
@@ -317,4 +338,5 @@ if __name__ == "__main__":
     harness.run([test_the_daily_record_arrives_by_itself_once_by_mail_and_webhook,
                  test_a_failing_route_is_retried_and_its_outcome_recorded,
                  test_a_stopping_gateway_makes_no_new_attempt_and_leaves_the_record_unsent,
+                 test_a_stopping_gateway_cuts_a_hanging_webhook_short,
                  test_wecom_application_messages_reuse_the_token_and_show_errcodes])
