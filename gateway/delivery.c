@@ -36,6 +36,7 @@ struct delivery {
     atomic_bool stopping;
     _Atomic int64_t abort_at; /* mono ms; 0 until delivery_stop */
     int32_t asked_day;        /* the core's: the last day asked for */
+    atomic_size_t n_routes;   /* the core's configuration's, when it asked */
     _Atomic wall_s retry_at;  /* when another sender's claim runs out; 0: none */
     uint64_t seq;             /* Message-ID uniqueness */
 };
@@ -376,6 +377,13 @@ static void day_string(int32_t day, char *out, size_t size)
     strftime(out, size, "%Y-%m-%d", &tm);
 }
 
+/* Records not sent for a reason of the gateway's, not of the route's. */
+static void count_unsent(size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        metrics_inc(MET_REPORTS_FAILED);
+}
+
 static void deliver_day(struct delivery *d, int32_t day)
 {
     struct config *cfg = NULL;
@@ -384,6 +392,7 @@ static void deliver_day(struct delivery *d, int32_t day)
         log_err("report: the daily record not sent: %s cannot be read now%s%s", d->config_path,
                 errs.n ? ": " : "", errs.n ? errs.v[0].msg : "");
         conf_errors_free(&errs);
+        count_unsent(atomic_load(&d->n_routes));
         return;
     }
     const struct config_report_daily *rd = &cfg->report_daily;
@@ -395,6 +404,7 @@ static void deliver_day(struct delivery *d, int32_t day)
         goto out_free_config;
     if (store_open(db, false, &st, &why) < 0) {
         log_err("report: the daily record not sent: cannot open %s: %s", db, why ? why : "");
+        count_unsent(rd->n_routes);
         goto out_free_config;
     }
 
@@ -402,7 +412,7 @@ static void deliver_day(struct delivery *d, int32_t day)
      * or being sent by another sender are left alone. */
     struct record_delivery *recs = calloc(rd->n_routes, sizeof(*recs));
     bool *mine = calloc(rd->n_routes, sizeof(*mine));
-    size_t n_mine = 0;
+    size_t n_mine = 0, n_errors = 0;
     wall_s now = clock_wall();
     wall_s retry_at = 0;
     for (size_t i = 0; recs && mine && i < rd->n_routes; i++) {
@@ -425,6 +435,7 @@ static void deliver_day(struct delivery *d, int32_t day)
             if (until > 0 && (retry_at == 0 || until < retry_at))
                 retry_at = until;
         } else {
+            n_errors++;
             metrics_inc(MET_STORE_ERRORS);
             log_err("report: cannot claim the record of %s for route \"%s\": %s", rec->day,
                     rec->route, store_last_error(st));
@@ -432,6 +443,7 @@ static void deliver_day(struct delivery *d, int32_t day)
     }
     if (retry_at > 0)
         atomic_store(&d->retry_at, retry_at + 1);
+    count_unsent(recs && mine ? n_errors : rd->n_routes);
     if (n_mine == 0) {
         log_notice("report: the record of %s is sent already (or being sent) on every route",
                    recs && recs[0].day[0] ? recs[0].day : "today");
@@ -568,6 +580,7 @@ void delivery_tick(struct delivery *d, const struct config *cfg, wall_s now)
     if (!job)
         return;
     *job = today;
+    atomic_store(&d->n_routes, cfg->report_daily.n_routes);
     if (queue_push(d->q, job, 0, NULL) < 0) {
         free(job); /* the queue is full of days: asked again at the next tick */
         return;

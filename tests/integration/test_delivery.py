@@ -213,6 +213,25 @@ def test_a_stopping_gateway_cuts_a_hanging_webhook_short():
         hook.stop()
 
 
+def test_a_record_not_sent_for_an_unreadable_configuration_is_counted():
+    hook = InfluxStub()
+    try:
+        with Stack("delivery-noconf") as st:
+            routes = ('notify = ( { name = "a"; type = "webhook"; url = "%s/a"; severity = ["critical"]; },\n'
+                      ' { name = "b"; type = "webhook"; url = "%s/b"; severity = ["critical"]; } );\n'
+                      % (hook.url, hook.url))
+            gw, _ = start(st, routes, 'routes = ["a", "b"];')
+            wait_for("the gateway up", lambda: gw.metrics())
+            with open(gw.conf, "w") as f:  # broken after the start, before the record is due
+                f.write("gateway = {\n")
+            wait_for("both routes counted as failed",
+                     lambda: gw.metrics().get(("hallgw_report_deliveries_total", 'outcome="failed"')) == 2,
+                     timeout=LEAD_S + 20)
+            assert hook.requests == []
+    finally:
+        hook.stop()
+
+
 class WecomStub:
     """A loopback stand-in for qyapi.weixin.qq.com: /cgi-bin/gettoken hands
     out tok-1, tok-2, ...; /cgi-bin/message/send records the message and
@@ -339,4 +358,5 @@ if __name__ == "__main__":
                  test_a_failing_route_is_retried_and_its_outcome_recorded,
                  test_a_stopping_gateway_makes_no_new_attempt_and_leaves_the_record_unsent,
                  test_a_stopping_gateway_cuts_a_hanging_webhook_short,
+                 test_a_record_not_sent_for_an_unreadable_configuration_is_counted,
                  test_wecom_application_messages_reuse_the_token_and_show_errcodes])
