@@ -48,7 +48,10 @@ char *wecom_message_body(const struct config_notify *r, const char *content, siz
     const char *type = r->msgtype == MSGTYPE_TEXT ? "text" : "markdown";
     size_t n = utf8_cut(content, strlen(content), WECOM_CONTENT_MAX);
     struct buf b;
-    buf_init(&b, 4 * WECOM_CONTENT_MAX + 4096);
+    /* Bounded by the configuration's to_users and the cut content, each
+     * byte escaped to at most 6 ("\\u00XX"). */
+    size_t users = r->to_users ? strlen(r->to_users) : 0;
+    buf_init(&b, 6 * (users + WECOM_CONTENT_MAX) + 256);
     buf_putc(&b, '{');
     jsonw_member_str(&b, "touser", r->to_users);
     jsonw_member_str(&b, "msgtype", type);

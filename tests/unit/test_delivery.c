@@ -400,6 +400,19 @@ static void test_a_wecom_message_body_is_cut_at_a_character(void **state)
     const char *c = strstr(body, "\"content\":\"") + 11;
     assert_int_equal(strlen(c) - 3, 682 * 3); /* before "}} */
     free(body);
+
+    /* The most users the configuration allows (1000 of 64 bytes) and the
+     * longest content: a body all the same. */
+    static char users[1000 * 65];
+    for (int i = 0; i < 1000; i++) {
+        memset(users + i * 65, 'u', 64);
+        users[i * 65 + 64] = i < 999 ? '|' : '\0';
+    }
+    r.to_users = users;
+    body = wecom_message_body(&r, text, &len);
+    assert_non_null(body);
+    assert_non_null(strstr(body, users));
+    free(body);
 }
 
 /* ---- the store ------------------------------------------------------------ */
