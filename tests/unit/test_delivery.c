@@ -365,6 +365,10 @@ static void test_a_wecom_token_is_kept_until_shortly_before_it_expires(void **st
     assert_true(wecom_token_set(&t, "tok-2", 5, 100, 0));
     assert_true(wecom_token_usable(&t, 89 * 1000));
     assert_false(wecom_token_usable(&t, 90 * 1000));
+    /* A life beyond a day, however large, is taken as a day. */
+    assert_true(wecom_token_set(&t, "tok-3", 5, INT64_MAX, 0));
+    assert_true(wecom_token_usable(&t, (86400 - 300) * 1000 - 1));
+    assert_false(wecom_token_usable(&t, (86400 - 300) * 1000));
     wecom_token_forget(&t);
     assert_false(wecom_token_usable(&t, 0));
     assert_string_equal(t.value, "");
