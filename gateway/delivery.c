@@ -23,6 +23,7 @@
 #include "store.h"
 #include "threads.h"
 #include "utf8.h"
+#include "wecom.h"
 
 #define DELIVERY_QUEUE_CAP 8
 #define LEASE_S 900.0 /* a claim not renewed for this long was left by a sender gone */
@@ -64,6 +65,7 @@ struct texts {
     char halls[1024];
     char link[512];
     struct buf subject, summary;
+    struct buf wecom; /* the summary cut to a WeCom message, its link kept */
     char *html, *csv, *md;
     size_t html_len, csv_len, md_len;
 };
@@ -72,6 +74,7 @@ static void texts_free(struct texts *t)
 {
     buf_free(&t->subject);
     buf_free(&t->summary);
+    buf_free(&t->wecom);
     free(t->html);
     free(t->csv);
     free(t->md);
@@ -313,7 +316,7 @@ static void send_route(struct delivery *d, struct store *st, const struct config
         } else if (c->type == NOTIFY_EMAIL) {
             out = send_mail(d, s, t, reason, sizeof(reason));
         } else if (c->type == NOTIFY_WECOM) {
-            const char *sum = t->summary.data ? t->summary.data : "";
+            const char *sum = t->wecom.data ? t->wecom.data : "";
             out = notify_sender_post(s, sum, strlen(sum), reason, sizeof(reason));
         } else {
             out = notify_sender_post(s, body.data, body.len, reason, sizeof(reason));
@@ -454,6 +457,7 @@ static void deliver_day(struct delivery *d, int32_t day)
     struct texts t = {.r = &r};
     buf_init(&t.subject, 4096);
     buf_init(&t.summary, 16384);
+    buf_init(&t.wecom, 16384);
     int g = report_gather(cfg, NULL, day, now, &r);
     if (g == -ENOMEM) {
         log_err("report: the record of %s cannot be made: out of memory", recs[0].day);
@@ -468,6 +472,7 @@ static void deliver_day(struct delivery *d, int32_t day)
     report_delivery_link(cfg->http.public_url, r.date, t.link, sizeof(t.link));
     report_delivery_subject(&r, &t.subject);
     report_delivery_summary(&r, t.link, &t.summary);
+    report_delivery_summary_fit(&r, t.link, WECOM_CONTENT_MAX, &t.wecom);
     if (rd->formats & REPORT_FMT_HTML)
         t.html = render(&r, REPORT_HTML, &t.html_len);
     if (rd->formats & REPORT_FMT_CSV)

@@ -26,6 +26,7 @@
 #include "report.h"
 #include "report_delivery.h"
 #include "store.h"
+#include "utf8.h"
 #include "wecom.h"
 
 #define MQTT "mqtt = { uri = \"tcp://127.0.0.1:1883\"; };\n"
@@ -331,6 +332,32 @@ static void test_the_robot_summary_tells_unstaffed_alerts_and_poweroff(void **st
     assert_string_equal(link, "");
 }
 
+static void test_a_summary_cut_to_fit_keeps_its_link(void **state)
+{
+    (void)state;
+    struct report r = sample();
+    const char *link = "https://hall.example.org/api/v1/reports/daily?date=2026-12-04&format=html";
+    const char *tail = "\n[查看巡查记录 Open the record](https://hall.example.org/api/v1/reports/"
+                       "daily?date=2026-12-04&format=html)\n";
+    struct buf whole, b;
+    buf_init(&whole, 0);
+    buf_init(&b, 0);
+    report_delivery_summary(&r, link, &whole);
+    report_delivery_summary_fit(&r, link, whole.len, &b);
+    assert_string_equal(b.data, whole.data); /* fits: the same */
+    buf_free(&b);
+
+    buf_init(&b, 0);
+    report_delivery_summary_fit(&r, link, 250, &b);
+    assert_true(b.len <= 250 && b.len > strlen(tail));
+    assert_string_equal(b.data + b.len - strlen(tail), tail);
+    assert_non_null(strstr(b.data, "\n……\n"));
+    assert_true(strncmp(b.data, whole.data, 20) == 0);
+    assert_true(utf8_valid(b.data, b.len));
+    buf_free(&b);
+    buf_free(&whole);
+}
+
 static void test_the_subject_is_chinese_and_english_encoded_for_mail(void **state)
 {
     (void)state;
@@ -525,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_reports_daily_errors_name_the_line_and_key),
         cmocka_unit_test(test_a_wecom_route_needs_its_keys_and_a_private_secret),
         cmocka_unit_test(test_the_robot_summary_tells_unstaffed_alerts_and_poweroff),
+        cmocka_unit_test(test_a_summary_cut_to_fit_keeps_its_link),
         cmocka_unit_test(test_the_subject_is_chinese_and_english_encoded_for_mail),
         cmocka_unit_test(test_a_wecom_token_is_kept_until_shortly_before_it_expires),
         cmocka_unit_test(test_a_wecom_message_body_is_cut_at_a_character),
