@@ -23,6 +23,7 @@
 #include "store.h"
 #include "threads.h"
 #include "utf8.h"
+#include "wecom.h"
 
 #define DELIVERY_QUEUE_CAP 8
 #define LEASE_S 900.0 /* a claim not renewed for this long was left by a sender gone */
@@ -36,6 +37,8 @@ struct delivery {
     atomic_bool stopping;
     _Atomic int64_t abort_at; /* mono ms; 0 until delivery_stop */
     int32_t asked_day;        /* the core's: the last day asked for */
+    atomic_size_t n_routes;   /* the core's configuration's, when it asked */
+    _Atomic wall_s retry_at;  /* when another sender's claim runs out; 0: none */
     uint64_t seq;             /* Message-ID uniqueness */
 };
 
@@ -62,6 +65,7 @@ struct texts {
     char halls[1024];
     char link[512];
     struct buf subject, summary;
+    struct buf wecom; /* the summary cut to a WeCom message, its link kept */
     char *html, *csv, *md;
     size_t html_len, csv_len, md_len;
 };
@@ -70,6 +74,7 @@ static void texts_free(struct texts *t)
 {
     buf_free(&t->subject);
     buf_free(&t->summary);
+    buf_free(&t->wecom);
     free(t->html);
     free(t->csv);
     free(t->md);
@@ -251,6 +256,37 @@ static void record(struct store *st, struct record_delivery *rec)
     }
 }
 
+/* Releases the claims of recs still "sending" (mine[i]), so that the next
+ * start, or another sender, sends them. */
+static void release_claims(struct store *st, struct record_delivery *recs, const bool *mine,
+                           size_t n)
+{
+    for (size_t i = 0; recs && mine && i < n; i++) {
+        if (!mine[i] || strcmp(recs[i].state, "sending") != 0 || recs[i].lease_until == 0)
+            continue;
+        recs[i].lease_until = 0;
+        recs[i].changed = clock_wall();
+        record(st, &recs[i]);
+    }
+}
+
+/* The end of the lease held by another sender on rec's day, halls and route,
+ * or 0. */
+static wall_s other_lease(struct store *st, const struct record_delivery *rec)
+{
+    struct record_delivery *v = NULL;
+    size_t n = 0;
+    wall_s until = 0;
+    if (store_deliveries(st, rec->day, rec->day, &v, &n) < 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].route, rec->route) == 0 && strcmp(v[i].halls, rec->halls) == 0 &&
+            strcmp(v[i].state, "sending") == 0 && v[i].lease_until > until)
+            until = v[i].lease_until;
+    free(v);
+    return until;
+}
+
 /* Sends the record on the claimed route rec->route, retrying, and records
  * each outcome. */
 static void send_route(struct delivery *d, struct store *st, const struct config_notify *c,
@@ -258,7 +294,7 @@ static void send_route(struct delivery *d, struct store *st, const struct config
 {
     struct notify_sender *s = NULL;
     char reason[REASON_MAX] = "";
-    int rc = notify_sender_new(c, &s);
+    int rc = notify_sender_new(c, &d->abort_at, &s);
     if (rc < 0) {
         snprintf(rec->state, sizeof(rec->state), "failed");
         snprintf(rec->last_error, sizeof(rec->last_error), "%s",
@@ -280,7 +316,7 @@ static void send_route(struct delivery *d, struct store *st, const struct config
         } else if (c->type == NOTIFY_EMAIL) {
             out = send_mail(d, s, t, reason, sizeof(reason));
         } else if (c->type == NOTIFY_WECOM) {
-            const char *sum = t->summary.data ? t->summary.data : "";
+            const char *sum = t->wecom.data ? t->wecom.data : "";
             out = notify_sender_post(s, sum, strlen(sum), reason, sizeof(reason));
         } else {
             out = notify_sender_post(s, body.data, body.len, reason, sizeof(reason));
@@ -320,6 +356,15 @@ static void send_route(struct delivery *d, struct store *st, const struct config
         record(st, rec);
         metrics_inc(MET_REPORTS_RETRIES);
         pause_ms(d, wait);
+        if (atomic_load(&d->stopping)) {
+            /* No new attempt: the next start sends it. */
+            rec->lease_until = 0;
+            rec->changed = clock_wall();
+            record(st, rec);
+            log_warn("report: stopping: the record of %s not sent to route \"%s\": %s", rec->day,
+                     c->name, reason);
+            break;
+        }
     }
     buf_free(&body);
     notify_sender_free(s);
@@ -335,6 +380,13 @@ static void day_string(int32_t day, char *out, size_t size)
     strftime(out, size, "%Y-%m-%d", &tm);
 }
 
+/* Records not sent for a reason of the gateway's, not of the route's. */
+static void count_unsent(size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        metrics_inc(MET_REPORTS_FAILED);
+}
+
 static void deliver_day(struct delivery *d, int32_t day)
 {
     struct config *cfg = NULL;
@@ -343,6 +395,7 @@ static void deliver_day(struct delivery *d, int32_t day)
         log_err("report: the daily record not sent: %s cannot be read now%s%s", d->config_path,
                 errs.n ? ": " : "", errs.n ? errs.v[0].msg : "");
         conf_errors_free(&errs);
+        count_unsent(atomic_load(&d->n_routes));
         return;
     }
     const struct config_report_daily *rd = &cfg->report_daily;
@@ -354,6 +407,7 @@ static void deliver_day(struct delivery *d, int32_t day)
         goto out_free_config;
     if (store_open(db, false, &st, &why) < 0) {
         log_err("report: the daily record not sent: cannot open %s: %s", db, why ? why : "");
+        count_unsent(rd->n_routes);
         goto out_free_config;
     }
 
@@ -361,8 +415,9 @@ static void deliver_day(struct delivery *d, int32_t day)
      * or being sent by another sender are left alone. */
     struct record_delivery *recs = calloc(rd->n_routes, sizeof(*recs));
     bool *mine = calloc(rd->n_routes, sizeof(*mine));
-    size_t n_mine = 0;
+    size_t n_mine = 0, n_errors = 0;
     wall_s now = clock_wall();
+    wall_s retry_at = 0;
     for (size_t i = 0; recs && mine && i < rd->n_routes; i++) {
         struct record_delivery *rec = &recs[i];
         day_string(day, rec->day, sizeof(rec->day));
@@ -376,12 +431,22 @@ static void deliver_day(struct delivery *d, int32_t day)
         if (rc == 0) {
             mine[i] = true;
             n_mine++;
-        } else if (rc != -EALREADY) {
+        } else if (rc == -EALREADY) {
+            /* Held by another sender: asked again when its lease runs out,
+             * in case that sender went away. */
+            wall_s until = other_lease(st, rec);
+            if (until > 0 && (retry_at == 0 || until < retry_at))
+                retry_at = until;
+        } else {
+            n_errors++;
             metrics_inc(MET_STORE_ERRORS);
             log_err("report: cannot claim the record of %s for route \"%s\": %s", rec->day,
                     rec->route, store_last_error(st));
         }
     }
+    if (retry_at > 0)
+        atomic_store(&d->retry_at, retry_at + 1);
+    count_unsent(recs && mine ? n_errors : rd->n_routes);
     if (n_mine == 0) {
         log_notice("report: the record of %s is sent already (or being sent) on every route",
                    recs && recs[0].day[0] ? recs[0].day : "today");
@@ -392,6 +457,7 @@ static void deliver_day(struct delivery *d, int32_t day)
     struct texts t = {.r = &r};
     buf_init(&t.subject, 4096);
     buf_init(&t.summary, 16384);
+    buf_init(&t.wecom, 16384);
     int g = report_gather(cfg, NULL, day, now, &r);
     if (g == -ENOMEM) {
         log_err("report: the record of %s cannot be made: out of memory", recs[0].day);
@@ -406,6 +472,7 @@ static void deliver_day(struct delivery *d, int32_t day)
     report_delivery_link(cfg->http.public_url, r.date, t.link, sizeof(t.link));
     report_delivery_subject(&r, &t.subject);
     report_delivery_summary(&r, t.link, &t.summary);
+    report_delivery_summary_fit(&r, t.link, WECOM_CONTENT_MAX, &t.wecom);
     if (rd->formats & REPORT_FMT_HTML)
         t.html = render(&r, REPORT_HTML, &t.html_len);
     if (rd->formats & REPORT_FMT_CSV)
@@ -421,6 +488,8 @@ static void deliver_day(struct delivery *d, int32_t day)
 out_free_texts:
     texts_free(&t);
 out_free_claims:
+    /* Stopped, out of memory: the routes not sent are not given up. */
+    release_claims(st, recs, mine, rd->n_routes);
     free(recs);
     free(mine);
     store_close(st);
@@ -496,12 +565,18 @@ void delivery_stop(struct delivery *d, int64_t drain_ms)
     free(d);
 }
 
+bool delivery_ask_again(int32_t asked_day, wall_s retry_at, int32_t today, wall_s now)
+{
+    return today != asked_day || (retry_at > 0 && now >= retry_at);
+}
+
 void delivery_tick(struct delivery *d, const struct config *cfg, wall_s now)
 {
     if (!d || !cfg->report_daily.enabled)
         return;
     int32_t today = report_local_day(now);
-    if (today == d->asked_day)
+    wall_s retry_at = atomic_load(&d->retry_at);
+    if (!delivery_ask_again(d->asked_day, retry_at, today, now))
         return;
     wall_s at = report_delivery_at(&cfg->report_daily, &cfg->schedule, today);
     if (at == 0 || now < at)
@@ -510,9 +585,12 @@ void delivery_tick(struct delivery *d, const struct config *cfg, wall_s now)
     if (!job)
         return;
     *job = today;
+    atomic_store(&d->n_routes, cfg->report_daily.n_routes);
     if (queue_push(d->q, job, 0, NULL) < 0) {
         free(job); /* the queue is full of days: asked again at the next tick */
         return;
     }
+    if (retry_at > 0) /* unless the thread set a new one meanwhile */
+        atomic_compare_exchange_strong(&d->retry_at, &retry_at, 0);
     d->asked_day = today;
 }

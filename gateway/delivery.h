@@ -13,6 +13,7 @@
 #ifndef HALLGW_DELIVERY_H
 #define HALLGW_DELIVERY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "clock.h"
@@ -34,7 +35,14 @@ void delivery_stop(struct delivery *d, int64_t drain_ms);
 /* From the core, every second: when today's record is due under cfg (and
  * was not yet asked for by this process), asks the thread for it. A record
  * due while the gateway was down is asked for at the first tick, if its day
- * is still today. */
+ * is still today; one held by another sender is asked for again when that
+ * sender's lease runs out. */
 void delivery_tick(struct delivery *d, const struct config *cfg, wall_s now);
+
+/* The core's decision: ask for today's record when it was not asked for
+ * yet (asked_day), or again at retry_at (wall time; 0: never), set when a
+ * route's claim was held by another sender until then: a sender killed
+ * outright is taken over after its lease. */
+bool delivery_ask_again(int32_t asked_day, wall_s retry_at, int32_t today, wall_s now);
 
 #endif

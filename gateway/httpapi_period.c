@@ -4,6 +4,7 @@
  * (read again for each request), the alert history and InfluxDB. The same
  * access as the daily record. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,10 @@
 #include "httpapi_internal.h"
 #include "report.h"
 #include "report_period.h"
+
+/* One assessment made at a time in the process: each reads up to a month
+ * from InfluxDB on three threads for up to a minute. */
+static pthread_mutex_t gathering = PTHREAD_MUTEX_INITIALIZER;
 
 void httpapi_serve_period_report(const struct httpapi *h, const struct http_request *req,
                                  struct http_response *r)
@@ -47,8 +52,15 @@ void httpapi_serve_period_report(const struct httpapi *h, const struct http_requ
         httpapi_reply_error(r, 404, "no such hall");
         return;
     }
+    if (pthread_mutex_trylock(&gathering) != 0) {
+        config_free(cfg);
+        httpapi_reply_error(r, 503, "another assessment is being made: try again shortly");
+        http_response_header(r, "Retry-After", "30");
+        return;
+    }
     struct period p;
     int g = report_period_gather(cfg, hall, (enum period_kind)kind, day, now, &p);
+    pthread_mutex_unlock(&gathering);
     char *body = NULL;
     size_t len = 0;
     FILE *out = g == -ENOMEM ? NULL : open_memstream(&body, &len);

@@ -256,6 +256,8 @@ enum json_reject json_flatten(const char *payload, size_t len, const struct json
     buf_free(&p.levels);
     buf_free(&p.keys);
     buf_free(&p.leaf);
+    if (p.text.data) /* the strings' copies: a token or key among them */
+        explicit_bzero(p.text.data, p.text.len);
     buf_free(&p.text);
     if (p.slots != p.stack_slots)
         free(p.slots);

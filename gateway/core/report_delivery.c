@@ -1,10 +1,13 @@
 #include "report_delivery.h"
 
+#include <errno.h>
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "schedule.h"
+#include "utf8.h"
 
 wall_s report_delivery_at(const struct config_report_daily *d, const struct config_schedule *s,
                           int32_t day)
@@ -196,4 +199,30 @@ void report_delivery_summary(const struct report *r, const char *link, struct bu
     put_poweroff(b, r);
     if (link && *link)
         buf_printf(b, "\n[查看巡查记录 Open the record](%s)\n", link);
+}
+
+void report_delivery_summary_fit(const struct report *r, const char *link, size_t max,
+                                 struct buf *b)
+{
+    static const char cut_mark[] = "\n……\n";
+    struct buf text, tail;
+    buf_init(&text, 0);
+    buf_init(&tail, 0);
+    report_delivery_summary(r, "", &text);
+    if (link && *link)
+        buf_printf(&tail, "\n[查看巡查记录 Open the record](%s)\n", link);
+    if (text.err || tail.err) {
+        b->err = b->err ? b->err : -ENOMEM;
+    } else if (text.len + tail.len <= max) {
+        buf_put(b, text.data, text.len);
+        buf_put(b, tail.data, tail.len);
+    } else {
+        size_t keep = tail.len + strlen(cut_mark);
+        size_t room = max > keep ? max - keep : 0;
+        buf_put(b, text.data, utf8_cut(text.data, text.len, room));
+        buf_puts(b, cut_mark);
+        buf_put(b, tail.data, tail.len);
+    }
+    buf_free(&text);
+    buf_free(&tail);
 }

@@ -40,4 +40,10 @@ void report_delivery_subject(const struct report *r, struct buf *b);
  * link is not ""). Sections whose data could not be read say so. */
 void report_delivery_summary(const struct report *r, const char *link, struct buf *b);
 
+/* The summary in at most max bytes (with a link of less than max): when it
+ * does not fit, its text is cut at a character and marked "……", and the link
+ * is kept at its end. */
+void report_delivery_summary_fit(const struct report *r, const char *link, size_t max,
+                                 struct buf *b);
+
 #endif

@@ -187,7 +187,8 @@ struct notifier {
     struct notify_route *routes;
     size_t n_routes;
     atomic_bool stopping;
-    _Atomic int64_t drain_deadline; /* mono ms; 0 until notifier_stop */
+    _Atomic int64_t drain_deadline;  /* mono ms; 0 until notifier_stop */
+    const _Atomic int64_t *abort_at; /* a sender's own deadline; NULL: drain_deadline */
 
     /* the core's (notifier_send) */
     uint64_t seq; /* Message-ID uniqueness */
@@ -262,6 +263,12 @@ static enum send_result robot_answer(const struct notify_route *rt,
     return r;
 }
 
+/* The deadline a request under way is abandoned at (mono ms; 0: none yet). */
+static const _Atomic int64_t *abort_of(const struct notifier *n)
+{
+    return n->abort_at ? n->abort_at : &n->drain_deadline;
+}
+
 static enum send_result send_webhook(struct notifier *n, const struct notify_item *it, char *reason,
                                      size_t size)
 {
@@ -274,7 +281,7 @@ static enum send_result send_webhook(struct notifier *n, const struct notify_ite
                                .body = it->data,
                                .body_len = it->len,
                                .timeout_ms = r->c.timeout_ms,
-                               .abort_at_ms = &n->drain_deadline};
+                               .abort_at_ms = abort_of(n)};
     /* Signed robots: signed at each attempt, with the time of that attempt. */
     char *signed_url = NULL, *signed_body = NULL;
     wall_s now = clock_wall();
@@ -318,7 +325,7 @@ static enum send_result send_email(struct notifier *n, const struct notify_item 
                              .data = it->data,
                              .len = it->len,
                              .timeout_ms = r->c.timeout_ms,
-                             .abort_at_ms = &n->drain_deadline};
+                             .abort_at_ms = abort_of(n)};
     struct http_response resp;
     if (http_client_smtp(n->http, &m, &resp) == 0)
         return SEND_OK;
@@ -336,8 +343,7 @@ static enum send_result send_wecom(struct notifier *n, struct notify_item *it, c
                                    size_t size)
 {
     struct notify_route *r = (struct notify_route *)it->route;
-    switch (wecom_send(n->http, &r->c, &r->token, it->data, it->len, &n->drain_deadline, reason,
-                       size)) {
+    switch (wecom_send(n->http, &r->c, &r->token, it->data, it->len, abort_of(n), reason, size)) {
     case WECOM_OK:
         return SEND_OK;
     case WECOM_RETRY:
@@ -724,11 +730,13 @@ int64_t notifier_backoff_ms(int retry)
     return backoff_ms(retry);
 }
 
-int notify_sender_new(const struct config_notify *c, struct notify_sender **out)
+int notify_sender_new(const struct config_notify *c, const _Atomic int64_t *abort_at,
+                      struct notify_sender **out)
 {
     struct notify_sender *s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
+    s->n.abort_at = abort_at;
     int rc = route_copy(&s->rt, c);
     if (rc == 0)
         rc = http_client_new(&s->n.http);

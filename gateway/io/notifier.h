@@ -66,9 +66,11 @@ enum notify_outcome { NOTIFY_SENT, NOTIFY_FINAL, NOTIFY_RETRY };
  * 1 s doubling up to 60 s. */
 int64_t notifier_backoff_ms(int retry);
 
-/* Copies route c. Returns 0, -ENOMEM, or -EINVAL for a route that lacks
- * what its type needs. http_global_init() must have been called. */
-int notify_sender_new(const struct config_notify *c, struct notify_sender **out);
+/* Copies route c; a request under way is abandoned at *abort_at (mono ms,
+ * 0: not yet; NULL: only at its timeout). Returns 0, -ENOMEM, or -EINVAL
+ * for a route that lacks what its type needs. http_global_init() must have been called. */
+int notify_sender_new(const struct config_notify *c, const _Atomic int64_t *abort_at,
+                      struct notify_sender **out);
 void notify_sender_free(struct notify_sender *s); /* NULL does nothing */
 
 const struct config_notify *notify_sender_route(const struct notify_sender *s);

@@ -1,6 +1,7 @@
 #include "wecom.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@ bool wecom_token_set(struct wecom_token *t, const char *token, size_t len, int64
         return false;
     if (expires_in_s <= 0)
         expires_in_s = 0;
+    if (expires_in_s > WECOM_EXPIRES_MAX_S)
+        expires_in_s = WECOM_EXPIRES_MAX_S;
     int64_t early =
         expires_in_s / 10 < WECOM_REFRESH_EARLY_S ? expires_in_s / 10 : WECOM_REFRESH_EARLY_S;
     memcpy(t->value, token, len);
@@ -48,7 +51,10 @@ char *wecom_message_body(const struct config_notify *r, const char *content, siz
     const char *type = r->msgtype == MSGTYPE_TEXT ? "text" : "markdown";
     size_t n = utf8_cut(content, strlen(content), WECOM_CONTENT_MAX);
     struct buf b;
-    buf_init(&b, 4 * WECOM_CONTENT_MAX + 4096);
+    /* Bounded by the configuration's to_users and the cut content, each
+     * byte escaped to at most 6 bytes. */
+    size_t users = r->to_users ? strlen(r->to_users) : 0;
+    buf_init(&b, 6 * (users + WECOM_CONTENT_MAX) + 256);
     buf_putc(&b, '{');
     jsonw_member_str(&b, "touser", r->to_users);
     jsonw_member_str(&b, "msgtype", type);
@@ -75,7 +81,9 @@ static bool answer_code(const struct http_response *resp, long *code, char *msg,
         return false;
     const struct json_field *c = json_flat_get(&f, "errcode");
     const struct json_field *m = json_flat_get(&f, "errmsg");
-    bool ok = c && c->type == JSON_T_NUMBER;
+    /* WeCom's codes are small integers: anything else is not its answer. */
+    bool ok = c && c->type == JSON_T_NUMBER && isfinite(c->num) && c->num >= -2147483648.0 &&
+              c->num <= 2147483647.0;
     if (ok) {
         *code = (long)c->num;
         snprintf(msg, size, "%.*s",
@@ -148,10 +156,14 @@ static enum wecom_result fetch_token(struct http_client *http, const struct conf
     if (json_flatten(resp.body, resp.body_len, NULL, &f) == JSON_OK) {
         const struct json_field *t = json_flat_get(&f, "access_token");
         const struct json_field *e = json_flat_get(&f, "expires_in");
-        if (t && t->type == JSON_T_STRING)
-            kept = wecom_token_set(tok, t->str, t->str_len,
-                                   e && e->type == JSON_T_NUMBER ? (int64_t)e->num : 7200,
+        double expires = e && e->type == JSON_T_NUMBER && isfinite(e->num) ? e->num : 7200;
+        if (expires > WECOM_EXPIRES_MAX_S)
+            expires = WECOM_EXPIRES_MAX_S;
+        if (t && t->type == JSON_T_STRING) {
+            kept = wecom_token_set(tok, t->str, t->str_len, expires > 0 ? (int64_t)expires : 0,
                                    clock_mono_ms());
+            crypto_wipe((char *)t->str, t->str_len); /* the copy in f's block */
+        }
         json_flat_free(&f);
     }
     explicit_bzero(resp.body, sizeof(resp.body));

@@ -20,6 +20,7 @@
 #include "httpclient.h"
 
 #define WECOM_TOKEN_MAX 768       /* bytes of an access token (WeCom: at most 512) */
+#define WECOM_EXPIRES_MAX_S 86400 /* a token's life longer than this is taken as this */
 #define WECOM_CONTENT_MAX 2048    /* bytes of a text or markdown message's content */
 #define WECOM_REFRESH_EARLY_S 300 /* a token is renewed this long before it expires */
 

@@ -172,6 +172,66 @@ def test_a_failing_route_is_retried_and_its_outcome_recorded():
         hook.stop()
 
 
+def test_a_stopping_gateway_makes_no_new_attempt_and_leaves_the_record_unsent():
+    hook = InfluxStub()
+    hook.answer = lambda req: (503, b"busy")
+    try:
+        with Stack("delivery-stop") as st:
+            routes = ('notify = ( { name = "flaky"; type = "webhook"; url = "%s/flaky";'
+                      ' severity = ["critical"]; retries = 20; } );\n' % hook.url)
+            gw, _ = start(st, routes, 'routes = ["flaky"];')
+            # Attempts at 0, 1 and 3 s: stopped in the 4 s pause after the third.
+            wait_for("three attempts", lambda: len(posts(hook, "/flaky")) >= 3, timeout=LEAD_S + 20)
+            gw.stop()
+            assert gw.proc.returncode == 0, gw.proc.returncode
+            time.sleep(0.5)
+            assert len(posts(hook, "/flaky")) == 3
+            rows = deliveries(gw)
+            assert rows["flaky"]["state"] == "sending" and rows["flaky"]["attempts"] == 3, rows
+    finally:
+        hook.stop()
+
+
+def test_a_stopping_gateway_cuts_a_hanging_webhook_short():
+    hook = InfluxStub()
+    release = threading.Event()
+    hook.answer = lambda req: (release.wait(40), (200, b"ok"))[1]
+    try:
+        with Stack("delivery-hang") as st:
+            routes = ('notify = ( { name = "slow"; type = "webhook"; url = "%s/slow";'
+                      ' severity = ["critical"]; timeout = "60s"; retries = 0; } );\n' % hook.url)
+            gw, _ = start(st, routes, 'routes = ["slow"];')
+            wait_for("the request", lambda: len(hook.requests) >= 1, timeout=LEAD_S + 20)
+            t0 = time.time()
+            gw.stop()
+            took = time.time() - t0
+            assert gw.proc.returncode == 0 and took < 8, (gw.proc.returncode, took)
+            rows = deliveries(gw)
+            assert rows["slow"]["state"] == "sending", rows
+    finally:
+        release.set()
+        hook.stop()
+
+
+def test_a_record_not_sent_for_an_unreadable_configuration_is_counted():
+    hook = InfluxStub()
+    try:
+        with Stack("delivery-noconf") as st:
+            routes = ('notify = ( { name = "a"; type = "webhook"; url = "%s/a"; severity = ["critical"]; },\n'
+                      ' { name = "b"; type = "webhook"; url = "%s/b"; severity = ["critical"]; } );\n'
+                      % (hook.url, hook.url))
+            gw, _ = start(st, routes, 'routes = ["a", "b"];')
+            wait_for("the gateway up", lambda: gw.metrics())
+            with open(gw.conf, "w") as f:  # broken after the start, before the record is due
+                f.write("gateway = {\n")
+            wait_for("both routes counted as failed",
+                     lambda: gw.metrics().get(("hallgw_report_deliveries_total", 'outcome="failed"')) == 2,
+                     timeout=LEAD_S + 20)
+            assert hook.requests == []
+    finally:
+        hook.stop()
+
+
 class WecomStub:
     """A loopback stand-in for qyapi.weixin.qq.com: /cgi-bin/gettoken hands
     out tok-1, tok-2, ...; /cgi-bin/message/send records the message and
@@ -296,4 +356,7 @@ def test_wecom_application_messages_reuse_the_token_and_show_errcodes():
 if __name__ == "__main__":
     harness.run([test_the_daily_record_arrives_by_itself_once_by_mail_and_webhook,
                  test_a_failing_route_is_retried_and_its_outcome_recorded,
+                 test_a_stopping_gateway_makes_no_new_attempt_and_leaves_the_record_unsent,
+                 test_a_stopping_gateway_cuts_a_hanging_webhook_short,
+                 test_a_record_not_sent_for_an_unreadable_configuration_is_counted,
                  test_wecom_application_messages_reuse_the_token_and_show_errcodes])

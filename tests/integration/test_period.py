@@ -222,5 +222,54 @@ def test_a_simulated_month_assessed_as_computed_from_the_raw_points():
         assert gw.stop() == 0
 
 
+class SilentInflux:
+    """An InfluxDB that takes connections and never answers: each query waits
+    for the gateway's timeout."""
+    db = "hallgw"
+    shared = False
+
+    def __init__(self):
+        import socket
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
+
+    def stop(self):
+        self.sock.close()
+
+
+def test_one_assessment_is_made_at_a_time():
+    import threading
+    import urllib.error
+    import urllib.request
+    with Stack("period-busy", influx=False) as st:
+        st.influx = SilentInflux()
+        gw = st.hallgw(http=True)
+        gw.start()
+        answers = {}
+
+        def get(name):
+            url = "http://127.0.0.1:%d/api/v1/reports/period?period=week" % gw.http_port
+            try:
+                with urllib.request.urlopen(url, timeout=120) as r:
+                    answers[name] = (r.status, r.headers, r.read())
+            except urllib.error.HTTPError as e:
+                answers[name] = (e.code, e.headers, e.read())
+
+        first = threading.Thread(target=get, args=("first",))
+        first.start()
+        time.sleep(1)  # the first is waiting for InfluxDB
+        get("second")
+        first.join()
+        status, headers, body = answers["second"]
+        assert status == 503 and headers["Retry-After"] == "30", (status, dict(headers))
+        assert "another assessment" in json.loads(body)["error"], body
+        assert answers["first"][0] == 200, answers["first"]
+        get("third")  # the first done: made again
+        assert answers["third"][0] == 200, answers["third"][:1]
+
+
 if __name__ == "__main__":
-    harness.run([test_a_simulated_month_assessed_as_computed_from_the_raw_points])
+    harness.run([test_a_simulated_month_assessed_as_computed_from_the_raw_points,
+                 test_one_assessment_is_made_at_a_time])

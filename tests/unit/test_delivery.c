@@ -20,11 +20,13 @@
 
 #include "buf.h"
 #include "config.h"
+#include "delivery.h"
 #include "duration.h"
 #include "notify_message.h"
 #include "report.h"
 #include "report_delivery.h"
 #include "store.h"
+#include "utf8.h"
 #include "wecom.h"
 
 #define MQTT "mqtt = { uri = \"tcp://127.0.0.1:1883\"; };\n"
@@ -330,6 +332,32 @@ static void test_the_robot_summary_tells_unstaffed_alerts_and_poweroff(void **st
     assert_string_equal(link, "");
 }
 
+static void test_a_summary_cut_to_fit_keeps_its_link(void **state)
+{
+    (void)state;
+    struct report r = sample();
+    const char *link = "https://hall.example.org/api/v1/reports/daily?date=2026-12-04&format=html";
+    const char *tail = "\n[查看巡查记录 Open the record](https://hall.example.org/api/v1/reports/"
+                       "daily?date=2026-12-04&format=html)\n";
+    struct buf whole, b;
+    buf_init(&whole, 0);
+    buf_init(&b, 0);
+    report_delivery_summary(&r, link, &whole);
+    report_delivery_summary_fit(&r, link, whole.len, &b);
+    assert_string_equal(b.data, whole.data); /* fits: the same */
+    buf_free(&b);
+
+    buf_init(&b, 0);
+    report_delivery_summary_fit(&r, link, 250, &b);
+    assert_true(b.len <= 250 && b.len > strlen(tail));
+    assert_string_equal(b.data + b.len - strlen(tail), tail);
+    assert_non_null(strstr(b.data, "\n……\n"));
+    assert_true(strncmp(b.data, whole.data, 20) == 0);
+    assert_true(utf8_valid(b.data, b.len));
+    buf_free(&b);
+    buf_free(&whole);
+}
+
 static void test_the_subject_is_chinese_and_english_encoded_for_mail(void **state)
 {
     (void)state;
@@ -364,6 +392,10 @@ static void test_a_wecom_token_is_kept_until_shortly_before_it_expires(void **st
     assert_true(wecom_token_set(&t, "tok-2", 5, 100, 0));
     assert_true(wecom_token_usable(&t, 89 * 1000));
     assert_false(wecom_token_usable(&t, 90 * 1000));
+    /* A life beyond a day, however large, is taken as a day. */
+    assert_true(wecom_token_set(&t, "tok-3", 5, INT64_MAX, 0));
+    assert_true(wecom_token_usable(&t, (86400 - 300) * 1000 - 1));
+    assert_false(wecom_token_usable(&t, (86400 - 300) * 1000));
     wecom_token_forget(&t);
     assert_false(wecom_token_usable(&t, 0));
     assert_string_equal(t.value, "");
@@ -398,6 +430,19 @@ static void test_a_wecom_message_body_is_cut_at_a_character(void **state)
     assert_non_null(strstr(body, "\"msgtype\":\"text\""));
     const char *c = strstr(body, "\"content\":\"") + 11;
     assert_int_equal(strlen(c) - 3, 682 * 3); /* before "}} */
+    free(body);
+
+    /* The most users the configuration allows (1000 of 64 bytes) and the
+     * longest content: a body all the same. */
+    static char users[1000 * 65];
+    for (int i = 0; i < 1000; i++) {
+        memset(users + i * 65, 'u', 64);
+        users[i * 65 + 64] = i < 999 ? '|' : '\0';
+    }
+    r.to_users = users;
+    body = wecom_message_body(&r, text, &len);
+    assert_non_null(body);
+    assert_non_null(strstr(body, users));
     free(body);
 }
 
@@ -459,6 +504,18 @@ static void test_a_day_is_claimed_once_and_taken_over_only_when_left(void **stat
     store_close(st);
 }
 
+static void test_a_claim_held_elsewhere_is_asked_for_again_after_its_lease(void **state)
+{
+    (void)state;
+    int32_t today = day_of("2026-12-04");
+    wall_s at = local("2026-12-04", 18, 0);
+    assert_true(delivery_ask_again(today - 1, 0, today, at));     /* not asked yet today */
+    assert_false(delivery_ask_again(today, 0, today, at + 3600)); /* asked, no claim elsewhere */
+    /* Another sender held a route until at + 900: asked again after it. */
+    assert_false(delivery_ask_again(today, at + 901, today, at + 900));
+    assert_true(delivery_ask_again(today, at + 901, today, at + 901));
+}
+
 static void test_a_version_4_store_is_migrated_and_keeps_its_data(void **state)
 {
     (void)state;
@@ -495,10 +552,12 @@ int main(void)
         cmocka_unit_test(test_reports_daily_errors_name_the_line_and_key),
         cmocka_unit_test(test_a_wecom_route_needs_its_keys_and_a_private_secret),
         cmocka_unit_test(test_the_robot_summary_tells_unstaffed_alerts_and_poweroff),
+        cmocka_unit_test(test_a_summary_cut_to_fit_keeps_its_link),
         cmocka_unit_test(test_the_subject_is_chinese_and_english_encoded_for_mail),
         cmocka_unit_test(test_a_wecom_token_is_kept_until_shortly_before_it_expires),
         cmocka_unit_test(test_a_wecom_message_body_is_cut_at_a_character),
         cmocka_unit_test(test_a_day_is_claimed_once_and_taken_over_only_when_left),
+        cmocka_unit_test(test_a_claim_held_elsewhere_is_asked_for_again_after_its_lease),
         cmocka_unit_test(test_a_version_4_store_is_migrated_and_keeps_its_data),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
