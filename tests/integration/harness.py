@@ -48,15 +48,34 @@ def log(*args):
 # Ports handed out below the kernel's ephemeral range (32768 and up by
 # default): a port the kernel gives to 0 can be taken again by any outgoing
 # connection of the tests running beside this one before the server binds
-# it; a port below that range is taken only by a server that chose it.
+# it; a port below that range is taken only by a server that chose it. Tests
+# run in parallel processes, so each port is also claimed by a file in a
+# directory they share (O_EXCL): two tests never pick the same one. A claim
+# older than half an hour is from a run long gone and is taken over.
 _PORTS_GIVEN = set()
+_PORT_CLAIMS = os.path.join(tempfile.gettempdir(), "hallgw-test-ports")
+
+
+def _claim_port(port):
+    path = os.path.join(_PORT_CLAIMS, str(port))
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        return True
+    except FileExistsError:
+        try:
+            if time.time() - os.path.getmtime(path) > 1800:
+                os.unlink(path)
+        except OSError:
+            pass
+        return False
 
 
 def free_port():
+    os.makedirs(_PORT_CLAIMS, exist_ok=True)
     rnd = random.Random(os.getpid() ^ int(time.time() * 1000))
-    for _ in range(200):
+    for _ in range(500):
         port = rnd.randrange(20000, 32768)
-        if port in _PORTS_GIVEN:
+        if port in _PORTS_GIVEN or not _claim_port(port):
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:
