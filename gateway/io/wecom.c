@@ -72,15 +72,12 @@ char *wecom_message_body(const struct config_notify *r, const char *content, siz
     return b.data;
 }
 
-/* WeCom's errcode and errmsg of an answer; false when the body is not JSON
- * with a numeric errcode. */
-static bool answer_code(const struct http_response *resp, long *code, char *msg, size_t size)
+/* WeCom's errcode and errmsg in a parsed answer; false when it has no
+ * numeric errcode. */
+static bool flat_code(const struct json_flat *f, long *code, char *msg, size_t size)
 {
-    struct json_flat f;
-    if (resp->body_len == 0 || json_flatten(resp->body, resp->body_len, NULL, &f) != JSON_OK)
-        return false;
-    const struct json_field *c = json_flat_get(&f, "errcode");
-    const struct json_field *m = json_flat_get(&f, "errmsg");
+    const struct json_field *c = json_flat_get(f, "errcode");
+    const struct json_field *m = json_flat_get(f, "errmsg");
     /* WeCom's codes are small integers: anything else is not its answer. */
     bool ok = c && c->type == JSON_T_NUMBER && isfinite(c->num) && c->num >= -2147483648.0 &&
               c->num <= 2147483647.0;
@@ -90,6 +87,17 @@ static bool answer_code(const struct http_response *resp, long *code, char *msg,
                  m && m->type == JSON_T_STRING ? (int)(m->str_len < 200 ? m->str_len : 200) : 0,
                  m && m->type == JSON_T_STRING ? m->str : "");
     }
+    return ok;
+}
+
+/* The same of an answer's body; false when it is not JSON with a numeric
+ * errcode. */
+static bool answer_code(const struct http_response *resp, long *code, char *msg, size_t size)
+{
+    struct json_flat f;
+    if (resp->body_len == 0 || json_flatten(resp->body, resp->body_len, NULL, &f) != JSON_OK)
+        return false;
+    bool ok = flat_code(&f, code, msg, size);
     json_flat_free(&f);
     return ok;
 }
@@ -140,33 +148,36 @@ static enum wecom_result fetch_token(struct http_client *http, const struct conf
         snprintf(answer, size, "gettoken: HTTP %ld: %.200s", resp.status, resp.body);
         return resp.status == 429 || resp.status >= 500 ? WECOM_RETRY : WECOM_FINAL;
     }
+    /* One parse: the code, then the token; the token's copy in f is wiped. */
     long code = 0;
     char msg[256] = "";
-    if (!answer_code(&resp, &code, msg, sizeof(msg))) {
+    struct json_flat f;
+    bool parsed = resp.body_len > 0 && json_flatten(resp.body, resp.body_len, NULL, &f) == JSON_OK;
+    bool coded = parsed && flat_code(&f, &code, msg, sizeof(msg)), kept = false;
+    if (!coded)
         snprintf(answer, size, "gettoken: HTTP %ld, not WeCom's answer: %.200s", resp.status,
                  resp.body);
-        return WECOM_FINAL;
-    }
-    if (code != 0) {
+    else if (code != 0)
         snprintf(answer, size, "gettoken: errcode %ld: %s", code, msg);
-        return busy(code) ? WECOM_RETRY : WECOM_FINAL;
-    }
-    struct json_flat f;
-    bool kept = false;
-    if (json_flatten(resp.body, resp.body_len, NULL, &f) == JSON_OK) {
+    if (parsed) {
         const struct json_field *t = json_flat_get(&f, "access_token");
         const struct json_field *e = json_flat_get(&f, "expires_in");
         double expires = e && e->type == JSON_T_NUMBER && isfinite(e->num) ? e->num : 7200;
         if (expires > WECOM_EXPIRES_MAX_S)
             expires = WECOM_EXPIRES_MAX_S;
         if (t && t->type == JSON_T_STRING) {
-            kept = wecom_token_set(tok, t->str, t->str_len, expires > 0 ? (int64_t)expires : 0,
-                                   clock_mono_ms());
-            crypto_wipe((char *)t->str, t->str_len); /* the copy in f's block */
+            if (coded && code == 0)
+                kept = wecom_token_set(tok, t->str, t->str_len, expires > 0 ? (int64_t)expires : 0,
+                                       clock_mono_ms());
+            crypto_wipe((char *)t->str, t->str_len);
         }
         json_flat_free(&f);
     }
     explicit_bzero(resp.body, sizeof(resp.body));
+    if (!coded)
+        return WECOM_FINAL;
+    if (code != 0)
+        return busy(code) ? WECOM_RETRY : WECOM_FINAL;
     if (!kept) {
         snprintf(answer, size, "gettoken: the answer holds no usable access_token");
         return WECOM_FINAL;
