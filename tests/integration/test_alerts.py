@@ -261,7 +261,11 @@ def test_ack_over_mqtt_records_the_account_of_its_topic():
                  == "acknowledged")
         msg = transitions(sub, "co2-high:env-1")[-1][1]
         assert msg["acked_by"] == "li" and msg["note"] == "已开窗通风"
-        active = cli(gw, "alerts", "--active")
+        # The store is written by its own thread, just after the transition
+        # is published.
+        active = wait_for("the ack in the store", lambda: (lambda p: p if "acknowledged" in p.stdout
+                                                           else None)(cli(gw, "alerts", "--active")),
+                          timeout=10)
         assert "acknowledged" in active.stdout and "li" in active.stdout, active.stdout
         hist = cli(gw, "alerts")
         assert "已开窗通风" in hist.stdout, hist.stdout
